@@ -1,0 +1,226 @@
+"""The incident record and its timeline, as every part of the console sees them.
+
+Records are immutable values: a change makes a new record (``dataclasses.replace``
+or the helpers here), which keeps the sync engine's field-by-field merge and the
+store's change detection simple.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from console.domain.errors import DomainError, InvalidValue
+from console.domain.lifecycle import HoldReason, State, check_transition
+from console.domain.severity import DEFAULT_MATRIX, Impact, PriorityMatrix, Severity, Urgency
+
+NUMBER_PREFIX = "INC-"
+_NUMBER_RE = re.compile(r"^INC-(\d{6,})$")
+
+
+def format_number(n: int) -> str:
+    """``42`` → ``INC-000042``."""
+    if n < 1:
+        raise InvalidValue("number", n, "a positive whole number")
+    return f"{NUMBER_PREFIX}{n:06d}"
+
+
+def parse_number(text: str) -> int:
+    """``INC-000042`` → ``42``; the error shows the expected form."""
+    match = _NUMBER_RE.match(text.strip().upper())
+    if not match:
+        raise InvalidValue("number", text, "the form INC-000042")
+    return int(match.group(1))
+
+
+class Source(enum.Enum):
+    """How the incident reached the NOC."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    CHAT = "chat"
+    MONITORING = "monitoring"
+    PORTAL = "portal"
+
+    @classmethod
+    def of(cls, value: object) -> Source:
+        if isinstance(value, Source):
+            return value
+        if isinstance(value, str):
+            for member in cls:
+                if member.value == value.strip().lower():
+                    return member
+        raise InvalidValue("source", value, [m.value for m in cls])
+
+
+def require_aware(name: str, value: datetime) -> datetime:
+    """Refuse naive datetimes: every instant in the console carries its zone."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidValue(name, value.isoformat(), "a timestamp with a time zone")
+    return value
+
+
+@dataclass(frozen=True)
+class HoldPeriod:
+    """A stretch of time on hold that pauses the SLA clocks (``ended`` None: still on hold)."""
+
+    started: datetime
+    ended: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Incident:
+    """One incident, as the server holds it and the console caches it."""
+
+    id: str
+    number: str
+    title: str
+    service: str
+    impact: Impact
+    urgency: Urgency
+    severity: Severity
+    state: State
+    opened_at: datetime
+    updated_at: datetime
+    version: int = 1
+    description: str = ""
+    category: str | None = None
+    subcategory: str | None = None
+    assignee: str | None = None
+    assignment_group: str | None = None
+    reporter: str | None = None
+    source: Source = Source.PHONE
+    major: bool = False
+    hold_reason: HoldReason | None = None
+    holds: tuple[HoldPeriod, ...] = ()
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    response_due: datetime | None = None
+    resolution_due: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if not self.title.strip():
+            raise InvalidValue("title", self.title, "a short description of what is broken")
+        if not self.service.strip():
+            raise InvalidValue("service", self.service, "the name of the affected service")
+        require_aware("opened_at", self.opened_at)
+        require_aware("updated_at", self.updated_at)
+        for name in ("acknowledged_at", "resolved_at", "closed_at", "response_due", "resolution_due"):
+            value = getattr(self, name)
+            if value is not None:
+                require_aware(name, value)
+        if self.version < 1:
+            raise InvalidValue("version", self.version, "a whole number from 1")
+
+    @property
+    def is_open(self) -> bool:
+        return self.state.is_open
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
+
+
+def compute_severity(
+    impact: Impact, urgency: Urgency, matrix: PriorityMatrix = DEFAULT_MATRIX
+) -> Severity:
+    """The matrix's severity; kept as a function so callers need not hold a matrix."""
+    return matrix.severity(impact, urgency)
+
+
+def acknowledge(incident: Incident, at: datetime) -> Incident:
+    """Record the first acknowledgement (for MTTA); later ones change nothing."""
+    if incident.acknowledged_at is not None:
+        return incident
+    if not incident.is_open:
+        raise DomainError(
+            f"{incident.number} is {incident.state.value}; only an open incident can be acknowledged"
+        )
+    require_aware("acknowledged_at", at)
+    return replace(incident, acknowledged_at=at, updated_at=at)
+
+
+def transition(
+    incident: Incident, to: State, at: datetime, hold_reason: HoldReason | None = None
+) -> Incident:
+    """Move the incident to ``to`` under the lifecycle rules, keeping the timestamps right.
+
+    Leaving *new* counts as the acknowledgement if none was recorded. Going on
+    hold needs a reason; waiting on the caller or a vendor pauses the SLA clocks
+    until the incident leaves *on hold*.
+    """
+    require_aware("at", at)
+    check_transition(incident.state, to)
+    changes: dict[str, object] = {"state": to, "updated_at": at}
+    if incident.state is State.NEW and incident.acknowledged_at is None and to is not State.CANCELLED:
+        changes["acknowledged_at"] = at
+    holds = list(incident.holds)
+    if incident.state is State.ON_HOLD:
+        changes["hold_reason"] = None
+        if holds and holds[-1].ended is None:
+            holds[-1] = HoldPeriod(holds[-1].started, at)
+    if to is State.ON_HOLD:
+        if hold_reason is None:
+            raise InvalidValue("hold_reason", None, [r.value for r in HoldReason])
+        changes["hold_reason"] = hold_reason
+        if hold_reason.pauses_sla:
+            holds.append(HoldPeriod(at))
+    changes["holds"] = tuple(holds)
+    if to is State.RESOLVED:
+        changes["resolved_at"] = at
+    elif to is State.CLOSED:
+        changes["closed_at"] = at
+    elif to is State.REOPENED:
+        changes["resolved_at"] = None
+    return replace(incident, **changes)  # type: ignore[arg-type]
+
+
+class TimelineKind(enum.Enum):
+    """What a timeline entry records."""
+
+    WORK_NOTE = "work_note"
+    STATUS_UPDATE = "status_update"
+    STATE_CHANGE = "state_change"
+    ASSIGNMENT = "assignment"
+    ESCALATION = "escalation"
+    SEVERITY_CHANGE = "severity_change"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @classmethod
+    def of(cls, value: object) -> TimelineKind:
+        if isinstance(value, TimelineKind):
+            return value
+        if isinstance(value, str):
+            for member in cls:
+                if member.value == value.strip().lower():
+                    return member
+        raise InvalidValue("kind", value, [m.value for m in cls])
+
+
+# Entries a person writes by hand; the others are written by the system as a
+# side effect of a state change, an assignment or an escalation.
+USER_TIMELINE_KINDS = frozenset({TimelineKind.WORK_NOTE, TimelineKind.STATUS_UPDATE})
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One entry on an incident's timeline."""
+
+    id: str
+    incident_id: str
+    kind: TimelineKind
+    at: datetime
+    author: str
+    body: str
+    data: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        require_aware("at", self.at)
+        if self.kind in USER_TIMELINE_KINDS and not self.body.strip():
+            raise InvalidValue("body", self.body, "some text for the note")
