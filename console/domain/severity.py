@@ -11,36 +11,24 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from console.domain.errors import InvalidValue
 
 
-class _Level(enum.Enum):
-    """A three-step scale with wire names ``high``, ``medium``, ``low``."""
-
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-
-    @classmethod
-    def parse(cls, value: object, field_name: str) -> _Level:
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, str):
-            key = value.strip().lower()
-            for member in cls:
-                if member.value == key:
-                    return member
-        raise InvalidValue(field_name, value, [m.value for m in cls])
-
-    @property
-    def rank(self) -> int:
-        """1 for high, 2 for medium, 3 for low (ServiceNow's numbering)."""
-        return {"high": 1, "medium": 2, "low": 3}[self.value]
+def _parse_level(cls: type[_L], value: object, field_name: str) -> _L:
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, str):
+        key = value.strip().lower()
+        for member in cls:
+            if member.value == key:
+                return member
+    raise InvalidValue(field_name, value, [m.value for m in cls])
 
 
-class Impact(_Level):
-    """How much of the business is affected."""
+class Impact(enum.Enum):
+    """How much of the business is affected (how many users, which functions)."""
 
     HIGH = "high"
     MEDIUM = "medium"
@@ -49,12 +37,15 @@ class Impact(_Level):
     @classmethod
     def of(cls, value: object) -> Impact:
         """Parse a wire or user value; the error names the allowed values."""
-        result = cls.parse(value, "impact")
-        assert isinstance(result, Impact)
-        return result
+        return _parse_level(cls, value, "impact")
+
+    @property
+    def rank(self) -> int:
+        """1 for high, 2 for medium, 3 for low (ServiceNow's numbering)."""
+        return _RANKS[self.value]
 
 
-class Urgency(_Level):
+class Urgency(enum.Enum):
     """How fast the business needs it fixed."""
 
     HIGH = "high"
@@ -64,9 +55,16 @@ class Urgency(_Level):
     @classmethod
     def of(cls, value: object) -> Urgency:
         """Parse a wire or user value; the error names the allowed values."""
-        result = cls.parse(value, "urgency")
-        assert isinstance(result, Urgency)
-        return result
+        return _parse_level(cls, value, "urgency")
+
+    @property
+    def rank(self) -> int:
+        """1 for high, 2 for medium, 3 for low (ServiceNow's numbering)."""
+        return _RANKS[self.value]
+
+
+_RANKS = {"high": 1, "medium": 2, "low": 3}
+_L = TypeVar("_L", Impact, Urgency)
 
 
 class Shape(enum.Enum):
