@@ -32,10 +32,24 @@ def gui_parser() -> argparse.ArgumentParser:
         + "; ".join(f"noc-console {name} — {text}" for name, (_, text) in SUBCOMMANDS.items()),
     )
     parser.add_argument("--version", action="version", version=f"noc-console {__version__}")
-    parser.add_argument("--demo", action="store_true", help="load the demo NOC (services, contacts, incidents)")
-    parser.add_argument("--screenshot", metavar="PATH", help="render the window to PATH (PNG) once data is shown, then exit")
-    parser.add_argument("--data-dir", metavar="DIR", help="folder for the local cache (default: the user data folder)")
-    parser.add_argument("--config-dir", metavar="DIR", help="folder for settings.toml (default: the user config folder)")
+    parser.add_argument(
+        "--demo", action="store_true", help="load the demo NOC (services, contacts, incidents)"
+    )
+    parser.add_argument(
+        "--screenshot",
+        metavar="PATH",
+        help="render the window to PATH (PNG) once data is shown, then exit",
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="folder for the local cache (default: the user data folder)",
+    )
+    parser.add_argument(
+        "--config-dir",
+        metavar="DIR",
+        help="folder for settings.toml (default: the user config folder)",
+    )
     return parser
 
 

@@ -1,0 +1,194 @@
+"""The operator's settings: ``settings.toml`` in the config folder.
+
+A missing file means the defaults. Every key is checked: an unknown key, a
+wrong type or a value outside its allowed set raises :class:`SettingsError`
+naming the file, the key and what is allowed, so a typo is reported instead of
+silently ignored. Example::
+
+    theme = "dark"                  # light | dark | wall
+    poll_interval_seconds = 15      # how often to ask the backends for changes
+    backends = ["https://noc.example.com"]
+
+    [sla.calendar]                  # business hours for business-day SLA targets
+    time_zone = "Europe/Madrid"
+    weekdays = ["mon", "tue", "wed", "thu", "fri"]
+    day_start = "08:00"
+    day_end = "18:00"
+    holidays = ["2026-12-25", "2027-01-01"]
+
+The console writes only the ``theme`` line back (when the operator picks one in
+the View menu), leaving the rest of the file and its comments alone.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from console import paths
+from console.domain.calendar import BusinessCalendar
+from console.domain.errors import InvalidValue
+
+FILE_NAME = "settings.toml"
+MIN_POLL_SECONDS = 1
+MAX_POLL_SECONDS = 3600
+
+_TOP_KEYS = ("theme", "poll_interval_seconds", "backends", "sla")
+_SLA_KEYS = ("calendar",)
+
+
+class Theme(enum.Enum):
+    """The console's look: ``wall`` is big, high-contrast text for the NOC wall display."""
+
+    LIGHT = "light"
+    DARK = "dark"
+    WALL = "wall"
+
+    @property
+    def label(self) -> str:
+        return {"light": "Light", "dark": "Dark", "wall": "Wall display"}[self.value]
+
+
+class SettingsError(ValueError):
+    """``settings.toml`` cannot be read or holds a value the console does not accept."""
+
+    def __init__(self, path: Path, key: str | None, problem: str, allowed: Sequence[str] = ()):
+        self.path = path
+        self.key = key
+        self.allowed = tuple(allowed)
+        message = f"settings file {path}"
+        if key:
+            message += f", key '{key}'"
+        message += f": {problem}"
+        if self.allowed:
+            message += "; allowed: " + ", ".join(self.allowed)
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated settings; the defaults are what a missing file means."""
+
+    theme: Theme = Theme.LIGHT
+    poll_interval: timedelta = timedelta(seconds=15)
+    backends: tuple[str, ...] = ()
+    sla_calendar: BusinessCalendar | None = None  # None: the SLA policy's own default
+    path: Path | None = None  # the file these came from, for messages
+
+
+def settings_path(config_dir: str | Path | None = None) -> Path:
+    """Where ``settings.toml`` lives: ``--config-dir``, the environment, or the platform default."""
+    return paths.config_dir(config_dir) / FILE_NAME
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate ``path``; a missing file gives the defaults."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Settings(path=path)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(path, None, f"not valid TOML ({exc})") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(path, None, f"cannot be read ({exc})") from exc
+    return parse_settings(raw, path)
+
+
+def parse_settings(raw: Mapping[str, Any], path: Path) -> Settings:
+    """Validate an already parsed settings table (``path`` is only used in messages)."""
+    _no_unknown_keys(raw, _TOP_KEYS, "", path)
+    theme = Settings.theme
+    if "theme" in raw:
+        value = raw["theme"]
+        allowed = [t.value for t in Theme]
+        if value not in allowed:
+            raise SettingsError(path, "theme", f"{value!r} is not allowed", allowed)
+        theme = Theme(value)
+    poll = Settings.poll_interval
+    if "poll_interval_seconds" in raw:
+        value = raw["poll_interval_seconds"]
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not ok or not MIN_POLL_SECONDS <= value <= MAX_POLL_SECONDS:
+            raise SettingsError(
+                path,
+                "poll_interval_seconds",
+                f"{value!r} is not allowed",
+                [f"a number of seconds from {MIN_POLL_SECONDS} to {MAX_POLL_SECONDS}"],
+            )
+        poll = timedelta(seconds=value)
+    backends = _backends(raw.get("backends", []), path)
+    calendar = None
+    if "sla" in raw:
+        sla = raw["sla"]
+        if not isinstance(sla, dict):
+            raise SettingsError(path, "sla", f"{sla!r} is not a table", ["a [sla] table"])
+        _no_unknown_keys(sla, _SLA_KEYS, "sla.", path)
+        if "calendar" in sla:
+            try:
+                calendar = BusinessCalendar.from_mapping(sla["calendar"], where="sla.calendar")
+            except InvalidValue as exc:
+                # The calendar already names the field (sla.calendar.day_end)
+                # and the allowed values; only the file is added here.
+                unknown_key = exc.field.endswith(f".{exc.value}")
+                problem = "unknown key" if unknown_key else f"{exc.value!r} is not allowed"
+                raise SettingsError(path, exc.field, problem, exc.allowed) from exc
+    return Settings(
+        theme=theme, poll_interval=poll, backends=backends, sla_calendar=calendar, path=path
+    )
+
+
+def save_theme(path: Path, theme: Theme) -> None:
+    """Remember the chosen theme, changing only the ``theme`` line of the file.
+
+    A full rewrite would drop the operator's comments and layout, so the line
+    is replaced in place (or added before the first table) and everything else is kept.
+    """
+    line = f'theme = "{theme.value}"'
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(line + "\n", encoding="utf-8")
+        return
+    lines = text.splitlines()
+    insert_at = len(lines)
+    for number, current in enumerate(lines):
+        if re.match(r"^\s*theme\s*=", current):
+            lines[number] = line
+            break
+        if current.lstrip().startswith("["):
+            # Past the top-level keys and no theme yet: add it just before the
+            # first table, where TOML still reads it as a top-level key.
+            insert_at = number
+            break
+    if line not in lines:
+        lines.insert(insert_at, line)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _no_unknown_keys(raw: Mapping[str, Any], known: Sequence[str], prefix: str, path: Path) -> None:
+    for key in raw:
+        if key not in known:
+            raise SettingsError(path, prefix + key, "unknown key", [prefix + k for k in known])
+
+
+def _backends(value: object, path: Path) -> tuple[str, ...]:
+    allowed = ['a list of backend URLs such as ["https://noc.example.com"]']
+    if not isinstance(value, list):
+        raise SettingsError(path, "backends", f"{value!r} is not a list", allowed)
+    urls: list[str] = []
+    for position, item in enumerate(value):
+        parts = urlsplit(item) if isinstance(item, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            raise SettingsError(
+                path, f"backends[{position}]", f"{item!r} is not a URL", ["http://… or https://…"]
+            )
+        urls.append(item.rstrip("/"))
+    return tuple(urls)
