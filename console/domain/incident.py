@@ -17,12 +17,13 @@ from console.domain.lifecycle import HoldReason, State, check_transition
 from console.domain.severity import DEFAULT_MATRIX, Impact, PriorityMatrix, Severity, Urgency
 
 NUMBER_PREFIX = "INC-"
-_NUMBER_RE = re.compile(r"^INC-(\d{6,})$")
+# ASCII digits only: \d would also take Arabic-Indic and other digits.
+_NUMBER_RE = re.compile(r"^INC-([0-9]{6,})$")
 
 
 def format_number(n: int) -> str:
     """``42`` → ``INC-000042``."""
-    if n < 1:
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise InvalidValue("number", n, "a positive whole number")
     return f"{NUMBER_PREFIX}{n:06d}"
 
@@ -30,7 +31,7 @@ def format_number(n: int) -> str:
 def parse_number(text: str) -> int:
     """``INC-000042`` → ``42``; the error shows the expected form."""
     match = _NUMBER_RE.match(text.strip().upper())
-    if not match:
+    if not match or int(match.group(1)) < 1:
         raise InvalidValue("number", text, "the form INC-000042")
     return int(match.group(1))
 
@@ -57,6 +58,10 @@ class Source(enum.Enum):
 
 def require_aware(name: str, value: datetime) -> datetime:
     """Refuse naive datetimes: every instant in the console carries its zone."""
+    if not isinstance(value, datetime):
+        # A date or a string from the wire would otherwise fail later with an
+        # AttributeError far from the field that was wrong.
+        raise InvalidValue(name, value, "a timestamp with a time zone")
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidValue(name, value.isoformat(), "a timestamp with a time zone")
     return value
@@ -68,6 +73,17 @@ class HoldPeriod:
 
     started: datetime
     ended: datetime | None = None
+
+    def __post_init__(self) -> None:
+        # The SLA clocks subtract these from other instants: a naive or
+        # backwards period would crash or credit negative pause time.
+        require_aware("hold started", self.started)
+        if self.ended is not None:
+            require_aware("hold ended", self.ended)
+            if self.ended < self.started:
+                raise InvalidValue(
+                    "hold ended", self.ended.isoformat(), f"a time from {self.started.isoformat()}"
+                )
 
 
 @dataclass(frozen=True)
@@ -108,7 +124,13 @@ class Incident:
             raise InvalidValue("service", self.service, "the name of the affected service")
         require_aware("opened_at", self.opened_at)
         require_aware("updated_at", self.updated_at)
-        for name in ("acknowledged_at", "resolved_at", "closed_at", "response_due", "resolution_due"):
+        for name in (
+            "acknowledged_at",
+            "resolved_at",
+            "closed_at",
+            "response_due",
+            "resolution_due",
+        ):
             value = getattr(self, name)
             if value is not None:
                 require_aware(name, value)
@@ -137,7 +159,8 @@ def acknowledge(incident: Incident, at: datetime) -> Incident:
         return incident
     if not incident.is_open:
         raise DomainError(
-            f"{incident.number} is {incident.state.value}; only an open incident can be acknowledged"
+            f"{incident.number} is {incident.state.value}; "
+            "only an open incident can be acknowledged"
         )
     require_aware("acknowledged_at", at)
     return replace(incident, acknowledged_at=at, updated_at=at)
@@ -155,7 +178,11 @@ def transition(
     require_aware("at", at)
     check_transition(incident.state, to)
     changes: dict[str, object] = {"state": to, "updated_at": at}
-    if incident.state is State.NEW and incident.acknowledged_at is None and to is not State.CANCELLED:
+    if (
+        incident.state is State.NEW
+        and incident.acknowledged_at is None
+        and to is not State.CANCELLED
+    ):
         changes["acknowledged_at"] = at
     holds = list(incident.holds)
     if incident.state is State.ON_HOLD:

@@ -95,7 +95,7 @@ ALLOWED: dict[State, frozenset[State]] = {
 del S
 
 
-class IllegalTransition(DomainError):
+class IllegalTransition(DomainError):  # noqa: N818 -- a public name other modules use
     """A state change the lifecycle does not allow."""
 
     def __init__(self, current: State, requested: State) -> None:
@@ -107,7 +107,9 @@ class IllegalTransition(DomainError):
             hint = f"allowed from {current.value}: {moves}"
         else:
             hint = f"{current.value} is final; no further state changes are allowed"
-        super().__init__(f"cannot move an incident from {current.value} to {requested.value}; {hint}")
+        super().__init__(
+            f"cannot move an incident from {current.value} to {requested.value}; {hint}"
+        )
 
 
 def can_transition(current: State, requested: State) -> bool:

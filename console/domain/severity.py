@@ -164,15 +164,30 @@ class PriorityMatrix:
     cells: Mapping[tuple[Impact, Urgency], Severity] = field(default_factory=_default_cells)
 
     def __post_init__(self) -> None:
+        # Keep a private copy: a caller's dict changed after
+        # validation must not turn high/high into anything but SEV-1.
+        cells: dict[tuple[Impact, Urgency], Severity] = {}
+        for key, sev in self.cells.items():
+            if not isinstance(key, tuple) or len(key) != 2:
+                raise InvalidValue("matrix", key, "(impact, urgency) pairs")
+            impact, urgency = Impact.of(key[0]), Urgency.of(key[1])
+            cells[(impact, urgency)] = _cell_severity(sev, impact, urgency)
+        object.__setattr__(self, "cells", cells)
         missing = [
             f"{i.value}/{u.value}" for i in Impact for u in Urgency if (i, u) not in self.cells
         ]
         if missing:
             raise InvalidValue("matrix", "incomplete", f"a severity for every cell ({missing})")
         if self.cells[(Impact.HIGH, Urgency.HIGH)] is not Severity.SEV1:
-            raise InvalidValue("matrix high/high", self.cells[(Impact.HIGH, Urgency.HIGH)], ["SEV-1"])
+            raise InvalidValue(
+                "matrix high/high", self.cells[(Impact.HIGH, Urgency.HIGH)], ["SEV-1"]
+            )
         if self.cells[(Impact.LOW, Urgency.LOW)] is not Severity.SEV4:
             raise InvalidValue("matrix low/low", self.cells[(Impact.LOW, Urgency.LOW)], ["SEV-4"])
+
+    def __hash__(self) -> int:
+        # ``cells`` is a dict; hash its contents so a matrix can key a cache.
+        return hash(tuple(sorted((i.value, u.value, s) for (i, u), s in self.cells.items())))
 
     def severity(self, impact: Impact, urgency: Urgency) -> Severity:
         """The severity the matrix assigns to this impact and urgency."""
@@ -184,9 +199,29 @@ class PriorityMatrix:
         cells: dict[tuple[Impact, Urgency], Severity] = {}
         for impact_key, row in raw.items():
             impact = Impact.of(impact_key)
+            if not isinstance(row, Mapping):
+                raise InvalidValue(
+                    f"matrix {impact.value}", row, "a table of urgency: severity, e.g. high: SEV-1"
+                )
             for urgency_key, sev in row.items():
-                cells[(impact, Urgency.of(urgency_key))] = Severity.of(sev)
+                urgency = Urgency.of(urgency_key)
+                if (impact, urgency) in cells:
+                    # "High" and "high" would silently overwrite each other.
+                    raise InvalidValue(
+                        f"matrix {impact.value}/{urgency.value}", sev, "one severity per cell"
+                    )
+                cells[(impact, urgency)] = _cell_severity(sev, impact, urgency)
         return cls(cells)
+
+
+def _cell_severity(value: object, impact: Impact, urgency: Urgency) -> Severity:
+    """Parse one matrix cell; the error names the cell, not just "severity"."""
+    try:
+        return Severity.of(value)
+    except InvalidValue:
+        raise InvalidValue(
+            f"matrix {impact.value}/{urgency.value}", value, [s.code for s in Severity]
+        ) from None
 
 
 DEFAULT_MATRIX = PriorityMatrix()
