@@ -1,0 +1,194 @@
+"""The cache's schema history, as an ordered list of steps.
+
+``PRAGMA user_version`` holds the version a file is at (0: a brand-new, empty
+file) and ``PRAGMA application_id`` marks the file as a NOC Console cache.
+Opening a file runs, in one transaction, every step newer than its version,
+then stamps the last step's version; a file newer than the last step is
+refused (:class:`~console.store.errors.CacheTooNew`).
+
+To change the schema: append a step with the next version whose ``apply``
+issues the DDL (and any data fix-up) from the previous version, and change
+:mod:`console.store.tables` to match. Never edit a released step: files in the
+field are at that step's shape. Each step's DDL is frozen text rather than
+``metadata.create_all()``, because the table classes always describe the
+*latest* shape; ``tests/store/test_migrations.py`` checks that running every
+step gives exactly the schema the table classes describe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from console.store.tables import Base
+
+# "NOCC" in ASCII: tells our cache apart from any other SQLite file.
+APPLICATION_ID = 0x4E4F4343
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema history: from ``version - 1`` to ``version``."""
+
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+_V1_SCHEMA = (
+    """CREATE TABLE incidents (
+        id VARCHAR NOT NULL,
+        number VARCHAR NOT NULL,
+        title TEXT NOT NULL,
+        service VARCHAR NOT NULL,
+        impact VARCHAR NOT NULL,
+        urgency VARCHAR NOT NULL,
+        severity INTEGER NOT NULL,
+        state VARCHAR NOT NULL,
+        opened_at VARCHAR NOT NULL,
+        updated_at VARCHAR NOT NULL,
+        version INTEGER NOT NULL,
+        description TEXT NOT NULL,
+        category VARCHAR,
+        subcategory VARCHAR,
+        assignee VARCHAR,
+        assignment_group VARCHAR,
+        reporter VARCHAR,
+        source VARCHAR NOT NULL,
+        major INTEGER NOT NULL,
+        hold_reason VARCHAR,
+        holds TEXT NOT NULL,
+        acknowledged_at VARCHAR,
+        resolved_at VARCHAR,
+        closed_at VARCHAR,
+        response_due VARCHAR,
+        resolution_due VARCHAR,
+        PRIMARY KEY (id)
+    )""",
+    "CREATE INDEX ix_incidents_service ON incidents (service)",
+    "CREATE INDEX ix_incidents_severity ON incidents (severity)",
+    "CREATE INDEX ix_incidents_state ON incidents (state)",
+    """CREATE TABLE timeline (
+        id VARCHAR NOT NULL,
+        incident_id VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        at VARCHAR NOT NULL,
+        author VARCHAR NOT NULL,
+        body TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (id)
+    )""",
+    "CREATE INDEX ix_timeline_incident_at ON timeline (incident_id, at)",
+    """CREATE TABLE reference (
+        kind VARCHAR NOT NULL,
+        id VARCHAR NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (kind, id)
+    )""",
+    """CREATE TABLE sync_state (
+        backend VARCHAR NOT NULL,
+        cursor INTEGER NOT NULL,
+        last_synced_at VARCHAR,
+        PRIMARY KEY (backend)
+    )""",
+    """CREATE TABLE outbox (
+        id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+        operation VARCHAR NOT NULL,
+        incident_id VARCHAR NOT NULL,
+        payload TEXT NOT NULL,
+        base_version INTEGER,
+        idempotency_key VARCHAR NOT NULL,
+        created_at VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        attempts INTEGER NOT NULL,
+        last_error TEXT,
+        CONSTRAINT ck_outbox_operation CHECK (operation IN ('create', 'patch', 'timeline')),
+        CONSTRAINT ck_outbox_status CHECK (status IN ('pending', 'sent', 'rejected', 'conflict')),
+        UNIQUE (idempotency_key)
+    )""",
+    "CREATE INDEX ix_outbox_status_id ON outbox (status, id)",
+    """CREATE TABLE meta (
+        "key" VARCHAR NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY ("key")
+    )""",
+)
+
+
+def _v1_initial_schema(conn: Connection) -> None:
+    for statement in _V1_SCHEMA:
+        conn.exec_driver_sql(statement)
+
+
+# The schema history, oldest first. Versions must run 1, 2, 3, ... without gaps.
+MIGRATIONS: list[Migration] = [
+    Migration(
+        1,
+        "incidents, timeline, reference data, sync cursors, outbox, meta",
+        _v1_initial_schema,
+    ),
+]
+
+
+def latest_version(steps: Sequence[Migration] | None = None) -> int:
+    """The version a file has after every step (the newest this build understands)."""
+    chosen = MIGRATIONS if steps is None else steps
+    return chosen[-1].version if chosen else 0
+
+
+def stored_version(conn: Connection) -> int:
+    """The version stamped in the open file (0 for a new one)."""
+    return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+
+
+def stored_application_id(conn: Connection) -> int:
+    return int(conn.exec_driver_sql("PRAGMA application_id").scalar_one())
+
+
+def check_history(steps: Sequence[Migration]) -> None:
+    """Refuse a history with gaps or reordering (a programming error, caught by the tests)."""
+    for expected, step in enumerate(steps, start=1):
+        if step.version != expected:
+            raise RuntimeError(
+                f"cache migration steps must be numbered 1, 2, 3, ...; "
+                f"step {expected} is numbered {step.version}"
+            )
+
+
+def upgrade(conn: Connection, steps: Sequence[Migration] | None = None) -> list[Migration]:
+    """Run every step newer than the file's version, inside the caller's transaction.
+
+    The caller holds the write lock (``BEGIN IMMEDIATE``), so two processes
+    opening the same old file cannot both migrate it. Returns the steps run.
+    """
+    chosen = MIGRATIONS if steps is None else steps
+    check_history(chosen)
+    current = stored_version(conn)
+    pending = [step for step in chosen if step.version > current]
+    for step in pending:
+        step.apply(conn)
+    if pending:
+        # Both pragmas write the file header inside this transaction, so the
+        # stamp and the DDL commit (or roll back) together.
+        conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID:d}")
+        conn.exec_driver_sql(f"PRAGMA user_version = {pending[-1].version:d}")
+    return pending
+
+
+def missing_schema(conn: Connection) -> list[str]:
+    """Tables or columns the table classes expect but the file lacks (empty when all is there)."""
+    missing: list[str] = []
+    for table in Base.metadata.sorted_tables:
+        rows = conn.exec_driver_sql(f'PRAGMA table_info("{table.name}")').all()
+        present = {row[1] for row in rows}
+        if not present:
+            missing.append(f"table {table.name}")
+            continue
+        missing.extend(
+            f"column {table.name}.{column.name}"
+            for column in table.columns
+            if column.name not in present
+        )
+    return missing
