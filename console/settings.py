@@ -8,6 +8,7 @@ silently ignored. Example::
     theme = "dark"                  # light | dark | wall
     poll_interval_seconds = 15      # how often to ask the backends for changes
     backends = ["https://noc.example.com"]
+    operator = "lfernandez"         # you: a contact id or name ("mine", "take", note author)
 
     [sla.calendar]                  # business hours for business-day SLA targets
     time_zone = "Europe/Madrid"
@@ -15,6 +16,18 @@ silently ignored. Example::
     day_start = "08:00"
     day_end = "18:00"
     holidays = ["2026-12-25", "2027-01-01"]
+
+    [alerts]                        # desktop notifications and sounds (console.alerts)
+    sound = true                    # false: notifications only, never a sound
+    new_incident = ["SEV-1", "SEV-2"]
+    muted = []                      # severities that notify without a sound
+    [alerts.repeat_seconds]         # re-alarm until acknowledged; 0 = once
+    SEV-1 = 60
+    SEV-2 = 300
+
+    [wall]                          # noc-console --wall
+    rotate_seconds = 15             # how long each panel stays on the wall
+    services = ["payments-api"]     # key services for "on call now" (default: critical ones)
 
 The console writes only the ``theme`` line back (when the operator picks one in
 the View menu), leaving the rest of the file and its comments alone.
@@ -26,13 +39,14 @@ import enum
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from console import paths
+from console.alerts import AlertRules
 from console.domain.calendar import BusinessCalendar
 from console.domain.errors import InvalidValue
 
@@ -40,7 +54,7 @@ FILE_NAME = "settings.toml"
 MIN_POLL_SECONDS = 1
 MAX_POLL_SECONDS = 3600
 
-_TOP_KEYS = ("theme", "poll_interval_seconds", "backends", "sla")
+_TOP_KEYS = ("theme", "poll_interval_seconds", "backends", "sla", "alerts", "wall", "operator")
 _SLA_KEYS = ("calendar",)
 
 
@@ -54,6 +68,15 @@ class Theme(enum.Enum):
     @property
     def label(self) -> str:
         return {"light": "Light", "dark": "Dark", "wall": "Wall display"}[self.value]
+
+
+@dataclass(frozen=True)
+class WallSettings:
+    """``[wall]``: the wall display (``noc-console --wall``)."""
+
+    rotate_seconds: int = 15
+    # Key services for the "on call now" panel, in this order; empty: the critical ones.
+    services: tuple[str, ...] = ()
 
 
 class SettingsError(ValueError):
@@ -81,6 +104,9 @@ class Settings:
     backends: tuple[str, ...] = ()
     sla_calendar: BusinessCalendar | None = None  # None: the SLA policy's own default
     path: Path | None = None  # the file these came from, for messages
+    operator: str | None = None  # who "mine" means: a contact id or name
+    alerts: AlertRules = field(default_factory=AlertRules)
+    wall: WallSettings = field(default_factory=WallSettings)
 
 
 def settings_path(config_dir: str | Path | None = None) -> Path:
@@ -140,7 +166,14 @@ def parse_settings(raw: Mapping[str, Any], path: Path) -> Settings:
                 problem = "unknown key" if unknown_key else f"{exc.value!r} is not allowed"
                 raise SettingsError(path, exc.field, problem, exc.allowed) from exc
     return Settings(
-        theme=theme, poll_interval=poll, backends=backends, sla_calendar=calendar, path=path
+        theme=theme,
+        poll_interval=poll,
+        backends=backends,
+        sla_calendar=calendar,
+        path=path,
+        operator=_operator(raw.get("operator"), path),
+        alerts=_alerts(raw.get("alerts", {}), path),
+        wall=_wall(raw.get("wall", {}), path),
     )
 
 
@@ -179,6 +212,15 @@ def _no_unknown_keys(raw: Mapping[str, Any], known: Sequence[str], prefix: str, 
             raise SettingsError(path, prefix + key, "unknown key", [prefix + k for k in known])
 
 
+def _operator(value: object, path: Path) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        allowed = ['your contact id or name, e.g. "lfernandez"']
+        raise SettingsError(path, "operator", f"{value!r} is not allowed", allowed)
+    return value.strip()
+
+
 def _backends(value: object, path: Path) -> tuple[str, ...]:
     allowed = ['a list of backend URLs such as ["https://noc.example.com"]']
     if not isinstance(value, list):
@@ -192,3 +234,50 @@ def _backends(value: object, path: Path) -> tuple[str, ...]:
             )
         urls.append(item.rstrip("/"))
     return tuple(urls)
+
+
+MIN_WALL_ROTATE_SECONDS = 5
+MAX_WALL_ROTATE_SECONDS = 600
+_WALL_KEYS = ("rotate_seconds", "services")
+
+
+def _alerts(value: object, path: Path) -> AlertRules:
+    if not isinstance(value, dict):
+        raise SettingsError(path, "alerts", f"{value!r} is not a table", ["an [alerts] table"])
+    try:
+        return AlertRules.from_mapping(value, where="alerts")
+    except InvalidValue as exc:
+        # The rules name the key (alerts.repeat_seconds.SEV-1) and the allowed
+        # values; only the file is added here.
+        unknown_key = exc.field.endswith(f".{exc.value}")
+        problem = "unknown key" if unknown_key else f"{exc.value!r} is not allowed"
+        raise SettingsError(path, exc.field, problem, exc.allowed) from exc
+
+
+def _wall(value: object, path: Path) -> WallSettings:
+    if not isinstance(value, dict):
+        raise SettingsError(path, "wall", f"{value!r} is not a table", ["a [wall] table"])
+    _no_unknown_keys(value, _WALL_KEYS, "wall.", path)
+    rotate = value.get("rotate_seconds", WallSettings.rotate_seconds)
+    if (
+        isinstance(rotate, bool)
+        or not isinstance(rotate, int)
+        or not MIN_WALL_ROTATE_SECONDS <= rotate <= MAX_WALL_ROTATE_SECONDS
+    ):
+        raise SettingsError(
+            path,
+            "wall.rotate_seconds",
+            f"{rotate!r} is not allowed",
+            [f"whole seconds from {MIN_WALL_ROTATE_SECONDS} to {MAX_WALL_ROTATE_SECONDS}"],
+        )
+    services = value.get("services", [])
+    if not isinstance(services, list) or not all(
+        isinstance(s, str) and s.strip() for s in services
+    ):
+        raise SettingsError(
+            path,
+            "wall.services",
+            f"{services!r} is not allowed",
+            ['a list of service ids such as ["payments-api", "checkout"]'],
+        )
+    return WallSettings(rotate_seconds=rotate, services=tuple(s.strip() for s in services))

@@ -1,0 +1,413 @@
+"""Deliver alerts: a desktop notification in the system tray and a sound per severity.
+
+:class:`AlertNotifier` runs the Qt-free :class:`~console.alerts.AlertTracker`
+and delivers what it says: a tray notification (when the desktop has a tray;
+never on the offscreen platform) and a sound through a :class:`SoundPlayer`.
+It also owns the operator's controls (acknowledge, mute and snooze per
+severity) as ``QAction``s the main window and the tray menu share.
+
+Sound output is an interface so tests stay silent. :func:`sound_player`
+picks the real one: ``QSoundEffect`` with the shipped ``resources/sounds``
+when QtMultimedia is installed (it is part of PySide6-Addons, not of
+PySide6-Essentials, which the console depends on), else the desktop's bell
+through ``QApplication.beep()``, rung once per severity step (SEV-1 three
+times) so severities still sound different. It returns :class:`SilentPlayer`
+when sound is switched off (``alerts.sound = false``) or there is no screen
+(the offscreen platform the tests use).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from types import ModuleType
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
+
+from console.alerts import Alert, AlertTracker
+from console.domain.incident import Incident
+from console.domain.severity import Severity
+from console.domain.sla import SlaReading
+from console.models.incident_table import IncidentTableModel
+from console.resources import ResourceMissing, resource_path
+
+HEADLESS_PLATFORMS = ("offscreen", "minimal")
+"""Qt platforms without a screen or a speaker the operator could hear."""
+
+SUMMARY_FROM = 4
+"""From this many alerts at once, one summary notification instead of one each."""
+
+SNOOZE_CHOICES = (timedelta(minutes=15), timedelta(hours=1))
+BEEP_GAP_MS = 250
+
+_MESSAGE_MS = {Severity.SEV1: 20_000, Severity.SEV2: 12_000}
+_DEFAULT_MESSAGE_MS = 8_000
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def headless() -> bool:
+    """Whether Qt runs without a real screen (tests, screenshots, CI)."""
+    return QGuiApplication.platformName() in HEADLESS_PLATFORMS
+
+
+# ---------------------------------------------------------------------- sound
+
+
+class SoundPlayer(Protocol):
+    """Plays the alert sound of a severity. Must return at once (never block the GUI)."""
+
+    def play(self, severity: Severity) -> None: ...
+
+
+class SilentPlayer:
+    """Plays nothing and remembers what it would have played (tests, sound switched off)."""
+
+    def __init__(self) -> None:
+        self.played: list[Severity] = []
+
+    def play(self, severity: Severity) -> None:
+        self.played.append(severity)
+
+
+class BeepPlayer(QObject):
+    """The desktop bell: SEV-1 rings three times, SEV-2 twice, SEV-3 and SEV-4 once.
+
+    The fallback when QtMultimedia is not installed. The rings are spaced by a
+    timer, so ``play`` returns at once.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pending = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(BEEP_GAP_MS)
+        self._timer.timeout.connect(self._ring)
+
+    def play(self, severity: Severity) -> None:
+        self._pending = max(self._pending, max(1, 4 - severity.value))
+        self._ring()
+        if self._pending:
+            self._timer.start()
+
+    def _ring(self) -> None:
+        if self._pending <= 0:
+            self._timer.stop()
+            return
+        self._pending -= 1
+        QApplication.beep()
+
+
+class SoundEffectPlayer(QObject):
+    """``QSoundEffect`` with ``resources/sounds/sev<N>.wav``: a distinct sound per severity.
+
+    ``multimedia`` is the imported ``PySide6.QtMultimedia`` module (passed in,
+    because PySide6-Essentials does not ship it and the import must stay
+    optional). A severity whose file is missing rings the bell instead.
+    """
+
+    def __init__(self, multimedia: ModuleType, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._fallback = BeepPlayer(self)
+        self._effects: dict[Severity, Any] = {}
+        for severity in Severity:
+            try:
+                path = resource_path("sounds", f"sev{severity.value}.wav")
+            except ResourceMissing:
+                continue
+            effect = multimedia.QSoundEffect(self)
+            effect.setSource(QUrl.fromLocalFile(str(path)))
+            self._effects[severity] = effect
+
+    def play(self, severity: Severity) -> None:
+        effect = self._effects.get(severity)
+        if effect is None:
+            self._fallback.play(severity)
+        else:
+            effect.play()
+
+
+def sound_player(enabled: bool, parent: QObject | None = None) -> SoundPlayer:
+    """The best player this installation offers, or a silent one (see the module docstring)."""
+    if not enabled or headless():
+        return SilentPlayer()
+    try:
+        multimedia = importlib.import_module("PySide6.QtMultimedia")
+    except ImportError:
+        return BeepPlayer(parent)
+    return SoundEffectPlayer(multimedia, parent)
+
+
+# ---------------------------------------------------------------- the tray
+
+
+def tray_icon(icon: QIcon, parent: QObject | None = None) -> QSystemTrayIcon | None:
+    """A visible tray icon, or None when the desktop has no tray (or no screen at all)."""
+    if headless() or not QSystemTrayIcon.isSystemTrayAvailable():
+        return None
+    tray = QSystemTrayIcon(icon, parent)
+    tray.setToolTip("NOC Console")
+    tray.show()
+    return tray
+
+
+def _tray_icon_kind(severity: Severity) -> QSystemTrayIcon.MessageIcon:
+    if severity is Severity.SEV1:
+        return QSystemTrayIcon.MessageIcon.Critical
+    if severity is Severity.SEV2:
+        return QSystemTrayIcon.MessageIcon.Warning
+    return QSystemTrayIcon.MessageIcon.Information
+
+
+# ---------------------------------------------------------------- notifier
+
+AlertSource = Callable[[datetime], tuple[Iterable[Incident], Mapping[str, SlaReading]]]
+"""Gives the incidents and their SLA readings at an instant, for :meth:`AlertNotifier.watch`."""
+
+
+class AlertNotifier(QObject):
+    """Evaluates the alert rules and delivers the alerts: tray notification and sound.
+
+    Signals:
+
+    - ``alerted(object)``: each :class:`~console.alerts.Alert` delivered;
+    - ``notified(str title, str body)``: each notification, shown in the tray
+      or not (the main window can put it in its status bar when there is no tray);
+    - ``alarms_changed(int)``: how many alarms stand unacknowledged;
+    - ``incident_requested(str)``: the operator clicked a notification about
+      this incident (its alarm is acknowledged; the window may open it).
+    """
+
+    alerted = Signal(object)
+    notified = Signal(str, str)
+    alarms_changed = Signal(int)
+    incident_requested = Signal(str)
+
+    def __init__(
+        self,
+        tracker: AlertTracker,
+        player: SoundPlayer,
+        *,
+        tray: QSystemTrayIcon | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.tracker = tracker
+        self.player = player
+        self.tray = tray
+        self._clock = clock
+        self._last_incident: str | None = None
+        self._alarm_count = 0
+        self._source: AlertSource | None = None
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.check_now)
+        self.actions = AlertActions(self)
+        if tray is not None:
+            tray.messageClicked.connect(self._message_clicked)
+
+    # ----------------------------------------------------------- evaluating
+
+    def watch(self, source: AlertSource, interval_ms: int = 5_000) -> None:
+        """Check ``source`` every ``interval_ms`` (and at once, without alarming: priming)."""
+        self._source = source
+        now = self._clock()
+        incidents, readings = source(now)
+        self.tracker.prime(incidents, readings, now)
+        self._timer.start(interval_ms)
+
+    def stop(self) -> None:
+        """Stop watching (the tracker keeps what it knows)."""
+        self._timer.stop()
+
+    def check_now(self) -> list[Alert]:
+        """Evaluate the watched source now (also called on data changes)."""
+        if self._source is None:
+            return []
+        now = self._clock()
+        incidents, readings = self._source(now)
+        return self.check(incidents, readings, now)
+
+    def check(
+        self,
+        incidents: Iterable[Incident],
+        readings: Mapping[str, SlaReading],
+        now: datetime | None = None,
+    ) -> list[Alert]:
+        """Evaluate ``incidents`` and deliver what alarms; returns the alerts delivered."""
+        alerts = self.tracker.evaluate(incidents, readings, now or self._clock())
+        self.deliver(alerts)
+        self._update_alarm_count()
+        return alerts
+
+    # ------------------------------------------------------------ delivering
+
+    def deliver(self, alerts: Sequence[Alert]) -> None:
+        """One notification per alert (or one summary for many) and one sound for the batch."""
+        if not alerts:
+            return
+        for alert in alerts:
+            self.alerted.emit(alert)
+        if self.tracker.rules.notify:
+            if len(alerts) >= SUMMARY_FROM:
+                self._notify(*_summary(alerts), alerts[0].severity, None)
+            else:
+                for alert in alerts:
+                    self._notify(alert.headline, alert.body, alert.severity, alert.incident_id)
+        # One sound per batch, the gravest that may sound: several at once is only noise.
+        audible = [a for a in alerts if a.sound]
+        if audible:
+            self.player.play(min(a.severity for a in audible))
+
+    def _notify(self, title: str, body: str, severity: Severity, incident_id: str | None) -> None:
+        self._last_incident = incident_id
+        self.notified.emit(title, body)
+        if self.tray is not None:
+            message_ms = _MESSAGE_MS.get(severity, _DEFAULT_MESSAGE_MS)
+            self.tray.showMessage(title, body, _tray_icon_kind(severity), message_ms)
+
+    def _message_clicked(self) -> None:
+        if self._last_incident is not None:
+            self.acknowledge(self._last_incident)
+            self.incident_requested.emit(self._last_incident)
+
+    # ------------------------------------------------------ operator controls
+
+    def acknowledge(self, incident_id: str) -> None:
+        """The operator has seen this incident's alarm: no more re-alarms for it."""
+        self.tracker.acknowledge(incident_id)
+        self._update_alarm_count()
+
+    def acknowledge_all(self) -> None:
+        self.tracker.acknowledge_all()
+        self._update_alarm_count()
+
+    def set_muted(self, severity: Severity, muted: bool) -> None:
+        """Notifications of ``severity`` go on, without sound, until unmuted."""
+        if muted:
+            self.tracker.mute(severity)
+        else:
+            self.tracker.unmute(severity)
+        self.actions.refresh()
+
+    def snooze(self, severity: Severity, span: timedelta) -> None:
+        """Nothing of ``severity`` alarms for ``span``; what is still pending sounds after."""
+        self.tracker.snooze(severity, self._clock() + span)
+        self.actions.refresh()
+
+    def resume_all(self) -> None:
+        """End every snooze now."""
+        for severity in Severity:
+            self.tracker.unsnooze(severity)
+        self.actions.refresh()
+
+    def silence_text(self) -> str:
+        """What is muted or snoozed, for a status bar (empty when nothing is)."""
+        now = self._clock()
+        parts = [f"{s.code} muted" for s in Severity if self.tracker.is_muted(s)]
+        for severity in Severity:
+            until = self.tracker.snoozed_until(severity, now)
+            if until is not None:
+                parts.append(f"{severity.code} snoozed until {until.astimezone():%H:%M}")
+        return " · ".join(parts)
+
+    def _update_alarm_count(self) -> None:
+        count = len(self.tracker.alarms())
+        if count != self._alarm_count:
+            self._alarm_count = count
+            self.alarms_changed.emit(count)
+
+
+def _summary(alerts: Sequence[Alert]) -> tuple[str, str]:
+    by_severity = Counter(a.severity for a in alerts)
+    parts = ", ".join(f"{by_severity[s]} {s.code}" for s in Severity if by_severity[s])
+    title = f"{len(alerts)} alerts: {parts}"
+    lines = [a.headline for a in alerts[:3]]
+    if len(alerts) > 3:
+        lines.append(f"… and {len(alerts) - 3} more")
+    return title, "\n".join(lines)
+
+
+class AlertActions(QObject):
+    """The operator's alert controls as actions: acknowledge, mute and snooze per severity."""
+
+    def __init__(self, notifier: AlertNotifier) -> None:
+        super().__init__(notifier)
+        self._notifier = notifier
+        self.acknowledge_all = QAction("&Acknowledge all alarms", self)
+        self.acknowledge_all.setToolTip("Stop re-alarming for everything raised so far")
+        self.acknowledge_all.triggered.connect(notifier.acknowledge_all)
+        self.mute: dict[Severity, QAction] = {}
+        self.snooze: dict[tuple[Severity, timedelta], QAction] = {}
+        for severity in Severity:
+            mute = QAction(f"Mute {severity.code} {severity.label} sound", self)
+            mute.setCheckable(True)
+            mute.toggled.connect(self._muter(severity))
+            self.mute[severity] = mute
+            for span in SNOOZE_CHOICES:
+                action = QAction(f"Snooze {severity.code} for {_span_text(span)}", self)
+                action.triggered.connect(self._snoozer(severity, span))
+                self.snooze[(severity, span)] = action
+        self.resume = QAction("&Resume all snoozed alerts", self)
+        self.resume.triggered.connect(notifier.resume_all)
+        self.refresh()
+
+    def _muter(self, severity: Severity) -> Callable[[bool], None]:
+        def set_muted(muted: bool) -> None:
+            self._notifier.set_muted(severity, muted)
+
+        return set_muted
+
+    def _snoozer(self, severity: Severity, span: timedelta) -> Callable[[], None]:
+        def snooze() -> None:
+            self._notifier.snooze(severity, span)
+
+        return snooze
+
+    def refresh(self) -> None:
+        """Make the check marks follow the tracker (mutes can also come from the settings)."""
+        tracker = self._notifier.tracker
+        for severity, action in self.mute.items():
+            action.blockSignals(True)
+            action.setChecked(tracker.is_muted(severity))
+            action.blockSignals(False)
+
+    def menu(self, parent: QWidget | None = None) -> QMenu:
+        """An "Alerts" menu with every control, for the menu bar or the tray icon."""
+        menu = QMenu("&Alerts", parent)
+        menu.addAction(self.acknowledge_all)
+        menu.addSeparator()
+        for action in self.mute.values():
+            menu.addAction(action)
+        menu.addSeparator()
+        snooze = menu.addMenu("&Snooze")
+        for action in self.snooze.values():
+            snooze.addAction(action)
+        menu.addAction(self.resume)
+        return menu
+
+
+def _span_text(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h"
+
+
+def table_source(model: IncidentTableModel) -> AlertSource:
+    """An :data:`AlertSource` over the queue's table model (its open rows and their SLA clocks).
+
+    ``model`` is a :class:`console.models.incident_table.IncidentTableModel`;
+    its readings are those of its last ``tick``.
+    """
+
+    def source(_now: datetime) -> tuple[list[Incident], dict[str, SlaReading]]:
+        incidents = [i for i in model.incidents() if i.is_open]
+        return incidents, {i.id: model.reading(i) for i in incidents}
+
+    return source
