@@ -1,0 +1,140 @@
+"""API tokens and roles.
+
+A token is a random secret shown once, at creation; the server keeps only its
+SHA-256. Roles are ordered: viewer (the wall display) < dispatcher < commander
+< admin, and a route names the lowest role it accepts.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from console.server.tables import TokenRow
+from console.wire import TokenInfo
+
+TOKEN_PREFIX = "noc_"
+
+
+class Role(enum.IntEnum):
+    """What a token may do; a higher role may do everything a lower one may."""
+
+    VIEWER = 1
+    DISPATCHER = 2
+    COMMANDER = 3
+    ADMIN = 4
+
+    @property
+    def wire(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def of(cls, value: str) -> Role:
+        """Parse ``viewer`` … ``admin``; the error names the roles."""
+        try:
+            return cls[value.strip().upper()]
+        except KeyError:
+            allowed = ", ".join(r.wire for r in cls)
+            raise ValueError(f"unknown role {value!r}; use one of {allowed}") from None
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who sent the request: the token's id, name and role."""
+
+    token_id: str
+    name: str
+    role: Role
+
+    def at_least(self, role: Role) -> bool:
+        return self.role >= role
+
+
+def hash_token(secret: str) -> str:
+    """The stored form of a token: hex SHA-256."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+class TokenError(ValueError):
+    """A token command that cannot be done; the message says why."""
+
+
+def create_token(*, session: Session, name: str, role: Role, now: datetime) -> tuple[str, TokenRow]:
+    """Make a new token; returns the secret (to show once) and the stored row."""
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise TokenError("a token needs a name of 1 to 120 characters (e.g. the console's host)")
+    existing = session.scalar(
+        select(TokenRow).where(TokenRow.name == name, TokenRow.revoked_at.is_(None))
+    )
+    if existing is not None:
+        raise TokenError(
+            f"a live token named {name!r} exists; revoke it first or pick another name"
+        )
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = TokenRow(
+        id=str(uuid.uuid4()),
+        name=name,
+        role=role.wire,
+        token_hash=hash_token(secret),
+        created_at=now,
+    )
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise TokenError(f"a live token named {name!r} exists; pick another name") from None
+    return secret, row
+
+
+def authenticate(*, session: Session, secret: str) -> Principal | None:
+    """The principal for a presented secret, or None if it is unknown or revoked."""
+    digest = hash_token(secret)
+    row = session.scalar(select(TokenRow).where(TokenRow.token_hash == digest))
+    # The lookup is by hash, so timing reveals nothing about the secret; the
+    # constant-time comparison keeps it so should the lookup ever change.
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.token_hash, digest):
+        return None
+    return Principal(token_id=row.id, name=row.name, role=Role.of(row.role))
+
+
+def list_tokens(*, session: Session) -> list[TokenInfo]:
+    """Every token, live and revoked, oldest first (never the secrets)."""
+    rows = session.scalars(select(TokenRow).order_by(TokenRow.created_at, TokenRow.name)).all()
+    return [token_info(row) for row in rows]
+
+
+def token_info(row: TokenRow) -> TokenInfo:
+    """A stored token's public facts."""
+    return TokenInfo.model_validate(
+        {
+            "id": row.id,
+            "name": row.name,
+            "role": row.role,
+            "created_at": row.created_at,
+            "revoked_at": row.revoked_at,
+        }
+    )
+
+
+def revoke_token(*, session: Session, name_or_id: str, now: datetime) -> TokenRow:
+    """Revoke the live token with this name or id; it stops working at once."""
+    row = session.scalar(
+        select(TokenRow).where(
+            or_(TokenRow.id == name_or_id, TokenRow.name == name_or_id),
+            TokenRow.revoked_at.is_(None),
+        )
+    )
+    if row is None:
+        raise TokenError(f"no live token named or with id {name_or_id!r}; see `token list`")
+    row.revoked_at = now
+    return row

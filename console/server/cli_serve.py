@@ -1,0 +1,129 @@
+"""``noc-console serve``: run the reference ticket API for a NOC floor.
+
+Loopback only unless TLS is configured or ``--insecure-http`` says the network
+is trusted, since bearer tokens would otherwise cross it in clear text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from console.server.settings import Settings, default_db_url, normalise_db_url
+
+log = logging.getLogger("console.server")
+
+EXIT_USAGE = 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``noc-console serve``."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=8080, help="port to bind; 0 picks a free one (default 8080)"
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="postgresql://user@host/db, or a SQLite file path "
+        "(default: server.db in the data folder)",
+    )
+    parser.add_argument("--tls-cert", type=Path, metavar="PEM", help="TLS certificate chain")
+    parser.add_argument("--tls-key", type=Path, metavar="PEM", help="TLS private key")
+    parser.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="allow plain HTTP on a non-loopback address (only on a trusted network)",
+    )
+    parser.add_argument(
+        "--heartbeat",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="SSE heartbeat interval, at most 15 (default 10)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="log level (default info: one line per request)",
+    )
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Settings from parsed options; ``ValueError`` with a clear message on bad ones."""
+    if not 0 <= args.port <= 65535:
+        raise ValueError(f"--port {args.port} is out of range; use 0 to 65535")
+    if not 0.05 <= args.heartbeat <= 15:
+        raise ValueError("--heartbeat must be between 0.05 and 15 seconds")
+    for option, path in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
+        if path is not None and not path.is_file():
+            raise ValueError(f"{option} {path}: no such file")
+    return Settings(
+        db_url=normalise_db_url(args.db) if args.db else default_db_url(),
+        host=args.host,
+        port=args.port,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        insecure_http=args.insecure_http,
+        sse_heartbeat_s=args.heartbeat,
+    )
+
+
+def configure_logging(level: str) -> None:
+    """Plain one-line log records on stderr."""
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until interrupted; 2 for a refused configuration, 1 if it cannot start."""
+    try:
+        settings = settings_from(args)
+    except ValueError as exc:
+        print(f"noc-console serve: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    problem = settings.bind_problem()
+    if problem is not None:
+        print(f"noc-console serve: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(args.log_level)
+
+    # Imported here so `--help` and refused configurations stay fast.
+    from console.server.app import context_of, create_app
+    from console.server.db import DatabaseUnavailableError
+    from console.server.embedded import NocUvicornServer, uvicorn_config
+
+    try:
+        app = create_app(settings)
+    except DatabaseUnavailableError as exc:
+        print(f"noc-console serve: {exc}", file=sys.stderr)
+        return 1
+    server = NocUvicornServer(
+        uvicorn_config(app, settings, log_level=args.log_level),
+        on_shutdown=context_of(app).broadcaster.close,
+        announce=True,
+    )
+    # uvicorn shuts down gracefully on SIGTERM and then re-raises the signal
+    # with the handler it found; with this one the process exits with 0, as a
+    # service manager expects from a clean stop.
+    signal.signal(signal.SIGTERM, _stop_cleanly)
+    try:
+        server.run()
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            print(
+                "noc-console serve: the server could not start; see the log above", file=sys.stderr
+            )
+            return 1
+    return 0 if server.started else 1
+
+
+def _stop_cleanly(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)

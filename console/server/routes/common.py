@@ -1,0 +1,122 @@
+"""Helpers the routes share: JSON responses, ETags and If-Match, the write scope."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import Header
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from console.server.auth import Principal
+from console.server.deps import ServerContext
+from console.server.errors import ApiError
+from console.server.services import idempotency
+from console.server.services.incidents import WriteScope
+from console.wire import etag, parse_etag
+
+# The patterns are documented, not enforced by FastAPI, so a malformed value
+# gets our own 400 with a clear message rather than a generic validation error.
+ETAG_PATTERN = r'^\s*(W/)?"?[0-9]{1,18}"?\s*$'
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=64,
+        description='the ETag of the version you edited, e.g. "3" (from GET); required',
+        json_schema_extra={"pattern": ETAG_PATTERN},
+    ),
+]
+IfMatchOptional = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=64,
+        description='optional: the ETag of the version you edited ("3"), or * for "must exist"',
+        json_schema_extra={"pattern": r'^\s*((W/)?"?[0-9]{1,18}"?|\*)\s*$'},
+    ),
+]
+IfNoneMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-None-Match",
+        max_length=64,
+        description="answer 304 if still this ETag",
+        json_schema_extra={"pattern": ETAG_PATTERN},
+    ),
+]
+
+
+def json_response(
+    content: BaseModel | dict[str, Any] | str,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A JSON response from a wire model, a dict, or ready-made JSON text."""
+    if isinstance(content, BaseModel):
+        body = content.model_dump_json()
+    elif isinstance(content, dict):
+        body = json.dumps(content, separators=(",", ":"))
+    else:
+        body = content
+    return Response(body, status_code=status_code, media_type="application/json", headers=headers)
+
+
+def version_headers(version: int, **extra: str) -> dict[str, str]:
+    """``ETag: "<version>"`` plus any other headers."""
+    return {"ETag": etag(version), **extra}
+
+
+def parse_if_match(value: str | None, *, required: bool, allow_any: bool = False) -> int | None:
+    """The version named by If-Match (-1 for ``*`` where allowed), None when absent.
+
+    Absent and required → 428; unreadable → 400; the caller compares the
+    version and answers 412 when it is stale.
+    """
+    if value is None:
+        if required:
+            raise ApiError(
+                428,
+                "if_match_required",
+                'send If-Match: "<version>" with the ETag of your last read, so an edit '
+                "made meanwhile by someone else is not overwritten",
+            )
+        return None
+    if value.strip() == "*" and allow_any:
+        return -1
+    version = parse_etag(value)
+    if version is None:
+        raise ApiError(
+            400,
+            "invalid_if_match",
+            f'If-Match {value[:40]!r} is not an ETag; send the version in quotes, e.g. "3"',
+        )
+    return version
+
+
+def write_scope(context: ServerContext, principal: Principal) -> WriteScope:
+    """The scope of a write: who, now, and the SLA rules."""
+    return WriteScope(
+        principal=principal,
+        now=context.clock(),
+        sla=context.sla,
+        notify_channel=context.notify_channel,
+    )
+
+
+def replayed(
+    *, session: Session, principal: Principal, key: str | None, request_hash: str
+) -> Response | None:
+    """The first response to this ``Idempotency-Key``, or None to go ahead with the write."""
+    if key is None:
+        return None
+    stored = idempotency.replay(
+        session=session, client=principal.name, key=key, request_hash=request_hash
+    )
+    if stored is None:
+        return None
+    return json_response(
+        stored.response, stored.status_code, {**stored.headers, "Idempotent-Replayed": "true"}
+    )

@@ -1,0 +1,216 @@
+"""``/v1/incidents``: log, list, read and change incidents."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+
+from console.server.deps import (
+    Context,
+    Dispatcher,
+    IdempotencyKey,
+    ReadSession,
+    Viewer,
+    WriteSession,
+)
+from console.server.errors import ApiError, responses
+from console.server.routes.common import (
+    IfMatch,
+    IfNoneMatch,
+    json_response,
+    parse_if_match,
+    replayed,
+    version_headers,
+    write_scope,
+)
+from console.server.services import idempotency
+from console.server.services import incidents as service
+from console.server.settings import INCIDENTS_PAGE_MAX
+from console.wire import (
+    Incident,
+    IncidentCreate,
+    IncidentPage,
+    IncidentPatch,
+    SeverityWire,
+    StateWire,
+    etag,
+    parse_etag,
+)
+
+router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
+
+IncidentRef = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=64,
+        description="the incident's id (a UUID) or its number (INC-000042)",
+    ),
+]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=Incident,
+    summary="Log an incident",
+    responses=responses(400, 401, 403, 409, 413, 422),
+)
+def create_incident(
+    body: IncidentCreate,
+    request: Request,
+    session: WriteSession,
+    context: Context,
+    principal: Dispatcher,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Log a new incident (dispatcher and up).
+
+    The server sets the number, severity (impact × urgency), state ``new``, the
+    SLA due times and the timestamps. With ``Idempotency-Key`` a resend returns
+    the incident created the first time, never a second one.
+    """
+    request_hash = idempotency.fingerprint("POST", request.url.path, body)
+    replay = replayed(
+        session=session, principal=principal, key=idempotency_key, request_hash=request_hash
+    )
+    if replay is not None:
+        return replay
+    scope = write_scope(context, principal)
+    row = service.create_incident(session=session, body=body, scope=scope)
+    wire = service.incident_wire(row)
+    text = wire.model_dump_json()
+    headers = version_headers(row.version, Location=f"/v1/incidents/{row.id}")
+    if idempotency_key is not None:
+        idempotency.remember(
+            session=session,
+            client=principal.name,
+            key=idempotency_key,
+            request_hash=request_hash,
+            status_code=201,
+            response=text,
+            headers=headers,
+            now=scope.now,
+        )
+    session.commit()
+    return json_response(text, 201, headers)
+
+
+@router.get(
+    "",
+    response_model=IncidentPage,
+    summary="List incidents",
+    responses=responses(400, 401, 422),
+)
+def list_incidents(
+    session: ReadSession,
+    _principal: Viewer,
+    state: Annotated[list[StateWire] | None, Query(description="any of these states")] = None,
+    severity: Annotated[
+        list[SeverityWire] | None, Query(description="any of these severities")
+    ] = None,
+    service_name: Annotated[
+        str | None, Query(alias="service", max_length=120, pattern=r"^[^\x00]*$")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, pattern=r"^[^\x00]*$", description="text in title or description"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=INCIDENTS_PAGE_MAX)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> Response:
+    """The queue, newest first, filtered by state, severity, service and text."""
+    rows, total = service.list_incidents(
+        session=session,
+        states=list(state) if state else None,
+        severities=list(severity) if severity else None,
+        service=service_name,
+        q=q,
+        limit=limit,
+        offset=offset,
+    )
+    page = IncidentPage(
+        items=[service.incident_wire(row) for row in rows], total=total, limit=limit, offset=offset
+    )
+    return json_response(page)
+
+
+@router.get(
+    "/{incident_id}",
+    response_model=Incident,
+    summary="Read one incident",
+    responses=responses(304, 400, 401, 404, 422),
+)
+def get_incident(
+    incident_id: IncidentRef,
+    session: ReadSession,
+    _principal: Viewer,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    """One incident; its ``version`` is also the ``ETag`` to send back as ``If-Match``."""
+    row = service.find_incident(session=session, ref=incident_id)
+    if if_none_match is not None and parse_etag(if_none_match) == row.version:
+        return Response(status_code=304, headers={"ETag": etag(row.version)})
+    return json_response(service.incident_wire(row), headers=version_headers(row.version))
+
+
+@router.patch(
+    "/{incident_id}",
+    response_model=Incident,
+    summary="Change an incident",
+    responses=responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
+)
+def patch_incident(
+    incident_id: IncidentRef,
+    body: IncidentPatch,
+    request: Request,
+    session: WriteSession,
+    context: Context,
+    principal: Dispatcher,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Change fields, move through the lifecycle, assign, acknowledge (dispatcher and up).
+
+    Requires ``If-Match`` with the version you edited: 428 without it, 412 when
+    someone changed the incident since. An illegal state change is 409 naming
+    the moves allowed from the current state. ``severity`` overrides the matrix
+    (commander and up) and needs ``severity_reason``, which goes into the
+    timeline.
+    """
+    service.check_patch_allowed(body=body, principal=principal)
+    expected = parse_if_match(if_match, required=True)
+    request_hash = idempotency.fingerprint("PATCH", request.url.path, body)
+    replay = replayed(
+        session=session, principal=principal, key=idempotency_key, request_hash=request_hash
+    )
+    if replay is not None:
+        return replay
+    row = service.find_incident(session=session, ref=incident_id)
+    if row.version != expected:
+        raise ApiError(
+            412,
+            "stale_version",
+            f"{service.incident_wire(row).number} is at version {row.version}, not {expected}: "
+            "someone changed it since you read it; re-read it, re-apply your edit and retry",
+            {"ETag": etag(row.version)},
+        )
+    scope = write_scope(context, principal)
+    row, _entries = service.patch_incident(session=session, row=row, body=body, scope=scope)
+    text = service.incident_wire(row).model_dump_json()
+    headers = version_headers(row.version)
+    if idempotency_key is not None:
+        idempotency.remember(
+            session=session,
+            client=principal.name,
+            key=idempotency_key,
+            request_hash=request_hash,
+            status_code=200,
+            response=text,
+            headers=headers,
+            now=scope.now,
+        )
+    session.commit()
+    return json_response(text, 200, headers)

@@ -1,0 +1,461 @@
+"""Incident and timeline writes and reads: the lifecycle rules applied on the server.
+
+Service functions take the session as a keyword argument and never commit: the
+route commits once, so the incident, its timeline entries, the change-log rows
+and the idempotency record are one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from console.domain.incident import (
+    HoldPeriod,
+    Source,
+    TimelineKind,
+    acknowledge,
+    format_number,
+    parse_number,
+    transition,
+)
+from console.domain.incident import Incident as DomainIncident
+from console.domain.lifecycle import HoldReason, State
+from console.domain.severity import DEFAULT_MATRIX, Impact, PriorityMatrix, Severity, Urgency
+from console.domain.sla import SlaPolicy
+from console.server import changes
+from console.server.auth import Principal, Role
+from console.server.errors import ApiError
+from console.server.tables import IncidentRow, TimelineRow
+from console.wire import (
+    Incident,
+    IncidentCreate,
+    IncidentPatch,
+    TimelineEntry,
+    TimelineEntryCreate,
+    incident_to_wire,
+)
+
+_UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_NUMBER_RE = re.compile(r"^INC-[0-9]{6,9}$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class WriteScope:
+    """Who writes, when, and under which rules: what every write needs besides the session."""
+
+    principal: Principal
+    now: datetime
+    sla: SlaPolicy
+    matrix: PriorityMatrix = DEFAULT_MATRIX
+    # The PostgreSQL NOTIFY channel (None on SQLite).
+    notify_channel: str | None = None
+
+
+# -- conversions ----------------------------------------------------------
+
+
+def to_domain(row: IncidentRow) -> DomainIncident:
+    """The stored row as the domain record."""
+    return DomainIncident(
+        id=row.id,
+        number=format_number(row.number),
+        title=row.title,
+        service=row.service,
+        impact=Impact.of(row.impact),
+        urgency=Urgency.of(row.urgency),
+        severity=Severity.of(row.severity),
+        state=State.of(row.state),
+        opened_at=row.opened_at,
+        updated_at=row.updated_at,
+        version=row.version,
+        description=row.description,
+        category=row.category,
+        subcategory=row.subcategory,
+        assignee=row.assignee,
+        assignment_group=row.assignment_group,
+        reporter=row.reporter,
+        source=Source.of(row.source),
+        major=row.major,
+        hold_reason=HoldReason.of(row.hold_reason) if row.hold_reason else None,
+        holds=tuple(
+            HoldPeriod(
+                datetime.fromisoformat(started), datetime.fromisoformat(ended) if ended else None
+            )
+            for started, ended in row.holds or ()
+        ),
+        acknowledged_at=row.acknowledged_at,
+        resolved_at=row.resolved_at,
+        closed_at=row.closed_at,
+        response_due=row.response_due,
+        resolution_due=row.resolution_due,
+    )
+
+
+def _store(row: IncidentRow, incident: DomainIncident) -> None:
+    """Copy the domain record onto the row (the number is fixed at creation)."""
+    row.id = incident.id
+    row.title = incident.title
+    row.service = incident.service
+    row.impact = incident.impact.value
+    row.urgency = incident.urgency.value
+    row.severity = int(incident.severity)
+    row.state = incident.state.value
+    row.version = incident.version
+    row.opened_at = incident.opened_at
+    row.updated_at = incident.updated_at
+    row.description = incident.description
+    row.category = incident.category
+    row.subcategory = incident.subcategory
+    row.assignee = incident.assignee
+    row.assignment_group = incident.assignment_group
+    row.reporter = incident.reporter
+    row.source = incident.source.value
+    row.major = incident.major
+    row.hold_reason = incident.hold_reason.value if incident.hold_reason else None
+    row.holds = [
+        [h.started.isoformat(), h.ended.isoformat() if h.ended else None] for h in incident.holds
+    ]
+    row.acknowledged_at = incident.acknowledged_at
+    row.resolved_at = incident.resolved_at
+    row.closed_at = incident.closed_at
+    row.response_due = incident.response_due
+    row.resolution_due = incident.resolution_due
+
+
+def incident_wire(row: IncidentRow) -> Incident:
+    """The stored row as the wire model."""
+    return incident_to_wire(to_domain(row), severity_overridden=row.severity_overridden)
+
+
+def timeline_wire(row: TimelineRow) -> TimelineEntry:
+    """A stored timeline entry as the wire model."""
+    return TimelineEntry.model_validate(
+        {
+            "id": row.id,
+            "incident_id": row.incident_id,
+            "kind": row.kind,
+            "at": row.at,
+            "author": row.author,
+            "body": row.body,
+            "data": row.data or {},
+        }
+    )
+
+
+# -- reads ----------------------------------------------------------------
+
+
+def find_incident(*, session: Session, ref: str) -> IncidentRow:
+    """The incident with this id (a UUID) or number (``INC-000042``); 404 otherwise."""
+    row: IncidentRow | None = None
+    if _UUID_RE.match(ref):
+        row = session.get(IncidentRow, ref)
+    elif _NUMBER_RE.match(ref):
+        row = session.scalar(select(IncidentRow).where(IncidentRow.number == parse_number(ref)))
+    else:
+        raise ApiError(
+            404,
+            "not_found",
+            f"{ref[:80]!r} is not an incident id; use the id (a UUID) or the number "
+            "(e.g. INC-000042)",
+        )
+    if row is None:
+        raise ApiError(404, "not_found", f"no incident {ref}; it may be on another server")
+    return row
+
+
+def list_incidents(
+    *,
+    session: Session,
+    states: list[str] | None,
+    severities: list[str] | None,
+    service: str | None,
+    q: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[IncidentRow], int]:
+    """One page of incidents matching the filters, newest first, and the total count."""
+    query = select(IncidentRow)
+    if states:
+        query = query.where(IncidentRow.state.in_(states))
+    if severities:
+        query = query.where(IncidentRow.severity.in_([int(Severity.of(s)) for s in severities]))
+    if service:
+        query = query.where(IncidentRow.service == service)
+    if q:
+        needle = q.strip().lower()
+        conditions = [
+            func.lower(IncidentRow.title).contains(needle, autoescape=True),
+            func.lower(IncidentRow.description).contains(needle, autoescape=True),
+        ]
+        if _NUMBER_RE.match(needle):
+            conditions.append(IncidentRow.number == parse_number(needle))
+        query = query.where(or_(*conditions))
+    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    rows = session.scalars(
+        query.order_by(IncidentRow.number.desc()).limit(limit).offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def list_timeline(*, session: Session, incident_id: str) -> list[TimelineRow]:
+    """The incident's timeline, oldest first."""
+    return list(
+        session.scalars(
+            select(TimelineRow)
+            .where(TimelineRow.incident_id == incident_id)
+            .order_by(TimelineRow.at, TimelineRow.feed_seq)
+        ).all()
+    )
+
+
+# -- writes ---------------------------------------------------------------
+
+
+def _with_due_times(incident: DomainIncident, scope: WriteScope) -> DomainIncident:
+    return replace(
+        incident,
+        response_due=scope.sla.response_due(incident, scope.now),
+        resolution_due=scope.sla.resolution_due(incident, scope.now),
+    )
+
+
+def _record_incident(session: Session, row: IncidentRow, scope: WriteScope) -> None:
+    changes.append(
+        session=session,
+        kind="incident",
+        entity_id=row.id,
+        op="upsert",
+        data=incident_wire(row).model_dump(mode="json"),
+        at=scope.now,
+        notify_channel=scope.notify_channel,
+    )
+
+
+def _record_timeline(session: Session, row: TimelineRow, scope: WriteScope) -> None:
+    row.feed_seq = changes.append(
+        session=session,
+        kind="timeline",
+        entity_id=row.id,
+        op="upsert",
+        data=timeline_wire(row).model_dump(mode="json"),
+        at=scope.now,
+        notify_channel=scope.notify_channel,
+    )
+
+
+def create_incident(*, session: Session, body: IncidentCreate, scope: WriteScope) -> IncidentRow:
+    """Log a new incident: number, severity, SLA due times and state ``new`` by the server.
+
+    The next number is read inside the serialised write transaction, so
+    concurrent creates get consecutive, unique numbers on both databases.
+    """
+    number = int(session.scalar(select(func.coalesce(func.max(IncidentRow.number), 0))) or 0) + 1
+    impact, urgency = Impact.of(body.impact), Urgency.of(body.urgency)
+    incident = DomainIncident(
+        id=str(uuid.uuid4()),
+        number=format_number(number),
+        title=body.title,
+        service=body.service,
+        impact=impact,
+        urgency=urgency,
+        severity=scope.matrix.severity(impact, urgency),
+        state=State.NEW,
+        opened_at=scope.now,
+        updated_at=scope.now,
+        version=1,
+        description=body.description,
+        category=body.category,
+        subcategory=body.subcategory,
+        reporter=body.reporter,
+        source=Source.of(body.source),
+    )
+    incident = _with_due_times(incident, scope)
+    row = IncidentRow(number=number, severity_overridden=False)
+    _store(row, incident)
+    session.add(row)
+    session.flush()
+    _record_incident(session, row, scope)
+    return row
+
+
+def _entry(
+    incident: DomainIncident,
+    kind: TimelineKind,
+    body: str,
+    scope: WriteScope,
+    data: dict[str, Any] | None = None,
+) -> TimelineRow:
+    return TimelineRow(
+        id=str(uuid.uuid4()),
+        incident_id=incident.id,
+        kind=kind.value,
+        at=scope.now,
+        author=scope.principal.name,
+        body=body,
+        data=data or {},
+    )
+
+
+def _shown(value: object) -> str:
+    return "nobody" if value is None else str(value)
+
+
+def check_patch_allowed(*, body: IncidentPatch, principal: Principal) -> None:
+    """403 when the PATCH needs a higher role than the caller's (a severity override)."""
+    if body.severity is not None and not principal.at_least(Role.COMMANDER):
+        raise ApiError(
+            403,
+            "forbidden",
+            "overriding the severity needs the commander role or higher; change impact or "
+            f"urgency instead (your token {principal.name!r} is {principal.role.wire})",
+        )
+
+
+def patch_incident(
+    *,
+    session: Session,
+    row: IncidentRow,
+    body: IncidentPatch,
+    scope: WriteScope,
+) -> tuple[IncidentRow, list[TimelineRow]]:
+    """Apply a PATCH under the lifecycle rules; returns the row and the new timeline entries.
+
+    A PATCH that changes nothing (every field already holds the value sent)
+    leaves the version alone, so a resent edit does not churn the feed.
+    """
+    fields = body.model_fields_set
+    check_patch_allowed(body=body, principal=scope.principal)
+    before = to_domain(row)
+    incident = before
+    entries: list[TimelineRow] = []
+
+    plain: dict[str, Any] = {
+        name: getattr(body, name)
+        for name in ("title", "description", "category", "subcategory")
+        if name in fields
+    }
+    if "impact" in fields and body.impact is not None:
+        plain["impact"] = Impact.of(body.impact)
+    if "urgency" in fields and body.urgency is not None:
+        plain["urgency"] = Urgency.of(body.urgency)
+    incident = replace(incident, **plain)
+
+    # Assignment: one entry naming what moved.
+    moved: dict[str, dict[str, str | None]] = {}
+    for name in ("assignee", "assignment_group"):
+        if name in fields and getattr(body, name) != getattr(incident, name):
+            moved[name] = {"from": getattr(incident, name), "to": getattr(body, name)}
+    if moved:
+        assigned: dict[str, Any] = {name: change["to"] for name, change in moved.items()}
+        incident = replace(incident, **assigned)
+        text = "; ".join(
+            f"{name.replace('_', ' ')} {_shown(c['from'])} → {_shown(c['to'])}"
+            for name, c in moved.items()
+        )
+        entries.append(_entry(incident, TimelineKind.ASSIGNMENT, f"Assigned: {text}", scope, moved))
+
+    # Major incident: declaring one is hierarchical escalation.
+    if body.major is not None and body.major != incident.major:
+        incident = replace(incident, major=body.major)
+        text = "Declared a major incident" if body.major else "Major incident stood down"
+        entries.append(
+            _entry(incident, TimelineKind.ESCALATION, text, scope, {"major": body.major})
+        )
+
+    # Severity: a commander's override sticks; otherwise the matrix decides.
+    overridden = row.severity_overridden
+    new_severity = incident.severity
+    reason: str | None = None
+    if body.severity is not None:
+        new_severity = Severity.of(body.severity)
+        reason = body.severity_reason
+        overridden = True
+    elif not overridden and ("impact" in plain or "urgency" in plain):
+        new_severity = scope.matrix.severity(incident.impact, incident.urgency)
+        if new_severity != incident.severity:
+            reason = f"impact {incident.impact.value}, urgency {incident.urgency.value}"
+    if new_severity != incident.severity or overridden != row.severity_overridden:
+        text = f"Severity {incident.severity.code} → {new_severity.code}"
+        if new_severity == incident.severity:
+            text = f"Severity kept at {new_severity.code} by override"
+        if reason:
+            text += f": {reason}"
+        entries.append(
+            _entry(
+                incident,
+                TimelineKind.SEVERITY_CHANGE,
+                text,
+                scope,
+                {
+                    "from": incident.severity.code,
+                    "to": new_severity.code,
+                    "reason": reason,
+                    "override": body.severity is not None,
+                },
+            )
+        )
+        incident = replace(incident, severity=new_severity)
+
+    if body.acknowledged is True:
+        incident = acknowledge(incident, scope.now)
+    elif body.acknowledged is False and incident.acknowledged:
+        raise ApiError(
+            422,
+            "invalid_request",
+            "acknowledged: an acknowledgement cannot be withdrawn (it is the MTTA record)",
+        )
+
+    if body.state is not None:
+        target = State.of(body.state)
+        hold = HoldReason.of(body.hold_reason) if body.hold_reason else None
+        if target is not incident.state or (hold is not None and hold is not incident.hold_reason):
+            previous = incident.state
+            incident = transition(incident, target, scope.now, hold_reason=hold)
+            text = f"State {previous.label} → {target.label}"
+            if hold is not None:
+                text += f" ({hold.value.replace('_', ' ')})"
+            entries.append(
+                _entry(
+                    incident,
+                    TimelineKind.STATE_CHANGE,
+                    text,
+                    scope,
+                    {
+                        "from": previous.value,
+                        "to": target.value,
+                        "hold_reason": hold.value if hold else None,
+                    },
+                )
+            )
+
+    if incident == before and overridden == row.severity_overridden:
+        return row, []
+    incident = replace(incident, version=before.version + 1, updated_at=scope.now)
+    incident = _with_due_times(incident, scope)
+    _store(row, incident)
+    row.severity_overridden = overridden
+    session.add_all(entries)
+    session.flush()
+    _record_incident(session, row, scope)
+    for entry in entries:
+        _record_timeline(session, entry, scope)
+    return row, entries
+
+
+def add_timeline_entry(
+    *, session: Session, row: IncidentRow, body: TimelineEntryCreate, scope: WriteScope
+) -> TimelineRow:
+    """Add a work note or a status update written by a person."""
+    entry = _entry(to_domain(row), TimelineKind.of(body.kind), body.body, scope)
+    session.add(entry)
+    session.flush()
+    _record_timeline(session, entry, scope)
+    return entry

@@ -1,0 +1,111 @@
+"""The server's settings, in one typed place.
+
+``noc-console serve`` fills them from its command line; the desktop app builds
+them for the embedded server; tests build them with short timers.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from console import paths
+
+MIB = 1024 * 1024
+
+# Page-size bounds: large enough for a fast catch-up, small enough that one
+# request cannot tie up the server. Fixed (not settings) because they are part
+# of the documented contract in /openapi.json.
+INCIDENTS_PAGE_MAX = 500
+CHANGES_PAGE_MAX = 1000
+
+
+def default_db_url() -> str:
+    """The SQLite file in the user's data folder (``server.db``)."""
+    return sqlite_url(paths.data_dir() / "server.db")
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of a SQLite file."""
+    return f"sqlite:///{path.expanduser().resolve()}"
+
+
+def normalise_db_url(text: str) -> str:
+    """Accept what an operator types for ``--db`` and return a SQLAlchemy URL.
+
+    ``postgresql://…`` and ``postgres://…`` select the psycopg 3 driver; a plain
+    path means a SQLite file.
+    """
+    text = text.strip()
+    for prefix in ("postgresql://", "postgres://"):
+        if text.startswith(prefix):
+            return "postgresql+psycopg://" + text[len(prefix) :]
+    if text.startswith(("postgresql+psycopg://", "sqlite://")):
+        return text
+    if "://" in text:
+        scheme = text.split("://", 1)[0]
+        raise ValueError(
+            f"unsupported database URL scheme {scheme!r}; use postgresql://… or a SQLite file path"
+        )
+    return sqlite_url(Path(text))
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the server reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server needs to run.
+
+    ``sse_heartbeat_s`` and ``feed_poll_s`` are short in tests and left alone in
+    production (the contract asks for a heartbeat at least every 15 s).
+    """
+
+    db_url: str = field(default_factory=default_db_url)
+    host: str = "127.0.0.1"
+    port: int = 8080
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    insecure_http: bool = False
+    # Largest request body accepted; bigger ones get 413 before they are parsed.
+    max_body_bytes: int = MIB
+    # SSE: a comment this often keeps proxies and clients from timing out (the
+    # contract promises one at least every 15 s; 10 leaves room for jitter).
+    sse_heartbeat_s: float = 10.0
+    # How often the server re-reads the newest seq as a safety net for missed
+    # wake-ups (another process writing a shared SQLite file, a dropped LISTEN).
+    feed_poll_s: float = 1.0
+    # SQLAlchemy connection-pool size (PostgreSQL); SQLite uses one per thread.
+    pool_size: int = 10
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some fields changed (tests, the embedded server)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.tls_cert is not None and self.tls_key is not None
+
+    def bind_problem(self) -> str | None:
+        """Why binding ``host`` would be unsafe, or None when it is fine.
+
+        A server reachable from the network without TLS would send bearer tokens
+        in clear text, so that needs an explicit ``--insecure-http``.
+        """
+        if (self.tls_cert is None) != (self.tls_key is None):
+            return "give both --tls-cert and --tls-key, or neither"
+        if is_loopback(self.host) or self.uses_tls or self.insecure_http:
+            return None
+        return (
+            f"refusing to serve plain HTTP on {self.host}, which other machines can reach: "
+            "API tokens would cross the network unencrypted. Pass --tls-cert and --tls-key, "
+            "or --insecure-http if the network is trusted (e.g. behind a TLS proxy)."
+        )

@@ -1,0 +1,201 @@
+"""The server's tables (SQLAlchemy 2.0 typed ORM), the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite's INTEGER PRIMARY KEY is a 64-bit rowid; PostgreSQL needs BIGINT for
+# the same range. The variant keeps SQLite's rowid alias (and its speed).
+SeqInteger = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back time-zone aware.
+
+    SQLite has no time-zone type and returns naive values; this gives both
+    databases the same behaviour, so the domain's "every instant has a zone"
+    rule holds after a round trip.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        # SQLite stores the text form; drop the zone so every value sorts alike.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Bumped whenever a table changes; a database made with another version is
+# refused with a clear message instead of failing on a missing column.
+SCHEMA_VERSION = 1
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the server's tables."""
+
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON()}  # noqa: RUF012
+
+
+class IncidentRow(Base):
+    """One incident; the domain ``Incident`` plus the server's bookkeeping."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    service: Mapped[str] = mapped_column(String(120), index=True)
+    impact: Mapped[str] = mapped_column(String(16))
+    urgency: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[int] = mapped_column(Integer, index=True)
+    severity_overridden: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    opened_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str | None] = mapped_column(String(120))
+    subcategory: Mapped[str | None] = mapped_column(String(120))
+    assignee: Mapped[str | None] = mapped_column(String(120))
+    assignment_group: Mapped[str | None] = mapped_column(String(120))
+    reporter: Mapped[str | None] = mapped_column(String(120))
+    source: Mapped[str] = mapped_column(String(16))
+    major: Mapped[bool] = mapped_column(Boolean, default=False)
+    hold_reason: Mapped[str | None] = mapped_column(String(32))
+    # [[started, ended-or-null], ...] as ISO strings: read and written as a whole.
+    holds: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    acknowledged_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    response_due: Mapped[datetime | None]
+    resolution_due: Mapped[datetime | None]
+
+
+class TimelineRow(Base):
+    """One timeline entry of an incident."""
+
+    __tablename__ = "timeline"
+    __table_args__ = (Index("ix_timeline_incident_at", "incident_id", "at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    author: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The seq of the entry's change-log row: orders entries written at the same
+    # instant (a state change and an assignment in one PATCH) as they were made.
+    feed_seq: Mapped[int | None] = mapped_column(SeqInteger)
+
+
+class ReferenceRow(Base):
+    """One reference item (team, service, contact, category, policy, shift).
+
+    The item is kept as its wire JSON: the schema lives in ``console.wire`` and
+    the server only needs to find items by kind and id.
+    """
+
+    __tablename__ = "reference_items"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ChangeRow(Base):
+    """The change log: one row per committed write, in commit order.
+
+    ``data`` is the entity's wire JSON as text (null for a delete), so the feed
+    can be served without decoding and re-encoding it.
+    """
+
+    __tablename__ = "changes"
+
+    seq: Mapped[int] = mapped_column(SeqInteger, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    op: Mapped[str] = mapped_column(String(8))
+    data: Mapped[str | None] = mapped_column(Text)
+    # When the write happened (the server clock inside the transaction).
+    written_at: Mapped[datetime]
+
+
+class TokenRow(Base):
+    """An API token: only the SHA-256 of the secret is kept."""
+
+    __tablename__ = "api_tokens"
+    # A name belongs to one live token at a time; a revoked token's name can be
+    # given to its replacement.
+    __table_args__ = (
+        Index(
+            "uq_api_tokens_active_name",
+            "name",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class IdempotencyRow(Base):
+    """A remembered response to a request sent with an ``Idempotency-Key``.
+
+    Keys are per token name (the client), so two consoles cannot collide by
+    choosing the same key, and a console whose token was replaced keeps its keys.
+    """
+
+    __tablename__ = "idempotency_keys"
+
+    client: Mapped[str] = mapped_column(String(120), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+
+
+class MetaRow(Base):
+    """Facts about the database itself (the schema version)."""
+
+    __tablename__ = "server_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
