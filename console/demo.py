@@ -1,9 +1,23 @@
-"""The demo NOC: services, teams, contacts, categories and ~200 incidents.
+"""The demo NOC: services, teams, contacts, categories, on-call rotations,
+escalation policies and ~200 incidents.
 
 ``load_demo(cache, now)`` reads ``resources/demo/*.json``, checks every record
 and writes all of it into the local cache in one transaction. The incidents'
 timestamps are stored as "minutes ago", so whenever the demo is loaded some
 incidents are fresh, some close to their SLA deadline and some past it.
+
+On-call rotations (``rotations.json``) start on fixed dates in January 2025,
+long enough ago that every rota is running whenever the demo is loaded. Their
+overrides are stored relative to the load, like the incidents: a cover says
+when it starts (``starts_in_minutes``, negative for "already started") and how
+long it lasts (``duration_minutes``); a swap names two rota weeks counted from
+the week holding the pager at load time (``weeks_from_now``: ``[0, 1]`` swaps
+this week's holder with next week's). The loader turns both into the wire's
+absolute overrides, so there is always a cover and a swap in force around "now".
+Rotations and escalation policies (``policies.json``) go through the wire
+models (:class:`~console.wire.OnCallRotationIn`,
+:class:`~console.wire.EscalationPolicyIn`) and the domain's own checks, so the
+demo obeys exactly the rules the server enforces.
 
 Everything is validated before anything is written: a typo in any file gives a
 :class:`DemoDataError` naming the file, the record, the field and the allowed
@@ -22,6 +36,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
+from pydantic import BaseModel, ValidationError
 
 from console.domain.errors import DomainError, InvalidValue
 from console.domain.incident import (
@@ -34,9 +49,16 @@ from console.domain.incident import (
     require_aware,
 )
 from console.domain.lifecycle import HoldReason, State
+from console.domain.oncall import NotScheduledError, Rotation, swap_weeks
 from console.domain.severity import DEFAULT_MATRIX, Impact, PriorityMatrix, Severity, Urgency
 from console.domain.sla import SlaPolicy
 from console.resources import resource_path
+from console.wire import (
+    EscalationPolicyIn,
+    OnCallRotationIn,
+    policy_to_domain,
+    rotation_to_domain,
+)
 
 if TYPE_CHECKING:
     # Only for the annotation: the caller opens the cache, this module never does.
@@ -50,10 +72,19 @@ SYSTEM_AUTHOR = "noc-console"
 
 TEAM_TIERS = ("L1", "L2", "L3")
 CRITICALITIES = ("critical", "high", "medium", "low")
-FILES = ("teams.json", "services.json", "categories.json", "contacts.json", "incidents.json")
+FILES = (
+    "teams.json",
+    "services.json",
+    "categories.json",
+    "contacts.json",
+    "rotations.json",
+    "policies.json",
+    "incidents.json",
+)
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _T = TypeVar("_T")
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class DemoDataError(ValueError):
@@ -100,6 +131,8 @@ class DemoData:
     incidents: tuple[Incident, ...]
     timeline: tuple[TimelineEvent, ...]
     reference: Mapping[str, tuple[dict[str, Any], ...]]
+    escalation: Mapping[str, tuple[dict[str, Any], ...]] = field(default_factory=dict)
+    """The escalation matrix: cache kinds ``shifts`` (rotations) and ``policies``."""
 
 
 @dataclass(frozen=True)
@@ -109,11 +142,16 @@ class DemoSummary:
     incidents: int
     timeline: int
     reference: Mapping[str, int] = field(default_factory=dict)
+    escalation: Mapping[str, int] = field(default_factory=dict)
 
     def describe(self) -> str:
         parts = [f"{self.incidents} incidents"]
         parts += [f"{count} {kind}" for kind, count in self.reference.items()]
+        parts += [f"{count} {_SUMMARY_NAMES.get(k, k)}" for k, count in self.escalation.items()]
         return "Demo loaded: " + ", ".join(parts)
+
+
+_SUMMARY_NAMES = {"shifts": "on-call rotations", "policies": "escalation policies"}
 
 
 def demo_root() -> Path:
@@ -139,13 +177,14 @@ def load_demo(
         BACKEND,
         incidents=data.incidents,
         timeline=data.timeline,
-        reference=dict(data.reference),
+        reference={**data.reference, **data.escalation},
         cursor=0,
     )
     return DemoSummary(
         incidents=len(data.incidents),
         timeline=len(data.timeline),
         reference={kind: len(items) for kind, items in data.reference.items()},
+        escalation={kind: len(items) for kind, items in data.escalation.items()},
     )
 
 
@@ -170,6 +209,14 @@ def read_demo(
     subcategories = {c["id"]: [s["id"] for s in c["subcategories"]] for c in categories}
     contacts = [_contact(r, team_ids) for r in _records(folder, "contacts.json")]
     contact_ids = _unique_ids("contacts.json", contacts)
+    rotations = [
+        _rotation(r, now, team_ids, contact_ids) for r in _records(folder, "rotations.json")
+    ]
+    rotation_ids = _unique_ids("rotations.json", rotations)
+    refs = _EscalationRefs(service_ids, team_ids, contact_ids, rotation_ids)
+    policies = [_policy(r, refs) for r in _records(folder, "policies.json")]
+    _unique_ids("policies.json", policies)
+    _one_policy_per_service(policies)
     context = _IncidentContext(
         now=now,
         policy=policy,
@@ -206,6 +253,7 @@ def read_demo(
             "categories": tuple(categories),
             "contacts": tuple(contacts),
         },
+        escalation={"shifts": tuple(rotations), "policies": tuple(policies)},
     )
 
 
@@ -455,6 +503,221 @@ def _time_zone(r: _Record, name: str) -> str:
             ["an IANA time zone such as Europe/Madrid or Asia/Tokyo"],
         ) from exc
     return text
+
+
+# ------------------------------------------------- on-call and escalation
+
+_ROTATION_FIELDS = (
+    "id",
+    "name",
+    "team",
+    "time_zone",
+    "handoff_weekday",
+    "handoff_time",
+    "start",
+    "members",
+    "overrides",
+)
+_COVER_FIELDS = ("kind", "contact_id", "starts_in_minutes", "duration_minutes", "note")
+_SWAP_FIELDS = ("kind", "weeks_from_now", "note")
+_POLICY_FIELDS = (
+    "id",
+    "service",
+    "tiers",
+    "management",
+    "communication",
+    "response_trigger",
+    "auto_escalate",
+)
+
+
+def _wire(r: _Record, model: type[_M], body: Mapping[str, Any]) -> _M:
+    """Validate ``body`` with a wire model; the first error names its field as a JSON path."""
+    try:
+        return model.model_validate(dict(body))
+    except ValidationError as exc:  # the first error is enough to find and fix the record
+        first = exc.errors()[0]
+        path = ""
+        for part in first["loc"]:
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        more = exc.error_count() - 1
+        message = str(first["msg"]).removeprefix("Value error, ")
+        problem = message + (f" (and {more} more problems)" if more > 0 else "")
+        if not path:
+            # A rule across fields (a model validator): its message names them.
+            raise DemoDataError(r.file, problem, index=r.index, record_id=r.id) from exc
+        r.fail(path, problem)
+
+
+def _rotation(
+    raw: _Raw, now: datetime, teams: Sequence[str], contacts: Sequence[str]
+) -> dict[str, Any]:
+    """One on-call rotation as the wire's document, its relative overrides made absolute."""
+    r = raw.read(_ROTATION_FIELDS, ("id", "name", "team", "time_zone", "start", "members"))
+    rotation_id = r.text("id")
+    r.ref("team", teams)
+    for position, member in enumerate(r.items("members")):
+        if member not in contacts:
+            r.fail(f"members[{position}]", f"{member!r} is not a known contact id", contacts)
+    body = {k: v for k, v in r.raw.items() if k not in ("id", "overrides")}
+    try:
+        rotation, _ = rotation_to_domain(rotation_id, _wire(r, OnCallRotationIn, body))
+    except InvalidValue as exc:
+        raise r.error(exc.field, str(exc), exc.allowed) from exc
+    overrides: list[dict[str, Any]] = []
+    for position, item in enumerate(r.items("overrides")):
+        overrides += _override(r, f"overrides[{position}]", item, rotation, now, contacts)
+    checked = _wire(r, OnCallRotationIn, {**body, "overrides": overrides})
+    try:
+        rotation_to_domain(rotation_id, checked)
+    except DomainError as exc:
+        raise r.error("overrides", str(exc)) from exc
+    return {"id": rotation_id, **checked.model_dump(mode="json")}
+
+
+def _override(
+    r: _Record,
+    where: str,
+    item: object,
+    rotation: Rotation,
+    now: datetime,
+    contacts: Sequence[str],
+) -> list[dict[str, Any]]:
+    """A cover, or the two halves of a swap, as the wire's absolute overrides."""
+    if not isinstance(item, dict) or item.get("kind") not in ("cover", "swap"):
+        r.fail(f"{where}.kind", f"{item!r} is not allowed", ["cover", "swap"])
+    fields = _COVER_FIELDS if item["kind"] == "cover" else _SWAP_FIELDS
+    for key in item:
+        if key not in fields:
+            r.fail(f"{where}.{key}", "unknown field", fields)
+    note = item.get("note", "")
+    if not isinstance(note, str):
+        r.fail(f"{where}.note", f"{note!r} is not text", ["text"])
+    if item["kind"] == "cover":
+        contact = item.get("contact_id")
+        if contact not in contacts:
+            r.fail(f"{where}.contact_id", f"{contact!r} is not a known contact id", contacts)
+        starts, duration = item.get("starts_in_minutes"), item.get("duration_minutes")
+        if not isinstance(starts, int) or isinstance(starts, bool):
+            r.fail(
+                f"{where}.starts_in_minutes",
+                f"{starts!r} is not a number of minutes",
+                ["minutes from the load, negative for a cover already running"],
+            )
+        if not isinstance(duration, int) or isinstance(duration, bool) or duration < 1:
+            r.fail(
+                f"{where}.duration_minutes",
+                f"{duration!r} is not a number of minutes",
+                ["a whole number ≥ 1"],
+            )
+        start = now + timedelta(minutes=starts)
+        end = start + timedelta(minutes=duration)
+        return [
+            {
+                "kind": "cover",
+                "contact_id": contact,
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "note": note,
+            }
+        ]
+    weeks = item.get("weeks_from_now")
+    if (
+        not isinstance(weeks, list)
+        or len(weeks) != 2
+        or not all(isinstance(w, int) and not isinstance(w, bool) and w >= 0 for w in weeks)
+        or weeks[0] == weeks[1]
+    ):
+        r.fail(
+            f"{where}.weeks_from_now",
+            f"{weeks!r} is not allowed",
+            ["two different rota weeks counted from the current one, e.g. [0, 1]"],
+        )
+    try:
+        current = rotation.week_of(now)
+        if current < 0:
+            raise NotScheduledError(f"rotation {rotation.id} has not started at the load time")
+        first, second = (rotation.start + timedelta(days=7 * (current + w)) for w in weeks)
+        halves = swap_weeks(rotation, first, second, note)
+    except DomainError as exc:
+        raise r.error(f"{where}.weeks_from_now", str(exc)) from exc
+    return [
+        {
+            "kind": "swap",
+            "contact_id": half.contact_id,
+            "start": half.start.isoformat(),
+            "end": half.end.isoformat(),
+            "note": note,
+        }
+        for half in halves
+    ]
+
+
+@dataclass(frozen=True)
+class _EscalationRefs:
+    """The ids a policy may point at."""
+
+    services: Sequence[str]
+    teams: Sequence[str]
+    contacts: Sequence[str]
+    rotations: Sequence[str]
+
+
+def _policy(raw: _Raw, refs: _EscalationRefs) -> dict[str, Any]:
+    """One service's escalation policy as the wire's document, checked by the domain."""
+    r = raw.read(_POLICY_FIELDS, ("id", "service", "tiers"))
+    policy_id = r.text("id")
+    r.ref("service", refs.services)
+    policy = _wire(r, EscalationPolicyIn, {k: v for k, v in r.raw.items() if k != "id"})
+    for position, tier in enumerate(policy.tiers):
+        where = f"tiers[{position}]"
+        if tier.team not in refs.teams:
+            r.fail(f"{where}.team", f"{tier.team!r} is not a known team id", refs.teams)
+        if tier.rotation_id is not None and tier.rotation_id not in refs.rotations:
+            r.fail(
+                f"{where}.rotation_id",
+                f"{tier.rotation_id!r} is not a known rotation id",
+                refs.rotations,
+            )
+        if tier.contact_id is not None and tier.contact_id not in refs.contacts:
+            r.fail(
+                f"{where}.contact_id",
+                f"{tier.contact_id!r} is not a known contact id",
+                refs.contacts,
+            )
+        if tier.rotation_id is None and tier.contact_id is None:
+            r.fail(where, "names nobody to call", ["a rotation_id or a contact_id"])
+    for position, rule in enumerate(policy.management):
+        if rule.rotation_id is not None and rule.rotation_id not in refs.rotations:
+            r.fail(
+                f"management[{position}].rotation_id",
+                f"{rule.rotation_id!r} is not a known rotation id",
+                refs.rotations,
+            )
+    try:
+        policy_to_domain(policy)
+    except InvalidValue as exc:
+        raise r.error(exc.field, str(exc), exc.allowed) from exc
+    except DomainError as exc:
+        raise r.error("tiers", str(exc)) from exc
+    return {"id": policy_id, **policy.model_dump(mode="json")}
+
+
+def _one_policy_per_service(policies: Sequence[Mapping[str, Any]]) -> None:
+    """A service with two policies would page two different chains: refuse it."""
+    seen: dict[str, int] = {}
+    for index, policy in enumerate(policies):
+        service = policy["service"]
+        if service in seen:
+            raise DemoDataError(
+                "policies.json",
+                f"service {service!r} already has the policy at [{seen[service]}]",
+                index=index,
+                record_id=policy["id"],
+                field="service",
+                allowed=["one policy per service"],
+            )
+        seen[service] = index
 
 
 # ----------------------------------------------------------------- incidents

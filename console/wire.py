@@ -24,7 +24,6 @@ import zoneinfo
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-import phonenumbers
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -56,6 +55,7 @@ from console.domain.oncall import Override as DomainOverride
 from console.domain.oncall import OverrideKind, validate_overrides
 from console.domain.oncall import Rotation as DomainRotation
 from console.domain.severity import Impact, Severity, Urgency
+from console.phones import parse_phone
 
 API_VERSION = "v1"
 
@@ -209,37 +209,11 @@ Instant = Annotated[AwareDatetime, AfterValidator(_sane_instant)]
 def normalise_phone(value: str) -> str:
     """Parse an international phone number and return it in E.164 (``+442079460958``).
 
-    Raises ``ValueError`` with the reason, so the admin knows what to fix.
+    One set of rules for the server, the CSV import and the demo loader
+    (:func:`console.phones.parse_phone`). Raises ``ValueError`` with the reason,
+    so the admin knows what to fix.
     """
-    text = _clean_text(value).strip()
-    if not text.startswith("+"):
-        raise ValueError(
-            f"{text!r} is not in international form; start with + and the country code, "
-            "e.g. +44 20 7946 0958"
-        )
-    try:
-        number = phonenumbers.parse(text, None)
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"{text!r} is not a phone number ({exc._msg})") from None
-    reason = phonenumbers.is_possible_number_with_reason(number)
-    reasons = {
-        phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "the country code is unknown",
-        phonenumbers.ValidationResult.TOO_SHORT: "it is too short",
-        phonenumbers.ValidationResult.TOO_LONG: "it is too long",
-        phonenumbers.ValidationResult.INVALID_LENGTH: "it has the wrong number of digits",
-        phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "it lacks the area code",
-    }
-    if reason in reasons:
-        raise ValueError(f"{text!r} is not a valid phone number: {reasons[reason]}")
-    if not phonenumbers.is_valid_number(number):
-        code = number.country_code or 0
-        regions = phonenumbers.region_codes_for_country_code(code)
-        where = f"+{code}" + (f" ({regions[0]})" if regions else "")
-        raise ValueError(
-            f"{text!r} is not a valid phone number for {where}: no such area code or "
-            "number range; check the digits"
-        )
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    return parse_phone(_clean_text(value).strip())
 
 
 Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(normalise_phone)]
