@@ -23,8 +23,10 @@ from console import __version__, paths
 from console.demo import BACKEND as DEMO_BACKEND
 from console.demo import DemoDataError, load_demo
 from console.domain.errors import DomainError
+from console.domain.incident import TimelineEvent
 from console.domain.sla import SlaPolicy
 from console.models.incident_table import DisplayNames, IncidentTableModel
+from console.models.queue import SAVED_VIEWS_META_KEY, SavedViews
 from console.resources import ResourceMissing, resource_path
 from console.settings import (
     Settings,
@@ -35,6 +37,7 @@ from console.settings import (
     settings_path,
 )
 from console.store import Cache, CacheError
+from console.sync.edits import LocalEdits
 from console.views.main_window import MainWindow
 from console.views.theme import apply_theme
 
@@ -143,7 +146,19 @@ def _build_window(app: QApplication, settings: Settings, cache: Cache, *, demo: 
 
     model = IncidentTableModel(policy, now, incidents, names=names)
     themes = [(theme.value, theme.label) for theme in Theme]
-    window = MainWindow(model, themes=themes, current_theme=settings.theme.value)
+    window = MainWindow(
+        model,
+        themes=themes,
+        current_theme=settings.theme.value,
+        # Edits are shown at once and queued in the outbox; the sync engine sends them.
+        edits=LocalEdits(cache, author=settings.operator),
+        timeline_source=lambda incident_id: _timeline(cache, incident_id),
+        saved_views=SavedViews(
+            lambda: cache.meta(SAVED_VIEWS_META_KEY),
+            lambda text: cache.set_meta(SAVED_VIEWS_META_KEY, text),
+        ),
+        operator=settings.operator,
+    )
     window.table.set_wall_layout(settings.theme is Theme.WALL)
     window.menu_actions.theme_chosen.connect(
         lambda name: _switch_theme(app, window, settings, name)
@@ -161,6 +176,14 @@ def _build_window(app: QApplication, settings: Settings, cache: Cache, *, demo: 
         for notice in notices:
             print(f"noc-console: {notice}", file=sys.stderr)
     return window
+
+
+def _timeline(cache: Cache, incident_id: str) -> list[TimelineEvent]:
+    """An incident's timeline for the detail pane; empty (not a crash) if the cache fails."""
+    try:
+        return cache.timeline(incident_id)
+    except CacheError:
+        return []
 
 
 def _data_time(

@@ -1,19 +1,50 @@
-"""The main window's actions, in one place (menus and shortcuts are built from these)."""
+"""The main window's actions, in one place: menus, shortcuts, the palette and the cheat sheet.
+
+Every action the operator can take is a :class:`QAction` here, with its
+shortcut and a one-line description; the menus, the command palette (Ctrl+K)
+and the cheat sheet (?) are all built from :meth:`MainWindowActions.groups`,
+so they can never disagree. The actions only say what the operator asked for;
+``console.views.main_window`` connects them to the widgets and the actions
+controller, so this module stays free of settings and I/O.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
+HINT_PROPERTY = "shortcutHint"
+"""A key handled by the views themselves (Enter, arrows), shown in the palette and cheat sheet."""
+
+
+@dataclass(frozen=True)
+class ActionGroup:
+    """A named group of actions (a menu, a section of the cheat sheet)."""
+
+    title: str
+    actions: tuple[QAction, ...]
+
+
+def shortcut_text(action: QAction) -> str:
+    """The keys that trigger ``action``, as the operator would read them."""
+    hint = action.property(HINT_PROPERTY)
+    if isinstance(hint, str) and hint:
+        return hint
+    return " / ".join(
+        key.toString(QKeySequence.SequenceFormat.NativeText) for key in action.shortcuts()
+    )
+
+
+def plain_text(action: QAction) -> str:
+    """The action's text without the mnemonic ampersand and the trailing ellipsis."""
+    return action.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+
 
 class MainWindowActions(QObject):
-    """Quit, theme choice and About, with their shortcuts.
-
-    The actions only say what the operator asked for (signals); the wiring in
-    ``console.app`` decides what happens, so these stay free of settings and I/O.
-    """
+    """Every action of the main window, with its shortcut (see the module docstring)."""
 
     theme_chosen = Signal(str)
     """The operator picked a theme in the View menu (its name)."""
@@ -25,9 +56,52 @@ class MainWindowActions(QObject):
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        # File
+        self.new_incident = self._action("&New incident…", "N", "Log a new incident")
         self.quit = QAction("&Quit", self)
         self.quit.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit.setStatusTip("Close NOC Console")
+
+        # Incident (all act on the selected incident)
+        self.open_incident = self._action(
+            "&Open incident", None, "Show the selected incident in the detail pane", hint="Enter"
+        )
+        self.acknowledge = self._action(
+            "&Acknowledge", "A", "Record that someone is on it (stops the response clock)"
+        )
+        self.take = self._action("&Take (assign to me)", "T", "Assign the incident to yourself")
+        self.assign = self._action("A&ssign…", "Shift+A", "Choose the person and team")
+        self.change_state = self._action(
+            "&Change state…", "S", "Move through the lifecycle (triaged, in progress, on hold…)"
+        )
+        self.resolve = self._action("&Resolve…", "R", "Resolve, with what restored the service")
+        self.escalate = self._action(
+            "&Escalate…", "E", "Hand to another team or declare a major incident"
+        )
+        self.add_note = self._action("Add &work note", "W", "Write a work note on the timeline")
+        self.status_update = self._action(
+            "Post status &update", "U", "Write a status update for stakeholders"
+        )
+
+        # View
+        self.show_queue = self._action("&Queue", "Ctrl+1", "The severity-coloured queue")
+        self.show_board = self._action("&Board", "Ctrl+2", "Columns by lifecycle state")
+        self.next_incident = self._action("&Next incident", "J", "Select the next incident")
+        self.previous_incident = self._action(
+            "&Previous incident", "K", "Select the previous incident"
+        )
+        self.focus_filter = self._action("&Filter…", "/", "Type to filter the queue and board")
+        self.toggle_mine = self._action("Only &mine", "M", "Show only incidents assigned to you")
+        self.toggle_mine.setCheckable(True)
+        self.toggle_at_risk = self._action(
+            "Only SLA at &risk", None, "Show only incidents whose SLA reads warning or breached"
+        )
+        self.toggle_at_risk.setCheckable(True)
+        self.clear_filter = self._action(
+            "&Clear filter", None, "Show every open incident again", hint="Esc in the filter"
+        )
+        self.save_view = self._action("&Save view…", None, "Keep the current filter under a name")
+        self.palette = self._action("Command &palette…", "Ctrl+K", "Find any action by name")
 
         self.theme_group = QActionGroup(self)
         self.theme_group.setExclusive(True)
@@ -41,5 +115,61 @@ class MainWindowActions(QObject):
             self.themes[name] = action
         self.theme_group.triggered.connect(lambda action: self.theme_chosen.emit(action.data()))
 
+        # Help
+        self.cheat_sheet = self._action("&Keyboard shortcuts", "?", "Every key at a glance")
         self.about = QAction("&About NOC Console", self)
         self.about.setMenuRole(QAction.MenuRole.AboutRole)
+
+    def _action(
+        self, text: str, shortcut: str | None, tip: str, *, hint: str | None = None
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        if hint:
+            action.setProperty(HINT_PROPERTY, hint)
+        action.setStatusTip(tip)
+        action.setToolTip(f"{plain_text(action)} ({shortcut or hint})" if shortcut or hint else tip)
+        return action
+
+    @property
+    def incident_actions(self) -> tuple[QAction, ...]:
+        """The actions that need a selected incident (disabled when there is none)."""
+        return (
+            self.open_incident,
+            self.acknowledge,
+            self.take,
+            self.assign,
+            self.change_state,
+            self.resolve,
+            self.escalate,
+            self.add_note,
+            self.status_update,
+        )
+
+    def groups(self) -> list[ActionGroup]:
+        """Every action by menu, in menu order (the palette and the cheat sheet use this too)."""
+        return [
+            ActionGroup("File", (self.new_incident, self.quit)),
+            ActionGroup("Incident", self.incident_actions),
+            ActionGroup(
+                "View",
+                (
+                    self.show_queue,
+                    self.show_board,
+                    self.next_incident,
+                    self.previous_incident,
+                    self.focus_filter,
+                    self.toggle_mine,
+                    self.toggle_at_risk,
+                    self.clear_filter,
+                    self.save_view,
+                    self.palette,
+                ),
+            ),
+            ActionGroup("Help", (self.cheat_sheet, self.about)),
+        ]
+
+    def all_actions(self) -> list[QAction]:
+        """Every action, menu order (themes excluded: they are choices, not commands)."""
+        return [action for group in self.groups() for action in group.actions]

@@ -1,7 +1,9 @@
-"""The main window: menus, the incident queue and a status bar that says how fresh the data is.
+"""The main window: filter bar, queue and board tabs, the detail pane, and the status bar.
 
-Wiring only. Actions live in :mod:`console.views.actions`; what they do is
-decided by ``console.app``.
+Wiring only: the widgets live in their own modules, the actions in
+:mod:`console.views.actions`, what the actions do in
+:mod:`console.views.actions_controller`; ``console.app`` supplies the edits
+(the outbox), the timeline source and the saved views.
 """
 
 from __future__ import annotations
@@ -9,16 +11,42 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFont, QShowEvent
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from console import __version__
+from console.domain.incident import Incident, TimelineEvent
+from console.models.board import BoardModel
 from console.models.incident_table import IncidentTableModel
+from console.models.queue import OPEN_QUEUE, QueueFilter, SavedViews
 from console.views.actions import MainWindowActions
+from console.views.actions_controller import IncidentActions, IncidentEdits, ReadOnlyEdits
+from console.views.board import BoardView
+from console.views.cheat_sheet import CheatSheet
+from console.views.command_palette import CommandPalette
+from console.views.detail import DetailPane
+from console.views.filter_bar import FilterBar
 from console.views.incident_table import IncidentTableView
 
 TICK_MS = 1000
 """How often the SLA clocks and the data age move (once a second, as the design says)."""
+DETAIL_SHARE = 0.33
+"""The detail pane's share of the window's width when it is shown."""
+BANNER_MS = 12_000
+REFERENCE_SCREEN_HEIGHT = 1080
+"""Screens taller than this (in logical pixels) get proportionally bigger type…"""
+MAX_SCREEN_SCALE = 1.6
+"""…up to this factor."""
+"""How long a refusal stays above the queue (it also goes when the next action succeeds)."""
 
 
 def _utc_now() -> datetime:
@@ -26,7 +54,7 @@ def _utc_now() -> datetime:
 
 
 class MainWindow(QMainWindow):
-    """The console's window: the incident queue, with the connection state and data age below."""
+    """The console's window (see the module docstring)."""
 
     def __init__(
         self,
@@ -35,6 +63,10 @@ class MainWindow(QMainWindow):
         themes: Sequence[tuple[str, str]],
         current_theme: str,
         clock: Callable[[], datetime] = _utc_now,
+        edits: IncidentEdits | None = None,
+        timeline_source: Callable[[str], Sequence[TimelineEvent]] = lambda _id: (),
+        saved_views: SavedViews | None = None,
+        operator: str | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -42,14 +74,53 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("NOC Console")
         self._clock = clock
         self._data_time: datetime | None = None
+        self._current_id: str | None = None
+        self._sized = False
+        self._board_filter_due = False
+        model.queue.set_operator(operator)
 
-        self.menu_actions = MainWindowActions(themes, current_theme, self)
-        self.menu_actions.quit.triggered.connect(self.close)
-        self.menu_actions.about.triggered.connect(self.show_about)
+        actions = self.menu_actions = MainWindowActions(themes, current_theme, self)
         self._build_menus()
 
+        self.filter_bar = FilterBar(model.queue, saved_views or SavedViews(), self)
         self.table = IncidentTableView(model, self)
-        self.setCentralWidget(self.table)
+        self.board_model = BoardModel(model.queue, OPEN_QUEUE, self)
+        self.board = BoardView(self.board_model, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("views")
+        self.tabs.addTab(self.table, "&Queue")
+        self.tabs.addTab(self.board, "&Board")
+        self.detail = DetailPane(model, actions, timeline_source, self)
+        self.controller = IncidentActions(
+            edits or ReadOnlyEdits(),
+            model,
+            current=self.current_incident,
+            operator=operator,
+            dialog_parent=self,
+        )
+        self.banner = QLabel(self)
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        self._banner_timer = QTimer(self)
+        self._banner_timer.setSingleShot(True)
+        self._banner_timer.timeout.connect(self.banner.hide)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.tabs)
+        splitter.addWidget(self.detail)
+        splitter.setStretchFactor(0, 7)
+        splitter.setStretchFactor(1, 3)
+        splitter.setChildrenCollapsible(True)
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.filter_bar)
+        layout.addWidget(self.banner)
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+        self.splitter = splitter
 
         self.connection_label = QLabel(self)
         self.connection_label.setObjectName("connectionState")
@@ -67,12 +138,8 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.counts_label)
         bar.addPermanentWidget(self.age_label)
 
-        model.rowsInserted.connect(self._update_counts)
-        model.rowsRemoved.connect(self._update_counts)
-        model.modelReset.connect(self._update_counts)
-        # An update can open or close an incident (cheap: the model keeps the count).
-        model.dataChanged.connect(self._update_counts)
-        self._update_counts()
+        self._wire(model)
+        self.filter_bar.set_filter(OPEN_QUEUE)
 
         self.ticker = QTimer(self)
         self.ticker.setInterval(TICK_MS)
@@ -80,9 +147,21 @@ class MainWindow(QMainWindow):
         self.ticker.start()
         self.refresh_age()
 
+    # ------------------------------------------------------------- public
+
     @property
     def model(self) -> IncidentTableModel:
         return self.table.model()
+
+    def current_incident(self) -> Incident | None:
+        """The incident the operator is on (selected in the queue or the board)."""
+        return None if self._current_id is None else self.model.queue.get(self._current_id)
+
+    def select_incident(self, incident_id: str) -> bool:
+        """Select ``incident_id`` in the visible view (queue or board)."""
+        if self.tabs.currentWidget() is self.board:
+            return self.board.select_incident(incident_id)
+        return self.table.select_incident(incident_id)
 
     def set_connection_state(self, text: str, *, offline: bool = True) -> None:
         """Say where the data comes from (``Demo data — not connected to a backend``)."""
@@ -103,10 +182,44 @@ class MainWindow(QMainWindow):
         self.notice_label.setToolTip(text)
         self.notice_label.setVisible(bool(text))
 
+    def show_refusal(self, text: str) -> None:
+        """Say above the queue why an action was refused (hidden again after a while)."""
+        self.banner.setText(text)
+        self.banner.show()
+        self._banner_timer.start(BANNER_MS)
+
+    def show_done(self, text: str) -> None:
+        self.banner.hide()
+        self.statusBar().showMessage(text, 6000)
+
     def tick(self) -> None:
         """Once a second: move the SLA clocks and the data age."""
         self.model.tick(self._clock())
+        self.detail.tick()
         self.refresh_age()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._sized:
+            self._sized = True
+            self._scale_to_screen()
+            self._show_detail(self.tabs.currentWidget() is not self.board)
+
+    def _scale_to_screen(self) -> None:
+        """Grow the type on big screens (1440p, 4K), so the queue reads as well as on 1080p.
+
+        Sizes in the views follow the font, so this scales everything; the wall
+        theme's style sheet sets its own large sizes and is left alone.
+        """
+        screen = self.screen()
+        if screen is None:
+            return
+        factor = screen.availableGeometry().height() / REFERENCE_SCREEN_HEIGHT
+        factor = min(MAX_SCREEN_SCALE, factor)
+        if factor > 1.05:
+            font = QFont(self.font())
+            font.setPointSizeF(font.pointSizeF() * factor)
+            self.setFont(font)
 
     def refresh_age(self) -> None:
         if self._data_time is None:
@@ -126,20 +239,150 @@ class MainWindow(QMainWindow):
             "incident commanders and the wall display.</p>",
         )
 
+    def open_palette(self) -> None:
+        self._palette = CommandPalette(self.menu_actions, self)
+        self._palette.open()
+
+    def open_cheat_sheet(self) -> None:
+        self._cheat_sheet = CheatSheet(self.menu_actions, self)
+        self._cheat_sheet.open()
+
+    # ------------------------------------------------------------ wiring
+
+    def _wire(self, model: IncidentTableModel) -> None:
+        a = self.menu_actions
+        c = self.controller
+        a.quit.triggered.connect(self.close)
+        a.about.triggered.connect(self.show_about)
+        a.new_incident.triggered.connect(c.ask_new)
+        a.open_incident.triggered.connect(self._open_current)
+        a.acknowledge.triggered.connect(lambda: c.acknowledge())
+        a.take.triggered.connect(lambda: c.take())
+        a.assign.triggered.connect(lambda: c.ask_assign())
+        a.change_state.triggered.connect(lambda: c.ask_state())
+        a.resolve.triggered.connect(lambda: c.ask_resolve())
+        a.escalate.triggered.connect(lambda: c.ask_escalate())
+        a.add_note.triggered.connect(lambda: self.detail.composer.start("work_note"))
+        a.status_update.triggered.connect(lambda: self.detail.composer.start("status_update"))
+        a.show_queue.triggered.connect(lambda: self._show_view(self.table))
+        a.show_board.triggered.connect(lambda: self._show_view(self.board))
+        a.next_incident.triggered.connect(lambda: self._move(1))
+        a.previous_incident.triggered.connect(lambda: self._move(-1))
+        a.focus_filter.triggered.connect(self.filter_bar.focus_search)
+        a.toggle_mine.triggered.connect(lambda on: self.filter_bar.mine.setChecked(on))
+        a.toggle_at_risk.triggered.connect(lambda on: self.filter_bar.at_risk.setChecked(on))
+        a.clear_filter.triggered.connect(lambda: self.filter_bar.set_filter(OPEN_QUEUE))
+        a.save_view.triggered.connect(self.filter_bar.ask_save)
+        a.palette.triggered.connect(self.open_palette)
+        a.cheat_sheet.triggered.connect(self.open_cheat_sheet)
+
+        self.filter_bar.filter_changed.connect(self._apply_filter)
+        self.filter_bar.done.connect(self._focus_view)
+        self.table.current_incident_changed.connect(self._set_current)
+        self.board.current_incident_changed.connect(self._set_current)
+        self.table.incident_activated.connect(lambda incident: self._open(incident.id))
+        self.board.incident_activated.connect(self._open)
+        self.board.move_requested.connect(c.move)
+        self.tabs.currentChanged.connect(self._view_changed)
+        self.detail.note_requested.connect(self._add_note)
+        c.done.connect(self.show_done)
+        c.refused.connect(self.show_refusal)
+        c.created.connect(self.select_incident)
+
+        for signal in (
+            model.rowsInserted,
+            model.rowsRemoved,
+            model.modelReset,
+            model.layoutChanged,
+        ):
+            signal.connect(self._update_counts)
+        model.incident_changed.connect(self._update_counts)
+        self._set_current(None)
+
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction(self.menu_actions.quit)
-        view_menu = bar.addMenu("&View")
-        theme_menu = view_menu.addMenu("&Theme")
-        for action in self.menu_actions.themes.values():
-            theme_menu.addAction(action)
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.menu_actions.about)
+        for group in self.menu_actions.groups():
+            menu = bar.addMenu(f"&{group.title}")
+            for action in group.actions:
+                menu.addAction(action)
+            if group.title == "View":
+                menu.addSeparator()
+                theme_menu = menu.addMenu("&Theme")
+                for action in self.menu_actions.themes.values():
+                    theme_menu.addAction(action)
+
+    def _apply_filter(self, wanted: QueueFilter) -> None:
+        self.model.set_filter(wanted)
+        # The hidden board catches up when shown: each keystroke filters one view.
+        self._board_filter_due = self.tabs.currentWidget() is not self.board
+        if not self._board_filter_due:
+            self.board_model.set_filter(wanted)
+        self.menu_actions.toggle_mine.setChecked(wanted.mine)
+        self.menu_actions.toggle_at_risk.setChecked(wanted.at_risk)
+        self._update_counts()
+
+    def _set_current(self, incident_id: object) -> None:
+        self._current_id = incident_id if isinstance(incident_id, str) else None
+        for action in self.menu_actions.incident_actions:
+            action.setEnabled(self._current_id is not None)
+        self.detail.show_incident(self._current_id)
+
+    def _open(self, incident_id: str) -> None:
+        self._set_current(incident_id)
+        if not self.detail.width():
+            self._show_detail(True)
+        self.detail.timeline_view.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _open_current(self) -> None:
+        if self._current_id is not None:
+            self._open(self._current_id)
+
+    def _add_note(self, incident_id: str, body: str, kind: str) -> None:
+        incident = self.model.queue.get(incident_id)
+        if incident is not None and self.controller.add_note(incident, body, kind):
+            self.detail.clear_composer()
+
+    def _move(self, delta: int) -> None:
+        if self.tabs.currentWidget() is self.board:
+            self.board.move_selection(delta)
+        else:
+            self.table.move_selection(delta)
+
+    def _show_view(self, view: QWidget) -> None:
+        self.tabs.setCurrentWidget(view)
+        self._focus_view()
+
+    def _show_detail(self, shown: bool) -> None:
+        """Give the detail pane its share of the width, or all of it to the queue/board."""
+        total = sum(self.splitter.sizes()) or self.width()
+        share = 0 if not shown else round(total * DETAIL_SHARE)
+        self.splitter.setSizes([total - share, share])
+
+    def _focus_view(self) -> None:
+        if self.tabs.currentWidget() is self.board:
+            self.board.focus_board()
+        else:
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _view_changed(self, _index: int) -> None:
+        on_board = self.tabs.currentWidget() is self.board
+        if on_board and self._board_filter_due:
+            self._board_filter_due = False
+            self.board_model.set_filter(self.filter_bar.current_filter)
+        # The board needs the width for five columns: its detail pane opens on Enter.
+        self._show_detail(not on_board)
+        # The other view follows the incident the operator was on.
+        if self._current_id is not None:
+            self.select_incident(self._current_id)
 
     def _update_counts(self, *_: object) -> None:
         model = self.model
-        self.counts_label.setText(f"{model.open_count} open · {model.rowCount()} total")
+        shown = model.rowCount()
+        text = f"{model.open_count} open · {len(model.queue)} total"
+        if shown != model.open_count:
+            text = f"{shown} shown · {text}"
+        self.counts_label.setText(text)
+        self.filter_bar.set_count(shown)
 
 
 def _age_text(seconds: float) -> str:

@@ -63,11 +63,22 @@ def menu_titles(window: MainWindow) -> dict[str, list[str]]:
 
 
 def test_menus(window: MainWindow) -> None:
-    assert menu_titles(window) == {
-        "&File": ["&Quit"],
-        "&View": ["&Theme"],
-        "&Help": ["&About NOC Console"],
-    }
+    titles = menu_titles(window)
+    assert list(titles) == ["&File", "&Incident", "&View", "&Help"]
+    assert titles["&File"] == ["&New incident…", "&Quit"]
+    assert titles["&Incident"] == [
+        "&Open incident",
+        "&Acknowledge",
+        "&Take (assign to me)",
+        "A&ssign…",
+        "&Change state…",
+        "&Resolve…",
+        "&Escalate…",
+        "Add &work note",
+        "Post status &update",
+    ]
+    assert titles["&View"][-1] == "&Theme"
+    assert titles["&Help"] == ["&Keyboard shortcuts", "&About NOC Console"]
     assert [a.text() for a in window.menu_actions.themes.values()] == [
         "Light",
         "Dark",

@@ -1,0 +1,367 @@
+"""What the incident actions do: acknowledge, assign, change state, resolve, note, escalate, log.
+
+Every action is checked against the ITIL rules first (:mod:`console.domain`:
+the lifecycle's allowed moves, acknowledgement only while open) so a refusal
+names the reason at once, then performed through :class:`IncidentEdits` —
+in the app that is :class:`console.sync.edits.LocalEdits`, which writes the
+edited record and its outbox entry in one cache transaction. The edited
+record is handed to the queue straight away, so the change shows at once
+(queue, board and detail pane); the sync engine sends it later.
+
+The controller knows no widgets except as the parent of its dialogs; it
+reports through two signals: :attr:`IncidentActions.done` (what was queued)
+and :attr:`IncidentActions.refused` (why not, in the operator's words).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Protocol
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QDialog, QWidget
+
+from console.domain.errors import DomainError
+from console.domain.incident import Incident, TimelineEvent
+from console.domain.lifecycle import ALLOWED, HoldReason, IllegalTransition, State
+from console.models.projection import ProjectionModel
+from console.models.queue import DisplayNames
+from console.views.dialogs import (
+    AssignDialog,
+    EscalateDialog,
+    NewIncidentDialog,
+    ResolveDialog,
+    StateDialog,
+)
+
+
+class IncidentEdits(Protocol):
+    """How edits are made: shown locally and queued for the backend in one step.
+
+    :class:`console.sync.edits.LocalEdits` is the implementation; each method
+    raises :class:`DomainError` for an edit the rules refuse and the cache's
+    error when nothing could be written (then nothing was queued).
+    """
+
+    def create(
+        self,
+        *,
+        title: str,
+        service: str,
+        impact: str,
+        urgency: str,
+        category: str | None = None,
+        subcategory: str | None = None,
+        description: str = "",
+        reporter: str | None = None,
+        source: str = "phone",
+    ) -> Incident: ...
+
+    def patch(self, incident_id: str, fields: Mapping[str, object]) -> Incident: ...
+
+    def add_note(
+        self, incident_id: str, body: str, *, kind: str = "work_note"
+    ) -> TimelineEvent: ...
+
+
+class ReadOnlyEdits:
+    """The edits of a console that cannot write (no cache to queue in): every edit is refused."""
+
+    REASON = "This console is read-only: there is no local cache to queue edits in."
+
+    def create(self, **_fields: object) -> Incident:
+        raise DomainError(self.REASON)
+
+    def patch(self, incident_id: str, fields: Mapping[str, object]) -> Incident:
+        raise DomainError(self.REASON)
+
+    def add_note(self, incident_id: str, body: str, *, kind: str = "work_note") -> TimelineEvent:
+        raise DomainError(self.REASON)
+
+
+class IncidentActions(QObject):
+    """Performs the operator's actions on incidents (see the module docstring)."""
+
+    done = Signal(str)
+    """An edit was shown and queued: a one-line summary for the status bar."""
+    refused = Signal(str)
+    """An action was refused or failed: what happened and what to do."""
+    created = Signal(str)
+    """A new incident was logged (its placeholder id), so the view can select it."""
+
+    def __init__(
+        self,
+        edits: IncidentEdits,
+        model: ProjectionModel,
+        *,
+        current: Callable[[], Incident | None],
+        operator: str | None = None,
+        dialog_parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(dialog_parent)
+        self._edits = edits
+        self._model = model
+        self._current = current
+        self._operator = operator
+        self._dialog_parent = dialog_parent
+        self.dialog: QDialog | None = None
+        """The dialog open right now, if any (for tests and for closing it)."""
+
+    @property
+    def names(self) -> DisplayNames:
+        return self._model.queue.names
+
+    # ---------------------------------------------------------- the actions
+
+    def acknowledge(self, incident: Incident | None = None) -> None:
+        """Record the acknowledgement (stops the response clock)."""
+        target = self._target(incident)
+        if target is None:
+            return
+        if target.acknowledged_at is not None:
+            at = target.acknowledged_at.astimezone().strftime("%H:%M")
+            self.refused.emit(f"{target.number} was already acknowledged at {at}.")
+            return
+        if not target.is_open:
+            self.refused.emit(
+                f"{target.number} is {target.state.label.lower()}; "
+                "only open incidents can be acknowledged."
+            )
+            return
+        self._patch(target, {"acknowledged": True}, f"{target.number} acknowledged")
+
+    def assign(self, incident: Incident, assignee: str | None, group: str | None) -> None:
+        """Give the incident to a person and/or a team (None clears)."""
+        fields: dict[str, object] = {}
+        if assignee != incident.assignee:
+            fields["assignee"] = assignee
+        if group != incident.assignment_group:
+            fields["assignment_group"] = group
+        if not fields:
+            self.refused.emit(f"{incident.number} is already assigned that way.")
+            return
+        who = self.names.person(assignee) if assignee else "nobody"
+        self._patch(incident, fields, f"{incident.number} assigned to {who}")
+
+    def take(self, incident: Incident | None = None) -> None:
+        """Assign the incident to the operator ("I've got it")."""
+        target = self._target(incident)
+        if target is None:
+            return
+        if not self._operator:
+            self.refused.emit(
+                'Taking an incident needs your name: add operator = "<your contact id>" '
+                "to settings.toml."
+            )
+            return
+        self.assign(target, self._operator, target.assignment_group)
+
+    def change_state(
+        self,
+        incident: Incident,
+        state: State,
+        hold_reason: HoldReason | None = None,
+        note: str = "",
+    ) -> bool:
+        """Move the incident under the lifecycle rules; False (and the reason) when refused."""
+        if state is incident.state and state is not State.ON_HOLD:
+            return False
+        if state not in ALLOWED[incident.state]:
+            self.refused.emit(f"{incident.number}: {IllegalTransition(incident.state, state)}")
+            return False
+        if state is State.ON_HOLD and hold_reason is None:
+            self.refused.emit(f"{incident.number}: going on hold needs a reason.")
+            return False
+        fields: dict[str, object] = {"state": state.value}
+        if hold_reason is not None:
+            fields["hold_reason"] = hold_reason.value
+        if not self._patch(incident, fields, f"{incident.number} moved to {state.label.lower()}"):
+            return False
+        if note:
+            self.add_note(incident, note, quiet=True)
+        return True
+
+    def resolve(self, incident: Incident, resolution: str) -> bool:
+        """Resolve with the resolution documented on the timeline."""
+        return self.change_state(incident, State.RESOLVED, note=f"Resolution: {resolution}")
+
+    def add_note(
+        self, incident: Incident, body: str, kind: str = "work_note", *, quiet: bool = False
+    ) -> bool:
+        """Add a work note or a status update to the timeline."""
+        if not body.strip():
+            self.refused.emit("The note is empty; write something first.")
+            return False
+        try:
+            self._edits.add_note(incident.id, body.strip(), kind=kind)
+        except Exception as exc:  # every failure is told; none is lost silently
+            self.refused.emit(_failure(incident, "The note", exc))
+            return False
+        self._model.queue.note_timelines([incident.id])
+        if not quiet:
+            what = "Status update" if kind == "status_update" else "Work note"
+            self.done.emit(f"{what} added to {incident.number}")
+        return True
+
+    def escalate(
+        self, incident: Incident, group: str | None, declare_major: bool, reason: str
+    ) -> bool:
+        """Hand to another team (functional) and/or declare a major incident (hierarchical).
+
+        Both go through the incident's own fields (``assignment_group``, ``major``);
+        the backend writes the escalation and assignment entries on the timeline.
+        The reason is added as a work note so the next team reads it first.
+        """
+        fields: dict[str, object] = {}
+        parts: list[str] = []
+        if group is not None and group != incident.assignment_group:
+            fields["assignment_group"] = group
+            # A new team picks its own person; the previous assignee is off the hook.
+            if incident.assignee is not None:
+                fields["assignee"] = None
+            parts.append(f"to {self.names.team(group)}")
+        if declare_major and not incident.major:
+            fields["major"] = True
+            parts.append("as a major incident")
+        if not fields:
+            self.refused.emit(f"{incident.number}: nothing to escalate.")
+            return False
+        if not self._patch(incident, fields, f"{incident.number} escalated {' and '.join(parts)}"):
+            return False
+        if reason:
+            self.add_note(incident, f"Escalated {' and '.join(parts)}: {reason}", quiet=True)
+        return True
+
+    def create(self, fields: Mapping[str, object]) -> Incident | None:
+        """Log a new incident (numbered by the backend when it is sent)."""
+        try:
+            placeholder = self._edits.create(
+                title=str(fields["title"]),
+                service=str(fields["service"]),
+                impact=str(fields["impact"]),
+                urgency=str(fields["urgency"]),
+                description=str(fields.get("description") or ""),
+                reporter=_optional(fields.get("reporter")),
+                source=str(fields.get("source") or "phone"),
+            )
+        except Exception as exc:
+            self.refused.emit(f"The new incident was not logged: {_reason(exc)}")
+            return None
+        self._model.upsert([placeholder])
+        self.done.emit(f"New incident logged ({placeholder.severity.code}); queued to send")
+        self.created.emit(placeholder.id)
+        return placeholder
+
+    def move(self, incident_id: str, state: State) -> None:
+        """A card was dropped on a column: change the state, asking what the move needs."""
+        incident = self._model.queue.get(incident_id)
+        if incident is None:
+            self.refused.emit("That incident is no longer in the local cache.")
+            return
+        if state is incident.state or (
+            state is State.IN_PROGRESS and incident.state is State.REOPENED
+        ):
+            return  # dropped back where it was
+        if state not in ALLOWED[incident.state]:
+            self.refused.emit(f"{incident.number}: {IllegalTransition(incident.state, state)}")
+            return
+        if state is State.ON_HOLD:
+            self.ask_state(incident, target=State.ON_HOLD)
+        elif state is State.RESOLVED:
+            self.ask_resolve(incident)
+        else:
+            self.change_state(incident, state)
+
+    # ------------------------------------------------- the asking versions
+
+    def ask_assign(self, incident: Incident | None = None) -> None:
+        target = self._target(incident)
+        if target is not None:
+            dialog = AssignDialog(target, self.names, self._dialog_parent)
+            self._open(dialog, lambda: self.assign(target, *dialog.choice()))
+
+    def ask_state(self, incident: Incident | None = None, *, target: State | None = None) -> None:
+        chosen = self._target(incident)
+        if chosen is None:
+            return
+        if not ALLOWED[chosen.state]:
+            self.refused.emit(f"{chosen.number} is {chosen.state.label.lower()}: that is final.")
+            return
+        dialog = StateDialog(chosen, self._dialog_parent, target=target)
+        self._open(dialog, lambda: self.change_state(chosen, *dialog.choice()))
+
+    def ask_resolve(self, incident: Incident | None = None) -> None:
+        target = self._target(incident)
+        if target is None:
+            return
+        if State.RESOLVED not in ALLOWED[target.state]:
+            self.refused.emit(f"{target.number}: {IllegalTransition(target.state, State.RESOLVED)}")
+            return
+        dialog = ResolveDialog(target, self._dialog_parent)
+        self._open(dialog, lambda: self.resolve(target, dialog.resolution()))
+
+    def ask_escalate(self, incident: Incident | None = None) -> None:
+        target = self._target(incident)
+        if target is None:
+            return
+        if not target.is_open:
+            self.refused.emit(
+                f"{target.number} is {target.state.label.lower()}; nothing to escalate."
+            )
+            return
+        dialog = EscalateDialog(target, self.names, self._dialog_parent)
+        self._open(dialog, lambda: self.escalate(target, *dialog.choice()))
+
+    def ask_new(self) -> None:
+        dialog = NewIncidentDialog(self.names, self._dialog_parent)
+        self._open(dialog, lambda: self.create(dialog.fields()))
+
+    # ------------------------------------------------------------ internals
+
+    def _target(self, incident: Incident | None) -> Incident | None:
+        target = incident or self._current()
+        if target is None:
+            self.refused.emit("Select an incident first (j/k or the arrow keys move).")
+            return None
+        # Act on the newest local copy, not a stale one held by a view.
+        return self._model.queue.get(target.id) or target
+
+    def _patch(self, incident: Incident, fields: Mapping[str, object], summary: str) -> bool:
+        try:
+            shown = self._edits.patch(incident.id, fields)
+        except Exception as exc:  # every failure is told; none is lost silently
+            self.refused.emit(_failure(incident, summary, exc))
+            return False
+        self._model.upsert([shown])
+        self._model.queue.note_timelines([incident.id])
+        self.done.emit(f"{summary}; queued to send")
+        return True
+
+    def _open(self, dialog: QDialog, on_accept: Callable[[], object]) -> None:
+        if self.dialog is not None:
+            self.dialog.close()
+        self.dialog = dialog
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.accepted.connect(on_accept)
+        dialog.finished.connect(lambda _result: self._closed(dialog))
+        dialog.open()
+
+    def _closed(self, dialog: QDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+
+
+def _optional(value: object) -> str | None:
+    return str(value) if value else None
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text[0].upper() + text[1:] if text else text
+
+
+def _failure(incident: Incident, what: str, exc: Exception) -> str:
+    if isinstance(exc, DomainError):
+        return f"{incident.number}: {exc}"
+    # The cache could not be written: nothing was queued, nothing is lost.
+    return f"{what} was not saved: {_reason(exc)}. Nothing was queued; try again."
