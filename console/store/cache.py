@@ -296,11 +296,16 @@ class Cache:
             if driver is None:  # only after the pool was disposed under us
                 raise CacheError(f"the cache {self.path} is closed")
             cursor = driver.cursor()
+            incidents: list[Incident] = []
             try:
-                rows = cursor.execute(sql).fetchall()
+                cursor.execute(sql)
+                # In chunks: fetching 100k raw rows at once would hold them all
+                # beside the records built from them (about 100 MB more at peak).
+                while chunk := cursor.fetchmany(2000):
+                    incidents.extend(incident_from_row(row) for row in chunk)
             finally:
                 cursor.close()
-        return [incident_from_row(row) for row in rows]
+        return incidents
 
     def incident(self, incident_id: str) -> Incident | None:
         """One incident, or None when it is not cached."""

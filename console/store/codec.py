@@ -8,6 +8,7 @@ costs more than the SQLite work itself at 100k rows (PERFORMANCE-NOTES.md).
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -154,6 +155,15 @@ def incident_row(incident: Incident) -> tuple[Any, ...]:
         raise CacheError(f"incident {i.id!r} cannot be stored: {exc}") from exc
 
 
+def _shared(value: str | None) -> str | None:
+    """One copy of a short, often repeated string (service ids, team names).
+
+    With 100k incidents the same few hundred values would otherwise be held
+    100k times over; interning saves tens of megabytes on a big board.
+    """
+    return None if value is None else sys.intern(value)
+
+
 def incident_from_row(row: Sequence[Any]) -> Incident:
     """The Incident for a row selected in :data:`INCIDENT_COLUMNS` order."""
     try:
@@ -189,7 +199,7 @@ def incident_from_row(row: Sequence[Any]) -> Incident:
             id=id_,
             number=number,
             title=title,
-            service=service,
+            service=sys.intern(service),
             impact=_IMPACTS[impact],
             urgency=_URGENCIES[urgency],
             severity=_SEVERITIES[severity],
@@ -198,11 +208,11 @@ def incident_from_row(row: Sequence[Any]) -> Incident:
             updated_at=_parse_ts(updated_at),
             version=version,
             description=description,
-            category=category,
-            subcategory=subcategory,
-            assignee=assignee,
-            assignment_group=assignment_group,
-            reporter=reporter,
+            category=_shared(category),
+            subcategory=_shared(subcategory),
+            assignee=_shared(assignee),
+            assignment_group=_shared(assignment_group),
+            reporter=_shared(reporter),
             source=_SOURCES[source],
             major=bool(major),
             hold_reason=None if hold_reason is None else _HOLD_REASONS[hold_reason],

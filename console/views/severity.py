@@ -10,7 +10,16 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QIcon,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPolygonF,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QStyle,
@@ -104,6 +113,9 @@ class SeverityDelegate(QStyledItemDelegate):
         # or the colour swatch: those are drawn below.
         opt.text = ""
         opt.features &= ~QStyleOptionViewItem.ViewItemFeature.HasDecoration
+        # A selected row would otherwise ask the style to paint a null icon,
+        # which Qt reports as a painter warning on every repaint.
+        opt.icon = QIcon()
         widget: QWidget | None = opt.widget
         style = widget.style() if widget is not None else QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)

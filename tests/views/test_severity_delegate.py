@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from itertools import combinations
 
+import pytest
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont, QImage, QPainter
 from pytestqt.qtbot import QtBot
@@ -16,6 +17,11 @@ from console.views.severity import paint_badge
 from tests.views.conftest import NOW, make_incident
 
 SIZE = 48
+
+
+@pytest.fixture(autouse=True)
+def _application(qapp: object) -> None:
+    """Fonts and text painting need a QApplication, also when this file runs alone."""
 
 
 def badge(severity: Severity, *, grey: bool = False) -> QImage:
