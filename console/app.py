@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from console import __version__, paths
 from console.demo import BACKEND as DEMO_BACKEND
 from console.demo import DemoDataError, load_demo
+from console.directory import Directory
 from console.domain.errors import DomainError
 from console.domain.incident import TimelineEvent
 from console.domain.sla import SlaPolicy
@@ -58,7 +59,10 @@ class StartupError(Exception):
 def run_gui(args: argparse.Namespace) -> int:
     """Open the console; returns the process exit code."""
     app = _application()
-    interactive = not args.screenshot and QGuiApplication.platformName() not in (
+    # A wall display never blocks on a dialog: its errors go to stderr only.
+    interactive = (
+        not args.screenshot and not args.wall
+    ) and QGuiApplication.platformName() not in (
         "offscreen",
         "minimal",
     )
@@ -67,6 +71,9 @@ def run_gui(args: argparse.Namespace) -> int:
         settings = _load_settings(args)
         _apply_theme(app, settings.theme.value)
         cache = _open_cache(args)
+        if args.wall:
+            wall_cache, cache = cache, None
+            return _run_wall(app, args, settings, wall_cache)
         window = _build_window(app, settings, cache, demo=bool(args.demo))
     except StartupError as exc:
         if cache is not None:
@@ -170,12 +177,80 @@ def _build_window(app: QApplication, settings: Settings, cache: Cache, *, demo: 
     window.set_data_time(_data_time(cache, settings, demo=demo, loaded=now))
     if summary is not None:
         window.connection_label.setToolTip(summary.describe())
+    _add_matrix(window, cache)
+    _add_alerts(app, window, settings)
     notices = list(cache.notices)
     if notices:
         window.show_notice(" ".join(notices))
         for notice in notices:
             print(f"noc-console: {notice}", file=sys.stderr)
     return window
+
+
+def _run_wall(app: QApplication, args: argparse.Namespace, settings: Settings, cache: Cache) -> int:
+    """``--wall``: the read-only wall display, full screen; errors go to stderr, never a dialog."""
+    from console.views.wall import open_wall  # only the wall pays for its imports
+
+    try:
+        now = datetime.now(UTC)
+        try:
+            if args.demo:
+                load_demo(cache, now, policy=SlaPolicy.default(settings.sla_calendar))
+            wall = open_wall(cache, settings, show=not args.screenshot)
+        except (DemoDataError, ResourceMissing, CacheError, DomainError) as exc:
+            return _fail(str(exc), interactive=False)
+        wall.set_connection(
+            "demo" if args.demo else "local",
+            _data_time(cache, settings, demo=bool(args.demo), loaded=now),
+        )
+        if args.screenshot:
+            wall.resize(1920, 1080)
+            wall.show()
+            path = Path(args.screenshot)
+
+            def capture() -> None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                saved = wall.grab().save(str(path), "PNG")
+                if saved:
+                    print(path.resolve())
+                app.exit(EXIT_OK if saved else EXIT_USER_ERROR)
+
+            QTimer.singleShot(500, capture)
+        return app.exec()
+    finally:
+        cache.close()
+
+
+def _add_matrix(window: MainWindow, cache: Cache) -> None:
+    """The escalation matrix as the window's third view (Ctrl+3)."""
+    from console.views.escalation_matrix import EscalationMatrixView
+
+    try:
+        directory = Directory.from_store(cache)
+    except (CacheError, ValueError) as exc:
+        window.show_notice(f"The escalation matrix could not be read from the cache: {exc}")
+        return
+    window.add_matrix(EscalationMatrixView(directory, store=cache, parent=window))
+
+
+def _add_alerts(app: QApplication, window: MainWindow, settings: Settings) -> None:
+    """Desktop notifications and sounds for new SEV-1/2 and SLA warnings and breaches."""
+    from console.alerts import AlertTracker
+    from console.views.alerts import AlertNotifier, sound_player, table_source, tray_icon
+
+    notifier = AlertNotifier(
+        AlertTracker(settings.alerts),
+        sound_player(settings.alerts.sound, window),
+        tray=tray_icon(app.windowIcon(), window),
+        parent=window,
+    )
+    notifier.watch(table_source(window.model), interval_ms=5_000)
+    window.menuBar().addMenu(notifier.actions.menu(window))
+    if notifier.tray is None:
+        notifier.notified.connect(lambda title, _body: window.show_notice(title))
+    else:
+        notifier.tray.setContextMenu(notifier.actions.menu(window))
+    notifier.incident_requested.connect(window.select_incident)
 
 
 def _timeline(cache: Cache, incident_id: str) -> list[TimelineEvent]:

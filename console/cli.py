@@ -41,6 +41,11 @@ def gui_parser() -> argparse.ArgumentParser:
         help="render the window to PATH (PNG) once data is shown, then exit",
     )
     parser.add_argument(
+        "--wall",
+        action="store_true",
+        help="open the read-only wall display full screen (a viewer token is enough)",
+    )
+    parser.add_argument(
         "--data-dir",
         metavar="DIR",
         help="folder for the local cache (default: the user data folder)",

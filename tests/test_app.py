@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 
 from console.app import EXIT_USER_ERROR, WINDOW_SIZE, run_gui
+from console.cli import gui_parser
 from console.domain.severity import Severity
 
 REPO = Path(__file__).resolve().parent.parent
@@ -110,11 +110,23 @@ def test_run_gui_reports_a_settings_typo_without_a_traceback(
     config = tmp_path / "config"
     config.mkdir()
     (config / "settings.toml").write_text("poll_interval_seconds = -5\n", encoding="utf-8")
-    args = argparse.Namespace(
-        demo=False, screenshot=None, data_dir=str(tmp_path / "data"), config_dir=str(config)
+    args = gui_parser().parse_args(
+        ["--data-dir", str(tmp_path / "data"), "--config-dir", str(config)]
     )
     assert run_gui(args) == EXIT_USER_ERROR
     err = capsys.readouterr().err
     assert err.startswith("noc-console: settings file ")
     assert "key 'poll_interval_seconds'" in err
     assert not (tmp_path / "data").exists()  # stopped before touching the cache
+
+
+@pytest.mark.slow
+def test_wall_mode_renders_the_demo_full_size_without_a_window_frame(tmp_path: Path) -> None:
+    shot = tmp_path / "wall.png"
+    result = run_console("--demo", "--wall", "--screenshot", str(shot), tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(shot))
+    assert (image.width(), image.height()) == (1920, 1080)
+    found = colours(image)
+    assert "#000000" in found  # the high-contrast black wall
+    assert Severity.SEV1.style.colour.upper() in found

@@ -86,6 +86,11 @@ class MainWindowActions(QObject):
         # View
         self.show_queue = self._action("&Queue", "Ctrl+1", "The severity-coloured queue")
         self.show_board = self._action("&Board", "Ctrl+2", "Columns by lifecycle state")
+        self.show_matrix = self._action(
+            "&Escalation matrix", "Ctrl+3", "Who is on call for each service, with phone numbers"
+        )
+        # Enabled once the window has a matrix to show (see MainWindow.add_matrix).
+        self.show_matrix.setEnabled(False)
         self.next_incident = self._action("&Next incident", "J", "Select the next incident")
         self.previous_incident = self._action(
             "&Previous incident", "K", "Select the previous incident"
@@ -157,6 +162,7 @@ class MainWindowActions(QObject):
                 (
                     self.show_queue,
                     self.show_board,
+                    self.show_matrix,
                     self.next_incident,
                     self.previous_incident,
                     self.focus_filter,

@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self._current_id: str | None = None
         self._sized = False
         self._board_filter_due = False
+        self.matrix: QWidget | None = None
         model.queue.set_operator(operator)
 
         actions = self.menu_actions = MainWindowActions(themes, current_theme, self)
@@ -266,6 +267,9 @@ class MainWindow(QMainWindow):
         a.status_update.triggered.connect(lambda: self.detail.composer.start("status_update"))
         a.show_queue.triggered.connect(lambda: self._show_view(self.table))
         a.show_board.triggered.connect(lambda: self._show_view(self.board))
+        a.show_matrix.triggered.connect(
+            lambda: self._show_view(self.matrix) if self.matrix is not None else None
+        )
         a.next_incident.triggered.connect(lambda: self._move(1))
         a.previous_incident.triggered.connect(lambda: self._move(-1))
         a.focus_filter.triggered.connect(self.filter_bar.focus_search)
@@ -310,6 +314,12 @@ class MainWindow(QMainWindow):
                 theme_menu = menu.addMenu("&Theme")
                 for action in self.menu_actions.themes.values():
                     theme_menu.addAction(action)
+
+    def add_matrix(self, matrix: QWidget) -> None:
+        """Add the escalation matrix as the third view (Ctrl+3)."""
+        self.matrix = matrix
+        self.tabs.addTab(matrix, "&Escalation matrix")
+        self.menu_actions.show_matrix.setEnabled(True)
 
     def _apply_filter(self, wanted: QueueFilter) -> None:
         self.model.set_filter(wanted)
@@ -359,12 +369,20 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([total - share, share])
 
     def _focus_view(self) -> None:
-        if self.tabs.currentWidget() is self.board:
+        if self.matrix is not None and self.tabs.currentWidget() is self.matrix:
+            self.matrix.setFocus(Qt.FocusReason.OtherFocusReason)
+        elif self.tabs.currentWidget() is self.board:
             self.board.focus_board()
         else:
             self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _view_changed(self, _index: int) -> None:
+        on_matrix = self.matrix is not None and self.tabs.currentWidget() is self.matrix
+        # The incident filter and detail pane mean nothing beside the matrix.
+        self.filter_bar.setVisible(not on_matrix)
+        if on_matrix:
+            self._show_detail(False)
+            return
         on_board = self.tabs.currentWidget() is self.board
         if on_board and self._board_filter_due:
             self._board_filter_due = False

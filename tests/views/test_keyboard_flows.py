@@ -382,3 +382,19 @@ def test_text_boxes_never_fire_single_key_shortcuts(qtbot: QtBot, desk: MainWind
     assert desk.controller.dialog is None
     search: QLineEdit = desk.filter_bar.search
     assert search.text() == ""
+
+
+def test_ctrl_3_opens_the_escalation_matrix_and_hides_the_incident_filter(
+    qtbot: QtBot, desk: MainWindow
+) -> None:
+    assert not desk.menu_actions.show_matrix.isEnabled()
+    matrix = QWidget(desk)
+    desk.add_matrix(matrix)
+    assert desk.menu_actions.show_matrix.isEnabled()
+    desk.table.setFocus()
+    qtbot.keyClick(desk.table, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert desk.tabs.currentWidget() is matrix
+    assert desk.filter_bar.isHidden()
+    qtbot.keyClick(matrix, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert desk.tabs.currentWidget() is desk.table
+    assert not desk.filter_bar.isHidden()
