@@ -1,0 +1,257 @@
+"""The ``Backend`` protocol every connector implements, and the data it trades in.
+
+A connector maps one remote ticket system (our own API in :mod:`console.connectors.noc`,
+Request Tracker later) to plain domain records and back. The sync engine only
+speaks this protocol, so adding a backend never touches the engine, the store
+or the board.
+
+Everything crossing the protocol is plain data: domain :class:`Incident` and
+:class:`TimelineEvent` records, reference documents as JSON dicts, and a
+:class:`ChangeBatch` per page of the remote's change feed. Failures are the
+typed errors below, so the engine can tell "try again later" (network gone,
+rate limited) from "never retry" (refused) and from "re-read and merge" (stale).
+
+Edits use one vocabulary for all backends: the names in :data:`PATCH_FIELDS`
+with JSON values as :func:`field_value` reads them from a domain incident
+(enums as their wire values, severity as ``"SEV-2"``). A connector translates
+that vocabulary to its remote's own fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from console.domain.incident import Incident, TimelineEvent
+
+# --------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------
+
+
+class BackendError(Exception):
+    """The backend could not do what was asked; ``str()`` says what and what to do.
+
+    Raised as such for failures that are neither the network nor the request's
+    fault (an unexpected server error, an answer the console cannot read):
+    worth a few retries, but not forever.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Unreachable(BackendError):  # noqa: N818 -- the operator's word for it
+    """The backend cannot be reached right now (down, network gone, timed out, 502–504).
+
+    ``retry_after`` is the server's hint in seconds when it gave one (a 503).
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TlsFailed(Unreachable):
+    """The TLS certificate could not be verified; the message says how to fix the setup."""
+
+
+class AuthFailed(BackendError):  # noqa: N818
+    """The token is missing, expired or revoked (401): a person has to supply a new one."""
+
+
+class RateLimited(BackendError):  # noqa: N818
+    """The backend asked us to slow down (429); wait ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Rejected(BackendError):  # noqa: N818
+    """The backend refused this request for good (403, 404, 409, 422): never retry it.
+
+    ``message`` is the server's own explanation, meant for the operator.
+    """
+
+    def __init__(self, status: int, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class Stale(BackendError):  # noqa: N818
+    """The edit was based on an old version (412); ``current`` is the backend's incident now."""
+
+    def __init__(self, message: str, current: Incident) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+# --------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeBatch:
+    """One page of a backend's change feed, as domain records.
+
+    ``reference`` and ``deleted_reference`` are keyed by the cache's reference
+    kinds (``services``, ``teams``, ``contacts``, ``policies``, ``shifts``,
+    ``categories``). ``cursor`` is where the next page starts; ``more`` says
+    whether the backend already has another page. ``count`` is how many feed
+    entries the page held (for progress).
+    """
+
+    cursor: int
+    more: bool
+    incidents: tuple[Incident, ...] = ()
+    deleted_incidents: tuple[str, ...] = ()
+    timeline: tuple[TimelineEvent, ...] = ()
+    reference: Mapping[str, tuple[Mapping[str, object], ...]] = field(default_factory=dict)
+    deleted_reference: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    count: int = 0
+
+
+class EventStream(Protocol):
+    """A live wake-up stream: iterating yields the backend's newest cursor on each change.
+
+    Iteration blocks until the next wake-up; it ends (or raises
+    :class:`Unreachable`) when the connection drops. :meth:`close` may be
+    called from another thread and makes a blocked iteration end promptly.
+    """
+
+    def __iter__(self) -> Iterator[int]: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What the sync engine needs from a ticket system.
+
+    ``key`` identifies the backend's data for the cache (its cursor); it stays
+    the same across restarts even when ``url`` does not (the embedded server
+    picks a free port each time). Every method may raise the errors above;
+    every network call has a timeout.
+    """
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def supports_events(self) -> bool: ...
+
+    def set_token(self, token: str) -> None:
+        """Use ``token`` from now on (after the operator entered a new one)."""
+        ...
+
+    def changes(self, after: int, limit: int) -> ChangeBatch:
+        """The feed entries after ``after``, at most ``limit``."""
+        ...
+
+    def latest_cursor(self) -> int | None:
+        """The backend's newest cursor, for progress (None when it cannot say)."""
+        ...
+
+    def open_events(self, last_seen: int | None) -> EventStream:
+        """Open the wake-up stream (only when :attr:`supports_events`)."""
+        ...
+
+    def get_incident(self, incident_id: str) -> Incident:
+        """The backend's current state of one incident."""
+        ...
+
+    def create_incident(self, fields: Mapping[str, object], *, idempotency_key: str) -> Incident:
+        """Log a new incident from the :data:`CREATE_FIELDS` given; returns it as stored."""
+        ...
+
+    def update_incident(
+        self,
+        incident_id: str,
+        fields: Mapping[str, object],
+        *,
+        version: int,
+        idempotency_key: str,
+    ) -> Incident:
+        """Change :data:`PATCH_FIELDS` of the incident at ``version`` (else :class:`Stale`)."""
+        ...
+
+    def add_timeline_entry(
+        self, incident_id: str, kind: str, body: str, *, idempotency_key: str
+    ) -> TimelineEvent:
+        """Add a work note or a status update; returns the entry as stored."""
+        ...
+
+    def close(self) -> None:
+        """Release connections (idempotent)."""
+        ...
+
+
+# --------------------------------------------------------------------------
+# The edit vocabulary
+# --------------------------------------------------------------------------
+
+CREATE_FIELDS: tuple[str, ...] = (
+    "title",
+    "service",
+    "impact",
+    "urgency",
+    "category",
+    "subcategory",
+    "description",
+    "reporter",
+    "source",
+)
+"""What the reporter may set when logging an incident (the backend sets the rest)."""
+
+PATCH_FIELDS: tuple[str, ...] = (
+    "title",
+    "description",
+    "category",
+    "subcategory",
+    "impact",
+    "urgency",
+    "assignee",
+    "assignment_group",
+    "state",
+    "hold_reason",
+    "severity",
+    "severity_reason",
+    "major",
+    "acknowledged",
+)
+"""What an edit may change. ``hold_reason`` goes with ``state: on_hold``;
+``severity_reason`` goes with ``severity`` (an override)."""
+
+COMPANION_FIELDS: Mapping[str, str] = {"hold_reason": "state", "severity_reason": "severity"}
+"""Fields that travel with another one and are never compared on their own."""
+
+
+def field_value(incident: Incident, name: str) -> object:
+    """The JSON value of edit field ``name`` on ``incident`` (what a merge compares)."""
+    if name in ("impact", "urgency", "state"):
+        value = getattr(incident, name)
+        return str(value.value)
+    if name == "hold_reason":
+        return incident.hold_reason.value if incident.hold_reason is not None else None
+    if name == "severity":
+        return incident.severity.code
+    if name == "acknowledged":
+        return incident.acknowledged_at is not None
+    if name == "major":
+        return incident.major
+    if name == "severity_reason":
+        return None  # not kept on the record; it goes into the timeline
+    if name in PATCH_FIELDS or name in CREATE_FIELDS:
+        attribute: object = getattr(incident, name)
+        if attribute is not None and not isinstance(attribute, str | bool | int):
+            return str(getattr(attribute, "value", attribute))
+        return attribute
+    raise KeyError(f"{name!r} is not an editable incident field")
