@@ -40,11 +40,11 @@ class CredentialError(Exception):
     """A token cannot be found or kept; the message says what to do."""
 
 
-class KeyringUnavailable(CredentialError):  # noqa: N818 -- the name callers code against
+class KeyringUnavailable(CredentialError):
     """No usable OS keyring: the message names what to install or configure."""
 
 
-class TokenMissing(CredentialError):  # noqa: N818
+class TokenMissing(CredentialError):
     """No token is known for the backend (ask the operator for one)."""
 
 

@@ -50,7 +50,7 @@ class PhoneProblem(enum.Enum):
     EXTENSION = "extension"
 
 
-class InvalidPhone(ValueError):  # noqa: N818 -- reads as what it is: an invalid phone
+class InvalidPhone(ValueError):
     """A phone number the console cannot store, with the reason and what to do.
 
     ``text`` is what was typed, ``problem`` the machine-readable reason,

@@ -43,7 +43,7 @@ class BackendError(Exception):
         self.message = message
 
 
-class Unreachable(BackendError):  # noqa: N818 -- the operator's word for it
+class Unreachable(BackendError):
     """The backend cannot be reached right now (down, network gone, timed out, 502–504).
 
     ``retry_after`` is the server's hint in seconds when it gave one (a 503).
@@ -58,11 +58,11 @@ class TlsFailed(Unreachable):
     """The TLS certificate could not be verified; the message says how to fix the setup."""
 
 
-class AuthFailed(BackendError):  # noqa: N818
+class AuthFailed(BackendError):
     """The token is missing, expired or revoked (401): a person has to supply a new one."""
 
 
-class RateLimited(BackendError):  # noqa: N818
+class RateLimited(BackendError):
     """The backend asked us to slow down (429); wait ``retry_after`` seconds."""
 
     def __init__(self, message: str, retry_after: float) -> None:
@@ -70,7 +70,7 @@ class RateLimited(BackendError):  # noqa: N818
         self.retry_after = retry_after
 
 
-class Rejected(BackendError):  # noqa: N818
+class Rejected(BackendError):
     """The backend refused this request for good (403, 404, 409, 422): never retry it.
 
     ``message`` is the server's own explanation, meant for the operator.
@@ -82,7 +82,7 @@ class Rejected(BackendError):  # noqa: N818
         self.code = code
 
 
-class Stale(BackendError):  # noqa: N818
+class Stale(BackendError):
     """The edit was based on an old version (412); ``current`` is the backend's incident now."""
 
     def __init__(self, message: str, current: Incident) -> None:

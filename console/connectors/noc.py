@@ -529,7 +529,7 @@ class NocBackend:
         return timeline_from_json(self._json(response))
 
 
-class _PreconditionFailed(BackendError):  # noqa: N818
+class _PreconditionFailed(BackendError):
     """412 (internal: turned into :class:`Stale` once the current incident is read)."""
 
 

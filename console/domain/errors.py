@@ -13,7 +13,7 @@ class DomainError(ValueError):
     """
 
 
-class InvalidValue(DomainError):  # noqa: N818 -- a public name other modules use
+class InvalidValue(DomainError):
     """A field holds a value outside its allowed set or range."""
 
     def __init__(self, field: str, value: object, allowed: Iterable[object] | str) -> None:

@@ -95,7 +95,7 @@ ALLOWED: dict[State, frozenset[State]] = {
 del S
 
 
-class IllegalTransition(DomainError):  # noqa: N818 -- a public name other modules use
+class IllegalTransition(DomainError):
     """A state change the lifecycle does not allow."""
 
     def __init__(self, current: State, requested: State) -> None:

@@ -14,7 +14,7 @@ class CacheError(Exception):
     """
 
 
-class CacheTooNew(CacheError):  # noqa: N818 (the name other modules code against)
+class CacheTooNew(CacheError):
     """The cache file was written by a newer NOC Console than this one.
 
     Opening it would risk damaging data this version does not understand, so it

@@ -339,7 +339,7 @@ def _timeline_only(changes: ChangeSet) -> ChangeSet:
     return ChangeSet(timeline_of=changes.timeline_of - {RETIRED_EVENTS_INCIDENT})
 
 
-class _Retry(BackendError):  # noqa: N818
+class _Retry(BackendError):
     """Internal: leave the queue as it is and try again after a backoff."""
 
 
