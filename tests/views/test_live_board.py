@@ -356,14 +356,15 @@ def test_a_real_drop_event_on_a_column_asks_for_the_move(
         if on_a_card
         else QPoint(10, target.viewport().height() - 5)
     )
+    # Qt 6 takes whole pixels for enter/move events and a QPointF for the drop.
     pos = QPointF(point)
     buttons = Qt.MouseButton.LeftButton
     none = Qt.KeyboardModifier.NoModifier
     move = Qt.DropAction.MoveAction
-    enter = QDragEnterEvent(pos, move, data, buttons, none)
+    enter = QDragEnterEvent(point, move, data, buttons, none)
     QApplication.sendEvent(target.viewport(), enter)
     assert enter.isAccepted()
-    drag_move = QDragMoveEvent(pos, move, data, buttons, none)
+    drag_move = QDragMoveEvent(point, move, data, buttons, none)
     QApplication.sendEvent(target.viewport(), drag_move)
     assert drag_move.isAccepted()
     QApplication.sendEvent(target.viewport(), QDropEvent(pos, move, data, buttons, none))
