@@ -5,6 +5,15 @@ cause or fix (a typo in ``settings.toml`` or the demo files, an unwritable data
 folder, a cache from a newer version) is printed as one clear line on stderr,
 shown in a message box when there is a screen to show it on, and ends with exit
 code 2 — never a traceback.
+
+Syncing (not with ``--demo``, whose data is made up and stays local): the
+backend is ``--backend URL``, else the first of ``backends`` in
+``settings.toml``, else the embedded reference server started in this process
+over SQLite in the data folder (:mod:`console.sync.embedded`). The engine runs
+on a :class:`~console.sync.worker.SyncThread`; :class:`ConsoleSync` wires its
+GUI-thread signals to the window (or the wall) and owns the token dialog, the
+conflict dialogs and the refusal notices. At exit the sync is stopped before
+the cache is closed, and the embedded server after both.
 """
 
 from __future__ import annotations
@@ -12,14 +21,26 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtGui import QGuiApplication, QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QEvent, QObject, QTimer, Slot
+from PySide6.QtGui import QAction, QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from console import __version__, paths
+from console.connectors.noc import NocBackend, normalise_url
+from console.credentials import (
+    CredentialError,
+    KeyringUnavailable,
+    TokenMissing,
+    resolve_token,
+    store_token,
+)
 from console.demo import BACKEND as DEMO_BACKEND
 from console.demo import DemoDataError, load_demo
 from console.directory import Directory
@@ -37,10 +58,22 @@ from console.settings import (
     save_theme,
     settings_path,
 )
-from console.store import Cache, CacheError
+from console.store import Cache, CacheError, ChangeSet
 from console.sync.edits import LocalEdits
+from console.sync.engine import Conflict, Rejection, SyncEngine, SyncState, SyncUpdate
+from console.sync.worker import SyncStatusModel, SyncThread, UpdatePacer
 from console.views.main_window import MainWindow
+from console.views.sync_views import (
+    ConflictDialog,
+    RejectionNotice,
+    SyncStatusBar,
+    TokenDialog,
+    status_line,
+)
 from console.views.theme import apply_theme
+
+if TYPE_CHECKING:
+    from console.sync.embedded import EmbeddedBackend
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -67,30 +100,61 @@ def run_gui(args: argparse.Namespace) -> int:
         "minimal",
     )
     cache: Cache | None = None
+    connection: Connection | None = None
     try:
         settings = _load_settings(args)
         _apply_theme(app, settings.theme.value)
-        cache = _open_cache(args)
+        folder = _data_folder(args)
+        cache = _open_cache(folder)
+        if not args.demo:
+            connection = connect_backend(args, settings, cache, folder)
         if args.wall:
             wall_cache, cache = cache, None
-            return _run_wall(app, args, settings, wall_cache)
-        window = _build_window(app, settings, cache, demo=bool(args.demo))
+            return _run_wall(app, args, settings, wall_cache, connection)
+        window = _build_window(
+            app,
+            settings,
+            cache,
+            demo=bool(args.demo),
+            on_queued=connection.edit_queued if connection else None,
+        )
     except StartupError as exc:
+        if connection is not None:
+            connection.close()
         if cache is not None:
             cache.close()
         return _fail(str(exc), interactive)
+    sync: ConsoleSync | None = None
     try:
         window.resize(*WINDOW_SIZE)
+        if connection is not None:
+            sync = ConsoleSync(connection, window, cache, interactive=interactive)
         window.show()
+        if sync is not None:
+            sync.start()
         if args.screenshot:
             shot = ScreenshotTaker(window, Path(args.screenshot))
-            shot.start()
+            if sync is None:
+                shot.start()
+            else:
+                sync.when_settled(lambda: _start_shot(shot, window), SCREENSHOT_TIMEOUT_MS)
         code = app.exec()
         if args.screenshot and code == EXIT_OK:
             print(Path(args.screenshot).resolve())
         return code
     finally:
+        # The worker writes to the cache: stop it first, then the server it talks to.
+        if sync is not None:
+            sync.stop()
         cache.close()
+        if connection is not None:
+            connection.close()
+
+
+def _start_shot(shot: ScreenshotTaker, window: MainWindow) -> None:
+    """Take the picture at the next paint, and make sure one comes (the data may be unchanged)."""
+    shot.start()
+    window.table.viewport().update()
 
 
 def _application() -> QApplication:
@@ -120,16 +184,34 @@ def _apply_theme(app: QApplication, name: str) -> None:
         raise StartupError(str(exc)) from exc
 
 
-def _open_cache(args: argparse.Namespace) -> Cache:
+def _data_folder(args: argparse.Namespace) -> Path:
+    """The data folder (cache and embedded server database), checked writable."""
     try:
-        folder = paths.ensure_writable(paths.data_dir(args.data_dir))
-        return Cache.open(folder / "cache.db")
-    except (paths.DataDirUnusable, CacheError) as exc:
+        return paths.ensure_writable(paths.data_dir(args.data_dir))
+    except paths.DataDirUnusable as exc:
         raise StartupError(str(exc)) from exc
 
 
-def _build_window(app: QApplication, settings: Settings, cache: Cache, *, demo: bool) -> MainWindow:
-    """Load the data (and the demo if asked) and build the window around it."""
+def _open_cache(folder: Path) -> Cache:
+    try:
+        return Cache.open(folder / "cache.db")
+    except CacheError as exc:
+        raise StartupError(str(exc)) from exc
+
+
+def _build_window(
+    app: QApplication,
+    settings: Settings,
+    cache: Cache,
+    *,
+    demo: bool,
+    on_queued: Callable[[], None] | None = None,
+) -> MainWindow:
+    """Load the data (and the demo if asked) and build the window around it.
+
+    ``on_queued`` is called after each edit is queued (the sync engine's
+    ``wake``, so an edit goes out at once rather than at the next poll).
+    """
     try:
         policy = SlaPolicy.default(settings.sla_calendar)
     except DomainError as exc:
@@ -158,7 +240,7 @@ def _build_window(app: QApplication, settings: Settings, cache: Cache, *, demo: 
         themes=themes,
         current_theme=settings.theme.value,
         # Edits are shown at once and queued in the outbox; the sync engine sends them.
-        edits=LocalEdits(cache, author=settings.operator),
+        edits=LocalEdits(cache, author=settings.operator, on_queued=on_queued),
         timeline_source=lambda incident_id: _timeline(cache, incident_id),
         saved_views=SavedViews(
             lambda: cache.meta(SAVED_VIEWS_META_KEY),
@@ -187,10 +269,17 @@ def _build_window(app: QApplication, settings: Settings, cache: Cache, *, demo: 
     return window
 
 
-def _run_wall(app: QApplication, args: argparse.Namespace, settings: Settings, cache: Cache) -> int:
+def _run_wall(
+    app: QApplication,
+    args: argparse.Namespace,
+    settings: Settings,
+    cache: Cache,
+    connection: Connection | None = None,
+) -> int:
     """``--wall``: the read-only wall display, full screen; errors go to stderr, never a dialog."""
     from console.views.wall import open_wall  # only the wall pays for its imports
 
+    sync: SyncThread | None = None
     try:
         now = datetime.now(UTC)
         try:
@@ -203,6 +292,15 @@ def _run_wall(app: QApplication, args: argparse.Namespace, settings: Settings, c
             "demo" if args.demo else "local",
             _data_time(cache, settings, demo=bool(args.demo), loaded=now),
         )
+        if connection is not None:
+            # Read-only: no outbox, no dialogs; a refused token shows on the banner.
+            sync = SyncThread(connection.engine, wall)
+            sync.status_changed.connect(wall.on_sync_status)
+            sync.changed.connect(wall.apply_update)
+            sync.state_changed.connect(
+                lambda state, text: _wall_log(state, text, connection.problem)
+            )
+            sync.start()
         if args.screenshot:
             wall.resize(1920, 1080)
             wall.show()
@@ -215,10 +313,22 @@ def _run_wall(app: QApplication, args: argparse.Namespace, settings: Settings, c
                     print(path.resolve())
                 app.exit(EXIT_OK if saved else EXIT_USER_ERROR)
 
-            QTimer.singleShot(500, capture)
+            QTimer.singleShot(500 if sync is None else 3000, capture)
         return app.exec()
     finally:
+        if sync is not None:
+            sync.stop()
         cache.close()
+        if connection is not None:
+            connection.close()
+
+
+def _wall_log(state: str, text: str, problem: str | None) -> None:
+    """The wall has no dialogs: a refused token (and why) is said on stderr for the admin."""
+    if state == SyncState.AUTH_FAILED.value:
+        print(f"noc-console: {text}", file=sys.stderr)
+        if problem:
+            print(f"noc-console: {problem}", file=sys.stderr)
 
 
 def _add_matrix(window: MainWindow, cache: Cache) -> None:
@@ -291,6 +401,361 @@ def _fail(message: str, interactive: bool) -> int:
     if interactive:
         QMessageBox.critical(None, "NOC Console cannot start", message)
     return EXIT_USER_ERROR
+
+
+REFERENCE_KINDS = frozenset({"services", "teams", "contacts", "policies", "shifts"})
+"""Reference data the escalation matrix and the queue's display names are built from."""
+SETTLED_STATES = frozenset(
+    {
+        SyncState.LIVE.value,
+        SyncState.OFFLINE.value,
+        SyncState.RECONNECTING.value,
+        SyncState.AUTH_FAILED.value,
+    }
+)
+"""States after which the first sync attempt is over (for ``--screenshot``)."""
+
+
+@dataclass
+class Connection:
+    """The chosen backend, its sync engine, and how its token was found.
+
+    ``token_origin`` is ``embedded``, ``keyring``, ``env:VAR`` or None (no
+    token yet: ask). ``remember`` says whether a token the operator types is
+    kept in the OS keyring; ``problem`` is why the keyring cannot be used.
+    """
+
+    url: str
+    backend: NocBackend
+    engine: SyncEngine
+    token_origin: str | None
+    remember: bool
+    problem: str | None = None
+    embedded: EmbeddedBackend | None = None
+    after_edit: Callable[[], None] | None = None
+
+    def edit_queued(self) -> None:
+        """An edit was queued (``LocalEdits.on_queued``): send it now, and tell the window."""
+        self.engine.wake()
+        if self.after_edit is not None:
+            self.after_edit()
+
+    def close(self) -> None:
+        """Close the connector and stop the embedded server (after the sync has stopped)."""
+        self.backend.close()
+        if self.embedded is not None:
+            self.embedded.stop()
+
+
+def connect_backend(
+    args: argparse.Namespace, settings: Settings, cache: Cache, data_folder: Path
+) -> Connection:
+    """Pick the backend (``--backend``, settings, else embedded) and build its engine.
+
+    Raises :class:`StartupError` for what the operator must fix first: a
+    malformed URL, a missing CA bundle, an empty ``--token-env`` variable, an
+    embedded server that cannot start. An unusable keyring is not fatal: the
+    console asks for a token for this session and says how to fix the keyring.
+    """
+    poll = settings.poll_interval.total_seconds()
+    chosen = args.backend or (settings.backends[0] if settings.backends else None)
+    if chosen is None:
+        # Only the embedded default pays for the server's imports.
+        from console.sync.embedded import start_embedded
+
+        try:
+            embedded = start_embedded(data_folder)
+        except Exception as exc:  # any failure here must end in a message, not a traceback
+            raise StartupError(
+                f"the built-in server could not start ({exc}); start with --backend URL to "
+                "use a remote backend, or --demo to look around"
+            ) from exc
+        return Connection(
+            url=embedded.backend.url,
+            backend=embedded.backend,
+            engine=SyncEngine(cache, embedded.backend, poll_interval=poll),
+            token_origin="embedded",
+            remember=False,
+            embedded=embedded,
+        )
+    try:
+        url = normalise_url(chosen)
+    except ValueError as exc:
+        raise StartupError(str(exc)) from exc
+    token_env: str | None = args.token_env
+    token: str | None = None
+    origin: str | None = None
+    problem: str | None = None
+    try:
+        found = resolve_token(url, token_env=token_env)
+    except TokenMissing as exc:
+        raise StartupError(str(exc)) from exc
+    except KeyringUnavailable as exc:
+        problem = str(exc)
+    else:
+        if found is not None:
+            token, origin = found.secret, found.origin
+    try:
+        backend = NocBackend(url, token, ca_bundle=args.ca_bundle)
+    except ValueError as exc:
+        raise StartupError(str(exc)) from exc
+    return Connection(
+        url=url,
+        backend=backend,
+        engine=SyncEngine(cache, backend, poll_interval=poll),
+        token_origin=origin,
+        remember=token_env is None and problem is None,
+        problem=problem,
+    )
+
+
+class ConsoleSync(QObject):
+    """The sync engine on its thread, wired to the main window (GUI thread only).
+
+    Updates go through an :class:`UpdatePacer` into the queue's model (and
+    the escalation matrix when reference data changes); the status line shows
+    the state as glyph + words; a refused token opens the token dialog (once
+    at a time), a conflict the conflict dialog, a refused edit the banner and
+    a notice with *Discard*. Non-interactive runs (``--screenshot``,
+    offscreen) never open a dialog: the status line says what to do instead.
+    """
+
+    def __init__(
+        self, connection: Connection, window: MainWindow, cache: Cache, *, interactive: bool
+    ) -> None:
+        super().__init__(window)
+        self.connection = connection
+        self.engine = connection.engine
+        self.window = window
+        self.cache = cache
+        self.interactive = interactive
+        self.sync_thread = SyncThread(connection.engine, self)
+        self.pacer = UpdatePacer(parent=self)
+        self.status = SyncStatusModel(parent=self)
+        self.status.attach(self.sync_thread)
+        self.status_bar = SyncStatusBar(self.status, window, parent=self)
+        self.token_dialog: TokenDialog | None = None
+        self.conflict_dialog: ConflictDialog | None = None
+        self.rejection_notice: RejectionNotice | None = None
+        self._conflicts: deque[Conflict] = deque()
+        self._rejections: deque[Rejection] = deque()
+        self._seen_conflicts: set[int] = set()
+
+        self.sync_thread.changed.connect(self.pacer.push)
+        self.pacer.ready.connect(self.apply_update)
+        # From the status model, so the dialog opens in the same turn as the line changes.
+        self.status.state_changed.connect(self._state_changed)
+        self.sync_thread.conflict.connect(self.show_conflict)
+        self.sync_thread.rejected.connect(self.show_rejection)
+        self.sync_thread.outbox_changed.connect(self.status_bar.set_pending)
+        window.ticker.timeout.connect(self.status_bar.tick)
+        # The engine counts the outbox only when it runs a cycle; while it waits
+        # for a token the operator still sees their edit counted at once.
+        connection.after_edit = self._count_outbox
+        self._add_menu()
+        window.set_connection_state(status_line("syncing", f"Connecting to {connection.url}…"))
+        window.connection_label.setToolTip(
+            "The built-in server (no backend configured)"
+            if connection.embedded is not None
+            else f"Backend {connection.url}"
+        )
+        if connection.problem:
+            window.show_notice(f"API tokens cannot be kept: {connection.problem}")
+
+    def _add_menu(self) -> None:
+        menu = self.window.menuBar().addMenu("&Connection")
+        self.token_action = QAction("Enter API &token…", self.window)
+        self.token_action.triggered.connect(lambda: self.ask_token())
+        # The embedded server's token is made at each start; there is nothing to enter.
+        self.token_action.setEnabled(self.connection.embedded is None)
+        self.retry_action = QAction("&Reconnect now", self.window)
+        self.retry_action.triggered.connect(self.engine.retry_now)
+        menu.addAction(self.token_action)
+        menu.addAction(self.retry_action)
+
+    def start(self) -> None:
+        """Start syncing; ask for a missing token; show what earlier sessions left undecided."""
+        self.sync_thread.start()
+        if self.connection.token_origin is None and self.interactive:
+            self.ask_token("No token is stored for this backend yet.")
+        try:
+            conflicts = self.engine.conflicts()
+            refused = self.engine.rejections()
+        except CacheError:
+            return  # the sync reports cache trouble itself
+        for conflict in conflicts:
+            self.show_conflict(conflict)
+        if refused:
+            self.window.show_notice(
+                f"{len(refused)} edit(s) from earlier were refused by the backend; "
+                "the incidents show the backend's values."
+            )
+
+    def stop(self) -> bool:
+        """Stop the engine and wait for its thread (call before closing the cache)."""
+        return self.sync_thread.stop()
+
+    def when_settled(self, callback: Callable[[], None], timeout_ms: int) -> None:
+        """Call ``callback`` once the first sync attempt is over (or after ``timeout_ms``)."""
+        done = False
+
+        def fire(*_: object) -> None:
+            nonlocal done
+            if done:
+                return
+            if _ and _[0] not in SETTLED_STATES:
+                return
+            done = True
+            self.pacer.flush()  # the picture shows what the sync brought
+            callback()
+
+        self.sync_thread.state_changed.connect(fire)
+        QTimer.singleShot(timeout_ms, fire)
+
+    def _count_outbox(self) -> None:
+        # Only the count is lost on a cache error; the sync reports cache trouble itself.
+        with contextlib.suppress(CacheError):
+            self.status_bar.set_pending(len(self.cache.pending_outbox()))
+
+    # ------------------------------------------------------------ updates
+
+    @Slot(object)
+    def apply_update(self, update: SyncUpdate) -> None:
+        """A slice of a sync update: into the queue, and reference data where it changed."""
+        self.window.model.apply_changes(update.changes, update.lookup)
+        if REFERENCE_KINDS & set(update.changes.reference_kinds):
+            self._reload_reference()
+
+    def _reload_reference(self) -> None:
+        try:
+            self.window.model.set_names(
+                DisplayNames.from_reference(
+                    self.cache.reference("services"),
+                    self.cache.reference("contacts"),
+                    self.cache.reference("teams"),
+                )
+            )
+            directory = Directory.from_store(self.cache)
+        except (CacheError, ValueError) as exc:
+            self.window.show_notice(f"New reference data could not be read: {exc}")
+            return
+        matrix = self.window.matrix
+        if matrix is None:
+            _add_matrix(self.window, self.cache)
+        elif hasattr(matrix, "refresh"):
+            matrix.refresh(directory)
+
+    # ------------------------------------------------------------ tokens
+
+    @Slot(str)
+    def _state_changed(self, state: str) -> None:
+        if state != SyncState.AUTH_FAILED.value:
+            return
+        if self.connection.embedded is not None:
+            return  # our own token was refused: nothing the operator can type helps
+        if self.interactive:
+            self.ask_token("The backend refused the token in use.")
+
+    def ask_token(self, reason: str = "") -> None:
+        """Open the token dialog (non-blocking; only one at a time)."""
+        if self.token_dialog is not None and self.token_dialog.isVisible():
+            return
+        dialog = TokenDialog(
+            self.connection.url,
+            reason=reason,
+            remembered=self.connection.remember,
+            parent=self.window,
+        )
+        dialog.token_entered.connect(self.use_token)
+        self.token_dialog = dialog
+        dialog.open()
+
+    @Slot(str)
+    def use_token(self, token: str) -> None:
+        """Keep the token in the keyring (when it can be kept safely) and reconnect with it."""
+        if self.connection.remember:
+            try:
+                store_token(self.connection.url, token)
+            except CredentialError as exc:
+                self.window.show_notice(f"{exc}. The token is used for this session only.")
+        self.engine.set_token(token)
+
+    # ------------------------------------------------------------ conflicts, refusals
+
+    @Slot(object)
+    def show_conflict(self, conflict: Conflict) -> None:
+        """Let the operator choose between both values (queued: one dialog at a time)."""
+        if conflict.record_id in self._seen_conflicts:
+            return
+        self._seen_conflicts.add(conflict.record_id)
+        if not self.interactive:
+            self.window.show_notice(conflict.message)
+            return
+        self._conflicts.append(conflict)
+        self._next_conflict()
+
+    def _next_conflict(self) -> None:
+        if self.conflict_dialog is not None or not self._conflicts:
+            return
+        dialog = ConflictDialog(self._conflicts.popleft(), self.window)
+        dialog.resolved.connect(self.resolve_conflict)
+        dialog.finished.connect(self._conflict_closed)
+        self.conflict_dialog = dialog
+        dialog.open()
+
+    def _conflict_closed(self, _result: int) -> None:
+        dialog, self.conflict_dialog = self.conflict_dialog, None
+        if dialog is not None:
+            if dialog.result() != QDialog.DialogCode.Accepted:
+                # Decided later: offer it again at the next start.
+                self._seen_conflicts.discard(dialog.conflict.record_id)
+            dialog.deleteLater()
+        self._next_conflict()
+
+    @Slot(int, object)
+    def resolve_conflict(self, record_id: int, choices: dict[str, str]) -> None:
+        """Apply the operator's choice: the kept values are queued again and shown at once."""
+        try:
+            shown = self.engine.resolve_conflict(record_id, choices)
+        except (ValueError, CacheError) as exc:
+            self.window.show_refusal(f"The conflict could not be settled: {exc}")
+            return
+        if shown is not None:
+            self.window.model.apply_changes(
+                ChangeSet(updated=frozenset({shown.id})), {shown.id: shown}.get
+            )
+
+    @Slot(object)
+    def show_rejection(self, rejection: Rejection) -> None:
+        """The backend's refusal above the queue, and (interactive) a notice with Discard."""
+        self.window.show_refusal(rejection.text)
+        if not self.interactive:
+            return
+        self._rejections.append(rejection)
+        self._next_rejection()
+
+    def _next_rejection(self) -> None:
+        if self.rejection_notice is not None or not self._rejections:
+            return
+        notice = RejectionNotice(self._rejections.popleft(), self.window)
+        notice.discard_requested.connect(self.discard)
+        notice.finished.connect(self._rejection_closed)
+        self.rejection_notice = notice
+        notice.open()
+
+    def _rejection_closed(self, _result: int) -> None:
+        notice, self.rejection_notice = self.rejection_notice, None
+        if notice is not None:
+            notice.deleteLater()
+        self._next_rejection()
+
+    @Slot(int)
+    def discard(self, record_id: int) -> None:
+        """Drop a refused edit from the outbox."""
+        try:
+            self.engine.discard(record_id)
+        except CacheError as exc:
+            self.window.show_notice(f"The refused edit could not be discarded: {exc}")
 
 
 class ScreenshotTaker(QObject):

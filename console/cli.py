@@ -27,6 +27,9 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 def gui_parser() -> argparse.ArgumentParser:
     """Options for opening the desktop console."""
+    # The connection options are shared with `noc-console sync` (headless, no Qt).
+    from console.cli_sync import add_connection_arguments
+
     parser = argparse.ArgumentParser(
         prog="noc-console",
         description="NOC Console: the live incident queue, board and escalation matrix.",
@@ -35,7 +38,9 @@ def gui_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"noc-console {__version__}")
     parser.add_argument(
-        "--demo", action="store_true", help="load the demo NOC (services, contacts, incidents)"
+        "--demo",
+        action="store_true",
+        help="load the demo NOC (services, contacts, incidents); stays offline, no syncing",
     )
     parser.add_argument(
         "--screenshot",
@@ -47,6 +52,13 @@ def gui_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open the read-only wall display full screen (a viewer token is enough)",
     )
+    parser.add_argument(
+        "--backend",
+        metavar="URL",
+        help="the backend to sync with (default: the first of `backends` in settings.toml; "
+        "with none, a built-in server on 127.0.0.1 over a database in the data folder)",
+    )
+    add_connection_arguments(parser)
     parser.add_argument(
         "--data-dir",
         metavar="DIR",
