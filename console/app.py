@@ -261,6 +261,9 @@ def _build_window(
         window.connection_label.setToolTip(summary.describe())
     _add_matrix(window, cache)
     _add_alerts(app, window, settings)
+    # Open on the most urgent incident: the top of the queue is what a
+    # dispatcher acts on first, and its detail fills the pane beside it.
+    window.table.move_selection(1)
     notices = list(cache.notices)
     if notices:
         window.show_notice(" ".join(notices))
