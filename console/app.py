@@ -45,7 +45,7 @@ from console.demo import BACKEND as DEMO_BACKEND
 from console.demo import DemoDataError, load_demo
 from console.directory import Directory
 from console.domain.errors import DomainError
-from console.domain.incident import TimelineEvent
+from console.domain.incident import Incident, TimelineEvent
 from console.domain.sla import SlaPolicy
 from console.models.incident_table import DisplayNames, IncidentTableModel
 from console.models.queue import SAVED_VIEWS_META_KEY, SavedViews
@@ -242,6 +242,7 @@ def _build_window(
         # Edits are shown at once and queued in the outbox; the sync engine sends them.
         edits=LocalEdits(cache, author=settings.operator, on_queued=on_queued),
         timeline_source=lambda incident_id: _timeline(cache, incident_id),
+        escalation_source=lambda incident: _escalation_line(cache, policy, incident),
         saved_views=SavedViews(
             lambda: cache.meta(SAVED_VIEWS_META_KEY),
             lambda text: cache.set_meta(SAVED_VIEWS_META_KEY, text),
@@ -364,6 +365,27 @@ def _add_alerts(app: QApplication, window: MainWindow, settings: Settings) -> No
     else:
         notifier.tray.setContextMenu(notifier.actions.menu(window))
     notifier.incident_requested.connect(window.select_incident)
+
+
+def _escalation_line(cache: Cache, policy: SlaPolicy, incident: Incident) -> str | None:
+    """The incident's escalation path now, for the detail pane (None: no policy, or no data).
+
+    The directory is read afresh: the pane asks at most every 15 s and on a
+    change of incident, and the reference tables are small.
+    """
+    from console.views.detail import escalation_line
+
+    try:
+        directory = Directory.from_store(cache)
+    except (CacheError, ValueError):
+        return None
+    return escalation_line(
+        directory,
+        incident,
+        datetime.now(UTC),
+        sla=policy,
+        timeline=_timeline(cache, incident.id),
+    )
 
 
 def _timeline(cache: Cache, incident_id: str) -> list[TimelineEvent]:

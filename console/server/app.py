@@ -14,7 +14,7 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from console import __version__
-from console.server import errors
+from console.server import errors, escalation
 from console.server.db import Database
 from console.server.deps import ServerContext, reject_unknown_query, utc_now
 from console.server.events import PgListener
@@ -24,8 +24,11 @@ from console.server.middleware import (
     UnexpectedErrorMiddleware,
 )
 from console.server.routes import changes, events, health, incidents, reference, timeline
+from console.server.routes import escalation as escalation_routes
+from console.server.routes import webhooks as webhook_routes
 from console.server.routes.common import ETAG_PATTERN
 from console.server.settings import Settings
+from console.server.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,34 @@ async def _poll_latest(context: ServerContext) -> None:
             log.warning("cannot read the newest change: %s", exc)
             continue
         context.broadcaster.publish(seq)
+
+
+async def _run_escalation_timer(context: ServerContext) -> None:
+    """Every ``escalation_tick_s``: engage the tiers and tell the managers that are due."""
+    while True:
+        await asyncio.sleep(context.settings.escalation_tick_s)
+        try:
+            await anyio.to_thread.run_sync(escalation.tick, context)
+        except Exception:  # the database may be briefly away; the next tick catches up
+            log.exception("escalation timer run failed")
+
+
+async def _run_webhook_sender(sender: WebhookSender, poll_s: float) -> None:
+    """Every ``webhook_poll_s``: send the webhook deliveries that are due."""
+    while True:
+        try:
+            # Send until nothing more is due, so a burst does not wait a poll per batch.
+            while await anyio.to_thread.run_sync(sender.send_due):
+                pass
+        except Exception:
+            log.exception("webhook sender run failed")
+        await asyncio.sleep(poll_s)
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
@@ -132,13 +163,18 @@ def create_app(
             )
             await anyio.to_thread.run_sync(listener.start)
         poller = asyncio.create_task(_poll_latest(context))
+        background = [poller]
+        if settings.escalation_tick_s > 0:
+            background.append(asyncio.create_task(_run_escalation_timer(context)))
+        sender = WebhookSender(database, settings)
+        background.append(asyncio.create_task(_run_webhook_sender(sender, settings.webhook_poll_s)))
         try:
             yield
         finally:
             context.broadcaster.close()
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
+            for task in background:
+                await _stop(task)
+            sender.close()
             if listener is not None:
                 await anyio.to_thread.run_sync(listener.stop)
             if owns_db:
@@ -159,6 +195,8 @@ def create_app(
     errors.install(app)
     for router in (health.router, incidents.router, timeline.router, changes.router):
         app.include_router(router)
+    app.include_router(escalation_routes.router)
+    app.include_router(webhook_routes.router)
     app.include_router(events.router)
     for router in reference.routers:
         app.include_router(router)

@@ -85,6 +85,16 @@ class Settings:
     feed_poll_s: float = 1.0
     # SQLAlchemy connection-pool size (PostgreSQL); SQLite uses one per thread.
     pool_size: int = 10
+    # The escalation timer: how often it looks for unacknowledged incidents
+    # whose next tier (or manager) is due; 0 switches it off.
+    escalation_tick_s: float = 30.0
+    # Outgoing webhooks: how often the sender looks for deliveries that are due,
+    # the first retry's delay (doubled per attempt), how many attempts before a
+    # delivery is marked failed, and how long one POST may take.
+    webhook_poll_s: float = 1.0
+    webhook_retry_base_s: float = 5.0
+    webhook_max_attempts: int = 6
+    webhook_timeout_s: float = 10.0
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields changed (tests, the embedded server)."""

@@ -199,3 +199,55 @@ class MetaRow(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class WebhookRow(Base):
+    """An outgoing webhook: where to POST which events, and the secret that signs them.
+
+    The secret is kept as given (it must be, to sign each body); the API never
+    returns it, only a hint of its last characters. A table added after schema
+    version 1 was fixed: ``create_all`` adds it to older databases on start,
+    and no existing table changed, so the version stays.
+    """
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(200))
+    # The event names this hook receives, e.g. ["escalation"].
+    events: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class WebhookDeliveryRow(Base):
+    """One event queued for one webhook, and what happened when it was sent.
+
+    Written in the same transaction as the event (so a rolled-back escalation
+    never pages anyone); the sender then claims it, POSTs it, and records each
+    attempt. ``status``: pending → sending → delivered, or back to pending
+    with a later ``next_attempt_at``, or failed after the last attempt.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_hook", "webhook_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(64))
+    # The exact body that is signed and sent, so every retry sends the same bytes.
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    last_attempt_at: Mapped[datetime | None]
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None]

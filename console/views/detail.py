@@ -13,8 +13,8 @@ timeline (:attr:`ProjectionModel.timelines_changed`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -49,9 +49,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.directory import Directory
+from console.domain.escalation import Engagement, escalation_path, render_path
 from console.domain.incident import Incident, TimelineEvent, TimelineKind
 from console.domain.severity import Severity
-from console.domain.sla import SlaReading, SlaStatus
+from console.domain.sla import SlaPolicy, SlaReading, SlaStatus
 from console.models.incident_table import SLA_STYLE, duration_text, sla_text
 from console.models.projection import ProjectionModel
 from console.models.timeline import HEADING_ROLE, KIND_ROLE, PENDING_ROLE, TimelineModel
@@ -69,8 +71,72 @@ _KIND_COLOURS = {
 }
 
 
+# How often the escalation line is recomputed while the pane just ticks: its
+# countdowns are in whole minutes, so a few times a minute is plenty.
+_ESCALATION_REFRESH = timedelta(seconds=15)
+
+
 def _when(value: datetime | None) -> str:
     return "—" if value is None else value.astimezone().strftime("%a %d %b %H:%M:%S")
+
+
+def engagement_from_timeline(events: Iterable[TimelineEvent]) -> Engagement:
+    """What has been done for an incident, read from its escalation entries.
+
+    The server's timer and swarming write ``data`` ``{"tier": n}`` for a tier
+    engaged and ``{"rule_id": id}`` for a manager told
+    (``console.server.escalation``); the console reads the same marks.
+    """
+    tiers: set[int] = set()
+    informed: set[str] = set()
+    for event in events:
+        if event.kind is not TimelineKind.ESCALATION:
+            continue
+        tier = event.data.get("tier")
+        if isinstance(tier, int) and not isinstance(tier, bool):
+            tiers.add(tier)
+        rule_id = event.data.get("rule_id")
+        if isinstance(rule_id, str) and rule_id:
+            informed.add(rule_id)
+    return Engagement(frozenset(tiers), frozenset(informed))
+
+
+def escalation_line(
+    directory: Directory,
+    incident: Incident,
+    at: datetime,
+    *,
+    sla: SlaPolicy,
+    timeline: Iterable[TimelineEvent] = (),
+    viewer_region: str | None = None,
+) -> str | None:
+    """The incident's escalation path now, as one line; None when its service has no policy.
+
+    E.g. ``L1 Service Desk — Ana Ruiz +34 … (engaged) → L2 Network — in 6 min
+    → duty manager at 30 min``: who is engaged (from the timeline), who is due,
+    and when the rest will be, with names and numbers from the directory.
+    Qt-free: the app builds the pane's ``escalation_source`` from it.
+    """
+    entry = directory.policies.get(incident.service)
+    if entry is None:
+        return None
+    memo: dict[str, str | None] = {}
+
+    def on_call(rotation_id: str) -> str | None:
+        if rotation_id not in memo:
+            memo[rotation_id] = directory.on_call(rotation_id, at).contact_id
+        return memo[rotation_id]
+
+    steps = escalation_path(
+        entry.policy,
+        incident,
+        at,
+        response_fraction=sla.reading(incident, "response", at).fraction,
+        sla_fraction=sla.current(incident, at).fraction,
+        on_call=on_call,
+        engagement=engagement_from_timeline(timeline),
+    )
+    return render_path(steps, directory.describer(viewer_region))
 
 
 class SeverityBadge(QWidget):
@@ -240,11 +306,17 @@ class DetailPane(QWidget):
         actions: MainWindowActions,
         timeline_source: Callable[[str], Sequence[TimelineEvent]] = lambda _id: (),
         parent: QWidget | None = None,
+        *,
+        escalation_source: Callable[[Incident], str | None] | None = None,
     ) -> None:
+        """``escalation_source`` gives the incident's escalation path as one line
+        (:func:`escalation_line`); without it the Escalation section is hidden."""
         super().__init__(parent)
         self.setObjectName("detailPane")
         self._model = model
         self._timeline_source = timeline_source
+        self._escalation_source = escalation_source
+        self._escalation_at: datetime | None = None
         self._incident: Incident | None = None
 
         outer = QVBoxLayout(self)
@@ -300,6 +372,18 @@ class DetailPane(QWidget):
             clock_row.addWidget(label)
             self.clocks[kind] = label
         top_layout.addLayout(clock_row)
+
+        # The escalation path: who is engaged, who is next and when, at a glance.
+        self.escalation_heading = QLabel("Escalation", top)
+        self.escalation_heading.setObjectName("sectionHeading")
+        self.escalation = QLabel(top)
+        self.escalation.setObjectName("escalationPath")
+        self.escalation.setWordWrap(True)
+        self.escalation.setTextFormat(Qt.TextFormat.PlainText)
+        self.escalation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        top_layout.addWidget(self.escalation_heading)
+        top_layout.addWidget(self.escalation)
+        self._show_escalation(None)
 
         fields = QWidget(top)
         fields.setObjectName("detailFields")
@@ -430,9 +514,12 @@ class DetailPane(QWidget):
             self._fitting = False
 
     def tick(self) -> None:
-        """Once a second: move the SLA clocks shown here."""
+        """Once a second: move the SLA clocks shown here (and, now and then, the escalation)."""
         if self._incident is not None:
             self._fill_clocks(self._incident)
+            now = self._model.queue.now
+            if self._escalation_at is None or abs(now - self._escalation_at) >= _ESCALATION_REFRESH:
+                self._fill_escalation(self._incident)
 
     def clear_composer(self) -> None:
         self.composer.clear()
@@ -451,6 +538,20 @@ class DetailPane(QWidget):
     def _timelines_changed(self, incident_ids: frozenset[str]) -> None:
         if self._incident is not None and self._incident.id in incident_ids:
             self._load_timeline()
+            # A new escalation entry changes who is engaged.
+            self._fill_escalation(self._incident)
+
+    def _show_escalation(self, text: str | None) -> None:
+        self.escalation_heading.setVisible(text is not None)
+        self.escalation.setVisible(text is not None)
+        self.escalation.setText(text or "")
+
+    def _fill_escalation(self, incident: Incident) -> None:
+        self._escalation_at = self._model.queue.now
+        if self._escalation_source is None:
+            self._show_escalation(None)
+            return
+        self._show_escalation(self._escalation_source(incident))
 
     def _load_timeline(self) -> None:
         if self._incident is not None:
@@ -504,6 +605,7 @@ class DetailPane(QWidget):
         for key, text in values.items():
             self.fields[key].setText(text)
         self._fill_clocks(incident)
+        self._fill_escalation(incident)
 
     def _fill_clocks(self, incident: Incident) -> None:
         policy = self._model.queue.policy

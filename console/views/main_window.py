@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         timeline_source: Callable[[str], Sequence[TimelineEvent]] = lambda _id: (),
         saved_views: SavedViews | None = None,
         operator: str | None = None,
+        escalation_source: Callable[[Incident], str | None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -91,7 +92,9 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("views")
         self.tabs.addTab(self.table, "&Queue")
         self.tabs.addTab(self.board, "&Board")
-        self.detail = DetailPane(model, actions, timeline_source, self)
+        self.detail = DetailPane(
+            model, actions, timeline_source, self, escalation_source=escalation_source
+        )
         self.controller = IncidentActions(
             edits or ReadOnlyEdits(),
             model,
