@@ -135,7 +135,7 @@ args = argparse.Namespace(config_dir=sys.argv[1], data_dir=sys.argv[2], demo=Fal
 qt_app = console_app._application()
 settings = console_app._load_settings(args)
 console_app._apply_theme(qt_app, settings.theme.value)
-cache = console_app._open_cache(args)
+cache = console_app._open_cache(console_app._data_folder(args))
 window = console_app._build_window(qt_app, settings, cache, demo=False)
 window.resize(*console_app.WINDOW_SIZE)
 
