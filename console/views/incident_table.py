@@ -18,7 +18,15 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QFont, QFontMetrics, QIcon, QKeyEvent, QResizeEvent
+from PySide6.QtGui import (
+    QFont,
+    QFontMetrics,
+    QIcon,
+    QKeyEvent,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -156,6 +164,25 @@ class IncidentTableView(QTableView):
         for column in WALL_HIDDEN_COLUMNS:
             self.setColumnHidden(column, enabled)
         self._fit_columns_to_width()
+
+    EMPTY_TEXT = (
+        "No incidents to show.\n\n"
+        "Press n to log a new incident, or clear the filter (Esc in the filter box).\n"
+        "To explore, start the console with --demo."
+    )
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Rows as usual; an empty queue says why it is empty and what to do."""
+        super().paintEvent(event)
+        if self.model().rowCount() == 0:
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().placeholderText().color())
+            painter.drawText(
+                self.viewport().rect().adjusted(24, 24, -24, -24),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                self.EMPTY_TEXT,
+            )
+            painter.end()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -77,3 +77,27 @@ def test_the_table_paints_badges_and_labels(qtbot: QtBot, policy: SlaPolicy) -> 
     assert view.columnWidth(Column.SEVERITY) >= view.fontMetrics().horizontalAdvance(
         "SEV-3 Moderate"
     )
+
+
+def _centre_ink(view: IncidentTableView) -> int:
+    """Pixels in the middle of the viewport that differ from its background (text is dense)."""
+    image = view.viewport().grab().toImage()
+    background = image.pixelColor(image.width() - 3, image.height() - 3)
+    w, h = image.width(), image.height()
+    return sum(
+        image.pixelColor(x, y) != background
+        for y in range(int(h * 0.35), int(h * 0.65))
+        for x in range(int(w * 0.2), int(w * 0.8))
+    )
+
+
+def test_an_empty_queue_says_what_to_do(qtbot: QtBot, policy: SlaPolicy) -> None:
+    empty = IncidentTableView(IncidentTableModel(policy, NOW, []))
+    qtbot.addWidget(empty)
+    empty.resize(900, 400)
+    assert "Press n" in IncidentTableView.EMPTY_TEXT
+    full = IncidentTableView(IncidentTableModel(policy, NOW, [make_incident(1, Severity.SEV3)]))
+    qtbot.addWidget(full)
+    full.resize(900, 400)
+    # The message fills the middle of an empty queue; below one row there is nothing.
+    assert _centre_ink(empty) > 3 * max(_centre_ink(full), 100)
