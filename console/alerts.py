@@ -47,13 +47,13 @@ Configuration (``[alerts]`` in ``settings.toml``, see :meth:`AlertRules.from_map
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from console.domain.errors import InvalidValue
-from console.domain.incident import Incident, require_aware
+from console.domain.incident import Incident, TimelineEvent, TimelineKind, require_aware
 from console.domain.severity import Severity
 from console.domain.sla import SlaKind, SlaReading, SlaStatus
 
@@ -84,6 +84,7 @@ class AlertReason(enum.Enum):
     SEVERITY_RAISED = "severity_raised"
     SLA_WARNING = "sla_warning"
     SLA_BREACHED = "sla_breached"
+    ESCALATED = "escalated"
 
     @property
     def rank(self) -> int:
@@ -105,12 +106,14 @@ _RANKS = {
     AlertReason.SEVERITY_RAISED: 1,
     AlertReason.SLA_WARNING: 2,
     AlertReason.SLA_BREACHED: 3,
+    AlertReason.ESCALATED: 1,
 }
 _REASON_LABELS = {
     AlertReason.NEW_INCIDENT: "New incident",
     AlertReason.SEVERITY_RAISED: "Severity raised",
     AlertReason.SLA_WARNING: "SLA at risk",
     AlertReason.SLA_BREACHED: "SLA breached",
+    AlertReason.ESCALATED: "Escalated",
 }
 
 
@@ -572,3 +575,61 @@ def _minutes_text(amount: timedelta) -> str:
         return f"{hours} h {minutes:02d} min"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h"
+
+
+LOCAL_EVENT_PREFIX = "local-"
+"""Timeline entries this console wrote and has not sent yet (see ``console.sync.edits``)."""
+
+
+class EscalationWatch:
+    """Alerts once per NEW escalation entry on an open incident's timeline.
+
+    A sync update may bring escalation entries: the backend's escalation timer
+    engaged the next tier, or someone swarmed. Each entry alerts once
+    (``Escalated: INC-… — <body>``); an entry seen before, one written at this
+    console (a ``local-…`` stand-in, or by one of ``own_authors``), one older
+    than ``since`` (history arriving on the first sync), and one on an incident
+    that is not open (or not known) never alert. Qt-free: callers pass the
+    entries and a way to look up their incidents.
+    """
+
+    def __init__(self, *, since: datetime | None = None, own_authors: Iterable[str] = ()) -> None:
+        self._since = require_aware("since", since) if since is not None else None
+        self._own = frozenset(a for a in own_authors if a)
+        self._seen: set[str] = set()
+
+    def prime(self, events: Iterable[TimelineEvent]) -> None:
+        """Remember ``events`` as seen without alerting (what was already on screen)."""
+        self._seen.update(event.id for event in events)
+
+    def new_entries(
+        self,
+        events: Iterable[TimelineEvent],
+        incident_of: Callable[[str], Incident | None],
+    ) -> list[Alert]:
+        """One alert per escalation entry in ``events`` not seen before (see the class)."""
+        alerts: list[Alert] = []
+        for event in events:
+            if event.kind is not TimelineKind.ESCALATION or event.id in self._seen:
+                continue
+            self._seen.add(event.id)
+            if event.id.startswith(LOCAL_EVENT_PREFIX) or event.author in self._own:
+                continue
+            if self._since is not None and event.at < self._since:
+                continue
+            incident = incident_of(event.incident_id)
+            if incident is None or not incident.is_open:
+                continue
+            alerts.append(
+                Alert(
+                    incident_id=incident.id,
+                    number=incident.number,
+                    title=incident.title,
+                    service=incident.service,
+                    severity=incident.severity,
+                    reason=AlertReason.ESCALATED,
+                    text=f"Escalated: {incident.number} — {event.body}",
+                    at=event.at,
+                )
+            )
+        return alerts

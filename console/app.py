@@ -22,7 +22,7 @@ import argparse
 import contextlib
 import sys
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -650,6 +650,21 @@ class ConsoleSync(QObject):
         self.window.model.apply_changes(update.changes, update.lookup)
         if REFERENCE_KINDS & set(update.changes.reference_kinds):
             self._reload_reference()
+        if update.changes.timeline_of:
+            self._alert_on_escalations(update.changes.timeline_of)
+
+    def _alert_on_escalations(self, incident_ids: Iterable[str]) -> None:
+        """New escalation entries from the backend (the timer, a swarm) raise an alert."""
+        from console.views.alerts import AlertNotifier
+
+        notifier = self.window.findChild(AlertNotifier)
+        if notifier is None:
+            return
+        try:
+            events = [e for i in sorted(incident_ids) for e in self.cache.timeline(i)]
+        except CacheError:
+            return
+        notifier.timeline_changed(events, self.window.model.queue.get)
 
     def _reload_reference(self) -> None:
         try:

@@ -20,11 +20,12 @@ from console.alerts import (
     AlertReason,
     AlertRules,
     AlertTracker,
+    EscalationWatch,
     readings_for,
 )
 from console.domain.calendar import TWENTY_FOUR_SEVEN
 from console.domain.errors import InvalidValue
-from console.domain.incident import Incident, format_number
+from console.domain.incident import Incident, TimelineEvent, TimelineKind, format_number
 from console.domain.lifecycle import State
 from console.domain.severity import DEFAULT_MATRIX, Impact, Severity, Urgency
 from console.domain.sla import SlaPolicy
@@ -430,3 +431,51 @@ def test_an_alerts_typo_in_settings_names_file_key_and_allowed_values(
     assert str(path) in message
     for word in words:
         assert word in message, message
+
+
+# ------------------------------------------------------------ escalations
+
+
+def escalation(
+    event_id: str, incident_id: str = "inc-1", *, at: datetime = T0, author: str = "escalation"
+) -> TimelineEvent:
+    return TimelineEvent(
+        id=event_id,
+        incident_id=incident_id,
+        kind=TimelineKind.ESCALATION,
+        at=at,
+        author=author,
+        body="Escalated to L2 Network: Jo Kim",
+    )
+
+
+def test_each_new_escalation_entry_alerts_once() -> None:
+    known = {"inc-1": incident(1, Severity.SEV2)}
+    watch = EscalationWatch(since=T0 - timedelta(minutes=1))
+    (alert,) = watch.new_entries([escalation("e1")], known.get)
+    assert alert.reason is AlertReason.ESCALATED
+    assert alert.text == "Escalated: INC-000001 — Escalated to L2 Network: Jo Kim"
+    assert alert.severity is Severity.SEV2
+    assert alert.headline == "SEV-2 INC-000001 · Escalated"
+    # The same entry again (the next sync update re-reads the timeline): nothing.
+    assert watch.new_entries([escalation("e1")], known.get) == []
+    (second,) = watch.new_entries([escalation("e1"), escalation("e2")], known.get)
+    assert second.at == T0
+
+
+def test_old_own_local_other_kinds_and_closed_incidents_never_alert() -> None:
+    closed = incident(2, Severity.SEV1, state=State.CLOSED, resolved_at=T0, closed_at=T0)
+    known = {"inc-1": incident(1, Severity.SEV1), "inc-2": closed}
+    watch = EscalationWatch(since=T0, own_authors=["ana"])
+    watch.prime([escalation("primed")])
+    note = replace(escalation("n1"), kind=TimelineKind.WORK_NOTE)
+    events = [
+        escalation("primed"),
+        escalation("old", at=T0 - timedelta(hours=1)),
+        escalation("local-1234"),
+        escalation("mine", author="ana"),
+        escalation("closed", "inc-2"),
+        escalation("unknown", "inc-9"),
+        note,
+    ]
+    assert watch.new_entries(events, known.get) == []

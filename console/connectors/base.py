@@ -189,6 +189,16 @@ class Backend(Protocol):
         """Add a work note or a status update; returns the entry as stored."""
         ...
 
+    def engage(
+        self, incident_id: str, tiers: list[int], reason: str, *, idempotency_key: str
+    ) -> list[TimelineEvent]:
+        """Engage several escalation tiers at once (swarming); returns the entries written.
+
+        A backend refuses with :class:`Rejected` (403) when the caller may not
+        swarm; a resend with the same ``idempotency_key`` engages nobody twice.
+        """
+        ...
+
     def close(self) -> None:
         """Release connections (idempotent)."""
         ...

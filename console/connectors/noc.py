@@ -528,6 +528,21 @@ class NocBackend:
         )
         return timeline_from_json(self._json(response))
 
+    def engage(
+        self, incident_id: str, tiers: list[int], reason: str, *, idempotency_key: str
+    ) -> list[TimelineEvent]:
+        response = self._send(
+            "POST",
+            f"/v1/incidents/{_segment(incident_id)}/engage",
+            body={"tiers": list(tiers), "reason": reason},
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        data = self._json(response)
+        items = data.get("items") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise BackendError(f"{self._url}: the engage response has no list of entries")
+        return [timeline_from_json(item) for item in items]
+
 
 class _PreconditionFailed(BackendError):
     """412 (internal: turned into :class:`Stale` once the current incident is read)."""

@@ -122,6 +122,50 @@ def _v1_initial_schema(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
+_V2_OUTBOX = """CREATE TABLE outbox (
+        id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+        operation VARCHAR NOT NULL,
+        incident_id VARCHAR NOT NULL,
+        payload TEXT NOT NULL,
+        base_version INTEGER,
+        idempotency_key VARCHAR NOT NULL,
+        created_at VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        attempts INTEGER NOT NULL,
+        last_error TEXT,
+        CONSTRAINT ck_outbox_operation
+            CHECK (operation IN ('create', 'patch', 'timeline', 'engage')),
+        CONSTRAINT ck_outbox_status CHECK (status IN ('pending', 'sent', 'rejected', 'conflict')),
+        UNIQUE (idempotency_key)
+    )"""
+
+_OUTBOX_COLUMNS = (
+    "id, operation, incident_id, payload, base_version, idempotency_key, "
+    "created_at, status, attempts, last_error"
+)
+
+
+def _v2_outbox_engage(conn: Connection) -> None:
+    """Allow the ``engage`` operation: SQLite cannot alter a CHECK, so rebuild the table.
+
+    Rows keep their ids, and ``sqlite_sequence`` keeps the highest id handed
+    out, so queue order and never-reused ids survive the copy.
+    """
+    conn.exec_driver_sql("ALTER TABLE outbox RENAME TO outbox_v1")
+    conn.exec_driver_sql("DROP INDEX ix_outbox_status_id")
+    conn.exec_driver_sql(_V2_OUTBOX)
+    conn.exec_driver_sql(
+        f"INSERT INTO outbox ({_OUTBOX_COLUMNS}) SELECT {_OUTBOX_COLUMNS} FROM outbox_v1"
+    )
+    conn.exec_driver_sql(
+        "UPDATE sqlite_sequence SET seq = MAX(seq, "
+        "(SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'outbox_v1')) "
+        "WHERE name = 'outbox'"
+    )
+    conn.exec_driver_sql("DROP TABLE outbox_v1")
+    conn.exec_driver_sql("CREATE INDEX ix_outbox_status_id ON outbox (status, id)")
+
+
 # The schema history, oldest first. Versions must run 1, 2, 3, ... without gaps.
 MIGRATIONS: list[Migration] = [
     Migration(
@@ -129,6 +173,7 @@ MIGRATIONS: list[Migration] = [
         "incidents, timeline, reference data, sync cursors, outbox, meta",
         _v1_initial_schema,
     ),
+    Migration(2, "outbox: the engage (swarming) operation", _v2_outbox_engage),
 ]
 
 

@@ -107,7 +107,9 @@ class OutboxRow(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_status_id", "status", "id"),
-        CheckConstraint("operation IN ('create', 'patch', 'timeline')", name="ck_outbox_operation"),
+        CheckConstraint(
+            "operation IN ('create', 'patch', 'timeline', 'engage')", name="ck_outbox_operation"
+        ),
         CheckConstraint(
             "status IN ('pending', 'sent', 'rejected', 'conflict')", name="ck_outbox_status"
         ),

@@ -21,13 +21,16 @@ Outbox payloads (JSON, as stored):
   On a 412 the engine compares, field by field, the backend's current value
   with both (:func:`merge`).
 - ``timeline``: ``{"local_event_id", "kind", "body", "at", "author"}``.
+- ``engage``: ``{"tiers": [2, 3], "reason": "…"}`` plus the local escalation
+  entry's ``local_event_id``, ``kind``, ``body``, ``at`` and ``author``, so the
+  engine can retire that stand-in once the backend's entries arrive.
 """
 
 from __future__ import annotations
 
 import getpass
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -400,6 +403,65 @@ class LocalEdits:
         self._cache.enqueue(entry, local_event=event)
         self._queued()
         return event
+
+    def engage(self, incident_id: str, tiers: Sequence[int], reason: str) -> TimelineEvent:
+        """Engage several escalation tiers at once (swarming); returns the local entry shown.
+
+        The local escalation entry ("Engaging L2, L3: reason (waiting to be
+        sent)") and the outbox entry are written in one transaction; the
+        backend's own entries, one per tier, replace it once sent. Only
+        commanders may swarm: the backend refuses anyone else, and the refusal
+        is reported like any other.
+        """
+        levels = _tier_list(tiers)
+        text = reason.strip() if isinstance(reason, str) else ""
+        if not text:
+            raise InvalidValue("reason", reason, "why these teams are needed now")
+        if self._cache.incident(incident_id) is None:
+            raise DomainError(
+                f"incident {incident_id} is not in the local cache; refresh and try again"
+            )
+        names = ", ".join(f"L{level}" for level in levels)
+        event = TimelineEvent(
+            id=f"{LOCAL_ID_PREFIX}{uuid.uuid4()}",
+            incident_id=incident_id,
+            kind=TimelineKind.ESCALATION,
+            at=self._clock(),
+            author=self._author,
+            body=f"Engaging {names}: {text} (waiting to be sent)",
+        )
+        entry = OutboxEntry(
+            operation="engage",
+            incident_id=incident_id,
+            payload={
+                "tiers": list(levels),
+                "reason": text,
+                "local_event_id": event.id,
+                "kind": event.kind.value,
+                "body": event.body,
+                "at": event.at.isoformat(),
+                "author": event.author,
+            },
+            base_version=None,
+        )
+        self._cache.enqueue(entry, local_event=event)
+        self._queued()
+        return event
+
+
+def _tier_list(tiers: Sequence[int]) -> list[int]:
+    """The tiers as distinct levels in the given order; refuses an empty or non-integer list."""
+    if isinstance(tiers, (str, bytes)) or not isinstance(tiers, Sequence):
+        raise InvalidValue("tiers", tiers, "a list of tier levels, e.g. [2, 3]")
+    out: list[int] = []
+    for tier in tiers:
+        if isinstance(tier, bool) or not isinstance(tier, int) or tier < 1:
+            raise InvalidValue("tiers", tier, "tier levels 1 or more, e.g. [2, 3]")
+        if tier not in out:
+            out.append(tier)
+    if not out:
+        raise InvalidValue("tiers", [], "at least one tier level to engage")
+    return out
 
 
 def _user_name() -> str:

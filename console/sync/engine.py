@@ -233,9 +233,12 @@ class Rejection:
 
     @property
     def text(self) -> str:
-        what = {"create": "New incident", "patch": "Edit", "timeline": "Note"}.get(
-            self.operation, "Edit"
-        )
+        what = {
+            "create": "New incident",
+            "patch": "Edit",
+            "timeline": "Note",
+            "engage": "Engaging teams",
+        }.get(self.operation, "Edit")
         return f"{what} refused by the backend: {self.message}"
 
 
@@ -775,6 +778,8 @@ class SyncEngine:
                 self._send_patch(record)
             elif record.operation == "timeline":
                 self._send_note(record)
+            elif record.operation == "engage":
+                self._send_engage(record)
             else:
                 self._reject(record, Rejected(0, f"unknown operation {record.operation!r}"))
         except Rejected as refused:
@@ -897,6 +902,36 @@ class SyncEngine:
         )
         events = [event, *self._retired_local_note(record)]
         changes = self.cache.upsert_timeline(events)
+        self.cache.mark_outbox_sent(record.id)
+        if changes:
+            self.listener.changed(SyncUpdate(_timeline_only(changes)))
+
+    def _send_engage(self, record: OutboxRecord) -> None:
+        """Swarm: engage the queued tiers; the backend's entries replace the local one."""
+        payload = record.payload
+        tiers, reason = payload.get("tiers"), payload.get("reason")
+        if (
+            not isinstance(tiers, list)
+            or not tiers
+            or not all(isinstance(t, int) and not isinstance(t, bool) for t in tiers)
+            or not isinstance(reason, str)
+        ):
+            raise Rejected(0, "the queued request to engage teams is unreadable")
+        incident_id = self._target(record)
+        try:
+            events = self.backend.engage(
+                incident_id, list(tiers), reason, idempotency_key=record.idempotency_key
+            )
+        except Rejected as refused:
+            if refused.status == 403:
+                raise Rejected(
+                    403,
+                    "only commanders can engage several teams at once; "
+                    "ask an incident commander, or escalate one tier at a time",
+                    refused.code,
+                ) from refused
+            raise
+        changes = self.cache.upsert_timeline([*events, *self._retired_local_note(record)])
         self.cache.mark_outbox_sent(record.id)
         if changes:
             self.listener.changed(SyncUpdate(_timeline_only(changes)))
@@ -1080,7 +1115,7 @@ class SyncEngine:
                     update = None
                 if update is not None:
                     self.listener.changed(update)
-        elif record.operation == "timeline":
+        elif record.operation in ("timeline", "engage"):
             changes = self.cache.upsert_timeline(self._retired_local_note(record))
             if changes:
                 self.listener.changed(SyncUpdate(_timeline_only(changes)))

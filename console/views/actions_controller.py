@@ -15,7 +15,7 @@ and :attr:`IncidentActions.refused` (why not, in the operator's words).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -63,6 +63,8 @@ class IncidentEdits(Protocol):
         self, incident_id: str, body: str, *, kind: str = "work_note"
     ) -> TimelineEvent: ...
 
+    def engage(self, incident_id: str, tiers: Sequence[int], reason: str) -> TimelineEvent: ...
+
 
 class ReadOnlyEdits:
     """The edits of a console that cannot write (no cache to queue in): every edit is refused."""
@@ -76,6 +78,9 @@ class ReadOnlyEdits:
         raise DomainError(self.REASON)
 
     def add_note(self, incident_id: str, body: str, *, kind: str = "work_note") -> TimelineEvent:
+        raise DomainError(self.REASON)
+
+    def engage(self, incident_id: str, tiers: Sequence[int], reason: str) -> TimelineEvent:
         raise DomainError(self.REASON)
 
 
@@ -232,6 +237,22 @@ class IncidentActions(QObject):
             self.add_note(incident, f"Escalated {' and '.join(parts)}: {reason}", quiet=True)
         return True
 
+    def engage(self, incident: Incident, tiers: list[int], reason: str) -> bool:
+        """Engage several tiers at once (swarming): shown at once, sent by the sync.
+
+        Only commanders may swarm; anyone else's request is refused by the
+        backend and reported like every refused edit.
+        """
+        try:
+            self._edits.engage(incident.id, tiers, reason)
+        except Exception as exc:  # every failure is told; none is lost silently
+            self.refused.emit(_failure(incident, "Engaging teams", exc))
+            return False
+        self._model.queue.note_timelines([incident.id])
+        levels = ", ".join(f"L{level}" for level in tiers)
+        self.done.emit(f"{incident.number}: engaging {levels} (commanders only)")
+        return True
+
     def create(self, fields: Mapping[str, object]) -> Incident | None:
         """Log a new incident (numbered by the backend when it is sent)."""
         try:
@@ -310,7 +331,16 @@ class IncidentActions(QObject):
             )
             return
         dialog = EscalateDialog(target, self.names, self._dialog_parent)
-        self._open(dialog, lambda: self.escalate(target, *dialog.choice()))
+        self._open(dialog, lambda: self._escalate_as_chosen(target, dialog))
+
+    def _escalate_as_chosen(self, incident: Incident, dialog: EscalateDialog) -> None:
+        """Do what the escalate dialog asked: hand over / declare major, and/or swarm."""
+        group, declare_major, reason = dialog.choice()
+        if group is not None or declare_major:
+            self.escalate(incident, group, declare_major, reason)
+        tiers = dialog.swarm_tiers()
+        if tiers:
+            self.engage(incident, tiers, reason)
 
     def ask_new(self) -> None:
         dialog = NewIncidentDialog(self.names, self._dialog_parent)

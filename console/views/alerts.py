@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any, Protocol
@@ -29,8 +30,8 @@ from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
-from console.alerts import Alert, AlertTracker
-from console.domain.incident import Incident
+from console.alerts import Alert, AlertTracker, EscalationWatch
+from console.domain.incident import Incident, TimelineEvent
 from console.domain.severity import Severity
 from console.domain.sla import SlaReading
 from console.models.incident_table import IncidentTableModel
@@ -209,6 +210,7 @@ class AlertNotifier(QObject):
         self._source: AlertSource | None = None
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.check_now)
+        self.escalations = EscalationWatch(since=clock())
         self.actions = AlertActions(self)
         if tray is not None:
             tray.messageClicked.connect(self._message_clicked)
@@ -245,6 +247,34 @@ class AlertNotifier(QObject):
         alerts = self.tracker.evaluate(incidents, readings, now or self._clock())
         self.deliver(alerts)
         self._update_alarm_count()
+        return alerts
+
+    def timeline_changed(
+        self,
+        events: Iterable[TimelineEvent],
+        incident_of: Callable[[str], Incident | None],
+    ) -> list[Alert]:
+        """Alert once per new escalation entry in ``events`` (see :class:`EscalationWatch`).
+
+        Feed it the timeline of each incident a sync update touched. Nothing is
+        raised while alerts are disabled; a muted or snoozed severity still
+        shows the notification, without a sound. Returns the alerts delivered.
+        """
+        alerts = self.escalations.new_entries(events, incident_of)
+        rules = self.tracker.rules
+        if not rules.enabled or not alerts:
+            return []
+        now = self._clock()
+        alerts = [
+            replace(
+                alert,
+                sound=rules.sound
+                and not self.tracker.is_muted(alert.severity)
+                and self.tracker.snoozed_until(alert.severity, now) is None,
+            )
+            for alert in alerts
+        ]
+        self.deliver(alerts)
         return alerts
 
     # ------------------------------------------------------------ delivering

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -192,32 +193,72 @@ class ResolveDialog(_Dialog):
         return self.note.toPlainText().strip()
 
 
-class EscalateDialog(_Dialog):
-    """Functional escalation (hand to a more skilled team) and/or hierarchical (major incident)."""
+# Tier levels offered for swarming when the incident's policy is not at hand.
+SWARM_TIERS: tuple[int, ...] = (1, 2, 3)
 
-    def __init__(self, incident: Incident, names: DisplayNames, parent: QWidget | None) -> None:
+
+class EscalateDialog(_Dialog):
+    """Functional escalation (hand to a more skilled team), hierarchical (major incident),
+    and/or swarming: engage several tiers now instead of one after another.
+    """
+
+    def __init__(
+        self,
+        incident: Incident,
+        names: DisplayNames,
+        parent: QWidget | None,
+        tiers: Iterable[int] = SWARM_TIERS,
+    ) -> None:
         super().__init__(f"Escalate {incident.number}", "Escalate", parent)
         self.incident = incident
         self.heading.setText(
             f"<b>{incident.number}</b> — {incident.title}<br>"
-            "Hand it to another team, declare a major incident, or both."
+            "Hand it to another team, declare a major incident, engage several teams "
+            "now, or any of these."
         )
         self.group = QComboBox(self)
         _fill(self.group, _teams(names, by_tier=True), incident.assignment_group)
         self.major = QCheckBox("Declare a &major incident (tells management)", self)
         self.major.setChecked(incident.major)
         self.major.setEnabled(not incident.major)
+        self.swarm = QCheckBox("Engage teams now (&swarm; commanders only)", self)
+        tier_row = QWidget(self)
+        tier_layout = QHBoxLayout(tier_row)
+        tier_layout.setContentsMargins(0, 0, 0, 0)
+        self.tier_boxes: dict[int, QCheckBox] = {}
+        for level in sorted(set(tiers)):
+            box = QCheckBox(f"L{level}", tier_row)
+            box.setEnabled(False)
+            tier_layout.addWidget(box)
+            self.tier_boxes[level] = box
+        tier_layout.addStretch(1)
+        self.swarm.toggled.connect(self._swarm_toggled)
         self.reason = _note_box(self, "Why (goes on the timeline)")
         self.form.addRow("&Team", self.group)
         self.form.addRow("", self.major)
+        self.form.addRow("", self.swarm)
+        self.form.addRow("Tiers", tier_row)
         self.form.addRow("&Reason", self.reason)
 
-    def problem(self) -> str | None:
+    def _swarm_toggled(self, on: bool) -> None:
+        for box in self.tier_boxes.values():
+            box.setEnabled(on)
+
+    def _changes_fields(self) -> bool:
         group = self.group.currentData()
-        if group == self.incident.assignment_group and not (
+        return group != self.incident.assignment_group or (
             self.major.isChecked() and not self.incident.major
-        ):
-            return "Choose another team or declare a major incident; nothing would change."
+        )
+
+    def problem(self) -> str | None:
+        swarming = self.swarm.isChecked()
+        if not self._changes_fields() and not swarming:
+            return (
+                "Choose another team, declare a major incident or engage teams now; "
+                "nothing would change."
+            )
+        if swarming and not self.swarm_tiers():
+            return "Tick the tiers to engage now (L1, L2, …)."
         if not self.reason.toPlainText().strip():
             return "Give the reason for escalating; the next team reads it first."
         return None
@@ -228,6 +269,12 @@ class EscalateDialog(_Dialog):
         keep = group == self.incident.assignment_group
         declare = self.major.isChecked() and not self.incident.major
         return (None if keep else group), declare, self.reason.toPlainText().strip()
+
+    def swarm_tiers(self) -> list[int]:
+        """The tier levels to engage now (empty when not swarming)."""
+        if not self.swarm.isChecked():
+            return []
+        return [level for level, box in self.tier_boxes.items() if box.isChecked()]
 
 
 class NewIncidentDialog(_Dialog):

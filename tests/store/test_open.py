@@ -101,12 +101,16 @@ def test_the_history_must_be_numbered_without_gaps() -> None:
         migrations.check_history([step, Migration(3, "skips 2", step.apply)])
 
 
+CURRENT = migrations.latest_version()
+NEXT = CURRENT + 1
+
+
 # ----------------------------------------------------------- older and newer
 
 
 def add_step(monkeypatch: pytest.MonkeyPatch, apply: Callable[[Connection], None]) -> None:
-    """Pretend this build has a second schema step (as the next release will)."""
-    steps = [*migrations.MIGRATIONS, Migration(2, "saved views", apply)]
+    """Pretend this build has one more schema step (as the next release will)."""
+    steps = [*migrations.MIGRATIONS, Migration(NEXT, "saved views", apply)]
     monkeypatch.setattr(migrations, "MIGRATIONS", steps)
 
 
@@ -114,26 +118,26 @@ def test_an_older_cache_is_migrated_forward_keeping_its_data(
     cache_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     filled_cache(cache_path)
-    assert pragma(cache_path, "user_version") == 1
+    assert pragma(cache_path, "user_version") == CURRENT
     ran: list[int] = []
 
     def to_v2(conn: Connection) -> None:
-        ran.append(2)
+        ran.append(NEXT)
         conn.exec_driver_sql("CREATE TABLE saved_views (id VARCHAR PRIMARY KEY, query TEXT)")
         conn.exec_driver_sql("INSERT INTO meta (key, value) VALUES ('views', 'created')")
 
     add_step(monkeypatch, to_v2)
     with Cache.open(cache_path) as cache:
-        assert ran == [2]
-        assert cache.notices == ["The cache was updated from format 1 to 2."]
+        assert ran == [NEXT]
+        assert cache.notices == [f"The cache was updated from format {CURRENT} to {NEXT}."]
         assert cache.meta("views") == "created"
         assert cache.incident_count() == 10
         assert len(cache.pending_outbox()) == 1
-    assert pragma(cache_path, "user_version") == 2
+    assert pragma(cache_path, "user_version") == NEXT
 
     with Cache.open(cache_path) as cache:
         assert cache.notices == []
-    assert ran == [2]  # a step runs once
+    assert ran == [NEXT]  # a step runs once
 
 
 def test_a_failing_step_leaves_the_cache_as_it_was(
@@ -148,7 +152,7 @@ def test_a_failing_step_leaves_the_cache_as_it_was(
     add_step(monkeypatch, broken)
     with pytest.raises(CacheError, match="no_such_table"):
         Cache.open(cache_path)
-    assert pragma(cache_path, "user_version") == 1
+    assert pragma(cache_path, "user_version") == CURRENT
     assert "saved_views" not in schema(cache_path)  # the whole step rolled back
     monkeypatch.undo()
     with Cache.open(cache_path) as cache:
@@ -160,7 +164,7 @@ def test_a_cache_from_a_newer_console_is_refused_and_left_alone(
 ) -> None:
     filled_cache(cache_path)
     add_step(monkeypatch, lambda conn: None)
-    Cache.open(cache_path).close()  # "the newer console" stamps version 2
+    Cache.open(cache_path).close()  # "the newer console" stamps the next version
     monkeypatch.undo()
     before = digest(cache_path)
 
@@ -172,8 +176,8 @@ def test_a_cache_from_a_newer_console_is_refused_and_left_alone(
     assert "Upgrade" in message
     assert "--data-dir" in message
     assert "move the file aside" in message
-    assert caught.value.found == 2
-    assert caught.value.supported == 1
+    assert caught.value.found == NEXT
+    assert caught.value.supported == CURRENT
     assert isinstance(caught.value, CacheError)
     assert digest(cache_path) == before
     assert list(cache_path.parent.glob("*.corrupt-*")) == []
@@ -320,3 +324,22 @@ def test_the_cache_opens_while_another_console_is_writing_to_it(cache_path: Path
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def test_a_version_1_cache_gains_the_engage_operation_keeping_its_outbox(
+    cache_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
+    filled_cache(cache_path)
+    monkeypatch.undo()
+    with Cache.open(cache_path) as cache:
+        before = cache.pending_outbox()
+        assert len(before) == 1
+        cache.enqueue(
+            OutboxEntry("engage", "inc-1", {"tiers": [2], "reason": "r"}, base_version=None)
+        )
+        after = cache.pending_outbox()
+    assert [r.id for r in after[:1]] == [before[0].id]
+    assert after[1].operation == "engage"
+    assert after[1].id > before[0].id
+    assert pragma(cache_path, "user_version") == migrations.latest_version()

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from console.alerts import Alert, AlertReason, AlertRules, AlertTracker, readings_for
-from console.domain.incident import Incident
+from console.domain.incident import Incident, TimelineEvent, TimelineKind
 from console.domain.lifecycle import State
 from console.domain.severity import Severity
 from console.domain.sla import SlaPolicy, SlaReading
@@ -259,3 +259,43 @@ def test_sound_effects_load_one_file_per_severity(qtbot: QtBot) -> None:
     ]
     player.play(Severity.SEV2)
     assert [e.plays for e in effects] == [0, 1, 0, 0]
+
+
+def test_a_new_escalation_entry_is_notified_once_and_muted_severities_stay_silent(
+    qtbot: QtBot, clock: Clock, player: SilentPlayer
+) -> None:
+    notifier = make_notifier(qtbot, clock, player)
+    shown: list[tuple[str, str]] = []
+    notifier.notified.connect(lambda title, body: shown.append((title, body)))
+    target = new(1, Severity.SEV2)
+    entry = TimelineEvent(
+        id="e1",
+        incident_id=target.id,
+        kind=TimelineKind.ESCALATION,
+        at=NOW + timedelta(seconds=5),
+        author="escalation",
+        body="Engaged L2 Network (swarm): Jo Kim",
+    )
+    lookup = {target.id: target}.get
+    (alert,) = notifier.timeline_changed([entry], lookup)
+    assert alert.incident_id == target.id
+    assert shown == [
+        (
+            f"SEV-2 {target.number} · Escalated",
+            f"{target.title}\nEscalated: {target.number} — Engaged L2 Network (swarm): Jo Kim",
+        )
+    ]
+    assert player.played == [Severity.SEV2]
+    assert notifier.timeline_changed([entry], lookup) == []
+    notifier.set_muted(Severity.SEV2, True)
+    later = TimelineEvent(
+        id="e2",
+        incident_id=target.id,
+        kind=TimelineKind.ESCALATION,
+        at=NOW + timedelta(seconds=9),
+        author="escalation",
+        body="Engaged L3",
+    )
+    (quiet,) = notifier.timeline_changed([later], lookup)
+    assert not quiet.sound
+    assert player.played == [Severity.SEV2]  # no second sound

@@ -229,6 +229,50 @@ def test_e_escalates_to_another_team_and_declares_a_major_incident(
     assert desk.model.index(row, Column.TITLE).data().startswith("MAJOR · ")
 
 
+def test_e_swarms_several_tiers_from_the_keyboard(
+    qtbot: QtBot, desk: MainWindow, desk_cache: Cache
+) -> None:
+    select(desk, qtbot, "inc-2")
+    press(qtbot, desk.table, Key.Key_E)
+    dialog: EscalateDialog = open_dialog(qtbot, desk, EscalateDialog)
+    dialog.swarm.setFocus()
+    press(qtbot, dialog.swarm, Key.Key_Space)
+    assert dialog.swarm.isChecked()
+    press(qtbot, focused(), Key.Key_Tab)
+    assert focused() is dialog.tier_boxes[1]
+    press(qtbot, focused(), Key.Key_Tab)
+    press(qtbot, focused(), Key.Key_Space)  # L2
+    press(qtbot, focused(), Key.Key_Tab)
+    press(qtbot, focused(), Key.Key_Space)  # L3
+    press(qtbot, focused(), Key.Key_Tab)
+    assert focused() is dialog.reason
+    qtbot.keyClicks(dialog.reason, "Payments down in three regions")
+    press(qtbot, dialog.reason, Key.Key_Return, CTRL)
+    assert not dialog.isVisible()
+    record = only_pending(desk_cache)
+    assert record.operation == "engage"
+    assert record.incident_id == "inc-2"
+    assert record.payload["tiers"] == [2, 3]
+    assert record.payload["reason"] == "Payments down in three regions"
+    bodies = [e.body for e in desk_cache.timeline("inc-2")]
+    assert "Engaging L2, L3: Payments down in three regions (waiting to be sent)" in bodies
+
+
+def test_swarming_without_a_tier_is_refused_in_the_dialog(
+    qtbot: QtBot, desk: MainWindow, desk_cache: Cache
+) -> None:
+    select(desk, qtbot, "inc-2")
+    press(qtbot, desk.table, Key.Key_E)
+    dialog: EscalateDialog = open_dialog(qtbot, desk, EscalateDialog)
+    dialog.swarm.setFocus()
+    press(qtbot, dialog.swarm, Key.Key_Space)
+    qtbot.keyClicks(dialog.reason, "all hands")
+    press(qtbot, dialog.reason, Key.Key_Return, CTRL)
+    assert dialog.isVisible()
+    assert "Tick the tiers" in dialog.error.text()
+    assert desk_cache.pending_outbox() == []
+
+
 def test_w_adds_a_work_note_shown_at_once(
     qtbot: QtBot, desk: MainWindow, desk_cache: Cache
 ) -> None:
