@@ -26,6 +26,7 @@ from console.sync.engine import SyncState
 from console.views.main_window import MainWindow
 from tests.conftest import MemoryKeyring
 from tests.e2e.servers import ServerProcess, make_token, seed_incidents
+from tests.sync.test_engage import SwarmServer, swarm_server  # noqa: F401 (a fixture)
 
 NEW = {"title": "Checkout returns 502", "service": "checkout", "impact": "high", "urgency": "low"}
 SYNC_TIMEOUT_MS = 30_000
@@ -254,3 +255,35 @@ def test_an_empty_token_env_variable_is_a_startup_error_naming_it(
             console_app.connect_backend(args, Settings(), cache, tmp_path)
     finally:
         cache.close()
+
+
+@pytest.mark.slow
+def test_an_escalation_on_the_server_raises_an_alert_on_the_console(
+    qtbot: QtBot,
+    open_console: Callable[..., OpenConsole],
+    swarm_server: SwarmServer,  # noqa: F811 (the fixture imported above)
+    memory_keyring: MemoryKeyring,
+) -> None:
+    from console.views.alerts import AlertNotifier
+
+    url = swarm_server.process.url
+    memory_keyring.set_password(SERVICE, normalise_url(url), swarm_server.tokens["dispatcher"])
+    console = open_console("--backend", url)
+    wait_state(qtbot, console, SyncState.LIVE)
+    notifier = console.window.findChild(AlertNotifier)
+    assert notifier is not None
+    incident_id = swarm_server.create()
+    qtbot.waitUntil(
+        lambda: console.window.model.queue.get(incident_id) is not None, timeout=SYNC_TIMEOUT_MS
+    )
+    titles: list[str] = []
+    notifier.notified.connect(lambda title, body: titles.append(f"{title} {body}"))
+    # A commander elsewhere pulls in L2 and L3 at once.
+    response = swarm_server.request(
+        "POST",
+        f"/v1/incidents/{incident_id}/engage",
+        role="commander",
+        json={"tiers": [2, 3], "reason": "customer-wide outage"},
+    )
+    assert response.status_code == 201, response.text
+    qtbot.waitUntil(lambda: any("Escalat" in t for t in titles), timeout=SYNC_TIMEOUT_MS)
