@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
 from pydantic import BaseModel, ValidationError
 
 from console.domain.errors import DomainError, InvalidValue
@@ -52,6 +51,7 @@ from console.domain.lifecycle import HoldReason, State
 from console.domain.oncall import NotScheduledError, Rotation, swap_weeks
 from console.domain.severity import DEFAULT_MATRIX, Impact, PriorityMatrix, Severity, Urgency
 from console.domain.sla import SlaPolicy
+from console.phones import InvalidPhone, parse_phone
 from console.resources import resource_path
 from console.wire import (
     EscalationPolicyIn,
@@ -473,16 +473,16 @@ def _contact(raw: _Raw, teams: Sequence[str]) -> dict[str, Any]:
 
 
 def _phone(r: _Record, name: str) -> str:
-    """A phone number in international form, stored as E.164 (``+34612345678``)."""
+    """A phone number in international form, stored as E.164 (``+34612345678``).
+
+    The same rules as the server and the CSV import (:func:`console.phones.parse_phone`).
+    """
     text = r.text(name)
-    hint = ["a valid phone number in international form, such as +34 612 345 678"]
     try:
-        number = phonenumbers.parse(text, None)
-    except phonenumbers.NumberParseException as exc:
-        raise r.error(name, f"{text!r} is not a phone number", hint) from exc
-    if not phonenumbers.is_valid_number(number):
-        raise r.error(name, f"{text!r} is not a valid phone number", hint)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return parse_phone(text)
+    except InvalidPhone as exc:
+        hint = ["a valid phone number in international form, such as +34 612 345 678"]
+        raise r.error(name, f"{text!r} is not a valid phone number: {exc.reason}", hint) from exc
 
 
 def _email(r: _Record, name: str) -> str:
