@@ -358,7 +358,7 @@ def _add_alerts(app: QApplication, window: MainWindow, settings: Settings) -> No
         tray=tray_icon(app.windowIcon(), window),
         parent=window,
     )
-    notifier.watch(table_source(window.model), interval_ms=5_000)
+    notifier.watch(table_source(window.model, settings.alerts.new_incident), interval_ms=5_000)
     window.menuBar().addMenu(notifier.actions.menu(window))
     if notifier.tray is None:
         notifier.notified.connect(lambda title, _body: window.show_notice(title))

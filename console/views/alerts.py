@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import importlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
@@ -429,15 +429,35 @@ def _span_text(span: timedelta) -> str:
     return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h"
 
 
-def table_source(model: IncidentTableModel) -> AlertSource:
-    """An :data:`AlertSource` over the queue's table model (its open rows and their SLA clocks).
+def table_source(
+    model: IncidentTableModel,
+    new_incident: Collection[Severity] = frozenset({Severity.SEV1, Severity.SEV2}),
+) -> AlertSource:
+    """An :data:`AlertSource` over the queue: only the open incidents that can alarm.
 
-    ``model`` is a :class:`console.models.incident_table.IncidentTableModel`;
-    its readings are those of its last ``tick``.
+    Those are the severities that alarm when new (``new_incident``, from the
+    alert rules) and any incident whose SLA clock is at warning or beyond. A
+    full SLA reading is computed only for the latter; the queue's precomputed
+    plans tell which they are. With 100k incidents a reading for every open
+    row took about a second of the GUI thread at each check.
+
+    An incident left out is forgotten by the tracker, so when its clock later
+    enters warning that is news again, as it should be.
     """
 
     def source(_now: datetime) -> tuple[list[Incident], dict[str, SlaReading]]:
-        incidents = [i for i in model.incidents() if i.is_open]
-        return incidents, {i.id: model.reading(i) for i in incidents}
+        queue = model.queue
+        watched: list[Incident] = []
+        readings: dict[str, SlaReading] = {}
+        for row in queue.ordered():
+            if row.plan is None:  # finished: no clock, nothing to alarm about
+                continue
+            incident = row.incident
+            if queue.is_at_risk(row):
+                readings[incident.id] = model.reading(incident)
+                watched.append(incident)
+            elif incident.severity in new_incident:
+                watched.append(incident)
+        return watched, readings
 
     return source
