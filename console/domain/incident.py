@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from console.domain.errors import DomainError, InvalidValue
+from console.domain.errors import DomainError, InvalidValue, parse_enum
 from console.domain.lifecycle import HoldReason, State, check_transition
 from console.domain.severity import DEFAULT_MATRIX, Impact, PriorityMatrix, Severity, Urgency
 
@@ -47,13 +47,7 @@ class Source(enum.Enum):
 
     @classmethod
     def of(cls, value: object) -> Source:
-        if isinstance(value, Source):
-            return value
-        if isinstance(value, str):
-            for member in cls:
-                if member.value == value.strip().lower():
-                    return member
-        raise InvalidValue("source", value, [m.value for m in cls])
+        return parse_enum(cls, value, "source")
 
 
 def require_aware(name: str, value: datetime) -> datetime:
@@ -223,13 +217,7 @@ class TimelineKind(enum.Enum):
 
     @classmethod
     def of(cls, value: object) -> TimelineKind:
-        if isinstance(value, TimelineKind):
-            return value
-        if isinstance(value, str):
-            for member in cls:
-                if member.value == value.strip().lower():
-                    return member
-        raise InvalidValue("kind", value, [m.value for m in cls])
+        return parse_enum(cls, value, "kind")
 
 
 # Entries a person writes by hand; the others are written by the system as a

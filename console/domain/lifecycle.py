@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import enum
 
-from console.domain.errors import DomainError, InvalidValue
+from console.domain.errors import DomainError, parse_enum
+
+
+def _state_key(text: str) -> str:
+    # "In progress", "in-progress" and "IN_PROGRESS" all mean in_progress.
+    return text.strip().lower().replace(" ", "_").replace("-", "_")
 
 
 class State(enum.Enum):
@@ -36,14 +41,7 @@ class State(enum.Enum):
     @classmethod
     def of(cls, value: object) -> State:
         """Parse a wire or display value; the error names the allowed values."""
-        if isinstance(value, State):
-            return value
-        if isinstance(value, str):
-            key = value.strip().lower().replace(" ", "_").replace("-", "_")
-            for member in cls:
-                if member.value == key:
-                    return member
-        raise InvalidValue("state", value, [m.value for m in cls])
+        return parse_enum(cls, value, "state", normalise=_state_key)
 
 
 _LABELS = {
@@ -72,13 +70,7 @@ class HoldReason(enum.Enum):
 
     @classmethod
     def of(cls, value: object) -> HoldReason:
-        if isinstance(value, HoldReason):
-            return value
-        if isinstance(value, str):
-            for member in cls:
-                if member.value == value.strip().lower():
-                    return member
-        raise InvalidValue("hold_reason", value, [m.value for m in cls])
+        return parse_enum(cls, value, "hold_reason")
 
 
 S = State

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from console.domain.errors import DomainError, InvalidValue
+from console.domain.errors import DomainError, InvalidValue, parse_enum
 
 WEEK = timedelta(days=7)
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -195,13 +195,7 @@ class OverrideKind(enum.Enum):
     @classmethod
     def of(cls, value: object) -> OverrideKind:
         """Parse a wire or config value; the error names the allowed values."""
-        if isinstance(value, OverrideKind):
-            return value
-        if isinstance(value, str):
-            for member in cls:
-                if member.value == value.strip().lower():
-                    return member
-        raise InvalidValue("kind", value, [m.value for m in cls])
+        return parse_enum(cls, value, "kind")
 
 
 @dataclass(frozen=True)

@@ -11,20 +11,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
 
-from console.domain.errors import InvalidValue
-
-
-def _parse_level(cls: type[_L], value: object, field_name: str) -> _L:
-    if isinstance(value, cls):
-        return value
-    if isinstance(value, str):
-        key = value.strip().lower()
-        for member in cls:
-            if member.value == key:
-                return member
-    raise InvalidValue(field_name, value, [m.value for m in cls])
+from console.domain.errors import InvalidValue, parse_enum
 
 
 class Impact(enum.Enum):
@@ -37,7 +25,7 @@ class Impact(enum.Enum):
     @classmethod
     def of(cls, value: object) -> Impact:
         """Parse a wire or user value; the error names the allowed values."""
-        return _parse_level(cls, value, "impact")
+        return parse_enum(cls, value, "impact")
 
     @property
     def rank(self) -> int:
@@ -55,7 +43,7 @@ class Urgency(enum.Enum):
     @classmethod
     def of(cls, value: object) -> Urgency:
         """Parse a wire or user value; the error names the allowed values."""
-        return _parse_level(cls, value, "urgency")
+        return parse_enum(cls, value, "urgency")
 
     @property
     def rank(self) -> int:
@@ -64,7 +52,6 @@ class Urgency(enum.Enum):
 
 
 _RANKS = {"high": 1, "medium": 2, "low": 3}
-_L = TypeVar("_L", Impact, Urgency)
 
 
 class Shape(enum.Enum):

@@ -51,7 +51,7 @@ from console.domain.calendar import (
     from_micros,
     to_micros,
 )
-from console.domain.errors import InvalidValue
+from console.domain.errors import InvalidValue, parse_enum
 from console.domain.incident import Incident, require_aware
 from console.domain.lifecycle import State
 from console.domain.severity import Severity
@@ -80,13 +80,7 @@ class SlaStatus(enum.Enum):
     @classmethod
     def of(cls, value: object) -> SlaStatus:
         """Parse a wire value; the error names the allowed values."""
-        if isinstance(value, SlaStatus):
-            return value
-        if isinstance(value, str):
-            for member in cls:
-                if member.value == value.strip().lower():
-                    return member
-        raise InvalidValue("sla_status", value, [m.value for m in cls])
+        return parse_enum(cls, value, "sla_status")
 
 
 @dataclass(frozen=True)
