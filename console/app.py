@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,6 +64,7 @@ from console.sync.worker import SyncStatusModel, SyncThread, UpdatePacer
 from console.views.main_window import MainWindow
 from console.views.sync_views import (
     ConflictDialog,
+    OneAtATime,
     RejectionNotice,
     SyncStatusBar,
     TokenDialog,
@@ -560,10 +560,10 @@ class ConsoleSync(QObject):
         self.status.attach(self.sync_thread)
         self.status_bar = SyncStatusBar(self.status, window, parent=self)
         self.token_dialog: TokenDialog | None = None
-        self.conflict_dialog: ConflictDialog | None = None
-        self.rejection_notice: RejectionNotice | None = None
-        self._conflicts: deque[Conflict] = deque()
-        self._rejections: deque[Rejection] = deque()
+        self.conflicts: OneAtATime[Conflict] = OneAtATime(
+            self._conflict_dialog, closed=self._conflict_closed
+        )
+        self.rejections: OneAtATime[Rejection] = OneAtATime(self._rejection_notice)
         self._seen_conflicts: set[int] = set()
 
         self.sync_thread.changed.connect(self.pacer.push)
@@ -731,26 +731,17 @@ class ConsoleSync(QObject):
         if not self.interactive:
             self.window.show_notice(conflict.message)
             return
-        self._conflicts.append(conflict)
-        self._next_conflict()
+        self.conflicts.add(conflict)
 
-    def _next_conflict(self) -> None:
-        if self.conflict_dialog is not None or not self._conflicts:
-            return
-        dialog = ConflictDialog(self._conflicts.popleft(), self.window)
+    def _conflict_dialog(self, conflict: Conflict) -> ConflictDialog:
+        dialog = ConflictDialog(conflict, self.window)
         dialog.resolved.connect(self.resolve_conflict)
-        dialog.finished.connect(self._conflict_closed)
-        self.conflict_dialog = dialog
-        dialog.open()
+        return dialog
 
-    def _conflict_closed(self, _result: int) -> None:
-        dialog, self.conflict_dialog = self.conflict_dialog, None
-        if dialog is not None:
-            if dialog.result() != QDialog.DialogCode.Accepted:
-                # Decided later: offer it again at the next start.
-                self._seen_conflicts.discard(dialog.conflict.record_id)
-            dialog.deleteLater()
-        self._next_conflict()
+    def _conflict_closed(self, dialog: QDialog) -> None:
+        if dialog.result() != QDialog.DialogCode.Accepted and isinstance(dialog, ConflictDialog):
+            # Decided later: offer it again at the next start.
+            self._seen_conflicts.discard(dialog.conflict.record_id)
 
     @Slot(int, object)
     def resolve_conflict(self, record_id: int, choices: dict[str, str]) -> None:
@@ -771,23 +762,12 @@ class ConsoleSync(QObject):
         self.window.show_refusal(rejection.text)
         if not self.interactive:
             return
-        self._rejections.append(rejection)
-        self._next_rejection()
+        self.rejections.add(rejection)
 
-    def _next_rejection(self) -> None:
-        if self.rejection_notice is not None or not self._rejections:
-            return
-        notice = RejectionNotice(self._rejections.popleft(), self.window)
+    def _rejection_notice(self, rejection: Rejection) -> RejectionNotice:
+        notice = RejectionNotice(rejection, self.window)
         notice.discard_requested.connect(self.discard)
-        notice.finished.connect(self._rejection_closed)
-        self.rejection_notice = notice
-        notice.open()
-
-    def _rejection_closed(self, _result: int) -> None:
-        notice, self.rejection_notice = self.rejection_notice, None
-        if notice is not None:
-            notice.deleteLater()
-        self._next_rejection()
+        return notice
 
     @Slot(int)
     def discard(self, record_id: int) -> None:

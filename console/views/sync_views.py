@@ -17,9 +17,10 @@ here talks to a backend or knows how one is built (``console.app`` does).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import (
@@ -208,6 +209,48 @@ def _value_text(value: object) -> str:
     if value is None or value == "":
         return "(empty)"
     return str(value)
+
+
+_Item = TypeVar("_Item")
+
+
+class OneAtATime(Generic[_Item]):
+    """Dialogs about things that arrive in bursts (conflicts, refusals), one at a time.
+
+    ``build`` makes the dialog for an item; ``closed`` (optional) hears of each
+    dialog as it closes, before the next one opens. Items wait in arrival order.
+    """
+
+    def __init__(
+        self,
+        build: Callable[[_Item], QDialog],
+        closed: Callable[[QDialog], None] | None = None,
+    ) -> None:
+        self._build = build
+        self._closed = closed
+        self._waiting: deque[_Item] = deque()
+        self.current: QDialog | None = None
+
+    def add(self, item: _Item) -> None:
+        """Queue ``item``; its dialog opens now if none is open."""
+        self._waiting.append(item)
+        self._next()
+
+    def _next(self) -> None:
+        if self.current is not None or not self._waiting:
+            return
+        dialog = self._build(self._waiting.popleft())
+        dialog.finished.connect(self._finished)
+        self.current = dialog
+        dialog.open()
+
+    def _finished(self, _result: int) -> None:
+        dialog, self.current = self.current, None
+        if dialog is not None:
+            if self._closed is not None:
+                self._closed(dialog)
+            dialog.deleteLater()
+        self._next()
 
 
 class ConflictDialog(QDialog):

@@ -228,3 +228,30 @@ def test_the_rejection_notice_shows_the_servers_message_and_offers_discard(
     with qtbot.waitSignal(notice.discard_requested) as discarded:
         notice.discard_button.click()
     assert discarded.args == [42]
+
+
+def test_dialogs_about_a_burst_open_one_at_a_time_in_order(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QDialog
+
+    from console.views.sync_views import OneAtATime
+
+    opened: list[str] = []
+    closed: list[str] = []
+
+    def build(item: str) -> QDialog:
+        dialog = QDialog()
+        dialog.setObjectName(item)
+        opened.append(item)
+        return dialog
+
+    queue: OneAtATime[str] = OneAtATime(build, closed=lambda d: closed.append(d.objectName()))
+    queue.add("first")
+    queue.add("second")
+    assert opened == ["first"]
+    assert queue.current is not None
+    queue.current.reject()
+    assert closed == ["first"]
+    assert opened == ["first", "second"]
+    queue.current.accept()
+    assert closed == ["first", "second"]
+    assert queue.current is None
