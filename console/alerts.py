@@ -300,7 +300,7 @@ class Alarm:
     sla_kind: SlaKind | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Seen:
     """What the tracker knew about an incident at the last evaluation."""
 
@@ -419,9 +419,61 @@ class AlertTracker:
         """
         require_aware("now", now)
         seen: dict[str, _Seen] = {}
+        alerts = self._evaluate(incidents, readings, now, seen)
+        for gone in self._alarms.keys() - seen.keys():
+            del self._alarms[gone]
+        self._seen = seen
+        return self._sorted(alerts)
+
+    def update(
+        self,
+        incidents: Iterable[Incident],
+        readings: Mapping[str, SlaReading],
+        now: datetime,
+        *,
+        gone: Iterable[str] = (),
+    ) -> list[Alert]:
+        """Like :meth:`evaluate`, for only the incidents that may have news.
+
+        The incidents not given keep what was seen of them; those in ``gone``
+        (removed, finished, or no longer able to alarm) are forgotten with
+        their alarms. A caller that knows which incidents changed, whose
+        clocks crossed a threshold and which alarms stand (:meth:`standing`)
+        gets the same alerts as a full :meth:`evaluate`, at a fraction of the
+        cost when few of many incidents change.
+        """
+        require_aware("now", now)
+        for incident_id in gone:
+            self._seen.pop(incident_id, None)
+            self._alarms.pop(incident_id, None)
+        return self._sorted(self._evaluate(incidents, readings, now, self._seen))
+
+    def remember(
+        self, incident_id: str, severity: Severity, sla: tuple[SlaKind, SlaStatus] | None
+    ) -> None:
+        """Take in one incident as already seen, raising nothing (priming without readings).
+
+        ``sla`` is its clock's kind and status when at warning or beyond, else
+        None, as :meth:`evaluate` would have recorded it.
+        """
+        self._seen[incident_id] = _Seen(severity, sla)
+
+    def standing(self) -> list[str]:
+        """The incidents whose alarm stands unacknowledged: they may re-alarm at any check."""
+        return [key for key, alarm in self._alarms.items() if not alarm.acknowledged]
+
+    def _evaluate(
+        self,
+        incidents: Iterable[Incident],
+        readings: Mapping[str, SlaReading],
+        now: datetime,
+        seen: dict[str, _Seen],
+    ) -> list[Alert]:
         alerts: list[Alert] = []
         for incident in incidents:
             if not incident.is_open:
+                seen.pop(incident.id, None)
+                self._alarms.pop(incident.id, None)
                 continue
             reading = readings.get(incident.id)
             sla = None if reading is None else (reading.kind, reading.status)
@@ -430,9 +482,9 @@ class AlertTracker:
             alert = self._step(incident, reading, previous, now)
             if alert is not None:
                 alerts.append(alert)
-        for gone in self._alarms.keys() - seen.keys():
-            del self._alarms[gone]
-        self._seen = seen
+        return alerts
+
+    def _sorted(self, alerts: list[Alert]) -> list[Alert]:
         if not self._rules.enabled:
             return []
         return sorted(alerts, key=lambda a: (a.severity.value, -a.reason.rank, a.number))

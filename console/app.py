@@ -47,7 +47,7 @@ from console.domain.errors import DomainError
 from console.domain.incident import Incident, TimelineEvent
 from console.domain.sla import SlaPolicy
 from console.models.incident_table import DisplayNames, IncidentTableModel
-from console.models.queue import SAVED_VIEWS_META_KEY, SavedViews
+from console.models.queue import SAVED_VIEWS_META_KEY, SavedViews, release_free_memory
 from console.resources import ResourceMissing, resource_path
 from console.settings import (
     Settings,
@@ -262,6 +262,10 @@ def _build_window(
         window.connection_label.setToolTip(summary.describe())
     _add_matrix(window, cache)
     _add_alerts(app, window, settings)
+    # Building the window went through every incident several times; hand the
+    # freed memory back rather than keep it resident for the whole shift.
+    del incidents
+    release_free_memory()
     # Open on the most urgent incident: the top of the queue is what a
     # dispatcher acts on first, and its detail fills the pane beside it.
     window.table.move_selection(1)
@@ -350,15 +354,18 @@ def _add_matrix(window: MainWindow, cache: Cache) -> None:
 def _add_alerts(app: QApplication, window: MainWindow, settings: Settings) -> None:
     """Desktop notifications and sounds for new SEV-1/2 and SLA warnings and breaches."""
     from console.alerts import AlertTracker
-    from console.views.alerts import AlertNotifier, sound_player, table_source, tray_icon
+    from console.models.alert_watch import QueueAlertWatch
+    from console.views.alerts import AlertNotifier, sound_player, tray_icon
 
+    tracker = AlertTracker(settings.alerts)
     notifier = AlertNotifier(
-        AlertTracker(settings.alerts),
+        tracker,
         sound_player(settings.alerts.sound, window),
         tray=tray_icon(app.windowIcon(), window),
         parent=window,
     )
-    notifier.watch(table_source(window.model, settings.alerts.new_incident), interval_ms=5_000)
+    watch = QueueAlertWatch(window.model.queue, tracker, settings.alerts.new_incident)
+    notifier.watch(watch, interval_ms=5_000)
     window.menuBar().addMenu(notifier.actions.menu(window))
     if notifier.tray is None:
         notifier.notified.connect(lambda title, _body: window.show_notice(title))

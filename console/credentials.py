@@ -20,10 +20,10 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import keyring
-import keyring.errors
-from keyring.backend import KeyringBackend
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 SERVICE = "noc-console"
 
@@ -95,6 +95,8 @@ def _refusal(backend: KeyringBackend) -> str | None:
 
 def keyring_problem() -> str | None:
     """Why the OS keyring cannot be used, with what to do; None when it is usable."""
+    import keyring.errors  # imported when used: loading keyring's backends costs ~15 MB
+
     try:
         backend = keyring.get_keyring()
     except (keyring.errors.KeyringError, RuntimeError) as exc:
@@ -120,6 +122,8 @@ def _failed(action: str, exc: BaseException) -> KeyringUnavailable:
 
 def get_token(url: str) -> str | None:
     """The stored token for ``url``, or None when none is stored."""
+    import keyring.errors
+
     check_keyring()
     try:
         return keyring.get_password(SERVICE, url)
@@ -129,6 +133,8 @@ def get_token(url: str) -> str | None:
 
 def store_token(url: str, token: str) -> None:
     """Keep ``token`` for ``url`` in the OS keyring (replacing any earlier one)."""
+    import keyring.errors
+
     token = token.strip()
     if not token:
         raise TokenMissing("the token is empty; paste the token from `noc-console token create`")
@@ -141,6 +147,8 @@ def store_token(url: str, token: str) -> None:
 
 def forget_token(url: str) -> None:
     """Remove the stored token for ``url`` (nothing happens when none is stored)."""
+    import keyring.errors
+
     check_keyring()
     try:
         keyring.delete_password(SERVICE, url)

@@ -89,7 +89,8 @@ class SlaPlan:
     not make it so (already warning, breached, paused or stopped).
     ``at_risk``: already warning or breached. ``paused_left_us``: a paused
     clock's working time left; its due then slides with the clock as
-    ``calendar.add_work(now, paused_left_us)``.
+    ``calendar.add_work(now, paused_left_us)``. ``kind``: which clock it is
+    (response until acknowledged, then resolution).
     """
 
     due_us: int
@@ -97,6 +98,7 @@ class SlaPlan:
     at_risk: bool
     paused_left_us: int | None = None
     calendar: BusinessCalendar | None = None
+    kind: SlaKind = "response"
 
     def is_at_risk(self, now_us: int) -> bool:
         """Warning or breached at ``now_us``."""
@@ -150,7 +152,10 @@ class SlaPlanner:
             amount, warn, calendar = targets[incident.severity.value]
             opened = to_micros(incident.opened_at)
             return SlaPlan(
-                calendar.add_work(opened, amount), calendar.add_work(opened, warn), False
+                calendar.add_work(opened, amount),
+                calendar.add_work(opened, warn),
+                False,
+                kind="response" if targets is self._response else "resolution",
             )
         return self._full(incident, now, now_us)
 
@@ -158,16 +163,17 @@ class SlaPlanner:
         reading = self.policy.current(incident, now)
         due = to_micros(reading.due)
         status = reading.status
+        kind = reading.kind
         if status is SlaStatus.BREACHED or status is SlaStatus.WARNING:
-            return SlaPlan(due, None, True)
-        targets = self._response if reading.kind == "response" else self._resolution
+            return SlaPlan(due, None, True, kind=kind)
+        targets = self._response if kind == "response" else self._resolution
         amount, warn, calendar = targets[incident.severity.value]
         elapsed = reading.elapsed // _US
         if status is SlaStatus.PAUSED:
-            return SlaPlan(due, None, False, amount - elapsed, calendar)
+            return SlaPlan(due, None, False, amount - elapsed, calendar, kind)
         if status is SlaStatus.OK:
-            return SlaPlan(due, calendar.add_work(now_us, warn - elapsed), False)
-        return SlaPlan(due, None, False)  # MET: the clock stopped in time
+            return SlaPlan(due, calendar.add_work(now_us, warn - elapsed), False, kind=kind)
+        return SlaPlan(due, None, False, kind=kind)  # MET: the clock stopped in time
 
 
 def _warning_amount(target: int, warning_at: float) -> int:
@@ -241,9 +247,16 @@ class Row:
 
 def haystack(incident: Incident, names: DisplayNames) -> str:
     """What free text is matched against: number, title, service and assignee (ids and names)."""
-    parts = [incident.number, incident.title, incident.service, names.service(incident.service)]
-    if incident.assignee:
-        parts += [incident.assignee, names.person(incident.assignee)]
+    parts = [incident.number, incident.title, incident.service]
+    service = names.service(incident.service)
+    if service != incident.service:
+        parts.append(service)
+    assignee = incident.assignee
+    if assignee:
+        parts.append(assignee)
+        person = names.person(assignee)
+        if person != assignee:
+            parts.append(person)
     return " ".join(parts).lower()
 
 

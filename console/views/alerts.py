@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import importlib
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QIcon
@@ -34,7 +34,6 @@ from console.alerts import Alert, AlertTracker, EscalationWatch
 from console.domain.incident import Incident, TimelineEvent
 from console.domain.severity import Severity
 from console.domain.sla import SlaReading
-from console.models.incident_table import IncidentTableModel
 from console.resources import ResourceMissing, resource_path
 
 HEADLESS_PLATFORMS = ("offscreen", "minimal")
@@ -173,6 +172,35 @@ AlertSource = Callable[[datetime], tuple[Iterable[Incident], Mapping[str, SlaRea
 """Gives the incidents and their SLA readings at an instant, for :meth:`AlertNotifier.watch`."""
 
 
+class AlertFeed(Protocol):
+    """What :meth:`AlertNotifier.watch` checks: primes the tracker, then says what alarms.
+
+    :class:`~console.models.alert_watch.QueueAlertWatch` is the console's feed
+    (it evaluates only what changed); :class:`SourceFeed` evaluates a whole
+    :data:`AlertSource` each time.
+    """
+
+    def prime(self, now: datetime) -> None: ...
+
+    def check(self, now: datetime) -> list[Alert]: ...
+
+
+class SourceFeed:
+    """An :class:`AlertFeed` evaluating everything an :data:`AlertSource` gives, every check."""
+
+    def __init__(self, tracker: AlertTracker, source: AlertSource) -> None:
+        self.tracker = tracker
+        self.source = source
+
+    def prime(self, now: datetime) -> None:
+        incidents, readings = self.source(now)
+        self.tracker.prime(incidents, readings, now)
+
+    def check(self, now: datetime) -> list[Alert]:
+        incidents, readings = self.source(now)
+        return self.tracker.evaluate(incidents, readings, now)
+
+
 class AlertNotifier(QObject):
     """Evaluates the alert rules and delivers the alerts: tray notification and sound.
 
@@ -207,7 +235,7 @@ class AlertNotifier(QObject):
         self._clock = clock
         self._last_incident: str | None = None
         self._alarm_count = 0
-        self._source: AlertSource | None = None
+        self._feed: AlertFeed | None = None
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.check_now)
         self.escalations = EscalationWatch(since=clock())
@@ -217,12 +245,15 @@ class AlertNotifier(QObject):
 
     # ----------------------------------------------------------- evaluating
 
-    def watch(self, source: AlertSource, interval_ms: int = 5_000) -> None:
-        """Check ``source`` every ``interval_ms`` (and at once, without alarming: priming)."""
-        self._source = source
-        now = self._clock()
-        incidents, readings = source(now)
-        self.tracker.prime(incidents, readings, now)
+    def watch(self, feed: AlertFeed | AlertSource, interval_ms: int = 5_000) -> None:
+        """Check ``feed`` every ``interval_ms`` (and at once, without alarming: priming).
+
+        A plain :data:`AlertSource` is evaluated in full at each check.
+        """
+        if not hasattr(feed, "check"):
+            feed = SourceFeed(self.tracker, feed)
+        self._feed = cast(AlertFeed, feed)
+        self._feed.prime(self._clock())
         self._timer.start(interval_ms)
 
     def stop(self) -> None:
@@ -230,12 +261,13 @@ class AlertNotifier(QObject):
         self._timer.stop()
 
     def check_now(self) -> list[Alert]:
-        """Evaluate the watched source now (also called on data changes)."""
-        if self._source is None:
+        """Evaluate the watched feed now (also called on data changes)."""
+        if self._feed is None:
             return []
-        now = self._clock()
-        incidents, readings = self._source(now)
-        return self.check(incidents, readings, now)
+        alerts = self._feed.check(self._clock())
+        self.deliver(alerts)
+        self._update_alarm_count()
+        return alerts
 
     def check(
         self,
@@ -427,37 +459,3 @@ class AlertActions(QObject):
 def _span_text(span: timedelta) -> str:
     minutes = int(span.total_seconds() // 60)
     return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h"
-
-
-def table_source(
-    model: IncidentTableModel,
-    new_incident: Collection[Severity] = frozenset({Severity.SEV1, Severity.SEV2}),
-) -> AlertSource:
-    """An :data:`AlertSource` over the queue: only the open incidents that can alarm.
-
-    Those are the severities that alarm when new (``new_incident``, from the
-    alert rules) and any incident whose SLA clock is at warning or beyond. A
-    full SLA reading is computed only for the latter; the queue's precomputed
-    plans tell which they are. With 100k incidents a reading for every open
-    row took about a second of the GUI thread at each check.
-
-    An incident left out is forgotten by the tracker, so when its clock later
-    enters warning that is news again, as it should be.
-    """
-
-    def source(_now: datetime) -> tuple[list[Incident], dict[str, SlaReading]]:
-        queue = model.queue
-        watched: list[Incident] = []
-        readings: dict[str, SlaReading] = {}
-        for row in queue.ordered():
-            if row.plan is None:  # finished: no clock, nothing to alarm about
-                continue
-            incident = row.incident
-            if queue.is_at_risk(row):
-                readings[incident.id] = model.reading(incident)
-                watched.append(incident)
-            elif incident.severity in new_incident:
-                watched.append(incident)
-        return watched, readings
-
-    return source

@@ -20,7 +20,7 @@ from console.alerts import Alert, AlertReason, AlertRules, AlertTracker, reading
 from console.domain.incident import Incident, TimelineEvent, TimelineKind
 from console.domain.lifecycle import State
 from console.domain.severity import Severity
-from console.domain.sla import SlaPolicy, SlaReading, SlaStatus
+from console.domain.sla import SlaPolicy, SlaReading
 from console.views.alerts import (
     SNOOZE_CHOICES,
     AlertNotifier,
@@ -28,7 +28,6 @@ from console.views.alerts import (
     SilentPlayer,
     SoundEffectPlayer,
     sound_player,
-    table_source,
     tray_icon,
 )
 from tests.views.conftest import NOW, make_incident
@@ -196,27 +195,6 @@ def test_watching_primes_then_alarms_on_what_is_new(
     assert isinstance(alert, Alert)
     assert alert.number == "INC-000002"  # INC-000001 was there before: primed, not new
     assert player.played == [Severity.SEV2]
-
-
-def test_the_queue_model_can_be_watched(policy: SlaPolicy, qtbot: QtBot) -> None:
-    from console.models.incident_table import IncidentTableModel
-
-    # Acknowledged at once and open for 80 % of its resolution target: at warning.
-    target = policy.target(Severity.SEV3, "resolution").amount
-    at_risk = make_incident(4, Severity.SEV3, age_min=int(target.total_seconds() * 0.8 / 60))
-    model = IncidentTableModel(
-        policy, NOW, [new(1, Severity.SEV1), make_incident(2, Severity.SEV3), at_risk]
-    )
-    closed = make_incident(3, state=State.CANCELLED, closed_at=NOW)
-    model.upsert([closed])
-    incidents, readings = table_source(model)(NOW)
-    # Only what can alarm: the new-incident severities, and clocks at warning or beyond.
-    assert sorted(i.id for i in incidents) == ["inc-1", "inc-4"]
-    assert set(readings) == {"inc-4"}
-    assert readings["inc-4"].status is SlaStatus.WARNING
-    # A site that alarms on new SEV-3s watches those too.
-    incidents, _ = table_source(model, {Severity.SEV1, Severity.SEV3})(NOW)
-    assert sorted(i.id for i in incidents) == ["inc-1", "inc-2", "inc-4"]
 
 
 # ------------------------------------------------------------------ players

@@ -78,6 +78,7 @@ def test_the_plan_agrees_with_the_policy(policy_name: str, incident: Incident, l
     assert plan is not None
     reading = policy.current(incident, NOW)
     assert plan.due_at(to_micros(NOW)) == to_micros(reading.due)
+    assert plan.kind == reading.kind
     at = NOW + timedelta(seconds=later)
     reading_later = policy.current(incident, at)
     at_risk = reading_later.status in (SlaStatus.WARNING, SlaStatus.BREACHED)
