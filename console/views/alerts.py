@@ -9,16 +9,19 @@ severity) as ``QAction``s the main window and the tray menu share.
 Sound output is an interface so tests stay silent. :func:`sound_player`
 picks the real one: ``QSoundEffect`` with the shipped ``resources/sounds``
 when QtMultimedia is installed (it is part of PySide6-Addons, not of
-PySide6-Essentials, which the console depends on), else the desktop's bell
-through ``QApplication.beep()``, rung once per severity step (SEV-1 three
-times) so severities still sound different. It returns :class:`SilentPlayer`
-when sound is switched off (``alerts.sound = false``) or there is no screen
-(the offscreen platform the tests use).
+PySide6-Essentials, which the console depends on); else the desktop's own
+sound player command (``pw-play``, ``paplay`` or ``aplay``, found on PATH on
+PipeWire, PulseAudio and ALSA desktops) playing the same files; else the
+desktop's bell through ``QApplication.beep()``, rung once per severity step
+(SEV-1 three times) so severities still sound different. It returns
+:class:`SilentPlayer` when sound is switched off (``alerts.sound = false``) or
+there is no screen (the offscreen platform the tests use).
 """
 
 from __future__ import annotations
 
 import importlib
+import shutil
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -26,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any, Protocol, cast
 
-from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtCore import QObject, QProcess, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
@@ -134,6 +137,36 @@ class SoundEffectPlayer(QObject):
             effect.play()
 
 
+PLAYER_COMMANDS = ("pw-play", "paplay", "aplay")
+"""Desktop sound players tried in order without QtMultimedia (PipeWire, PulseAudio, ALSA)."""
+
+
+class CommandPlayer(QObject):
+    """Plays ``resources/sounds/sev<N>.wav`` with a desktop player command, without waiting.
+
+    Each sound is a detached process, so ``play`` returns at once and a
+    player that hangs never holds up the console. A severity whose file is
+    missing, or a command that cannot start, rings the bell instead.
+    """
+
+    def __init__(self, command: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.command = command
+        self._fallback = BeepPlayer(self)
+        self._files: dict[Severity, str] = {}
+        for severity in Severity:
+            try:
+                self._files[severity] = str(resource_path("sounds", f"sev{severity.value}.wav"))
+            except ResourceMissing:
+                continue
+
+    def play(self, severity: Severity) -> None:
+        path = self._files.get(severity)
+        started, _pid = (False, 0) if path is None else QProcess.startDetached(self.command, [path])
+        if not started:
+            self._fallback.play(severity)
+
+
 def sound_player(enabled: bool, parent: QObject | None = None) -> SoundPlayer:
     """The best player this installation offers, or a silent one (see the module docstring)."""
     if not enabled or headless():
@@ -141,6 +174,10 @@ def sound_player(enabled: bool, parent: QObject | None = None) -> SoundPlayer:
     try:
         multimedia = importlib.import_module("PySide6.QtMultimedia")
     except ImportError:
+        for name in PLAYER_COMMANDS:
+            command = shutil.which(name)
+            if command is not None:
+                return CommandPlayer(command, parent)
         return BeepPlayer(parent)
     return SoundEffectPlayer(multimedia, parent)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -25,6 +26,7 @@ from console.views.alerts import (
     SNOOZE_CHOICES,
     AlertNotifier,
     BeepPlayer,
+    CommandPlayer,
     SilentPlayer,
     SoundEffectPlayer,
     sound_player,
@@ -287,3 +289,30 @@ def test_a_new_escalation_entry_is_notified_once_and_muted_severities_stay_silen
     (quiet,) = notifier.timeline_changed([later], lookup)
     assert not quiet.sound
     assert player.played == [Severity.SEV2]  # no second sound
+
+
+def test_a_desktop_player_command_plays_each_severity_s_own_file(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """The machine has no sound device, so the "player" is a real script that records
+    the file it was asked to play; the console starts it exactly as it would paplay."""
+    log = tmp_path / "played.txt"
+    script = tmp_path / "paplay"
+    script.write_text(f'#!/bin/sh\necho "$1" >> {log}\n')
+    script.chmod(0o755)
+    player = CommandPlayer(str(script))
+    player.play(Severity.SEV1)
+    player.play(Severity.SEV4)
+    qtbot.waitUntil(lambda: log.exists() and len(log.read_text().splitlines()) == 2, timeout=5000)
+    played = sorted(Path(line).name for line in log.read_text().splitlines())
+    assert played == ["sev1.wav", "sev4.wav"]
+
+
+def test_a_player_command_that_cannot_start_rings_the_bell(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rings: list[int] = []
+    monkeypatch.setattr(QApplication, "beep", staticmethod(lambda: rings.append(1)))
+    player = CommandPlayer(str(tmp_path / "no-such-player"))
+    player.play(Severity.SEV2)
+    qtbot.waitUntil(lambda: len(rings) == 2, timeout=3000)
