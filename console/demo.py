@@ -1,5 +1,5 @@
 """The demo NOC: services, teams, contacts, categories, on-call rotations,
-escalation policies and ~200 incidents.
+escalation policies, known errors and ~200 incidents.
 
 ``load_demo(cache, now)`` reads ``resources/demo/*.json``, checks every record
 and writes all of it into the local cache in one transaction. The incidents'
@@ -19,6 +19,12 @@ models (:class:`~console.wire.OnCallRotationIn`,
 :class:`~console.wire.EscalationPolicyIn`) and the domain's own checks, so the
 demo obeys exactly the rules the server enforces.
 
+Known errors (``known_errors.json``) go through the wire model
+(:class:`~console.wire.KnownErrorIn`); the services and category they name must
+exist. The demo console acts as a commander (the data is made up and stays
+local), so every part of the triage, the severity override included, can be
+tried; :func:`load_demo` records that caller in the cache.
+
 Everything is validated before anything is written: a typo in any file gives a
 :class:`DemoDataError` naming the file, the record, the field and the allowed
 values, and leaves the cache as it was.
@@ -37,6 +43,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
+from console.connectors.base import Caller
 from console.domain.errors import DomainError, InvalidValue
 from console.domain.incident import (
     HoldPeriod,
@@ -55,6 +62,7 @@ from console.phones import InvalidPhone, parse_phone
 from console.resources import resource_path
 from console.wire import (
     EscalationPolicyIn,
+    KnownErrorIn,
     OnCallRotationIn,
     policy_to_domain,
     rotation_to_domain,
@@ -79,6 +87,7 @@ FILES = (
     "contacts.json",
     "rotations.json",
     "policies.json",
+    "known_errors.json",
     "incidents.json",
 )
 
@@ -146,12 +155,16 @@ class DemoSummary:
 
     def describe(self) -> str:
         parts = [f"{self.incidents} incidents"]
-        parts += [f"{count} {kind}" for kind, count in self.reference.items()]
+        parts += [f"{count} {_SUMMARY_NAMES.get(k, k)}" for k, count in self.reference.items()]
         parts += [f"{count} {_SUMMARY_NAMES.get(k, k)}" for k, count in self.escalation.items()]
         return "Demo loaded: " + ", ".join(parts)
 
 
-_SUMMARY_NAMES = {"shifts": "on-call rotations", "policies": "escalation policies"}
+_SUMMARY_NAMES = {
+    "shifts": "on-call rotations",
+    "policies": "escalation policies",
+    "known_errors": "known errors",
+}
 
 
 def demo_root() -> Path:
@@ -166,12 +179,18 @@ def load_demo(
     root: Path | None = None,
     policy: SlaPolicy | None = None,
     matrix: PriorityMatrix = DEFAULT_MATRIX,
+    operator: str | None = None,
 ) -> DemoSummary:
     """Validate the demo set in ``root`` (default: the shipped one) and write it to ``cache``.
 
     All records are checked before the single write transaction, so a broken
-    file raises :class:`DemoDataError` and leaves the cache unchanged.
+    file raises :class:`DemoDataError` and leaves the cache unchanged. The
+    console then acts as ``operator`` (default ``demo``) with the commander
+    role (:meth:`~console.sync.edits.LocalEdits.caller`).
     """
+    # Imported here: reading the demo (read_demo) needs no cache machinery.
+    from console.sync.edits import store_caller
+
     data = read_demo(now, root=root, policy=policy, matrix=matrix)
     cache.apply_changes(
         BACKEND,
@@ -180,12 +199,19 @@ def load_demo(
         reference={**data.reference, **data.escalation},
         cursor=0,
     )
+    store_caller(cache, BACKEND, demo_caller(operator))
     return DemoSummary(
         incidents=len(data.incidents),
         timeline=len(data.timeline),
         reference={kind: len(items) for kind, items in data.reference.items()},
         escalation={kind: len(items) for kind, items in data.escalation.items()},
     )
+
+
+def demo_caller(operator: str | None = None) -> Caller:
+    """Who the demo console acts as: the operator (or ``demo``), as a commander."""
+    name = operator.strip() if isinstance(operator, str) else ""
+    return Caller(name=name or "demo", role="commander")
 
 
 def read_demo(
@@ -205,8 +231,12 @@ def read_demo(
     services = [_service(r, team_ids) for r in _records(folder, "services.json")]
     service_ids = _unique_ids("services.json", services)
     categories = [_category(r) for r in _records(folder, "categories.json")]
-    _unique_ids("categories.json", categories)
+    category_ids = _unique_ids("categories.json", categories)
     subcategories = {c["id"]: [s["id"] for s in c["subcategories"]] for c in categories}
+    known_errors = [
+        _known_error(r, service_ids, category_ids) for r in _records(folder, "known_errors.json")
+    ]
+    _unique_ids("known_errors.json", known_errors)
     contacts = [_contact(r, team_ids) for r in _records(folder, "contacts.json")]
     contact_ids = _unique_ids("contacts.json", contacts)
     rotations = [
@@ -252,6 +282,7 @@ def read_demo(
             "services": tuple(services),
             "categories": tuple(categories),
             "contacts": tuple(contacts),
+            "known_errors": tuple(known_errors),
         },
         escalation={"shifts": tuple(rotations), "policies": tuple(policies)},
     )
@@ -452,6 +483,21 @@ def _category(raw: _Raw) -> dict[str, Any]:
     if not subcategories:
         r.fail("subcategories", "the list is empty", ["at least one subcategory"])
     return {"id": r.text("id"), "name": r.text("name"), "subcategories": subcategories}
+
+
+_KNOWN_ERROR_FIELDS = ("id", "title", "symptoms", "workaround", "services", "category", "article")
+
+
+def _known_error(raw: _Raw, services: Sequence[str], categories: Sequence[str]) -> dict[str, Any]:
+    """One known error as the wire's document; the services and category must exist."""
+    r = raw.read(_KNOWN_ERROR_FIELDS, ("id", "title", "symptoms", "workaround"))
+    known_id = r.text("id")
+    for position, service in enumerate(r.items("services")):
+        if service not in services:
+            r.fail(f"services[{position}]", f"{service!r} is not a known service id", services)
+    r.ref("category", categories, required=False)
+    body = _wire(r, KnownErrorIn, {k: v for k, v in r.raw.items() if k != "id"})
+    return {"id": known_id, **body.model_dump(mode="json")}
 
 
 def _contact(raw: _Raw, teams: Sequence[str]) -> dict[str, Any]:

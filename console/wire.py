@@ -79,7 +79,15 @@ TimelineKindWire = Literal[
 UserTimelineKindWire = Literal["work_note", "status_update"]
 RoleWire = Literal["viewer", "dispatcher", "commander", "admin"]
 ChangeKindWire = Literal[
-    "incident", "timeline", "service", "team", "contact", "policy", "shift", "category"
+    "incident",
+    "timeline",
+    "service",
+    "team",
+    "contact",
+    "policy",
+    "shift",
+    "category",
+    "known_error",
 ]
 ChangeOpWire = Literal["upsert", "delete"]
 WeekdayWire = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -95,6 +103,7 @@ REFERENCE_KINDS: tuple[ChangeKindWire, ...] = (
     "service",
     "category",
     "policy",
+    "known_error",
 )
 
 # --------------------------------------------------------------------------
@@ -301,6 +310,29 @@ class IncidentCreate(WireIn):
     description: LongText = ""
     reporter: Name | None = None
     source: SourceWire = "phone"
+    assignment_group: Name | None = Field(
+        default=None, description="the team the incident routes to (a team id)"
+    )
+    severity: SeverityWire | None = Field(
+        default=None,
+        description="override the impact × urgency matrix (commander and up); "
+        "needs severity_reason, which goes into the timeline",
+    )
+    severity_reason: Reason | None = None
+    major: bool = Field(default=False, description="declare a major incident at once")
+    commander: Name | None = Field(
+        default=None, description="the Incident Commander's name (with major: true)"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IncidentCreate:
+        if self.severity is not None and self.severity_reason is None:
+            raise ValueError("severity_reason is required with severity: say why you override it")
+        if self.severity_reason is not None and self.severity is None:
+            raise ValueError("severity_reason goes only with severity")
+        if self.commander is not None and not self.major:
+            raise ValueError("commander goes only with major: true (the Incident Commander)")
+        return self
 
 
 # Fields a PATCH may set to null (clearing them). Every other field must hold a
@@ -525,6 +557,37 @@ class CategoryIn(WireIn):
 
 class Category(ReferenceMeta, CategoryIn):
     """A category, as stored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class KnownErrorIn(WireIn):
+    """A known error: a problem already understood, with the workaround to give callers.
+
+    ``services`` are the service ids it applies to (empty: any service);
+    ``category`` is a category id; ``article`` a knowledge-article link or
+    reference.
+    """
+
+    title: Title
+    symptoms: NoteBody
+    workaround: NoteBody
+    services: list[RefId] = Field(default_factory=list, max_length=200)
+    category: RefId | None = None
+    article: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _unique(self) -> KnownErrorIn:
+        twice = sorted({s for s in self.services if self.services.count(s) > 1})
+        if twice:
+            raise ValueError(f"service {twice[0]!r} is listed twice")
+        if self.article is not None and not self.article:
+            self.article = None
+        return self
+
+
+class KnownError(ReferenceMeta, KnownErrorIn):
+    """A known error, as stored."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -807,6 +870,7 @@ CHANGE_MODELS: dict[str, type[WireOut]] = {
     "category": Category,
     "policy": EscalationPolicy,
     "shift": OnCallRotation,
+    "known_error": KnownError,
 }
 
 
@@ -820,6 +884,13 @@ def parse_change_data(entry: ChangeEntry) -> WireOut | None:
 # --------------------------------------------------------------------------
 # Tokens (for the CLI and admin tooling)
 # --------------------------------------------------------------------------
+
+
+class Me(WireOut):
+    """``GET /v1/me``: who the request's token belongs to, and its role."""
+
+    name: str
+    role: RoleWire
 
 
 class TokenInfo(WireOut):

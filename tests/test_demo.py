@@ -49,7 +49,14 @@ def edit(folder: Path, file: str, change: Callable[[list[dict[str, Any]]], None]
 
 def test_demo_loads_a_realistic_noc(cache: Cache) -> None:
     summary = load_demo(cache, NOW)
-    assert summary.reference == {"teams": 10, "services": 15, "categories": 5, "contacts": 40}
+    assert summary.reference == {
+        "teams": 10,
+        "services": 15,
+        "categories": 5,
+        "contacts": 40,
+        "known_errors": 13,
+    }
+    assert "13 known errors" in summary.describe()
     incidents = cache.incidents()
     assert len(incidents) == summary.incidents == 200
     assert len(cache.reference("services")) == 15
@@ -212,6 +219,24 @@ TYPOS = [
         ["teams.json", "'tier'", "allowed: L1, L2, L3"],
         id="team-tier",
     ),
+    pytest.param(
+        "known_errors.json",
+        _set(2, "services", ["payments-api", "payment-gateway"]),
+        ["known_errors.json[2] (id ke-0003)", "'services[1]'", "not a known service id"],
+        id="known-error-service",
+    ),
+    pytest.param(
+        "known_errors.json",
+        _set(4, "category", "identity"),
+        ["known_errors.json[4]", "'category'", "not a known id", "access"],
+        id="known-error-category",
+    ),
+    pytest.param(
+        "known_errors.json",
+        _set(0, "workaround", "   "),
+        ["known_errors.json[0]", "workaround"],
+        id="known-error-blank-workaround",
+    ),
 ]
 
 
@@ -232,7 +257,7 @@ def test_a_typo_names_file_field_and_allowed_values_and_writes_nothing(
     assert caught.value.file == file
     # Nothing half-written: the cache is exactly as empty as before.
     assert cache.incidents() == []
-    for kind in ("services", "teams", "contacts", "categories"):
+    for kind in ("services", "teams", "contacts", "categories", "known_errors"):
         assert cache.reference(kind) == []
     assert cache.last_synced_at("demo") is None
 
@@ -257,3 +282,38 @@ def test_a_missing_file_is_named(demo_copy: Path) -> None:
     (demo_copy / "contacts.json").unlink()
     with pytest.raises(DemoDataError, match=r"contacts\.json: the file is missing"):
         read_demo(NOW, root=demo_copy)
+
+
+def test_demo_known_errors_fit_the_demo_and_are_found_by_text(cache: Cache) -> None:
+    """About a dozen known errors, each naming demo services and categories, searchable."""
+    from console.domain.triage import KnownError, search_known_errors
+
+    load_demo(cache, NOW)
+    known = [KnownError.from_mapping(row) for row in cache.reference("known_errors")]
+    assert 10 <= len(known) <= 15
+    services = {s["id"] for s in cache.reference("services")}
+    categories = {c["id"] for c in cache.reference("categories")}
+    for ke in known:
+        assert set(ke.services) <= services
+        assert ke.category in categories
+        assert len(ke.workaround) > 40  # a real workaround, not a placeholder
+    found = search_known_errors(
+        known, text="VPN client fails the MFA prompt", service="corporate-vpn"
+    )
+    assert found[0].known_error.id == "ke-0001"
+    # Every demo incident title of a service with a known error finds one for it.
+    titles = {i.title for i in cache.incidents() if i.service == "payments-api"}
+    assert any(search_known_errors(known, text=t, service="payments-api") for t in titles)
+
+
+def test_the_demo_console_acts_as_a_commander(cache: Cache) -> None:
+    from console.sync.edits import LocalEdits
+
+    load_demo(cache, NOW)
+    caller = LocalEdits(cache).caller()
+    assert caller is not None
+    assert (caller.name, caller.role) == ("demo", "commander")
+    load_demo(cache, NOW, operator="lfernandez")
+    caller = LocalEdits(cache).caller()
+    assert caller is not None
+    assert caller.name == "lfernandez"

@@ -94,6 +94,32 @@ class Stale(BackendError):
 # Data
 # --------------------------------------------------------------------------
 
+CALLER_ROLES: tuple[str, ...] = ("viewer", "dispatcher", "commander", "admin")
+"""The console's roles, lowest first; a higher role may do everything a lower one may."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who the console acts as on a backend: the account's name and its console role.
+
+    ``role`` is one of :data:`CALLER_ROLES`. A connector maps its remote's
+    rights to the nearest role (e.g. a Request Tracker account that may modify
+    tickets is a dispatcher; one that may also override priorities is a
+    commander), so the console can tell in advance what the backend will
+    allow, such as who may override a severity.
+    """
+
+    name: str
+    role: str
+
+    def __post_init__(self) -> None:
+        if self.role not in CALLER_ROLES:
+            raise ValueError(f"role {self.role!r} is not one of {', '.join(CALLER_ROLES)}")
+
+    def at_least(self, role: str) -> bool:
+        """True when this caller has ``role`` or a higher one."""
+        return CALLER_ROLES.index(self.role) >= CALLER_ROLES.index(role)
+
 
 @dataclass(frozen=True)
 class ChangeBatch:
@@ -101,7 +127,7 @@ class ChangeBatch:
 
     ``reference`` and ``deleted_reference`` are keyed by the cache's reference
     kinds (``services``, ``teams``, ``contacts``, ``policies``, ``shifts``,
-    ``categories``). ``cursor`` is where the next page starts; ``more`` says
+    ``categories``, ``known_errors``). ``cursor`` is where the next page starts; ``more`` says
     whether the backend already has another page. ``count`` is how many feed
     entries the page held (for progress).
     """
@@ -154,6 +180,14 @@ class Backend(Protocol):
 
     def changes(self, after: int, limit: int) -> ChangeBatch:
         """The feed entries after ``after``, at most ``limit``."""
+        ...
+
+    def whoami(self) -> Caller | None:
+        """The account the token belongs to, as a :class:`Caller` (None: cannot say).
+
+        The sync engine asks once per (re)connection and keeps the answer in
+        the cache, so the console knows the operator's role offline too.
+        """
         ...
 
     def latest_cursor(self) -> int | None:
@@ -218,8 +252,26 @@ CREATE_FIELDS: tuple[str, ...] = (
     "description",
     "reporter",
     "source",
+    "assignment_group",
+    "severity",
+    "severity_reason",
+    "major",
+    "commander",
 )
-"""What the reporter may set when logging an incident (the backend sets the rest)."""
+"""What may be set when logging an incident (the backend sets the rest).
+
+All but ``title``, ``service``, ``impact`` and ``urgency`` are optional. The
+triage adds these, present in ``fields`` only when used:
+
+- ``assignment_group``: the team the incident routes to (a team id).
+- ``severity`` (``"SEV-1"`` … ``"SEV-4"``) with ``severity_reason`` (text):
+  a commander's override of the matrix, recorded in the timeline with the
+  reason. Sent only when overriding; a backend refuses it with
+  :class:`Rejected` (403) for a caller below commander.
+- ``major`` (bool) with ``commander`` (a person's name): the incident is
+  declared a major incident with that Incident Commander, recorded in the
+  timeline as an escalation.
+"""
 
 PATCH_FIELDS: tuple[str, ...] = (
     "title",
@@ -257,7 +309,7 @@ def field_value(incident: Incident, name: str) -> object:
         return incident.acknowledged_at is not None
     if name == "major":
         return incident.major
-    if name == "severity_reason":
+    if name in ("severity_reason", "commander"):
         return None  # not kept on the record; it goes into the timeline
     if name in PATCH_FIELDS or name in CREATE_FIELDS:
         attribute: object = getattr(incident, name)

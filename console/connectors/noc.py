@@ -37,6 +37,7 @@ from console.connectors.base import (
     PATCH_FIELDS,
     AuthFailed,
     BackendError,
+    Caller,
     ChangeBatch,
     RateLimited,
     Rejected,
@@ -71,6 +72,7 @@ REFERENCE_KINDS: Mapping[str, str] = {
     "policy": "policies",
     "shift": "shifts",
     "category": "categories",
+    "known_error": "known_errors",
 }
 
 _PERMANENT = frozenset({400, 403, 404, 409, 410, 413, 422, 428})
@@ -479,6 +481,22 @@ class NocBackend:
             session.close()
             raise
         return SseStream(response, session, self._url)
+
+    def whoami(self) -> Caller | None:
+        """``GET /v1/me``: the token's name and role (None from a server without it)."""
+        try:
+            response = self._send("GET", "/v1/me")
+        except Rejected as exc:
+            if exc.status == 404:
+                return None  # a server from before /v1/me existed
+            raise
+        data = self._json(response)
+        try:
+            return Caller(name=str(data["name"]), role=str(data["role"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BackendError(
+                f"{self._url} sent an answer to /v1/me the console cannot read"
+            ) from exc
 
     def get_incident(self, incident_id: str) -> Incident:
         response = self._send("GET", f"/v1/incidents/{_segment(incident_id)}")

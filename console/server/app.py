@@ -23,7 +23,7 @@ from console.server.middleware import (
     BodyLimitMiddleware,
     UnexpectedErrorMiddleware,
 )
-from console.server.routes import changes, events, health, incidents, reference, timeline
+from console.server.routes import changes, events, health, incidents, me, reference, timeline
 from console.server.routes import escalation as escalation_routes
 from console.server.routes import webhooks as webhook_routes
 from console.server.routes.common import ETAG_PATTERN
@@ -193,7 +193,7 @@ def create_app(
     app.state.context = context
     _document_contract(app)
     errors.install(app)
-    for router in (health.router, incidents.router, timeline.router, changes.router):
+    for router in (health.router, me.router, incidents.router, timeline.router, changes.router):
         app.include_router(router)
     app.include_router(escalation_routes.router)
     app.include_router(webhook_routes.router)

@@ -66,6 +66,7 @@ REFERENCE_KINDS: tuple[str, ...] = (
     "policies",
     "shifts",
     "categories",
+    "known_errors",
 )
 
 # SQLite's historical limit is 999 bound parameters per statement; stay under it.

@@ -7,9 +7,17 @@ in one cache transaction (:meth:`Cache.enqueue`), so the edit shows at once and
 survives a crash. The sync engine sends it later. No Qt, no network: safe to
 call on the GUI thread.
 
+Who the console acts as on the backend (:class:`~console.connectors.base.Caller`)
+is asked by the sync engine once per connection and kept in the cache meta
+(:func:`store_caller`), so :meth:`LocalEdits.caller` answers offline too, from
+the last known answer.
+
 Outbox payloads (JSON, as stored):
 
-- ``create``: ``{"local_id": "local-…", "fields": {title, service, impact, …}}``.
+- ``create``: ``{"local_id": "local-…", "fields": {title, service, impact, …}}``
+  (the triage's ``assignment_group``, ``severity`` + ``severity_reason`` and
+  ``major`` + ``commander`` only when given, so a backend that does not know
+  them is not sent them).
   The backend chooses the id and number, so the incident is shown under a
   local placeholder id and the number ``(pending) …`` until the create is
   acknowledged; the engine then swaps the placeholder for the backend's
@@ -29,12 +37,19 @@ Outbox payloads (JSON, as stored):
 from __future__ import annotations
 
 import getpass
+import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from console.connectors.base import COMPANION_FIELDS, CREATE_FIELDS, PATCH_FIELDS, field_value
+from console.connectors.base import (
+    COMPANION_FIELDS,
+    CREATE_FIELDS,
+    PATCH_FIELDS,
+    Caller,
+    field_value,
+)
 from console.domain.errors import DomainError, InvalidValue
 from console.domain.incident import (
     Incident,
@@ -47,6 +62,19 @@ from console.domain.incident import (
 from console.domain.lifecycle import HoldReason, State
 from console.domain.severity import DEFAULT_MATRIX, Impact, PriorityMatrix, Severity, Urgency
 from console.store import Cache, OutboxEntry
+
+__all__ = [
+    "Caller",
+    "FieldConflict",
+    "LocalEdits",
+    "MergeResult",
+    "apply_fields",
+    "is_local_id",
+    "merge",
+    "normalise_fields",
+    "store_caller",
+    "stored_caller",
+]
 
 LOCAL_ID_PREFIX = "local-"
 PENDING_NUMBER_PREFIX = "(pending) "
@@ -69,6 +97,35 @@ def new_local_id() -> str:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------
+# Who the console acts as
+# --------------------------------------------------------------------------
+
+CALLER_META_KEY = "sync.caller"
+"""Cache meta key of the last known caller: JSON ``{"backend", "name", "role"}``."""
+
+
+def store_caller(cache: Cache, backend_key: str, caller: Caller | None) -> None:
+    """Remember who the console acts as on ``backend_key`` (None: the backend cannot say)."""
+    if caller is None:
+        cache.set_meta(CALLER_META_KEY, "")
+        return
+    record = {"backend": backend_key, "name": caller.name, "role": caller.role}
+    cache.set_meta(CALLER_META_KEY, json.dumps(record))
+
+
+def stored_caller(cache: Cache) -> tuple[str, Caller] | None:
+    """The backend key and caller last stored, or None (none stored, or unreadable)."""
+    text = cache.meta(CALLER_META_KEY)
+    if not text:
+        return None
+    try:
+        record = json.loads(text)
+        return str(record["backend"]), Caller(str(record["name"]), str(record["role"]))
+    except (ValueError, KeyError, TypeError):
+        return None  # written by another version: as good as unknown until the next sync
 
 
 # --------------------------------------------------------------------------
@@ -290,11 +347,38 @@ class LocalEdits:
         description: str = "",
         reporter: str | None = None,
         source: Source | str = Source.PHONE,
+        assignment_group: str | None = None,
+        severity: Severity | str | None = None,
+        severity_reason: str | None = None,
+        major: bool = False,
+        commander: str | None = None,
     ) -> Incident:
-        """Log a new incident; returns the placeholder shown until the backend numbers it."""
+        """Log a new incident; returns the placeholder shown until the backend numbers it.
+
+        From the triage: ``assignment_group`` routes it to a team;
+        ``severity`` overrides the matrix and needs ``severity_reason``
+        (refused at once when the last known :meth:`caller` is below
+        commander; otherwise the backend decides); ``major`` declares a major
+        incident with ``commander`` as Incident Commander. The placeholder
+        shows the overridden severity and the major flag at once.
+        """
         now = self._clock()
         local_id = new_local_id()
         impact_value, urgency_value = Impact.of(impact), Urgency.of(urgency)
+        override = Severity.of(severity) if severity is not None else None
+        reason = severity_reason.strip() if isinstance(severity_reason, str) else ""
+        if override is not None and not reason:
+            raise InvalidValue("severity_reason", severity_reason, "why the severity is overridden")
+        if override is None and reason:
+            raise InvalidValue("severity_reason", severity_reason, "only with severity")
+        if not isinstance(major, bool):
+            raise InvalidValue("major", major, ["true", "false"])
+        commander_name = commander.strip() if isinstance(commander, str) else ""
+        if commander_name and not major:
+            raise InvalidValue("commander", commander, "only when declaring a major incident")
+        group = assignment_group.strip() if isinstance(assignment_group, str) else ""
+        if override is not None:
+            self._check_may_override()
         placeholder = Incident(
             id=local_id,
             number=f"{PENDING_NUMBER_PREFIX}{local_id[len(LOCAL_ID_PREFIX) :][:8]}",
@@ -302,7 +386,7 @@ class LocalEdits:
             service=service.strip(),
             impact=impact_value,
             urgency=urgency_value,
-            severity=self._matrix.severity(impact_value, urgency_value),
+            severity=override or self._matrix.severity(impact_value, urgency_value),
             state=State.NEW,
             opened_at=now,
             updated_at=now,
@@ -312,6 +396,8 @@ class LocalEdits:
             subcategory=subcategory or None,
             reporter=reporter or None,
             source=Source.of(source),
+            assignment_group=group or None,
+            major=major,
         )
         fields: dict[str, object] = {
             "title": placeholder.title,
@@ -324,7 +410,16 @@ class LocalEdits:
             "reporter": placeholder.reporter,
             "source": placeholder.source.value,
         }
-        assert set(fields) == set(CREATE_FIELDS)
+        if group:
+            fields["assignment_group"] = group
+        if override is not None:
+            fields["severity"] = override.code
+            fields["severity_reason"] = reason
+        if major:
+            fields["major"] = True
+            if commander_name:
+                fields["commander"] = commander_name
+        assert set(fields) <= set(CREATE_FIELDS)
         entry = OutboxEntry(
             operation="create",
             incident_id=local_id,
@@ -334,6 +429,23 @@ class LocalEdits:
         self._cache.enqueue(entry, local_incident=placeholder)
         self._queued()
         return placeholder
+
+    def caller(self) -> Caller | None:
+        """Who the console acts as on the backend (last known answer; None: not known).
+
+        Raises :class:`~console.store.CacheError` when the cache cannot be read.
+        """
+        stored = stored_caller(self._cache)
+        return stored[1] if stored is not None else None
+
+    def _check_may_override(self) -> None:
+        caller = self.caller()
+        if caller is not None and not caller.at_least("commander"):
+            raise DomainError(
+                "overriding the severity needs the commander role or higher (commander or "
+                f"admin); you are {caller.name} ({caller.role}): log it with the computed "
+                "severity and ask a commander to override it"
+            )
 
     def patch(self, incident_id: str, fields: Mapping[str, object]) -> Incident:
         """Change fields of a cached incident; returns it as now shown.

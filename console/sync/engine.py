@@ -22,6 +22,10 @@ How it works (docs/architecture.md, "How data moves"):
   A refused edit (403/404/409/422) is kept as *rejected* with the backend's
   message and never retried. Sending stops at the first transient failure,
   so entries always arrive in order.
+- **Who.** Once per (re)connection the engine asks the backend who the token
+  belongs to (:meth:`Backend.whoami`) and keeps the answer in the cache, so
+  the console knows the operator's role offline too
+  (:meth:`console.sync.edits.LocalEdits.caller`).
 - **Failures.** Network trouble → exponential backoff with jitter (reconnecting,
   then offline); 429 → wait for ``Retry-After``; 401 → *auth failed* until a
   new token is given (:meth:`SyncEngine.set_token`); the outbox is kept
@@ -70,6 +74,8 @@ from console.sync.edits import (
     apply_fields,
     is_local_id,
     merge,
+    store_caller,
+    stored_caller,
 )
 
 log = logging.getLogger(__name__)
@@ -387,6 +393,9 @@ class SyncEngine:
         self._needs_refresh: set[str] = set()
         self._pump: _EventPump | None = None
         self._status: SyncStatus | None = None
+        # Ask the backend who we are at the next cycle (set again on every reconnection).
+        self._ask_caller = True
+        self._forget_other_caller()
 
     # ------------------------------------------------------------------ controls
 
@@ -419,6 +428,7 @@ class SyncEngine:
     def set_token(self, token: str) -> None:
         """Use a new token (after auth failed) and reconnect at once (thread-safe)."""
         self.backend.set_token(token)
+        self._ask_caller = True
         with self._cond:
             self._auth_blocked = False
         pump = self._pump
@@ -552,6 +562,7 @@ class SyncEngine:
             self._emit_status(SyncState.STOPPED)
 
     def _backoff(self, exc: BaseException, failures: int, ever_live: bool) -> None:
+        self._ask_caller = True  # the next success is a new connection
         hint = getattr(exc, "retry_after", None)
         delay = self.backoff.delay(failures, self._rng)
         if isinstance(hint, int | float) and hint > 0:
@@ -590,11 +601,40 @@ class SyncEngine:
 
     def _cycle(self, *, catching_up: bool) -> None:
         """Push, pull until caught up, push what was queued meanwhile."""
+        if self._ask_caller:
+            self._learn_caller()
         self._refresh_pending()
         self._push()
         self._pull(catching_up=catching_up)
         if self.cache.pending_outbox():
             self._push()
+
+    # ------------------------------------------------------------------ caller
+
+    def _forget_other_caller(self) -> None:
+        """Drop a caller stored for another backend (or the demo): it says nothing here."""
+        with contextlib.suppress(CacheError):
+            stored = stored_caller(self.cache)
+            if stored is not None and stored[0] != self.backend.key:
+                store_caller(self.cache, self.backend.key, None)
+
+    def _learn_caller(self) -> None:
+        """Ask the backend who the token belongs to and keep the answer in the cache.
+
+        Network and token failures propagate (the cycle would meet them anyway);
+        any other failure is logged and leaves the last known answer, because
+        syncing matters more than knowing the role.
+        """
+        try:
+            caller = self.backend.whoami()
+        except (Unreachable, AuthFailed, RateLimited):
+            raise
+        except BackendError as exc:
+            log.warning("the backend did not say who the console acts as: %s", exc.message)
+            self._ask_caller = False
+            return
+        store_caller(self.cache, self.backend.key, caller)
+        self._ask_caller = False
 
     # ------------------------------------------------------------------ pull
 

@@ -19,6 +19,7 @@ import requests
 from console.connectors.base import (
     AuthFailed,
     BackendError,
+    Caller,
     ChangeBatch,
     RateLimited,
     Rejected,
@@ -311,3 +312,40 @@ def test_tls_is_verified_and_a_private_ca_bundle_is_accepted(tmp_path: Path) -> 
         trusted.close()
     with pytest.raises(ValueError, match="does not exist"):
         NocBackend("https://noc.example.com", "t", ca_bundle=tmp_path / "missing.pem")
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_whoami_names_the_token_and_its_role(server: EmbeddedServer, role: Role) -> None:
+    with NocBackend(server.url, server.issue_token(f"desk-{role.wire}", role)) as backend:
+        assert backend.whoami() == Caller(f"desk-{role.wire}", role.wire)
+
+
+def test_whoami_without_a_valid_token_is_auth_failed(server: EmbeddedServer) -> None:
+    with NocBackend(server.url, "noc_not-a-token") as backend, pytest.raises(AuthFailed):
+        backend.whoami()
+
+
+def test_whoami_from_a_server_without_it_cannot_say(server: EmbeddedServer) -> None:
+    """A server from before ``/v1/me`` answers 404 there, like this unknown path prefix."""
+    token = server.issue_token("desk", Role.DISPATCHER)
+    with NocBackend(f"{server.url}/older", token) as backend:
+        assert backend.whoami() is None
+
+
+def test_create_sends_the_triage_fields(server: EmbeddedServer) -> None:
+    token = server.issue_token("lead", Role.COMMANDER)
+    with NocBackend(server.url, token) as backend:
+        created = backend.create_incident(
+            {
+                **NEW,
+                "assignment_group": "payments-eng",
+                "severity": "SEV-1",
+                "severity_reason": "all payments fail",
+                "major": True,
+                "commander": "Ana Ruiz",
+            },
+            idempotency_key="triage-1",
+        )
+    assert created.severity.code == "SEV-1"
+    assert created.major is True
+    assert created.assignment_group == "payments-eng"

@@ -30,11 +30,11 @@ def test_create_computes_number_severity_state_version_and_sla(api: Api) -> None
 
 def test_create_refuses_fields_the_server_computes(api: Api) -> None:
     response = api.request(
-        "POST", "/v1/incidents", json={**INCIDENT, "severity": "SEV-1", "state": "closed"}
+        "POST", "/v1/incidents", json={**INCIDENT, "number": "INC-000009", "state": "closed"}
     )
     assert response.status_code == 422
     message = response.json()["error"]["message"]
-    assert "severity: is not a field of this request" in message
+    assert "number: is not a field of this request" in message
     assert "state: is not a field of this request" in message
 
 

@@ -253,6 +253,7 @@ def test_demo_data_set_loads_through_the_api(api: Api) -> None:
         ("contacts", "contacts"),
         ("services", "services"),
         ("categories", "categories"),
+        ("known_errors", "known-errors"),
     ):
         for record in json.loads((demo / f"{kind}.json").read_text(encoding="utf-8")):
             item_id = record.pop("id")

@@ -83,3 +83,22 @@ def test_a_value_that_is_not_json_is_refused(cache: Cache) -> None:
     with pytest.raises(CacheError, match="teams item 't1'"):
         cache.upsert_reference("teams", [{"id": "t1", "members": {"a", "b"}}])
     assert cache.reference("teams") == []
+
+
+def test_known_errors_are_a_reference_kind(cache: Cache) -> None:
+    """The triage's known errors live in the cache like any other reference data."""
+    assert "known_errors" in REFERENCE_KINDS
+    known = {
+        "id": "ke-0001",
+        "title": "VPN client fails the MFA prompt",
+        "symptoms": "The prompt closes at once",
+        "workaround": "Use the system browser for sign-in",
+        "services": ["corporate-vpn"],
+        "category": "access",
+        "article": "KB-2107",
+    }
+    changes = cache.upsert_reference("known_errors", [known])
+    assert changes.reference_kinds == frozenset({"known_errors"})
+    assert cache.reference("known_errors") == [known]
+    cache.delete_reference("known_errors", ["ke-0001"])
+    assert cache.reference("known_errors") == []

@@ -71,7 +71,13 @@ def create_incident(
     The server sets the number, severity (impact × urgency), state ``new``, the
     SLA due times and the timestamps. With ``Idempotency-Key`` a resend returns
     the incident created the first time, never a second one.
+
+    From the triage: ``assignment_group`` routes it to a team; ``severity``
+    overrides the matrix (commander and up, 403 otherwise) and needs
+    ``severity_reason``, which goes into the timeline; ``major: true`` declares a
+    major incident, with ``commander`` naming the Incident Commander.
     """
+    service.check_create_allowed(body=body, principal=principal)
     request_hash = idempotency.fingerprint("POST", request.url.path, body)
     replay = replayed(
         session=session, principal=principal, key=idempotency_key, request_hash=request_hash

@@ -1,5 +1,5 @@
 """Reference data routes: ``/v1/teams``, ``/services``, ``/contacts``, ``/categories``,
-``/policies``, ``/shifts``. Every role reads; admins write.
+``/policies``, ``/shifts``, ``/known-errors``. Every role reads; admins write.
 
 One route set per kind, built by :func:`_router_for`. This module does not use
 ``from __future__ import annotations``: FastAPI reads the body type from the
@@ -39,13 +39,15 @@ def _router_for(kind: ReferenceKind) -> APIRouter:
     model_in: type[BaseModel] = kind.model_in
     model_out = kind.model_out
     label = kind.label
+    # Operation ids are identifiers in generated clients: no hyphens.
+    plural = kind.path.replace("-", "_")
 
     @router.get(
         "",
         response_model=ReferencePage[model_out],  # type: ignore[valid-type]
         summary=f"List {kind.path}",
         responses=responses(401),
-        operation_id=f"list_{kind.path}",
+        operation_id=f"list_{plural}",
     )
     def list_items(session: ReadSession, _principal: Viewer) -> Response:
         rows = service.list_items(session=session, kind=kind)

@@ -257,8 +257,12 @@ def create_incident(*, session: Session, body: IncidentCreate, scope: WriteScope
     The next number is read inside the serialised write transaction, so
     concurrent creates get consecutive, unique numbers on both databases.
     """
+    check_create_allowed(body=body, principal=scope.principal)
     number = int(session.scalar(select(func.coalesce(func.max(IncidentRow.number), 0))) or 0) + 1
     impact, urgency = Impact.of(body.impact), Urgency.of(body.urgency)
+    computed = scope.matrix.severity(impact, urgency)
+    overridden = body.severity is not None
+    severity = Severity.of(body.severity) if body.severity is not None else computed
     incident = DomainIncident(
         id=str(uuid.uuid4()),
         number=format_number(number),
@@ -266,7 +270,7 @@ def create_incident(*, session: Session, body: IncidentCreate, scope: WriteScope
         service=body.service,
         impact=impact,
         urgency=urgency,
-        severity=scope.matrix.severity(impact, urgency),
+        severity=severity,
         state=State.NEW,
         opened_at=scope.now,
         updated_at=scope.now,
@@ -276,13 +280,61 @@ def create_incident(*, session: Session, body: IncidentCreate, scope: WriteScope
         subcategory=body.subcategory,
         reporter=body.reporter,
         source=Source.of(body.source),
+        assignment_group=body.assignment_group,
+        major=body.major,
     )
     incident = _with_due_times(incident, scope)
-    row = IncidentRow(number=number, severity_overridden=False)
+    row = IncidentRow(number=number, severity_overridden=overridden)
     _store(row, incident)
+    entries: list[TimelineRow] = []
+    if body.assignment_group is not None:
+        entries.append(
+            _entry(
+                incident,
+                TimelineKind.ASSIGNMENT,
+                f"Routed to {body.assignment_group}",
+                scope,
+                {"assignment_group": {"from": None, "to": body.assignment_group}},
+            )
+        )
+    if overridden:
+        if severity == computed:
+            text = f"Severity kept at {severity.code} by override"
+        else:
+            text = f"Severity {computed.code} → {severity.code} by override"
+        entries.append(
+            _entry(
+                incident,
+                TimelineKind.SEVERITY_CHANGE,
+                f"{text}: {body.severity_reason}",
+                scope,
+                {
+                    "from": computed.code,
+                    "to": severity.code,
+                    "reason": body.severity_reason,
+                    "override": True,
+                },
+            )
+        )
+    if body.major:
+        text = "Declared a major incident"
+        if body.commander is not None:
+            text += f"; Incident Commander: {body.commander}"
+        entries.append(
+            _entry(
+                incident,
+                TimelineKind.ESCALATION,
+                text,
+                scope,
+                {"major": True, "commander": body.commander},
+            )
+        )
     session.add(row)
+    session.add_all(entries)
     session.flush()
     _record_incident(session, row, scope)
+    for entry in entries:
+        _record_timeline(session, entry, scope)
     return row
 
 
@@ -308,14 +360,28 @@ def _shown(value: object) -> str:
     return "nobody" if value is None else str(value)
 
 
+def _override_refused(principal: Principal, instead: str) -> ApiError:
+    allowed = " or ".join(role.wire for role in Role if role >= Role.COMMANDER)
+    return ApiError(
+        403,
+        "forbidden",
+        f"overriding the severity needs the commander role or higher ({allowed}); {instead} "
+        f"(your token {principal.name!r} is {principal.role.wire})",
+    )
+
+
 def check_patch_allowed(*, body: IncidentPatch, principal: Principal) -> None:
     """403 when the PATCH needs a higher role than the caller's (a severity override)."""
     if body.severity is not None and not principal.at_least(Role.COMMANDER):
-        raise ApiError(
-            403,
-            "forbidden",
-            "overriding the severity needs the commander role or higher; change impact or "
-            f"urgency instead (your token {principal.name!r} is {principal.role.wire})",
+        raise _override_refused(principal, "change impact or urgency instead")
+
+
+def check_create_allowed(*, body: IncidentCreate, principal: Principal) -> None:
+    """403 when the new incident sets its own severity and the caller is below commander."""
+    if body.severity is not None and not principal.at_least(Role.COMMANDER):
+        raise _override_refused(
+            principal,
+            "log it with the computed severity and ask a commander to override it",
         )
 
 

@@ -1,4 +1,5 @@
-"""Reference data: teams, services, contacts, categories, escalation policies, rotations.
+"""Reference data: teams, services, contacts, categories, escalation policies, rotations,
+known errors.
 
 Read by every role, written by admins. Each item is stored as its wire JSON;
 a write checks the wire schema (by the route), the domain's rules (a policy's
@@ -29,6 +30,8 @@ from console.wire import (
     ContactIn,
     EscalationPolicy,
     EscalationPolicyIn,
+    KnownError,
+    KnownErrorIn,
     OnCallRotation,
     OnCallRotationIn,
     ReferenceMeta,
@@ -76,6 +79,13 @@ def _rotation_refs(item: Data) -> Refs:
     refs: Refs = [("team", item["team"])]
     refs += [("contact", member) for member in item.get("members", ())]
     refs += [("contact", o["contact_id"]) for o in item.get("overrides", ())]
+    return refs
+
+
+def _known_error_refs(item: Data) -> Refs:
+    refs: Refs = [("service", service) for service in item.get("services", ())]
+    if item.get("category"):
+        refs.append(("category", item["category"]))
     return refs
 
 
@@ -134,6 +144,15 @@ KINDS: dict[str, ReferenceKind] = {
             OnCallRotation,
             _rotation_refs,
             _check_rotation,
+        ),
+        ReferenceKind(
+            "known_error",
+            "known-errors",
+            "known error",
+            KnownErrorIn,
+            KnownError,
+            _known_error_refs,
+            _no_check,
         ),
     )
 }
