@@ -29,9 +29,16 @@ from console.models.queue import DisplayNames
 from console.views.dialogs import (
     AssignDialog,
     EscalateDialog,
-    NewIncidentDialog,
     ResolveDialog,
     StateDialog,
+)
+from console.views.triage_wizard import (
+    AddCaller,
+    CallerLike,
+    NewIncident,
+    TriageContext,
+    TriageOutcome,
+    TriageWizard,
 )
 
 
@@ -55,7 +62,16 @@ class IncidentEdits(Protocol):
         description: str = "",
         reporter: str | None = None,
         source: str = "phone",
+        assignment_group: str | None = None,
+        severity: str | None = None,
+        severity_reason: str | None = None,
+        major: bool = False,
+        commander: str | None = None,
     ) -> Incident: ...
+
+    def caller(self) -> CallerLike | None:
+        """Who the console acts as on the backend (None: not known yet)."""
+        ...
 
     def patch(self, incident_id: str, fields: Mapping[str, object]) -> Incident: ...
 
@@ -73,6 +89,9 @@ class ReadOnlyEdits:
 
     def create(self, **_fields: object) -> Incident:
         raise DomainError(self.REASON)
+
+    def caller(self) -> CallerLike | None:
+        return None
 
     def patch(self, incident_id: str, fields: Mapping[str, object]) -> Incident:
         raise DomainError(self.REASON)
@@ -93,6 +112,8 @@ class IncidentActions(QObject):
     """An action was refused or failed: what happened and what to do."""
     created = Signal(str)
     """A new incident was logged (its placeholder id), so the view can select it."""
+    select_requested = Signal(str)
+    """The operator's action is about this incident (a caller added to it): select it."""
 
     def __init__(
         self,
@@ -102,6 +123,7 @@ class IncidentActions(QObject):
         current: Callable[[], Incident | None],
         operator: str | None = None,
         dialog_parent: QWidget | None = None,
+        triage: TriageContext | None = None,
     ) -> None:
         super().__init__(dialog_parent)
         self._edits = edits
@@ -109,6 +131,7 @@ class IncidentActions(QObject):
         self._current = current
         self._operator = operator
         self._dialog_parent = dialog_parent
+        self._triage = triage
         self.dialog: QDialog | None = None
         """The dialog open right now, if any (for tests and for closing it)."""
 
@@ -256,22 +279,65 @@ class IncidentActions(QObject):
     def create(self, fields: Mapping[str, object]) -> Incident | None:
         """Log a new incident (numbered by the backend when it is sent)."""
         try:
-            placeholder = self._edits.create(
-                title=str(fields["title"]),
-                service=str(fields["service"]),
-                impact=str(fields["impact"]),
-                urgency=str(fields["urgency"]),
-                description=str(fields.get("description") or ""),
-                reporter=_optional(fields.get("reporter")),
-                source=str(fields.get("source") or "phone"),
-            )
+            placeholder = self._log(fields)
         except Exception as exc:
             self.refused.emit(f"The new incident was not logged: {_reason(exc)}")
             return None
-        self._model.upsert([placeholder])
-        self.done.emit(f"New incident logged ({placeholder.severity.code}); queued to send")
-        self.created.emit(placeholder.id)
+        self._logged(placeholder)
         return placeholder
+
+    def _log(self, fields: Mapping[str, object]) -> Incident:
+        """Create through the edits (shown at once, queued); raises when refused or not saved."""
+        return self._edits.create(
+            title=str(fields["title"]),
+            service=str(fields["service"]),
+            impact=str(fields["impact"]),
+            urgency=str(fields["urgency"]),
+            category=_optional(fields.get("category")),
+            subcategory=_optional(fields.get("subcategory")),
+            description=str(fields.get("description") or ""),
+            reporter=_optional(fields.get("reporter")),
+            source=str(fields.get("source") or "phone"),
+            assignment_group=_optional(fields.get("assignment_group")),
+            severity=_optional(fields.get("severity")),
+            severity_reason=_optional(fields.get("severity_reason")),
+            major=fields.get("major") is True,
+            commander=_optional(fields.get("commander")),
+        )
+
+    def _logged(self, placeholder: Incident) -> None:
+        self._model.upsert([placeholder])
+        where = self.names.service(placeholder.service)
+        team = (
+            f" for {self.names.team(placeholder.assignment_group)}"
+            if placeholder.assignment_group
+            else ""
+        )
+        major = " as a major incident" if placeholder.major else ""
+        self.done.emit(
+            f"New {placeholder.severity.code} logged on {where}{team}{major}; queued to send"
+        )
+        self.created.emit(placeholder.id)
+
+    def perform_triage(self, outcome: TriageOutcome) -> str | None:
+        """Do what the triage wizard decided; None when done, else why not (it stays open)."""
+        if isinstance(outcome, AddCaller):
+            incident = self._model.queue.get(outcome.incident.id) or outcome.incident
+            try:
+                self._edits.add_note(incident.id, outcome.body)
+            except Exception as exc:  # told in the wizard, which keeps what was typed
+                return _failure(incident, "The note", exc)
+            self._model.queue.note_timelines([incident.id])
+            self.done.emit(f"Caller added to {incident.number} as a work note; queued to send")
+            self.select_requested.emit(incident.id)
+            return None
+        assert isinstance(outcome, NewIncident)
+        try:
+            placeholder = self._log(outcome.fields)
+        except Exception as exc:  # told in the wizard, which keeps what was typed
+            return f"The incident was not logged: {_reason(exc)}"
+        self._logged(placeholder)
+        return None
 
     def move(self, incident_id: str, state: State) -> None:
         """A card was dropped on a column: change the state, asking what the move needs."""
@@ -343,8 +409,26 @@ class IncidentActions(QObject):
             self.engage(incident, tiers, reason)
 
     def ask_new(self) -> None:
-        dialog = NewIncidentDialog(self.names, self._dialog_parent)
-        self._open(dialog, lambda: self.create(dialog.fields()))
+        """Open the triage wizard for a new call (``n``)."""
+        wizard = TriageWizard(
+            self._triage or self._plain_triage(), self.perform_triage, self._dialog_parent
+        )
+        self._open(wizard, lambda: None)  # the wizard performs through perform_triage
+
+    def _plain_triage(self) -> TriageContext:
+        """A triage over what the queue knows, for a window built without the cache's context."""
+        return TriageContext(
+            reference=_NamesReference(self.names),
+            incidents=self._model.incidents,
+            policy=self._model.queue.policy,
+            caller=self._caller,
+        )
+
+    def _caller(self) -> CallerLike | None:
+        try:
+            return self._edits.caller()
+        except Exception:  # an unreadable cache: the role is as good as unknown
+            return None
 
     # ------------------------------------------------------------ internals
 
@@ -383,6 +467,21 @@ class IncidentActions(QObject):
 
 def _optional(value: object) -> str | None:
     return str(value) if value else None
+
+
+class _NamesReference:
+    """Reference documents rebuilt from the queue's display names (services, teams, people)."""
+
+    def __init__(self, names: DisplayNames) -> None:
+        self._names = names
+
+    def reference(self, kind: str) -> list[dict[str, object]]:
+        table = {
+            "services": self._names.services,
+            "teams": self._names.teams,
+            "contacts": self._names.people,
+        }.get(kind, {})
+        return [{"id": key, "name": name} for key, name in table.items()]
 
 
 def _reason(exc: Exception) -> str:

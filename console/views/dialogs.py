@@ -1,4 +1,4 @@
-"""The small dialogs behind the incident actions: assign, change state, resolve, escalate, new.
+"""The small dialogs behind the incident actions: assign, change state, resolve, escalate.
 
 Each dialog only gathers the operator's choice and checks it is complete; the
 actions controller performs it. All of them work from the keyboard alone:
@@ -21,15 +21,13 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
-from console.domain.incident import Incident, Source
+from console.domain.incident import Incident
 from console.domain.lifecycle import ALLOWED, HoldReason, State
-from console.domain.severity import DEFAULT_MATRIX, Impact, Urgency
 from console.models.queue import DisplayNames
 
 _HOLD_LABELS = {
@@ -275,71 +273,3 @@ class EscalateDialog(_Dialog):
         if not self.swarm.isChecked():
             return []
         return [level for level, box in self.tier_boxes.items() if box.isChecked()]
-
-
-class NewIncidentDialog(_Dialog):
-    """Log a new incident: what is broken, where, how bad (severity from impact × urgency)."""
-
-    def __init__(self, names: DisplayNames, parent: QWidget | None) -> None:
-        super().__init__("New incident", "Log incident", parent)
-        self.heading.setText("Keep it short; the rest is filled in during triage.")
-        self.title = QLineEdit(self)
-        self.title.setPlaceholderText("What is broken, e.g. “Card payments failing at checkout”")
-        self.service = QComboBox(self)
-        self.service.setEditable(True)
-        services = sorted(names.services.items(), key=lambda item: item[1].lower())
-        for service, name in services:
-            self.service.addItem(name, service)
-        self.service.setCurrentIndex(-1)
-        self.impact = QComboBox(self)
-        self.urgency = QComboBox(self)
-        for combo, levels in ((self.impact, Impact), (self.urgency, Urgency)):
-            for level in levels:
-                combo.addItem(level.value.capitalize(), level)
-            combo.setCurrentIndex(1)
-            combo.currentIndexChanged.connect(self._show_severity)
-        self.severity = QLabel(self)
-        self.source = QComboBox(self)
-        for source in Source:
-            self.source.addItem(source.value.capitalize(), source)
-        self.reporter = QLineEdit(self)
-        self.description = _note_box(self, "Symptoms, who is affected, since when")
-        self.form.addRow("&Title", self.title)
-        self.form.addRow("&Service", self.service)
-        self.form.addRow("&Impact", self.impact)
-        self.form.addRow("&Urgency", self.urgency)
-        self.form.addRow("Severity", self.severity)
-        self.form.addRow("S&ource", self.source)
-        self.form.addRow("&Reporter", self.reporter)
-        self.form.addRow("&Description", self.description)
-        self._show_severity()
-
-    def _show_severity(self) -> None:
-        severity = DEFAULT_MATRIX.severity(self.impact.currentData(), self.urgency.currentData())
-        self.severity.setText(f"{severity.style.glyph} {severity.code} {severity.label}")
-
-    def service_id(self) -> str:
-        """The chosen service's id, or the typed text for a service not in the list."""
-        text = self.service.currentText().strip()
-        position = self.service.findText(text)
-        data = self.service.itemData(position) if position >= 0 else None
-        return str(data) if data else text
-
-    def problem(self) -> str | None:
-        if not self.title.text().strip():
-            return "Give the incident a title: a short description of what is broken."
-        if not self.service_id():
-            return "Choose the affected service."
-        return None
-
-    def fields(self) -> dict[str, object]:
-        """The create fields (the vocabulary of the create operation)."""
-        return {
-            "title": self.title.text().strip(),
-            "service": self.service_id(),
-            "impact": self.impact.currentData().value,
-            "urgency": self.urgency.currentData().value,
-            "description": self.description.toPlainText().strip(),
-            "reporter": self.reporter.text().strip() or None,
-            "source": self.source.currentData().value,
-        }

@@ -36,6 +36,7 @@ from console.views.command_palette import CommandPalette
 from console.views.detail import DetailPane
 from console.views.filter_bar import FilterBar
 from console.views.incident_table import IncidentTableView
+from console.views.triage_wizard import TriageContext
 
 TICK_MS = 1000
 """How often the SLA clocks and the data age move (once a second, as the design says)."""
@@ -68,6 +69,7 @@ class MainWindow(QMainWindow):
         saved_views: SavedViews | None = None,
         operator: str | None = None,
         escalation_source: Callable[[Incident], str | None] | None = None,
+        triage: TriageContext | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -101,6 +103,7 @@ class MainWindow(QMainWindow):
             current=self.current_incident,
             operator=operator,
             dialog_parent=self,
+            triage=triage,
         )
         self.banner = QLabel(self)
         self.banner.setObjectName("banner")
@@ -295,6 +298,7 @@ class MainWindow(QMainWindow):
         c.done.connect(self.show_done)
         c.refused.connect(self.show_refusal)
         c.created.connect(self.select_incident)
+        c.select_requested.connect(self.select_incident)
 
         for signal in (
             model.rowsInserted,

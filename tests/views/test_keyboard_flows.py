@@ -16,7 +16,6 @@ from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QPlainTextEdit, 
 from pytestqt.qtbot import QtBot
 
 from console.domain.lifecycle import HoldReason, State
-from console.domain.severity import Severity
 from console.models.incident_table import Column
 from console.store import Cache, OutboxRecord
 from console.views.cheat_sheet import CheatSheet
@@ -24,7 +23,6 @@ from console.views.command_palette import CommandPalette
 from console.views.dialogs import (
     AssignDialog,
     EscalateDialog,
-    NewIncidentDialog,
     ResolveDialog,
     StateDialog,
 )
@@ -297,32 +295,6 @@ def test_u_posts_a_status_update(qtbot: QtBot, desk: MainWindow, desk_cache: Cac
     qtbot.keyClicks(desk.detail.composer.text, "Next update in 30 min")
     press(qtbot, desk.detail.composer.text, Key.Key_Return, CTRL)
     assert only_pending(desk_cache).payload["kind"] == "status_update"
-
-
-def test_n_logs_a_new_incident_through_the_outbox(
-    qtbot: QtBot, desk: MainWindow, desk_cache: Cache
-) -> None:
-    press(qtbot, desk.table, Key.Key_N)
-    dialog: NewIncidentDialog = open_dialog(qtbot, desk, NewIncidentDialog)
-    qtbot.keyClicks(dialog.title, "Checkout returns 502")
-    dialog.service.setFocus()
-    qtbot.keyClicks(dialog.service, "Checkout")
-    dialog.impact.setFocus()
-    press(qtbot, dialog.impact, Key.Key_Home)  # high
-    dialog.urgency.setFocus()
-    press(qtbot, dialog.urgency, Key.Key_Home)  # high
-    assert "SEV-1" in dialog.severity.text()
-    press(qtbot, dialog.urgency, Key.Key_Return)
-    record = only_pending(desk_cache)
-    assert record.operation == "create"
-    assert record.payload["fields"]["title"] == "Checkout returns 502"  # type: ignore[index]
-    assert record.payload["fields"]["service"] == "checkout"  # type: ignore[index]
-    placeholder = desk.model.queue.get(record.incident_id)
-    assert placeholder is not None
-    assert placeholder.severity is Severity.SEV1
-    current = desk.current_incident()
-    assert current is not None
-    assert current.id == record.incident_id
 
 
 def test_slash_filters_and_escape_clears(qtbot: QtBot, desk: MainWindow) -> None:

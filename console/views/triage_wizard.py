@@ -1,0 +1,2475 @@
+"""The guided triage wizard: what the dispatcher runs during a call (the ``n`` key).
+
+Six pages, keyboard only, in the order of the call:
+
+1. **Intake** — who is calling and how to call them back, the affected
+   service (type-ahead), a short description, the source.
+2. **Classification** — category and subcategory from the taxonomy in the
+   reference data (type-ahead).
+3. **Impact** — plain questions answered with one key (how many people can't
+   work, is a revenue- or safety-critical system down, is there a
+   workaround) → an impact level, with the reasoning shown.
+4. **Urgency** — four yes/no questions → an urgency level, with the reasoning.
+5. **Result** — the severity from the console's :class:`PriorityMatrix`
+   (the matrix drawn with the chosen cell marked), the SLA deadlines as local
+   times, the team it routes to and who is engaged now with their numbers.
+   Only a commander may override the severity, with a reason; a dispatcher
+   is told who can.
+6. **Before creating** — the major-incident banner when the triage meets a
+   trigger (declare it and name the Incident Commander), possible duplicates
+   ("add this caller to INC-… instead") and known errors whose workaround can
+   be put into the description.
+
+Keys: Enter or Alt+N next, Alt+B back, Ctrl+Enter creates from the last page,
+Esc asks before discarding what was typed (and just closes when nothing was);
+Tab moves through the page's fields only, in the order above. A question is
+answered with its number or letter and the focus moves to the next one.
+
+The rules are :mod:`console.domain.triage`; the wizard only asks and shows.
+What it decides goes back through ``submit`` (the actions controller), so a
+new incident takes the same way as every edit: shown at once and queued in
+the outbox, which works offline. What is typed is saved as a draft
+(:mod:`console.triage_draft`) and offered back when the wizard opens again.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QCloseEvent,
+    QFocusEvent,
+    QFont,
+    QFontMetrics,
+    QKeyEvent,
+    QKeySequence,
+    QShortcut,
+    QStandardItem,
+    QStandardItemModel,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QButtonGroup,
+    QCompleter,
+    QDialog,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.directory import Directory, ReferenceSource, fold
+from console.domain.errors import DomainError
+from console.domain.escalation import StepKind, StepStatus, escalation_path, format_duration
+from console.domain.incident import Incident, Source
+from console.domain.lifecycle import State
+from console.domain.severity import DEFAULT_MATRIX, Impact, PriorityMatrix, Severity, Urgency
+from console.domain.sla import SlaPolicy
+from console.domain.triage import (
+    MAJOR_SHARE_PERCENT,
+    Assessment,
+    Category,
+    DuplicateCandidate,
+    ImpactAnswers,
+    KnownError,
+    KnownErrorMatch,
+    MajorTrigger,
+    UrgencyAnswers,
+    UsersAffected,
+    Workaround,
+    assess_impact,
+    assess_urgency,
+    find_duplicates,
+    major_incident_trigger,
+    search_known_errors,
+    taxonomy,
+)
+from console.phones import format_phone
+from console.store import CacheError
+from console.triage_draft import DraftError, DraftStore, FieldValue, TriageDraft
+from console.views.detail import SeverityBadge
+
+DRAFT_DELAY_MS = 500
+"""How long after the last change the draft is written (one write per pause in typing)."""
+DUPLICATE_WINDOW = timedelta(hours=4)
+"""How far back possible duplicates are looked for."""
+OVERRIDE_ROLES = ("commander", "admin")
+"""The roles that may set a severity other than the matrix's."""
+
+TITLE_MAX = 200
+REPORTER_MAX = 60
+CONTACT_MAX = 55  # "name (contact)" stays within the wire's 120 characters
+
+PAGE_TITLES = (
+    "Intake",
+    "Classification",
+    "Impact",
+    "Urgency",
+    "Result",
+    "Before creating",
+)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------
+# What the wizard needs from the console, and what it hands back
+# --------------------------------------------------------------------------
+
+
+class CallerLike(Protocol):
+    """Who the console acts as on the backend (``LocalEdits.caller()``)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+
+@dataclass
+class TriageContext:
+    """What the wizard reads: reference data, open incidents, the SLA rules, who you are.
+
+    ``reference`` is the cache (``services``, ``teams``, ``contacts``,
+    ``policies``, ``shifts``, ``categories``, ``known_errors``); ``incidents``
+    gives the loaded incidents (for duplicates); ``caller`` the operator's
+    backend account and role (None: not known yet); ``drafts`` where the
+    unfinished triage is kept (None: not kept).
+    """
+
+    reference: ReferenceSource
+    incidents: Callable[[], Iterable[Incident]]
+    policy: SlaPolicy
+    matrix: PriorityMatrix = DEFAULT_MATRIX
+    clock: Callable[[], datetime] = _utc_now
+    caller: Callable[[], CallerLike | None] = lambda: None
+    drafts: DraftStore | None = None
+    viewer_region: str | None = None
+    share_threshold: int = MAJOR_SHARE_PERCENT
+
+
+@dataclass(frozen=True)
+class NewIncident:
+    """Create an incident with these create fields (the vocabulary of ``LocalEdits.create``)."""
+
+    fields: dict[str, object]
+
+
+@dataclass(frozen=True)
+class AddCaller:
+    """Instead of a new incident: a work note on an existing one naming the new caller."""
+
+    incident: Incident
+    body: str
+
+
+TriageOutcome = NewIncident | AddCaller
+Submit = Callable[[TriageOutcome], str | None]
+"""Performs the outcome; returns None when done, else what went wrong (the wizard stays open)."""
+
+
+# --------------------------------------------------------------------------
+# Qt-free working out: routing, deadlines, who may override
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Engaged:
+    """One line of "who is engaged": the step, the person and their number."""
+
+    step: str
+    person: str
+    phone: str = ""
+    when: str = "now"  # "now", or "in 15 min"
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Where a new incident on a service goes, and who is engaged when it is logged."""
+
+    team_id: str | None
+    team_name: str
+    engaged: tuple[Engaged, ...] = ()
+    problem: str = ""
+
+
+def _person(directory: Directory, who: str | None, region: str | None) -> tuple[str, str]:
+    if who is None:
+        return "nobody on call", ""
+    contact = directory.contact(who)
+    if contact is None:
+        return who, ""
+    phone = format_phone(contact.primary_phone, region) if contact.primary_phone else ""
+    return contact.name, phone
+
+
+def routing_for(
+    directory: Directory,
+    incident: Incident,
+    at: datetime,
+    *,
+    region: str | None = None,
+) -> Routing:
+    """The owning team of the incident's service and who its escalation policy engages.
+
+    Everyone due the moment the incident is logged (the tiers and managers
+    with no delay at this severity) is "now"; the first tier is always shown,
+    and the next tier with the time until the clock engages it.
+    """
+    service = directory.service(incident.service)
+    team_id = service.owner_team if service is not None else None
+    team_name = directory.team_name(team_id) if team_id else "no owning team on file"
+    entry = directory.policies.get(incident.service)
+    if entry is None:
+        return Routing(team_id, team_name, problem="no escalation policy for this service")
+    memo: dict[str, str | None] = {}
+
+    def on_call(rotation_id: str) -> str | None:
+        if rotation_id not in memo:
+            memo[rotation_id] = directory.on_call(rotation_id, at).contact_id
+        return memo[rotation_id]
+
+    steps = escalation_path(
+        entry.policy,
+        incident,
+        at,
+        response_fraction=0.0,
+        sla_fraction=0.0,
+        on_call=on_call,
+    )
+    engaged: list[Engaged] = []
+    shown_next = False
+    first_level = min((t.level for t in entry.policy.tiers), default=None)
+    for step in steps:
+        due = step.status is StepStatus.DUE
+        if step.kind is StepKind.FUNCTIONAL:
+            if due or step.level == first_level:
+                name, phone = _person(directory, step.who, region)
+                when = "now" if due else _in(step.in_)
+                engaged.append(Engaged(step.label, name, phone, when))
+            elif not shown_next and step.in_ is not None:
+                shown_next = True
+                name, phone = _person(directory, step.who, region)
+                engaged.append(Engaged(step.label, name, phone, _in(step.in_)))
+        elif due:
+            name, phone = _person(directory, step.who, region)
+            label = step.label if step.label != step.who else "Manager"
+            engaged.append(Engaged(label, name, phone, "now"))
+    return Routing(team_id, team_name, tuple(engaged))
+
+
+def _in(span: timedelta | None) -> str:
+    return "on request" if span is None else f"in {format_duration(span)}"
+
+
+def who_can_override(
+    directory: Directory, service_id: str, at: datetime, *, region: str | None = None
+) -> list[str]:
+    """The managers a dispatcher can ask to override, on call now for this service.
+
+    They are the people the service's policy tells about a SEV-1 (the duty
+    manager, a named manager): "Duty manager: Carla Ruiz +34 …".
+    """
+    entry = directory.policies.get(service_id)
+    if entry is None:
+        return []
+    people: list[str] = []
+    for rule in entry.policy.management_for(Severity.SEV1):
+        who: str | None
+        if rule.rotation_id is not None:
+            who = directory.on_call(rule.rotation_id, at).contact_id
+        elif rule.who in directory.contacts:
+            who = rule.who
+        else:
+            continue
+        if who is None:
+            continue
+        name, phone = _person(directory, who, region)
+        named = directory.contact(rule.who)
+        label = rule.who if named is None else (named.role or "Manager")
+        line = f"{label}: {name}" + (f" {phone}" if phone else "")
+        if line not in people:
+            people.append(line)
+    return people
+
+
+def local_time(when: datetime, now: datetime) -> str:
+    """``14:30`` today, ``Thu 19 Nov 09:00`` another day (the viewer's local time)."""
+    local, today = when.astimezone(), now.astimezone()
+    if local.date() == today.date():
+        return local.strftime("%H:%M")
+    return local.strftime("%a %d %b %H:%M")
+
+
+def may_override(caller: CallerLike | None) -> bool:
+    """Whether the caller's role may set the severity by hand."""
+    return caller is not None and caller.role in OVERRIDE_ROLES
+
+
+# --------------------------------------------------------------------------
+# Widgets: a one-key question and a type-ahead field
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer to a question: the key that picks it, its label, its value."""
+
+    key: str
+    label: str
+    value: object
+
+
+class ChoiceRow(QFrame):
+    """A question answered with one key (``1``-``4``, ``y``/``n``/``p``) or a click.
+
+    The row takes the focus as one Tab stop; its options are buttons the
+    mouse can click but Tab skips. Picking with a key emits :attr:`answered`,
+    which the page uses to move to the next question. Arrow keys move the
+    choice without moving on. Enter and Esc are left to the wizard.
+    """
+
+    changed = Signal()
+    answered = Signal()
+
+    def __init__(
+        self,
+        options: Sequence[Option],
+        parent: QWidget | None = None,
+        *,
+        vertical: bool = False,
+        value: object = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("choiceRow")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.options = tuple(options)
+        self._value: object = None
+        self._group = QButtonGroup(self)
+        self._group.setExclusive(False)
+        self.buttons: list[QPushButton] = []
+        layout: QVBoxLayout | QHBoxLayout = QVBoxLayout(self) if vertical else QHBoxLayout(self)
+        spacing = max(2, self.fontMetrics().height() // 5)
+        layout.setContentsMargins(spacing, spacing, spacing, spacing)
+        layout.setSpacing(spacing)
+        for option in self.options:
+            button = QPushButton(f"{option.key.upper()}   {option.label}", self)
+            button.setObjectName("choiceOption")
+            button.setCheckable(True)
+            button.setAutoDefault(False)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            if vertical:
+                button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            else:
+                # Room for the bold text of the chosen option, so it never clips.
+                bold = QFont(button.font())
+                bold.setBold(True)
+                em = button.fontMetrics().height()
+                button.setMinimumWidth(QFontMetrics(bold).horizontalAdvance(button.text()) + 2 * em)
+            button.clicked.connect(lambda _on=False, o=option: self._clicked(o))
+            self._group.addButton(button)
+            layout.addWidget(button)
+            self.buttons.append(button)
+        if not vertical:
+            layout.addStretch(1)
+        self.set_value(value)
+
+    def value(self) -> object:
+        """The chosen option's value (None: not answered yet)."""
+        return self._value
+
+    def set_value(self, value: object) -> None:
+        if value is not None and value not in [o.value for o in self.options]:
+            value = None
+        changed = value != self._value
+        self._value = value
+        for option, button in zip(self.options, self.buttons, strict=True):
+            button.setChecked(option.value == value and value is not None)
+        if changed:
+            self.changed.emit()
+
+    def _clicked(self, option: Option) -> None:
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        self.set_value(option.value)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if modifiers == Qt.KeyboardModifier.NoModifier:
+            text = event.text().lower()
+            for option in self.options:
+                if text and text == option.key.lower():
+                    self.set_value(option.value)
+                    self.answered.emit()
+                    event.accept()
+                    return
+            step = {
+                Qt.Key.Key_Right: 1,
+                Qt.Key.Key_Down: 1,
+                Qt.Key.Key_Left: -1,
+                Qt.Key.Key_Up: -1,
+            }.get(Qt.Key(event.key()))
+            if step is not None and self.options:
+                values = [o.value for o in self.options]
+                at = values.index(self._value) if self._value in values else -step
+                self.set_value(values[(at + step) % len(values)])
+                event.accept()
+                return
+        event.ignore()
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One entry of a type-ahead list: what it is, what it shows, what it is found by."""
+
+    id: str
+    label: str
+    detail: str = ""
+    keys: str = ""
+
+
+class TypeAheadEdit(QLineEdit):
+    """A text field that offers matching entries as the dispatcher types.
+
+    Matching ignores case and accents and looks at the label, the id and any
+    extra ``keys`` (a service's owning team, a contact's role); entries
+    starting with the text come first. The best match is highlighted, so Tab
+    or Enter takes it (↓/↑ choose another). :meth:`chosen` is the entry's id,
+    or None while the text names no entry.
+    """
+
+    chosen_changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None, *, max_shown: int = 8) -> None:
+        super().__init__(parent)
+        self._choices: list[Choice] = []
+        self._chosen: str | None = None
+        self._model = QStandardItemModel(self)
+        self._completer = QCompleter(self._model, self)
+        self._completer.setWidget(self)
+        self._completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self._completer.setCompletionRole(Qt.ItemDataRole.EditRole)
+        self._completer.setMaxVisibleItems(max_shown)
+        self._completer.activated[QModelIndex].connect(  # type: ignore[index]
+            self._activated
+        )
+        self.textEdited.connect(self._edited)
+        self.popup.installEventFilter(self)
+        # The list is a helper of this field: showing it must not take the
+        # window's activation away (the field keeps the keyboard).
+        self.popup.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.popup
+            and event.type() == QEvent.Type.WindowActivate
+            and not self.popup.isVisible()
+        ):
+            # Some platforms (offscreen among them) activate the list when it
+            # opens and leave it active once hidden; give the window back.
+            self.window().activateWindow()
+            return False
+        # Tab and Enter on the open list take the highlighted entry (the best
+        # match unless ↓/↑ picked another); Tab then moves on as usual.
+        if (
+            watched is self.popup
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key()
+            in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab, Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and self.popup.isVisible()
+        ):
+            index = self.popup.currentIndex()
+            self.popup.hide()
+            if index.isValid():
+                self._activated(index)
+            if event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
+                self.event(event)
+            return True
+        return super().eventFilter(watched, event)
+
+    @property
+    def popup(self) -> QAbstractItemView:
+        popup = self._completer.popup()
+        assert popup is not None  # a completer always has its popup
+        return popup
+
+    def set_choices(self, choices: Iterable[Choice]) -> None:
+        self._choices = list(choices)
+        self._settle_exact()
+
+    @property
+    def choices(self) -> list[Choice]:
+        return list(self._choices)
+
+    def chosen(self) -> str | None:
+        """The chosen entry's id (None while the text names none)."""
+        return self._chosen
+
+    def chosen_choice(self) -> Choice | None:
+        for choice in self._choices:
+            if choice.id == self._chosen:
+                return choice
+        return None
+
+    def choose(self, choice_id: str | None) -> None:
+        """Set the field to an entry (None: clear it)."""
+        for choice in self._choices:
+            if choice.id == choice_id:
+                self.setText(choice.label)
+                self._set_chosen(choice.id)
+                return
+        self.clear()
+        self._set_chosen(None)
+
+    def matches(self, text: str | None = None) -> list[Choice]:
+        """The entries matching ``text`` (default: the field's), best first."""
+        query = fold((self.text() if text is None else text).strip())
+        if not query:
+            return []
+        words = query.split()
+        ranked: list[tuple[int, str, Choice]] = []
+        for choice in self._choices:
+            label = fold(choice.label)
+            hay = f"{label} {fold(choice.id)} {fold(choice.keys)}"
+            if not all(word in hay for word in words):
+                continue
+            if label.startswith(query) or fold(choice.id).startswith(query):
+                rank = 0
+            elif any(part.startswith(words[0]) for part in label.replace("(", " ").split()):
+                rank = 1
+            else:
+                rank = 2
+            ranked.append((rank, label, choice))
+        ranked.sort(key=lambda item: (item[0], item[1]))
+        return [choice for _, _, choice in ranked]
+
+    def _edited(self, _text: str) -> None:
+        self._settle_exact()
+        found = self.matches()
+        self._model.clear()
+        for choice in found:
+            item = QStandardItem(
+                f"{choice.label}   —   {choice.detail}" if choice.detail else choice.label
+            )
+            item.setData(choice.label, Qt.ItemDataRole.EditRole)
+            item.setData(choice.id, Qt.ItemDataRole.UserRole)
+            item.setData(
+                f"{choice.label}   —   {choice.detail}" if choice.detail else choice.label,
+                Qt.ItemDataRole.DisplayRole,
+            )
+            self._model.appendRow(item)
+        if found and (self.hasFocus() or self.window().focusWidget() is self):
+            self._completer.complete()
+            # The best match is taken by Tab or Enter unless ↓/↑ picks another.
+            shown = self.popup.model()
+            if shown is not None:
+                self.popup.setCurrentIndex(shown.index(0, 0))
+        else:
+            self.popup.hide()
+
+    def _activated(self, index: QModelIndex) -> None:
+        choice_id = index.data(Qt.ItemDataRole.UserRole)
+        for choice in self._choices:
+            if choice.id == choice_id:
+                self.setText(choice.label)
+                self._set_chosen(choice.id)
+                return
+
+    def _settle_exact(self) -> None:
+        """The text names an entry exactly (label or id, any case or accents): choose it."""
+        query = fold(self.text().strip())
+        for choice in self._choices:
+            if query and query in (fold(choice.label), fold(choice.id)):
+                self._set_chosen(choice.id)
+                return
+        self._set_chosen(None)
+
+    def settle(self) -> None:
+        """Leaving the field: a text that matches exactly one entry chooses it."""
+        if self._chosen is None:
+            found = self.matches()
+            if len(found) == 1:
+                self.setText(found[0].label)
+                self._set_chosen(found[0].id)
+
+    def _set_chosen(self, choice_id: str | None) -> None:
+        if choice_id != self._chosen:
+            self._chosen = choice_id
+            self.chosen_changed.emit()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        if not self.popup.isVisible():
+            self.settle()
+        super().focusOutEvent(event)
+
+    def problem(self, what: str) -> str | None:
+        """Why the field names no entry yet, in words (None: it does)."""
+        if self._chosen is not None:
+            return None
+        text = self.text().strip()
+        if not text:
+            return f"Choose the {what}: type part of its name."
+        found = self.matches()
+        if not found:
+            return f"No {what} matches “{text}”; type part of its name or its id."
+        names = ", ".join(c.label for c in found[:4]) + (" …" if len(found) > 4 else "")
+        return f"“{text}” matches several: {names}. Type more, or pick one with ↓ and Tab."
+
+
+def _line(parent: QWidget, placeholder: str, max_length: int) -> QLineEdit:
+    edit = QLineEdit(parent)
+    edit.setPlaceholderText(placeholder)
+    edit.setMaxLength(max_length)
+    return edit
+
+
+def _label(text: str, parent: QWidget, *, name: str = "", wrap: bool = True) -> QLabel:
+    label = QLabel(text, parent)
+    if name:
+        label.setObjectName(name)
+    label.setWordWrap(wrap)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
+def _rich(parent: QWidget, *, name: str = "", wrap: bool = True) -> QLabel:
+    label = QLabel(parent)
+    if name:
+        label.setObjectName(name)
+    label.setWordWrap(wrap)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+    return label
+
+
+def _question(text: str, parent: QWidget) -> QLabel:
+    """A question's label: one line, read left to right before its answers."""
+    label = _label(text, parent, wrap=False)
+    label.setMinimumHeight(round(label.fontMetrics().height() * 1.8))
+    return label
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _bullets(items: Iterable[str], *, escaped: bool = False) -> str:
+    # Plain "•" lines rather than <ul>: QLabel under-measures the height of
+    # rich-text lists and clips the last item.
+    return "<br>".join(f"&nbsp;•&nbsp;{item if escaped else _esc(item)}" for item in items)
+
+
+YES_NO = (Option("y", "Yes", True), Option("n", "No", False))
+
+
+# --------------------------------------------------------------------------
+# The pages
+# --------------------------------------------------------------------------
+
+
+class Page(QWidget):
+    """One step of the wizard: its fields in Tab order and what is missing."""
+
+    title = ""
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # A page with nothing to type still takes the keys (Enter, Alt+N …),
+        # but it is no Tab stop: Tab goes round the page's fields only.
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.fields: list[QWidget] = []
+        self.changed.connect(self.relayout)
+
+    def relayout(self) -> None:
+        """Lay the page out again (soon) for texts that changed length.
+
+        Inside the scroll area a wrapped label's new height is not always
+        noticed; invalidating the page's layout makes it so.
+        """
+        QTimer.singleShot(0, self._invalidate)
+
+    def _invalidate(self) -> None:
+        layout = self.layout()
+        if layout is not None:
+            layout.invalidate()
+
+    def chain(self, *fields: QWidget) -> None:
+        """Set the page's Tab order: exactly these fields, in this order."""
+        self.fields = list(fields)
+        for first, second in zip(self.fields, self.fields[1:], strict=False):
+            QWidget.setTabOrder(first, second)
+
+    def focus_first(self) -> None:
+        for widget in self.fields:
+            if widget.isVisibleTo(self) and widget.isEnabled():
+                widget.setFocus(Qt.FocusReason.TabFocusReason)
+                return
+        self.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def advance(self, after: QWidget) -> None:
+        """Move to the next field after ``after`` (a question was answered); stay on the last."""
+        visible = [w for w in self.fields if w.isVisibleTo(self) and w.isEnabled()]
+        if after in visible:
+            position = visible.index(after)
+            if position + 1 < len(visible):
+                visible[position + 1].setFocus(Qt.FocusReason.TabFocusReason)
+
+    def problem(self) -> tuple[str, QWidget | None] | None:
+        """What must be done before going on, and the field to go to (None: nothing)."""
+        return None
+
+    def watch(self, *widgets: QWidget) -> None:
+        """Report every edit of these widgets through :attr:`changed` (drafts, live results)."""
+        for widget in widgets:
+            if isinstance(widget, TypeAheadEdit):
+                widget.textChanged.connect(self.changed)
+                widget.chosen_changed.connect(self.changed)
+            elif isinstance(widget, QLineEdit | QPlainTextEdit):
+                widget.textChanged.connect(self.changed)
+            elif isinstance(widget, ChoiceRow):
+                widget.changed.connect(self.changed)
+                widget.answered.connect(lambda w=widget: self.advance(w))
+
+
+def _form(page: QWidget) -> QFormLayout:
+    form = QFormLayout()
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+    form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+    spacing = page.fontMetrics().height() // 2
+    form.setVerticalSpacing(spacing)
+    form.setHorizontalSpacing(spacing * 2)
+    return form
+
+
+def _buddy(text: str, widget: QWidget, page: QWidget) -> QLabel:
+    label = QLabel(text, page)
+    label.setBuddy(widget)
+    return label
+
+
+class IntakePage(Page):
+    """Who is calling, how to reach them, which service, what is broken, how it came in."""
+
+    title = PAGE_TITLES[0]
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.reporter = _line(self, "Who is calling: name", REPORTER_MAX)
+        self.contact = _line(self, "How to call them back: phone, email or chat", CONTACT_MAX)
+        self.service = TypeAheadEdit(self)
+        self.service.setPlaceholderText("Type part of the service's name, id or team")
+        self.title_edit = _line(self, "What is broken, in a few words", TITLE_MAX)
+        self.details = QPlainTextEdit(self)
+        self.details.setPlaceholderText("Symptoms, since when, error messages (optional)")
+        self.details.setTabChangesFocus(True)
+        self.details.setFixedHeight(self.details.fontMetrics().lineSpacing() * 4 + 12)
+        self.source = ChoiceRow(
+            [
+                Option("1", "Phone", Source.PHONE.value),
+                Option("2", "Email", Source.EMAIL.value),
+                Option("3", "Chat", Source.CHAT.value),
+                Option("4", "Monitoring", Source.MONITORING.value),
+            ],
+            self,
+            value=Source.PHONE.value,
+        )
+        self.service_note = _label("", self, name="fieldName")
+        form = _form(self)
+        form.addRow(_buddy("&Reporter", self.reporter, self), self.reporter)
+        form.addRow(_buddy("&Contact", self.contact, self), self.contact)
+        form.addRow(_buddy("&Service", self.service, self), self.service)
+        form.addRow("", self.service_note)
+        form.addRow(_buddy("&Title", self.title_edit, self), self.title_edit)
+        form.addRow(_buddy("D&etails", self.details, self), self.details)
+        form.addRow(_buddy("So&urce", self.source, self), self.source)
+        outer = QVBoxLayout(self)
+        outer.addLayout(form)
+        outer.addStretch(1)
+        self.chain(
+            self.reporter, self.contact, self.service, self.title_edit, self.details, self.source
+        )
+        self.watch(
+            self.reporter, self.contact, self.service, self.title_edit, self.details, self.source
+        )
+        self.service.chosen_changed.connect(self._service_chosen)
+        self._service_chosen()
+
+    def _service_chosen(self) -> None:
+        choice = self.service.chosen_choice()
+        self.service_note.setText(choice.detail if choice is not None else "")
+        self.service_note.setVisible(choice is not None)
+
+    def problem(self) -> tuple[str, QWidget | None] | None:
+        self.service.settle()
+        monitoring = self.source.value() == Source.MONITORING.value
+        if not self.reporter.text().strip() and not monitoring:
+            return "Who is calling? Type the reporter's name.", self.reporter
+        if not self.contact.text().strip() and not monitoring:
+            return (
+                "How can they be called back? Type a phone number, an email or a chat handle.",
+                self.contact,
+            )
+        if not self.service.choices:
+            # No services in the cache yet (never synced): the typed name stands.
+            if not self.service.text().strip():
+                return "Type the affected service.", self.service
+        else:
+            trouble = self.service.problem("affected service")
+            if trouble:
+                return trouble, self.service
+        if not self.title_edit.text().strip():
+            return "Say in a few words what is broken; it becomes the incident's title.", (
+                self.title_edit
+            )
+        return None
+
+    def reporter_text(self) -> str | None:
+        name = " ".join(self.reporter.text().split())
+        contact = " ".join(self.contact.text().split())
+        if name and contact:
+            return f"{name} ({contact})"
+        return name or contact or None
+
+
+class ClassificationPage(Page):
+    """Category, then subcategory, from the configured taxonomy."""
+
+    title = PAGE_TITLES[1]
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.categories: tuple[Category, ...] = ()
+        self.category = TypeAheadEdit(self)
+        self.category.setPlaceholderText("Type part of a category: hardware, network, access …")
+        self.subcategory = TypeAheadEdit(self)
+        self.subcategory.setPlaceholderText("Type part of a subcategory")
+        self.category_list = _label("", self, name="fieldName")
+        self.subcategory_list = _label("", self, name="fieldName")
+        for hint in (self.category_list, self.subcategory_list):
+            hint.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.note = _label("", self, name="dialogError")
+        self.note.hide()
+        form = _form(self)
+        form.addRow(_buddy("&Category", self.category, self), self.category)
+        form.addRow("", self.category_list)
+        form.addRow(_buddy("S&ubcategory", self.subcategory, self), self.subcategory)
+        form.addRow("", self.subcategory_list)
+        outer = QVBoxLayout(self)
+        outer.addWidget(self.note)
+        outer.addLayout(form)
+        outer.addStretch(1)
+        self.category.chosen_changed.connect(self._category_chosen)
+        self.chain(self.category, self.subcategory)
+        self.watch(self.category, self.subcategory)
+
+    def set_taxonomy(self, categories: Sequence[Category], problem: str = "") -> None:
+        self.categories = tuple(categories)
+        self.category.set_choices(
+            Choice(c.id, c.name, keys=" ".join(name for _, name in c.subcategories))
+            for c in categories
+        )
+        self.category_list.setText(" · ".join(c.name for c in categories))
+        self.note.setText(problem)
+        self.note.setVisible(bool(problem))
+        self._category_chosen()
+
+    def chosen_category(self) -> Category | None:
+        chosen = self.category.chosen()
+        for category in self.categories:
+            if category.id == chosen:
+                return category
+        return None
+
+    def _category_chosen(self) -> None:
+        category = self.chosen_category()
+        subs = category.subcategories if category is not None else ()
+        keep = self.subcategory.chosen()
+        self.subcategory.set_choices(Choice(sub_id, name) for sub_id, name in subs)
+        if keep is not None and category is not None and category.subcategory_name(keep):
+            self.subcategory.choose(keep)
+        self.subcategory_list.setText(
+            " · ".join(name for _, name in subs)
+            if subs
+            else "Choose a category first; its subcategories are listed here."
+        )
+
+    def problem(self) -> tuple[str, QWidget | None] | None:
+        self.category.settle()
+        self.subcategory.settle()
+        if not self.categories:
+            # No taxonomy to choose from: whatever is typed is the classification.
+            if not self.category.text().strip():
+                return "Type a category (no taxonomy is in the cache yet).", self.category
+            return None
+        trouble = self.category.problem("category")
+        if trouble:
+            return trouble, self.category
+        trouble = self.subcategory.problem("subcategory")
+        if trouble:
+            return trouble, self.subcategory
+        return None
+
+    def values(self) -> tuple[str | None, str | None]:
+        """(category id, subcategory id); typed text when there is no taxonomy."""
+        if not self.categories:
+            return (
+                self.category.text().strip() or None,
+                self.subcategory.text().strip() or None,
+            )
+        return self.category.chosen(), self.subcategory.chosen()
+
+
+class AssessmentBox(QFrame):
+    """The level a page's answers give and the reasons, live."""
+
+    def __init__(self, what: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("assessmentBox")
+        self.what = what
+        self.heading = _rich(self, name="sectionHeading")
+        self.reasons = _rich(self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.reasons)
+        self.show_pending("Answer the questions above.")
+
+    def show_pending(self, text: str) -> None:
+        self.heading.setText(f"{_esc(self.what)}: —")
+        self.reasons.setText(_esc(text))
+
+    def show_assessment(self, assessment: Assessment[Impact] | Assessment[Urgency]) -> None:
+        level = assessment.level.value.upper()
+        self.heading.setText(f"{_esc(self.what)}: <b>{level}</b>")
+        self.reasons.setText(_bullets(assessment.reasons))
+
+
+class ImpactPage(Page):
+    """How many people can't work, a critical system down, a workaround → impact."""
+
+    title = PAGE_TITLES[2]
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.users = ChoiceRow(
+            [Option(str(n), u.label, u.value) for n, u in enumerate(UsersAffected, start=1)],
+            self,
+            vertical=True,
+        )
+        self.critical = ChoiceRow(YES_NO, self)
+        self.workaround = ChoiceRow(
+            [
+                Option("y", "Yes", Workaround.YES.value),
+                Option("p", "Partial", Workaround.PARTIAL.value),
+                Option("n", "No", Workaround.NO.value),
+            ],
+            self,
+        )
+        self.functions = _line(
+            self, "Which business functions? (optional, e.g. card payments in EU stores)", 200
+        )
+        self.share = _line(self, "Share of users affected, % (optional estimate)", 3)
+        self.share.setMaximumWidth(self.fontMetrics().averageCharWidth() * 40)
+        self.box = AssessmentBox("Impact", self)
+        form = _form(self)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        form.addRow(_question("How many people can't work?", self), self.users)
+        form.addRow(_question("Is a revenue- or safety-critical system down?", self), self.critical)
+        form.addRow(_question("Is there a workaround?", self), self.workaround)
+        form.addRow(_buddy("Business &functions", self.functions, self), self.functions)
+        form.addRow(_buddy("S&hare of users, %", self.share, self), self.share)
+        outer = QVBoxLayout(self)
+        outer.addLayout(form)
+        outer.addWidget(self.box)
+        outer.addStretch(1)
+        self.chain(self.users, self.critical, self.workaround, self.functions, self.share)
+        self.watch(self.users, self.critical, self.workaround, self.functions, self.share)
+        self.changed.connect(self.refresh)
+
+    def share_value(self) -> int | str | None:
+        """The share as a whole percent, None when blank, or the problem with what was typed."""
+        text = self.share.text().strip().rstrip("%").strip()
+        if not text:
+            return None
+        if not text.isdigit() or not 0 <= int(text) <= 100:
+            return f"The share of users is a whole number from 0 to 100, not “{text}”."
+        return int(text)
+
+    def answers(self) -> ImpactAnswers | None:
+        users, critical, workaround = (
+            self.users.value(),
+            self.critical.value(),
+            self.workaround.value(),
+        )
+        share = self.share_value()
+        if users is None or critical is None or workaround is None or isinstance(share, str):
+            return None
+        return ImpactAnswers(
+            users=UsersAffected(users),
+            critical_down=bool(critical),
+            workaround=Workaround(workaround),
+            share_percent=share,
+            functions=self.functions.text().strip(),
+        )
+
+    def refresh(self) -> None:
+        answers = self.answers()
+        if answers is None:
+            share = self.share_value()
+            self.box.show_pending(
+                share if isinstance(share, str) else "Answer the three questions above."
+            )
+        else:
+            self.box.show_assessment(assess_impact(answers))
+
+    def problem(self) -> tuple[str, QWidget | None] | None:
+        if self.users.value() is None:
+            return "How many people can't work? Press 1 to 4.", self.users
+        if self.critical.value() is None:
+            return "Is a revenue- or safety-critical system down? Press Y or N.", self.critical
+        if self.workaround.value() is None:
+            return "Is there a workaround? Press Y, P (partial) or N.", self.workaround
+        share = self.share_value()
+        if isinstance(share, str):
+            return share, self.share
+        return None
+
+
+class UrgencyPage(Page):
+    """Regulatory deadline, customer SLA, money or time window, spreading → urgency."""
+
+    title = PAGE_TITLES[3]
+
+    QUESTIONS = (
+        ("regulatory", "Is a regulatory or legal deadline (or notification) at stake?"),
+        ("customer_sla", "Is a customer SLA at stake?"),
+        ("time_window", "Is money being lost, or does a time-critical window close soon?"),
+        ("spreading", "Is it getting worse or spreading?"),
+    )
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: dict[str, ChoiceRow] = {}
+        form = _form(self)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        for key, question in self.QUESTIONS:
+            row = ChoiceRow(YES_NO, self)
+            self.rows[key] = row
+            form.addRow(_question(question, self), row)
+        self.box = AssessmentBox("Urgency", self)
+        outer = QVBoxLayout(self)
+        outer.addLayout(form)
+        outer.addWidget(self.box)
+        outer.addStretch(1)
+        self.chain(*self.rows.values())
+        self.watch(*self.rows.values())
+        self.changed.connect(self.refresh)
+
+    def answers(self) -> UrgencyAnswers | None:
+        values = {key: row.value() for key, row in self.rows.items()}
+        if any(value is None for value in values.values()):
+            return None
+        return UrgencyAnswers(
+            regulatory_deadline=bool(values["regulatory"]),
+            customer_sla=bool(values["customer_sla"]),
+            time_window=bool(values["time_window"]),
+            spreading=bool(values["spreading"]),
+        )
+
+    def refresh(self) -> None:
+        answers = self.answers()
+        if answers is None:
+            self.box.show_pending("Answer the four questions above (Y or N).")
+        else:
+            self.box.show_assessment(assess_urgency(answers))
+
+    def problem(self) -> tuple[str, QWidget | None] | None:
+        for key, question in self.QUESTIONS:
+            if self.rows[key].value() is None:
+                return f"{question} Press Y or N.", self.rows[key]
+        return None
+
+
+class MatrixGrid(QWidget):
+    """The impact × urgency matrix with the chosen cell marked (colour, border, bold, ▶)."""
+
+    def __init__(self, matrix: PriorityMatrix, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("matrixGrid")
+        self.matrix = matrix
+        self.cells: dict[tuple[Impact, Urgency], QLabel] = {}
+        grid = QGridLayout(self)
+        spacing = max(2, self.fontMetrics().height() // 6)
+        grid.setSpacing(spacing)
+        grid.setContentsMargins(0, 0, 0, 0)
+        corner = _label("impact ↓  urgency →", self, name="fieldName", wrap=False)
+        grid.addWidget(corner, 0, 0)
+        for column, urgency in enumerate(Urgency, start=1):
+            header = _label(urgency.value.capitalize(), self, name="sectionHeading", wrap=False)
+            header.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            grid.addWidget(header, 0, column)
+        width = self.fontMetrics().horizontalAdvance("▶ SEV-0 Moderate ◀") + 4 * spacing
+        for row, impact in enumerate(Impact, start=1):
+            header = _label(impact.value.capitalize(), self, name="sectionHeading", wrap=False)
+            header.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            grid.addWidget(header, row, 0)
+            for column, urgency in enumerate(Urgency, start=1):
+                cell = QLabel(self)
+                cell.setObjectName("matrixCell")
+                cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
+                cell.setMinimumWidth(width)
+                cell.setMinimumHeight(self.fontMetrics().height() * 2)
+                grid.addWidget(cell, row, column)
+                self.cells[(impact, urgency)] = cell
+        self.set_chosen(None, None)
+
+    def set_chosen(self, impact: Impact | None, urgency: Urgency | None) -> None:
+        for (cell_impact, cell_urgency), cell in self.cells.items():
+            severity = self.matrix.severity(cell_impact, cell_urgency)
+            style = severity.style
+            colour = style.colour.lstrip("#")
+            r, g, b = (int(colour[i : i + 2], 16) for i in (0, 2, 4))
+            chosen = cell_impact is impact and cell_urgency is urgency
+            cell.setProperty("chosen", chosen)
+            if chosen:
+                cell.setText(f"▶ {style.glyph} {severity.code} {style.label} ◀")
+                cell.setStyleSheet(
+                    f"background-color: {style.colour}; color: {style.text_colour};"
+                    "font-weight: bold; border: 3px solid palette(highlight);"
+                    "border-radius: 4px;"
+                )
+            else:
+                cell.setText(f"{style.glyph} {severity.code}")
+                cell.setStyleSheet(
+                    f"background-color: rgba({r}, {g}, {b}, 70);"
+                    f"border: 1px solid rgba({r}, {g}, {b}, 170); border-radius: 4px;"
+                )
+
+
+class ResultPage(Page):
+    """The severity and why, the SLA deadlines, the routing, and the commander's override."""
+
+    title = PAGE_TITLES[4]
+    override_requested = Signal()
+
+    def __init__(self, matrix: PriorityMatrix, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.badge = SeverityBadge(self)
+        self.badge.setFixedSize(self.badge.width() * 3 // 2, self.badge.height() * 3 // 2)
+        self.severity_label = _rich(self, name="triageSeverity")
+        self.grid = MatrixGrid(matrix, self)
+        self.reasons = _rich(self)
+        self.deadlines = _rich(self)
+        self.routing = _rich(self)
+        self.major_hint = _label("", self, name="dialogError")
+        self.major_hint.hide()
+        self.override_button = QPushButton("Override severity… (Alt+O)", self)
+        self.override_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.override_button.clicked.connect(self.override_requested)
+        self.override_note = _rich(self, name="dialogError")
+        self.override_note.hide()
+        self.override_form = QWidget(self)
+        self.override_choice = ChoiceRow(
+            [Option(str(s.value), f"{s.code} {s.label}", s.code) for s in Severity],
+            self.override_form,
+        )
+        self.override_reason = _line(
+            self.override_form, "Why the matrix is wrong here (goes on the timeline)", 500
+        )
+        form = _form(self.override_form)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow(_label("Severity", self.override_form), self.override_choice)
+        form.addRow(
+            _buddy("&Reason", self.override_reason, self.override_form), self.override_reason
+        )
+        self.override_form.setLayout(form)
+        self.override_form.hide()
+        self.computed: Severity | None = None
+        """The matrix's severity, set by the wizard (an override must differ and say why)."""
+
+        head = QHBoxLayout()
+        head.addWidget(self.badge)
+        head.addWidget(self.severity_label, 1)
+        top = QHBoxLayout()
+        top.addWidget(self.grid)
+        top.addSpacing(self.fontMetrics().height())
+        top.addWidget(self.reasons, 1)
+        override_row = QHBoxLayout()
+        override_row.addWidget(self.override_button)
+        override_row.addStretch(1)
+        outer = QVBoxLayout(self)
+        outer.addLayout(head)
+        outer.addWidget(self.major_hint)
+        outer.addLayout(top)
+        outer.addWidget(_section("SLA deadlines", self))
+        outer.addWidget(self.deadlines)
+        outer.addWidget(_section("Routing and who is engaged now", self))
+        outer.addWidget(self.routing)
+        outer.addLayout(override_row)
+        outer.addWidget(self.override_note)
+        outer.addWidget(self.override_form)
+        outer.addStretch(1)
+        self.chain(self.override_choice, self.override_reason)
+        self.watch(self.override_choice, self.override_reason)
+
+    @property
+    def overriding(self) -> bool:
+        return self.override_form.isVisibleTo(self)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_O and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            self.override_requested.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def override(self) -> tuple[Severity, str] | None:
+        """The severity set by hand and its reason (None: the matrix's severity stands)."""
+        if not self.overriding or self.override_choice.value() is None:
+            return None
+        return Severity.of(self.override_choice.value()), self.override_reason.text().strip()
+
+    def problem(self) -> tuple[str, QWidget | None] | None:
+        if not self.overriding:
+            return None
+        override = self.override()
+        if override is None:
+            return (
+                "Choose the severity (1 to 4), or press Alt+O to keep the matrix's.",
+                self.override_choice,
+            )
+        severity, reason = override
+        if severity is not self.computed and not reason:
+            return "Give the reason for overriding; it goes on the timeline.", self.override_reason
+        return None
+
+
+def _section(text: str, parent: QWidget) -> QLabel:
+    label = _label(text, parent, name="sectionHeading", wrap=False)
+    return label
+
+
+class MajorBanner(QFrame):
+    """The major-incident trigger: the reasons and "declare it?" with the Incident Commander."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("majorBanner")
+        self.heading = _label("", self, name="banner")
+        self.reasons = _rich(self, name="majorReasons")
+        self.declare = ChoiceRow(
+            [
+                Option("y", "Declare major incident", True),
+                Option("n", "Not a major incident", False),
+            ],
+            self,
+        )
+        self.commander = TypeAheadEdit(self)
+        self.commander.setPlaceholderText("Who is Incident Commander? Type part of a name")
+        self.commander_label = QLabel("Incident &commander", self)
+        self.commander_label.setBuddy(self.commander)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.reasons)
+        row = QHBoxLayout()
+        row.addWidget(self.declare, 1)
+        layout.addLayout(row)
+        commander_row = QHBoxLayout()
+        commander_row.addWidget(self.commander_label)
+        commander_row.addWidget(self.commander, 1)
+        layout.addLayout(commander_row)
+        self.declare.changed.connect(self._declared)
+        self._declared()
+
+    def _declared(self) -> None:
+        on = self.declare.value() is True
+        self.commander.setEnabled(on)
+        self.commander_label.setEnabled(on)
+
+    def show_trigger(self, trigger: MajorTrigger) -> None:
+        self.heading.setText("⚠ MAJOR INCIDENT — this triage meets the major-incident criteria")
+        self.reasons.setText(_bullets(trigger.reasons))
+
+    def commander_name(self) -> str:
+        choice = self.commander.chosen_choice()
+        return choice.label if choice is not None else " ".join(self.commander.text().split())
+
+
+class DuplicateItem(QListWidgetItem):
+    def __init__(self, candidate: DuplicateCandidate, service_name: str) -> None:
+        incident = candidate.incident
+        severity = incident.severity
+        text = (
+            f"{incident.number}  ·  {severity.style.glyph} {severity.code}  ·  "
+            f"{incident.state.label}  ·  {service_name}\n"
+            f"{incident.title}\n"
+            f"why: {'; '.join(candidate.reasons)}"
+        )
+        super().__init__(text)
+        self.candidate = candidate
+
+
+class KnownErrorItem(QListWidgetItem):
+    def __init__(self, match: KnownErrorMatch) -> None:
+        known = match.known_error
+        article = f"  ·  {known.article}" if known.article else ""
+        text = f"{known.id}  ·  {known.title}{article}\nwhy: {'; '.join(match.reasons)}"
+        super().__init__(text)
+        self.match = match
+
+
+def _fit(listing: QListWidget, rows: int = 3) -> None:
+    """As tall as its entries, up to ``rows`` of them (then it scrolls)."""
+    shown = min(listing.count(), rows)
+    height = sum(max(listing.sizeHintForRow(row), 1) for row in range(shown))
+    listing.setFixedHeight(height + 2 * listing.frameWidth() + 2)
+
+
+class BeforePage(Page):
+    """Last checks: a major incident?, a duplicate?, a known error with a workaround?"""
+
+    title = PAGE_TITLES[5]
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.banner = MajorBanner(self)
+        self.banner.hide()
+        self.duplicates_heading = _section("Possible duplicates", self)
+        self.duplicates = QListWidget(self)
+        self.duplicates.setObjectName("duplicateList")
+        self.duplicates.setWordWrap(True)
+        self.duplicates.setAlternatingRowColors(True)
+        self.no_duplicates = _label("", self, name="fieldName")
+        self.add_caller = QPushButton(
+            "Add this caller to the selected incident instead (Alt+A)", self
+        )
+        self.add_caller.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.known_heading = _section("Known errors and knowledge articles", self)
+        self.known = QListWidget(self)
+        self.known.setObjectName("knownErrorList")
+        self.known.setWordWrap(True)
+        self.known.setAlternatingRowColors(True)
+        self.no_known = _label("", self, name="fieldName")
+        self.workaround = _rich(self)
+        self.apply_workaround = QPushButton("Apply the workaround to the description (Alt+W)", self)
+        self.apply_workaround.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.applied = _label("", self, name="fieldName")
+        self.summary = _rich(self, name="triageSummary")
+
+        dup_row = QHBoxLayout()
+        dup_row.addWidget(self.add_caller)
+        dup_row.addStretch(1)
+        known_row = QHBoxLayout()
+        known_row.addWidget(self.apply_workaround)
+        known_row.addWidget(self.applied, 1)
+        outer = QVBoxLayout(self)
+        outer.addWidget(self.summary)
+        outer.addWidget(self.banner)
+        outer.addWidget(self.duplicates_heading)
+        outer.addWidget(self.no_duplicates)
+        outer.addWidget(self.duplicates)
+        outer.addLayout(dup_row)
+        outer.addWidget(self.known_heading)
+        outer.addWidget(self.no_known)
+        outer.addWidget(self.known)
+        outer.addWidget(self.workaround)
+        outer.addLayout(known_row)
+        outer.addStretch(1)
+        self.known.currentItemChanged.connect(self._known_selected)
+        self.duplicates.currentItemChanged.connect(self._duplicate_selected)
+        self.chain(self.banner.declare, self.banner.commander, self.duplicates, self.known)
+        self.watch(self.banner.declare, self.banner.commander)
+
+    def set_trigger(self, trigger: MajorTrigger) -> None:
+        self.banner.setVisible(bool(trigger))
+        if trigger:
+            self.banner.show_trigger(trigger)
+
+    def set_duplicates(
+        self, candidates: Sequence[DuplicateCandidate], names: Callable[[str], str], empty: str
+    ) -> None:
+        self.duplicates.clear()
+        for candidate in candidates:
+            self.duplicates.addItem(DuplicateItem(candidate, names(candidate.incident.service)))
+        found = bool(candidates)
+        self.duplicates.setVisible(found)
+        self.add_caller.setVisible(found)
+        self.no_duplicates.setVisible(not found)
+        self.no_duplicates.setText(empty)
+        if found:
+            self.duplicates.setCurrentRow(0)
+            _fit(self.duplicates)
+        self._duplicate_selected()
+
+    def set_known_errors(self, matches: Sequence[KnownErrorMatch], empty: str) -> None:
+        self.known.clear()
+        for match in matches:
+            self.known.addItem(KnownErrorItem(match))
+        found = bool(matches)
+        self.known.setVisible(found)
+        self.apply_workaround.setVisible(found)
+        self.workaround.setVisible(found)
+        self.no_known.setVisible(not found)
+        self.no_known.setText(empty)
+        if found:
+            self.known.setCurrentRow(0)
+            _fit(self.known)
+        self._known_selected()
+
+    def chosen_duplicate(self) -> DuplicateCandidate | None:
+        item = self.duplicates.currentItem()
+        return item.candidate if isinstance(item, DuplicateItem) else None
+
+    def chosen_known_error(self) -> KnownError | None:
+        item = self.known.currentItem()
+        return item.match.known_error if isinstance(item, KnownErrorItem) else None
+
+    def _duplicate_selected(self, *_: object) -> None:
+        candidate = self.chosen_duplicate()
+        number = candidate.incident.number if candidate is not None else "…"
+        self.add_caller.setText(f"Add this caller to {number} instead (Alt+A)")
+        self.add_caller.setEnabled(candidate is not None)
+
+    def _known_selected(self, *_: object) -> None:
+        known = self.chosen_known_error()
+        if known is None:
+            self.workaround.setText("")
+            self.apply_workaround.setEnabled(False)
+            return
+        self.apply_workaround.setEnabled(True)
+        self.workaround.setText(f"<b>Workaround ({_esc(known.id)}):</b> {_esc(known.workaround)}")
+
+    def problem(self) -> tuple[str, QWidget | None] | None:
+        if self.banner.isVisibleTo(self):
+            declared = self.banner.declare.value()
+            if declared is None:
+                return (
+                    "This is a major incident by the rules above: press Y to declare it, "
+                    "or N if it is not.",
+                    self.banner.declare,
+                )
+            if declared is True:
+                self.banner.commander.settle()
+                if not self.banner.commander_name():
+                    return "Who is Incident Commander? Type part of their name.", (
+                        self.banner.commander
+                    )
+        return None
+
+
+# --------------------------------------------------------------------------
+# Inline questions: restore a draft, discard what was typed
+# --------------------------------------------------------------------------
+
+
+class _KeyBar(QFrame):
+    """A strip with a question answered by letter keys; takes the focus while shown."""
+
+    def __init__(
+        self,
+        parent: QWidget,
+        keys: dict[int, Callable[[], None]],
+        buttons: Sequence[tuple[str, Callable[[], None]]],
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("keyBar")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._keys = keys
+        self.text = _label("", self)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.text, 1)
+        for caption, action in buttons:
+            button = QPushButton(caption, self)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(action)
+            layout.addWidget(button)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        action = self._keys.get(event.key())
+        if action is not None and event.modifiers() in (
+            Qt.KeyboardModifier.NoModifier,
+            Qt.KeyboardModifier.KeypadModifier,
+        ):
+            event.accept()
+            action()
+            return
+        event.accept()  # nothing else happens while the question is open
+
+
+# --------------------------------------------------------------------------
+# The wizard
+# --------------------------------------------------------------------------
+
+
+class Step(enum.IntEnum):
+    INTAKE = 0
+    CLASSIFICATION = 1
+    IMPACT = 2
+    URGENCY = 3
+    RESULT = 4
+    BEFORE = 5
+
+
+@dataclass
+class _Computed:
+    """What the answers add up to (recomputed when a page is entered)."""
+
+    impact: Assessment[Impact] | None = None
+    urgency: Assessment[Urgency] | None = None
+    severity: Severity | None = None
+    routing: Routing | None = None
+    trigger: MajorTrigger = field(default_factory=lambda: MajorTrigger(()))
+
+
+class TriageWizard(QDialog):
+    """The triage wizard (see the module docstring)."""
+
+    page_changed = Signal(int)
+    draft_saved = Signal()
+
+    def __init__(
+        self,
+        context: TriageContext,
+        submit: Submit,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("triageWizard")
+        self.setWindowTitle("New incident — triage")
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.context = context
+        self._submit = submit
+        self._computed = _Computed()
+        self._dirty = False
+        self._restoring = False
+        self._workaround_applied: str | None = None
+        self._pending_draft: TriageDraft | None = None
+        self._directory = self._read_directory()
+        self._known_errors, known_problem = self._read_known_errors()
+
+        self.step_label = _label("", self, name="triageStep", wrap=False)
+        self.crumbs = _rich(self, name="triageCrumbs")
+        self.restore_bar = _KeyBar(
+            self,
+            {
+                Qt.Key.Key_R: self.restore_draft,
+                Qt.Key.Key_Return: self.restore_draft,
+                Qt.Key.Key_Enter: self.restore_draft,
+                Qt.Key.Key_F: self.start_afresh,
+                Qt.Key.Key_Escape: self.close_keeping_draft,
+            },
+            [
+                ("Restore (R)", self.restore_draft),
+                ("Start afresh (F)", self.start_afresh),
+                ("Not now (Esc)", self.close_keeping_draft),
+            ],
+        )
+        self.restore_bar.hide()
+        self.confirm_bar = _KeyBar(
+            self,
+            {
+                Qt.Key.Key_D: self.discard,
+                Qt.Key.Key_Escape: self.keep_editing,
+                Qt.Key.Key_Return: self.keep_editing,
+                Qt.Key.Key_Enter: self.keep_editing,
+                Qt.Key.Key_K: self.keep_editing,
+            },
+            [("Discard (D)", self.discard), ("Keep editing (Esc)", self.keep_editing)],
+        )
+        self.confirm_bar.text.setText(
+            "Discard this triage? Everything typed so far is lost and no incident is logged."
+        )
+        self.confirm_bar.hide()
+
+        self.intake = IntakePage()
+        self.classification = ClassificationPage()
+        self.impact = ImpactPage()
+        self.urgency = UrgencyPage()
+        self.result_page = ResultPage(context.matrix)
+        self.before = BeforePage()
+        self.pages: tuple[Page, ...] = (
+            self.intake,
+            self.classification,
+            self.impact,
+            self.urgency,
+            self.result_page,
+            self.before,
+        )
+        self.stack = QStackedWidget(self)
+        for page in self.pages:
+            scroll = QScrollArea(self.stack)
+            scroll.setObjectName("triagePageScroll")
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            scroll.setWidget(page)
+            self.stack.addWidget(scroll)
+            page.changed.connect(self._changed)
+
+        self.error = _label("", self, name="dialogError")
+        self.error.hide()
+        self.note = _label("", self, name="fieldName")
+        self.note.hide()
+        self.hint = _label("", self, name="paletteHint")
+        self.back_button = QPushButton("◀ Back (Alt+B)", self)
+        self.next_button = QPushButton("Next (Enter) ▶", self)
+        self.create_button = QPushButton("Create incident (Ctrl+Enter)", self)
+        for button in (self.back_button, self.next_button, self.create_button):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.setAutoDefault(False)
+        self.back_button.clicked.connect(self.back)
+        self.next_button.clicked.connect(self.next)
+        self.create_button.clicked.connect(self.create_incident)
+
+        header = QVBoxLayout()
+        header.addWidget(self.step_label)
+        header.addWidget(self.crumbs)
+        footer = QHBoxLayout()
+        footer.addWidget(self.hint, 1)
+        footer.addWidget(self.back_button)
+        footer.addWidget(self.next_button)
+        footer.addWidget(self.create_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(self.restore_bar)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.error)
+        layout.addWidget(self.note)
+        layout.addWidget(self.confirm_bar)
+        layout.addLayout(footer)
+
+        # The wizard's own keys act at once, whichever field has the focus
+        # (a button's mnemonic would click it a moment later).
+        for keys, action in (
+            ("Ctrl+Return", self.create_incident),
+            ("Ctrl+Enter", self.create_incident),
+            ("Alt+N", self.next),
+            ("Alt+B", self.back),
+            ("Alt+O", self.toggle_override),
+            ("Alt+A", self.add_caller_instead),
+            ("Alt+W", self.apply_workaround),
+        ):
+            QShortcut(QKeySequence(keys), self, action)
+        self.result_page.override_requested.connect(self.toggle_override)
+        self.before.add_caller.clicked.connect(self.add_caller_instead)
+        self.before.apply_workaround.clicked.connect(self.apply_workaround)
+        for keys, target in (("Alt+P", self.before.duplicates), ("Alt+K", self.before.known)):
+            QShortcut(
+                QKeySequence(keys),
+                self.before,
+                lambda t=target: t.setFocus(Qt.FocusReason.ShortcutFocusReason),
+                context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+            )
+
+        self._draft_timer = QTimer(self)
+        self._draft_timer.setSingleShot(True)
+        self._draft_timer.setInterval(DRAFT_DELAY_MS)
+        self._draft_timer.timeout.connect(self.save_draft)
+
+        self._load_reference(known_problem)
+        self._apply_style()
+        application = QApplication.instance()
+        if application is not None:
+            # Quitting the console with the wizard open keeps what was typed.
+            application.aboutToQuit.connect(self._flush_draft)
+        metrics = self.fontMetrics()
+        self.resize(metrics.averageCharWidth() * 120, metrics.lineSpacing() * 44)
+        self.setMinimumSize(metrics.averageCharWidth() * 80, metrics.lineSpacing() * 28)
+        self._show_page(Step.INTAKE)
+        self._offer_draft()
+
+    # ----------------------------------------------------------- reference data
+
+    def _read_directory(self) -> Directory:
+        try:
+            return Directory.from_store(self.context.reference)
+        except (CacheError, ValueError):
+            return Directory()
+
+    def _read_known_errors(self) -> tuple[list[KnownError], str]:
+        try:
+            rows = self.context.reference.reference("known_errors")
+        except (CacheError, ValueError):
+            return [], "Known errors are not in the local cache yet."
+        known: list[KnownError] = []
+        bad = 0
+        for row in rows:
+            try:
+                known.append(KnownError.from_mapping(row))
+            except DomainError:
+                bad += 1
+        problem = f"{bad} damaged known-error record(s) were left out." if bad else ""
+        return known, problem
+
+    def _load_reference(self, known_problem: str) -> None:
+        directory = self._directory
+        self.intake.service.set_choices(
+            Choice(
+                s.id,
+                s.name,
+                detail=directory.team_name(s.owner_team) if s.owner_team else s.id,
+                keys=f"{directory.team_name(s.owner_team)} {s.description}",
+            )
+            for s in directory.services
+        )
+        try:
+            rows = self.context.reference.reference("categories")
+            categories = taxonomy(rows)
+            problem = ""
+        except (CacheError, ValueError) as exc:
+            categories, problem = (), f"The classification taxonomy cannot be used: {exc}"
+        if not categories and not problem:
+            problem = "No classification taxonomy is in the cache yet: type a category."
+        self.classification.set_taxonomy(categories, problem)
+        self.before.banner.commander.set_choices(
+            Choice(
+                c.id,
+                c.name,
+                detail=" · ".join(
+                    part for part in (c.role, directory.team_name(c.team) if c.team else "") if part
+                ),
+                keys=f"{c.role} {directory.team_name(c.team)}",
+            )
+            for c in directory.contacts_sorted()
+        )
+        self._known_problem = known_problem
+
+    def _service_name(self, service_id: str) -> str:
+        service = self._directory.service(service_id)
+        return service.name if service is not None else service_id
+
+    # ----------------------------------------------------------- navigation
+
+    @property
+    def page_index(self) -> int:
+        return self.stack.currentIndex()
+
+    def current_page(self) -> Page:
+        return self.pages[self.page_index]
+
+    def _show_page(self, index: int) -> None:
+        index = max(0, min(index, len(self.pages) - 1))
+        self._enter(index)
+        self.stack.setCurrentIndex(index)
+        page = self.pages[index]
+        page.relayout()
+        self.step_label.setText(f"{index + 1} / {len(self.pages)}  {page.title}")
+        crumbs = []
+        for position, other in enumerate(self.pages):
+            text = f"{position + 1} {_esc(other.title)}"
+            if position == index:
+                crumbs.append(f"<b><u>{text}</u></b>")
+            elif position < index:
+                crumbs.append(f"{text} ✓")
+            else:
+                crumbs.append(text)
+        self.crumbs.setText(" › ".join(crumbs))
+        last = index == len(self.pages) - 1
+        self.back_button.setEnabled(index > 0)
+        self.next_button.setVisible(not last)
+        self.create_button.setVisible(last)
+        self.hint.setText(
+            "Ctrl+Enter creates the incident · Alt+B back · Esc discard"
+            if last
+            else "Enter or Alt+N next · Alt+B back · Tab next field · Esc discard"
+        )
+        self._clear_error()
+        page.focus_first()
+        self.page_changed.emit(index)
+        self._schedule_draft()
+
+    def _enter(self, index: int) -> None:
+        """Work out what a page shows from the answers so far."""
+        if index >= Step.RESULT:
+            self._compute()
+            self._show_result()
+            self.result_page.relayout()
+        if index == Step.BEFORE:
+            self._show_before()
+            self.before.relayout()
+
+    def next(self) -> bool:
+        """Check the page and go on (Enter, Alt+N); False and the problem shown when not."""
+        if self.confirm_bar.isVisible() or self.restore_bar.isVisible():
+            return False
+        if self.page_index >= len(self.pages) - 1:
+            self._show_error(
+                "This is the last page: Ctrl+Enter creates the incident"
+                + (
+                    "; Alt+A adds this caller to the selected incident instead."
+                    if self.before.chosen_duplicate() is not None
+                    else "."
+                )
+            )
+            return False
+        if not self._check(self.current_page()):
+            return False
+        self._show_page(self.page_index + 1)
+        return True
+
+    def back(self) -> None:
+        """The previous page (Alt+B); nothing is checked or lost."""
+        if self.confirm_bar.isVisible() or self.restore_bar.isVisible():
+            return
+        if self.page_index > 0:
+            self._show_page(self.page_index - 1)
+
+    def _check(self, page: Page) -> bool:
+        found = page.problem()
+        if found is None:
+            return True
+        text, widget = found
+        self._show_error(text)
+        if widget is not None:
+            widget.setFocus(Qt.FocusReason.OtherFocusReason)
+        return False
+
+    def _show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+
+    def _clear_error(self) -> None:
+        self.error.hide()
+        self.error.clear()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if (
+            key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and modifiers == Qt.KeyboardModifier.NoModifier
+        ):
+            event.accept()
+            self.next()
+            return
+        if key == Qt.Key.Key_Escape and modifiers == Qt.KeyboardModifier.NoModifier:
+            event.accept()
+            self.ask_discard()
+            return
+        super().keyPressEvent(event)
+
+    # ----------------------------------------------------------- the working out
+
+    def _compute(self) -> None:
+        impact_answers = self.impact.answers()
+        urgency_answers = self.urgency.answers()
+        impact = assess_impact(impact_answers) if impact_answers else None
+        urgency = assess_urgency(urgency_answers) if urgency_answers else None
+        severity = (
+            self.context.matrix.severity(impact.level, urgency.level)
+            if impact is not None and urgency is not None
+            else None
+        )
+        self._computed = _Computed(impact, urgency, severity)
+        self.result_page.computed = severity
+        if severity is None:
+            return
+        # The routing, the deadlines and the major-incident rules go by the
+        # severity the incident will have: a commander's override counts.
+        final = self.final_severity() or severity
+        service = self.intake.service.chosen()
+        if service is not None:
+            try:
+                self._computed.routing = routing_for(
+                    self._directory,
+                    self._draft_incident(service, impact, urgency, final),
+                    self.context.clock(),
+                    region=self.context.viewer_region,
+                )
+            except DomainError as exc:
+                self._computed.routing = Routing(None, "", problem=str(exc))
+        trigger = major_incident_trigger(
+            severity=final,
+            category=self.classification.values()[0],
+            impact=impact_answers,
+            urgency=urgency_answers,
+            share_threshold=self.context.share_threshold,
+        )
+        self._computed.trigger = trigger
+
+    def _draft_incident(
+        self,
+        service: str,
+        impact: Assessment[Impact] | None,
+        urgency: Assessment[Urgency] | None,
+        severity: Severity,
+    ) -> Incident:
+        now = self.context.clock()
+        return Incident(
+            id="triage",
+            number="(new)",
+            title=self.intake.title_edit.text().strip() or "New incident",
+            service=service,
+            impact=impact.level if impact else Impact.MEDIUM,
+            urgency=urgency.level if urgency else Urgency.MEDIUM,
+            severity=severity,
+            state=State.NEW,
+            opened_at=now,
+            updated_at=now,
+        )
+
+    @property
+    def computed_severity(self) -> Severity | None:
+        """The matrix's severity for the answers (None until impact and urgency are answered)."""
+        return self._computed.severity
+
+    def final_severity(self) -> Severity | None:
+        """The severity the incident will get: the override when one is set, else the matrix's."""
+        override = self.result_page.override()
+        if override is not None:
+            return override[0]
+        return self._computed.severity
+
+    def _show_result(self) -> None:
+        computed = self._computed
+        if computed.severity is None or computed.impact is None or computed.urgency is None:
+            return
+        final = self.final_severity() or computed.severity
+        self.result_page.badge.set_severity(final)
+        style = final.style
+        overridden = final is not computed.severity
+        line = (
+            f"<span style='font-size:x-large'><b>{final.code} {_esc(style.label)}</b></span>"
+            f"<br>impact <b>{computed.impact.level.value}</b> × urgency "
+            f"<b>{computed.urgency.level.value}</b> → {computed.severity.code} by the matrix"
+        )
+        if overridden:
+            line += f"; <b>overridden to {final.code}</b>"
+        self.result_page.severity_label.setText(line)
+        self.result_page.grid.set_chosen(computed.impact.level, computed.urgency.level)
+        self.result_page.reasons.setText(
+            f"<b>Impact {computed.impact.level.value}</b>"
+            f"<br>{_bullets(computed.impact.reasons)}<br>"
+            f"<b>Urgency {computed.urgency.level.value}</b>"
+            f"<br>{_bullets(computed.urgency.reasons)}"
+        )
+        self._show_deadlines(final)
+        self._show_routing(computed.routing)
+        trigger = computed.trigger
+        self.result_page.major_hint.setVisible(bool(trigger))
+        if trigger:
+            self.result_page.major_hint.setText(
+                "⚠ Major incident by the rules ("
+                + "; ".join(trigger.reasons)
+                + "): the next page asks whether to declare it."
+            )
+
+    def _show_deadlines(self, severity: Severity) -> None:
+        service = self.intake.service.chosen() or "service"
+        incident = self._draft_incident(service, None, None, severity)
+        now = self.context.clock()
+        policy = self.context.policy
+        day = policy.calendar.business_day
+        rows = []
+        response = policy.target(severity, "response")
+        resolution = policy.target(severity, "resolution")
+        for verb, due, target in (
+            ("Respond by", policy.response_due(incident, now), response),
+            ("Resolve by", policy.resolution_due(incident, now), resolution),
+        ):
+            rows.append(
+                f"{verb} <b>{local_time(due, now)}</b> ({_esc(target.describe(day))}"
+                + (", business hours" if target.business else "")
+                + ")"
+            )
+        self.result_page.deadlines.setText(" &nbsp;·&nbsp; ".join(rows))
+
+    def _show_routing(self, routing: Routing | None) -> None:
+        if routing is None:
+            self.result_page.routing.setText(
+                "No routing: the service is not in the reference data in the local cache "
+                "(it has not been synced yet). The backend routes it when the incident is sent."
+            )
+            return
+        parts = [f"Routed to <b>{_esc(routing.team_name)}</b> (the service's owning team)"]
+        if routing.problem:
+            parts.append(f"<i>{_esc(routing.problem)}</i>")
+        lines = []
+        for engaged in routing.engaged:
+            phone = f" · <b>{_esc(engaged.phone)}</b>" if engaged.phone else ""
+            when = "<b>now</b>" if engaged.when == "now" else _esc(engaged.when)
+            lines.append(f"{_esc(engaged.step)} — {_esc(engaged.person)}{phone} ({when})")
+        text = "<br>".join(parts)
+        if lines:
+            text += "<br>" + _bullets(lines, escaped=True)
+        self.result_page.routing.setText(text)
+
+    # ----------------------------------------------------------- override
+
+    def toggle_override(self) -> None:
+        """Alt+O / O on the result page: open (or close) the override, if the role allows it."""
+        if self.page_index != Step.RESULT:
+            return
+        result = self.result_page
+        if result.overriding:
+            result.override_form.hide()
+            result.override_choice.set_value(None)
+            result.override_reason.clear()
+            self._compute()
+            self._show_result()
+            result.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        caller = self.context.caller()
+        if not may_override(caller):
+            result.override_note.setText(self._refusal(caller))
+            result.override_note.show()
+            result.relayout()
+            return
+        result.override_note.hide()
+        result.relayout()
+        result.override_form.show()
+        result.override_choice.set_value(None)
+        result.override_choice.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _refusal(self, caller: CallerLike | None) -> str:
+        if caller is None:
+            who = (
+                "The console does not know your role yet (it has not reached the backend "
+                "since you signed in)"
+            )
+        else:
+            who = f"You are signed in as {_esc(caller.name)}, a {_esc(caller.role)}"
+        service = self.intake.service.chosen() or ""
+        people = who_can_override(
+            self._directory, service, self.context.clock(), region=self.context.viewer_region
+        )
+        ask = (
+            "Ask the commander on call: " + "; ".join(_esc(p) for p in people) + "."
+            if people
+            else "Ask an incident commander."
+        )
+        severity = self._computed.severity
+        keep = f" Or log it as {severity.code} and let a commander change it." if severity else ""
+        return (
+            f"<b>Only a commander (or an admin) can override the severity.</b> {who}. {ask}{keep}"
+        )
+
+    # ----------------------------------------------------------- before creating
+
+    def _show_before(self) -> None:
+        service = self.intake.service.chosen() or ""
+        text = f"{self.intake.title_edit.text()} {self.intake.details.toPlainText()}"
+        now = self.context.clock()
+        try:
+            candidates = find_duplicates(
+                self.context.incidents(),
+                service=service,
+                text=text,
+                now=now,
+                window=DUPLICATE_WINDOW,
+            )
+        except DomainError:
+            candidates = []
+        hours = int(DUPLICATE_WINDOW.total_seconds() // 3600)
+        self.before.duplicates_heading.setText(
+            f"Possible duplicates (open, same service or similar text, last {hours} h)"
+        )
+        self.before.set_duplicates(
+            candidates,
+            self._service_name,
+            f"No open incident on {self._service_name(service)} or with similar text "
+            f"in the last {hours} h.",
+        )
+        category = self.classification.values()[0]
+        matches = search_known_errors(
+            self._known_errors, text=text, service=service, category=category
+        )
+        empty = self._known_problem or "No known error matches this report."
+        self.before.set_known_errors(matches, empty)
+        self.before.set_trigger(self._computed.trigger)
+        self._show_summary()
+
+    def _show_summary(self) -> None:
+        severity = self.final_severity()
+        if severity is None:
+            return
+        routing = self._computed.routing
+        team = routing.team_name if routing is not None else "no team"
+        major = (
+            " · <b>major incident</b>, commander "
+            + _esc(self.before.banner.commander_name() or "?")
+            if self.before.banner.isVisibleTo(self.before)
+            and self.before.banner.declare.value() is True
+            else ""
+        )
+        service = self._service_name(self.intake.service.chosen() or "")
+        self.before.summary.setText(
+            f"Ctrl+Enter creates <b>{severity.style.glyph} {severity.code} "
+            f"{_esc(severity.label)}</b> on {_esc(service)} for {_esc(team)}{major}."
+        )
+
+    def add_caller_instead(self) -> None:
+        """Alt+A: a work note on the chosen duplicate naming this caller; no new incident."""
+        if self.page_index != Step.BEFORE:
+            return
+        candidate = self.before.chosen_duplicate()
+        if candidate is None:
+            self._show_error("Select the incident to add this caller to (↑/↓ in the list).")
+            return
+        intake = self.intake
+        reporter = intake.reporter_text() or "an unnamed caller"
+        source = str(intake.source.value() or Source.PHONE.value)
+        body = (
+            f"Another caller for this incident: {reporter}, by {source}. "
+            f"They report: {intake.title_edit.text().strip()}."
+        )
+        details = intake.details.toPlainText().strip()
+        if details:
+            body += f" {details}"
+        self._finish(AddCaller(candidate.incident, body))
+
+    def apply_workaround(self) -> None:
+        """Alt+W: put the chosen known error's workaround into the description."""
+        if self.page_index != Step.BEFORE:
+            return
+        known = self.before.chosen_known_error()
+        if known is None:
+            return
+        if self._workaround_applied == known.id:
+            self.before.applied.setText(f"The workaround of {known.id} is in the description.")
+            return
+        block = f"Workaround from {known.id} ({known.title}): {known.workaround}"
+        if known.article:
+            block += f" See {known.article}."
+        details = self.intake.details.toPlainText().rstrip()
+        self.intake.details.setPlainText(f"{details}\n\n{block}" if details else block)
+        self._workaround_applied = known.id
+        self.before.applied.setText(f"✓ The workaround of {known.id} is in the description.")
+
+    # ----------------------------------------------------------- creating
+
+    def create_incident(self) -> None:
+        """Ctrl+Enter on the last page: check everything, then log the incident."""
+        if self.confirm_bar.isVisible() or self.restore_bar.isVisible():
+            return
+        if self.page_index != Step.BEFORE:
+            self._show_error(
+                f"Ctrl+Enter creates from the last page ({len(self.pages)} / {len(self.pages)}); "
+                "Enter goes on."
+            )
+            return
+        for index, page in enumerate(self.pages):
+            found = page.problem()
+            if found is not None:
+                if index != self.page_index:
+                    self._show_page(index)
+                text, widget = found
+                self._show_error(text)
+                if widget is not None:
+                    widget.setFocus(Qt.FocusReason.OtherFocusReason)
+                return
+        self._compute()
+        self._finish(NewIncident(self.fields()))
+
+    def fields(self) -> dict[str, object]:
+        """The create fields of the triage as it stands (all pages answered)."""
+        intake = self.intake
+        computed = self._computed
+        assert computed.impact is not None
+        assert computed.urgency is not None
+        category, subcategory = self.classification.values()
+        description = intake.details.toPlainText().strip()
+        reasoning = (
+            f"Triage: impact {computed.impact.level.value} ("
+            + "; ".join(computed.impact.reasons)
+            + f"); urgency {computed.urgency.level.value} ("
+            + "; ".join(computed.urgency.reasons)
+            + ")."
+        )
+        description = f"{description}\n\n{reasoning}" if description else reasoning
+        fields: dict[str, object] = {
+            "title": " ".join(intake.title_edit.text().split()),
+            "service": intake.service.chosen() or intake.service.text().strip(),
+            "impact": computed.impact.level.value,
+            "urgency": computed.urgency.level.value,
+            "category": category,
+            "subcategory": subcategory,
+            "description": description,
+            "reporter": intake.reporter_text(),
+            "source": str(intake.source.value() or Source.PHONE.value),
+            "assignment_group": computed.routing.team_id if computed.routing else None,
+        }
+        override = self.result_page.override()
+        if override is not None and override[0] is not computed.severity:
+            fields["severity"] = override[0].code
+            fields["severity_reason"] = override[1]
+        banner = self.before.banner
+        if banner.isVisibleTo(self.before) and banner.declare.value() is True:
+            fields["major"] = True
+            fields["commander"] = banner.commander_name()
+        return fields
+
+    def _finish(self, outcome: TriageOutcome) -> None:
+        problem = self._submit(outcome)
+        if problem:
+            self._show_error(problem)
+            return
+        self._draft_timer.stop()
+        self._clear_draft()
+        self._dirty = False
+        self.accept()
+
+    # ----------------------------------------------------------- discarding
+
+    def ask_discard(self) -> None:
+        """Esc: close at once when nothing was typed, else ask first."""
+        if self.restore_bar.isVisible():
+            self.close_keeping_draft()
+            return
+        if not self._dirty:
+            self._draft_timer.stop()
+            super().reject()
+            return
+        self.confirm_bar.show()
+        self.confirm_bar.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def keep_editing(self) -> None:
+        self.confirm_bar.hide()
+        self.current_page().focus_first()
+
+    def discard(self) -> None:
+        """Throw the triage away: the draft goes too."""
+        self.confirm_bar.hide()
+        self._draft_timer.stop()
+        self._clear_draft()
+        self._dirty = False
+        super().reject()
+
+    def reject(self) -> None:
+        # Closed some other way (the window's close button, the parent closing):
+        # keep what was typed as a draft, so it can be restored.
+        self._flush_draft()
+        super().reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._flush_draft()
+        super().closeEvent(event)
+
+    # ----------------------------------------------------------- drafts
+
+    def _changed(self) -> None:
+        if self._restoring:
+            return
+        self._dirty = self.snapshot().has_content
+        if self.page_index == Step.RESULT and self.sender() is self.result_page:
+            self._compute()
+            self._show_result()
+        if self.page_index == Step.BEFORE:
+            self._show_summary()
+        self._schedule_draft()
+
+    def _schedule_draft(self) -> None:
+        if self.context.drafts is not None and self._dirty:
+            self._draft_timer.start()
+
+    def _flush_draft(self) -> None:
+        if self._draft_timer.isActive() or self._dirty:
+            self._draft_timer.stop()
+            self.save_draft()
+
+    def save_draft(self) -> None:
+        """Write what is typed now to the draft file (the timer calls this)."""
+        store = self.context.drafts
+        if store is None or not self._dirty or self.restore_bar.isVisible():
+            return
+        try:
+            store.save(self.snapshot())
+        except DraftError as exc:
+            self.note.setText(str(exc))
+            self.note.show()
+            return
+        self.draft_saved.emit()
+
+    def _clear_draft(self) -> None:
+        store = self.context.drafts
+        if store is None:
+            return
+        try:
+            store.clear()
+        except DraftError as exc:
+            self.note.setText(str(exc))
+            self.note.show()
+
+    def snapshot(self) -> TriageDraft:
+        """Everything typed and answered so far, as a draft."""
+        intake, classification = self.intake, self.classification
+        impact, urgency, result = self.impact, self.urgency, self.result_page
+        banner = self.before.banner
+        fields: dict[str, FieldValue] = {
+            "reporter": intake.reporter.text(),
+            "contact": intake.contact.text(),
+            "service": intake.service.text(),
+            "service_id": intake.service.chosen(),
+            "title": intake.title_edit.text(),
+            "details": intake.details.toPlainText(),
+            "source": _scalar(intake.source.value()),
+            "category": classification.category.text(),
+            "subcategory": classification.subcategory.text(),
+            "users": _scalar(impact.users.value()),
+            "critical_down": _scalar(impact.critical.value()),
+            "workaround": _scalar(impact.workaround.value()),
+            "functions": impact.functions.text(),
+            "share": impact.share.text(),
+            **{f"urgency_{key}": _scalar(row.value()) for key, row in urgency.rows.items()},
+            "override": _scalar(result.override_choice.value()) if result.overriding else None,
+            "override_reason": result.override_reason.text() if result.overriding else "",
+            "declare_major": _scalar(banner.declare.value()),
+            "commander": banner.commander.text(),
+            "workaround_applied": self._workaround_applied,
+        }
+        # The default source alone is not worth a draft.
+        if fields["source"] == Source.PHONE.value:
+            meaningful = {k: v for k, v in fields.items() if k != "source"}
+            if not TriageDraft(meaningful).has_content:
+                return TriageDraft({}, page=self.page_index, saved_at=self.context.clock())
+        return TriageDraft(fields, page=self.page_index, saved_at=self.context.clock())
+
+    def _offer_draft(self) -> None:
+        store = self.context.drafts
+        if store is None:
+            return
+        draft = store.load()
+        if store.problem:
+            self.note.setText(store.problem)
+            self.note.show()
+        if draft is None:
+            return
+        self._pending_draft = draft
+        self.restore_bar.text.setText(
+            f"An unfinished triage from {local_time(draft.saved_at, self.context.clock())} "
+            f"was kept: {draft.summary()}. Restore it?"
+        )
+        self.restore_bar.show()
+        self.restore_bar.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def restore_draft(self) -> None:
+        """R (or Enter) on the offer: fill the wizard from the draft and go to its page."""
+        draft = self._pending_draft
+        self.restore_bar.hide()
+        if draft is None:
+            return
+        self._pending_draft = None
+        self._restoring = True
+        try:
+            self._fill(draft)
+        finally:
+            self._restoring = False
+        self._dirty = self.snapshot().has_content
+        # Go to the page the dispatcher was on, as far as the answers allow.
+        target = min(draft.page, len(self.pages) - 1)
+        reached = 0
+        while reached < target and self.pages[reached].problem() is None:
+            reached += 1
+        self._show_page(reached)
+
+    def close_keeping_draft(self) -> None:
+        """Esc on the offer: close the wizard; the draft stays for next time."""
+        self._pending_draft = None
+        self.restore_bar.hide()
+        self._dirty = False
+        super().reject()
+
+    def start_afresh(self) -> None:
+        """F (or Esc) on the offer: an empty wizard, and the old draft is gone."""
+        self._pending_draft = None
+        self.restore_bar.hide()
+        self._clear_draft()
+        self.current_page().focus_first()
+
+    def _fill(self, draft: TriageDraft) -> None:
+        f = draft.fields
+        intake = self.intake
+        intake.reporter.setText(draft.text("reporter"))
+        intake.contact.setText(draft.text("contact"))
+        service_id = f.get("service_id")
+        if isinstance(service_id, str) and any(c.id == service_id for c in intake.service.choices):
+            intake.service.choose(service_id)
+        else:
+            intake.service.setText(draft.text("service"))
+            intake.service.set_choices(intake.service.choices)
+        intake.title_edit.setText(draft.text("title"))
+        intake.details.setPlainText(draft.text("details"))
+        intake.source.set_value(f.get("source") or Source.PHONE.value)
+        classification = self.classification
+        classification.category.setText(draft.text("category"))
+        classification.category.set_choices(classification.category.choices)
+        classification.subcategory.setText(draft.text("subcategory"))
+        classification.subcategory.set_choices(classification.subcategory.choices)
+        impact = self.impact
+        impact.users.set_value(f.get("users"))
+        impact.critical.set_value(f.get("critical_down"))
+        impact.workaround.set_value(f.get("workaround"))
+        impact.functions.setText(draft.text("functions"))
+        impact.share.setText(draft.text("share"))
+        for key, row in self.urgency.rows.items():
+            row.set_value(f.get(f"urgency_{key}"))
+        override = f.get("override")
+        if isinstance(override, str) and may_override(self.context.caller()):
+            self.result_page.override_form.show()
+            self.result_page.override_choice.set_value(override)
+            self.result_page.override_reason.setText(draft.text("override_reason"))
+        banner = self.before.banner
+        banner.declare.set_value(f.get("declare_major"))
+        banner.commander.setText(draft.text("commander"))
+        banner.commander.set_choices(banner.commander.choices)
+        applied = f.get("workaround_applied")
+        self._workaround_applied = applied if isinstance(applied, str) else None
+        self.impact.refresh()
+        self.urgency.refresh()
+
+    # ----------------------------------------------------------- looks
+
+    def _apply_style(self) -> None:
+        # Colours that read on the light and the dark theme alike; sizes in
+        # ems so they follow the font (and the screen scaling of the window).
+        self.setStyleSheet(
+            """
+            QFrame#choiceRow { border: 2px solid transparent; border-radius: 5px; }
+            QFrame#choiceRow:focus { border: 2px solid palette(highlight); }
+            QPushButton#choiceOption { padding: 0.25em 0.8em; text-align: left; }
+            QPushButton#choiceOption:checked {
+                background-color: #2F5FD0; color: #FFFFFF; font-weight: bold;
+                border: 1px solid #1A3A8A; border-radius: 3px;
+            }
+            QLabel#triageStep { font-size: 16pt; font-weight: bold; }
+            QFrame#assessmentBox, QFrame#majorBanner {
+                border: 1px solid rgba(127, 127, 127, 110); border-radius: 6px;
+            }
+            QFrame#majorBanner { border: 2px solid #C62828; }
+            QFrame#keyBar {
+                border: 2px solid palette(highlight); border-radius: 6px;
+                background-color: rgba(47, 95, 208, 40);
+            }
+            QLabel#triageSummary { font-size: 12pt; }
+            QScrollArea#triagePageScroll, QScrollArea#triagePageScroll > QWidget > QWidget {
+                background: transparent;
+            }
+            """
+        )
+
+
+def _scalar(value: object) -> FieldValue:
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    return str(value)
