@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from console.domain.errors import DomainError, InvalidValue
-from console.domain.incident import Incident, require_aware
+from console.domain.incident import Incident, TimelineEvent, TimelineKind, require_aware
 from console.domain.lifecycle import State
 from console.domain.severity import Severity
 
@@ -250,7 +250,8 @@ class Engagement:
 
     ``tiers``: levels engaged (by the timer, by hand, or swarmed together).
     ``informed``: ids of management rules whose people have been told.
-    The server rebuilds it from the incident's escalation timeline entries.
+    The server and the console rebuild it from the incident's escalation
+    timeline entries (:func:`engagement_from_timeline`).
     """
 
     tiers: frozenset[int] = frozenset()
@@ -269,6 +270,34 @@ class Engagement:
 
 
 NOTHING_ENGAGED = Engagement()
+
+
+def engagement_from_marks(marks: Iterable[Mapping[str, object]]) -> Engagement:
+    """What has been done for an incident, from the ``data`` of its escalation entries.
+
+    The server's timer and swarming write ``{"tier": n}`` for a tier engaged
+    and ``{"rule_id": id}`` for a manager told; other escalation entries (a
+    major incident declared) mark nothing, and a malformed mark (a tier that
+    is not a whole number, an empty rule id) is ignored. The timer and the
+    console's detail pane both read what is done this way, so they agree.
+    """
+    tiers: set[int] = set()
+    informed: set[str] = set()
+    for data in marks:
+        tier = data.get("tier")
+        if isinstance(tier, int) and not isinstance(tier, bool):
+            tiers.add(tier)
+        rule_id = data.get("rule_id")
+        if isinstance(rule_id, str) and rule_id:
+            informed.add(rule_id)
+    return Engagement(frozenset(tiers), frozenset(informed))
+
+
+def engagement_from_timeline(events: Iterable[TimelineEvent]) -> Engagement:
+    """What has been done for an incident, read from its timeline (escalation entries only)."""
+    return engagement_from_marks(
+        event.data for event in events if event.kind is TimelineKind.ESCALATION
+    )
 
 
 @dataclass(frozen=True)

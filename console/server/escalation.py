@@ -9,7 +9,8 @@ it; subscribed webhooks get it too (:mod:`console.server.webhooks`).
 
 What has been done is read back from those same entries: an escalation
 entry's ``data`` holds ``{"tier": 2}`` for an engaged tier or ``{"rule_id":
-"..."}`` for a manager told. So the timer keeps no state of its own, running
+"..."}`` for a manager told (the domain's :func:`engagement_from_marks`, which
+the console's detail pane reads too). So the timer keeps no state of its own, running
 it twice at the same instant adds nothing, and several ``serve`` processes can
 all run it (each run is one serialised write transaction, and the second sees
 what the first wrote).
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,12 +29,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.domain.escalation import (
-    Engagement,
     EscalationPolicy,
     EscalationStep,
     StepKind,
     StepStatus,
     due_escalations,
+    engagement_from_marks,
 )
 from console.domain.incident import Incident, TimelineKind
 from console.domain.lifecycle import State
@@ -43,6 +44,7 @@ from console.phones import format_phone
 from console.server import changes, webhooks
 from console.server.deps import ServerContext
 from console.server.errors import ApiError
+from console.server.services import idempotency
 from console.server.services.incidents import incident_wire, timeline_wire, to_domain
 from console.server.tables import IncidentRow, ReferenceRow, TimelineRow
 from console.wire import (
@@ -62,25 +64,6 @@ ESCALATION_EVENT = "escalation"
 """The webhook event sent for every escalation entry the timer or a swarm writes."""
 
 _OPEN_STATES = tuple(state.value for state in State if state.is_open)
-
-
-def engagement_of(entries: Iterable[Mapping[str, Any]]) -> Engagement:
-    """What has been done for an incident, from its escalation entries' ``data``.
-
-    ``{"tier": n}`` marks a tier engaged (by the timer or a swarm),
-    ``{"rule_id": id}`` a manager told; other escalation entries (a major
-    incident declared) mark nothing.
-    """
-    tiers: set[int] = set()
-    informed: set[str] = set()
-    for data in entries:
-        tier = data.get("tier")
-        if isinstance(tier, int) and not isinstance(tier, bool):
-            tiers.add(tier)
-        rule_id = data.get("rule_id")
-        if isinstance(rule_id, str) and rule_id:
-            informed.add(rule_id)
-    return Engagement(frozenset(tiers), frozenset(informed))
 
 
 @dataclass
@@ -273,7 +256,7 @@ def run_escalations(
             now,
             response_fraction=response_fraction,
             sla_fraction=sla_fraction,
-            engagement=engagement_of(done[row.id]),
+            engagement=engagement_from_marks(done[row.id]),
             on_call=on_call,
         )
         for step in steps:
@@ -348,6 +331,10 @@ def engage(
 def tick(context: ServerContext) -> int:
     """One run of the timer in a write transaction of its own; how many entries it wrote.
 
+    Then, being the server's periodic job, it purges expired ``Idempotency-Key``
+    records (at most once an hour, see :func:`idempotency.purge_if_due`); a
+    failed purge is logged and never holds up escalation.
+
     Blocking: the app's lifespan runs it on a worker thread every
     ``escalation_tick_s``.
     """
@@ -361,4 +348,12 @@ def tick(context: ServerContext) -> int:
         session.commit()
     if written:
         log.info("escalation timer: %d step(s) engaged or told", len(written))
+    try:
+        idempotency.purge_if_due(
+            db=context.db,
+            now=context.clock(),
+            retention_s=context.settings.idempotency_retention_s,
+        )
+    except Exception:  # the database may be briefly away; a later tick tries again
+        log.exception("purging expired Idempotency-Keys failed")
     return len(written)

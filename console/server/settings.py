@@ -88,6 +88,12 @@ class Settings:
     # The escalation timer: how often it looks for unacknowledged incidents
     # whose next tier (or manager) is due; 0 switches it off.
     escalation_tick_s: float = 30.0
+    # How long a stored Idempotency-Key (and its response) is kept: long enough
+    # for a console offline for days to resend its queue and get the first
+    # answers back. The escalation timer's tick purges older keys (at most
+    # once an hour, so nothing is purged while the timer is off); 0 keeps
+    # them forever.
+    idempotency_retention_s: float = 7 * 24 * 3600.0
     # Outgoing webhooks: how often the sender looks for deliveries that are due,
     # the first retry's delay (doubled per attempt), how many attempts before a
     # delivery is marked failed, and how long one POST may take.

@@ -55,7 +55,13 @@ from console.store.codec import (
 )
 from console.store.errors import CacheError
 from console.store.opening import WRITE_OPTION, describe, open_engine
-from console.store.outbox import STATUSES, OutboxEntry, OutboxRecord
+from console.store.outbox import (
+    SENT_PURGE_BATCH,
+    SENT_RETENTION,
+    STATUSES,
+    OutboxEntry,
+    OutboxRecord,
+)
 from console.store.tables import INCIDENTS, META, OUTBOX, REFERENCE, SYNC_STATE, TIMELINE
 
 # Reference data the server syncs; the wire layer defines each document.
@@ -683,11 +689,17 @@ class Cache:
         started from the same version: they were made on top of this edit, so
         their ``If-Match`` must name the version it produced, or the backend
         would refuse the operator's own second edit as a conflict.
+
+        In the same transaction, up to ``SENT_PURGE_BATCH`` entries sent
+        earlier and made more than ``SENT_RETENTION`` ago are deleted, so the
+        outbox does not grow for ever; this entry itself stays until a later
+        send.
         """
         with self._writing("marked sent") as conn:
             entry = self._pending_entry(conn, record_id, "sent", "marked sent")
             if entry is None:
                 return
+            self._purge_sent(conn, before=_now() - SENT_RETENTION)
             incident_id, base_version = entry
             conn.execute(
                 update(OUTBOX)
@@ -705,6 +717,17 @@ class Cache:
                     )
                     .values(base_version=new_version)
                 )
+
+    @staticmethod
+    def _purge_sent(conn: Connection, *, before: datetime) -> None:
+        """Delete the oldest sent entries made before ``before``, a batch at most."""
+        oldest = (
+            select(OUTBOX.c.id)
+            .where(OUTBOX.c.status == "sent", OUTBOX.c.created_at < ts_text(before))
+            .order_by(OUTBOX.c.id)
+            .limit(SENT_PURGE_BATCH)
+        )
+        conn.execute(delete(OUTBOX).where(OUTBOX.c.id.in_(oldest)))
 
     def mark_outbox_failed(self, record_id: int, error: str, *, permanent: bool) -> None:
         """Sending failed. ``permanent``: the backend refused it (status ``rejected``,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from console.store.codec import json_text
 from console.store.errors import CacheError
@@ -22,6 +22,18 @@ OPERATIONS: tuple[str, ...] = ("create", "patch", "timeline", "engage")
 # (kept so the operator can see what was refused, never retried);
 # conflict: someone else changed the same fields first; the operator decides.
 STATUSES: tuple[str, ...] = ("pending", "sent", "rejected", "conflict")
+
+# Sent entries are kept a week: they tell what this console sent, e.g. when a
+# later conflict or refusal is looked into. Older ones are purged a few at a
+# time whenever another entry is marked sent (:meth:`Cache.mark_outbox_sent`).
+# Age counts from when the edit was made (``created_at``). Pending, rejected
+# and conflicting entries are never purged: they wait for the backend or the
+# operator.
+SENT_RETENTION = timedelta(days=7)
+
+# At most this many old sent entries go per send, so marking an entry sent
+# stays quick however many built up.
+SENT_PURGE_BATCH = 100
 
 
 def new_idempotency_key() -> str:

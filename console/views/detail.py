@@ -50,7 +50,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.directory import Directory
-from console.domain.escalation import Engagement, escalation_path, render_path
+from console.domain.escalation import engagement_from_timeline, escalation_path, render_path
 from console.domain.incident import Incident, TimelineEvent, TimelineKind
 from console.domain.severity import Severity
 from console.domain.sla import SlaPolicy, SlaReading, SlaStatus
@@ -78,27 +78,6 @@ _ESCALATION_REFRESH = timedelta(seconds=15)
 
 def _when(value: datetime | None) -> str:
     return "—" if value is None else value.astimezone().strftime("%a %d %b %H:%M:%S")
-
-
-def engagement_from_timeline(events: Iterable[TimelineEvent]) -> Engagement:
-    """What has been done for an incident, read from its escalation entries.
-
-    The server's timer and swarming write ``data`` ``{"tier": n}`` for a tier
-    engaged and ``{"rule_id": id}`` for a manager told
-    (``console.server.escalation``); the console reads the same marks.
-    """
-    tiers: set[int] = set()
-    informed: set[str] = set()
-    for event in events:
-        if event.kind is not TimelineKind.ESCALATION:
-            continue
-        tier = event.data.get("tier")
-        if isinstance(tier, int) and not isinstance(tier, bool):
-            tiers.add(tier)
-        rule_id = event.data.get("rule_id")
-        if isinstance(rule_id, str) and rule_id:
-            informed.add(rule_id)
-    return Engagement(frozenset(tiers), frozenset(informed))
 
 
 def escalation_line(

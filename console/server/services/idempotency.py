@@ -4,19 +4,41 @@ The key, a fingerprint of the request and the response are stored in the same
 transaction as the write itself, so either both are committed or neither is.
 Lookups run inside the serialised write transaction, so two concurrent sends
 with one key cannot both miss and both write.
+
+Keys are kept for ``Settings.idempotency_retention_s`` (7 days by default), so
+a console that was offline for days still gets its first answers back when it
+resends its queue, and then purged (:func:`purge_if_due`, run by the server's
+timer) so the table does not grow for ever.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+import logging
+import threading
+import weakref
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
+from console.server.db import Database
 from console.server.errors import ApiError
 from console.server.tables import IdempotencyRow
+
+log = logging.getLogger(__name__)
+
+PURGE_BATCH = 500
+"""Keys deleted per write transaction: a writer waits for one batch at most."""
+
+PURGE_EVERY = timedelta(hours=1)
+"""How often :func:`purge_if_due` looks for expired keys (finding them reads the table)."""
+
+# When each open database was last purged, in this process.
+_last_purge: weakref.WeakKeyDictionary[Database, datetime] = weakref.WeakKeyDictionary()
+_last_purge_lock = threading.Lock()
 
 
 def fingerprint(method: str, path: str, body: BaseModel | None) -> str:
@@ -72,3 +94,61 @@ def remember(
             created_at=now,
         )
     )
+
+
+def purge_expired(*, db: Database, before: datetime, batch_size: int = PURGE_BATCH) -> int:
+    """Delete every key stored before ``before``; how many were deleted.
+
+    Expired keys are found by a read, which never blocks writers, and deleted
+    by primary key in batches of ``batch_size``, each its own short write
+    transaction, so requests keep being served between batches. A key stored
+    again (a new request with that key) between the read and the delete is
+    younger than ``before`` and is kept. Blocking: call from a worker thread.
+    """
+    purged = 0
+    while True:
+        with db.read_session() as session:
+            found = [
+                (client, key)
+                for client, key in session.execute(
+                    select(IdempotencyRow.client, IdempotencyRow.key)
+                    .where(IdempotencyRow.created_at < before)
+                    .limit(batch_size)
+                )
+            ]
+        if not found:
+            return purged
+        with db.write_session() as session:
+            result = session.connection().execute(
+                delete(IdempotencyRow).where(
+                    tuple_(IdempotencyRow.client, IdempotencyRow.key).in_(found),
+                    IdempotencyRow.created_at < before,
+                )
+            )
+            session.commit()
+        purged += result.rowcount
+        if len(found) < batch_size:
+            return purged
+
+
+def purge_if_due(*, db: Database, now: datetime, retention_s: float) -> int:
+    """Purge keys older than ``retention_s`` if this process has not done so for
+    :data:`PURGE_EVERY`; how many were deleted (0 when not due).
+
+    ``retention_s`` 0 (or less) keeps keys forever. Several ``serve`` processes
+    on one database may each purge; the deletes are idempotent. A failed purge
+    is not counted as done, so the next call tries again.
+    """
+    if retention_s <= 0:
+        return 0
+    with _last_purge_lock:
+        last = _last_purge.get(db)
+    # A clock set back (a test, an NTP step) must not stop purging for long.
+    if last is not None and last <= now < last + PURGE_EVERY:
+        return 0
+    purged = purge_expired(db=db, before=now - timedelta(seconds=retention_s))
+    with _last_purge_lock:
+        _last_purge[db] = now
+    if purged:
+        log.info("purged %d expired Idempotency-Key(s)", purged)
+    return purged
