@@ -19,8 +19,6 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 
-import psycopg
-
 log = logging.getLogger(__name__)
 
 
@@ -176,6 +174,11 @@ class PgListener:
         self._thread.join(timeout)
 
     def _run(self) -> None:
+        # Only a PostgreSQL-backed server listens; psycopg is the `postgres`
+        # extra, so the SQLite server (and the one embedded in the desktop
+        # app) must not need it.
+        import psycopg
+
         backoff = 0.5
         while not self._stop.is_set():
             try:
