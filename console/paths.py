@@ -14,6 +14,8 @@ from pathlib import Path
 import platformdirs
 
 APP_NAME = "noc-console"
+APP_ID = "org.nocconsole.NocConsole"
+"""The application id: the desktop entry's and AppStream file's name (packaging/linux/)."""
 
 
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
@@ -42,6 +44,7 @@ def ensure_writable(folder: Path) -> Path:
     except OSError as exc:
         raise DataDirUnusable(
             f"cannot write to the data folder {folder} ({exc.strerror or exc}); "
-            "free it up or pass --data-dir with a writable folder"
+            "make it writable, or choose another folder with --data-dir DIR "
+            "(or the NOC_CONSOLE_DATA_DIR environment variable)"
         ) from exc
     return folder
