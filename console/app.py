@@ -32,7 +32,10 @@ from PySide6.QtGui import QAction, QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from console import __version__, paths
-from console.connectors.noc import NocBackend, normalise_url
+from console.cli_sync import backend_address, open_backend, poll_interval_for
+from console.connectors.base import Backend, Caller
+from console.connectors.rt import TOKEN_HINT as RT_TOKEN_HINT
+from console.connectors.rt import RtBackend
 from console.credentials import (
     CredentialError,
     KeyringUnavailable,
@@ -61,6 +64,7 @@ from console.store import Cache, CacheError, ChangeSet
 from console.sync.edits import LocalEdits
 from console.sync.engine import Conflict, Rejection, SyncEngine, SyncState, SyncUpdate
 from console.sync.worker import SyncStatusModel, SyncThread, UpdatePacer
+from console.triage_draft import DraftStore
 from console.views.main_window import MainWindow
 from console.views.sync_views import (
     ConflictDialog,
@@ -71,6 +75,7 @@ from console.views.sync_views import (
     status_line,
 )
 from console.views.theme import apply_theme
+from console.views.triage_wizard import TriageContext
 
 if TYPE_CHECKING:
     from console.sync.embedded import EmbeddedBackend
@@ -163,7 +168,8 @@ def _application() -> QApplication:
     app.setApplicationName("NOC Console")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("noc-console")
-    app.setDesktopFileName("noc-console")
+    # Wayland matches the window to the installed desktop entry (name, icon) by this id.
+    app.setDesktopFileName(paths.APP_ID)
     # A missing icon is not worth refusing to start over.
     with contextlib.suppress(ResourceMissing):
         app.setWindowIcon(QIcon(str(resource_path("icons", "noc-console.svg"))))
@@ -220,7 +226,7 @@ def _build_window(
     summary = None
     if demo:
         try:
-            summary = load_demo(cache, now, policy=policy)
+            summary = load_demo(cache, now, policy=policy, operator=settings.operator)
         except (DemoDataError, ResourceMissing) as exc:
             raise StartupError(f"{exc}. Nothing was loaded.") from exc
         except CacheError as exc:
@@ -235,12 +241,13 @@ def _build_window(
 
     model = IncidentTableModel(policy, now, incidents, names=names)
     themes = [(theme.value, theme.label) for theme in Theme]
+    # Edits are shown at once and queued in the outbox; the sync engine sends them.
+    edits = LocalEdits(cache, author=settings.operator, on_queued=on_queued)
     window = MainWindow(
         model,
         themes=themes,
         current_theme=settings.theme.value,
-        # Edits are shown at once and queued in the outbox; the sync engine sends them.
-        edits=LocalEdits(cache, author=settings.operator, on_queued=on_queued),
+        edits=edits,
         timeline_source=lambda incident_id: _timeline(cache, incident_id),
         escalation_source=lambda incident: _escalation_line(cache, policy, incident),
         saved_views=SavedViews(
@@ -248,6 +255,7 @@ def _build_window(
             lambda text: cache.set_meta(SAVED_VIEWS_META_KEY, text),
         ),
         operator=settings.operator,
+        triage=_triage_context(cache, model, policy, edits),
     )
     window.table.set_wall_layout(settings.theme is Theme.WALL)
     window.menu_actions.theme_chosen.connect(
@@ -277,6 +285,29 @@ def _build_window(
     return window
 
 
+def _triage_context(
+    cache: Cache, model: IncidentTableModel, policy: SlaPolicy, edits: LocalEdits
+) -> TriageContext:
+    """What the triage wizard (``n``) reads: the cache's reference data, the loaded
+    incidents, the SLA policy, the operator's role, and the draft beside the cache."""
+    from console.views.escalation_matrix import viewer_region_from_locale
+
+    def caller() -> Caller | None:
+        try:
+            return edits.caller()
+        except CacheError:
+            return None  # the role is as good as unknown; the backend still checks
+
+    return TriageContext(
+        reference=cache,
+        incidents=model.incidents,
+        policy=policy,
+        caller=caller,
+        drafts=DraftStore(cache.path.parent),
+        viewer_region=viewer_region_from_locale(),
+    )
+
+
 def _run_wall(
     app: QApplication,
     args: argparse.Namespace,
@@ -292,7 +323,12 @@ def _run_wall(
         now = datetime.now(UTC)
         try:
             if args.demo:
-                load_demo(cache, now, policy=SlaPolicy.default(settings.sla_calendar))
+                load_demo(
+                    cache,
+                    now,
+                    policy=SlaPolicy.default(settings.sla_calendar),
+                    operator=settings.operator,
+                )
             wall = open_wall(cache, settings, show=not args.screenshot)
         except (DemoDataError, ResourceMissing, CacheError, DomainError) as exc:
             return _fail(str(exc), interactive=False)
@@ -458,7 +494,7 @@ class Connection:
     """
 
     url: str
-    backend: NocBackend
+    backend: Backend
     engine: SyncEngine
     token_origin: str | None
     remember: bool
@@ -477,6 +513,13 @@ class Connection:
         self.backend.close()
         if self.embedded is not None:
             self.embedded.stop()
+
+
+def _holdings_text(backend: Backend) -> str:
+    """The connection label's tooltip: which backend holds what."""
+    if isinstance(backend, RtBackend):
+        return "\n".join(f"{what}: {where}" for what, where in backend.holdings())
+    return f"Backend {backend.url}"
 
 
 def connect_backend(
@@ -511,7 +554,7 @@ def connect_backend(
             embedded=embedded,
         )
     try:
-        url = normalise_url(chosen)
+        url = backend_address(chosen)
     except ValueError as exc:
         raise StartupError(str(exc)) from exc
     token_env: str | None = args.token_env
@@ -528,13 +571,20 @@ def connect_backend(
         if found is not None:
             token, origin = found.secret, found.origin
     try:
-        backend = NocBackend(url, token, ca_bundle=args.ca_bundle)
+        backend = open_backend(
+            url,
+            token,
+            settings,
+            queue=getattr(args, "queue", None),
+            ca_bundle=args.ca_bundle,
+            known_reference=lambda kind: [str(i.get("id")) for i in cache.reference(kind)],
+        )
     except ValueError as exc:
         raise StartupError(str(exc)) from exc
     return Connection(
         url=url,
         backend=backend,
-        engine=SyncEngine(cache, backend, poll_interval=poll),
+        engine=SyncEngine(cache, backend, poll_interval=poll_interval_for(url, settings)),
         token_origin=origin,
         remember=token_env is None and problem is None,
         problem=problem,
@@ -589,8 +639,9 @@ class ConsoleSync(QObject):
         window.connection_label.setToolTip(
             "The built-in server (no backend configured)"
             if connection.embedded is not None
-            else f"Backend {connection.url}"
+            else _holdings_text(connection.backend)
         )
+        self._label_matrix_source()
         if connection.problem:
             window.show_notice(f"API tokens cannot be kept: {connection.problem}")
 
@@ -689,13 +740,40 @@ class ConsoleSync(QObject):
         matrix = self.window.matrix
         if matrix is None:
             _add_matrix(self.window, self.cache)
+            self._label_matrix_source()
         elif hasattr(matrix, "refresh"):
             matrix.refresh(directory)
+
+    def _label_matrix_source(self) -> None:
+        """Say on the escalation matrix where its data comes from (RT holds none of it)."""
+        backend = self.connection.backend
+        matrix = self.window.matrix
+        if not isinstance(backend, RtBackend) or matrix is None:
+            return
+        text = (
+            f"On-call and escalation data from {backend.holdings()[1][1]}; incidents from "
+            f"Request Tracker {backend.web_url} (queue {backend.queue})"
+        )
+        tabs = self.window.tabs
+        tabs.setTabToolTip(tabs.indexOf(matrix), text)
+        grid = getattr(matrix, "matrix", None)  # the matrix's table: its column headers
+        if grid is not None:
+            grid.horizontalHeader().setToolTip(text)
+
+    def _show_backend_notices(self) -> None:
+        """What the connector found that the operator should know (a missing RT field …)."""
+        take = getattr(self.connection.backend, "take_notices", None)
+        if take is None:
+            return
+        for notice in take():
+            self.window.show_notice(notice)
+            print(f"noc-console: {notice}", file=sys.stderr)
 
     # ------------------------------------------------------------ tokens
 
     @Slot(str)
     def _state_changed(self, state: str) -> None:
+        self._show_backend_notices()
         if state != SyncState.AUTH_FAILED.value:
             return
         if self.connection.embedded is not None:
@@ -711,6 +789,7 @@ class ConsoleSync(QObject):
             self.connection.url,
             reason=reason,
             remembered=self.connection.remember,
+            where_from=RT_TOKEN_HINT if isinstance(self.connection.backend, RtBackend) else "",
             parent=self.window,
         )
         dialog.token_entered.connect(self.use_token)

@@ -55,8 +55,9 @@ def gui_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--backend",
         metavar="URL",
-        help="the backend to sync with (default: the first of `backends` in settings.toml; "
-        "with none, a built-in server on 127.0.0.1 over a database in the data folder)",
+        help="the backend to sync with: our server's URL, or rt+https://… for Request Tracker "
+        "(with --queue) (default: the first of `backends` in settings.toml; with none, a "
+        "built-in server on 127.0.0.1 over a database in the data folder)",
     )
     add_connection_arguments(parser)
     parser.add_argument(

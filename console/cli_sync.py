@@ -23,10 +23,19 @@ from types import FrameType
 from typing import TextIO
 
 from console import paths
-from console.connectors.base import AuthFailed, BackendError
+from console.connectors.base import AuthFailed, Backend, BackendError
 from console.connectors.noc import NocBackend, normalise_url
+from console.connectors.rt import (
+    DirectoryFile,
+    DirectoryServer,
+    DirectorySource,
+    RtBackend,
+    is_rt_url,
+    normalise_rt_url,
+)
+from console.connectors.rt_mapping import RtMapping
 from console.credentials import CredentialError, resolve_token, store_token
-from console.settings import SettingsError, load_settings, settings_path
+from console.settings import Settings, SettingsError, load_settings, settings_path
 from console.store import Cache, CacheError
 from console.sync.engine import (
     Conflict,
@@ -51,7 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend",
         metavar="URL",
-        help="the backend to sync with (default: the first of `backends` in settings.toml)",
+        help="the backend to sync with: our server's URL, or rt+https://… for Request Tracker "
+        "(default: the first of `backends` in settings.toml)",
     )
     parser.add_argument(
         "--once", action="store_true", help="catch up once and exit (progress on stderr)"
@@ -70,7 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--token-env`` and ``--ca-bundle``, shared with the GUI's command line."""
+    """``--token-env``, ``--ca-bundle`` and ``--queue``, shared with the GUI's command line."""
     parser.add_argument(
         "--token-env",
         metavar="VAR",
@@ -84,12 +94,25 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
         help="trust the CA certificates in this PEM file for the backend's TLS certificate "
         "(a private CA); verification is always on",
     )
+    parser.add_argument(
+        "--queue",
+        metavar="NAME",
+        help="with a Request Tracker backend (rt+https://…): the RT queue to work "
+        "(default: queue under [rt] in settings.toml)",
+    )
 
 
 class _Progress(NullListener):
     """Reports to stderr: status lines, and progress (rewritten in place on a terminal)."""
 
-    def __init__(self, stream: TextIO, *, interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        *,
+        interval: float = 0.5,
+        notices: Callable[[], list[str]] | None = None,
+    ) -> None:
+        self._notices = notices
         self._stream = stream
         self._tty = stream.isatty()
         self._interval = interval
@@ -104,9 +127,16 @@ class _Progress(NullListener):
         self._stream.flush()
 
     def status_changed(self, status: SyncStatus) -> None:
+        self.say_notices()
         if status.state in (SyncState.SYNCING, SyncState.STOPPED):
             return
         self._line(status.text())
+
+    def say_notices(self) -> None:
+        """What the connector wants the operator to know (a missing RT custom field …)."""
+        if self._notices is not None:
+            for notice in self._notices():
+                self._line(notice)
 
     def progress(self, done: int, total: int) -> None:
         now = time.monotonic()
@@ -132,6 +162,7 @@ class _Progress(NullListener):
         pass
 
     def finish(self) -> None:
+        self.say_notices()
         if self._open_line:
             self._stream.write("\n")
             self._open_line = False
@@ -146,14 +177,90 @@ def _fail(message: str, code: int) -> int:
 def backend_url(args: argparse.Namespace) -> str:
     """``--backend``, or the first backend in settings; ValueError/SettingsError when none."""
     if args.backend:
-        return normalise_url(args.backend)
+        return backend_address(args.backend)
     settings = load_settings(settings_path(args.config_dir))
     if settings.backends:
-        return settings.backends[0]
+        return backend_address(settings.backends[0])
     raise ValueError(
         "no backend given; pass --backend URL or list it under `backends` in "
         f"{settings_path(args.config_dir)}"
     )
+
+
+def backend_address(text: str) -> str:
+    """A backend URL as the console keeps it (ValueError when it is not one)."""
+    return normalise_rt_url(text) if is_rt_url(text) else normalise_url(text)
+
+
+def open_backend(
+    url: str,
+    token: str | None,
+    settings: Settings,
+    *,
+    queue: str | None = None,
+    ca_bundle: Path | None = None,
+    known_reference: Callable[[str], list[str]] | None = None,
+) -> Backend:
+    """The connector for ``url``: Request Tracker for ``rt+…``, else our server.
+
+    ValueError (with what to do) for a setting the operator must fix: a missing
+    CA bundle, no RT queue, an unusable directory source. ``known_reference``
+    lists the cached reference ids of a kind (so a directory file can delete
+    what left it while the console was closed).
+    """
+    if not is_rt_url(url):
+        return NocBackend(url, token, ca_bundle=ca_bundle)
+    rt = settings.rt
+    name = queue or rt.queue
+    if not name:
+        raise ValueError(
+            "which Request Tracker queue? Pass --queue NAME, or set queue under [rt] in "
+            f"{settings.path or 'settings.toml'}"
+        )
+    directory: DirectorySource | None = None
+    if rt.directory:
+        directory = _directory(rt.directory, ca_bundle, known_reference)
+    mapping = RtMapping(queue=name, fields=rt.custom_fields, statuses=rt.statuses)
+    try:
+        return RtBackend(
+            url,
+            token,
+            mapping=mapping,
+            ca_bundle=ca_bundle,
+            overlap=rt.overlap.total_seconds(),
+            directory=directory,
+            commander_group=rt.commander_group,
+        )
+    except ValueError:
+        if directory is not None:
+            directory.close()
+        raise
+
+
+def _directory(
+    where: str, ca_bundle: Path | None, known: Callable[[str], list[str]] | None
+) -> DirectorySource:
+    """``rt.directory``: our server (by URL, its token from the keyring) or a JSON file."""
+    if where.startswith(("http://", "https://")):
+        url = normalise_url(where)
+        try:
+            found = resolve_token(url)
+        except CredentialError as exc:
+            raise ValueError(f"the directory server {url}: {exc}") from exc
+        if found is None:
+            raise ValueError(
+                f"no API token is stored for the directory server {url} (rt.directory); run "
+                f"`noc-console sync --once --backend {url}` once in a terminal to enter a "
+                "viewer token (it is kept in the OS keyring)"
+            )
+        return DirectoryServer(NocBackend(url, found.secret, ca_bundle=ca_bundle))
+    return DirectoryFile(Path(where), known)
+
+
+def poll_interval_for(url: str, settings: Settings) -> float:
+    """How often to ask the backend for changes when it cannot push (RT has its own setting)."""
+    interval = settings.rt.poll_interval if is_rt_url(url) else settings.poll_interval
+    return interval.total_seconds()
 
 
 def token_for(url: str, token_env: str | None, *, ask: Callable[[str], str] | None = None) -> str:
@@ -168,7 +275,12 @@ def token_for(url: str, token_env: str | None, *, ask: Callable[[str], str] | No
                 "one (it is kept in the OS keyring), or pass --token-env VAR"
             )
         ask = getpass.getpass
-    secret = ask(f"API token for {url} (from `noc-console token create`): ").strip()
+    where = (
+        "an RT auth token: in RT, Logged in as → Settings → Auth Tokens"
+        if is_rt_url(url)
+        else "from `noc-console token create`"
+    )
+    secret = ask(f"API token for {url} ({where}): ").strip()
     store_token(url, secret)
     return secret
 
@@ -184,19 +296,32 @@ def run(args: argparse.Namespace) -> int:
     except CredentialError as exc:
         return _fail(str(exc), EXIT_USAGE)
     try:
-        backend = NocBackend(url, token, ca_bundle=args.ca_bundle)
-    except ValueError as exc:
-        return _fail(str(exc), EXIT_USAGE)
+        settings = load_settings(settings_path(args.config_dir))
+    except SettingsError as exc:
+        if is_rt_url(url):  # RT needs its [rt] settings
+            return _fail(str(exc), EXIT_USAGE)
+        settings = Settings()  # our server needs none of them
     try:
         folder = paths.ensure_writable(paths.data_dir(args.data_dir))
         cache = Cache.open(folder / CACHE_FILE)
     except (paths.DataDirUnusable, CacheError) as exc:
-        backend.close()
+        return _fail(str(exc), EXIT_USAGE)
+    try:
+        backend = open_backend(
+            url,
+            token,
+            settings,
+            queue=getattr(args, "queue", None),
+            ca_bundle=args.ca_bundle,
+            known_reference=lambda kind: [str(i.get("id")) for i in cache.reference(kind)],
+        )
+    except ValueError as exc:
+        cache.close()
         return _fail(str(exc), EXIT_USAGE)
     for notice in cache.notices:
         print(f"noc-console sync: {notice}", file=sys.stderr)
-    progress = _Progress(sys.stderr)
-    poll = _poll_interval(args)
+    progress = _Progress(sys.stderr, notices=getattr(backend, "take_notices", None))
+    poll = poll_interval_for(url, settings)
     engine = SyncEngine(cache, backend, progress, poll_interval=poll)
     try:
         if args.once:
@@ -205,13 +330,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         backend.close()
         cache.close()
-
-
-def _poll_interval(args: argparse.Namespace) -> float:
-    try:
-        return load_settings(settings_path(args.config_dir)).poll_interval.total_seconds()
-    except SettingsError:
-        return 15.0
 
 
 def _once(engine: SyncEngine, progress: _Progress, url: str) -> int:

@@ -29,6 +29,15 @@ silently ignored. Example::
     rotate_seconds = 15             # how long each panel stays on the wall
     services = ["payments-api"]     # key services for "on call now" (default: critical ones)
 
+    [rt]                            # a Request Tracker backend (rt+https://…; docs/rt.md)
+    queue = "NOC"                   # the queue to work (--queue overrides it)
+    poll_interval_seconds = 10      # RT has no push: how often to ask it for changes
+    directory = "https://noc.example.com"  # escalation matrix, on-call: our server or a file
+    [rt.custom_fields]              # which RT custom field holds which incident field
+    impact = "Impact"
+    [rt.statuses]                   # RT status = console state (custom lifecycles)
+    "waiting on vendor" = "on_hold"
+
 The console writes only the ``theme`` line back (when the operator picks one in
 the View menu), leaving the rest of the file and its comments alone.
 """
@@ -47,6 +56,7 @@ from urllib.parse import urlsplit
 
 from console import paths
 from console.alerts import AlertRules
+from console.connectors.rt_mapping import CustomFieldNames, StatusMap
 from console.domain.calendar import BusinessCalendar
 from console.domain.errors import InvalidValue
 
@@ -54,7 +64,16 @@ FILE_NAME = "settings.toml"
 MIN_POLL_SECONDS = 1
 MAX_POLL_SECONDS = 3600
 
-_TOP_KEYS = ("theme", "poll_interval_seconds", "backends", "sla", "alerts", "wall", "operator")
+_TOP_KEYS = (
+    "theme",
+    "poll_interval_seconds",
+    "backends",
+    "sla",
+    "alerts",
+    "wall",
+    "operator",
+    "rt",
+)
 _SLA_KEYS = ("calendar",)
 
 
@@ -77,6 +96,26 @@ class WallSettings:
     rotate_seconds: int = 15
     # Key services for the "on call now" panel, in this order; empty: the critical ones.
     services: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RtSettings:
+    """``[rt]``: a Request Tracker backend (``rt+https://…``; docs/rt.md).
+
+    ``directory`` is where what RT does not hold (the escalation matrix,
+    on-call rotations, services, teams, contacts) comes from: the URL of our
+    own server, or the path of a JSON file; None: nowhere (the matrix is
+    empty). ``overlap`` is how far each poll looks back before the last
+    change it saw (RT's clock has whole seconds).
+    """
+
+    queue: str | None = None
+    poll_interval: timedelta = timedelta(seconds=10)
+    overlap: timedelta = timedelta(seconds=10)
+    directory: str | None = None
+    commander_group: str | None = "NOC Commanders"
+    custom_fields: CustomFieldNames = field(default_factory=CustomFieldNames)
+    statuses: StatusMap = field(default_factory=StatusMap)
 
 
 class SettingsError(ValueError):
@@ -107,6 +146,7 @@ class Settings:
     operator: str | None = None  # who "mine" means: a contact id or name
     alerts: AlertRules = field(default_factory=AlertRules)
     wall: WallSettings = field(default_factory=WallSettings)
+    rt: RtSettings = field(default_factory=RtSettings)
 
 
 def settings_path(config_dir: str | Path | None = None) -> Path:
@@ -174,6 +214,7 @@ def parse_settings(raw: Mapping[str, Any], path: Path) -> Settings:
         operator=_operator(raw.get("operator"), path),
         alerts=_alerts(raw.get("alerts", {}), path),
         wall=_wall(raw.get("wall", {}), path),
+        rt=_rt(raw.get("rt", {}), path),
     )
 
 
@@ -221,6 +262,9 @@ def _operator(value: object, path: Path) -> str | None:
     return value.strip()
 
 
+_BACKEND_SCHEMES = ("http", "https", "rt+http", "rt+https")
+
+
 def _backends(value: object, path: Path) -> tuple[str, ...]:
     allowed = ['a list of backend URLs such as ["https://noc.example.com"]']
     if not isinstance(value, list):
@@ -228,9 +272,12 @@ def _backends(value: object, path: Path) -> tuple[str, ...]:
     urls: list[str] = []
     for position, item in enumerate(value):
         parts = urlsplit(item) if isinstance(item, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        if parts is None or parts.scheme not in _BACKEND_SCHEMES or not parts.netloc:
             raise SettingsError(
-                path, f"backends[{position}]", f"{item!r} is not a URL", ["http://… or https://…"]
+                path,
+                f"backends[{position}]",
+                f"{item!r} is not a URL",
+                ["http://… or https://…", "rt+https://… (Request Tracker)"],
             )
         urls.append(item.rstrip("/"))
     return tuple(urls)
@@ -281,3 +328,70 @@ def _wall(value: object, path: Path) -> WallSettings:
             ['a list of service ids such as ["payments-api", "checkout"]'],
         )
     return WallSettings(rotate_seconds=rotate, services=tuple(s.strip() for s in services))
+
+
+_RT_KEYS = (
+    "queue",
+    "poll_interval_seconds",
+    "overlap_seconds",
+    "directory",
+    "commander_group",
+    "custom_fields",
+    "statuses",
+    "set_status",
+)
+
+
+def _rt(value: object, path: Path) -> RtSettings:
+    if not isinstance(value, dict):
+        raise SettingsError(path, "rt", f"{value!r} is not a table", ["an [rt] table"])
+    _no_unknown_keys(value, _RT_KEYS, "rt.", path)
+
+    def text(key: str, allowed: str) -> str | None:
+        if key not in value:
+            return None
+        item = value[key]
+        if not isinstance(item, str):
+            raise SettingsError(path, f"rt.{key}", f"{item!r} is not allowed", [allowed])
+        return item.strip() or None
+
+    def seconds(key: str, default: timedelta, low: float, high: float) -> timedelta:
+        if key not in value:
+            return default
+        item = value[key]
+        if isinstance(item, bool) or not isinstance(item, int | float) or not low <= item <= high:
+            raise SettingsError(
+                path, f"rt.{key}", f"{item!r} is not allowed", [f"seconds from {low:g} to {high:g}"]
+            )
+        return timedelta(seconds=item)
+
+    def table(key: str) -> dict[str, object]:
+        item = value.get(key, {})
+        if not isinstance(item, dict):
+            raise SettingsError(
+                path, f"rt.{key}", f"{item!r} is not a table", [f"an [rt.{key}] table"]
+            )
+        return item
+
+    try:
+        fields = CustomFieldNames.from_mapping(table("custom_fields"), where="rt.custom_fields")
+        statuses = StatusMap.from_settings(table("statuses"), table("set_status"), where="rt")
+    except ValueError as exc:
+        key, _, problem = str(exc).partition(": ")
+        raise SettingsError(path, key, problem) from exc
+    commander = RtSettings.commander_group
+    if "commander_group" in value:
+        commander = text("commander_group", 'an RT group\'s name, e.g. "NOC Commanders"')
+    return RtSettings(
+        queue=text("queue", 'an RT queue\'s name, e.g. "NOC"'),
+        poll_interval=seconds(
+            "poll_interval_seconds", RtSettings.poll_interval, MIN_POLL_SECONDS, MAX_POLL_SECONDS
+        ),
+        overlap=seconds("overlap_seconds", RtSettings.overlap, 0, 600),
+        directory=text(
+            "directory", "our server's URL (\"https://noc.example.com\") or a JSON file's path"
+        ),
+        commander_group=commander,
+        custom_fields=fields,
+        statuses=statuses,
+    )

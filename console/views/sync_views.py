@@ -150,6 +150,7 @@ class TokenDialog(QDialog):
         *,
         reason: str = "",
         remembered: bool = True,
+        where_from: str = "",
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -166,8 +167,11 @@ class TokenDialog(QDialog):
         lines = [f"Enter the API token for <b>{url}</b>."]
         if reason:
             lines.append(reason)
+        # ``where_from`` says where this kind of backend's tokens are made.
         lines.append(
-            "Ask your administrator, or run <code>noc-console token create</code> on the "
+            f"{where_from} {where}"
+            if where_from
+            else "Ask your administrator, or run <code>noc-console token create</code> on the "
             f"server. {where}"
         )
         intro.setText("<p>" + "</p><p>".join(lines) + "</p>")

@@ -1,0 +1,1518 @@
+"""The connector for Request Tracker 5, over its REST2 API (``/REST/2.0``).
+
+``noc-console --backend rt+https://rt.example.org --queue NOC`` syncs the
+console with the tickets of one RT queue. RT has no change feed and no push,
+so the connector polls (``supports_events`` is False; the engine asks every
+``rt.poll_interval_seconds``). The mapping itself is in
+:mod:`console.connectors.rt_mapping`; docs/rt.md is the operator's guide and
+docs/rt-setup.md the RT admin's.
+
+**The cursor.** The engine keeps one whole number per backend. Here it is the
+id of the newest RT transaction the cache reflects (RT numbers transactions
+in one global sequence, and a ticket's newest transaction id is also its
+ETag, hence the incident's version). To continue, the connector takes that
+transaction's time, goes back ``overlap`` seconds and asks with TicketSQL for
+``LastUpdated >= '…'``, ordered by ``LastUpdated, id``. The overlap catches
+tickets updated in the same second as the last poll (RT's dates have whole
+seconds) and updates whose transaction committed late; tickets seen again
+unchanged (same ``LastUpdated`` read well after it, no newer transaction) are
+dropped, so an idle poll costs one request and delivers nothing. Within one
+catch-up, pages continue from the last ticket's ``(LastUpdated, id)``
+(keyset paging), so tickets updated meanwhile are neither skipped nor
+repeated.
+
+**Time zones.** RT reads TicketSQL dates in the time zone of the account
+asking. The connector measures that offset with a transaction whose time it
+knows (a few queries, repeated when the cursor has moved on by a while), so
+date limits are right whatever the account's or the server's zone.
+
+**Writes.** ``PUT /ticket/:id`` carries ``If-Match`` with the version: a
+stale edit gets 412 and becomes :class:`~console.connectors.base.Stale` with
+the ticket as it is now, for the engine's merge. RT answers some refused
+changes with 200 and the reason in its list of messages ("Status 'bogus'
+isn't a valid status …"); the connector reads the list and checks the ticket
+afterwards, and such an answer becomes :class:`~console.connectors.base.Rejected`
+with RT's own words. Work notes are RT comments, status updates are RT
+correspondence (which RT mails to the requestors).
+
+**Auth.** ``Authorization: token <RT auth token>``; a 401 is
+:class:`~console.connectors.base.AuthFailed`. TLS certificates are always
+verified (a private CA is given as a CA bundle file).
+
+**What RT does not hold** (services, teams, contacts, on-call rotations,
+escalation policies: the escalation matrix) comes from a
+:class:`DirectorySource`, our own server or a JSON file, delivered with the
+last page of each poll.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from console.connectors.base import (
+    CREATE_FIELDS,
+    PATCH_FIELDS,
+    AuthFailed,
+    BackendError,
+    Caller,
+    ChangeBatch,
+    EventStream,
+    RateLimited,
+    Rejected,
+    Stale,
+    TlsFailed,
+    Unreachable,
+)
+from console.connectors.noc import NocBackend, parse_retry_after
+from console.connectors.rt_mapping import (
+    SETUP_DOC,
+    Attachment,
+    Keyset,
+    NotHeldByRt,
+    RtMapping,
+    TicketHistory,
+    UnreadableTicket,
+    changed_since_sql,
+    chunks,
+    contents_by_transaction,
+    create_for_fields,
+    event_id,
+    fold_transactions,
+    incident_from_ticket,
+    incident_id,
+    parse_time,
+    quote_sql,
+    refusals,
+    sql_time,
+    ticket_id_of,
+    ticket_number,
+    timeline_from_transactions,
+    transactions_sql,
+    unapplied,
+    update_for_edit,
+)
+from console.domain.errors import DomainError
+from console.domain.incident import Incident, TimelineEvent, TimelineKind
+
+log = logging.getLogger(__name__)
+
+SCHEME_PREFIX = "rt+"
+TOKEN_HINT = (
+    "Make an auth token in Request Tracker (Logged in as → Settings → Auth Tokens) as the "
+    "user the console works as, or ask your RT admin."
+)
+API_PATH = "/REST/2.0"
+PAGE_MAX = 100  # RT's own limit for per_page
+CONNECT_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 60.0
+DEFAULT_OVERLAP_S = 10.0
+DEFAULT_POLL_S = 10.0
+DEFAULT_RETRY_AFTER_S = 5.0
+# Requests RT serves at once for one catch-up (each one costs RT a token check).
+PARALLEL_REQUESTS = 4
+# Tickets per TransactionSQL query (keeps the URL well under 8 KB).
+TICKETS_PER_QUERY = 40
+# A poll that only meets tickets it already has reads on, up to this many pages.
+MAX_QUIET_PAGES = 50
+# How often to look for tickets deleted, merged or moved out of the queue.
+TOMBSTONE_EVERY_S = 60.0
+# Re-measure the account's time-zone offset when the cursor moved on this far.
+OFFSET_RECHECK = timedelta(minutes=15)
+# Ticket fields read in a search (CustomFields and Requestor are expanded by RT).
+TICKET_FIELDS = (
+    "Subject,Status,Owner,Requestor,Created,Started,Told,Resolved,LastUpdated,Due,"
+    "Queue,CustomFields"
+)
+TXN_FIELDS = "Type,Field,OldValue,NewValue,Created,Creator,ObjectId,ObjectType"
+# Transactions whose text the timeline or the description needs.
+_TEXT_TYPES = frozenset({"Create", "Comment", "Correspond"})
+_OWNER_TYPES = frozenset({"Take", "Untake", "Steal", "Give", "Force"})
+_GATEWAY = frozenset({502, 503, 504})
+_PERMANENT = frozenset({400, 403, 404, 405, 409, 410, 413, 415, 422})
+_TXN_LOCATION = re.compile(r"/transaction/(\d+)")
+_TOKEN_USER = re.compile(r"^\d+-(\d+)-[0-9a-f]+$", re.IGNORECASE)
+
+
+# --------------------------------------------------------------------------
+# URLs
+# --------------------------------------------------------------------------
+
+
+def is_rt_url(text: str) -> bool:
+    """Whether a ``--backend`` value names Request Tracker (``rt+https://…``)."""
+    return text.strip().lower().startswith(SCHEME_PREFIX)
+
+
+def normalise_rt_url(text: str) -> str:
+    """``rt+https://rt.example.org/`` → ``rt+https://rt.example.org``; ValueError if not one.
+
+    A path is kept (RT is often served under ``/rt``); a trailing
+    ``/REST/2.0`` is dropped, since the connector adds it.
+    """
+    value = text.strip()
+    if not is_rt_url(value):
+        raise ValueError(f"{text!r} is not a Request Tracker URL; use rt+https://rt.example.org")
+    inner = value[len(SCHEME_PREFIX) :].rstrip("/")
+    if inner.lower().endswith(API_PATH.lower()):
+        inner = inner[: -len(API_PATH)].rstrip("/")
+    parts = urlsplit(inner)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"{text!r} is not a Request Tracker URL; use rt+https://rt.example.org "
+            "(with RT's web path if it has one, e.g. rt+https://example.org/rt)"
+        )
+    return SCHEME_PREFIX + inner
+
+
+# --------------------------------------------------------------------------
+# The directory: what RT does not hold
+# --------------------------------------------------------------------------
+
+REFERENCE_KINDS = (
+    "services",
+    "teams",
+    "contacts",
+    "policies",
+    "shifts",
+    "categories",
+    "known_errors",
+)
+
+
+class DirectoryError(Exception):
+    """The directory source cannot be read; the message says what to fix."""
+
+
+ReferenceChanges = tuple[dict[str, tuple[Mapping[str, object], ...]], dict[str, tuple[str, ...]]]
+
+
+class DirectorySource(Protocol):
+    """Where the escalation matrix, on-call and the other reference data come from."""
+
+    @property
+    def description(self) -> str:
+        """For the operator: ``https://noc.example.com`` or ``file /etc/…/directory.json``."""
+        ...
+
+    def changes(self) -> ReferenceChanges:
+        """What changed since the last call: (items by kind, deleted ids by kind)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class DirectoryFile:
+    """Reference data from a JSON file: ``{"services": [...], "contacts": [...], ...}``.
+
+    Each kind is a list of items as our API's ``GET /v1/<kind>`` gives them (a
+    ``{"items": [...]}`` page is accepted too). The file is read again when it
+    changes; items that left it are deleted from the cache (on the first read
+    ``known`` says what the cache holds, so items removed while the console was
+    closed go too).
+    """
+
+    def __init__(self, path: str | Path, known: Callable[[str], Iterable[str]] | None = None):
+        self.path = Path(path).expanduser()
+        self._known = known
+        self._stamp: tuple[int, int] | None = None
+        self._ids: dict[str, set[str]] | None = None
+
+    @property
+    def description(self) -> str:
+        return f"file {self.path}"
+
+    def changes(self) -> ReferenceChanges:
+        try:
+            info = self.path.stat()
+        except OSError as exc:
+            raise DirectoryError(
+                f"the directory file {self.path} cannot be read ({exc.strerror or exc}); "
+                "fix rt.directory in settings.toml"
+            ) from exc
+        stamp = (info.st_mtime_ns, info.st_size)
+        if stamp == self._stamp:
+            return {}, {}
+        items = read_directory_file(self.path)
+        previous = self._ids
+        if previous is None:
+            previous = {}
+            if self._known is not None:
+                for kind in REFERENCE_KINDS:
+                    with contextlib.suppress(Exception):  # the cache may not know a kind
+                        previous[kind] = {str(i) for i in self._known(kind)}
+        now_ids = {kind: {str(item["id"]) for item in entries} for kind, entries in items.items()}
+        deleted = {
+            kind: tuple(sorted(ids - now_ids.get(kind, set())))
+            for kind, ids in previous.items()
+            if ids - now_ids.get(kind, set())
+        }
+        self._stamp = stamp
+        self._ids = now_ids
+        return {kind: tuple(entries) for kind, entries in items.items()}, deleted
+
+    def close(self) -> None:
+        pass
+
+
+def read_directory_file(path: Path) -> dict[str, list[Mapping[str, object]]]:
+    """The file's items by kind; :class:`DirectoryError` names the first problem."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DirectoryError(f"the directory file {path} cannot be read ({exc})") from exc
+    except ValueError as exc:
+        raise DirectoryError(f"the directory file {path} is not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise DirectoryError(
+            f"the directory file {path} must hold an object with the kinds "
+            f"{', '.join(REFERENCE_KINDS)}"
+        )
+    out: dict[str, list[Mapping[str, object]]] = {}
+    for kind, value in data.items():
+        if kind not in REFERENCE_KINDS:
+            raise DirectoryError(
+                f"the directory file {path}: {kind!r} is not a kind of reference data; "
+                f"allowed: {', '.join(REFERENCE_KINDS)}"
+            )
+        entries = value.get("items") if isinstance(value, dict) else value
+        if not isinstance(entries, list):
+            raise DirectoryError(f"the directory file {path}: {kind} must be a list of objects")
+        for position, entry in enumerate(entries):
+            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+                raise DirectoryError(
+                    f'the directory file {path}: {kind}[{position}] needs an "id" (text)'
+                )
+        out[kind] = entries
+    return out
+
+
+class DirectoryServer:
+    """Reference data from our own server's change feed (only the reference kinds are kept).
+
+    The feed is read from the start once per session (for a directory server
+    that is small: only its reference data), then incrementally; deletions
+    come from the feed's tombstones.
+    """
+
+    def __init__(self, backend: NocBackend) -> None:
+        self.backend = backend
+        self._cursor = 0
+
+    @property
+    def description(self) -> str:
+        return self.backend.url
+
+    def changes(self) -> ReferenceChanges:
+        latest: dict[str, dict[str, Mapping[str, object] | None]] = {}
+        cursor = self._cursor
+        while True:
+            batch = self.backend.changes(cursor)
+            for kind, items in batch.reference.items():
+                for item in items:
+                    latest.setdefault(kind, {})[str(item.get("id"))] = item
+            for kind, ids in batch.deleted_reference.items():
+                for item_id in ids:
+                    latest.setdefault(kind, {})[item_id] = None
+            cursor = batch.cursor
+            if not batch.more:
+                break
+        self._cursor = cursor
+        upserts = {
+            kind: tuple(i for i in entries.values() if i is not None)
+            for kind, entries in latest.items()
+        }
+        deleted = {
+            kind: tuple(k for k, i in entries.items() if i is None)
+            for kind, entries in latest.items()
+        }
+        return (
+            {k: v for k, v in upserts.items() if v},
+            {k: v for k, v in deleted.items() if v},
+        )
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+# --------------------------------------------------------------------------
+# The connector
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Delivered:
+    """What the engine last got for a ticket: its LastUpdated, version, and when it was read."""
+
+    last_updated: datetime
+    version: int
+    read_at: datetime
+
+
+class _PreconditionFailed(BackendError):
+    """412 (internal: turned into :class:`Stale` once the ticket is read again)."""
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A decoded REST2 answer: its JSON, headers that matter, and RT's clock."""
+
+    data: Any
+    status: int
+    etag: int | None
+    location: str
+    server_time: datetime
+
+
+class RtBackend:
+    """One Request Tracker queue as a :class:`~console.connectors.base.Backend`.
+
+    ``url`` is ``rt+https://rt.example.org`` (RT's web address with ``rt+``
+    in front). ``key`` (for the cache's cursor) defaults to the URL and the
+    queue, so each queue has its own position. Methods are meant for one
+    thread at a time (the sync engine's); the connector runs a few requests
+    of its own in parallel inside a call.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        mapping: RtMapping,
+        key: str | None = None,
+        ca_bundle: str | Path | None = None,
+        overlap: float = DEFAULT_OVERLAP_S,
+        directory: DirectorySource | None = None,
+        commander_group: str | None = "NOC Commanders",
+        connect_timeout: float = CONNECT_TIMEOUT_S,
+        read_timeout: float = READ_TIMEOUT_S,
+        parallel: int = PARALLEL_REQUESTS,
+        tombstone_every: float = TOMBSTONE_EVERY_S,
+    ) -> None:
+        self._url = normalise_rt_url(url)
+        self._web = self._url[len(SCHEME_PREFIX) :]
+        self._api = self._web + API_PATH
+        self.mapping = mapping
+        self._key = key or f"{self._url}#queue={mapping.queue}"
+        if ca_bundle is not None and not Path(ca_bundle).is_file():
+            raise ValueError(f"the CA bundle {ca_bundle} does not exist; give a PEM file")
+        self._verify: bool | str = str(ca_bundle) if ca_bundle is not None else True
+        self._timeout = (connect_timeout, read_timeout)
+        self._token = token
+        self.overlap = timedelta(seconds=max(0.0, overlap))
+        self.directory = directory
+        self.commander_group = commander_group
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max(1, parallel), thread_name_prefix="noc-rt")
+        self._closed = False
+        # What the queue looks like (read once per connector).
+        self._queue_id: int | None = None
+        self._cf_by_id: dict[str, str] = {}
+        self._cf_names: list[str] | None = None
+        # Notices for the operator (a missing custom field, a directory problem).
+        self._notices: list[str] = []
+        self._told: set[str] = set()
+        self._notice_lock = threading.Lock()
+        # Per ticket: what its transactions said, and what the engine last got.
+        self._history: dict[int, TicketHistory] = {}
+        self._delivered: dict[int, _Delivered] = {}
+        # Transaction id → its time (to resume from a cursor, to measure the zone).
+        self._txn_times: dict[int, datetime] = {}
+        # Cursor → where the page that returned it ended (continuing a catch-up).
+        self._keysets: dict[int, Keyset] = {}
+        self._high_water = 0  # the highest cursor handed out
+        # The next page of a catch-up, asked for ahead: ((query, per_page), answer).
+        self._ahead: tuple[tuple[str, int], Future[_Answer]] | None = None
+        # Looking for tickets that left the queue: from which transaction, and when last.
+        self._tombstone_every = tombstone_every
+        self._tombstone_floor: int | None = None
+        self._tombstones_at = -float("inf")
+        self._offset: timedelta | None = None
+        self._offset_at: datetime | None = None
+        self._status_classes: dict[str, str] = {}
+        self._user_names: dict[str, str] = {}
+        self._caller: Caller | None = None
+        # Creates and notes already sent, by idempotency key (RT has no such keys).
+        self._created: dict[str, int] = {}
+        self._uncertain: set[str] = set()
+        self._notes: dict[str, TimelineEvent] = {}
+
+    # ------------------------------------------------------------ properties
+
+    @property
+    def key(self) -> str:
+        return self._key
+
+    @property
+    def url(self) -> str:
+        return self._url
+
+    @property
+    def web_url(self) -> str:
+        """RT's web address (without ``rt+``)."""
+        return self._web
+
+    @property
+    def queue(self) -> str:
+        return self.mapping.queue
+
+    @property
+    def supports_events(self) -> bool:
+        return False
+
+    @property
+    def time_zone_offset(self) -> timedelta | None:
+        """The offset RT reads this account's TicketSQL dates in (None: not measured yet)."""
+        return self._offset
+
+    def set_token(self, token: str) -> None:
+        """Use ``token`` for every request from now on."""
+        self._token = token
+
+    def holdings(self) -> list[tuple[str, str]]:
+        """Which system holds what, for the operator: (what, where) pairs."""
+        directory = (
+            self.directory.description
+            if self.directory is not None
+            else "nowhere yet (set directory under [rt] in settings.toml)"
+        )
+        return [
+            (
+                "Incidents, notes and status updates",
+                f"Request Tracker {self._web}, queue {self.queue}",
+            ),
+            ("Escalation matrix, on-call, services, teams, contacts", directory),
+        ]
+
+    def take_notices(self) -> list[str]:
+        """Messages for the operator gathered since the last call (each said once)."""
+        with self._notice_lock:
+            out, self._notices = self._notices, []
+        return out
+
+    def _notice(self, text: str) -> None:
+        with self._notice_lock:
+            if text in self._told:
+                return
+            self._told.add(text)
+            self._notices.append(text)
+        log.warning("%s", text)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._sessions_lock:
+            for session in self._sessions:
+                session.close()
+            self._sessions.clear()
+        if self.directory is not None:
+            self.directory.close()
+
+    def __enter__(self) -> RtBackend:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"RtBackend({self._url!r}, queue={self.queue!r})"
+
+    # ------------------------------------------------------------ HTTP
+
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.verify = self._verify
+            session.headers["Accept"] = "application/json"
+            session.headers["User-Agent"] = "noc-console"
+            host = urlsplit(self._web).hostname or ""
+            if host in ("localhost", "127.0.0.1", "::1"):
+                session.trust_env = False  # a proxy must not capture a local RT
+            self._local.session = session
+            with self._sessions_lock:
+                self._sessions.append(session)
+        return session
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, object] | Sequence[tuple[str, object]] | None = None,
+        body: object = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> _Answer:
+        """One REST2 request; transport failures and error statuses become typed errors."""
+        if self._closed:
+            raise BackendError(f"the connection to {self._web} is closed")
+        where = f"{self._api}/{path.lstrip('/')}"
+        sent = dict(headers or {})
+        if self._token:
+            sent["Authorization"] = f"token {self._token}"
+        if body is not None:
+            sent["Content-Type"] = "application/json"
+        try:
+            response = self._session().request(
+                method,
+                where,
+                params=params,  # type: ignore[arg-type]
+                data=None if body is None else json.dumps(body).encode("utf-8"),
+                headers=sent,
+                timeout=self._timeout,
+                allow_redirects=False,
+                verify=self._verify,
+            )
+        except requests.exceptions.SSLError as exc:
+            raise TlsFailed(
+                f"the TLS certificate of {self._web} cannot be verified ({_reason(exc)}). "
+                "If RT uses a private certificate authority, give its CA bundle "
+                "(--ca-bundle PATH)"
+            ) from exc
+        except requests.exceptions.Timeout as exc:
+            raise Unreachable(f"Request Tracker at {self._web} did not answer in time") from exc
+        except requests.exceptions.RequestException as exc:
+            raise Unreachable(
+                f"cannot reach Request Tracker at {self._web} ({_reason(exc)})"
+            ) from exc
+        with contextlib.closing(response):
+            return self._answer(response)
+
+    def _answer(self, response: requests.Response) -> _Answer:
+        status = response.status_code
+        server_time = _server_time(response.headers.get("Date"))
+        if status in (301, 302, 303, 307, 308):
+            target = response.headers.get("Location", "")
+            raise BackendError(
+                f"{self._web} answered with a redirect to {target or 'another address'}: "
+                "is this RT's web address? If RT is served under a path, include it "
+                "(rt+https://example.org/rt)"
+            )
+        text = response.content
+        data: Any = None
+        if text:
+            try:
+                data = json.loads(text)
+            except ValueError:
+                data = None
+        if status >= 400:
+            message = _message_of(data, response)
+            if status == 401:
+                raise AuthFailed(
+                    f"Request Tracker refused the auth token ({message}); it may have been "
+                    "revoked or have expired: make a new one in RT (Logged in as → Settings → "
+                    "Auth Tokens)"
+                )
+            if status == 412:
+                raise _PreconditionFailed(message)
+            if status == 429:
+                retry = parse_retry_after(response.headers.get("Retry-After"), None)
+                raise RateLimited(
+                    f"{self._web} asks the console to slow down ({message})",
+                    retry if retry is not None else DEFAULT_RETRY_AFTER_S,
+                )
+            if status in _GATEWAY:
+                raise Unreachable(
+                    f"Request Tracker at {self._web} is not available right now "
+                    f"({status}: {message})",
+                    parse_retry_after(response.headers.get("Retry-After"), None),
+                )
+            if status in _PERMANENT:
+                raise Rejected(status, f"Request Tracker: {message}")
+            raise BackendError(f"Request Tracker at {self._web} failed ({status}: {message})")
+        if data is None and text:
+            raise BackendError(
+                f"{self._web}{API_PATH} did not answer in JSON: is this Request Tracker 5 "
+                "with REST2, and is the address right?"
+            )
+        etag = response.headers.get("ETag")
+        return _Answer(
+            data=data,
+            status=status,
+            etag=_etag_number(etag),
+            location=response.headers.get("Location", ""),
+            server_time=server_time,
+        )
+
+    def _search(
+        self, path: str, params: Sequence[tuple[str, object]], per_page: int = PAGE_MAX
+    ) -> Iterator[tuple[list[dict[str, Any]], datetime]]:
+        """Pages of a REST2 collection until one comes back short."""
+        page = 1
+        while True:
+            answer = self._call(
+                "GET", path, params=[*params, ("per_page", per_page), ("page", page)]
+            )
+            items = _items(answer.data, self._web)
+            yield items, answer.server_time
+            if len(items) < per_page:
+                return
+            page += 1
+
+    # ------------------------------------------------------------ the queue
+
+    def _prepare(self) -> int:
+        """The queue's id (read once), and a notice for each custom field it lacks."""
+        if self._queue_id is not None:
+            return self._queue_id
+        try:
+            answer = self._call("GET", f"queue/{_segment(self.queue)}")
+        except Rejected as exc:
+            if exc.status in (403, 404):
+                raise BackendError(
+                    f"Request Tracker at {self._web} has no queue {self.queue!r} that this "
+                    "token's user can see: check --queue (or rt.queue in settings.toml) and "
+                    f"the user's SeeQueue and ShowTicket rights ({SETUP_DOC})"
+                ) from exc
+            raise
+        data = answer.data if isinstance(answer.data, dict) else {}
+        try:
+            queue_id = int(data["id"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BackendError(f"{self._web} sent a queue the console cannot read") from exc
+        names: list[str] = []
+        for item in data.get("TicketCustomFields") or ():
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                names.append(item["name"])
+                self._cf_by_id[str(item.get("id"))] = item["name"]
+        self._cf_names = names
+        present = {n.lower() for n in names}
+        for field_name, cf in self.mapping.fields.configured().items():
+            if cf.lower() not in present:
+                self._notice(
+                    f"Queue {self.queue} in Request Tracker has no custom field {cf!r} "
+                    f"(the incident's {field_name.replace('_', ' ')}), or this user may not see "
+                    f"it: ask the RT admin to create it and apply it to the queue "
+                    f"({SETUP_DOC}). Until then the console shows "
+                    + (
+                        "medium"
+                        if field_name in ("impact", "urgency")
+                        else "nothing"
+                        if field_name != "service"
+                        else "'unknown'"
+                    )
+                    + f" for it and refuses edits of the {field_name.replace('_', ' ')}."
+                )
+        self._queue_id = queue_id
+        return queue_id
+
+    # ------------------------------------------------------------ who
+
+    def whoami(self) -> Caller | None:
+        """The token's RT user, with the console role its RT rights come to.
+
+        viewer: may see the queue but not create tickets in it; dispatcher:
+        may create tickets in the queue (RT's CreateTicket); commander: also a
+        member of the RT group named by ``rt.commander_group`` (default "NOC
+        Commanders"); admin: may administer RT's users (AdminUsers, e.g. a
+        SuperUser).
+        """
+        match = _TOKEN_USER.match(self._token or "")
+        if match is None:
+            return None
+        user = self._call("GET", f"user/{match.group(1)}").data
+        if not isinstance(user, dict) or not isinstance(user.get("Name"), str):
+            return None
+        name = user["Name"]
+        queue = self._call("GET", f"queue/{_segment(self.queue)}").data
+        links = queue.get("_hyperlinks") if isinstance(queue, dict) else None
+        may_create = any(
+            isinstance(link, dict) and link.get("ref") == "create" for link in links or ()
+        )
+        role = "dispatcher" if may_create else "viewer"
+        if may_create and self.commander_group:
+            groups = {
+                str(g.get("id")) for g in user.get("Memberships") or () if isinstance(g, dict)
+            }
+            if groups and self._group_id(self.commander_group) in groups:
+                role = "commander"
+        if self._administers_users():
+            role = "admin"
+        caller = Caller(name=name, role=role)
+        self._caller = caller
+        return caller
+
+    def _group_id(self, name: str) -> str | None:
+        try:
+            found = self._call(
+                "GET",
+                "groups",
+                params=[
+                    ("query", json.dumps([{"field": "Name", "value": name}])),
+                    ("fields", "Name"),
+                ],
+            ).data
+        except Rejected:
+            return None
+        for item in _items(found, self._web):
+            if str(item.get("Name", "")).lower() == name.lower():
+                return str(item.get("id"))
+        return None
+
+    def _administers_users(self) -> bool:
+        """RT shows a user's memberships only to itself and to holders of AdminUsers."""
+        try:
+            other = self._call("GET", "user/Nobody").data
+        except Rejected:
+            return False
+        return isinstance(other, dict) and "Memberships" in other
+
+    # ------------------------------------------------------------ pull
+
+    def latest_cursor(self) -> int | None:
+        """The newest transaction id in the queue (for progress)."""
+        queue_id = self._prepare()
+        try:
+            answer = self._call(
+                "GET",
+                "transactions",
+                params=[
+                    ("query", f"TicketQueue = {queue_id}"),
+                    ("orderby", "id"),
+                    ("order", "DESC"),
+                    ("per_page", 1),
+                    ("fields", "Created"),
+                ],
+            )
+        except Rejected:
+            return None
+        items = _items(answer.data, self._web)
+        return int(items[0]["id"]) if items else None
+
+    def open_events(self, last_seen: int | None) -> EventStream:
+        raise BackendError("Request Tracker has no event stream; the console polls it")
+
+    def changes(self, after: int, limit: int = PAGE_MAX) -> ChangeBatch:
+        """The queue's tickets changed since the cursor ``after``, at most ``limit`` a page."""
+        queue_id = self._prepare()
+        per_page = max(1, min(limit, PAGE_MAX))
+        if after < self._high_water:
+            # Asked again from an older cursor: what was delivered since may not have
+            # reached the cache (a failed write), so nothing counts as delivered.
+            self._delivered.clear()
+            self._tombstone_floor = None
+        if self._tombstone_floor is None:
+            self._tombstone_floor = after
+        position = self._keysets.get(after)
+        offset = timedelta(0)
+        if after > 0:
+            probe, probe_at = self._resume_point(after)
+            if position is None and probe_at is not None:
+                position = Keyset(probe_at - self.overlap, 0)
+            if position is not None and probe is not None and probe_at is not None:
+                offset = self._user_offset(probe, probe_at)
+        incidents: list[Incident] = []
+        timeline: list[TimelineEvent] = []
+        cursor = after
+        more = False
+        for _quiet in range(MAX_QUIET_PAGES):
+            answer = self._ticket_page(changed_since_sql(queue_id, position, offset), per_page)
+            page = _items(answer.data, self._web)
+            more = len(page) >= per_page
+            if page:
+                last = page[-1]
+                updated = parse_time(last.get("LastUpdated"))
+                if updated is not None:
+                    position = Keyset(updated, ticket_id_of(last))
+            if more and position is not None:
+                # A long catch-up: ask for the next page while this one's
+                # transactions are read (RT spends most of a request checking
+                # the token, so overlapping requests nearly halves the time).
+                self._prefetch_page(changed_since_sql(queue_id, position, offset), per_page)
+            found, events, top = self._read_page(page, answer.server_time)
+            incidents += found
+            timeline += events
+            cursor = max(cursor, top)
+            if not more or cursor > after:
+                break
+        self._high_water = max(self._high_water, cursor)
+        if more and position is not None:
+            # First come wins: re-asking for this cursor after a failed page
+            # re-reads from the earliest page that returned it.
+            self._keysets.setdefault(cursor, position)
+        else:
+            self._keysets.clear()
+        reference: dict[str, tuple[Mapping[str, object], ...]] = {}
+        deleted_reference: dict[str, tuple[str, ...]] = {}
+        gone: tuple[str, ...] = ()
+        if not more:
+            reference, deleted_reference = self._directory_changes()
+            gone = self._tombstones(queue_id, after)
+        return ChangeBatch(
+            cursor=cursor,
+            more=more,
+            incidents=tuple(i for i in incidents if i.id not in gone),
+            deleted_incidents=gone,
+            timeline=tuple(timeline),
+            reference=reference,
+            deleted_reference=deleted_reference,
+            count=len(incidents),
+        )
+
+    def _ticket_params(self, query: str, per_page: int) -> list[tuple[str, object]]:
+        return [
+            ("query", query),
+            ("orderby", "LastUpdated"),
+            ("order", "ASC"),
+            ("orderby", "id"),
+            ("order", "ASC"),
+            ("fields", TICKET_FIELDS),
+            ("per_page", per_page),
+            ("page", 1),
+        ]
+
+    def _ticket_page(self, query: str, per_page: int) -> _Answer:
+        """One page of the ticket search (the one asked for ahead, if it matches)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            if ahead[0] == (query, per_page):
+                return ahead[1].result()
+            ahead[1].cancel()
+        return self._call("GET", "tickets", params=self._ticket_params(query, per_page))
+
+    def _prefetch_page(self, query: str, per_page: int) -> None:
+        params = self._ticket_params(query, per_page)
+        future = self._pool.submit(self._call, "GET", "tickets", params=params)
+        self._ahead = ((query, per_page), future)
+
+    def _read_page(
+        self, page: list[dict[str, Any]], server_time: datetime
+    ) -> tuple[list[Incident], list[TimelineEvent], int]:
+        """The page's changed tickets as incidents and timeline entries, and its top version."""
+        wanted: dict[int, int] = {}
+        tickets: dict[int, dict[str, Any]] = {}
+        top = 0
+        for ticket in page:
+            number = ticket_id_of(ticket)
+            updated = parse_time(ticket.get("LastUpdated"))
+            seen = self._delivered.get(number)
+            if seen is not None:
+                top = max(top, seen.version)
+            settled = (
+                seen is not None
+                and updated == seen.last_updated
+                and seen.read_at - seen.last_updated > self.overlap
+            )
+            if settled:
+                continue
+            tickets[number] = ticket
+            wanted[number] = seen.version if seen is not None else 0
+        if not tickets:
+            return [], [], top
+        transactions = self._transactions(wanted)
+        self._remember_times(transactions)
+        contents = self._contents(transactions)
+        users = self._names_for_owner_changes(transactions)
+        incidents: list[Incident] = []
+        timeline: list[TimelineEvent] = []
+        for number, ticket in tickets.items():
+            fresh = transactions.get(number, [])
+            seen = self._delivered.get(number)
+            updated = parse_time(ticket.get("LastUpdated")) or server_time
+            if seen is not None and not fresh and updated == seen.last_updated:
+                # Nothing new after all: it has settled now.
+                self._delivered[number] = replace(seen, read_at=server_time)
+                continue
+            history = fold_transactions(
+                self._history.get(number, TicketHistory()), fresh, contents, self.mapping.statuses
+            )
+            if history.description is None and seen is None:
+                history = replace(history, description="")
+            self._history[number] = history
+            version = history.version or (seen.version if seen else 0)
+            if version <= 0:
+                version = self._etag_of(number)
+            incident = self._incident(ticket, history, version)
+            incidents.append(incident)
+            timeline += timeline_from_transactions(
+                number,
+                fresh,
+                contents,
+                self.mapping,
+                user_names=users,
+                cf_names=self._cf_by_id,
+            )
+            self._delivered[number] = _Delivered(updated, version, server_time)
+            top = max(top, version)
+        return incidents, timeline, top
+
+    def _tombstones(self, queue_id: int, after: int) -> tuple[str, ...]:
+        """Tickets deleted, merged into another, or moved out of the queue since ``after``.
+
+        RT's searches no longer show such tickets, so their last transactions are
+        looked for instead (at most every ``tombstone_every`` seconds). A ticket
+        moved to a queue this user cannot see cannot be told from RT's answers
+        and stays in the cache.
+        """
+        now = time.monotonic()
+        if now - self._tombstones_at < self._tombstone_every:
+            return ()
+        floor = self._tombstone_floor if self._tombstone_floor is not None else after
+        if floor <= 0:
+            # A first sync: the cache holds nothing of this queue that could be gone.
+            self._tombstone_floor = self._high_water
+            self._tombstones_at = now
+            return ()
+        query = (
+            f"ObjectType = 'RT::Ticket' AND id > {floor} AND ("
+            f"(TicketQueue = {queue_id} AND ((Type = 'Status' AND NewValue = 'deleted') OR "
+            "(Type = 'AddLink' AND Field = 'MergedInto'))) OR "
+            f"(Type = 'Set' AND Field = 'Queue' AND OldValue = '{queue_id}'))"
+        )
+        params = [("query", query), ("orderby", "id"), ("order", "ASC"), ("fields", "ObjectId")]
+        candidates: set[int] = set()
+        top = floor
+        for items, _ in self._search("transactions", params):
+            for txn in items:
+                with contextlib.suppress(KeyError, TypeError, ValueError):
+                    candidates.add(int(txn["ObjectId"]))
+                    top = max(top, int(txn["id"]))
+        gone = [number for number in sorted(candidates) if not self._still_here(number, queue_id)]
+        for number in gone:
+            self._delivered.pop(number, None)
+            self._history.pop(number, None)
+        self._tombstones_at = now
+        self._tombstone_floor = top
+        return tuple(incident_id(number) for number in gone)
+
+    def _still_here(self, number: int, queue_id: int) -> bool:
+        """Whether the ticket is (again) a live ticket of the queue."""
+        try:
+            data = self._call("GET", f"ticket/{number}").data
+        except Rejected:
+            return False  # gone, or no longer visible to this user
+        if not isinstance(data, dict) or str(data.get("Status", "")).lower() == "deleted":
+            return False
+        queue = data.get("Queue")
+        effective = data.get("EffectiveId")
+        in_queue = isinstance(queue, dict) and str(queue.get("id")) == str(queue_id)
+        merged = isinstance(effective, dict) and str(effective.get("id")) != str(number)
+        return in_queue and not merged
+
+    def _incident(
+        self, ticket: Mapping[str, Any], history: TicketHistory, version: int
+    ) -> Incident:
+        status = str(ticket.get("Status") or "")
+        status_class = None
+        if not self.mapping.statuses.knows(status):
+            status_class = self._status_class(status, ticket_id_of(ticket))
+        try:
+            return incident_from_ticket(
+                ticket, history, self.mapping, status_class=status_class, version=version
+            )
+        except UnreadableTicket as exc:
+            raise BackendError(
+                f"Request Tracker sent a ticket the console cannot read: {exc}"
+            ) from exc
+
+    def _status_class(self, status: str, ticket: int) -> str:
+        """Whether an RT status the settings do not map is inactive or active in its lifecycle."""
+        key = status.lower()
+        known = self._status_classes.get(key)
+        if known is not None:
+            return known
+        answer = self._call(
+            "GET",
+            "tickets",
+            params=[("query", f"id = {ticket} AND Status = '__Inactive__'"), ("per_page", 1)],
+        )
+        found = "inactive" if _items(answer.data, self._web) else "active"
+        self._status_classes[key] = found
+        self._notice(
+            f"Request Tracker status {status!r} is not in the console's status map; it is "
+            f"read as {'resolved' if found == 'inactive' else 'new or in progress'} "
+            f"(RT calls it {found}). Map it under [rt.statuses] in settings.toml (docs/rt.md)."
+        )
+        return found
+
+    def _etag_of(self, ticket: int) -> int:
+        answer = self._call("GET", f"ticket/{ticket}")
+        return answer.etag or 1
+
+    def _remember_times(self, transactions: Mapping[int, list[dict[str, Any]]]) -> None:
+        for txns in transactions.values():
+            for txn in txns:
+                at = parse_time(txn.get("Created"))
+                if at is not None:
+                    with contextlib.suppress(KeyError, TypeError, ValueError):
+                        self._txn_times[int(txn["id"])] = at
+        if len(self._txn_times) > 200_000:
+            newest = sorted(self._txn_times)[-50_000:]
+            self._txn_times = {k: self._txn_times[k] for k in newest}
+
+    def _transactions(self, wanted: Mapping[int, int]) -> dict[int, list[dict[str, Any]]]:
+        """The transactions of each ticket after the id given (0: all), by ticket, in order."""
+        groups = chunks(sorted(wanted), TICKETS_PER_QUERY)
+
+        def fetch(group: list[int]) -> list[dict[str, Any]]:
+            sql = transactions_sql({t: wanted[t] for t in group})
+            params = [("query", sql), ("orderby", "id"), ("order", "ASC"), ("fields", TXN_FIELDS)]
+            return [item for items, _ in self._search("transactions", params) for item in items]
+
+        out: dict[int, list[dict[str, Any]]] = {}
+        for items in self._parallel(fetch, groups):
+            for txn in items:
+                with contextlib.suppress(KeyError, TypeError, ValueError):
+                    out.setdefault(int(txn["ObjectId"]), []).append(txn)
+        return out
+
+    def _contents(self, transactions: Mapping[int, list[dict[str, Any]]]) -> dict[int, Attachment]:
+        """The text of each Create, Comment and Correspond transaction among ``transactions``."""
+        ids = sorted(
+            int(t["id"])
+            for txns in transactions.values()
+            for t in txns
+            if t.get("Type") in _TEXT_TYPES
+        )
+        if not ids:
+            return {}
+
+        def fetch(group: list[int]) -> list[dict[str, Any]]:
+            query = json.dumps(
+                [
+                    {"field": "TransactionId", "operator": "IN", "value": group},
+                    {"field": "ContentType", "operator": "LIKE", "value": "text/"},
+                ]
+            )
+            params = [("query", query), ("fields", "TransactionId,ContentType,Content,Headers")]
+            return [item for items, _ in self._search("attachments", params) for item in items]
+
+        found = [a for items in self._parallel(fetch, chunks(ids, PAGE_MAX)) for a in items]
+        return contents_by_transaction(found)
+
+    def _names_for_owner_changes(
+        self, transactions: Mapping[int, list[dict[str, Any]]]
+    ) -> dict[str, str]:
+        """RT user id → name for the users owner changes name (they carry ids)."""
+        ids: set[str] = set()
+        for txns in transactions.values():
+            for txn in txns:
+                if (txn.get("Type") == "Set" and txn.get("Field") == "Owner") or txn.get(
+                    "Type"
+                ) in _OWNER_TYPES:
+                    ids |= {str(txn.get("OldValue") or ""), str(txn.get("NewValue") or "")}
+        missing = sorted(int(i) for i in ids - set(self._user_names) if i.isdigit())
+
+        def fetch(group: list[int]) -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = []
+            for user_id in group:
+                try:
+                    data = self._call("GET", f"user/{user_id}").data
+                except Rejected:
+                    continue  # not visible to this user: the id is shown instead
+                if isinstance(data, dict):
+                    found.append({"uid": str(user_id), "Name": data.get("Name") or data.get("id")})
+            return found
+
+        # RT cannot search users by id, so each one is read (once per session).
+        groups = [missing[i::PARALLEL_REQUESTS] for i in range(PARALLEL_REQUESTS)]
+        for items in self._parallel(fetch, [g for g in groups if g]):
+            for user in items:
+                self._user_names[user["uid"]] = str(user["Name"] or user["uid"])
+        return dict(self._user_names)
+
+    def _parallel(
+        self, work: Callable[[list[int]], list[dict[str, Any]]], groups: list[list[int]]
+    ) -> list[list[dict[str, Any]]]:
+        if len(groups) <= 1:
+            return [work(g) for g in groups]
+        futures = [self._pool.submit(work, g) for g in groups]
+        return [f.result() for f in futures]
+
+    def _resume_point(self, after: int) -> tuple[int | None, datetime | None]:
+        """A transaction at or before the cursor, and its time (None: read everything)."""
+        known = self._txn_times.get(after)
+        if known is not None:
+            return after, known
+        try:
+            answer = self._call("GET", f"transaction/{after}")
+            at = parse_time(answer.data.get("Created")) if isinstance(answer.data, dict) else None
+            if at is not None:
+                self._txn_times[after] = at
+                return after, at
+        except Rejected:
+            pass  # gone or no longer visible: the queue's nearest older one will do
+        queue_id = self._prepare()
+        answer = self._call(
+            "GET",
+            "transactions",
+            params=[
+                ("query", f"TicketQueue = {queue_id} AND id <= {after}"),
+                ("orderby", "id"),
+                ("order", "DESC"),
+                ("per_page", 1),
+                ("fields", "Created"),
+            ],
+        )
+        items = _items(answer.data, self._web)
+        if not items:
+            return None, None
+        probe = int(items[0]["id"])
+        at = parse_time(items[0].get("Created"))
+        if at is not None:
+            self._txn_times[probe] = at
+        return probe, at
+
+    # ------------------------------------------------------------ time zone
+
+    def _user_offset(self, probe: int, probe_at: datetime) -> timedelta:
+        """The offset from UTC of the zone RT reads this account's date literals in."""
+        if (
+            self._offset is not None
+            and self._offset_at is not None
+            and abs(probe_at - self._offset_at) < OFFSET_RECHECK
+        ):
+            return self._offset
+        guess = self._offset if self._offset is not None else timedelta(0)
+        if not self._offset_is(probe, probe_at, guess):
+            step = timedelta(minutes=15)
+            low, high = -48, 57  # offsets from -12:00 to +14:00 in quarter hours
+            while high - low > 1:
+                middle = (low + high) // 2
+                if self._txn_matches(probe, f"Created >= {sql_time(probe_at, middle * step)}"):
+                    low = middle
+                else:
+                    high = middle
+            guess = low * step
+            if not self._offset_is(probe, probe_at, guess):
+                guess -= step  # never later than the truth: reading a little more is harmless
+        self._offset = guess
+        self._offset_at = probe_at
+        return guess
+
+    def _offset_is(self, probe: int, probe_at: datetime, offset: timedelta) -> bool:
+        start = sql_time(probe_at, offset)
+        end = sql_time(probe_at + timedelta(seconds=1), offset)
+        return self._txn_matches(probe, f"Created >= {start} AND Created < {end}")
+
+    def _txn_matches(self, probe: int, condition: str) -> bool:
+        answer = self._call(
+            "GET",
+            "transactions",
+            params=[("query", f"id = {probe} AND {condition}"), ("per_page", 1)],
+        )
+        return bool(_items(answer.data, self._web))
+
+    # ------------------------------------------------------------ the directory
+
+    def _directory_changes(self) -> ReferenceChanges:
+        if self.directory is None:
+            return {}, {}
+        try:
+            found = self.directory.changes()
+        except (DirectoryError, BackendError) as exc:
+            text = getattr(exc, "message", None) or str(exc)
+            self._notice(
+                f"The escalation matrix and on-call data could not be read from "
+                f"{self.directory.description}: {text}. The console shows what it had."
+            )
+            return {}, {}
+        return found
+
+    # ------------------------------------------------------------ reads of one
+
+    def get_incident(self, incident_id: str) -> Incident:
+        """The ticket as RT has it now (with its ETag as the version)."""
+        number = _ticket(incident_id)
+        incident, _ticket_json = self._read_ticket(number)
+        return incident
+
+    def _read_ticket(self, number: int) -> tuple[Incident, dict[str, Any]]:
+        answer = self._call("GET", f"ticket/{number}")
+        ticket = answer.data if isinstance(answer.data, dict) else {}
+        history = self._history.get(number, TicketHistory())
+        version = answer.etag or history.version
+        if history.version < version or history.description is None:
+            fresh = self._transactions({number: history.version}).get(number, [])
+            self._remember_times({number: fresh})
+            contents = self._contents({number: fresh})
+            history = fold_transactions(history, fresh, contents, self.mapping.statuses)
+            if history.description is None:
+                history = replace(history, description="")
+            self._history[number] = history
+        return self._incident(ticket, history, version or history.version), ticket
+
+    # ------------------------------------------------------------ writes
+
+    def _check_override(self, fields: Mapping[str, object]) -> None:
+        if (
+            fields.get("severity")
+            and self._caller is not None
+            and not self._caller.at_least("commander")
+        ):
+            group = self.commander_group or "the commanders' group"
+            raise Rejected(
+                403,
+                "overriding the severity needs the commander role; in Request Tracker that is "
+                f"membership of the group {group!r} (your RT user {self._caller.name!r} is "
+                f"a {self._caller.role})",
+            )
+
+    def create_incident(self, fields: Mapping[str, object], *, idempotency_key: str) -> Incident:
+        """Create a ticket in the queue; what RT cannot hold is added as a comment."""
+        unknown = sorted(set(fields) - set(CREATE_FIELDS))
+        if unknown:
+            raise Rejected(422, f"{', '.join(unknown)}: not a field a new incident can have")
+        done = self._created.get(idempotency_key)
+        if done is not None:
+            return self.get_incident(incident_id(done))
+        self._prepare()
+        self._check_override(fields)
+        try:
+            plan = create_for_fields(fields, self.mapping, available_cfs=self._cf_names)
+        except (NotHeldByRt, DomainError) as exc:
+            raise Rejected(422, str(exc)) from exc
+        if idempotency_key in self._uncertain:
+            found = self._find_own_ticket(str(plan.body["Subject"]))
+            if found is not None:
+                self._created[idempotency_key] = found
+                self._uncertain.discard(idempotency_key)
+                return self.get_incident(incident_id(found))
+        body = dict(plan.body)
+        reporter = str(body.get("Requestor", ""))
+        notes = list(plan.comments)
+        if reporter and ("@" not in reporter or " " in reporter or "," in reporter):
+            # RT makes requestors of e-mail addresses; a caller's name (or a contact
+            # id, which need not be an RT user) is kept in a comment instead.
+            del body["Requestor"]
+            notes.insert(0, f"Reported by: {reporter}")
+        try:
+            answer = self._call("POST", "ticket", body=body)
+        except (Unreachable, BackendError) as exc:
+            if not isinstance(exc, Rejected | AuthFailed | RateLimited):
+                self._uncertain.add(idempotency_key)  # it may have been created all the same
+            raise
+        try:
+            number = int(answer.data["id"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BackendError(f"{self._web} created a ticket but did not say its number") from exc
+        self._created[idempotency_key] = number
+        self._uncertain.discard(idempotency_key)
+        for note in notes:
+            try:
+                self._call("POST", f"ticket/{number}/comment", body=_note(note))
+            except BackendError as exc:
+                self._notice(
+                    f"RT ticket {number} was created, but a note could not be added "
+                    f"({exc.message}): {note}"
+                )
+        return self.get_incident(incident_id(number))
+
+    def _find_own_ticket(self, subject: str) -> int | None:
+        """A ticket this user created in the queue in the last hour with this subject."""
+        queue_id = self._prepare()
+        answer = self._call(
+            "GET",
+            "tickets",
+            params=[
+                (
+                    "query",
+                    f"Queue = {queue_id} AND Creator = '__CurrentUser__' AND "
+                    f"Subject = {quote_sql(subject)} AND Created > '1 hour ago'",
+                ),
+                ("orderby", "id"),
+                ("order", "DESC"),
+                ("per_page", 1),
+            ],
+        )
+        items = _items(answer.data, self._web)
+        return ticket_id_of(items[0]) if items else None
+
+    def update_incident(
+        self,
+        incident_id: str,
+        fields: Mapping[str, object],
+        *,
+        version: int,
+        idempotency_key: str,
+    ) -> Incident:
+        """Change the ticket with ``If-Match``; RT's 200-with-errors becomes :class:`Rejected`."""
+        unknown = sorted(set(fields) - set(PATCH_FIELDS))
+        if unknown:
+            raise Rejected(422, f"{', '.join(unknown)}: not a field an edit can change")
+        number = _ticket(incident_id)
+        self._prepare()
+        self._check_override(fields)
+        current_status = None
+        if fields.get("acknowledged") is True:
+            ticket = self._call("GET", f"ticket/{number}").data
+            current_status = str(ticket.get("Status") or "") if isinstance(ticket, dict) else None
+        try:
+            plan = update_for_edit(
+                fields,
+                self.mapping,
+                available_cfs=self._cf_names,
+                current_status=current_status,
+            )
+        except (NotHeldByRt, DomainError) as exc:
+            raise Rejected(422, str(exc)) from exc
+        problems: list[str] = []
+        if plan.body:
+            try:
+                answer = self._call(
+                    "PUT",
+                    f"ticket/{number}",
+                    body=plan.body,
+                    headers={"If-Match": f'"{version}"'},
+                )
+            except _PreconditionFailed:
+                current = self.get_incident(incident_id)
+                raise Stale(
+                    f"RT ticket {number} changed since version {version} (now {current.version})",
+                    current,
+                ) from None
+            problems = refusals(answer.data)
+        for comment in plan.comments:
+            if not problems:
+                self._call("POST", f"ticket/{number}/comment", body=_note(comment))
+        incident, ticket = self._read_ticket(number)
+        missing = unapplied(plan.expected, ticket)
+        if problems or missing:
+            text = "; ".join(problems) or (
+                f"Request Tracker did not change {', '.join(missing)} (no reason given)"
+            )
+            raise Rejected(422, f"Request Tracker refused the change: {text}")
+        return incident
+
+    def add_timeline_entry(
+        self, incident_id: str, kind: str, body: str, *, idempotency_key: str
+    ) -> TimelineEvent:
+        """A work note as an RT comment, a status update as RT correspondence."""
+        done = self._notes.get(idempotency_key)
+        if done is not None:
+            return done
+        number = _ticket(incident_id)
+        try:
+            what = TimelineKind.of(kind)
+        except DomainError as exc:
+            raise Rejected(422, str(exc)) from exc
+        if what is TimelineKind.WORK_NOTE:
+            action = "comment"
+        elif what is TimelineKind.STATUS_UPDATE:
+            action = "correspond"
+        else:
+            raise Rejected(
+                422,
+                f"Request Tracker keeps work notes (comments) and status updates "
+                f"(correspondence), not {what.label.lower()} entries",
+            )
+        if not body.strip():
+            raise Rejected(422, "a note needs some text")
+        answer = self._call("POST", f"ticket/{number}/{action}", body=_note(body))
+        problems = refusals(answer.data)
+        if problems:
+            raise Rejected(422, f"Request Tracker refused the note: {'; '.join(problems)}")
+        match = _TXN_LOCATION.search(answer.location)
+        if match is None:
+            raise BackendError(f"{self._web} added the note but did not say where")
+        txn = int(match.group(1))
+        author = self._caller.name if self._caller is not None else ""
+        event = TimelineEvent(
+            id=event_id(txn),
+            incident_id=incident_id,
+            kind=what,
+            at=answer.server_time,
+            author=author or "me",
+            body=body,
+            data={"rt_transaction": txn, "rt_type": action.capitalize()},
+        )
+        self._notes[idempotency_key] = event
+        return event
+
+    def engage(
+        self, incident_id: str, tiers: list[int], reason: str, *, idempotency_key: str
+    ) -> list[TimelineEvent]:
+        """RT has no escalation tiers: refused, with what to do instead."""
+        raise Rejected(
+            422,
+            "Request Tracker has no escalation tiers to engage; call the people on call from "
+            "the escalation matrix (Ctrl+3) and add a work note saying whom you engaged",
+        )
+
+
+# --------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------
+
+
+def _ticket(incident_ref: str) -> int:
+    try:
+        return ticket_number(incident_ref)
+    except ValueError as exc:
+        raise Rejected(404, str(exc)) from exc
+
+
+def _note(text: str) -> dict[str, str]:
+    return {"Content": text, "ContentType": "text/plain"}
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _items(data: Any, where: str) -> list[dict[str, Any]]:
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        raise BackendError(f"{where} sent a search result the console cannot read")
+    return [i for i in data["items"] if isinstance(i, dict)]
+
+
+def _etag_number(value: str | None) -> int | None:
+    if not value:
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    return int(text) if text.isdigit() else None
+
+
+def _server_time(value: str | None) -> datetime:
+    """RT's clock from the ``Date`` header (ours when it sent none)."""
+    if value:
+        with contextlib.suppress(TypeError, ValueError):
+            when = email.utils.parsedate_to_datetime(value)
+            if when.tzinfo is not None:
+                return when.astimezone(UTC)
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _message_of(data: Any, response: requests.Response) -> str:
+    if isinstance(data, dict) and isinstance(data.get("message"), str):
+        return data["message"]
+    if isinstance(data, list):
+        texts = [str(m) for m in data if isinstance(m, str)]
+        if texts:
+            return "; ".join(texts)
+    text = response.text.strip().replace("\n", " ")[:200]
+    return text or f"HTTP {response.status_code} {response.reason}"
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    if "Connection refused" in text:
+        return "connection refused: RT is not running or not listening there"
+    if "Name or service not known" in text or "getaddrinfo failed" in text:
+        return "the host name is unknown"
+    return text[:200]
