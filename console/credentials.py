@@ -165,7 +165,8 @@ def token_from_env(variable: str, environ: Mapping[str, str] | None = None) -> T
     if not value:
         raise TokenMissing(
             f"--token-env {variable}: the environment variable {variable} is not set or empty; "
-            "set it to the API token (from `noc-console token create`)"
+            "set it to the backend's API token (for our server, from `noc-console token create`; "
+            "for Request Tracker, an auth token made in RT: see docs/rt-setup.md)"
         )
     return Token(value, f"env:{variable}")
 
