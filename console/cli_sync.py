@@ -320,7 +320,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc), EXIT_USAGE)
     for notice in cache.notices:
         print(f"noc-console sync: {notice}", file=sys.stderr)
-    progress = _Progress(sys.stderr, notices=getattr(backend, "take_notices", None))
+    progress = _Progress(sys.stderr, notices=backend.take_notices)
     poll = poll_interval_for(url, settings)
     engine = SyncEngine(cache, backend, progress, poll_interval=poll)
     try:

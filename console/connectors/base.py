@@ -233,6 +233,25 @@ class Backend(Protocol):
         """
         ...
 
+    def holdings(self) -> list[tuple[str, str]]:
+        """Which system holds what, for the operator: ``(what, where)`` pairs.
+
+        One pair when the backend holds everything; a backend that holds only
+        the incidents (Request Tracker) names where the rest comes from.
+        """
+        ...
+
+    def take_notices(self) -> list[str]:
+        """Messages for the operator gathered since the last call, each said once
+        (a custom field missing in RT, …); empty when there is nothing to say."""
+        ...
+
+    @property
+    def token_hint(self) -> str:
+        """Where an operator gets a token for this backend, for the token dialog
+        (empty: the dialog's own advice, which is about our server's tokens)."""
+        ...
+
     def close(self) -> None:
         """Release connections (idempotent)."""
         ...

@@ -272,6 +272,21 @@ class NocBackend:
         """Use ``token`` for every request from now on."""
         self._token = token
 
+    def holdings(self) -> list[tuple[str, str]]:
+        return [
+            (
+                "Incidents, timelines, escalation matrix, on-call, services, teams, contacts",
+                f"NOC Console server {self._url}",
+            )
+        ]
+
+    def take_notices(self) -> list[str]:
+        return []  # the server says what is wrong in its answers
+
+    @property
+    def token_hint(self) -> str:
+        return ""  # the token dialog's own advice is about this server
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True

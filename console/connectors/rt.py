@@ -502,6 +502,10 @@ class RtBackend:
             ("Escalation matrix, on-call, services, teams, contacts", directory),
         ]
 
+    @property
+    def token_hint(self) -> str:
+        return TOKEN_HINT
+
     def take_notices(self) -> list[str]:
         """Messages for the operator gathered since the last call (each said once)."""
         with self._notice_lock:

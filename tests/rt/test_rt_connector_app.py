@@ -92,9 +92,9 @@ def test_the_window_says_which_system_holds_what(
     matrix = window.matrix
     assert matrix is not None
     tab = window.tabs.tabToolTip(window.tabs.indexOf(matrix))
-    assert f"On-call and escalation data from file {directory}" in tab
+    assert f"Escalation matrix, on-call, services, teams, contacts: file {directory}" in tab
     header = matrix.matrix.horizontalHeader().toolTip()  # type: ignore[attr-defined]
-    assert f"Request Tracker {rt.url} (queue {rt.queue})" in header
+    assert f"Request Tracker {rt.url}, queue {rt.queue}" in header
     # What the RT admin must add is said in the window, naming the guide.
     qtbot.waitUntil(lambda: "Subcategory" in window.notice_label.text(), timeout=TIMEOUT_MS)
     assert "docs/rt-setup.md" in window.notice_label.text()
