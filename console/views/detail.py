@@ -50,7 +50,15 @@ from PySide6.QtWidgets import (
 )
 
 from console.directory import Directory
-from console.domain.escalation import engagement_from_timeline, escalation_path, render_path
+from console.domain.escalation import (
+    NOTHING_ENGAGED,
+    Engagement,
+    EscalationPolicy,
+    EscalationStep,
+    engagement_from_timeline,
+    escalation_path,
+    render_path,
+)
 from console.domain.incident import Incident, TimelineEvent, TimelineKind
 from console.domain.severity import Severity
 from console.domain.sla import SlaPolicy, SlaReading, SlaStatus
@@ -96,6 +104,34 @@ def escalation_line(
     and when the rest will be, with names and numbers from the directory.
     Qt-free: the app builds the pane's ``escalation_source`` from it.
     """
+    found = service_escalation_path(
+        directory,
+        incident,
+        at,
+        response_fraction=sla.reading(incident, "response", at).fraction,
+        sla_fraction=sla.current(incident, at).fraction,
+        engagement=engagement_from_timeline(timeline),
+    )
+    if found is None:
+        return None
+    return render_path(found[1], directory.describer(viewer_region))
+
+
+def service_escalation_path(
+    directory: Directory,
+    incident: Incident,
+    at: datetime,
+    *,
+    response_fraction: float | None,
+    sla_fraction: float | None,
+    engagement: Engagement = NOTHING_ENGAGED,
+) -> tuple[EscalationPolicy, list[EscalationStep]] | None:
+    """The escalation policy of the incident's service and its path at ``at``.
+
+    Who holds each rotation is read from the directory as of ``at`` (each
+    rotation once). None when the service has no escalation policy. The
+    detail pane's line and the triage wizard's "who is engaged now" share it.
+    """
     entry = directory.policies.get(incident.service)
     if entry is None:
         return None
@@ -110,12 +146,12 @@ def escalation_line(
         entry.policy,
         incident,
         at,
-        response_fraction=sla.reading(incident, "response", at).fraction,
-        sla_fraction=sla.current(incident, at).fraction,
+        response_fraction=response_fraction,
+        sla_fraction=sla_fraction,
         on_call=on_call,
-        engagement=engagement_from_timeline(timeline),
+        engagement=engagement,
     )
-    return render_path(steps, directory.describer(viewer_region))
+    return entry.policy, steps
 
 
 class SeverityBadge(QWidget):

@@ -25,7 +25,8 @@ Esc asks before discarding what was typed (and just closes when nothing was);
 Tab moves through the page's fields only, in the order above. A question is
 answered with its number or letter and the focus moves to the next one.
 
-The rules are :mod:`console.domain.triage`; the wizard only asks and shows.
+The rules are :mod:`console.domain.triage`; the wizard only asks and shows,
+with the widgets of :mod:`console.views.triage_widgets`.
 What it decides goes back through ``submit`` (the actions controller), so a
 new incident takes the same way as every edit: shown at once and queued in
 the outbox, which works offline. What is typed is saved as a draft
@@ -40,27 +41,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import (
     QCloseEvent,
-    QFocusEvent,
-    QFont,
-    QFontMetrics,
     QKeyEvent,
     QKeySequence,
     QShortcut,
-    QStandardItem,
-    QStandardItemModel,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
-    QButtonGroup,
-    QCompleter,
     QDialog,
-    QFormLayout,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -75,9 +66,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.directory import Directory, ReferenceSource, fold
+from console.directory import Directory, ReferenceSource
 from console.domain.errors import DomainError
-from console.domain.escalation import StepKind, StepStatus, escalation_path, format_duration
+from console.domain.escalation import StepKind, StepStatus, format_duration
 from console.domain.incident import Incident, Source
 from console.domain.lifecycle import State
 from console.domain.severity import DEFAULT_MATRIX, Impact, PriorityMatrix, Severity, Urgency
@@ -104,7 +95,28 @@ from console.domain.triage import (
 from console.phones import format_phone
 from console.store import CacheError
 from console.triage_draft import DraftError, DraftStore, FieldValue, TriageDraft
-from console.views.detail import SeverityBadge
+from console.views.detail import SeverityBadge, service_escalation_path
+from console.views.triage_widgets import (
+    WIDGET_STYLE,
+    YES_NO,
+    Choice,
+    ChoiceRow,
+    KeyBar,
+    LinesEdit,
+    MatrixGrid,
+    Option,
+    TypeAheadEdit,
+    buddy_label,
+    bullets,
+    escape_html,
+    fit_list,
+    form_layout,
+    line_edit,
+    plain_label,
+    question_label,
+    rich_label,
+    section_label,
+)
 
 DRAFT_DELAY_MS = 500
 """How long after the last change the draft is written (one write per pause in typing)."""
@@ -113,9 +125,13 @@ DUPLICATE_WINDOW = timedelta(hours=4)
 OVERRIDE_ROLES = ("commander", "admin")
 """The roles that may set a severity other than the matrix's."""
 
+# What the backend takes (console/wire.py): longer text is refused when the
+# outbox sends it, and the logged incident would vanish from the queue.
 TITLE_MAX = 200
 REPORTER_MAX = 60
 CONTACT_MAX = 55  # "name (contact)" stays within the wire's 120 characters
+DETAILS_MAX = 18_000
+"""The details, leaving room for the triage's reasons within the wire's 20,000 characters."""
 
 PAGE_TITLES = (
     "Intake",
@@ -229,48 +245,53 @@ def routing_for(
     at: datetime,
     *,
     region: str | None = None,
+    sla: SlaPolicy | None = None,
 ) -> Routing:
     """The owning team of the incident's service and who its escalation policy engages.
 
     Everyone due the moment the incident is logged (the tiers and managers
     with no delay at this severity) is "now"; the first tier is always shown,
-    and the next tier with the time until the clock engages it.
+    and the next tier with the time until the clock engages it: its delay, or
+    with ``sla`` sooner when the policy's share of the response target
+    (75 %) passes first, as the escalation timer brings the next tier forward
+    for an incident nobody has acknowledged.
     """
     service = directory.service(incident.service)
     team_id = service.owner_team if service is not None else None
     team_name = directory.team_name(team_id) if team_id else "no owning team on file"
-    entry = directory.policies.get(incident.service)
-    if entry is None:
-        return Routing(team_id, team_name, problem="no escalation policy for this service")
-    memo: dict[str, str | None] = {}
-
-    def on_call(rotation_id: str) -> str | None:
-        if rotation_id not in memo:
-            memo[rotation_id] = directory.on_call(rotation_id, at).contact_id
-        return memo[rotation_id]
-
-    steps = escalation_path(
-        entry.policy,
-        incident,
-        at,
-        response_fraction=0.0,
-        sla_fraction=0.0,
-        on_call=on_call,
+    found = service_escalation_path(
+        directory, incident, at, response_fraction=0.0, sla_fraction=0.0
     )
+    if found is None:
+        return Routing(team_id, team_name, problem="no escalation policy for this service")
+    policy, steps = found
+    brought_forward: timedelta | None = None
+    if sla is not None:
+        target = sla.target(incident.severity, "response")
+        trigger_at = sla.calendar_for(target).add_working_time(
+            incident.opened_at, target.amount * policy.response_trigger
+        )
+        brought_forward = max(trigger_at - at, timedelta(0))
     engaged: list[Engaged] = []
     shown_next = False
-    first_level = min((t.level for t in entry.policy.tiers), default=None)
+    waiting_seen = False  # the first tier not due yet is the one the timer brings forward
+    first_level = min((t.level for t in policy.tiers), default=None)
     for step in steps:
         due = step.status is StepStatus.DUE
         if step.kind is StepKind.FUNCTIONAL:
+            wait = step.in_
+            if not due and wait is not None and not waiting_seen:
+                waiting_seen = True
+                if brought_forward is not None:
+                    wait = min(wait, brought_forward)
             if due or step.level == first_level:
                 name, phone = _person(directory, step.who, region)
-                when = "now" if due else _in(step.in_)
+                when = "now" if due else _in(wait)
                 engaged.append(Engaged(step.label, name, phone, when))
-            elif not shown_next and step.in_ is not None:
+            elif not shown_next and wait is not None:
                 shown_next = True
                 name, phone = _person(directory, step.who, region)
-                engaged.append(Engaged(step.label, name, phone, _in(step.in_)))
+                engaged.append(Engaged(step.label, name, phone, _in(wait)))
         elif due:
             name, phone = _person(directory, step.who, region)
             label = step.label if step.label != step.who else "Manager"
@@ -327,362 +348,6 @@ def may_override(caller: CallerLike | None) -> bool:
 
 
 # --------------------------------------------------------------------------
-# Widgets: a one-key question and a type-ahead field
-# --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Option:
-    """One answer to a question: the key that picks it, its label, its value."""
-
-    key: str
-    label: str
-    value: object
-
-
-class ChoiceRow(QFrame):
-    """A question answered with one key (``1``-``4``, ``y``/``n``/``p``) or a click.
-
-    The row takes the focus as one Tab stop; its options are buttons the
-    mouse can click but Tab skips. Picking with a key emits :attr:`answered`,
-    which the page uses to move to the next question. Arrow keys move the
-    choice without moving on. Enter and Esc are left to the wizard.
-    """
-
-    changed = Signal()
-    answered = Signal()
-
-    def __init__(
-        self,
-        options: Sequence[Option],
-        parent: QWidget | None = None,
-        *,
-        vertical: bool = False,
-        value: object = None,
-    ) -> None:
-        super().__init__(parent)
-        self.setObjectName("choiceRow")
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.options = tuple(options)
-        self._value: object = None
-        self._group = QButtonGroup(self)
-        self._group.setExclusive(False)
-        self.buttons: list[QPushButton] = []
-        layout: QVBoxLayout | QHBoxLayout = QVBoxLayout(self) if vertical else QHBoxLayout(self)
-        spacing = max(2, self.fontMetrics().height() // 5)
-        layout.setContentsMargins(spacing, spacing, spacing, spacing)
-        layout.setSpacing(spacing)
-        for option in self.options:
-            button = QPushButton(f"{option.key.upper()}   {option.label}", self)
-            button.setObjectName("choiceOption")
-            button.setCheckable(True)
-            button.setAutoDefault(False)
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            if vertical:
-                button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-            else:
-                # Room for the bold text of the chosen option, so it never clips.
-                bold = QFont(button.font())
-                bold.setBold(True)
-                em = button.fontMetrics().height()
-                button.setMinimumWidth(QFontMetrics(bold).horizontalAdvance(button.text()) + 2 * em)
-            button.clicked.connect(lambda _on=False, o=option: self._clicked(o))
-            self._group.addButton(button)
-            layout.addWidget(button)
-            self.buttons.append(button)
-        if not vertical:
-            layout.addStretch(1)
-        self.set_value(value)
-
-    def value(self) -> object:
-        """The chosen option's value (None: not answered yet)."""
-        return self._value
-
-    def set_value(self, value: object) -> None:
-        if value is not None and value not in [o.value for o in self.options]:
-            value = None
-        changed = value != self._value
-        self._value = value
-        for option, button in zip(self.options, self.buttons, strict=True):
-            button.setChecked(option.value == value and value is not None)
-        if changed:
-            self.changed.emit()
-
-    def _clicked(self, option: Option) -> None:
-        self.setFocus(Qt.FocusReason.MouseFocusReason)
-        self.set_value(option.value)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
-        if modifiers == Qt.KeyboardModifier.NoModifier:
-            text = event.text().lower()
-            for option in self.options:
-                if text and text == option.key.lower():
-                    self.set_value(option.value)
-                    self.answered.emit()
-                    event.accept()
-                    return
-            step = {
-                Qt.Key.Key_Right: 1,
-                Qt.Key.Key_Down: 1,
-                Qt.Key.Key_Left: -1,
-                Qt.Key.Key_Up: -1,
-            }.get(Qt.Key(event.key()))
-            if step is not None and self.options:
-                values = [o.value for o in self.options]
-                at = values.index(self._value) if self._value in values else -step
-                self.set_value(values[(at + step) % len(values)])
-                event.accept()
-                return
-        event.ignore()
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One entry of a type-ahead list: what it is, what it shows, what it is found by."""
-
-    id: str
-    label: str
-    detail: str = ""
-    keys: str = ""
-
-
-class TypeAheadEdit(QLineEdit):
-    """A text field that offers matching entries as the dispatcher types.
-
-    Matching ignores case and accents and looks at the label, the id and any
-    extra ``keys`` (a service's owning team, a contact's role); entries
-    starting with the text come first. The best match is highlighted, so Tab
-    or Enter takes it (↓/↑ choose another). :meth:`chosen` is the entry's id,
-    or None while the text names no entry.
-    """
-
-    chosen_changed = Signal()
-
-    def __init__(self, parent: QWidget | None = None, *, max_shown: int = 8) -> None:
-        super().__init__(parent)
-        self._choices: list[Choice] = []
-        self._chosen: str | None = None
-        self._model = QStandardItemModel(self)
-        self._completer = QCompleter(self._model, self)
-        self._completer.setWidget(self)
-        self._completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
-        self._completer.setCompletionRole(Qt.ItemDataRole.EditRole)
-        self._completer.setMaxVisibleItems(max_shown)
-        self._completer.activated[QModelIndex].connect(  # type: ignore[index]
-            self._activated
-        )
-        self.textEdited.connect(self._edited)
-        self.popup.installEventFilter(self)
-        # The list is a helper of this field: showing it must not take the
-        # window's activation away (the field keeps the keyboard).
-        self.popup.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            watched is self.popup
-            and event.type() == QEvent.Type.WindowActivate
-            and not self.popup.isVisible()
-        ):
-            # Some platforms (offscreen among them) activate the list when it
-            # opens and leave it active once hidden; give the window back.
-            self.window().activateWindow()
-            return False
-        # Tab and Enter on the open list take the highlighted entry (the best
-        # match unless ↓/↑ picked another); Tab then moves on as usual.
-        if (
-            watched is self.popup
-            and event.type() == QEvent.Type.KeyPress
-            and isinstance(event, QKeyEvent)
-            and event.key()
-            in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab, Qt.Key.Key_Return, Qt.Key.Key_Enter)
-            and self.popup.isVisible()
-        ):
-            index = self.popup.currentIndex()
-            self.popup.hide()
-            if index.isValid():
-                self._activated(index)
-            if event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
-                self.event(event)
-            return True
-        return super().eventFilter(watched, event)
-
-    @property
-    def popup(self) -> QAbstractItemView:
-        popup = self._completer.popup()
-        assert popup is not None  # a completer always has its popup
-        return popup
-
-    def set_choices(self, choices: Iterable[Choice]) -> None:
-        self._choices = list(choices)
-        self._settle_exact()
-
-    @property
-    def choices(self) -> list[Choice]:
-        return list(self._choices)
-
-    def chosen(self) -> str | None:
-        """The chosen entry's id (None while the text names none)."""
-        return self._chosen
-
-    def chosen_choice(self) -> Choice | None:
-        for choice in self._choices:
-            if choice.id == self._chosen:
-                return choice
-        return None
-
-    def choose(self, choice_id: str | None) -> None:
-        """Set the field to an entry (None: clear it)."""
-        for choice in self._choices:
-            if choice.id == choice_id:
-                self.setText(choice.label)
-                self._set_chosen(choice.id)
-                return
-        self.clear()
-        self._set_chosen(None)
-
-    def matches(self, text: str | None = None) -> list[Choice]:
-        """The entries matching ``text`` (default: the field's), best first."""
-        query = fold((self.text() if text is None else text).strip())
-        if not query:
-            return []
-        words = query.split()
-        ranked: list[tuple[int, str, Choice]] = []
-        for choice in self._choices:
-            label = fold(choice.label)
-            hay = f"{label} {fold(choice.id)} {fold(choice.keys)}"
-            if not all(word in hay for word in words):
-                continue
-            if label.startswith(query) or fold(choice.id).startswith(query):
-                rank = 0
-            elif any(part.startswith(words[0]) for part in label.replace("(", " ").split()):
-                rank = 1
-            else:
-                rank = 2
-            ranked.append((rank, label, choice))
-        ranked.sort(key=lambda item: (item[0], item[1]))
-        return [choice for _, _, choice in ranked]
-
-    def _edited(self, _text: str) -> None:
-        self._settle_exact()
-        found = self.matches()
-        self._model.clear()
-        for choice in found:
-            item = QStandardItem(
-                f"{choice.label}   —   {choice.detail}" if choice.detail else choice.label
-            )
-            item.setData(choice.label, Qt.ItemDataRole.EditRole)
-            item.setData(choice.id, Qt.ItemDataRole.UserRole)
-            item.setData(
-                f"{choice.label}   —   {choice.detail}" if choice.detail else choice.label,
-                Qt.ItemDataRole.DisplayRole,
-            )
-            self._model.appendRow(item)
-        if found and (self.hasFocus() or self.window().focusWidget() is self):
-            self._completer.complete()
-            # The best match is taken by Tab or Enter unless ↓/↑ picks another.
-            shown = self.popup.model()
-            if shown is not None:
-                self.popup.setCurrentIndex(shown.index(0, 0))
-        else:
-            self.popup.hide()
-
-    def _activated(self, index: QModelIndex) -> None:
-        choice_id = index.data(Qt.ItemDataRole.UserRole)
-        for choice in self._choices:
-            if choice.id == choice_id:
-                self.setText(choice.label)
-                self._set_chosen(choice.id)
-                return
-
-    def _settle_exact(self) -> None:
-        """The text names an entry exactly (label or id, any case or accents): choose it."""
-        query = fold(self.text().strip())
-        for choice in self._choices:
-            if query and query in (fold(choice.label), fold(choice.id)):
-                self._set_chosen(choice.id)
-                return
-        self._set_chosen(None)
-
-    def settle(self) -> None:
-        """Leaving the field: a text that matches exactly one entry chooses it."""
-        if self._chosen is None:
-            found = self.matches()
-            if len(found) == 1:
-                self.setText(found[0].label)
-                self._set_chosen(found[0].id)
-
-    def _set_chosen(self, choice_id: str | None) -> None:
-        if choice_id != self._chosen:
-            self._chosen = choice_id
-            self.chosen_changed.emit()
-
-    def focusOutEvent(self, event: QFocusEvent) -> None:
-        if not self.popup.isVisible():
-            self.settle()
-        super().focusOutEvent(event)
-
-    def problem(self, what: str) -> str | None:
-        """Why the field names no entry yet, in words (None: it does)."""
-        if self._chosen is not None:
-            return None
-        text = self.text().strip()
-        if not text:
-            return f"Choose the {what}: type part of its name."
-        found = self.matches()
-        if not found:
-            return f"No {what} matches “{text}”; type part of its name or its id."
-        names = ", ".join(c.label for c in found[:4]) + (" …" if len(found) > 4 else "")
-        return f"“{text}” matches several: {names}. Type more, or pick one with ↓ and Tab."
-
-
-def _line(parent: QWidget, placeholder: str, max_length: int) -> QLineEdit:
-    edit = QLineEdit(parent)
-    edit.setPlaceholderText(placeholder)
-    edit.setMaxLength(max_length)
-    return edit
-
-
-def _label(text: str, parent: QWidget, *, name: str = "", wrap: bool = True) -> QLabel:
-    label = QLabel(text, parent)
-    if name:
-        label.setObjectName(name)
-    label.setWordWrap(wrap)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    return label
-
-
-def _rich(parent: QWidget, *, name: str = "", wrap: bool = True) -> QLabel:
-    label = QLabel(parent)
-    if name:
-        label.setObjectName(name)
-    label.setWordWrap(wrap)
-    label.setTextFormat(Qt.TextFormat.RichText)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
-    return label
-
-
-def _question(text: str, parent: QWidget) -> QLabel:
-    """A question's label: one line, read left to right before its answers."""
-    label = _label(text, parent, wrap=False)
-    label.setMinimumHeight(round(label.fontMetrics().height() * 1.8))
-    return label
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _bullets(items: Iterable[str], *, escaped: bool = False) -> str:
-    # Plain "•" lines rather than <ul>: QLabel under-measures the height of
-    # rich-text lists and clips the last item.
-    return "<br>".join(f"&nbsp;•&nbsp;{item if escaped else _esc(item)}" for item in items)
-
-
-YES_NO = (Option("y", "Yes", True), Option("n", "No", False))
-
-
-# --------------------------------------------------------------------------
 # The pages
 # --------------------------------------------------------------------------
 
@@ -727,6 +392,22 @@ class Page(QWidget):
                 return
         self.setFocus(Qt.FocusReason.OtherFocusReason)
 
+    def focus_resume(self) -> None:
+        """Focus the first field not filled in yet (else the first), its text left unselected.
+
+        Where a restored triage carries on: typing goes on from there and
+        never replaces what was restored.
+        """
+        shown = [w for w in self.fields if w.isVisibleTo(self) and w.isEnabled()]
+        for widget in shown:
+            if _unanswered(widget):
+                widget.setFocus(Qt.FocusReason.OtherFocusReason)
+                return
+        if shown:
+            shown[0].setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            self.setFocus(Qt.FocusReason.OtherFocusReason)
+
     def advance(self, after: QWidget) -> None:
         """Move to the next field after ``after`` (a question was answered); stay on the last."""
         visible = [w for w in self.fields if w.isVisibleTo(self) and w.isEnabled()]
@@ -752,21 +433,14 @@ class Page(QWidget):
                 widget.answered.connect(lambda w=widget: self.advance(w))
 
 
-def _form(page: QWidget) -> QFormLayout:
-    form = QFormLayout()
-    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
-    form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-    spacing = page.fontMetrics().height() // 2
-    form.setVerticalSpacing(spacing)
-    form.setHorizontalSpacing(spacing * 2)
-    return form
-
-
-def _buddy(text: str, widget: QWidget, page: QWidget) -> QLabel:
-    label = QLabel(text, page)
-    label.setBuddy(widget)
-    return label
+def _unanswered(widget: QWidget) -> bool:
+    if isinstance(widget, ChoiceRow):
+        return widget.value() is None
+    if isinstance(widget, QLineEdit):
+        return not widget.text().strip()
+    if isinstance(widget, QPlainTextEdit):
+        return not widget.toPlainText().strip()
+    return False
 
 
 class IntakePage(Page):
@@ -776,15 +450,14 @@ class IntakePage(Page):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.reporter = _line(self, "Who is calling: name", REPORTER_MAX)
-        self.contact = _line(self, "How to call them back: phone, email or chat", CONTACT_MAX)
+        self.reporter = line_edit(self, "Who is calling: name", REPORTER_MAX)
+        self.contact = line_edit(self, "How to call them back: phone, email or chat", CONTACT_MAX)
         self.service = TypeAheadEdit(self)
         self.service.setPlaceholderText("Type part of the service's name, id or team")
-        self.title_edit = _line(self, "What is broken, in a few words", TITLE_MAX)
-        self.details = QPlainTextEdit(self)
+        self.title_edit = line_edit(self, "What is broken, in a few words", TITLE_MAX)
+        self.details = LinesEdit(4, self)
         self.details.setPlaceholderText("Symptoms, since when, error messages (optional)")
         self.details.setTabChangesFocus(True)
-        self.details.setFixedHeight(self.details.fontMetrics().lineSpacing() * 4 + 12)
         self.source = ChoiceRow(
             [
                 Option("1", "Phone", Source.PHONE.value),
@@ -795,15 +468,15 @@ class IntakePage(Page):
             self,
             value=Source.PHONE.value,
         )
-        self.service_note = _label("", self, name="fieldName")
-        form = _form(self)
-        form.addRow(_buddy("&Reporter", self.reporter, self), self.reporter)
-        form.addRow(_buddy("&Contact", self.contact, self), self.contact)
-        form.addRow(_buddy("&Service", self.service, self), self.service)
+        self.service_note = plain_label("", self, name="fieldName")
+        form = form_layout(self)
+        form.addRow(buddy_label("&Reporter", self.reporter, self), self.reporter)
+        form.addRow(buddy_label("&Contact", self.contact, self), self.contact)
+        form.addRow(buddy_label("&Service", self.service, self), self.service)
         form.addRow("", self.service_note)
-        form.addRow(_buddy("&Title", self.title_edit, self), self.title_edit)
-        form.addRow(_buddy("D&etails", self.details, self), self.details)
-        form.addRow(_buddy("So&urce", self.source, self), self.source)
+        form.addRow(buddy_label("&Title", self.title_edit, self), self.title_edit)
+        form.addRow(buddy_label("D&etails", self.details, self), self.details)
+        form.addRow(buddy_label("So&urce", self.source, self), self.source)
         outer = QVBoxLayout(self)
         outer.addLayout(form)
         outer.addStretch(1)
@@ -815,6 +488,7 @@ class IntakePage(Page):
         )
         self.service.chosen_changed.connect(self._service_chosen)
         self._service_chosen()
+        self._unlisted_accepted: str | None = None
 
     def _service_chosen(self) -> None:
         choice = self.service.chosen_choice()
@@ -836,14 +510,49 @@ class IntakePage(Page):
             if not self.service.text().strip():
                 return "Type the affected service.", self.service
         else:
-            trouble = self.service.problem("affected service")
-            if trouble:
-                return trouble, self.service
+            unlisted = self.unlisted_service()
+            if unlisted is not None:
+                if unlisted != self._unlisted_accepted:
+                    return (
+                        f"No affected service matches “{unlisted}”. Type part of its name or id, "
+                        f"or press Enter again to log it on “{unlisted}” as typed "
+                        "(not in the service list: nobody is engaged by the console).",
+                        self.service,
+                    )
+            else:
+                trouble = self.service.problem("affected service")
+                if trouble:
+                    return trouble, self.service
         if not self.title_edit.text().strip():
             return "Say in a few words what is broken; it becomes the incident's title.", (
                 self.title_edit
             )
+        length = len(self.details.toPlainText().strip())
+        if length > DETAILS_MAX:
+            return (
+                f"The details are too long for an incident ({length:,} characters; at most "
+                f"{DETAILS_MAX:,}): keep the lines that matter.",
+                self.details,
+            )
         return None
+
+    def unlisted_service(self) -> str | None:
+        """The service as typed when it matches nothing in the (non-empty) service list."""
+        typed = " ".join(self.service.text().split())
+        if not self.service.choices or not typed or self.service.chosen() is not None:
+            return None
+        return None if self.service.matches() else typed
+
+    def accept_unlisted(self, typed: str) -> None:
+        """Log the incident on ``typed`` though the service list lacks it (asked, then confirmed).
+
+        A service the catalogue lacks must not stop the call being logged.
+        """
+        self._unlisted_accepted = typed
+
+    def service_value(self) -> str:
+        """The service as it will be logged: the chosen entry's id, else the text as typed."""
+        return self.service.chosen() or " ".join(self.service.text().split())
 
     def reporter_text(self) -> str | None:
         name = " ".join(self.reporter.text().split())
@@ -865,16 +574,16 @@ class ClassificationPage(Page):
         self.category.setPlaceholderText("Type part of a category: hardware, network, access …")
         self.subcategory = TypeAheadEdit(self)
         self.subcategory.setPlaceholderText("Type part of a subcategory")
-        self.category_list = _label("", self, name="fieldName")
-        self.subcategory_list = _label("", self, name="fieldName")
+        self.category_list = plain_label("", self, name="fieldName")
+        self.subcategory_list = plain_label("", self, name="fieldName")
         for hint in (self.category_list, self.subcategory_list):
             hint.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.note = _label("", self, name="dialogError")
+        self.note = plain_label("", self, name="dialogError")
         self.note.hide()
-        form = _form(self)
-        form.addRow(_buddy("&Category", self.category, self), self.category)
+        form = form_layout(self)
+        form.addRow(buddy_label("&Category", self.category, self), self.category)
         form.addRow("", self.category_list)
-        form.addRow(_buddy("S&ubcategory", self.subcategory, self), self.subcategory)
+        form.addRow(buddy_label("S&ubcategory", self.subcategory, self), self.subcategory)
         form.addRow("", self.subcategory_list)
         outer = QVBoxLayout(self)
         outer.addWidget(self.note)
@@ -948,21 +657,21 @@ class AssessmentBox(QFrame):
         super().__init__(parent)
         self.setObjectName("assessmentBox")
         self.what = what
-        self.heading = _rich(self, name="sectionHeading")
-        self.reasons = _rich(self)
+        self.heading = rich_label(self, name="sectionHeading")
+        self.reasons = rich_label(self)
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(self.reasons)
         self.show_pending("Answer the questions above.")
 
     def show_pending(self, text: str) -> None:
-        self.heading.setText(f"{_esc(self.what)}: —")
-        self.reasons.setText(_esc(text))
+        self.heading.setText(f"{escape_html(self.what)}: —")
+        self.reasons.setText(escape_html(text))
 
     def show_assessment(self, assessment: Assessment[Impact] | Assessment[Urgency]) -> None:
         level = assessment.level.value.upper()
-        self.heading.setText(f"{_esc(self.what)}: <b>{level}</b>")
-        self.reasons.setText(_bullets(assessment.reasons))
+        self.heading.setText(f"{escape_html(self.what)}: <b>{level}</b>")
+        self.reasons.setText(bullets(assessment.reasons))
 
 
 class ImpactPage(Page):
@@ -986,19 +695,21 @@ class ImpactPage(Page):
             ],
             self,
         )
-        self.functions = _line(
+        self.functions = line_edit(
             self, "Which business functions? (optional, e.g. card payments in EU stores)", 200
         )
-        self.share = _line(self, "Share of users affected, % (optional estimate)", 3)
+        self.share = line_edit(self, "Share of users affected, % (optional estimate)", 3)
         self.share.setMaximumWidth(self.fontMetrics().averageCharWidth() * 40)
         self.box = AssessmentBox("Impact", self)
-        form = _form(self)
+        form = form_layout(self)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        form.addRow(_question("How many people can't work?", self), self.users)
-        form.addRow(_question("Is a revenue- or safety-critical system down?", self), self.critical)
-        form.addRow(_question("Is there a workaround?", self), self.workaround)
-        form.addRow(_buddy("Business &functions", self.functions, self), self.functions)
-        form.addRow(_buddy("S&hare of users, %", self.share, self), self.share)
+        form.addRow(question_label("How many people can't work?", self), self.users)
+        form.addRow(
+            question_label("Is a revenue- or safety-critical system down?", self), self.critical
+        )
+        form.addRow(question_label("Is there a workaround?", self), self.workaround)
+        form.addRow(buddy_label("Business &functions", self.functions, self), self.functions)
+        form.addRow(buddy_label("S&hare of users, %", self.share, self), self.share)
         outer = QVBoxLayout(self)
         outer.addLayout(form)
         outer.addWidget(self.box)
@@ -1071,12 +782,12 @@ class UrgencyPage(Page):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.rows: dict[str, ChoiceRow] = {}
-        form = _form(self)
+        form = form_layout(self)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for key, question in self.QUESTIONS:
             row = ChoiceRow(YES_NO, self)
             self.rows[key] = row
-            form.addRow(_question(question, self), row)
+            form.addRow(question_label(question, self), row)
         self.box = AssessmentBox("Urgency", self)
         outer = QVBoxLayout(self)
         outer.addLayout(form)
@@ -1111,62 +822,6 @@ class UrgencyPage(Page):
         return None
 
 
-class MatrixGrid(QWidget):
-    """The impact × urgency matrix with the chosen cell marked (colour, border, bold, ▶)."""
-
-    def __init__(self, matrix: PriorityMatrix, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("matrixGrid")
-        self.matrix = matrix
-        self.cells: dict[tuple[Impact, Urgency], QLabel] = {}
-        grid = QGridLayout(self)
-        spacing = max(2, self.fontMetrics().height() // 6)
-        grid.setSpacing(spacing)
-        grid.setContentsMargins(0, 0, 0, 0)
-        corner = _label("impact ↓  urgency →", self, name="fieldName", wrap=False)
-        grid.addWidget(corner, 0, 0)
-        for column, urgency in enumerate(Urgency, start=1):
-            header = _label(urgency.value.capitalize(), self, name="sectionHeading", wrap=False)
-            header.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            grid.addWidget(header, 0, column)
-        width = self.fontMetrics().horizontalAdvance("▶ SEV-0 Moderate ◀") + 4 * spacing
-        for row, impact in enumerate(Impact, start=1):
-            header = _label(impact.value.capitalize(), self, name="sectionHeading", wrap=False)
-            header.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            grid.addWidget(header, row, 0)
-            for column, urgency in enumerate(Urgency, start=1):
-                cell = QLabel(self)
-                cell.setObjectName("matrixCell")
-                cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
-                cell.setMinimumWidth(width)
-                cell.setMinimumHeight(self.fontMetrics().height() * 2)
-                grid.addWidget(cell, row, column)
-                self.cells[(impact, urgency)] = cell
-        self.set_chosen(None, None)
-
-    def set_chosen(self, impact: Impact | None, urgency: Urgency | None) -> None:
-        for (cell_impact, cell_urgency), cell in self.cells.items():
-            severity = self.matrix.severity(cell_impact, cell_urgency)
-            style = severity.style
-            colour = style.colour.lstrip("#")
-            r, g, b = (int(colour[i : i + 2], 16) for i in (0, 2, 4))
-            chosen = cell_impact is impact and cell_urgency is urgency
-            cell.setProperty("chosen", chosen)
-            if chosen:
-                cell.setText(f"▶ {style.glyph} {severity.code} {style.label} ◀")
-                cell.setStyleSheet(
-                    f"background-color: {style.colour}; color: {style.text_colour};"
-                    "font-weight: bold; border: 3px solid palette(highlight);"
-                    "border-radius: 4px;"
-                )
-            else:
-                cell.setText(f"{style.glyph} {severity.code}")
-                cell.setStyleSheet(
-                    f"background-color: rgba({r}, {g}, {b}, 70);"
-                    f"border: 1px solid rgba({r}, {g}, {b}, 170); border-radius: 4px;"
-                )
-
-
 class ResultPage(Page):
     """The severity and why, the SLA deadlines, the routing, and the commander's override."""
 
@@ -1177,31 +832,31 @@ class ResultPage(Page):
         super().__init__(parent)
         self.badge = SeverityBadge(self)
         self.badge.setFixedSize(self.badge.width() * 3 // 2, self.badge.height() * 3 // 2)
-        self.severity_label = _rich(self, name="triageSeverity")
+        self.severity_label = rich_label(self, name="triageSeverity")
         self.grid = MatrixGrid(matrix, self)
-        self.reasons = _rich(self)
-        self.deadlines = _rich(self)
-        self.routing = _rich(self)
-        self.major_hint = _label("", self, name="dialogError")
+        self.reasons = rich_label(self)
+        self.deadlines = rich_label(self)
+        self.routing = rich_label(self)
+        self.major_hint = plain_label("", self, name="dialogError")
         self.major_hint.hide()
         self.override_button = QPushButton("Override severity… (Alt+O)", self)
         self.override_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.override_button.clicked.connect(self.override_requested)
-        self.override_note = _rich(self, name="dialogError")
+        self.override_note = rich_label(self, name="dialogError")
         self.override_note.hide()
         self.override_form = QWidget(self)
         self.override_choice = ChoiceRow(
             [Option(str(s.value), f"{s.code} {s.label}", s.code) for s in Severity],
             self.override_form,
         )
-        self.override_reason = _line(
+        self.override_reason = line_edit(
             self.override_form, "Why the matrix is wrong here (goes on the timeline)", 500
         )
-        form = _form(self.override_form)
+        form = form_layout(self.override_form)
         form.setContentsMargins(0, 0, 0, 0)
-        form.addRow(_label("Severity", self.override_form), self.override_choice)
+        form.addRow(plain_label("Severity", self.override_form), self.override_choice)
         form.addRow(
-            _buddy("&Reason", self.override_reason, self.override_form), self.override_reason
+            buddy_label("&Reason", self.override_reason, self.override_form), self.override_reason
         )
         self.override_form.setLayout(form)
         self.override_form.hide()
@@ -1222,9 +877,9 @@ class ResultPage(Page):
         outer.addLayout(head)
         outer.addWidget(self.major_hint)
         outer.addLayout(top)
-        outer.addWidget(_section("SLA deadlines", self))
+        outer.addWidget(section_label("SLA deadlines", self))
         outer.addWidget(self.deadlines)
-        outer.addWidget(_section("Routing and who is engaged now", self))
+        outer.addWidget(section_label("Routing and who is engaged now", self))
         outer.addWidget(self.routing)
         outer.addLayout(override_row)
         outer.addWidget(self.override_note)
@@ -1265,19 +920,14 @@ class ResultPage(Page):
         return None
 
 
-def _section(text: str, parent: QWidget) -> QLabel:
-    label = _label(text, parent, name="sectionHeading", wrap=False)
-    return label
-
-
 class MajorBanner(QFrame):
     """The major-incident trigger: the reasons and "declare it?" with the Incident Commander."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("majorBanner")
-        self.heading = _label("", self, name="banner")
-        self.reasons = _rich(self, name="majorReasons")
+        self.heading = plain_label("", self, name="banner")
+        self.reasons = rich_label(self, name="majorReasons")
         self.declare = ChoiceRow(
             [
                 Option("y", "Declare major incident", True),
@@ -1309,7 +959,7 @@ class MajorBanner(QFrame):
 
     def show_trigger(self, trigger: MajorTrigger) -> None:
         self.heading.setText("⚠ MAJOR INCIDENT — this triage meets the major-incident criteria")
-        self.reasons.setText(_bullets(trigger.reasons))
+        self.reasons.setText(bullets(trigger.reasons))
 
     def commander_name(self) -> str:
         choice = self.commander.chosen_choice()
@@ -1339,13 +989,6 @@ class KnownErrorItem(QListWidgetItem):
         self.match = match
 
 
-def _fit(listing: QListWidget, rows: int = 3) -> None:
-    """As tall as its entries, up to ``rows`` of them (then it scrolls)."""
-    shown = min(listing.count(), rows)
-    height = sum(max(listing.sizeHintForRow(row), 1) for row in range(shown))
-    listing.setFixedHeight(height + 2 * listing.frameWidth() + 2)
-
-
 class BeforePage(Page):
     """Last checks: a major incident?, a duplicate?, a known error with a workaround?"""
 
@@ -1355,27 +998,33 @@ class BeforePage(Page):
         super().__init__(parent)
         self.banner = MajorBanner(self)
         self.banner.hide()
-        self.duplicates_heading = _section("Possible duplicates", self)
+        self.duplicates_heading = section_label("Possible duplicates", self)
         self.duplicates = QListWidget(self)
         self.duplicates.setObjectName("duplicateList")
         self.duplicates.setWordWrap(True)
         self.duplicates.setAlternatingRowColors(True)
-        self.no_duplicates = _label("", self, name="fieldName")
+        self.no_duplicates = plain_label("", self, name="fieldName")
         self.add_caller = QPushButton(
             "Add this caller to the selected incident instead (Alt+A)", self
         )
         self.add_caller.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.known_heading = _section("Known errors and knowledge articles", self)
+        self.duplicate_note = plain_label("", self, name="dialogError")
+        self.duplicate_note.hide()
+        self.triage_severity: Severity | None = None
+        """The severity this call's triage gives (set by the wizard)."""
+        self.triage_major = False
+        """Whether this call's triage meets the major-incident criteria (set by the wizard)."""
+        self.known_heading = section_label("Known errors and knowledge articles", self)
         self.known = QListWidget(self)
         self.known.setObjectName("knownErrorList")
         self.known.setWordWrap(True)
         self.known.setAlternatingRowColors(True)
-        self.no_known = _label("", self, name="fieldName")
-        self.workaround = _rich(self)
+        self.no_known = plain_label("", self, name="fieldName")
+        self.workaround = rich_label(self)
         self.apply_workaround = QPushButton("Apply the workaround to the description (Alt+W)", self)
         self.apply_workaround.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.applied = _label("", self, name="fieldName")
-        self.summary = _rich(self, name="triageSummary")
+        self.applied = plain_label("", self, name="fieldName")
+        self.summary = rich_label(self, name="triageSummary")
 
         dup_row = QHBoxLayout()
         dup_row.addWidget(self.add_caller)
@@ -1390,6 +1039,7 @@ class BeforePage(Page):
         outer.addWidget(self.no_duplicates)
         outer.addWidget(self.duplicates)
         outer.addLayout(dup_row)
+        outer.addWidget(self.duplicate_note)
         outer.addWidget(self.known_heading)
         outer.addWidget(self.no_known)
         outer.addWidget(self.known)
@@ -1419,7 +1069,7 @@ class BeforePage(Page):
         self.no_duplicates.setText(empty)
         if found:
             self.duplicates.setCurrentRow(0)
-            _fit(self.duplicates)
+            fit_list(self.duplicates)
         self._duplicate_selected()
 
     def set_known_errors(self, matches: Sequence[KnownErrorMatch], empty: str) -> None:
@@ -1434,7 +1084,7 @@ class BeforePage(Page):
         self.no_known.setText(empty)
         if found:
             self.known.setCurrentRow(0)
-            _fit(self.known)
+            fit_list(self.known)
         self._known_selected()
 
     def chosen_duplicate(self) -> DuplicateCandidate | None:
@@ -1450,6 +1100,35 @@ class BeforePage(Page):
         number = candidate.incident.number if candidate is not None else "…"
         self.add_caller.setText(f"Add this caller to {number} instead (Alt+A)")
         self.add_caller.setEnabled(candidate is not None)
+        # Adding a caller leaves the incident as it is: say when this call
+        # says it is worse than the incident records.
+        warnings: list[str] = []
+        if candidate is not None:
+            incident = candidate.incident
+            severity = self.triage_severity
+            if severity is not None and severity.value < incident.severity.value:
+                warnings.append(
+                    f"{incident.number} is {incident.severity.code}; this call's answers give "
+                    f"{severity.code}."
+                )
+            if self.triage_major and not incident.major:
+                warnings.append(
+                    f"This call meets the major-incident criteria; {incident.number} is not "
+                    "a major incident."
+                )
+            if warnings:
+                warnings.append(
+                    "Adding this caller puts that in the note; ask a commander to review "
+                    f"{incident.number}."
+                )
+        self.duplicate_note.setText("⚠ " + " ".join(warnings) if warnings else "")
+        self.duplicate_note.setVisible(bool(warnings))
+
+    def set_triage(self, severity: Severity | None, major: bool) -> None:
+        """What this call's triage gives, to compare with the selected duplicate."""
+        self.triage_severity = severity
+        self.triage_major = major
+        self._duplicate_selected()
 
     def _known_selected(self, *_: object) -> None:
         known = self.chosen_known_error()
@@ -1458,7 +1137,9 @@ class BeforePage(Page):
             self.apply_workaround.setEnabled(False)
             return
         self.apply_workaround.setEnabled(True)
-        self.workaround.setText(f"<b>Workaround ({_esc(known.id)}):</b> {_esc(known.workaround)}")
+        self.workaround.setText(
+            f"<b>Workaround ({escape_html(known.id)}):</b> {escape_html(known.workaround)}"
+        )
 
     def problem(self) -> tuple[str, QWidget | None] | None:
         if self.banner.isVisibleTo(self):
@@ -1470,51 +1151,16 @@ class BeforePage(Page):
                     self.banner.declare,
                 )
             if declared is True:
-                self.banner.commander.settle()
+                commander = self.banner.commander
+                commander.settle()
                 if not self.banner.commander_name():
-                    return "Who is Incident Commander? Type part of their name.", (
-                        self.banner.commander
-                    )
+                    return "Who is Incident Commander? Type part of their name.", commander
+                # Part of several names is nobody; a name the directory does
+                # not know (a vendor's lead) is taken as typed.
+                trouble = commander.problem("Incident Commander")
+                if trouble and commander.matches():
+                    return trouble, commander
         return None
-
-
-# --------------------------------------------------------------------------
-# Inline questions: restore a draft, discard what was typed
-# --------------------------------------------------------------------------
-
-
-class _KeyBar(QFrame):
-    """A strip with a question answered by letter keys; takes the focus while shown."""
-
-    def __init__(
-        self,
-        parent: QWidget,
-        keys: dict[int, Callable[[], None]],
-        buttons: Sequence[tuple[str, Callable[[], None]]],
-    ) -> None:
-        super().__init__(parent)
-        self.setObjectName("keyBar")
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self._keys = keys
-        self.text = _label("", self)
-        layout = QHBoxLayout(self)
-        layout.addWidget(self.text, 1)
-        for caption, action in buttons:
-            button = QPushButton(caption, self)
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.clicked.connect(action)
-            layout.addWidget(button)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        action = self._keys.get(event.key())
-        if action is not None and event.modifiers() in (
-            Qt.KeyboardModifier.NoModifier,
-            Qt.KeyboardModifier.KeypadModifier,
-        ):
-            event.accept()
-            action()
-            return
-        event.accept()  # nothing else happens while the question is open
 
 
 # --------------------------------------------------------------------------
@@ -1565,12 +1211,15 @@ class TriageWizard(QDialog):
         self._restoring = False
         self._workaround_applied: str | None = None
         self._pending_draft: TriageDraft | None = None
+        self._focus_before_question: QWidget | None = None
+        self._unlisted_offered: str | None = None
+        """A service not in the list that the dispatcher was asked about (Enter again logs it)."""
         self._directory = self._read_directory()
         self._known_errors, known_problem = self._read_known_errors()
 
-        self.step_label = _label("", self, name="triageStep", wrap=False)
-        self.crumbs = _rich(self, name="triageCrumbs")
-        self.restore_bar = _KeyBar(
+        self.step_label = plain_label("", self, name="triageStep", wrap=False)
+        self.crumbs = rich_label(self, name="triageCrumbs")
+        self.restore_bar = KeyBar(
             self,
             {
                 Qt.Key.Key_R: self.restore_draft,
@@ -1586,7 +1235,7 @@ class TriageWizard(QDialog):
             ],
         )
         self.restore_bar.hide()
-        self.confirm_bar = _KeyBar(
+        self.confirm_bar = KeyBar(
             self,
             {
                 Qt.Key.Key_D: self.discard,
@@ -1627,11 +1276,11 @@ class TriageWizard(QDialog):
             self.stack.addWidget(scroll)
             page.changed.connect(self._changed)
 
-        self.error = _label("", self, name="dialogError")
+        self.error = plain_label("", self, name="dialogError")
         self.error.hide()
-        self.note = _label("", self, name="fieldName")
+        self.note = plain_label("", self, name="fieldName")
         self.note.hide()
-        self.hint = _label("", self, name="paletteHint")
+        self.hint = plain_label("", self, name="paletteHint")
         self.back_button = QPushButton("◀ Back (Alt+B)", self)
         self.next_button = QPushButton("Next (Enter) ▶", self)
         self.create_button = QPushButton("Create incident (Ctrl+Enter)", self)
@@ -1693,11 +1342,28 @@ class TriageWizard(QDialog):
         if application is not None:
             # Quitting the console with the wizard open keeps what was typed.
             application.aboutToQuit.connect(self._flush_draft)
-        metrics = self.fontMetrics()
-        self.resize(metrics.averageCharWidth() * 120, metrics.lineSpacing() * 44)
-        self.setMinimumSize(metrics.averageCharWidth() * 80, metrics.lineSpacing() * 28)
+        self._size_to_font()
         self._show_page(Step.INTAKE)
         self._offer_draft()
+
+    def _size_to_font(self) -> None:
+        """About 120 × 44 characters of the theme's font, and never beyond the screen.
+
+        Measured after the style sheets apply (the wall theme's font is about
+        twice the default), so the result page's people fit without scrolling
+        wherever the screen allows.
+        """
+        self.ensurePolished()
+        metrics = self.fontMetrics()
+        width, height = metrics.averageCharWidth() * 120, metrics.lineSpacing() * 44
+        least_width, least_height = metrics.averageCharWidth() * 80, metrics.lineSpacing() * 28
+        screen = self.screen()
+        if screen is not None:
+            room = screen.availableGeometry()
+            width, least_width = min(width, room.width()), min(least_width, room.width())
+            height, least_height = min(height, room.height()), min(least_height, room.height())
+        self.setMinimumSize(least_width, least_height)
+        self.resize(width, height)
 
     # ----------------------------------------------------------- reference data
 
@@ -1777,7 +1443,7 @@ class TriageWizard(QDialog):
         self.step_label.setText(f"{index + 1} / {len(self.pages)}  {page.title}")
         crumbs = []
         for position, other in enumerate(self.pages):
-            text = f"{position + 1} {_esc(other.title)}"
+            text = f"{position + 1} {escape_html(other.title)}"
             if position == index:
                 crumbs.append(f"<b><u>{text}</u></b>")
             elif position < index:
@@ -1823,7 +1489,13 @@ class TriageWizard(QDialog):
                 )
             )
             return False
-        if not self._check(self.current_page()):
+        page = self.current_page()
+        if page is self.intake:
+            # Enter again on "no service matches …": log it on the service as typed.
+            unlisted = self.intake.unlisted_service()
+            if unlisted is not None and unlisted == self._unlisted_offered:
+                self.intake.accept_unlisted(unlisted)
+        if not self._check(page):
             return False
         self._show_page(self.page_index + 1)
         return True
@@ -1837,9 +1509,12 @@ class TriageWizard(QDialog):
 
     def _check(self, page: Page) -> bool:
         found = page.problem()
+        self._unlisted_offered = None
         if found is None:
             return True
         text, widget = found
+        if page is self.intake and widget is self.intake.service:
+            self._unlisted_offered = self.intake.unlisted_service()
         self._show_error(text)
         if widget is not None:
             widget.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -1896,6 +1571,7 @@ class TriageWizard(QDialog):
                     self._draft_incident(service, impact, urgency, final),
                     self.context.clock(),
                     region=self.context.viewer_region,
+                    sla=self.context.policy,
                 )
             except DomainError as exc:
                 self._computed.routing = Routing(None, "", problem=str(exc))
@@ -1950,7 +1626,7 @@ class TriageWizard(QDialog):
         style = final.style
         overridden = final is not computed.severity
         line = (
-            f"<span style='font-size:x-large'><b>{final.code} {_esc(style.label)}</b></span>"
+            f"<span style='font-size:x-large'><b>{final.code} {escape_html(style.label)}</b></span>"
             f"<br>impact <b>{computed.impact.level.value}</b> × urgency "
             f"<b>{computed.urgency.level.value}</b> → {computed.severity.code} by the matrix"
         )
@@ -1960,9 +1636,9 @@ class TriageWizard(QDialog):
         self.result_page.grid.set_chosen(computed.impact.level, computed.urgency.level)
         self.result_page.reasons.setText(
             f"<b>Impact {computed.impact.level.value}</b>"
-            f"<br>{_bullets(computed.impact.reasons)}<br>"
+            f"<br>{bullets(computed.impact.reasons)}<br>"
             f"<b>Urgency {computed.urgency.level.value}</b>"
-            f"<br>{_bullets(computed.urgency.reasons)}"
+            f"<br>{bullets(computed.urgency.reasons)}"
         )
         self._show_deadlines(final)
         self._show_routing(computed.routing)
@@ -1989,7 +1665,7 @@ class TriageWizard(QDialog):
             ("Resolve by", policy.resolution_due(incident, now), resolution),
         ):
             rows.append(
-                f"{verb} <b>{local_time(due, now)}</b> ({_esc(target.describe(day))}"
+                f"{verb} <b>{local_time(due, now)}</b> ({escape_html(target.describe(day))}"
                 + (", business hours" if target.business else "")
                 + ")"
             )
@@ -1997,22 +1673,31 @@ class TriageWizard(QDialog):
 
     def _show_routing(self, routing: Routing | None) -> None:
         if routing is None:
+            service = escape_html(self.intake.service_value())
+            why = (
+                f"“{service}” is not in the service list"
+                if self.intake.service.choices
+                else "the service is not in the reference data in the local cache "
+                "(it has not been synced yet)"
+            )
             self.result_page.routing.setText(
-                "No routing: the service is not in the reference data in the local cache "
-                "(it has not been synced yet). The backend routes it when the incident is sent."
+                f"No routing: {why}, so the console engages no team and calls nobody: "
+                "assign it by hand (Shift+A) once it is logged."
             )
             return
-        parts = [f"Routed to <b>{_esc(routing.team_name)}</b> (the service's owning team)"]
+        parts = [f"Routed to <b>{escape_html(routing.team_name)}</b> (the service's owning team)"]
         if routing.problem:
-            parts.append(f"<i>{_esc(routing.problem)}</i>")
+            parts.append(f"<i>{escape_html(routing.problem)}</i>")
         lines = []
         for engaged in routing.engaged:
-            phone = f" · <b>{_esc(engaged.phone)}</b>" if engaged.phone else ""
-            when = "<b>now</b>" if engaged.when == "now" else _esc(engaged.when)
-            lines.append(f"{_esc(engaged.step)} — {_esc(engaged.person)}{phone} ({when})")
+            phone = f" · <b>{escape_html(engaged.phone)}</b>" if engaged.phone else ""
+            when = "<b>now</b>" if engaged.when == "now" else escape_html(engaged.when)
+            lines.append(
+                f"{escape_html(engaged.step)} — {escape_html(engaged.person)}{phone} ({when})"
+            )
         text = "<br>".join(parts)
         if lines:
-            text += "<br>" + _bullets(lines, escaped=True)
+            text += "<br>" + bullets(lines, escaped=True)
         self.result_page.routing.setText(text)
 
     # ----------------------------------------------------------- override
@@ -2049,13 +1734,13 @@ class TriageWizard(QDialog):
                 "since you signed in)"
             )
         else:
-            who = f"You are signed in as {_esc(caller.name)}, a {_esc(caller.role)}"
+            who = f"You are signed in as {escape_html(caller.name)}, a {escape_html(caller.role)}"
         service = self.intake.service.chosen() or ""
         people = who_can_override(
             self._directory, service, self.context.clock(), region=self.context.viewer_region
         )
         ask = (
-            "Ask the commander on call: " + "; ".join(_esc(p) for p in people) + "."
+            "Ask the commander on call: " + "; ".join(escape_html(p) for p in people) + "."
             if people
             else "Ask an incident commander."
         )
@@ -2068,7 +1753,7 @@ class TriageWizard(QDialog):
     # ----------------------------------------------------------- before creating
 
     def _show_before(self) -> None:
-        service = self.intake.service.chosen() or ""
+        service = self.intake.service_value()
         text = f"{self.intake.title_edit.text()} {self.intake.details.toPlainText()}"
         now = self.context.clock()
         try:
@@ -2099,6 +1784,7 @@ class TriageWizard(QDialog):
         self.before.set_known_errors(matches, empty)
         self.before.set_trigger(self._computed.trigger)
         self._show_summary()
+        self.before.set_triage(self.final_severity(), bool(self._computed.trigger))
 
     def _show_summary(self) -> None:
         severity = self.final_severity()
@@ -2108,15 +1794,16 @@ class TriageWizard(QDialog):
         team = routing.team_name if routing is not None else "no team"
         major = (
             " · <b>major incident</b>, commander "
-            + _esc(self.before.banner.commander_name() or "?")
+            + escape_html(self.before.banner.commander_name() or "?")
             if self.before.banner.isVisibleTo(self.before)
             and self.before.banner.declare.value() is True
             else ""
         )
-        service = self._service_name(self.intake.service.chosen() or "")
+        service = self._service_name(self.intake.service_value())
         self.before.summary.setText(
             f"Ctrl+Enter creates <b>{severity.style.glyph} {severity.code} "
-            f"{_esc(severity.label)}</b> on {_esc(service)} for {_esc(team)}{major}."
+            f"{escape_html(severity.label)}</b> on {escape_html(service)} "
+            f"for {escape_html(team)}{major}."
         )
 
     def add_caller_instead(self) -> None:
@@ -2125,19 +1812,45 @@ class TriageWizard(QDialog):
             return
         candidate = self.before.chosen_duplicate()
         if candidate is None:
-            self._show_error("Select the incident to add this caller to (↑/↓ in the list).")
+            if self.before.duplicates.count() == 0:
+                self._show_error(
+                    "No possible duplicate is listed: Ctrl+Enter logs this call as a new incident."
+                )
+            else:
+                self._show_error("Select the incident to add this caller to (↑/↓ in the list).")
             return
+        self._finish(AddCaller(candidate.incident, self.caller_note(candidate.incident)))
+
+    def caller_note(self, incident: Incident) -> str:
+        """The work note that adds this caller to ``incident``: who, how to reach them, what
+        they said, and what their answers give (so a worse picture is not lost)."""
         intake = self.intake
         reporter = intake.reporter_text() or "an unnamed caller"
         source = str(intake.source.value() or Source.PHONE.value)
-        body = (
-            f"Another caller for this incident: {reporter}, by {source}. "
-            f"They report: {intake.title_edit.text().strip()}."
-        )
+        title = " ".join(intake.title_edit.text().split()).rstrip(". ")
+        body = f"Another caller for this incident: {reporter}, by {source}. They report: {title}."
+        self._compute()
+        computed = self._computed
+        final = self.final_severity()
+        if computed.impact is not None and computed.urgency is not None and final is not None:
+            body += (
+                f" Their answers: impact {computed.impact.level.value} × urgency "
+                f"{computed.urgency.level.value} → {final.code}"
+            )
+            if final is not computed.severity and computed.severity is not None:
+                body += f" (set by hand; {computed.severity.code} by the matrix)"
+            if final.value < incident.severity.value:
+                body += (
+                    f"; {incident.number} is {incident.severity.code}: a commander should "
+                    "review its severity"
+                )
+            body += "."
+        if computed.trigger and not incident.major:
+            body += " Major-incident criteria met: " + "; ".join(computed.trigger.reasons) + "."
         details = intake.details.toPlainText().strip()
         if details:
             body += f" {details}"
-        self._finish(AddCaller(candidate.incident, body))
+        return body
 
     def apply_workaround(self) -> None:
         """Alt+W: put the chosen known error's workaround into the description."""
@@ -2170,14 +1883,10 @@ class TriageWizard(QDialog):
             )
             return
         for index, page in enumerate(self.pages):
-            found = page.problem()
-            if found is not None:
+            if page.problem() is not None:
                 if index != self.page_index:
                     self._show_page(index)
-                text, widget = found
-                self._show_error(text)
-                if widget is not None:
-                    widget.setFocus(Qt.FocusReason.OtherFocusReason)
+                self._check(page)
                 return
         self._compute()
         self._finish(NewIncident(self.fields()))
@@ -2200,7 +1909,7 @@ class TriageWizard(QDialog):
         description = f"{description}\n\n{reasoning}" if description else reasoning
         fields: dict[str, object] = {
             "title": " ".join(intake.title_edit.text().split()),
-            "service": intake.service.chosen() or intake.service.text().strip(),
+            "service": intake.service_value(),
             "impact": computed.impact.level.value,
             "urgency": computed.urgency.level.value,
             "category": category,
@@ -2241,16 +1950,40 @@ class TriageWizard(QDialog):
             self._draft_timer.stop()
             super().reject()
             return
-        self.confirm_bar.show()
-        self.confirm_bar.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._ask(self.confirm_bar)
 
     def keep_editing(self) -> None:
-        self.confirm_bar.hide()
-        self.current_page().focus_first()
+        """Esc (or Enter, K) on "discard?": back to the field being typed, as it was."""
+        self._answered(self.confirm_bar)
+        field = self._focus_before_question
+        self._focus_before_question = None
+        if field is not None and field.isVisibleTo(self) and field.isEnabled():
+            # Not a Tab focus: a line edit would select its text and the next
+            # key typed would replace it.
+            field.setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            self.current_page().focus_first()
+
+    def _ask(self, bar: KeyBar) -> None:
+        """Show an inline question; the pages are greyed out until it is answered.
+
+        The question keeps the keyboard (Tab or a click cannot slip into a
+        field whose typing would then be neither saved nor moved on by Enter).
+        """
+        focus = self.focusWidget()
+        if focus is not None and self.stack.isAncestorOf(focus):
+            self._focus_before_question = focus
+        bar.show()
+        bar.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.stack.setEnabled(False)
+
+    def _answered(self, bar: KeyBar) -> None:
+        bar.hide()
+        self.stack.setEnabled(True)
 
     def discard(self) -> None:
         """Throw the triage away: the draft goes too."""
-        self.confirm_bar.hide()
+        self._answered(self.confirm_bar)
         self._draft_timer.stop()
         self._clear_draft()
         self._dirty = False
@@ -2325,7 +2058,9 @@ class TriageWizard(QDialog):
             "details": intake.details.toPlainText(),
             "source": _scalar(intake.source.value()),
             "category": classification.category.text(),
+            "category_id": classification.category.chosen(),
             "subcategory": classification.subcategory.text(),
+            "subcategory_id": classification.subcategory.chosen(),
             "users": _scalar(impact.users.value()),
             "critical_down": _scalar(impact.critical.value()),
             "workaround": _scalar(impact.workaround.value()),
@@ -2360,13 +2095,12 @@ class TriageWizard(QDialog):
             f"An unfinished triage from {local_time(draft.saved_at, self.context.clock())} "
             f"was kept: {draft.summary()}. Restore it?"
         )
-        self.restore_bar.show()
-        self.restore_bar.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._ask(self.restore_bar)
 
     def restore_draft(self) -> None:
         """R (or Enter) on the offer: fill the wizard from the draft and go to its page."""
         draft = self._pending_draft
-        self.restore_bar.hide()
+        self._answered(self.restore_bar)
         if draft is None:
             return
         self._pending_draft = None
@@ -2382,18 +2116,22 @@ class TriageWizard(QDialog):
         while reached < target and self.pages[reached].problem() is None:
             reached += 1
         self._show_page(reached)
+        self.pages[reached].focus_resume()
+        if reached < target:
+            # Stopped short (the reference data changed since, say): tell why.
+            self._check(self.pages[reached])
 
     def close_keeping_draft(self) -> None:
         """Esc on the offer: close the wizard; the draft stays for next time."""
         self._pending_draft = None
-        self.restore_bar.hide()
+        self._answered(self.restore_bar)
         self._dirty = False
         super().reject()
 
     def start_afresh(self) -> None:
-        """F (or Esc) on the offer: an empty wizard, and the old draft is gone."""
+        """F on the offer: an empty wizard, and the old draft is gone."""
         self._pending_draft = None
-        self.restore_bar.hide()
+        self._answered(self.restore_bar)
         self._clear_draft()
         self.current_page().focus_first()
 
@@ -2412,10 +2150,17 @@ class TriageWizard(QDialog):
         intake.details.setPlainText(draft.text("details"))
         intake.source.set_value(f.get("source") or Source.PHONE.value)
         classification = self.classification
-        classification.category.setText(draft.text("category"))
-        classification.category.set_choices(classification.category.choices)
-        classification.subcategory.setText(draft.text("subcategory"))
-        classification.subcategory.set_choices(classification.subcategory.choices)
+        # By id when the entry is still there (its name may have changed), else as typed.
+        for edit, key in (
+            (classification.category, "category"),
+            (classification.subcategory, "subcategory"),
+        ):
+            chosen = f.get(f"{key}_id")
+            if isinstance(chosen, str) and any(c.id == chosen for c in edit.choices):
+                edit.choose(chosen)
+            else:
+                edit.setText(draft.text(key))
+                edit.set_choices(edit.choices)
         impact = self.impact
         impact.users.set_value(f.get("users"))
         impact.critical.set_value(f.get("critical_down"))
@@ -2444,23 +2189,13 @@ class TriageWizard(QDialog):
         # Colours that read on the light and the dark theme alike; sizes in
         # ems so they follow the font (and the screen scaling of the window).
         self.setStyleSheet(
-            """
-            QFrame#choiceRow { border: 2px solid transparent; border-radius: 5px; }
-            QFrame#choiceRow:focus { border: 2px solid palette(highlight); }
-            QPushButton#choiceOption { padding: 0.25em 0.8em; text-align: left; }
-            QPushButton#choiceOption:checked {
-                background-color: #2F5FD0; color: #FFFFFF; font-weight: bold;
-                border: 1px solid #1A3A8A; border-radius: 3px;
-            }
+            WIDGET_STYLE
+            + """
             QLabel#triageStep { font-size: 16pt; font-weight: bold; }
             QFrame#assessmentBox, QFrame#majorBanner {
                 border: 1px solid rgba(127, 127, 127, 110); border-radius: 6px;
             }
             QFrame#majorBanner { border: 2px solid #C62828; }
-            QFrame#keyBar {
-                border: 2px solid palette(highlight); border-radius: 6px;
-                background-color: rgba(47, 95, 208, 40);
-            }
             QLabel#triageSummary { font-size: 12pt; }
             QScrollArea#triagePageScroll, QScrollArea#triagePageScroll > QWidget > QWidget {
                 background: transparent;

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -27,8 +28,11 @@ from console.connectors.base import Unreachable
 from console.connectors.noc import NocBackend
 from console.demo import read_demo
 from console.directory import Directory
+from console.domain.calendar import TWENTY_FOUR_SEVEN
+from console.domain.escalation import StepKind, due_escalations
 from console.domain.lifecycle import State
 from console.domain.severity import Severity
+from console.domain.sla import SlaPolicy
 from console.phones import format_phone
 from console.store import Cache
 from console.sync.edits import PENDING_NUMBER_PREFIX
@@ -37,7 +41,16 @@ from console.triage_draft import DRAFT_FILE
 from console.views.theme import apply_theme
 from console.views.triage_wizard import Step, TriageWizard
 from tests.views.conftest import NOW, make_incident
-from tests.views.triage_keys import CALLS, SEV2_CALL, Console, run_to_last_page
+from tests.views.triage_keys import (
+    CALLS,
+    CTRL,
+    SEV2_CALL,
+    Console,
+    TriageKeys,
+    fill_classification,
+    fill_intake,
+    run_to_last_page,
+)
 
 pytestmark = pytest.mark.qt_log_ignore(
     # The offscreen platform cannot grab the keyboard for a type-ahead list.
@@ -86,6 +99,16 @@ def console(qtbot: QtBot, triage_cache: Cache) -> Callable[..., Console]:
 
 def _closed(qtbot: QtBot, wizard: TriageWizard) -> None:
     qtbot.waitUntil(lambda: not wizard.isVisible())
+
+
+def _reopened_with_a_draft(qtbot: QtBot, desk: Console) -> tuple[TriageWizard, TriageKeys]:
+    """A reporter's name typed, the wizard closed by accident, and ``n`` again."""
+    wizard, keys = desk.press_n()
+    keys.type("Ana Ruiz")
+    wizard.close()
+    _closed(qtbot, wizard)
+    assert desk.drafts.exists
+    return desk.press_n()
 
 
 # --------------------------------------------------------------------------
@@ -169,6 +192,40 @@ def test_the_matrix_and_the_reasons_follow_the_answers(console: Callable[..., Co
     assert wizard.final_severity() is Severity.SEV4  # low × medium
 
 
+def test_the_next_tier_is_shown_when_the_escalation_timer_will_engage_it(
+    console: Callable[..., Console],
+) -> None:
+    """L2 waits 15 min by its delay, but unacknowledged the timer engages it once 75 % of
+    the response target has passed: at SEV-1 (15 min to respond) that is after 11¼ min."""
+    desk = console()
+    wizard, keys = desk.press_n()
+    run_to_last_page(keys, CALLS[1])
+    keys.alt(Key.Key_B)
+    assert wizard.final_severity() is Severity.SEV1
+    routing = wizard.result_page.routing.text()
+    l2 = next(line for line in routing.split("<br>") if "L2 Platform &amp; SRE" in line)
+    assert "(in 12 min)" in l2
+    # What the escalation timer itself does with such an incident.
+    directory = Directory.from_store(desk.cache)
+    policy = directory.policies["payments-api"].policy
+    incident = make_incident(9, Severity.SEV1, age_min=0, state=State.NEW, acknowledged_at=None)
+    sla = SlaPolicy.default(TWENTY_FOUR_SEVEN)
+
+    def due_levels(after: timedelta) -> set[int | None]:
+        at = NOW + after
+        steps = due_escalations(
+            policy,
+            incident,
+            at,
+            response_fraction=sla.reading(incident, "response", at).fraction,
+            sla_fraction=sla.current(incident, at).fraction,
+        )
+        return {step.level for step in steps if step.kind is StepKind.FUNCTIONAL}
+
+    assert 2 not in due_levels(timedelta(minutes=11))
+    assert 2 in due_levels(timedelta(minutes=11, seconds=15))
+
+
 # --------------------------------------------------------------------------
 # Checks on the way
 # --------------------------------------------------------------------------
@@ -188,6 +245,75 @@ def test_a_page_says_what_is_missing_and_goes_to_it(console: Callable[..., Conso
     keys.enter()
     assert "No affected service matches “zzz”" in wizard.error.text()
     assert wizard.focusWidget() is wizard.intake.service
+
+
+def test_a_service_missing_from_the_list_is_logged_as_typed_after_a_second_enter(
+    qtbot: QtBot, console: Callable[..., Console]
+) -> None:
+    desk = console()
+    wizard, keys = desk.press_n()
+    # Payroll is not in the service catalogue.
+    fill_intake(keys, replace(SEV2_CALL, service="Payroll", title="Payslips not generated"))
+    keys.enter()
+    assert wizard.page_index == Step.INTAKE
+    assert "No affected service matches “Payroll”" in wizard.error.text()
+    assert "Enter again" in wizard.error.text()
+    keys.enter()  # yes, log it on that service
+    assert wizard.page_index == Step.CLASSIFICATION
+    fill_classification(keys, SEV2_CALL)
+    keys.enter()
+    keys.answer("2np")
+    keys.enter()
+    keys.answer("nnnn")
+    keys.enter()
+    routing = wizard.result_page.routing.text()
+    assert "“Payroll” is not in the service list" in routing
+    assert "assign it by hand" in routing
+    keys.enter()
+    keys.create()
+    _closed(qtbot, wizard)
+    _, fields = desk.created()
+    assert fields["service"] == "Payroll"
+    assert "assignment_group" not in fields
+
+
+def test_text_longer_than_the_backend_takes_is_caught_before_logging(
+    qtbot: QtBot, console: Callable[..., Console]
+) -> None:
+    """The backend refuses a description over 20,000 characters and a name over 120: the
+    incident would vanish from the queue once sent. Pasting (Ctrl+V) is how it happens."""
+    clipboard = QApplication.clipboard()
+    desk = console()
+    wizard, keys = desk.press_n()
+    call = CALLS[1]
+    fill_intake(keys, call)
+    keys.tab()
+    clipboard.setText("ERROR gateway timeout\n" * 1_000)  # a pasted log, 22,000 characters
+    keys.press(Key.Key_V, CTRL)
+    assert len(wizard.intake.details.toPlainText()) > 20_000
+    keys.alt(Key.Key_N)
+    assert wizard.page_index == Step.INTAKE
+    assert "The details are too long" in wizard.error.text()
+    assert wizard.focusWidget() is wizard.intake.details
+    keys.press(Key.Key_A, CTRL)
+    keys.type("ERROR gateway timeout")
+    keys.alt(Key.Key_N)
+    assert wizard.page_index == Step.CLASSIFICATION
+    fill_classification(keys, call)
+    keys.enter()
+    keys.answer(call.impact)
+    keys.enter()
+    keys.answer(call.urgency)
+    keys.enter()
+    keys.enter()
+    keys.answer("y")
+    clipboard.setText("Vendor bridge lead " * 20)  # 380 characters, nobody in the directory
+    keys.press(Key.Key_V, CTRL)
+    assert len(wizard.before.banner.commander.text()) <= 120
+    keys.create()
+    _closed(qtbot, wizard)
+    _, fields = desk.created()
+    assert len(str(fields["commander"])) <= 120
 
 
 def test_the_service_type_ahead_takes_another_match_with_the_arrow_keys(
@@ -277,6 +403,40 @@ def test_a_duplicate_adds_the_caller_to_the_existing_incident_instead(
     assert not desk.drafts.exists
 
 
+def test_a_caller_added_to_a_lesser_incident_carries_their_triage(
+    qtbot: QtBot, console: Callable[..., Console]
+) -> None:
+    desk = console()
+    wizard, keys = desk.press_n()
+    run_to_last_page(keys, CALLS[1])  # SEV-1 by this caller's answers; INC-000001 is SEV-2
+    before = wizard.before
+    assert before.chosen_duplicate() is not None
+    warning = before.duplicate_note.text()
+    assert before.duplicate_note.isVisibleTo(before)
+    assert "INC-000001 is SEV-2" in warning
+    assert "this call's answers give SEV-1" in warning
+    keys.alt(Key.Key_A)
+    _closed(qtbot, wizard)
+    [record] = desk.outbox()
+    body = str(record.payload["body"])
+    assert "Their answers: impact high × urgency high → SEV-1" in body
+    assert "INC-000001 is SEV-2: a commander should review its severity" in body
+    assert "Major-incident criteria met: SEV-1" in body
+
+
+def test_adding_the_caller_with_no_duplicate_listed_says_what_to_do(
+    console: Callable[..., Console],
+) -> None:
+    desk = console()
+    wizard, keys = desk.press_n()
+    run_to_last_page(keys, replace(SEV2_CALL, service="orders", title="Nightly export missing"))
+    assert wizard.before.duplicates.count() == 0
+    keys.alt(Key.Key_A)
+    assert wizard.isVisible()
+    assert "No possible duplicate is listed" in wizard.error.text()
+    assert desk.outbox() == []
+
+
 def test_a_known_errors_workaround_goes_into_the_description(
     qtbot: QtBot, console: Callable[..., Console]
 ) -> None:
@@ -329,6 +489,29 @@ def test_a_major_incident_is_declared_with_its_commander(
     shown = desk.window.model.queue.get(record.incident_id)
     assert shown is not None
     assert shown.major
+
+
+def test_a_part_of_a_name_is_not_recorded_as_the_incident_commander(
+    qtbot: QtBot, console: Callable[..., Console]
+) -> None:
+    desk = console()
+    wizard, keys = desk.press_n()
+    run_to_last_page(keys, CALLS[1])
+    banner = wizard.before.banner
+    keys.answer("y")
+    keys.type("an")  # the start of several names
+    assert len(banner.commander.matches()) > 1
+    keys.create()
+    assert wizard.isVisible()
+    assert "“an” matches several" in wizard.error.text()
+    assert wizard.focusWidget() is banner.commander
+    # Someone outside the directory (a vendor's lead) is taken as typed.
+    keys.press(Key.Key_Backspace, times=2)
+    keys.type("Zoltan Zed (vendor)")
+    keys.create()
+    _closed(qtbot, wizard)
+    _, fields = desk.created()
+    assert fields["commander"] == "Zoltan Zed (vendor)"
 
 
 def test_a_security_incident_triggers_the_major_banner_whatever_the_severity(
@@ -522,24 +705,52 @@ def test_esc_asks_before_discarding_what_was_typed(
     assert desk.outbox() == []
 
 
+def test_keep_editing_goes_back_to_the_field_being_typed(console: Callable[..., Console]) -> None:
+    desk = console()
+    wizard, keys = desk.press_n()
+    fill_intake(keys, replace(SEV2_CALL, title="Checkout"))
+    keys.press(Key.Key_Escape)  # slipped
+    keys.press(Key.Key_Escape)  # keep editing
+    keys.type(" down")
+    assert wizard.intake.title_edit.text() == "Checkout down"
+    assert wizard.intake.reporter.text() == "Ana Ruiz"
+
+
+def test_an_open_question_keeps_the_keyboard_until_it_is_answered(
+    qtbot: QtBot, console: Callable[..., Console]
+) -> None:
+    wizard, keys = _reopened_with_a_draft(qtbot, console())
+    assert wizard.restore_bar.isVisible()
+    keys.tab()  # Tab does not slip past the offer into the fields
+    keys.type("Bob")
+    assert wizard.intake.reporter.text() == ""
+    assert wizard.focusWidget() is wizard.restore_bar
+    keys.press(Key.Key_R)
+    assert wizard.intake.reporter.text() == "Ana Ruiz"
+    # Back where the call stopped: the first field still empty, nothing selected.
+    assert wizard.focusWidget() is wizard.intake.contact
+    keys.type("+34 600")
+    keys.press(Key.Key_Escape)
+    assert wizard.confirm_bar.isVisible()
+    keys.tab()
+    keys.type("x")
+    assert wizard.intake.contact.text() == "+34 600"
+    assert wizard.confirm_bar.hasFocus()
+    keys.press(Key.Key_Escape)
+    keys.type(" 111 222")
+    assert wizard.intake.contact.text() == "+34 600 111 222"
+    assert wizard.intake.reporter.text() == "Ana Ruiz"
+
+
 def test_a_triage_closed_by_accident_is_restored_and_finished(
     qtbot: QtBot, console: Callable[..., Console]
 ) -> None:
     desk = console()
     wizard, keys = desk.press_n()
     call = SEV2_CALL
-    keys.type(call.reporter)
-    keys.tab()
-    keys.type(call.contact)
-    keys.tab()
-    keys.type(call.service)
-    keys.tab()
-    keys.type(call.title)
+    fill_intake(keys, call)
     keys.enter()
-    keys.type(call.category)
-    keys.tab()
-    keys.type(call.subcategory)
-    keys.tab()
+    fill_classification(keys, call)
     keys.enter()
     keys.answer("3n")  # half-way through the impact questions
     wizard.close()  # the window's close button, or the console closed under it
@@ -555,7 +766,7 @@ def test_a_triage_closed_by_accident_is_restored_and_finished(
     assert wizard.page_index == Step.IMPACT
     assert wizard.intake.service.chosen() == "payments-api"
     assert wizard.impact.users.value() == "site"
-    keys.tab(2)  # to the workaround question
+    assert wizard.focusWidget() is wizard.impact.workaround  # the question not answered yet
     keys.answer("p")
     keys.enter()
     keys.answer(call.urgency)
@@ -569,14 +780,41 @@ def test_a_triage_closed_by_accident_is_restored_and_finished(
     assert not desk.drafts.exists
 
 
-def test_starting_afresh_drops_the_draft(qtbot: QtBot, console: Callable[..., Console]) -> None:
+def test_a_draft_restored_after_the_reference_data_changed(
+    qtbot: QtBot, console: Callable[..., Console], triage_cache: Cache
+) -> None:
+    """A renamed subcategory keeps its place; a service gone from the catalogue is said."""
     desk = console()
     wizard, keys = desk.press_n()
-    keys.type("Ana Ruiz")
+    run_to_last_page(keys, SEV2_CALL)
     wizard.close()
     _closed(qtbot, wizard)
-    assert desk.drafts.exists
+    categories = read_demo(NOW).reference["categories"]
+    for category in categories:
+        for sub in category["subcategories"]:  # type: ignore[union-attr]
+            if sub["id"] == "saas":  # type: ignore[index]
+                sub["name"] = "Cloud software (SaaS)"  # type: ignore[index]
+    triage_cache.upsert_reference("categories", categories)
     wizard, keys = desk.press_n()
+    keys.press(Key.Key_R)
+    assert wizard.page_index == Step.BEFORE
+    assert wizard.classification.values() == ("software", "saas")
+    wizard.close()
+    _closed(qtbot, wizard)
+
+    triage_cache.delete_reference("services", ["payments-api"])
+    wizard, keys = desk.press_n()
+    keys.press(Key.Key_R)
+    assert wizard.page_index == Step.INTAKE
+    assert "No affected service matches “Payments API”" in wizard.error.text()
+    assert wizard.focusWidget() is wizard.intake.service
+    keys.enter()  # log it on the service as typed
+    assert wizard.page_index == Step.CLASSIFICATION
+
+
+def test_starting_afresh_drops_the_draft(qtbot: QtBot, console: Callable[..., Console]) -> None:
+    desk = console()
+    wizard, keys = _reopened_with_a_draft(qtbot, desk)
     keys.press(Key.Key_F)
     assert not desk.drafts.exists
     assert wizard.intake.reporter.text() == ""
@@ -587,11 +825,7 @@ def test_esc_on_the_offer_closes_and_keeps_the_draft(
     qtbot: QtBot, console: Callable[..., Console]
 ) -> None:
     desk = console()
-    wizard, keys = desk.press_n()
-    keys.type("Ana Ruiz")
-    wizard.close()
-    _closed(qtbot, wizard)
-    wizard, keys = desk.press_n()
+    wizard, keys = _reopened_with_a_draft(qtbot, desk)
     keys.press(Key.Key_Escape)  # not now
     _closed(qtbot, wizard)
     draft = desk.drafts.load()
@@ -617,8 +851,8 @@ def test_an_unreadable_draft_is_set_aside_with_a_notice(
 PAGE_NAMES = ("intake", "classification", "impact", "urgency", "result", "before")
 
 
-@pytest.mark.parametrize("theme", ["light", "dark"])
-def test_every_page_renders_in_both_themes(
+@pytest.mark.parametrize("theme", ["light", "dark", "wall"])
+def test_every_page_renders_in_every_theme(
     qtbot: QtBot, console: Callable[..., Console], theme: str, tmp_path: Path
 ) -> None:
     """Render each page to PNG (set NOC_TRIAGE_SCREENSHOTS=DIR to keep them)."""
@@ -633,24 +867,15 @@ def test_every_page_renders_in_both_themes(
 
         def shoot(name: str) -> None:
             qtbot.wait(150)  # let the layout settle after the last key
-            path = folder / f"triage-{name}{'' if theme == 'light' else '-dark'}.png"
+            path = folder / f"triage-{name}{'' if theme == 'light' else f'-{theme}'}.png"
             assert wizard.grab().save(str(path), "PNG")
             shots[name] = path
 
         call = CALLS[1]
-        keys.type(call.reporter)
-        keys.tab()
-        keys.type(call.contact)
-        keys.tab()
-        keys.type(call.service)
-        keys.tab()
-        keys.type(call.title)
+        fill_intake(keys, call)
         shoot("intake")
         keys.enter()
-        keys.type(call.category)
-        keys.tab()
-        keys.type(call.subcategory)
-        keys.tab()
+        fill_classification(keys, call)
         shoot("classification")
         keys.enter()
         keys.answer(call.impact)
@@ -677,6 +902,33 @@ def test_the_wizard_is_sized_by_the_font(qtbot: QtBot, console: Callable[..., Co
     metrics = wizard.fontMetrics()
     assert wizard.width() >= metrics.averageCharWidth() * 80
     assert wizard.height() >= metrics.lineSpacing() * 28
+
+
+def test_in_the_wall_theme_the_wizard_is_sized_for_its_large_font(
+    qtbot: QtBot, console: Callable[..., Console]
+) -> None:
+    """The wall theme's font is about twice the size: the wizard, the details box and the
+    chosen option grow with it (as far as the screen allows) instead of clipping."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    apply_theme(app, "wall")
+    try:
+        desk = console()
+        wizard, _ = desk.press_n()
+        metrics = wizard.fontMetrics()
+        assert metrics.height() > 25  # the wall theme's 18 pt
+        screen = wizard.screen().availableGeometry()
+        assert wizard.width() == min(metrics.averageCharWidth() * 120, screen.width())
+        assert wizard.height() == min(metrics.lineSpacing() * 44, screen.height())
+        details = wizard.intake.details
+        assert details.height() >= details.fontMetrics().lineSpacing() * 4
+        phone = wizard.intake.source.buttons[0]
+        assert phone.isChecked()
+        bold = QFont(phone.font())
+        bold.setBold(True)
+        assert phone.width() >= QFontMetrics(bold).horizontalAdvance(phone.text())
+    finally:
+        apply_theme(app, "light")
 
 
 def test_the_draft_is_saved_a_moment_after_typing_with_the_time(

@@ -114,8 +114,8 @@ CALLS = {
 """A call per severity: SEV-n is ``CALLS[n]``."""
 
 
-def run_to_last_page(keys: TriageKeys, call: Call) -> None:
-    """Pages 1 to 5, from the empty wizard to "Before creating"."""
+def fill_intake(keys: TriageKeys, call: Call) -> None:
+    """Page 1 from its first field: reporter, contact, service, title (details left empty)."""
     keys.type(call.reporter)
     keys.tab()
     keys.type(call.contact)
@@ -123,11 +123,21 @@ def run_to_last_page(keys: TriageKeys, call: Call) -> None:
     keys.type(call.service)
     keys.tab()  # takes the highlighted match and moves to the title
     keys.type(call.title)
-    keys.enter()  # → Classification
+
+
+def fill_classification(keys: TriageKeys, call: Call) -> None:
+    """Page 2: category and subcategory, each taken from the type-ahead with Tab."""
     keys.type(call.category)
     keys.tab()
     keys.type(call.subcategory)
     keys.tab()
+
+
+def run_to_last_page(keys: TriageKeys, call: Call) -> None:
+    """Pages 1 to 5, from the empty wizard to "Before creating"."""
+    fill_intake(keys, call)
+    keys.enter()  # → Classification
+    fill_classification(keys, call)
     keys.enter()  # → Impact
     keys.answer(call.impact)
     keys.enter()  # → Urgency
