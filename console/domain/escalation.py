@@ -342,6 +342,7 @@ def _evaluate(
     sla_fraction: float | None,
     engagement: Engagement,
     on_call: OnCallLookup | None,
+    trigger_in: timedelta | None = None,
 ) -> list[EscalationStep]:
     require_aware("at", at)
     elapsed = at - incident.opened_at
@@ -352,14 +353,13 @@ def _evaluate(
     acknowledged = incident.acknowledged_at is not None and incident.acknowledged_at <= at
     automatic = incident.is_open and not acknowledged
     reached = {t.level for t in policy.tiers if t.engage_after <= elapsed}
+    # The next tier the clock would engage (defined by the delays, not by what
+    # is engaged, so engaging it does not make the tier after it due next tick).
+    upcoming = [t.level for t in policy.tiers if t.level not in reached]
+    next_level = upcoming[0] if upcoming else None
     brought_forward: int | None = None
     if automatic and response_fraction is not None and response_fraction >= policy.response_trigger:
-        # Bring forward the next tier the clock would engage (once: it is
-        # defined by the delays, not by what is engaged, so engaging it does
-        # not make the tier after it due on the next tick).
-        upcoming = [t.level for t in policy.tiers if t.level not in reached]
-        if upcoming:
-            brought_forward = upcoming[0]
+        brought_forward = next_level
 
     steps: list[EscalationStep] = []
     for tier in policy.tiers:
@@ -385,7 +385,10 @@ def _evaluate(
             )
             step = replace(step, status=StepStatus.DUE, reason=reason)
         elif automatic:
-            step = replace(step, in_=due_at - at)
+            wait = due_at - at
+            if trigger_in is not None and tier.level == next_level:
+                wait = min(wait, trigger_in)
+            step = replace(step, in_=wait)
         steps.append(step)
 
     for rule in policy.management_for(incident.severity):
@@ -429,6 +432,7 @@ def escalation_path(
     sla_fraction: float | None,
     on_call: OnCallLookup,
     engagement: Engagement = NOTHING_ENGAGED,
+    trigger_in: timedelta | None = None,
 ) -> list[EscalationStep]:
     """The incident's whole escalation path as of ``at``: tiers by level, then managers.
 
@@ -436,8 +440,14 @@ def escalation_path(
     of the response clock). ``sla_fraction``: share of the clock now running
     (``SlaPolicy.current(...).fraction``), for management rules. None for
     either means unknown (no SLA), and the rules that need it do not fire.
+    ``trigger_in``: how long until the response clock reaches the policy's
+    ``response_trigger`` (from the SLA policy, in wall time); the next tier's
+    ``in_`` is then the sooner of its own delay and that, as the timer will
+    bring it forward. None: show the tiers' delays only.
     """
-    return _evaluate(policy, incident, at, response_fraction, sla_fraction, engagement, on_call)
+    return _evaluate(
+        policy, incident, at, response_fraction, sla_fraction, engagement, on_call, trigger_in
+    )
 
 
 def due_escalations(

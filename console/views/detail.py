@@ -111,6 +111,7 @@ def escalation_line(
         response_fraction=sla.reading(incident, "response", at).fraction,
         sla_fraction=sla.current(incident, at).fraction,
         engagement=engagement_from_timeline(timeline),
+        sla=sla,
     )
     if found is None:
         return None
@@ -125,16 +126,21 @@ def service_escalation_path(
     response_fraction: float | None,
     sla_fraction: float | None,
     engagement: Engagement = NOTHING_ENGAGED,
+    sla: SlaPolicy | None = None,
 ) -> tuple[EscalationPolicy, list[EscalationStep]] | None:
     """The escalation policy of the incident's service and its path at ``at``.
 
     Who holds each rotation is read from the directory as of ``at`` (each
     rotation once). None when the service has no escalation policy. The
     detail pane's line and the triage wizard's "who is engaged now" share it.
+    With ``sla``, the next tier's wait is the sooner of its delay and the time
+    until the response clock reaches the policy's trigger (75 %), when the
+    escalation timer brings it forward for an unacknowledged incident.
     """
     entry = directory.policies.get(incident.service)
     if entry is None:
         return None
+    trigger_in = None if sla is None else _time_to_trigger(sla, entry.policy, incident, at)
     memo: dict[str, str | None] = {}
 
     def on_call(rotation_id: str) -> str | None:
@@ -150,8 +156,28 @@ def service_escalation_path(
         sla_fraction=sla_fraction,
         on_call=on_call,
         engagement=engagement,
+        trigger_in=trigger_in,
     )
     return entry.policy, steps
+
+
+def _time_to_trigger(
+    sla: SlaPolicy, policy: EscalationPolicy, incident: Incident, at: datetime
+) -> timedelta | None:
+    """Wall time until the response clock has used the policy's trigger share of its target.
+
+    None when that clock does not run (acknowledged, on hold) or is already past it.
+    """
+    if incident.acknowledged_at is not None:
+        return None
+    reading = sla.reading(incident, "response", at)
+    if reading.status is not SlaStatus.OK and reading.status is not SlaStatus.WARNING:
+        return None
+    left = reading.target * policy.response_trigger - reading.elapsed
+    if left <= timedelta(0):
+        return None
+    target = sla.target(incident.severity, "response")
+    return sla.calendar_for(target).add_working_time(at, left) - at
 
 
 class SeverityBadge(QWidget):

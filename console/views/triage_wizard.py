@@ -260,30 +260,18 @@ def routing_for(
     team_id = service.owner_team if service is not None else None
     team_name = directory.team_name(team_id) if team_id else "no owning team on file"
     found = service_escalation_path(
-        directory, incident, at, response_fraction=0.0, sla_fraction=0.0
+        directory, incident, at, response_fraction=0.0, sla_fraction=0.0, sla=sla
     )
     if found is None:
         return Routing(team_id, team_name, problem="no escalation policy for this service")
     policy, steps = found
-    brought_forward: timedelta | None = None
-    if sla is not None:
-        target = sla.target(incident.severity, "response")
-        trigger_at = sla.calendar_for(target).add_working_time(
-            incident.opened_at, target.amount * policy.response_trigger
-        )
-        brought_forward = max(trigger_at - at, timedelta(0))
     engaged: list[Engaged] = []
     shown_next = False
-    waiting_seen = False  # the first tier not due yet is the one the timer brings forward
     first_level = min((t.level for t in policy.tiers), default=None)
     for step in steps:
         due = step.status is StepStatus.DUE
         if step.kind is StepKind.FUNCTIONAL:
             wait = step.in_
-            if not due and wait is not None and not waiting_seen:
-                waiting_seen = True
-                if brought_forward is not None:
-                    wait = min(wait, brought_forward)
             if due or step.level == first_level:
                 name, phone = _person(directory, step.who, region)
                 when = "now" if due else _in(wait)

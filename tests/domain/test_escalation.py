@@ -626,3 +626,32 @@ def test_waiting_longer_never_makes_a_tier_less_due(minutes: list[int], a: int, 
 def test_step_is_a_plain_value() -> None:
     step = EscalationStep(StepKind.FUNCTIONAL, "L1", None, StepStatus.PENDING, level=1)
     assert step.in_ is None
+
+
+def test_the_next_tier_shows_when_the_response_trigger_will_bring_it_forward() -> None:
+    # L2's delay is 10 min, but the response clock reaches 75 % in 3 min: the
+    # timer engages L2 then, and the path says so. L3 keeps its own delay.
+    path = escalation_path(
+        policy(),
+        incident(SEV1),
+        T0 + 4 * MIN,
+        response_fraction=0.5,
+        sla_fraction=0.1,
+        on_call=ON_CALL,
+        engagement=L1_ENGAGED,
+        trigger_in=3 * MIN,
+    )
+    assert path[1].in_ == 3 * MIN
+    assert path[2].in_ == 26 * MIN
+    # A trigger later than the delay changes nothing.
+    later = escalation_path(
+        policy(),
+        incident(SEV1),
+        T0 + 4 * MIN,
+        response_fraction=0.1,
+        sla_fraction=0.1,
+        on_call=ON_CALL,
+        engagement=L1_ENGAGED,
+        trigger_in=20 * MIN,
+    )
+    assert later[1].in_ == 6 * MIN
