@@ -78,6 +78,10 @@ __all__ = [
 
 LOCAL_ID_PREFIX = "local-"
 PENDING_NUMBER_PREFIX = "(pending) "
+CREATE_ECHO = "create_echo"
+"""Marks a local timeline entry that only echoes what a queued create will record
+(declaring a major incident): the backend writes its own, so it is dropped, not
+carried over, when the incident is created."""
 
 # Timeline entries are written by a person only with these kinds.
 NOTE_KINDS = ("work_note", "status_update")
@@ -426,7 +430,22 @@ class LocalEdits:
             payload={"local_id": local_id, "fields": fields},
             base_version=None,
         )
-        self._cache.enqueue(entry, local_incident=placeholder)
+        # Declaring a major incident is the floor's business at once, also
+        # offline: the placeholder's timeline says it (and who commands) until
+        # the backend's own entry replaces it.
+        declared = None
+        if major:
+            who = f"; Incident Commander: {commander_name}" if commander_name else ""
+            declared = TimelineEvent(
+                id=f"{LOCAL_ID_PREFIX}{uuid.uuid4()}",
+                incident_id=local_id,
+                kind=TimelineKind.ESCALATION,
+                at=now,
+                author=self._author,
+                body=f"Declared a major incident{who} (waiting to be sent)",
+                data={CREATE_ECHO: True, "major": True, "commander": commander_name or None},
+            )
+        self._cache.enqueue(entry, local_incident=placeholder, local_event=declared)
         self._queued()
         return placeholder
 

@@ -70,6 +70,7 @@ from console.domain.incident import Incident, TimelineEvent, TimelineKind
 from console.domain.severity import DEFAULT_MATRIX, PriorityMatrix
 from console.store import Cache, CacheError, ChangeSet, OutboxEntry, OutboxRecord
 from console.sync.edits import (
+    CREATE_ECHO,
     FieldConflict,
     apply_fields,
     is_local_id,
@@ -871,7 +872,11 @@ class SyncEngine:
         self.cache.set_meta(META_LOCAL_ID + local_id, created.id)
         pending = self._pending_patches(exclude=record.id)
         shown = self._overlay(created, pending.get(local_id, ()))
-        notes = [replace(event, incident_id=created.id) for event in self.cache.timeline(local_id)]
+        notes = [
+            replace(event, incident_id=created.id)
+            for event in self.cache.timeline(local_id)
+            if not event.data.get(CREATE_ECHO)  # the backend wrote its own entry
+        ]
         changes = self.cache.apply_changes(
             self.backend.key,
             incidents=[shown],

@@ -76,6 +76,12 @@ def test_create_with_triage_fields_shows_at_once_and_queues_them(cache: Cache) -
         "major": True,
         "commander": "Lucía Fernández",
     }
+    # Offline too, the floor sees that it is a major incident and who commands it.
+    [declared] = cache.timeline(shown.id)
+    assert declared.kind.value == "escalation"
+    assert declared.body == (
+        "Declared a major incident; Incident Commander: Lucía Fernández (waiting to be sent)"
+    )
 
 
 def test_a_plain_create_sends_no_triage_fields(cache: Cache) -> None:
@@ -160,6 +166,11 @@ def test_the_engine_sends_the_triage_and_the_server_records_it(
         "Declared a major incident; Incident Commander: Lucía Fernández"
     )
     assert entries["assignment"].body == "Routed to payments-eng"
+    # The local "declared" entry gave way to the backend's: one declaration, not two.
+    declarations = [e for e in console.cache.timeline(created.id) if "major" in e.body]
+    assert [e.body for e in declarations] == [
+        "Declared a major incident; Incident Commander: Lucía Fernández"
+    ]
     # The backend's own copy agrees.
     assert console.backend.get_incident(created.id).severity is Severity.SEV1
 
