@@ -61,7 +61,7 @@ from console.sync.worker import SyncThread
 from console.triage_draft import DraftStore
 from console.views.main_window import MainWindow
 from console.views.theme import apply_theme
-from console.views.triage_wizard import TriageContext
+from console.views.triage_context import TriageContext
 
 if TYPE_CHECKING:
     pass
@@ -214,14 +214,18 @@ def _build_window(
         except CacheError as exc:
             raise StartupError(f"the demo could not be written to the cache: {exc}") from exc
     try:
-        incidents = cache.incidents()
+        # Without descriptions: no list shows them, and at 100k incidents they
+        # are ~15 MB; the detail pane reads the one it shows from the cache.
+        incidents = cache.incidents(descriptions=False)
         names = DisplayNames.from_reference(
             cache.reference("services"), cache.reference("contacts"), cache.reference("teams")
         )
     except CacheError as exc:
         raise StartupError(str(exc)) from exc
 
-    model = IncidentTableModel(policy, now, incidents, names=names)
+    model = IncidentTableModel(
+        policy, now, incidents, names=names, describe=lambda i: _description(cache, i)
+    )
     themes = [(theme.value, theme.label) for theme in Theme]
     # Edits are shown at once and queued in the outbox; the sync engine sends them.
     edits = LocalEdits(cache, author=settings.operator, on_queued=on_queued)
@@ -399,6 +403,14 @@ def _escalation_line(cache: Cache, policy: SlaPolicy, incident: Incident) -> str
         sla=policy,
         timeline=_timeline(cache, incident.id),
     )
+
+
+def _description(cache: Cache, incident_id: str) -> str:
+    """An incident's description from the cache ("" when it cannot be read right now)."""
+    try:
+        return cache.description(incident_id)
+    except CacheError:
+        return ""
 
 
 def _timeline(cache: Cache, incident_id: str) -> list[TimelineEvent]:

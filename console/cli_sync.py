@@ -20,20 +20,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from console import paths
-from console.connectors.base import AuthFailed, Backend, BackendError
+from console.connectors.base import AuthFailed, Backend, BackendError, is_rt_url
 from console.connectors.noc import NocBackend, normalise_url
-from console.connectors.rt import (
-    DirectoryFile,
-    DirectoryServer,
-    DirectorySource,
-    RtBackend,
-    is_rt_url,
-    normalise_rt_url,
-)
-from console.connectors.rt_mapping import RtMapping
 from console.credentials import CredentialError, resolve_token, store_token
 from console.settings import Settings, SettingsError, load_settings, settings_path
 from console.store import Cache, CacheError
@@ -46,6 +37,9 @@ from console.sync.engine import (
     SyncStatus,
     SyncUpdate,
 )
+
+if TYPE_CHECKING:
+    from console.connectors.rt import DirectorySource
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -189,7 +183,11 @@ def backend_url(args: argparse.Namespace) -> str:
 
 def backend_address(text: str) -> str:
     """A backend URL as the console keeps it (ValueError when it is not one)."""
-    return normalise_rt_url(text) if is_rt_url(text) else normalise_url(text)
+    if not is_rt_url(text):
+        return normalise_url(text)
+    from console.connectors.rt import normalise_rt_url  # loaded only for RT
+
+    return normalise_rt_url(text)
 
 
 def open_backend(
@@ -210,6 +208,10 @@ def open_backend(
     """
     if not is_rt_url(url):
         return NocBackend(url, token, ca_bundle=ca_bundle)
+    # The RT connector (and its ~4 MB of imports) is loaded only when used.
+    from console.connectors.rt import RtBackend
+    from console.connectors.rt_mapping import RtMapping
+
     rt = settings.rt
     name = queue or rt.queue
     if not name:
@@ -241,6 +243,8 @@ def _directory(
     where: str, ca_bundle: Path | None, known: Callable[[str], list[str]] | None
 ) -> DirectorySource:
     """``rt.directory``: our server (by URL, its token from the keyring) or a JSON file."""
+    from console.connectors.rt import DirectoryFile, DirectoryServer
+
     if where.startswith(("http://", "https://")):
         url = normalise_url(where)
         try:

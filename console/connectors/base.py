@@ -257,6 +257,19 @@ class Backend(Protocol):
         ...
 
 
+RT_SCHEME_PREFIX = "rt+"
+"""A backend URL starting with this names Request Tracker (``rt+https://…``)."""
+
+
+def is_rt_url(text: str) -> bool:
+    """Whether a ``--backend`` value names Request Tracker (``rt+https://…``).
+
+    Here rather than in the RT connector so choosing a backend does not load
+    the connector unless it is used.
+    """
+    return text.strip().lower().startswith(RT_SCHEME_PREFIX)
+
+
 # --------------------------------------------------------------------------
 # The edit vocabulary
 # --------------------------------------------------------------------------

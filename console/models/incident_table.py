@@ -16,7 +16,7 @@ lazily for the rows a view asks about, so a tick costs the same with 100 or
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -145,10 +145,11 @@ class IncidentTableModel(ProjectionModel):
         names: DisplayNames | None = None,
         wanted: QueueFilter | None = None,
         queue: IncidentQueue | None = None,
+        describe: Callable[[str], str] | None = None,
         parent: QObject | None = None,
     ) -> None:
         if queue is None:
-            queue = IncidentQueue(clock, now, names=names)
+            queue = IncidentQueue(clock, now, names=names, describe=describe)
             queue.load(incidents)
         super().__init__(queue, wanted, parent)
         self._bold = QFont()
@@ -264,7 +265,7 @@ class IncidentTableModel(ProjectionModel):
                 f"impact {incident.impact.value}, urgency {incident.urgency.value}"
             )
         if column is Column.TITLE:
-            return incident.description or incident.title
+            return self._queue.description(incident) or incident.title
         if column is Column.STATE and incident.hold_reason is not None:
             return f"On hold: {incident.hold_reason.value.replace('_', ' ')}"
         if column is Column.ASSIGNEE and not incident.assignee:

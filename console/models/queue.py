@@ -463,7 +463,8 @@ class IncidentQueue:
 
     Not a Qt object: the projections register as listeners and turn the
     notifications into Qt signals. ``operator`` names the person "mine" means
-    (a contact id or a name, matched without regard to case).
+    (a contact id or a name, matched without regard to case). ``describe``
+    reads an incident's description by id, for records loaded without one.
     """
 
     def __init__(
@@ -473,8 +474,10 @@ class IncidentQueue:
         *,
         names: DisplayNames | None = None,
         operator: str | None = None,
+        describe: Callable[[str], str] | None = None,
     ) -> None:
         self.policy = policy
+        self._describe = describe
         self._planner = SlaPlanner(policy)
         self._now = now
         self._now_us = to_micros(now)
@@ -538,6 +541,14 @@ class IncidentQueue:
     def ordered(self) -> list[Row]:
         """Every row in triage order (a copy)."""
         return list(self._order.rows)
+
+    def description(self, incident: Incident) -> str:
+        """The incident's description, read through ``describe`` when the loaded record
+        left it out (a big queue is loaded without descriptions: nothing in a list shows one).
+        """
+        if incident.description or self._describe is None:
+            return incident.description
+        return self._describe(incident.id)
 
     def is_at_risk(self, row: Row) -> bool:
         return row.plan is not None and row.plan.is_at_risk(self._now_us)

@@ -32,6 +32,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal_column,
     select,
     update,
 )
@@ -125,15 +126,27 @@ _REFERENCE_UPSERT = _upsert_sql(
     ("kind", "id", "doc"), REFERENCE, ("kind", "id"), only_if_newer=False
 )
 
-_SELECT_ALL_INCIDENTS = str(
-    select(*(INCIDENTS.c[name] for name in INCIDENT_COLUMNS)).compile(dialect=sqlite.dialect())
-)
-# The open states are fixed enum values, safe to inline as literals.
-_SELECT_OPEN_INCIDENTS = str(
-    select(*(INCIDENTS.c[name] for name in INCIDENT_COLUMNS))
-    .where(INCIDENTS.c.state.in_(OPEN_STATE_VALUES))
-    .compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
-)
+
+def _select_incidents(*, open_only: bool, descriptions: bool) -> str:
+    """The SQL reading incidents in INCIDENT_COLUMNS order (descriptions as '' when left out)."""
+    columns = [
+        INCIDENTS.c[name]
+        if descriptions or name != "description"
+        else literal_column("''").label("description")
+        for name in INCIDENT_COLUMNS
+    ]
+    stmt = select(*columns)
+    if open_only:
+        stmt = stmt.where(INCIDENTS.c.state.in_(OPEN_STATE_VALUES))
+    # The open states are fixed enum values, safe to inline as literals.
+    return str(stmt.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+
+
+_SELECT_INCIDENTS = {
+    (open_only, descriptions): _select_incidents(open_only=open_only, descriptions=descriptions)
+    for open_only in (False, True)
+    for descriptions in (False, True)
+}
 
 
 def _now() -> datetime:
@@ -293,9 +306,15 @@ class Cache:
                 removed.update(present)
         return ChangeSet(removed=frozenset(removed))
 
-    def incidents(self, *, open_only: bool = False) -> list[Incident]:
-        """Every cached incident (or only the open ones), in no particular order."""
-        sql = _SELECT_OPEN_INCIDENTS if open_only else _SELECT_ALL_INCIDENTS
+    def incidents(self, *, open_only: bool = False, descriptions: bool = True) -> list[Incident]:
+        """Every cached incident (or only the open ones), in no particular order.
+
+        ``descriptions=False`` leaves each description out (as ""): the queue
+        and the board never show it, and at 100k incidents the text is about
+        15 MB the console would hold for nothing; :meth:`description` reads
+        one when the detail pane shows it.
+        """
+        sql = _SELECT_INCIDENTS[(open_only, descriptions)]
         with self._reading() as conn:
             # The driver's cursor hands back plain tuples; building SQLAlchemy
             # Row objects for 100k rows costs about as much again as the query.
@@ -322,6 +341,14 @@ class Cache:
         with self._reading() as conn:
             row = conn.execute(stmt).first()
         return None if row is None else incident_from_row(row)
+
+    def description(self, incident_id: str) -> str:
+        """One incident's description ("" when it has none or is not cached)."""
+        with self._reading() as conn:
+            text = conn.execute(
+                select(INCIDENTS.c.description).where(INCIDENTS.c.id == incident_id)
+            ).scalar()
+        return str(text or "")
 
     def incident_count(self) -> int:
         """How many incidents are cached."""

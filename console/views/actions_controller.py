@@ -32,13 +32,12 @@ from console.views.dialogs import (
     ResolveDialog,
     StateDialog,
 )
-from console.views.triage_wizard import (
+from console.views.triage_context import (
     AddCaller,
     CallerLike,
     NewIncident,
     TriageContext,
     TriageOutcome,
-    TriageWizard,
 )
 
 
@@ -410,6 +409,9 @@ class IncidentActions(QObject):
 
     def ask_new(self) -> None:
         """Open the triage wizard for a new call (``n``)."""
+        # Loaded on first use: most of a shift never opens it, and it is ~6 MB.
+        from console.views.triage_wizard import TriageWizard
+
         wizard = TriageWizard(
             self._triage or self._plain_triage(), self.perform_triage, self._dialog_parent
         )

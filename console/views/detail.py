@@ -641,7 +641,7 @@ class DetailPane(QWidget):
             "response_due": _when(incident.response_due),
             "resolution_due": _when(incident.resolution_due),
             "holds": holds or "—",
-            "description": incident.description or "—",
+            "description": self._model.queue.description(incident) or "—",
         }
         for key, text in values.items():
             self.fields[key].setText(text)

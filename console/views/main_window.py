@@ -36,7 +36,7 @@ from console.views.command_palette import CommandPalette
 from console.views.detail import DetailPane
 from console.views.filter_bar import FilterBar
 from console.views.incident_table import IncidentTableView
-from console.views.triage_wizard import TriageContext
+from console.views.triage_context import TriageContext
 
 TICK_MS = 1000
 """How often the SLA clocks and the data age move (once a second, as the design says)."""

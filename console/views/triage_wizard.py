@@ -36,10 +36,9 @@ the outbox, which works offline. What is typed is saved as a draft
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -66,15 +65,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.directory import Directory, ReferenceSource
+from console.directory import Directory
 from console.domain.errors import DomainError
 from console.domain.escalation import StepKind, StepStatus, format_duration
 from console.domain.incident import Incident, Source
 from console.domain.lifecycle import State
-from console.domain.severity import DEFAULT_MATRIX, Impact, PriorityMatrix, Severity, Urgency
+from console.domain.severity import Impact, PriorityMatrix, Severity, Urgency
 from console.domain.sla import SlaPolicy
 from console.domain.triage import (
-    MAJOR_SHARE_PERCENT,
     Assessment,
     Category,
     DuplicateCandidate,
@@ -94,8 +92,16 @@ from console.domain.triage import (
 )
 from console.phones import format_phone
 from console.store import CacheError
-from console.triage_draft import DraftError, DraftStore, FieldValue, TriageDraft
+from console.triage_draft import DraftError, FieldValue, TriageDraft
 from console.views.detail import SeverityBadge, service_escalation_path
+from console.views.triage_context import (
+    AddCaller,
+    CallerLike,
+    NewIncident,
+    Submit,
+    TriageContext,
+    TriageOutcome,
+)
 from console.views.triage_widgets import (
     WIDGET_STYLE,
     YES_NO,
@@ -152,56 +158,8 @@ def _utc_now() -> datetime:
 # --------------------------------------------------------------------------
 
 
-class CallerLike(Protocol):
-    """Who the console acts as on the backend (``LocalEdits.caller()``)."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def role(self) -> str: ...
-
-
-@dataclass
-class TriageContext:
-    """What the wizard reads: reference data, open incidents, the SLA rules, who you are.
-
-    ``reference`` is the cache (``services``, ``teams``, ``contacts``,
-    ``policies``, ``shifts``, ``categories``, ``known_errors``); ``incidents``
-    gives the loaded incidents (for duplicates); ``caller`` the operator's
-    backend account and role (None: not known yet); ``drafts`` where the
-    unfinished triage is kept (None: not kept).
-    """
-
-    reference: ReferenceSource
-    incidents: Callable[[], Iterable[Incident]]
-    policy: SlaPolicy
-    matrix: PriorityMatrix = DEFAULT_MATRIX
-    clock: Callable[[], datetime] = _utc_now
-    caller: Callable[[], CallerLike | None] = lambda: None
-    drafts: DraftStore | None = None
-    viewer_region: str | None = None
-    share_threshold: int = MAJOR_SHARE_PERCENT
-
-
-@dataclass(frozen=True)
-class NewIncident:
-    """Create an incident with these create fields (the vocabulary of ``LocalEdits.create``)."""
-
-    fields: dict[str, object]
-
-
-@dataclass(frozen=True)
-class AddCaller:
-    """Instead of a new incident: a work note on an existing one naming the new caller."""
-
-    incident: Incident
-    body: str
-
-
-TriageOutcome = NewIncident | AddCaller
-Submit = Callable[[TriageOutcome], str | None]
-"""Performs the outcome; returns None when done, else what went wrong (the wizard stays open)."""
+# CallerLike, TriageContext, NewIncident, AddCaller, TriageOutcome and Submit
+# live in console/views/triage_context.py (imported above).
 
 
 # --------------------------------------------------------------------------
