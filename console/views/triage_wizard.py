@@ -813,9 +813,11 @@ class ResultPage(Page):
         head.addWidget(self.badge)
         head.addWidget(self.severity_label, 1)
         top = QHBoxLayout()
-        top.addWidget(self.grid)
+        # Top-aligned: long reasons (the wall theme's large font) make the row
+        # tall, and the matrix must not stretch its cells to match.
+        top.addWidget(self.grid, 0, Qt.AlignmentFlag.AlignTop)
         top.addSpacing(self.fontMetrics().height())
-        top.addWidget(self.reasons, 1)
+        top.addWidget(self.reasons, 1, Qt.AlignmentFlag.AlignTop)
         override_row = QHBoxLayout()
         override_row.addWidget(self.override_button)
         override_row.addStretch(1)
