@@ -2,7 +2,7 @@
 
 The bulk paths hand plain tuples to SQLite's ``executemany`` and build records
 straight from selected columns: going through ORM instances or per-row dicts
-costs more than the SQLite work itself at 100k rows (PERFORMANCE-NOTES.md).
+costs more than the SQLite work itself at 100k rows (``python -m bench store``).
 """
 
 from __future__ import annotations

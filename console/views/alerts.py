@@ -83,8 +83,9 @@ class SilentPlayer:
 class BeepPlayer(QObject):
     """The desktop bell: SEV-1 rings three times, SEV-2 twice, SEV-3 and SEV-4 once.
 
-    The fallback when QtMultimedia is not installed. The rings are spaced by a
-    timer, so ``play`` returns at once.
+    The last resort: without QtMultimedia and without a player command on PATH,
+    or when a sound file or the command fails. The rings are spaced by a timer,
+    so ``play`` returns at once.
     """
 
     def __init__(self, parent: QObject | None = None) -> None:

@@ -28,7 +28,8 @@ RESOURCE_SKIP_SUFFIXES = (".py", ".pyc")
 """The generators next to the demo data and the sounds are for maintainers, not users."""
 
 OPTIONAL_QT_MODULES = ("PySide6.QtMultimedia",)
-"""Used when installed (distinct alert sounds, console/views/alerts.py), else the bell rings.
+"""Used when installed (distinct alert sounds, console/views/alerts.py); without it the
+console plays the same sound files with the desktop's player command, else rings the bell.
 
 PySide6-Essentials has no QtMultimedia; with PySide6-Addons in the build
 environment the bundle takes it, with the FFmpeg libraries its plugin needs.
