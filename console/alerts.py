@@ -647,8 +647,14 @@ class EscalationWatch:
 
     def __init__(self, *, since: datetime | None = None, own_authors: Iterable[str] = ()) -> None:
         self._since = require_aware("since", since) if since is not None else None
-        self._own = frozenset(a for a in own_authors if a)
+        self._own = {a for a in own_authors if a}
         self._seen: set[str] = set()
+
+    def also_own(self, author: str) -> None:
+        """Entries by ``author`` were made at this console too (the backend account it
+        uses, once known): a commander's own swarm does not alarm their own console."""
+        if author:
+            self._own.add(author)
 
     def prime(self, events: Iterable[TimelineEvent]) -> None:
         """Remember ``events`` as seen without alerting (what was already on screen)."""

@@ -36,6 +36,7 @@ from console.directory import Directory
 from console.models.incident_table import DisplayNames
 from console.settings import Settings
 from console.store import Cache, CacheError, ChangeSet
+from console.sync.edits import stored_caller
 from console.sync.engine import Conflict, Rejection, SyncEngine, SyncState, SyncUpdate
 from console.sync.worker import SyncStatusModel, SyncThread, UpdatePacer
 from console.views.main_window import MainWindow
@@ -315,8 +316,12 @@ class ConsoleSync(QObject):
             return
         try:
             events = [e for i in sorted(incident_ids) for e in self.cache.timeline(i)]
+            caller = stored_caller(self.cache)
         except CacheError:
             return
+        if caller is not None:
+            # What this console's own account did (a swarm) is not news to it.
+            notifier.escalations.also_own(caller[1].name)
         notifier.timeline_changed(events, self.window.model.queue.get)
 
     def _reload_reference(self) -> None:

@@ -287,3 +287,52 @@ def test_an_escalation_on_the_server_raises_an_alert_on_the_console(
     )
     assert response.status_code == 201, response.text
     qtbot.waitUntil(lambda: any("Escalat" in t for t in titles), timeout=SYNC_TIMEOUT_MS)
+
+
+@pytest.mark.slow
+def test_a_commanders_own_swarm_does_not_alarm_their_own_console(
+    qtbot: QtBot,
+    open_console: Callable[..., OpenConsole],
+    swarm_server: SwarmServer,  # noqa: F811 (the fixture imported above)
+    memory_keyring: MemoryKeyring,
+) -> None:
+    """The console signed in as the commander hears of an admin's swarm, not of its own."""
+    from console.views.alerts import AlertNotifier
+
+    url = swarm_server.process.url
+    memory_keyring.set_password(SERVICE, normalise_url(url), swarm_server.tokens["commander"])
+    console = open_console("--backend", url)
+    wait_state(qtbot, console, SyncState.LIVE)
+    notifier = console.window.findChild(AlertNotifier)
+    assert notifier is not None
+    titles: list[str] = []
+    notifier.notified.connect(lambda title, body: titles.append(f"{title} {body}"))
+
+    def swarm(role: str, tiers: list[int]) -> str:
+        incident_id = swarm_server.create()
+        qtbot.waitUntil(
+            lambda: console.window.model.queue.get(incident_id) is not None,
+            timeout=SYNC_TIMEOUT_MS,
+        )
+        response = swarm_server.request(
+            "POST",
+            f"/v1/incidents/{incident_id}/engage",
+            role=role,
+            json={"tiers": tiers, "reason": "customer-wide outage"},
+        )
+        assert response.status_code == 201, response.text
+        return incident_id
+
+    own = swarm("commander", [2, 3])  # as this console's own account, from elsewhere
+    qtbot.waitUntil(
+        lambda: any("swarm" in e.body for e in console.cache.timeline(own)),
+        timeout=SYNC_TIMEOUT_MS,
+    )
+    other = swarm("admin", [2])
+    number = console.window.model.queue.get(other)
+    assert number is not None
+    qtbot.waitUntil(lambda: any("Escalat" in t for t in titles), timeout=SYNC_TIMEOUT_MS)
+    own_incident = console.window.model.queue.get(own)
+    assert own_incident is not None
+    assert not any(own_incident.number in t for t in titles), titles
+    assert any(number.number in t for t in titles)
