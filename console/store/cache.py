@@ -718,8 +718,9 @@ class Cache:
         would refuse the operator's own second edit as a conflict.
 
         In the same transaction, up to ``SENT_PURGE_BATCH`` entries sent
-        earlier and made more than ``SENT_RETENTION`` ago are deleted, so the
-        outbox does not grow for ever; this entry itself stays until a later
+        more than ``SENT_RETENTION`` ago are deleted, so the outbox does not
+        grow for ever (an entry sent before the cache recorded send times
+        counts from when it was queued); this entry itself stays until a later
         send.
         """
         with self._writing("marked sent") as conn:
@@ -731,7 +732,12 @@ class Cache:
             conn.execute(
                 update(OUTBOX)
                 .where(OUTBOX.c.id == record_id)
-                .values(status="sent", last_error=None, attempts=OUTBOX.c.attempts + 1)
+                .values(
+                    status="sent",
+                    last_error=None,
+                    attempts=OUTBOX.c.attempts + 1,
+                    sent_at=ts_text(_now()),
+                )
             )
             if new_version is not None:
                 conn.execute(
@@ -747,10 +753,13 @@ class Cache:
 
     @staticmethod
     def _purge_sent(conn: Connection, *, before: datetime) -> None:
-        """Delete the oldest sent entries made before ``before``, a batch at most."""
+        """Delete the oldest entries sent before ``before``, a batch at most."""
         oldest = (
             select(OUTBOX.c.id)
-            .where(OUTBOX.c.status == "sent", OUTBOX.c.created_at < ts_text(before))
+            .where(
+                OUTBOX.c.status == "sent",
+                func.coalesce(OUTBOX.c.sent_at, OUTBOX.c.created_at) < ts_text(before),
+            )
             .order_by(OUTBOX.c.id)
             .limit(SENT_PURGE_BATCH)
         )

@@ -166,6 +166,15 @@ def _v2_outbox_engage(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_outbox_status_id ON outbox (status, id)")
 
 
+def _v3_outbox_sent_at(conn: Connection) -> None:
+    """Record when an entry was sent, so sent entries are kept a week after sending.
+
+    Entries sent before this step have none; their age counts from when they
+    were queued, as before.
+    """
+    conn.exec_driver_sql("ALTER TABLE outbox ADD COLUMN sent_at VARCHAR")
+
+
 # The schema history, oldest first. Versions must run 1, 2, 3, ... without gaps.
 MIGRATIONS: list[Migration] = [
     Migration(
@@ -174,6 +183,7 @@ MIGRATIONS: list[Migration] = [
         _v1_initial_schema,
     ),
     Migration(2, "outbox: the engage (swarming) operation", _v2_outbox_engage),
+    Migration(3, "outbox: when each entry was sent", _v3_outbox_sent_at),
 ]
 
 

@@ -126,6 +126,7 @@ class OutboxRow(Base):
     status: Mapped[str] = mapped_column(String)
     attempts: Mapped[int] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[str | None] = mapped_column(String)  # when the backend accepted it
 
 
 class MetaRow(Base):

@@ -9,12 +9,14 @@ import re
 import sqlite3
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, create_engine
 
 from console.store import Cache, CacheError, CacheTooNew, OutboxEntry, migrations
+from console.store.codec import ts_text
 from console.store.migrations import APPLICATION_ID, Migration
 from console.store.opening import BUSY_TIMEOUT_S
 from console.store.tables import Base
@@ -326,12 +328,28 @@ def test_the_cache_opens_while_another_console_is_writing_to_it(cache_path: Path
         writer.close()
 
 
+def version_1_cache(path: Path) -> None:
+    """A cache file exactly as version 1 of the console left it, with one queued edit."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as db:
+        for statement in migrations._V1_SCHEMA:
+            db.execute(statement)
+        db.execute(
+            "INSERT INTO outbox (operation, incident_id, payload, base_version, "
+            "idempotency_key, created_at, status, attempts, last_error) "
+            "VALUES ('patch', 'inc-0', '{\"state\": \"triaged\"}', 1, 'key-1', ?, "
+            "'pending', 0, NULL)",
+            (ts_text(datetime.now(UTC)),),
+        )
+        db.execute(f"PRAGMA application_id = {migrations.APPLICATION_ID}")
+        db.execute("PRAGMA user_version = 1")
+    db.close()
+
+
 def test_a_version_1_cache_gains_the_engage_operation_keeping_its_outbox(
-    cache_path: Path, monkeypatch: pytest.MonkeyPatch
+    cache_path: Path,
 ) -> None:
-    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
-    filled_cache(cache_path)
-    monkeypatch.undo()
+    version_1_cache(cache_path)
     with Cache.open(cache_path) as cache:
         before = cache.pending_outbox()
         assert len(before) == 1
@@ -343,3 +361,12 @@ def test_a_version_1_cache_gains_the_engage_operation_keeping_its_outbox(
     assert after[1].operation == "engage"
     assert after[1].id > before[0].id
     assert pragma(cache_path, "user_version") == migrations.latest_version()
+    # And the send time (version 3): kept a week after sending, not after queueing.
+    with Cache.open(cache_path) as cache:
+        cache.mark_outbox_sent(before[0].id)
+    with sqlite3.connect(cache_path) as db:
+        (sent_at,) = db.execute(
+            "SELECT sent_at FROM outbox WHERE id = ?", (before[0].id,)
+        ).fetchone()
+    db.close()
+    assert sent_at is not None

@@ -21,13 +21,18 @@ def patch(incident_id: str) -> OutboxEntry:
     return OutboxEntry("patch", incident_id, {"state": "in_progress"}, 3)
 
 
-def make_older(path: Path, ages: dict[int, timedelta]) -> None:
-    """Backdate outbox entries (by id) as if they had been queued that long ago."""
+def make_older(path: Path, ages: dict[int, timedelta], *, sent_too: bool = True) -> None:
+    """Backdate outbox entries (by id) as if they had been queued (and, with
+    ``sent_too``, sent if they were) that long ago."""
     now = datetime.now(UTC)
     with sqlite3.connect(path) as db:
         db.executemany(
-            "UPDATE outbox SET created_at = ? WHERE id = ?",
-            [(ts_text(now - age), record_id) for record_id, age in ages.items()],
+            "UPDATE outbox SET created_at = ?, "
+            "sent_at = CASE WHEN ? AND sent_at IS NOT NULL THEN ? ELSE sent_at END WHERE id = ?",
+            [
+                (ts_text(now - age), sent_too, ts_text(now - age), record_id)
+                for record_id, age in ages.items()
+            ],
         )
     db.close()
 
@@ -86,12 +91,31 @@ def test_old_sent_entries_go_and_everything_else_stays(cache: Cache, cache_path:
 def test_an_old_edit_sent_at_last_is_kept_until_a_later_send(
     cache: Cache, cache_path: Path
 ) -> None:
-    """An edit queued before a long outage is still there, as sent, right after it goes."""
+    """An edit queued before a long outage is kept a week after it was sent, not purged
+    at the next send because it was queued long ago."""
     waited = cache.enqueue(patch("inc-1"))
     make_older(cache_path, {waited.id: 10 * DAY})
     cache.mark_outbox_sent(waited.id)
     assert statuses(cache) == {"inc-1": "sent"}
 
+    cache.mark_outbox_sent(cache.enqueue(patch("inc-2")).id)
+    assert statuses(cache) == {"inc-1": "sent", "inc-2": "sent"}
+
+    # A week after it was sent, it goes.
+    make_older(cache_path, {waited.id: 8 * DAY})
+    cache.mark_outbox_sent(cache.enqueue(patch("inc-3")).id)
+    assert statuses(cache) == {"inc-2": "sent", "inc-3": "sent"}
+
+
+def test_an_entry_sent_before_send_times_were_kept_counts_from_when_it_was_queued(
+    cache: Cache, cache_path: Path
+) -> None:
+    old = cache.enqueue(patch("inc-1"))
+    cache.mark_outbox_sent(old.id)
+    with sqlite3.connect(cache_path) as db:  # as a version-2 cache left it
+        db.execute("UPDATE outbox SET sent_at = NULL WHERE id = ?", (old.id,))
+    db.close()
+    make_older(cache_path, {old.id: 10 * DAY}, sent_too=False)
     cache.mark_outbox_sent(cache.enqueue(patch("inc-2")).id)
     assert statuses(cache) == {"inc-2": "sent"}
 
