@@ -19,21 +19,32 @@ unchanged (same ``LastUpdated`` read well after it, no newer transaction) are
 dropped, so an idle poll costs one request and delivers nothing. Within one
 catch-up, pages continue from the last ticket's ``(LastUpdated, id)``
 (keyset paging), so tickets updated meanwhile are neither skipped nor
-repeated.
+repeated. Pages that bring no newer transaction are read on within the same
+call until one does or the search ends: the engine keeps no position but the
+cursor, so a batch must not leave it where it was with pages unread.
 
 **Time zones.** RT reads TicketSQL dates in the time zone of the account
 asking. The connector measures that offset with a transaction whose time it
-knows (a few queries, repeated when the cursor has moved on by a while), so
-date limits are right whatever the account's or the server's zone.
+knows, once per UTC quarter hour its positions reach (offsets change only on
+a quarter hour), so date limits are right whatever the account's or the
+server's zone, also across daylight-saving changes.
 
 **Writes.** ``PUT /ticket/:id`` carries ``If-Match`` with the version: a
 stale edit gets 412 and becomes :class:`~console.connectors.base.Stale` with
-the ticket as it is now, for the engine's merge. RT answers some refused
-changes with 200 and the reason in its list of messages ("Status 'bogus'
-isn't a valid status …"); the connector reads the list and checks the ticket
-afterwards, and such an answer becomes :class:`~console.connectors.base.Rejected`
-with RT's own words. Work notes are RT comments, status updates are RT
-correspondence (which RT mails to the requestors).
+the ticket as it is now, for the engine's merge (unless the ticket already
+shows the whole edit: the console's own earlier attempt). RT answers some
+refused changes with 200 and the reason in its list of messages ("Status
+'bogus' isn't a valid status …"); the connector reads the ticket back, and a
+field not showing its new value becomes
+:class:`~console.connectors.base.Rejected` with RT's own words. Work notes are
+RT comments, status updates are RT correspondence (which RT mails to the
+requestors).
+
+**Sending again.** RT has no idempotency keys. The connector writes each
+create's and each note's key into the queue's request key custom field (on
+tickets, on ticket transactions) and looks for it before sending, so a
+request sent again after its answer was lost is not done twice; without the
+field it recognises only what it sent in this session, and says so once.
 
 **Auth.** ``Authorization: token <RT auth token>``; a 401 is
 :class:`~console.connectors.base.AuthFailed`. TLS certificates are always
@@ -68,6 +79,7 @@ import requests
 from console.connectors.base import (
     CREATE_FIELDS,
     PATCH_FIELDS,
+    RT_SCHEME_PREFIX,
     AuthFailed,
     BackendError,
     Caller,
@@ -78,6 +90,7 @@ from console.connectors.base import (
     Stale,
     TlsFailed,
     Unreachable,
+    is_rt_url,
 )
 from console.connectors.noc import NocBackend, parse_retry_after
 from console.connectors.rt_mapping import (
@@ -86,6 +99,7 @@ from console.connectors.rt_mapping import (
     Keyset,
     NotHeldByRt,
     RtMapping,
+    RtUpdate,
     TicketHistory,
     UnreadableTicket,
     changed_since_sql,
@@ -96,9 +110,12 @@ from console.connectors.rt_mapping import (
     fold_transactions,
     incident_from_ticket,
     incident_id,
+    note_key_sql,
     parse_time,
+    quarter_of,
     quote_sql,
     refusals,
+    request_key_sql,
     sql_time,
     ticket_id_of,
     ticket_number,
@@ -112,7 +129,6 @@ from console.domain.incident import Incident, TimelineEvent, TimelineKind
 
 log = logging.getLogger(__name__)
 
-SCHEME_PREFIX = "rt+"
 TOKEN_HINT = (
     "Make an auth token in Request Tracker (Logged in as → Settings → Auth Tokens) as the "
     "user the console works as, or ask your RT admin."
@@ -128,12 +144,13 @@ DEFAULT_RETRY_AFTER_S = 5.0
 PARALLEL_REQUESTS = 4
 # Tickets per TransactionSQL query (keeps the URL well under 8 KB).
 TICKETS_PER_QUERY = 40
-# A poll that only meets tickets it already has reads on, up to this many pages.
-MAX_QUIET_PAGES = 50
 # How often to look for tickets deleted, merged or moved out of the queue.
 TOMBSTONE_EVERY_S = 60.0
-# Re-measure the account's time-zone offset when the cursor moved on this far.
-OFFSET_RECHECK = timedelta(minutes=15)
+# Time-zone offsets measured, one per UTC quarter hour (see quarter_of).
+OFFSETS_KEPT = 2_000
+# A lost create looked for without a request key: made by this user this long
+# before the first attempt, or since (RT's clock may differ a little from ours).
+LOST_CREATE_MARGIN_S = 120
 # Ticket fields read in a search (CustomFields and Requestor are expanded by RT).
 TICKET_FIELDS = (
     "Subject,Status,Owner,Requestor,Created,Started,Told,Resolved,LastUpdated,Due,"
@@ -143,7 +160,6 @@ TXN_FIELDS = "Type,Field,OldValue,NewValue,Created,Creator,ObjectId,ObjectType"
 # Transactions whose text the timeline or the description needs.
 _TEXT_TYPES = frozenset({"Create", "Comment", "Correspond"})
 _OWNER_TYPES = frozenset({"Take", "Untake", "Steal", "Give", "Force"})
-_GATEWAY = frozenset({502, 503, 504})
 _PERMANENT = frozenset({400, 403, 404, 405, 409, 410, 413, 415, 422})
 _TXN_LOCATION = re.compile(r"/transaction/(\d+)")
 _TOKEN_USER = re.compile(r"^\d+-(\d+)-[0-9a-f]+$", re.IGNORECASE)
@@ -152,11 +168,6 @@ _TOKEN_USER = re.compile(r"^\d+-(\d+)-[0-9a-f]+$", re.IGNORECASE)
 # --------------------------------------------------------------------------
 # URLs
 # --------------------------------------------------------------------------
-
-
-def is_rt_url(text: str) -> bool:
-    """Whether a ``--backend`` value names Request Tracker (``rt+https://…``)."""
-    return text.strip().lower().startswith(SCHEME_PREFIX)
 
 
 def normalise_rt_url(text: str) -> str:
@@ -168,7 +179,7 @@ def normalise_rt_url(text: str) -> str:
     value = text.strip()
     if not is_rt_url(value):
         raise ValueError(f"{text!r} is not a Request Tracker URL; use rt+https://rt.example.org")
-    inner = value[len(SCHEME_PREFIX) :].rstrip("/")
+    inner = value[len(RT_SCHEME_PREFIX) :].rstrip("/")
     if inner.lower().endswith(API_PATH.lower()):
         inner = inner[: -len(API_PATH)].rstrip("/")
     parts = urlsplit(inner)
@@ -177,7 +188,7 @@ def normalise_rt_url(text: str) -> str:
             f"{text!r} is not a Request Tracker URL; use rt+https://rt.example.org "
             "(with RT's web path if it has one, e.g. rt+https://example.org/rt)"
         )
-    return SCHEME_PREFIX + inner
+    return RT_SCHEME_PREFIX + inner
 
 
 # --------------------------------------------------------------------------
@@ -406,7 +417,7 @@ class RtBackend:
         tombstone_every: float = TOMBSTONE_EVERY_S,
     ) -> None:
         self._url = normalise_rt_url(url)
-        self._web = self._url[len(SCHEME_PREFIX) :]
+        self._web = self._url[len(RT_SCHEME_PREFIX) :]
         self._api = self._web + API_PATH
         self.mapping = mapping
         self._key = key or f"{self._url}#queue={mapping.queue}"
@@ -440,20 +451,30 @@ class RtBackend:
         self._keysets: dict[int, Keyset] = {}
         self._high_water = 0  # the highest cursor handed out
         # The next page of a catch-up, asked for ahead: ((query, per_page), answer).
-        self._ahead: tuple[tuple[str, int], Future[_Answer]] | None = None
+        self._ahead: tuple[tuple[str, int, int], Future[_Answer]] | None = None
         # Looking for tickets that left the queue: from which transaction, and when last.
         self._tombstone_every = tombstone_every
         self._tombstone_floor: int | None = None
         self._tombstones_at = -float("inf")
+        # The account's time-zone offset as RT applies it, by UTC quarter hour, and a
+        # transaction known in each quarter hour to measure it with.
         self._offset: timedelta | None = None
-        self._offset_at: datetime | None = None
+        self._offsets: dict[datetime, timedelta] = {}
+        self._quarter_probes: dict[datetime, tuple[int, datetime]] = {}
         self._status_classes: dict[str, str] = {}
         self._user_names: dict[str, str] = {}
         self._caller: Caller | None = None
-        # Creates and notes already sent, by idempotency key (RT has no such keys).
+        # The request key custom field, where the queue has it (on tickets, on their
+        # transactions); see create_incident and add_timeline_entry.
+        self._ticket_key: str | None = None
+        self._note_key: str | None = None
+        # Creates and notes already sent, by idempotency key (RT has no such keys);
+        # those whose answer was lost: since when (monotonic), or the ticket's ETag
+        # before the note was sent (to recognise it without a request key).
         self._created: dict[str, int] = {}
-        self._uncertain: set[str] = set()
+        self._uncertain: dict[str, float] = {}
         self._notes: dict[str, TimelineEvent] = {}
+        self._uncertain_notes: dict[str, int] = {}
 
     # ------------------------------------------------------------ properties
 
@@ -640,7 +661,9 @@ class RtBackend:
                     f"{self._web} asks the console to slow down ({message})",
                     retry if retry is not None else DEFAULT_RETRY_AFTER_S,
                 )
-            if status in _GATEWAY:
+            if status >= 500 or status == 408:
+                # RT failing inside (its database locked or restarting) or a proxy
+                # in front of it: worth waiting for, and the outbox keeps its order.
                 raise Unreachable(
                     f"Request Tracker at {self._web} is not available right now "
                     f"({status}: {message})",
@@ -678,6 +701,21 @@ class RtBackend:
                 return
             page += 1
 
+    def _first(
+        self, path: str, query: str, *, newest: bool = False, fields: str = ""
+    ) -> dict[str, Any] | None:
+        """The first item of a REST2 search by id (``newest``: the last), or None."""
+        params: list[tuple[str, object]] = [
+            ("query", query),
+            ("orderby", "id"),
+            ("order", "DESC" if newest else "ASC"),
+            ("per_page", 1),
+        ]
+        if fields:
+            params.append(("fields", fields))
+        items = _items(self._call("GET", path, params=params).data, self._web)
+        return items[0] if items else None
+
     # ------------------------------------------------------------ the queue
 
     def _prepare(self) -> int:
@@ -706,6 +744,12 @@ class RtBackend:
                 self._cf_by_id[str(item.get("id"))] = item["name"]
         self._cf_names = names
         present = {n.lower() for n in names}
+        on_notes = {
+            str(item["name"]).lower()
+            for item in data.get("TicketTransactionCustomFields") or ()
+            if isinstance(item, dict) and isinstance(item.get("name"), str)
+        }
+        self._learn_request_key(present, on_notes)
         for field_name, cf in self.mapping.fields.configured().items():
             if cf.lower() not in present:
                 self._notice(
@@ -724,6 +768,39 @@ class RtBackend:
                 )
         self._queue_id = queue_id
         return queue_id
+
+    def _learn_request_key(self, on_tickets: set[str], on_notes: set[str]) -> None:
+        """Use the request key field where the queue has it; say once what may double."""
+        name = self.mapping.fields.request_key
+        self._ticket_key = name if name and name.lower() in on_tickets else None
+        self._note_key = name if name and name.lower() in on_notes else None
+        lacking = [
+            what
+            for what, held in (
+                ("new incidents", self._ticket_key),
+                ("work notes and status updates", self._note_key),
+            )
+            if held is None
+        ]
+        if not lacking:
+            return
+        where = {
+            2: "for tickets or for ticket transactions",
+            1: "for tickets" if self._ticket_key is None else "for ticket transactions",
+        }[len(lacking)]
+        missing = (
+            f"Queue {self.queue} in Request Tracker has no custom field {name!r} {where}, "
+            "or this user may not see it"
+            if name
+            else "No request key field is set (rt.custom_fields.request_key is empty)"
+        )
+        self._notice(
+            f"{missing}. RT has no other way to recognise a request sent again, so "
+            f"{' and '.join(lacking)} whose answer from RT was lost (a timeout, the console "
+            "closed meanwhile) may be made twice in RT when the console sends them again "
+            "after a restart. Ask the RT admin to add the request key field "
+            f"({SETUP_DOC}, 'Request keys')."
+        )
 
     # ------------------------------------------------------------ who
 
@@ -790,29 +867,39 @@ class RtBackend:
 
     def latest_cursor(self) -> int | None:
         """The newest transaction id in the queue (for progress)."""
-        queue_id = self._prepare()
         try:
-            answer = self._call(
-                "GET",
-                "transactions",
-                params=[
-                    ("query", f"TicketQueue = {queue_id}"),
-                    ("orderby", "id"),
-                    ("order", "DESC"),
-                    ("per_page", 1),
-                    ("fields", "Created"),
-                ],
-            )
+            newest = self._newest_transaction()
         except Rejected:
             return None
-        items = _items(answer.data, self._web)
-        return int(items[0]["id"]) if items else None
+        return newest[0] if newest is not None else None
+
+    def _newest_transaction(self, at_most: int | None = None) -> tuple[int, datetime | None] | None:
+        """The queue's newest transaction (with an id of at most ``at_most``) and its time."""
+        queue_id = self._prepare()
+        query = f"TicketQueue = {queue_id}"
+        if at_most is not None:
+            query += f" AND id <= {at_most}"
+        newest = self._first("transactions", query, newest=True, fields="Created")
+        if newest is None:
+            return None
+        number = int(newest["id"])
+        at = parse_time(newest.get("Created"))
+        if at is not None:
+            self._remember_time(number, at)
+        return number, at
 
     def open_events(self, last_seen: int | None) -> EventStream:
         raise BackendError("Request Tracker has no event stream; the console polls it")
 
     def changes(self, after: int, limit: int = PAGE_MAX) -> ChangeBatch:
-        """The queue's tickets changed since the cursor ``after``, at most ``limit`` a page."""
+        """The queue's tickets changed since the cursor ``after``, at most ``limit`` a page.
+
+        Pages that bring no newer transaction (tickets seen before, or tickets
+        whose transactions are older than ones already delivered, as after an
+        import) are read on within this call until the cursor moves or the
+        search ends: the cursor is the only position the engine keeps, so a
+        batch that leaves it where it was must not leave anything unread.
+        """
         queue_id = self._prepare()
         per_page = max(1, min(limit, PAGE_MAX))
         if after < self._high_water:
@@ -823,31 +910,39 @@ class RtBackend:
         if self._tombstone_floor is None:
             self._tombstone_floor = after
         position = self._keysets.get(after)
-        offset = timedelta(0)
         if after > 0:
             probe, probe_at = self._resume_point(after)
-            if position is None and probe_at is not None:
-                position = Keyset(probe_at - self.overlap, 0)
-            if position is not None and probe is not None and probe_at is not None:
-                offset = self._user_offset(probe, probe_at)
+            if probe is not None and probe_at is not None:
+                self._user_offset(probe, probe_at)
+                if position is None:
+                    position = Keyset(probe_at - self.overlap, 0)
         incidents: list[Incident] = []
         timeline: list[TimelineEvent] = []
         cursor = after
         more = False
-        for _quiet in range(MAX_QUIET_PAGES):
-            answer = self._ticket_page(changed_since_sql(queue_id, position, offset), per_page)
-            page = _items(answer.data, self._web)
-            more = len(page) >= per_page
+        page_number = 1
+        while True:
+            query = self._changed_since(queue_id, position)
+            answer = self._ticket_page(query, per_page, page_number)
+            found_page = _items(answer.data, self._web)
+            more = len(found_page) >= per_page
+            # RT may read the page's date earlier than meant (near a change of the
+            # account's UTC offset): what lies before the position was read already.
+            page = [t for t in found_page if position is None or position.precedes(t)]
             if page:
-                last = page[-1]
-                updated = parse_time(last.get("LastUpdated"))
+                updated = parse_time(page[-1].get("LastUpdated"))
                 if updated is not None:
-                    position = Keyset(updated, ticket_id_of(last))
+                    position = Keyset(updated, ticket_id_of(page[-1]))
+                page_number = 1
+            else:
+                page_number += 1  # a whole page before the position: read on past it
             if more and position is not None:
                 # A long catch-up: ask for the next page while this one's
                 # transactions are read (RT spends most of a request checking
                 # the token, so overlapping requests nearly halves the time).
-                self._prefetch_page(changed_since_sql(queue_id, position, offset), per_page)
+                self._prefetch_page(
+                    self._changed_since(queue_id, position, measure=False), per_page, page_number
+                )
             found, events, top = self._read_page(page, answer.server_time)
             incidents += found
             timeline += events
@@ -878,7 +973,16 @@ class RtBackend:
             count=len(incidents),
         )
 
-    def _ticket_params(self, query: str, per_page: int) -> list[tuple[str, object]]:
+    def _changed_since(
+        self, queue_id: int, position: Keyset | None, *, measure: bool = True
+    ) -> str:
+        """TicketSQL for the queue's tickets after ``position``, its date in the account's zone."""
+        if position is None:
+            return changed_since_sql(queue_id, None, timedelta(0))
+        offset = self._offset_for(position.updated, measure=measure)
+        return changed_since_sql(queue_id, position, offset)
+
+    def _ticket_params(self, query: str, per_page: int, page: int) -> list[tuple[str, object]]:
         return [
             ("query", query),
             ("orderby", "LastUpdated"),
@@ -887,22 +991,22 @@ class RtBackend:
             ("order", "ASC"),
             ("fields", TICKET_FIELDS),
             ("per_page", per_page),
-            ("page", 1),
+            ("page", page),
         ]
 
-    def _ticket_page(self, query: str, per_page: int) -> _Answer:
+    def _ticket_page(self, query: str, per_page: int, page: int) -> _Answer:
         """One page of the ticket search (the one asked for ahead, if it matches)."""
         ahead, self._ahead = self._ahead, None
         if ahead is not None:
-            if ahead[0] == (query, per_page):
+            if ahead[0] == (query, per_page, page):
                 return ahead[1].result()
             ahead[1].cancel()
-        return self._call("GET", "tickets", params=self._ticket_params(query, per_page))
+        return self._call("GET", "tickets", params=self._ticket_params(query, per_page, page))
 
-    def _prefetch_page(self, query: str, per_page: int) -> None:
-        params = self._ticket_params(query, per_page)
+    def _prefetch_page(self, query: str, per_page: int, page: int) -> None:
+        params = self._ticket_params(query, per_page, page)
         future = self._pool.submit(self._call, "GET", "tickets", params=params)
-        self._ahead = ((query, per_page), future)
+        self._ahead = ((query, per_page, page), future)
 
     def _read_page(
         self, page: list[dict[str, Any]], server_time: datetime
@@ -1040,12 +1144,8 @@ class RtBackend:
         known = self._status_classes.get(key)
         if known is not None:
             return known
-        answer = self._call(
-            "GET",
-            "tickets",
-            params=[("query", f"id = {ticket} AND Status = '__Inactive__'"), ("per_page", 1)],
-        )
-        found = "inactive" if _items(answer.data, self._web) else "active"
+        inactive = self._first("tickets", f"id = {ticket} AND Status = '__Inactive__'")
+        found = "inactive" if inactive is not None else "active"
         self._status_classes[key] = found
         self._notice(
             f"Request Tracker status {status!r} is not in the console's status map; it is "
@@ -1064,10 +1164,18 @@ class RtBackend:
                 at = parse_time(txn.get("Created"))
                 if at is not None:
                     with contextlib.suppress(KeyError, TypeError, ValueError):
-                        self._txn_times[int(txn["id"])] = at
+                        self._remember_time(int(txn["id"]), at)
+
+    def _remember_time(self, txn: int, at: datetime) -> None:
+        """Keep a transaction's time (to resume from a cursor, and to measure the zone with)."""
+        self._txn_times[txn] = at
+        self._quarter_probes[quarter_of(at)] = (txn, at)
         if len(self._txn_times) > 200_000:
             newest = sorted(self._txn_times)[-50_000:]
             self._txn_times = {k: self._txn_times[k] for k in newest}
+        if len(self._quarter_probes) > OFFSETS_KEPT:
+            recent = sorted(self._quarter_probes)[-OFFSETS_KEPT // 2 :]
+            self._quarter_probes = {q: self._quarter_probes[q] for q in recent}
 
     def _transactions(self, wanted: Mapping[int, int]) -> dict[int, list[dict[str, Any]]]:
         """The transactions of each ticket after the id given (0: all), by ticket, in order."""
@@ -1157,41 +1265,46 @@ class RtBackend:
             answer = self._call("GET", f"transaction/{after}")
             at = parse_time(answer.data.get("Created")) if isinstance(answer.data, dict) else None
             if at is not None:
-                self._txn_times[after] = at
+                self._remember_time(after, at)
                 return after, at
         except Rejected:
             pass  # gone or no longer visible: the queue's nearest older one will do
-        queue_id = self._prepare()
-        answer = self._call(
-            "GET",
-            "transactions",
-            params=[
-                ("query", f"TicketQueue = {queue_id} AND id <= {after}"),
-                ("orderby", "id"),
-                ("order", "DESC"),
-                ("per_page", 1),
-                ("fields", "Created"),
-            ],
-        )
-        items = _items(answer.data, self._web)
-        if not items:
-            return None, None
-        probe = int(items[0]["id"])
-        at = parse_time(items[0].get("Created"))
-        if at is not None:
-            self._txn_times[probe] = at
-        return probe, at
+        newest = self._newest_transaction(at_most=after)
+        return newest if newest is not None else (None, None)
 
     # ------------------------------------------------------------ time zone
 
+    def _offset_for(self, at: datetime, *, measure: bool = True) -> timedelta:
+        """The offset to write the instant ``at`` in a TicketSQL date with.
+
+        Measured once per UTC quarter hour with a transaction of that quarter
+        hour the connector knows; without one (or with ``measure`` False) the
+        last offset measured is used.
+        """
+        quarter = quarter_of(at)
+        known = self._offsets.get(quarter)
+        if known is not None:
+            return known
+        probe = self._quarter_probes.get(quarter) if measure else None
+        if probe is not None:
+            return self._user_offset(*probe)
+        return self._offset if self._offset is not None else timedelta(0)
+
     def _user_offset(self, probe: int, probe_at: datetime) -> timedelta:
-        """The offset from UTC of the zone RT reads this account's date literals in."""
-        if (
-            self._offset is not None
-            and self._offset_at is not None
-            and abs(probe_at - self._offset_at) < OFFSET_RECHECK
-        ):
-            return self._offset
+        """The offset from UTC of the zone RT reads this account's date literals in,
+        at ``probe_at`` (the time of transaction ``probe``).
+
+        RT converts a date in a query with the zone's offset at that date read
+        as if it were UTC, so near a change of the offset (daylight saving)
+        its reading shifts at another instant than the zone's clocks do, and
+        an hour of instants cannot be written at all. Measuring RT's reading
+        itself covers both; the offset is kept per UTC quarter hour, the
+        smallest span in which it can change.
+        """
+        quarter = quarter_of(probe_at)
+        known = self._offsets.get(quarter)
+        if known is not None:
+            return known
         guess = self._offset if self._offset is not None else timedelta(0)
         if not self._offset_is(probe, probe_at, guess):
             step = timedelta(minutes=15)
@@ -1206,7 +1319,10 @@ class RtBackend:
             if not self._offset_is(probe, probe_at, guess):
                 guess -= step  # never later than the truth: reading a little more is harmless
         self._offset = guess
-        self._offset_at = probe_at
+        self._offsets[quarter] = guess
+        if len(self._offsets) > OFFSETS_KEPT:
+            recent = sorted(self._offsets)[-OFFSETS_KEPT // 2 :]
+            self._offsets = {q: self._offsets[q] for q in recent}
         return guess
 
     def _offset_is(self, probe: int, probe_at: datetime, offset: timedelta) -> bool:
@@ -1215,12 +1331,7 @@ class RtBackend:
         return self._txn_matches(probe, f"Created >= {start} AND Created < {end}")
 
     def _txn_matches(self, probe: int, condition: str) -> bool:
-        answer = self._call(
-            "GET",
-            "transactions",
-            params=[("query", f"id = {probe} AND {condition}"), ("per_page", 1)],
-        )
-        return bool(_items(answer.data, self._web))
+        return self._first("transactions", f"id = {probe} AND {condition}") is not None
 
     # ------------------------------------------------------------ the directory
 
@@ -1278,25 +1389,24 @@ class RtBackend:
             )
 
     def create_incident(self, fields: Mapping[str, object], *, idempotency_key: str) -> Incident:
-        """Create a ticket in the queue; what RT cannot hold is added as a comment."""
+        """Create a ticket in the queue; what RT cannot hold is added as a comment.
+
+        RT has no idempotency keys. Where the queue has the request key field
+        the key is written on the new ticket, and the queue is searched for it
+        before every create, so a create sent again after its answer was lost
+        gives the ticket made the first time, also after a restart. Without the
+        field only this session's creates are recognised (see
+        :meth:`_find_created`). The comments of a new ticket are added once:
+        when the create is sent again, only those missing are added.
+        """
         unknown = sorted(set(fields) - set(CREATE_FIELDS))
         if unknown:
             raise Rejected(422, f"{', '.join(unknown)}: not a field a new incident can have")
-        done = self._created.get(idempotency_key)
-        if done is not None:
-            return self.get_incident(incident_id(done))
         self._prepare()
-        self._check_override(fields)
         try:
             plan = create_for_fields(fields, self.mapping, available_cfs=self._cf_names)
         except (NotHeldByRt, DomainError) as exc:
             raise Rejected(422, str(exc)) from exc
-        if idempotency_key in self._uncertain:
-            found = self._find_own_ticket(str(plan.body["Subject"]))
-            if found is not None:
-                self._created[idempotency_key] = found
-                self._uncertain.discard(idempotency_key)
-                return self.get_incident(incident_id(found))
         body = dict(plan.body)
         reporter = str(body.get("Requestor", ""))
         notes = list(plan.comments)
@@ -1305,31 +1415,63 @@ class RtBackend:
             # id, which need not be an RT user) is kept in a comment instead.
             del body["Requestor"]
             notes.insert(0, f"Reported by: {reporter}")
+        number = self._created.get(idempotency_key)
+        if number is None:
+            number = self._find_created(idempotency_key, body)
+        sent_before = number is not None
+        if number is None:
+            self._check_override(fields)
+            if self._ticket_key is not None:
+                body["CustomFields"] = {
+                    **body.get("CustomFields", {}),
+                    self._ticket_key: idempotency_key,
+                }
+            number = self._post_ticket(body, idempotency_key)
+        self._created[idempotency_key] = number
+        self._uncertain.pop(idempotency_key, None)
+        try:
+            self._add_comments(number, notes, since=0 if sent_before else None)
+        except (Unreachable, RateLimited, AuthFailed):
+            raise  # sent again, the create finds its ticket and adds what is missing
+        except BackendError as exc:
+            self._notice(
+                f"RT ticket {number} was created, but its notes could not be added "
+                f"({exc.message}): {' / '.join(notes)}"
+            )
+        return self.get_incident(incident_id(number))
+
+    def _post_ticket(self, body: Mapping[str, Any], idempotency_key: str) -> int:
+        """``POST /ticket``; an answer lost on the way marks the create as uncertain."""
         try:
             answer = self._call("POST", "ticket", body=body)
         except (Unreachable, BackendError) as exc:
             if not isinstance(exc, Rejected | AuthFailed | RateLimited):
-                self._uncertain.add(idempotency_key)  # it may have been created all the same
+                # RT may have made it all the same.
+                self._uncertain.setdefault(idempotency_key, time.monotonic())
             raise
         try:
-            number = int(answer.data["id"])
+            return int(answer.data["id"])
         except (KeyError, TypeError, ValueError) as exc:
             raise BackendError(f"{self._web} created a ticket but did not say its number") from exc
-        self._created[idempotency_key] = number
-        self._uncertain.discard(idempotency_key)
-        for note in notes:
-            try:
-                self._call("POST", f"ticket/{number}/comment", body=_note(note))
-            except BackendError as exc:
-                self._notice(
-                    f"RT ticket {number} was created, but a note could not be added "
-                    f"({exc.message}): {note}"
-                )
-        return self.get_incident(incident_id(number))
 
-    def _find_own_ticket(self, subject: str) -> int | None:
-        """A ticket this user created in the queue in the last hour with this subject."""
+    def _find_created(self, idempotency_key: str, body: Mapping[str, Any]) -> int | None:
+        """The ticket an earlier attempt of this create made, if there is one.
+
+        With the request key field: the queue's ticket holding the key. Without
+        it, and only after this session lost an answer to this create: a ticket
+        this user created in the queue since shortly before that attempt, with
+        the same subject and text.
+        """
         queue_id = self._prepare()
+        if self._ticket_key is not None:
+            made = self._first(
+                "tickets", request_key_sql(queue_id, self._ticket_key, idempotency_key)
+            )
+            return ticket_id_of(made) if made is not None else None
+        first_try = self._uncertain.get(idempotency_key)
+        if first_try is None:
+            return None
+        minutes = int((time.monotonic() - first_try + LOST_CREATE_MARGIN_S) // 60) + 1
         answer = self._call(
             "GET",
             "tickets",
@@ -1337,15 +1479,52 @@ class RtBackend:
                 (
                     "query",
                     f"Queue = {queue_id} AND Creator = '__CurrentUser__' AND "
-                    f"Subject = {quote_sql(subject)} AND Created > '1 hour ago'",
+                    f"Subject = {quote_sql(str(body['Subject']))} AND "
+                    f"Created > '{minutes} minutes ago'",
                 ),
                 ("orderby", "id"),
-                ("order", "DESC"),
-                ("per_page", 1),
+                ("order", "ASC"),
+                ("per_page", 10),
             ],
         )
-        items = _items(answer.data, self._web)
-        return ticket_id_of(items[0]) if items else None
+        text = str(body.get("Content", "")).strip()
+        for item in _items(answer.data, self._web):
+            number = ticket_id_of(item)
+            if number in self._created.values():
+                continue  # another create of this session
+            if self.get_incident(incident_id(number)).description.strip() == text:
+                return number
+        return None
+
+    def _add_comments(self, number: int, texts: Sequence[str], *, since: int | None) -> None:
+        """Comment ``texts`` on the ticket; with ``since``, skip those this user already
+        commented after transaction ``since`` (a resend after a lost answer)."""
+        if not texts:
+            return
+        present = self._messages_by_me(number, "Comment", since) if since is not None else {}
+        for text in texts:
+            if text.strip() not in present:
+                self._call("POST", f"ticket/{number}/comment", body=_note(text))
+
+    def _messages_by_me(self, number: int, kind: str, since: int) -> dict[str, dict[str, Any]]:
+        """This user's comments (``Comment``) or correspondence (``Correspond``) on the
+        ticket after transaction ``since``: text → transaction, the earliest of each."""
+        query = (
+            f"ObjectType = 'RT::Ticket' AND ObjectId = {number} AND id > {since} "
+            f"AND Type = {quote_sql(kind)}"
+        )
+        user = _TOKEN_USER.match(self._token or "")
+        if user is not None:
+            query += f" AND Creator = {user.group(1)}"
+        params = [("query", query), ("orderby", "id"), ("order", "ASC"), ("fields", TXN_FIELDS)]
+        txns = [item for items, _ in self._search("transactions", params) for item in items]
+        contents = self._contents({number: txns})
+        out: dict[str, dict[str, Any]] = {}
+        for txn in txns:
+            content = contents.get(int(txn["id"]))
+            if content is not None:
+                out.setdefault(content.text.strip(), txn)
+        return out
 
     def update_incident(
         self,
@@ -1355,7 +1534,13 @@ class RtBackend:
         version: int,
         idempotency_key: str,
     ) -> Incident:
-        """Change the ticket with ``If-Match``; RT's 200-with-errors becomes :class:`Rejected`."""
+        """Change the ticket with ``If-Match``; what RT did not apply becomes :class:`Rejected`.
+
+        RT answers some refused changes with 200, so the ticket is read back:
+        a field not showing its new value is refused, with RT's message saying
+        why. Comments that go with the edit (a hold reason, the reason of a
+        severity override) are added after the change is seen applied.
+        """
         unknown = sorted(set(fields) - set(PATCH_FIELDS))
         if unknown:
             raise Rejected(422, f"{', '.join(unknown)}: not a field an edit can change")
@@ -1375,7 +1560,8 @@ class RtBackend:
             )
         except (NotHeldByRt, DomainError) as exc:
             raise Rejected(422, str(exc)) from exc
-        problems: list[str] = []
+        reasons: list[str] = []
+        said: list[str] = []
         if plan.body:
             try:
                 answer = self._call(
@@ -1385,28 +1571,54 @@ class RtBackend:
                     headers={"If-Match": f'"{version}"'},
                 )
             except _PreconditionFailed:
-                current = self.get_incident(incident_id)
-                raise Stale(
-                    f"RT ticket {number} changed since version {version} (now {current.version})",
-                    current,
-                ) from None
-            problems = refusals(answer.data)
-        for comment in plan.comments:
-            if not problems:
-                self._call("POST", f"ticket/{number}/comment", body=_note(comment))
+                return self._after_stale_edit(number, plan, version)
+            reasons = refusals(answer.data)
+            if isinstance(answer.data, list):
+                said = [str(m) for m in answer.data if isinstance(m, str)]
         incident, ticket = self._read_ticket(number)
         missing = unapplied(plan.expected, ticket)
-        if problems or missing:
-            text = "; ".join(problems) or (
-                f"Request Tracker did not change {', '.join(missing)} (no reason given)"
+        if missing:
+            why = f"it answered: {'; '.join(said)}" if said else "no reason given"
+            text = "; ".join(reasons) or (
+                f"Request Tracker did not change {', '.join(missing)} ({why})"
             )
             raise Rejected(422, f"Request Tracker refused the change: {text}")
+        if plan.comments:
+            self._add_comments(number, plan.comments, since=None)
+            incident, ticket = self._read_ticket(number)
         return incident
+
+    def _after_stale_edit(self, number: int, plan: RtUpdate, version: int) -> Incident:
+        """412: the ticket changed since ``version``.
+
+        When it already shows every value of the edit, the edit is done: it is
+        the console's own earlier attempt whose answer was lost (or someone
+        made the same change). Its comments are then added where this user has
+        not added them since ``version``. Otherwise :class:`Stale` with the
+        ticket as it is now, for the engine's merge.
+        """
+        current, ticket = self._read_ticket(number)
+        if unapplied(plan.expected, ticket):
+            raise Stale(
+                f"RT ticket {number} changed since version {version} (now {current.version})",
+                current,
+            )
+        if plan.comments:
+            self._add_comments(number, plan.comments, since=version)
+            current, ticket = self._read_ticket(number)
+        return current
 
     def add_timeline_entry(
         self, incident_id: str, kind: str, body: str, *, idempotency_key: str
     ) -> TimelineEvent:
-        """A work note as an RT comment, a status update as RT correspondence."""
+        """A work note as an RT comment, a status update as RT correspondence.
+
+        Where the queue's transactions have the request key field, the key is
+        written on the note and looked for before it is sent, so a note sent
+        again after its answer was lost is not added twice, also after a
+        restart. Without the field only a resend in this session is recognised
+        (see :meth:`_find_note`).
+        """
         done = self._notes.get(idempotency_key)
         if done is not None:
             return done
@@ -1427,26 +1639,96 @@ class RtBackend:
             )
         if not body.strip():
             raise Rejected(422, "a note needs some text")
-        answer = self._call("POST", f"ticket/{number}/{action}", body=_note(body))
-        problems = refusals(answer.data)
-        if problems:
-            raise Rejected(422, f"Request Tracker refused the note: {'; '.join(problems)}")
+        self._prepare()
+        found = self._find_note(number, action, body, idempotency_key)
+        if found is not None:
+            event = self._note_event(
+                incident_id,
+                what,
+                body,
+                int(found["id"]),
+                parse_time(found.get("Created")),
+                _creator(found),
+            )
+        else:
+            event = self._post_note(incident_id, number, what, action, body, idempotency_key)
+        self._notes[idempotency_key] = event
+        self._uncertain_notes.pop(idempotency_key, None)
+        return event
+
+    def _post_note(
+        self,
+        incident_id: str,
+        number: int,
+        what: TimelineKind,
+        action: str,
+        body: str,
+        idempotency_key: str,
+    ) -> TimelineEvent:
+        payload: dict[str, Any] = _note(body)
+        before: int | None = None
+        if self._note_key is not None:
+            payload["TxnCustomFields"] = {self._note_key: idempotency_key}
+        elif idempotency_key not in self._uncertain_notes:
+            before = self._etag_of(number)  # to recognise this note if its answer is lost
+        try:
+            answer = self._call("POST", f"ticket/{number}/{action}", body=payload)
+        except (Unreachable, BackendError) as exc:
+            if before is not None and not isinstance(exc, Rejected | AuthFailed | RateLimited):
+                self._uncertain_notes.setdefault(idempotency_key, before)
+            raise
+        # RT answers 201 only once the note is recorded (a refused one gets 400), so
+        # whatever else the answer's messages say, the note is there.
         match = _TXN_LOCATION.search(answer.location)
         if match is None:
             raise BackendError(f"{self._web} added the note but did not say where")
-        txn = int(match.group(1))
         author = self._caller.name if self._caller is not None else ""
-        event = TimelineEvent(
+        return self._note_event(
+            incident_id, what, body, int(match.group(1)), answer.server_time, author
+        )
+
+    def _find_note(
+        self, number: int, action: str, body: str, idempotency_key: str
+    ) -> dict[str, Any] | None:
+        """The transaction an earlier attempt of this note made, if there is one.
+
+        With the request key field on transactions: the ticket's transaction
+        holding the key. Without it, and only after this session lost an answer
+        to this note: this user's comment (or correspondence) with the same
+        text added after the ticket's version read just before that attempt.
+        Two notes of the same text sent on purpose are two requests with two
+        keys, so neither is taken for the other.
+        """
+        if self._note_key is not None:
+            return self._first(
+                "transactions",
+                note_key_sql(number, self._note_key, idempotency_key),
+                fields=TXN_FIELDS,
+            )
+        since = self._uncertain_notes.get(idempotency_key)
+        if since is None:
+            return None
+        return self._messages_by_me(number, action.capitalize(), since).get(body.strip())
+
+    def _note_event(
+        self,
+        incident_id: str,
+        what: TimelineKind,
+        body: str,
+        txn: int,
+        at: datetime | None,
+        author: str,
+    ) -> TimelineEvent:
+        action = "Comment" if what is TimelineKind.WORK_NOTE else "Correspond"
+        return TimelineEvent(
             id=event_id(txn),
             incident_id=incident_id,
             kind=what,
-            at=answer.server_time,
+            at=at or datetime.now(UTC).replace(microsecond=0),
             author=author or "me",
             body=body,
-            data={"rt_transaction": txn, "rt_type": action.capitalize()},
+            data={"rt_transaction": txn, "rt_type": action},
         )
-        self._notes[idempotency_key] = event
-        return event
 
     def engage(
         self, incident_id: str, tiers: list[int], reason: str, *, idempotency_key: str
@@ -1471,8 +1753,16 @@ def _ticket(incident_ref: str) -> int:
         raise Rejected(404, str(exc)) from exc
 
 
-def _note(text: str) -> dict[str, str]:
+def _note(text: str) -> dict[str, Any]:
     return {"Content": text, "ContentType": "text/plain"}
+
+
+def _creator(txn: Mapping[str, Any]) -> str:
+    """The name of a REST2 transaction's ``Creator`` (``{"id": "alice", ...}``)."""
+    creator = txn.get("Creator")
+    if isinstance(creator, Mapping):
+        creator = creator.get("id")
+    return str(creator or "")
 
 
 def _segment(value: str) -> str:

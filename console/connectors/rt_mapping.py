@@ -106,6 +106,11 @@ class CustomFieldNames:
     ``impact``, ``urgency``, ``severity``, ``service`` and ``category`` are
     expected on the queue; ``subcategory``, ``assignment_group`` and ``major``
     are optional extras a site may add.
+
+    ``request_key`` is not an incident field: it names the custom field, on
+    tickets and on ticket transactions, in which the console writes the key
+    of each request it sends (RT has no idempotency keys), so that a request
+    sent again after its answer was lost is recognised instead of done twice.
     """
 
     impact: str | None = "Impact"
@@ -116,9 +121,11 @@ class CustomFieldNames:
     subcategory: str | None = None
     assignment_group: str | None = None
     major: str | None = None
+    request_key: str | None = "NOC Request Key"
 
     EXPECTED = ("impact", "urgency", "severity", "service", "category")
     OPTIONAL = ("subcategory", "assignment_group", "major")
+    RECOMMENDED = ("request_key",)
 
     def name_of(self, field_name: str) -> str | None:
         value: str | None = getattr(self, field_name)
@@ -138,7 +145,7 @@ class CustomFieldNames:
         cls, raw: Mapping[str, object], where: str = "custom_fields"
     ) -> CustomFieldNames:
         """From a settings table; ``""`` maps a field to nothing. ValueError names the key."""
-        known = (*cls.EXPECTED, *cls.OPTIONAL)
+        known = (*cls.EXPECTED, *cls.OPTIONAL, *cls.RECOMMENDED)
         values: dict[str, str | None] = {}
         for key, value in raw.items():
             if key not in known:
@@ -882,6 +889,14 @@ _ERROR_RE = re.compile(
     r"not found|failed|you are not|must be|required)",
     re.IGNORECASE,
 )
+_QUOTED_RE = re.compile(r"'[^']*'|\"[^\"]*\"")
+# How RT words a change it made: "Ticket 7: Subject changed from 'a' to 'b'",
+# "Owner changed from Nobody to alice", "Impact low changed to high",
+# "Service checkout added", "Category network deleted", "Custom fields updated".
+# The values in them are the operator's own words and may say anything.
+_DONE_RE = re.compile(
+    r"(\bchanged from\b|\bchanged to\b|\badded\.?$|\bdeleted\.?$|\bupdated\.?$)", re.IGNORECASE
+)
 
 
 def refusals(messages: object) -> list[str]:
@@ -889,11 +904,22 @@ def refusals(messages: object) -> list[str]:
 
     RT answers ``PUT /ticket/:id`` with 200 and a list of one message per
     change, failures included ("Status 'bogus' isn't a valid status for this
-    ticket.", "Could not …"); these are the failures.
+    ticket.", "Invalid value for custom field"); these are the failures. A
+    message reporting a change made is never one, whatever the values it
+    quotes ("Subject changed from 'Backup failed' to …"). Whether a change
+    was made is decided by reading the ticket back (:func:`unapplied`); these
+    messages only say why not.
     """
     if not isinstance(messages, list):
         return []
-    return [str(m).strip() for m in messages if isinstance(m, str) and _ERROR_RE.search(m)]
+    out: list[str] = []
+    for message in messages:
+        if not isinstance(message, str):
+            continue
+        words = _QUOTED_RE.sub("''", message.strip())
+        if _DONE_RE.search(words) is None and _ERROR_RE.search(words) is not None:
+            out.append(message.strip())
+    return out
 
 
 def unapplied(expected: Mapping[str, str], ticket: Mapping[str, Any]) -> list[str]:
@@ -935,10 +961,34 @@ def sql_time(when: datetime, user_offset: timedelta) -> str:
 
 @dataclass(frozen=True)
 class Keyset:
-    """A position in the ticket order ``LastUpdated, id`` (for paging that never skips)."""
+    """A position in the ticket order ``LastUpdated, id`` (for paging that never skips).
+
+    ``ticket`` 0 stands before every ticket updated at ``updated``.
+    """
 
     updated: datetime
     ticket: int = 0
+
+    def precedes(self, ticket: Mapping[str, Any]) -> bool:
+        """Whether ``ticket`` (REST2 JSON with ``LastUpdated``) comes after this position."""
+        updated = parse_time(ticket.get("LastUpdated"))
+        if updated is None:
+            return True  # RT's "never": cannot be placed, so it is not left out
+        return (updated, ticket_id_of(ticket)) > (self.updated, self.ticket)
+
+
+QUARTER_HOUR = timedelta(minutes=15)
+
+
+def quarter_of(when: datetime) -> datetime:
+    """The UTC quarter hour ``when`` falls in.
+
+    Time zones change their offset from UTC (daylight saving) only at
+    instants on a quarter hour of UTC, and their offsets are whole quarter
+    hours, so within one quarter hour RT reads a date in a query the same way.
+    """
+    moment = when.astimezone(UTC)
+    return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
 
 
 def changed_since_sql(queue_id: int, position: Keyset | None, user_offset: timedelta) -> str:
@@ -950,6 +1000,19 @@ def changed_since_sql(queue_id: int, position: Keyset | None, user_offset: timed
     if position.ticket <= 0:
         return f"{where} AND LastUpdated >= {at}"
     return f"{where} AND (LastUpdated > {at} OR (LastUpdated >= {at} AND id > {position.ticket}))"
+
+
+def request_key_sql(queue_id: int, custom_field: str, key: str) -> str:
+    """TicketSQL for the queue's ticket whose request key custom field holds ``key``."""
+    return f"Queue = {queue_id} AND CF.{{{custom_field}}} = {quote_sql(key)}"
+
+
+def note_key_sql(ticket: int, custom_field: str, key: str) -> str:
+    """TransactionSQL for the ticket's transaction whose request key field holds ``key``."""
+    return (
+        f"ObjectType = 'RT::Ticket' AND ObjectId = {ticket} AND "
+        f"CF.{{{custom_field}}} = {quote_sql(key)}"
+    )
 
 
 def transactions_sql(tickets: Mapping[int, int]) -> str:

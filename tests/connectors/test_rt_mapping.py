@@ -6,7 +6,7 @@ tests/rt/ checks the same paths against a running RT.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -24,8 +24,11 @@ from console.connectors.rt_mapping import (
     create_for_fields,
     fold_transactions,
     incident_from_ticket,
+    note_key_sql,
     parse_time,
+    quarter_of,
     refusals,
+    request_key_sql,
     sql_time,
     ticket_number,
     timeline_from_transactions,
@@ -341,6 +344,23 @@ def test_rts_200_answers_are_read_for_failures() -> None:
     assert refusals({"message": "not a list"}) == []
 
 
+def test_a_change_made_is_no_refusal_whatever_its_values_say() -> None:
+    """RT quotes the operator's own words in what it reports done; an incident titled
+    "Backup failed" is common, and changing it is no failure."""
+    answer = [
+        "Ticket 1: Owner changed from Nobody to alice",
+        "Ticket 1: Subject changed from 'Backup failed' to 'Backup failed again'",
+        "Category invalid stuff added",
+        "Service backup failed changed to cannot reach",
+        "Subcategory not found deleted",
+        "Custom fields updated",
+    ]
+    assert refusals(answer) == []
+    assert refusals(["Ticket 1: Status 'failed' isn't a valid status for this ticket."]) == [
+        "Ticket 1: Status 'failed' isn't a valid status for this ticket."
+    ]
+
+
 def test_unapplied_names_what_the_ticket_does_not_show() -> None:
     expected = {"Status": "stalled", "CF:Impact": "high", "Owner": "alice"}
     assert unapplied(expected, ticket(Status="stalled")) == []
@@ -372,6 +392,35 @@ def test_keyset_paging_queries() -> None:
     )
 
 
+def test_keyset_positions_order_tickets_by_last_updated_then_id() -> None:
+    at = datetime(2026, 11, 23, 7, 9, 5, tzinfo=UTC)
+    same = {"id": "41", "LastUpdated": "2026-11-23T07:09:05Z"}
+    later = {"id": "12", "LastUpdated": "2026-11-23T07:09:06Z"}
+    earlier = {"id": "99", "LastUpdated": "2026-11-23T07:09:04Z"}
+    assert [Keyset(at, 41).precedes(t) for t in (same, later, earlier)] == [False, True, False]
+    assert [Keyset(at, 40).precedes(t) for t in (same, later, earlier)] == [True, True, False]
+    assert Keyset(at).precedes(same)  # ticket 0: before every ticket of that second
+
+
+def test_quarter_hours_of_utc() -> None:
+    assert quarter_of(datetime(2025, 10, 25, 23, 14, 59, tzinfo=UTC)) == datetime(
+        2025, 10, 25, 23, 0, tzinfo=UTC
+    )
+    berlin = timezone(timedelta(hours=2))
+    assert quarter_of(datetime(2025, 10, 26, 1, 15, tzinfo=berlin)) == datetime(
+        2025, 10, 25, 23, 15, tzinfo=UTC
+    )
+
+
+def test_request_keys_are_looked_for_with_ticket_and_transaction_sql() -> None:
+    assert request_key_sql(3, "NOC Request Key", "0f1e") == (
+        "Queue = 3 AND CF.{NOC Request Key} = '0f1e'"
+    )
+    assert note_key_sql(7, "NOC Request Key", "it's") == (
+        "ObjectType = 'RT::Ticket' AND ObjectId = 7 AND CF.{NOC Request Key} = 'it\\'s'"
+    )
+
+
 def test_ids_and_dates() -> None:
     assert ticket_number("rt-42") == ticket_number("RT-42") == ticket_number("42") == 42
     for bad in ("INC-000042", "rt-", "rt-0", "rt-٤٢"):
@@ -387,3 +436,13 @@ def test_custom_field_names_from_settings() -> None:
     assert "category" not in names.configured()
     with pytest.raises(ValueError, match=r"custom_fields\.colour: unknown key"):
         CustomFieldNames.from_mapping({"colour": "x"})
+
+
+def test_the_request_key_field_is_recommended_and_may_be_renamed_or_left_out() -> None:
+    assert CustomFieldNames().request_key == "NOC Request Key"
+    assert CustomFieldNames.from_mapping({"request_key": "Console key"}).request_key == (
+        "Console key"
+    )
+    left_out = CustomFieldNames.from_mapping({"request_key": ""})
+    assert left_out.request_key is None
+    assert "request_key" not in CustomFieldNames().configured()  # not an incident field

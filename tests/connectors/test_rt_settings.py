@@ -44,7 +44,11 @@ def test_rt_settings_are_read_and_checked() -> None:
                 "overlap_seconds": 20,
                 "directory": "/srv/noc/directory.json",
                 "commander_group": "Incident Commanders",
-                "custom_fields": {"impact": "Business impact", "major": "Major incident"},
+                "custom_fields": {
+                    "impact": "Business impact",
+                    "major": "Major incident",
+                    "request_key": "",
+                },
                 "statuses": {"triage": "triaged"},
                 "set_status": {"closed": "resolved"},
             },
@@ -60,6 +64,7 @@ def test_rt_settings_are_read_and_checked() -> None:
     assert rt.commander_group == "Incident Commanders"
     assert rt.custom_fields.impact == "Business impact"
     assert rt.custom_fields.major == "Major incident"
+    assert rt.custom_fields.request_key is None  # left out: the console says what that risks
     assert rt.statuses.state_of("triage", started=False) is State.TRIAGED
     assert poll_interval_for("rt+https://rt.example.org", settings) == 5
     assert poll_interval_for("https://noc.example.org", settings) == 15

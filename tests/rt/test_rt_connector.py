@@ -49,7 +49,8 @@ def connector(rt: RtInstance, **options: Any) -> CountingRt:
 
 @pytest.fixture
 def backend(rt: RtInstance) -> Iterator[CountingRt]:
-    with connector(rt, overlap=1) as made:
+    made = connector(rt, overlap=1)
+    with made:
         yield made
 
 
@@ -397,6 +398,33 @@ def test_an_invalid_status_answered_with_200_is_a_refusal_with_rts_words(
         shown = cache.incident(incident_id(ticket))
         assert shown is not None
         assert shown.state is State.NEW
+
+
+def test_an_edit_whose_words_sound_like_an_error_is_done_not_refused(
+    rt: RtInstance, backend: CountingRt, cache: Cache
+) -> None:
+    """RT reports a change made by quoting the values ("Subject changed from 'Backup
+    failed' to …"): incident titles say "failed" and "cannot" all the time."""
+    ticket = rt.create_ticket("Backup failed", CustomFields={"Service": "backup"})
+    sync(cache, backend)
+    LocalEdits(cache, author="noc-console").patch(
+        incident_id(ticket),
+        {"title": "Backup failed: cannot reach NAS", "category": "invalid credentials"},
+    )
+    engine = sync(cache, backend)
+
+    assert engine.rejections() == []
+    shown = rt.ticket(ticket)
+    assert shown["Subject"] == "Backup failed: cannot reach NAS"
+    assert {cf["name"]: cf["values"] for cf in shown["CustomFields"]}["Category"] == [
+        "invalid credentials"
+    ]
+    incident = cache.incident(incident_id(ticket))
+    assert incident is not None
+    assert (incident.title, incident.category) == (
+        "Backup failed: cannot reach NAS",
+        "invalid credentials",
+    )
 
 
 def test_a_revoked_token_is_auth_failed(rt: RtInstance, cache: Cache) -> None:

@@ -1,8 +1,8 @@
 #!/usr/bin/perl
 # Creates each queue named on the command line set up like queue NOC: the same
-# ticket custom fields applied and the same rights granted to the same groups
-# and users. Run as the user the RT web server runs as, with the environment
-# that selects the database.
+# ticket and ticket transaction custom fields applied and the same rights
+# granted to the same groups and users. Run as the user the RT web server runs
+# as, with the environment that selects the database.
 use strict;
 use warnings;
 use lib '/usr/share/request-tracker5/lib', '/usr/local/share/request-tracker5/lib';
@@ -15,8 +15,9 @@ $model->Load('NOC');
 die "queue NOC is missing: load noc-initialdata.pl first\n" unless $model->Id;
 
 my @fields;
-my $applied = $model->TicketCustomFields;
-while ( my $cf = $applied->Next ) { push @fields, $cf }
+for my $applied ( $model->TicketCustomFields, $model->TicketTransactionCustomFields ) {
+    while ( my $cf = $applied->Next ) { push @fields, $cf }
+}
 
 my @grants;
 my $aces = RT::ACL->new( RT->SystemUser );

@@ -1,6 +1,7 @@
 # RT "initialdata" with what docs/rt-setup.md asks an RT admin to set up for
-# NOC Console: queue NOC, its five custom fields, the group "NOC Dispatchers"
-# with a dispatcher's rights, and the console's user in it. Load it into RT with
+# NOC Console: queue NOC, its five custom fields and the recommended request
+# key fields, the group "NOC Dispatchers" with a dispatcher's rights, and the
+# console's user in it. Load it into RT with
 #   rt-setup-database-5 --action insert --datafile noc-initialdata.pl
 # (tests/rt/rtserver.py does so when it builds the test RT's template database).
 
@@ -76,6 +77,24 @@ sub choices {
         Type        => 'FreeformSingle',
         LookupType  => 'RT::Queue-RT::Ticket',
         Description => 'The kind of incident (network, power, application, ...)',
+        ApplyTo     => 'NOC',
+    },
+    # The request keys (recommended): the console writes the key of each ticket
+    # and each note it sends, so that one sent again after its answer was lost
+    # is recognised instead of made twice. One field for tickets, one of the
+    # same name for ticket transactions (comments and correspondence).
+    {
+        Name        => 'NOC Request Key',
+        Type        => 'FreeformSingle',
+        LookupType  => 'RT::Queue-RT::Ticket',
+        Description => 'Written by NOC Console: which of its requests made this ticket',
+        ApplyTo     => 'NOC',
+    },
+    {
+        Name        => 'NOC Request Key',
+        Type        => 'FreeformSingle',
+        LookupType  => 'RT::Queue-RT::Ticket-RT::Transaction',
+        Description => 'Written by NOC Console: which of its requests made this reply or comment',
         ApplyTo     => 'NOC',
     },
 );
