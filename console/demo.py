@@ -183,8 +183,8 @@ def load_demo(
 ) -> DemoSummary:
     """Validate the demo set in ``root`` (default: the shipped one) and write it to ``cache``.
 
-    All records are checked before the single write transaction, so a broken
-    file raises :class:`DemoDataError` and leaves the cache unchanged. The
+    All records are checked before anything is written, so a broken file
+    raises :class:`DemoDataError` and leaves the cache unchanged. The
     console then acts as ``operator`` (default ``demo``) with the commander
     role (:meth:`~console.sync.edits.LocalEdits.caller`).
     """
@@ -192,6 +192,9 @@ def load_demo(
     from console.sync.edits import store_caller
 
     data = read_demo(now, root=root, policy=policy, matrix=matrix)
+    # Each load re-dates the demo to "now": the earlier copy goes first, since
+    # the cache keeps a stored incident over one that is not a newer version.
+    cache.delete_incidents(incident.id for incident in data.incidents)
     cache.apply_changes(
         BACKEND,
         incidents=data.incidents,
@@ -882,9 +885,7 @@ def _incident(raw: _Raw, ctx: _IncidentContext) -> tuple[Incident, list[Timeline
         incident = Incident(
             id=incident_id,
             number=format_number(number),
-            # The cache keeps a stored incident unless the version is newer. Each
-            # load re-dates the demo to "now", so each load is a newer version.
-            version=max(1, int(ctx.now.timestamp())),
+            version=1,
             title=r.text("title"),
             description=r.text("description", required=False),
             service=r.ref("service", ctx.services) or "",
