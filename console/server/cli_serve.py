@@ -46,6 +46,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="SSE heartbeat interval, at most 15 (default 10)",
     )
     parser.add_argument(
+        "--idempotency-days",
+        type=float,
+        default=7.0,
+        metavar="DAYS",
+        help="how long a write's Idempotency-Key is remembered, so a console resending "
+        "after an outage gets the first answer; 0 keeps keys for ever (default 7)",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -59,6 +67,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raise ValueError(f"--port {args.port} is out of range; use 0 to 65535")
     if not 0.05 <= args.heartbeat <= 15:
         raise ValueError("--heartbeat must be between 0.05 and 15 seconds")
+    if not (args.idempotency_days == 0 or 1 <= args.idempotency_days <= 365):
+        raise ValueError(
+            "--idempotency-days must be 0 (keep for ever) or 1 to 365: consoles may be "
+            "offline for days and must still find the answer to a resent write"
+        )
     for option, path in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
         if path is not None and not path.is_file():
             raise ValueError(f"{option} {path}: no such file")
@@ -70,6 +83,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         tls_key=args.tls_key,
         insecure_http=args.insecure_http,
         sse_heartbeat_s=args.heartbeat,
+        idempotency_retention_s=args.idempotency_days * 24 * 3600,
     )
 
 

@@ -1,0 +1,29 @@
+"""`noc-console serve` options that end up in the server's settings."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from console.server.cli_serve import add_arguments, settings_from
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_idempotency_keys_are_kept_a_week_unless_told() -> None:
+    assert settings_from(parse()).idempotency_retention_s == 7 * 24 * 3600
+    assert settings_from(parse("--idempotency-days", "30")).idempotency_retention_s == (
+        30 * 24 * 3600
+    )
+    assert settings_from(parse("--idempotency-days", "0")).idempotency_retention_s == 0
+
+
+@pytest.mark.parametrize("days", ["0.5", "-1", "400"])
+def test_a_retention_too_short_or_too_long_is_refused_with_the_range(days: str) -> None:
+    with pytest.raises(ValueError, match=r"--idempotency-days must be 0 .* or 1 to 365"):
+        settings_from(parse("--idempotency-days", days))
