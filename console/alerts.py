@@ -55,7 +55,7 @@ from typing import Protocol
 from console.domain.errors import InvalidValue
 from console.domain.incident import Incident, TimelineEvent, TimelineKind, require_aware
 from console.domain.severity import Severity
-from console.domain.sla import SlaKind, SlaReading, SlaStatus
+from console.domain.sla import SlaKind, SlaReading, SlaStatus, duration_text
 
 ALL_SEVERITIES: frozenset[Severity] = frozenset(Severity)
 _SEVERITY_CODES = [s.code for s in Severity]
@@ -589,7 +589,7 @@ class AlertTracker:
                 (kind, SlaStatus.BREACHED),
             )
             if breached_now and severity in rules.sla_breach:
-                overdue = _minutes_text(-reading.remaining)
+                overdue = duration_text(-reading.remaining)
                 found.append(
                     (
                         AlertReason.SLA_BREACHED,
@@ -597,7 +597,7 @@ class AlertTracker:
                     )
                 )
             elif warned_now and severity in rules.sla_warning:
-                left = _minutes_text(reading.remaining)
+                left = duration_text(reading.remaining)
                 found.append(
                     (
                         AlertReason.SLA_WARNING,
@@ -615,18 +615,6 @@ def _condition_ended(alarm: Alarm, incident: Incident, reading: SlaReading | Non
         return reading is None or reading.kind != alarm.sla_kind or reading.status not in _AT_RISK
     # A new or raised incident needs someone to pick it up: acknowledgement ends it.
     return incident.acknowledged
-
-
-def _minutes_text(amount: timedelta) -> str:
-    """``45 min``, ``3 h 05 min``, ``2 d 4 h`` (rounded down to the minute)."""
-    minutes = max(0, int(amount.total_seconds() // 60))
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes:02d} min"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
 
 
 LOCAL_EVENT_PREFIX = "local-"

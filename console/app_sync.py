@@ -173,7 +173,7 @@ def connect_backend(
             settings,
             queue=getattr(args, "queue", None),
             ca_bundle=args.ca_bundle,
-            known_reference=lambda kind: [str(i.get("id")) for i in cache.reference(kind)],
+            known_reference=cache.reference_ids,
         )
     except ValueError as exc:
         raise StartupError(str(exc)) from exc

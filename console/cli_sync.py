@@ -317,7 +317,7 @@ def run(args: argparse.Namespace) -> int:
             settings,
             queue=getattr(args, "queue", None),
             ca_bundle=args.ca_bundle,
-            known_reference=lambda kind: [str(i.get("id")) for i in cache.reference(kind)],
+            known_reference=cache.reference_ids,
         )
     except ValueError as exc:
         cache.close()

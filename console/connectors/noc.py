@@ -212,6 +212,31 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def tls_verify(ca_bundle: str | Path | None) -> bool | str:
+    """What ``requests`` verifies against: the system's CAs, or the PEM bundle given.
+
+    Verification itself can never be turned off. ValueError when the bundle is missing.
+    """
+    if ca_bundle is None:
+        return True
+    if not Path(ca_bundle).is_file():
+        raise ValueError(f"the CA bundle {ca_bundle} does not exist; give a PEM file")
+    return str(ca_bundle)
+
+
+def http_session(verify: bool | str, url: str) -> requests.Session:
+    """A session for talking JSON to a backend at ``url`` (our server or Request Tracker)."""
+    session = requests.Session()
+    session.verify = verify
+    session.headers["Accept"] = "application/json"
+    session.headers["User-Agent"] = "noc-console"
+    if _is_loopback(urlsplit(url).hostname or ""):
+        # A proxy from the environment must not capture the embedded or a
+        # local server (NO_PROXY rarely lists 127.0.0.1).
+        session.trust_env = False
+    return session
+
+
 def normalise_url(url: str) -> str:
     """``https://noc.example.com/`` → ``https://noc.example.com``; ValueError when not a URL."""
     text = url.strip().rstrip("/")
@@ -244,14 +269,11 @@ class NocBackend:
     ) -> None:
         self._url = normalise_url(url)
         self._key = key or self._url
-        if ca_bundle is not None and not Path(ca_bundle).is_file():
-            raise ValueError(f"the CA bundle {ca_bundle} does not exist; give a PEM file")
-        self._verify: bool | str = str(ca_bundle) if ca_bundle is not None else True
+        self._verify = tls_verify(ca_bundle)
         self._timeout = (connect_timeout, read_timeout)
         self._events_timeout = (connect_timeout, events_read_timeout)
         self._token = token
-        self._loopback = _is_loopback(urlsplit(self._url).hostname or "")
-        self._session = self._new_session()
+        self._session = http_session(self._verify, self._url)
         self._closed = False
 
     # ------------------------------------------------------------ properties
@@ -307,17 +329,6 @@ class NocBackend:
         return f"NocBackend({self._url!r})"
 
     # ------------------------------------------------------------ HTTP
-
-    def _new_session(self) -> requests.Session:
-        session = requests.Session()
-        session.verify = self._verify
-        session.headers["Accept"] = "application/json"
-        session.headers["User-Agent"] = "noc-console"
-        if self._loopback:
-            # A proxy from the environment must not capture the embedded or a
-            # local server (NO_PROXY rarely lists 127.0.0.1).
-            session.trust_env = False
-        return session
 
     def _headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         headers = dict(extra or {})
@@ -481,7 +492,7 @@ class NocBackend:
 
     def open_events(self, last_seen: int | None, *, read_timeout: float | None = None) -> SseStream:
         """Open ``GET /v1/events`` on a connection of its own."""
-        session = self._new_session()
+        session = http_session(self._verify, self._url)
         headers = {"Accept": "text/event-stream"}
         if last_seen is not None:
             headers["Last-Event-ID"] = str(last_seen)

@@ -92,7 +92,7 @@ from console.connectors.base import (
     Unreachable,
     is_rt_url,
 )
-from console.connectors.noc import NocBackend, parse_retry_after
+from console.connectors.noc import NocBackend, http_session, parse_retry_after, tls_verify
 from console.connectors.rt_mapping import (
     SETUP_DOC,
     Attachment,
@@ -421,9 +421,7 @@ class RtBackend:
         self._api = self._web + API_PATH
         self.mapping = mapping
         self._key = key or f"{self._url}#queue={mapping.queue}"
-        if ca_bundle is not None and not Path(ca_bundle).is_file():
-            raise ValueError(f"the CA bundle {ca_bundle} does not exist; give a PEM file")
-        self._verify: bool | str = str(ca_bundle) if ca_bundle is not None else True
+        self._verify = tls_verify(ca_bundle)
         self._timeout = (connect_timeout, read_timeout)
         self._token = token
         self.overlap = timedelta(seconds=max(0.0, overlap))
@@ -572,13 +570,7 @@ class RtBackend:
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
-            session.verify = self._verify
-            session.headers["Accept"] = "application/json"
-            session.headers["User-Agent"] = "noc-console"
-            host = urlsplit(self._web).hostname or ""
-            if host in ("localhost", "127.0.0.1", "::1"):
-                session.trust_env = False  # a proxy must not capture a local RT
+            session = http_session(self._verify, self._web)
             self._local.session = session
             with self._sessions_lock:
                 self._sessions.append(session)

@@ -109,6 +109,20 @@ class Target:
         return f"{_hours_text(self.amount)} h"
 
 
+def duration_text(amount: timedelta) -> str:
+    """An SLA clock's time left or overdue, as the queue and the alerts say it:
+    ``45 min``, ``3 h 05 min``, ``2 d 4 h`` (rounded down to the minute).
+    """
+    minutes = max(0, int(amount.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
 def _hours_text(amount: timedelta) -> str:
     return f"{amount / timedelta(hours=1):g}"
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
@@ -25,7 +25,7 @@ from PySide6.QtGui import QColor, QFont
 
 from console.domain.incident import Incident
 from console.domain.lifecycle import HoldReason
-from console.domain.sla import SlaPolicy, SlaReading, SlaStatus
+from console.domain.sla import SlaPolicy, SlaReading, SlaStatus, duration_text
 from console.models.projection import (
     FLASH_ROLE,
     ID_ROLE,
@@ -311,18 +311,6 @@ def opened_text(opened: datetime, now: datetime) -> str:
     if (today - local.date()).days < 7:
         return local.strftime("%a %H:%M")
     return local.strftime("%d %b %H:%M")
-
-
-def duration_text(amount: timedelta) -> str:
-    """``45 min``, ``3 h 05 min``, ``2 d 4 h`` (rounded down to the minute)."""
-    minutes = max(0, int(amount.total_seconds() // 60))
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes:02d} min"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
 
 
 _duration = duration_text  # the old private name, for callers that used it

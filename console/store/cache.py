@@ -496,6 +496,13 @@ class Cache:
             docs = list(conn.scalars(stmt))
         return [json.loads(doc) for doc in docs]
 
+    def reference_ids(self, kind: str) -> list[str]:
+        """The ids of every stored document of one kind, in order (without reading the docs)."""
+        self._check_kind(kind)
+        stmt = select(REFERENCE.c.id).where(REFERENCE.c.kind == kind).order_by(REFERENCE.c.id)
+        with self._reading() as conn:
+            return [str(item) for item in conn.scalars(stmt)]
+
     # -------------------------------------------------------------- sync cursor
 
     def cursor(self, backend: str) -> int:

@@ -436,13 +436,11 @@ class LocalEdits:
         declared = None
         if major:
             who = f"; Incident Commander: {commander_name}" if commander_name else ""
-            declared = TimelineEvent(
-                id=f"{LOCAL_ID_PREFIX}{uuid.uuid4()}",
-                incident_id=local_id,
-                kind=TimelineKind.ESCALATION,
+            declared = self._local_event(
+                local_id,
+                TimelineKind.ESCALATION,
+                f"Declared a major incident{who} (waiting to be sent)",
                 at=now,
-                author=self._author,
-                body=f"Declared a major incident{who} (waiting to be sent)",
                 data={CREATE_ECHO: True, "major": True, "commander": commander_name or None},
             )
         self._cache.enqueue(entry, local_incident=placeholder, local_event=declared)
@@ -511,24 +509,11 @@ class LocalEdits:
             raise DomainError(
                 f"incident {incident_id} is not in the local cache; refresh and try again"
             )
-        event = TimelineEvent(
-            id=f"{LOCAL_ID_PREFIX}{uuid.uuid4()}",
-            incident_id=incident_id,
-            kind=note_kind,
-            at=self._clock(),
-            author=self._author,
-            body=body.strip(),
-        )
+        event = self._local_event(incident_id, note_kind, body.strip())
         entry = OutboxEntry(
             operation="timeline",
             incident_id=incident_id,
-            payload={
-                "local_event_id": event.id,
-                "kind": note_kind.value,
-                "body": event.body,
-                "at": event.at.isoformat(),
-                "author": event.author,
-            },
+            payload=_event_payload(event),
             base_version=None,
         )
         self._cache.enqueue(entry, local_event=event)
@@ -553,31 +538,49 @@ class LocalEdits:
                 f"incident {incident_id} is not in the local cache; refresh and try again"
             )
         names = ", ".join(f"L{level}" for level in levels)
-        event = TimelineEvent(
-            id=f"{LOCAL_ID_PREFIX}{uuid.uuid4()}",
-            incident_id=incident_id,
-            kind=TimelineKind.ESCALATION,
-            at=self._clock(),
-            author=self._author,
-            body=f"Engaging {names}: {text} (waiting to be sent)",
+        event = self._local_event(
+            incident_id, TimelineKind.ESCALATION, f"Engaging {names}: {text} (waiting to be sent)"
         )
         entry = OutboxEntry(
             operation="engage",
             incident_id=incident_id,
-            payload={
-                "tiers": list(levels),
-                "reason": text,
-                "local_event_id": event.id,
-                "kind": event.kind.value,
-                "body": event.body,
-                "at": event.at.isoformat(),
-                "author": event.author,
-            },
+            payload={"tiers": list(levels), "reason": text, **_event_payload(event)},
             base_version=None,
         )
         self._cache.enqueue(entry, local_event=event)
         self._queued()
         return event
+
+    def _local_event(
+        self,
+        incident_id: str,
+        kind: TimelineKind,
+        body: str,
+        *,
+        at: datetime | None = None,
+        data: dict[str, object] | None = None,
+    ) -> TimelineEvent:
+        """A timeline entry shown at once, under a local id, until the backend's replaces it."""
+        return TimelineEvent(
+            id=f"{LOCAL_ID_PREFIX}{uuid.uuid4()}",
+            incident_id=incident_id,
+            kind=kind,
+            at=at or self._clock(),
+            author=self._author,
+            body=body,
+            data=data or {},
+        )
+
+
+def _event_payload(event: TimelineEvent) -> dict[str, object]:
+    """What the outbox keeps of a local entry, so the sent entry can replace it."""
+    return {
+        "local_event_id": event.id,
+        "kind": event.kind.value,
+        "body": event.body,
+        "at": event.at.isoformat(),
+        "author": event.author,
+    }
 
 
 def _tier_list(tiers: Sequence[int]) -> list[int]:

@@ -61,8 +61,8 @@ from console.domain.escalation import (
 )
 from console.domain.incident import Incident, TimelineEvent, TimelineKind
 from console.domain.severity import Severity
-from console.domain.sla import SlaPolicy, SlaReading, SlaStatus
-from console.models.incident_table import SLA_STYLE, duration_text, sla_text
+from console.domain.sla import SlaPolicy, SlaReading, SlaStatus, duration_text
+from console.models.incident_table import SLA_STYLE, sla_text
 from console.models.projection import ProjectionModel
 from console.models.timeline import HEADING_ROLE, KIND_ROLE, PENDING_ROLE, TimelineModel
 from console.views.actions import MainWindowActions, plain_text, shortcut_text
