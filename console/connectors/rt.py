@@ -135,6 +135,8 @@ TOKEN_HINT = (
 )
 API_PATH = "/REST/2.0"
 PAGE_MAX = 100  # RT's own limit for per_page
+# The page size of a search for its first visible row (see RtBackend._first).
+FIRST_PAGE = 20
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 60.0
 DEFAULT_OVERLAP_S = 10.0
@@ -415,6 +417,7 @@ class RtBackend:
         read_timeout: float = READ_TIMEOUT_S,
         parallel: int = PARALLEL_REQUESTS,
         tombstone_every: float = TOMBSTONE_EVERY_S,
+        known_incidents: Callable[[], Iterable[str]] | None = None,
     ) -> None:
         self._url = normalise_rt_url(url)
         self._web = self._url[len(RT_SCHEME_PREFIX) :]
@@ -454,6 +457,9 @@ class RtBackend:
         self._tombstone_every = tombstone_every
         self._tombstone_floor: int | None = None
         self._tombstones_at = -float("inf")
+        # The incident ids the cache holds (to find tickets that left the queue in ways
+        # RT's history does not show this account: moved to a queue it cannot see).
+        self._known_incidents = known_incidents
         # The account's time-zone offset as RT applies it, by UTC quarter hour, and a
         # transaction known in each quarter hour to measure it with.
         self._offset: timedelta | None = None
@@ -681,7 +687,16 @@ class RtBackend:
     def _search(
         self, path: str, params: Sequence[tuple[str, object]], per_page: int = PAGE_MAX
     ) -> Iterator[tuple[list[dict[str, Any]], datetime]]:
-        """Pages of a REST2 collection until one comes back short."""
+        """Every page of a REST2 collection, to its end.
+
+        RT checks the account's rights on each row *after* paging, so a page
+        comes back short when it held rows this account may not see (the
+        autoreply EmailRecords without ShowOutgoingEmail, a custom field
+        without SeeCustomField), while later pages still hold rows. A short
+        page is therefore not the end: the end is an empty page, or the last
+        page RT counts where it reports ``total`` (it does when the account
+        may see every row, as ticket searches under RT's SQL rights checks).
+        """
         page = 1
         while True:
             answer = self._call(
@@ -689,24 +704,31 @@ class RtBackend:
             )
             items = _items(answer.data, self._web)
             yield items, answer.server_time
-            if len(items) < per_page:
+            if not items or _last_page(answer.data, page, per_page):
                 return
             page += 1
 
     def _first(
         self, path: str, query: str, *, newest: bool = False, fields: str = ""
     ) -> dict[str, Any] | None:
-        """The first item of a REST2 search by id (``newest``: the last), or None."""
+        """The first item of a REST2 search by id (``newest``: the last), or None.
+
+        Not ``per_page=1``: RT drops rows the account may not see after paging
+        (the newest transaction of a queue is often an autoreply's EmailRecord),
+        so a page of one can be empty with visible rows after it. A page of
+        ``FIRST_PAGE`` costs RT the same one request.
+        """
         params: list[tuple[str, object]] = [
             ("query", query),
             ("orderby", "id"),
             ("order", "DESC" if newest else "ASC"),
-            ("per_page", 1),
         ]
         if fields:
             params.append(("fields", fields))
-        items = _items(self._call("GET", path, params=params).data, self._web)
-        return items[0] if items else None
+        for items, _ in self._search(path, params, per_page=FIRST_PAGE):
+            if items:
+                return items[0]
+        return None
 
     # ------------------------------------------------------------ the queue
 
@@ -831,20 +853,14 @@ class RtBackend:
         return caller
 
     def _group_id(self, name: str) -> str | None:
+        params = [("query", json.dumps([{"field": "Name", "value": name}])), ("fields", "Name")]
         try:
-            found = self._call(
-                "GET",
-                "groups",
-                params=[
-                    ("query", json.dumps([{"field": "Name", "value": name}])),
-                    ("fields", "Name"),
-                ],
-            ).data
+            for items, _ in self._search("groups", params):
+                for item in items:
+                    if str(item.get("Name", "")).lower() == name.lower():
+                        return str(item.get("id"))
         except Rejected:
             return None
-        for item in _items(found, self._web):
-            if str(item.get("Name", "")).lower() == name.lower():
-                return str(item.get("id"))
         return None
 
     def _administers_users(self) -> bool:
@@ -917,7 +933,9 @@ class RtBackend:
             query = self._changed_since(queue_id, position)
             answer = self._ticket_page(query, per_page, page_number)
             found_page = _items(answer.data, self._web)
-            more = len(found_page) >= per_page
+            # A short page is not the end (see _search): the end is an empty page,
+            # or the last one by RT's total, which ticket searches report.
+            more = bool(found_page) and not _last_page(answer.data, page_number, per_page)
             # RT may read the page's date earlier than meant (near a change of the
             # account's UTC offset): what lies before the position was read already.
             page = [t for t in found_page if position is None or position.precedes(t)]
@@ -953,7 +971,7 @@ class RtBackend:
         gone: tuple[str, ...] = ()
         if not more:
             reference, deleted_reference = self._directory_changes()
-            gone = self._tombstones(queue_id, after)
+            gone = self._tombstones(queue_id, after, [ticket_number(i.id) for i in incidents])
         return ChangeBatch(
             cursor=cursor,
             more=more,
@@ -1061,17 +1079,27 @@ class RtBackend:
             top = max(top, version)
         return incidents, timeline, top
 
-    def _tombstones(self, queue_id: int, after: int) -> tuple[str, ...]:
-        """Tickets deleted, merged into another, or moved out of the queue since ``after``.
+    def _tombstones(
+        self, queue_id: int, after: int, delivered: Sequence[int] = ()
+    ) -> tuple[str, ...]:
+        """Tickets deleted, merged into another, or moved out of the queue since ``after``
+        (looked for at most every ``tombstone_every`` seconds).
 
-        RT's searches no longer show such tickets, so their last transactions are
-        looked for instead (at most every ``tombstone_every`` seconds). A ticket
-        moved to a queue this user cannot see cannot be told from RT's answers
-        and stays in the cache.
+        With the cache's incident ids (``known_incidents``): the queue's ticket
+        count against them, and when fewer, the queue's ticket ids (see
+        :meth:`_left_the_queue`). Without them: the tickets' last transactions,
+        which cannot show a move to a queue this account may not see.
         """
         now = time.monotonic()
         if now - self._tombstones_at < self._tombstone_every:
             return ()
+        if self._known_incidents is not None:
+            self._tombstones_at = now
+            gone = self._left_the_queue(queue_id, delivered)
+            for number in gone:
+                self._delivered.pop(number, None)
+                self._history.pop(number, None)
+            return tuple(incident_id(number) for number in gone)
         floor = self._tombstone_floor if self._tombstone_floor is not None else after
         if floor <= 0:
             # A first sync: the cache holds nothing of this queue that could be gone.
@@ -1099,6 +1127,39 @@ class RtBackend:
         self._tombstones_at = now
         self._tombstone_floor = top
         return tuple(incident_id(number) for number in gone)
+
+    def _left_the_queue(self, queue_id: int, delivered: Sequence[int]) -> list[int]:
+        """The cached tickets (and those just ``delivered``) the queue no longer shows.
+
+        A ticket moved to a queue this account may not see leaves no trace it
+        can read (RT hides that ticket's history from it too); RT's searches
+        show only live tickets of the queue (not deleted ones, not those merged
+        into another). So the queue's ticket count is compared with the
+        tickets the cache holds: one request, RT reports the count of a ticket
+        search. Only when the queue holds fewer are its ticket ids listed (one
+        request per 100 tickets) and the missing ones leave the cache.
+        """
+        assert self._known_incidents is not None
+        known = set(delivered)
+        for ref in self._known_incidents():
+            with contextlib.suppress(ValueError):
+                known.add(ticket_number(ref))
+        if not known:
+            return []
+        query = f"Queue = {queue_id}"
+        counted = self._call(
+            "GET", "tickets", params=[("query", query), ("per_page", 1), ("fields", "id")]
+        ).data
+        total = _total(counted)
+        if total is not None and total >= len(known):
+            return []  # at least as many tickets as the cache holds: none left
+        present: set[int] = set()
+        params = [("query", query), ("orderby", "id"), ("order", "ASC"), ("fields", "id")]
+        for items, _ in self._search("tickets", params):
+            for item in items:
+                with contextlib.suppress(KeyError, TypeError, ValueError):
+                    present.add(int(item["id"]))
+        return sorted(known - present)
 
     def _still_here(self, number: int, queue_id: int) -> bool:
         """Whether the ticket is (again) a live ticket of the queue."""
@@ -1464,23 +1525,17 @@ class RtBackend:
         if first_try is None:
             return None
         minutes = int((time.monotonic() - first_try + LOST_CREATE_MARGIN_S) // 60) + 1
-        answer = self._call(
-            "GET",
-            "tickets",
-            params=[
-                (
-                    "query",
-                    f"Queue = {queue_id} AND Creator = '__CurrentUser__' AND "
-                    f"Subject = {quote_sql(str(body['Subject']))} AND "
-                    f"Created > '{minutes} minutes ago'",
-                ),
-                ("orderby", "id"),
-                ("order", "ASC"),
-                ("per_page", 10),
-            ],
+        query = (
+            f"Queue = {queue_id} AND Creator = '__CurrentUser__' AND "
+            f"Subject = {quote_sql(str(body['Subject']))} AND "
+            f"Created > '{minutes} minutes ago'"
         )
+        params = [("query", query), ("orderby", "id"), ("order", "ASC")]
+        found = [
+            item for items, _ in self._search("tickets", params, per_page=10) for item in items
+        ]
         text = str(body.get("Content", "")).strip()
-        for item in _items(answer.data, self._web):
+        for item in found:
             number = ticket_id_of(item)
             if number in self._created.values():
                 continue  # another create of this session
@@ -1765,6 +1820,24 @@ def _items(data: Any, where: str) -> list[dict[str, Any]]:
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         raise BackendError(f"{where} sent a search result the console cannot read")
     return [i for i in data["items"] if isinstance(i, dict)]
+
+
+def _total(data: Any) -> int | None:
+    """A REST2 search's ``total``: RT reports it only where the account may see every
+    row (ticket searches under RT's SQL rights checks, its default); else None."""
+    total = data.get("total") if isinstance(data, dict) else None
+    if isinstance(total, str) and total.isdigit():
+        return int(total)
+    if isinstance(total, int) and not isinstance(total, bool) and total >= 0:
+        return total
+    return None
+
+
+def _last_page(data: Any, page: int, per_page: int) -> bool:
+    """Whether RT's ``total`` says page ``page`` of ``per_page`` is the last (False when
+    RT does not say)."""
+    total = _total(data)
+    return total is not None and page * per_page >= total
 
 
 def _etag_number(value: str | None) -> int | None:

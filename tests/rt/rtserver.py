@@ -2,7 +2,8 @@
 
 Uses Debian's packages (``request-tracker5``, ``rt5-db-sqlite``,
 ``rt5-standalone``; ``.ci/install-rt`` installs them together with the site
-config drop-in ``90-noc-console-tests.pm`` this module relies on). Every server
+config drop-ins ``seed/*.pm`` this module relies on: the test settings and a
+custom lifecycle, ``noc-incident``). Every server
 gets its own SQLite file in a private temporary folder and its own free port,
 so two test runs on one machine never share a database; the package's default
 database is never touched.
@@ -50,6 +51,8 @@ RT_SERVER = RT_HOME / "libexec" / "rt-server"
 RT_SETUP_DATABASE = Path("/usr/sbin/rt-setup-database-5")
 RT_SITE_CONFIG = Path("/etc/request-tracker5/RT_SiteConfig.d")
 DROP_IN = RT_SITE_CONFIG / "90-noc-console-tests.pm"
+# Every site config drop-in of seed/ (installed side by side by .ci/install-rt).
+DROP_INS = (DROP_IN, RT_SITE_CONFIG / "91-noc-console-lifecycle.pm")
 RT_VERSION_FILE = RT_HOME / "lib" / "RT" / "Generated.pm"
 RT_USER = "www-data"
 
@@ -63,6 +66,14 @@ INSTALL_HINT = "run `sudo bash .ci/install-rt` to install Request Tracker 5 for 
 
 QUEUE = "NOC"
 CONSOLE_USER = "noc-console"
+# An operator as on most real RT installations: exactly SeeQueue, ShowTicket,
+# ShowTicketComments, SeeCustomField, ModifyTicket, CommentOnTicket, ReplyToTicket,
+# OwnTicket and TakeTicket on the queue; no ShowOutgoingEmail, no CreateTicket,
+# no ModifyCustomField (seed/test-initialdata.pl).
+OPERATOR = "operator"
+# The custom lifecycle of seed/91-noc-console-lifecycle.pm.
+LIFECYCLE = "noc-incident"
+LIFECYCLE_STATUSES = ("new", "triage", "investigating", "mitigated", "resolved", "rejected")
 # Set by `rt-setup-database --action init`; for looking around in the web UI.
 ROOT_PASSWORD = "password"
 # Dispatchers besides the console user (they can own NOC tickets).
@@ -97,10 +108,11 @@ def rt_unavailable_reason() -> str | None:
             return (
                 f"Request Tracker 5 is not installed ({what}, {path}, is missing): {INSTALL_HINT}"
             )
-    if not DROP_IN.exists():
-        return f"RT's site config drop-in {DROP_IN} for the tests is missing: {INSTALL_HINT}"
-    if DROP_IN.read_bytes() != DROP_IN_SOURCE.read_bytes():
-        return f"RT's site config drop-in {DROP_IN} is out of date: {INSTALL_HINT}"
+    for drop_in in DROP_INS:
+        if not drop_in.exists():
+            return f"RT's site config drop-in {drop_in} for the tests is missing: {INSTALL_HINT}"
+        if drop_in.read_bytes() != (SEED_DIR / drop_in.name).read_bytes():
+            return f"RT's site config drop-in {drop_in} is out of date: {INSTALL_HINT}"
     try:
         pwd.getpwnam(RT_USER)
     except KeyError:
@@ -201,7 +213,7 @@ def template_dir() -> Path:
 
 def _template_key(bcrypt_cost: int | None) -> str:
     digest = hashlib.sha256()
-    for path in (RT_VERSION_FILE, DROP_IN, INITIALDATA, TEST_INITIALDATA, ADD_QUEUES, MAKE_TOKEN):
+    for path in (RT_VERSION_FILE, *DROP_INS, INITIALDATA, TEST_INITIALDATA, ADD_QUEUES, MAKE_TOKEN):
         digest.update(path.read_bytes())
     digest.update(repr((bcrypt_cost, SPARE_QUEUES, OTHER_DISPATCHERS)).encode())
     return digest.hexdigest()[:16]
@@ -250,7 +262,7 @@ def _build_template(db_path: Path, tokens_path: Path, bcrypt_cost: int | None) -
                 ["perl", str(ADD_QUEUES), *SPARE_QUEUES],
                 what="setting up the spare test queues",
             )
-        users = ["root", CONSOLE_USER, *OTHER_DISPATCHERS]
+        users = ["root", CONSOLE_USER, OPERATOR, *OTHER_DISPATCHERS]
         out = run(["perl", str(MAKE_TOKEN), *users], what="making auth tokens")
         tokens = _parse_tokens(out)
         staged = db_path.with_suffix(".db.part")
@@ -498,14 +510,29 @@ class RtServer:
         with contextlib.closing(self.connect()) as db, db:
             _insert(db, "AuthTokens", saved)
 
-    def take_spare_queue(self) -> str:
-        """A queue set up like NOC that no test has used yet on this server."""
+    def take_spare_queue(self, lifecycle: str | None = None) -> str:
+        """A queue set up like NOC that no test has used yet on this server (on RT's
+        ``lifecycle``, e.g. ``LIFECYCLE``, as an admin sets it under Admin > Queues)."""
         if self._next_spare < len(SPARE_QUEUES):
             name = SPARE_QUEUES[self._next_spare]
         else:
             name = f"NOC-T{self._next_spare + 1:02d}"
             self.run_rt_tool(["perl", str(ADD_QUEUES), name], what=f"adding queue {name}")
         self._next_spare += 1
+        if lifecycle is not None:
+            reply = requests.put(
+                f"{self.url}/REST/2.0/queue/{name}",
+                json={"Lifecycle": lifecycle},
+                headers={"Authorization": f"token {self.tokens['root'][1]}"},
+                timeout=60,
+            )
+            shown = requests.get(
+                f"{self.url}/REST/2.0/queue/{name}",
+                headers={"Authorization": f"token {self.tokens['root'][1]}"},
+                timeout=60,
+            )
+            if reply.status_code != 200 or shown.json().get("Lifecycle") != lifecycle:
+                raise RtError(f"RT did not put queue {name} on lifecycle {lifecycle}: {reply.text}")
         return name
 
     def instance(self, queue: str = QUEUE, user: str = CONSOLE_USER) -> RtInstance:
@@ -544,6 +571,13 @@ class RtInstance:
     def with_queue(self, queue: str) -> RtInstance:
         """The same server seen through another queue."""
         return dataclasses.replace(self, queue=queue, session=requests.Session())
+
+    def as_user(self, user: str = OPERATOR) -> RtInstance:
+        """The same server and queue seen through ``user``'s token (``as_root=False`` calls
+        and the connectors tests make with ``token`` then act as that user)."""
+        return dataclasses.replace(
+            self, token=self.server.tokens[user][1], session=requests.Session()
+        )
 
     def api(
         self,
