@@ -29,7 +29,6 @@ import hashlib
 import json
 import os
 import pwd
-import random
 import re
 import shutil
 import signal
@@ -40,7 +39,6 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -500,7 +498,7 @@ class RtServer:
         if not rows:
             raise KeyError("only tokens of this server's template or make_token can be revoked")
         with contextlib.closing(self.connect()) as db, db:
-            saved = _rows(db, "SELECT * FROM AuthTokens WHERE id = ?", rows[:1])
+            saved = sql_rows(db, "SELECT * FROM AuthTokens WHERE id = ?", rows[:1])
             db.execute("DELETE FROM AuthTokens WHERE id = ?", rows[:1])
         self._revoked.extend(saved)
 
@@ -508,7 +506,7 @@ class RtServer:
         """Bring back every token revoked since the last call."""
         saved, self._revoked = self._revoked, []
         with contextlib.closing(self.connect()) as db, db:
-            _insert(db, "AuthTokens", saved)
+            sql_insert(db, "AuthTokens", saved)
 
     def take_spare_queue(self, lifecycle: str | None = None) -> str:
         """A queue set up like NOC that no test has used yet on this server (on RT's
@@ -646,34 +644,34 @@ class RtInstance:
         For the bench only: the rows are those RT writes for a ticket created through
         its API (cloned from one made that way), but no scrips run.
         """
+        from tests.rt.rtseed import bulk_seed
+
         return bulk_seed(self, count, seed=seed)
 
+    def seed_history(self, count: int) -> list[int]:
+        """``count`` tickets in this queue, each with a real ticket's whole history
+        (requestor and autoreply, custom fields, a comment, a reply, a status change),
+        cloned in RT's tables from one worked through RT's API; their ids.
+        See ``tests.rt.rtseed.seed_history``."""
+        from tests.rt.rtseed import seed_history
 
-# --- bulk seeding ----------------------------------------------------------------------------
-
-_SERVICES = ("checkout", "payments", "search", "dns", "vpn", "email", "core-network", "voip")
-_PROBLEMS = ("returns 502", "latency above SLO", "packet loss", "certificate expiring", "down")
-_CATEGORIES = ("network", "power", "application", "database", "security", "hardware")
-_LEVELS = ("high", "medium", "low")
-_SEVERITIES = ("SEV-1", "SEV-2", "SEV-3", "SEV-4")
-_STATUSES = ("new", "new", "open", "open", "open", "stalled", "resolved")
-_OWNERS = ("Nobody", "Nobody", CONSOLE_USER, *OTHER_DISPATCHERS)
-_REQUESTORS = tuple(f"{name}@customers.noc-console.test" for name in ("ops", "sre", "helpdesk"))
-_ROLES = ("AdminCc", "Cc", "Owner", "Requestor")
-_Rows = list[dict[str, Any]]
+        return seed_history(self, count)
 
 
-def _rows(db: sqlite3.Connection, sql: str, args: Sequence[object]) -> list[dict[str, Any]]:
+# --- SQL helpers -----------------------------------------------------------------------------
+
+
+def sql_rows(db: sqlite3.Connection, sql: str, args: Sequence[object]) -> list[dict[str, Any]]:
     cursor = db.execute(sql, tuple(args))
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
 
-def _next_id(db: sqlite3.Connection, table: str) -> int:
+def next_id(db: sqlite3.Connection, table: str) -> int:
     return int(db.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()[0])
 
 
-def _insert(db: sqlite3.Connection, table: str, rows: list[dict[str, Any]]) -> None:
+def sql_insert(db: sqlite3.Connection, table: str, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     names = list(rows[0])
@@ -681,212 +679,3 @@ def _insert(db: sqlite3.Connection, table: str, rows: list[dict[str, Any]]) -> N
         f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
         [tuple(row[name] for name in names) for row in rows],
     )
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S")  # RT stores UTC
-
-
-def bulk_seed(rt: RtInstance, count: int, *, seed: int = 0) -> list[int]:
-    """See ``RtInstance.bulk_seed``."""
-    if count <= 0:
-        return []
-    pick = random.Random(seed)
-    for email in _REQUESTORS:
-        if rt.api("GET", f"user/{email}").status_code == 404:
-            made = rt.api("POST", "user", json={"Name": email, "EmailAddress": email})
-            if made.status_code != 201:
-                raise RtError(f"RT refused to create requestor {email}: {made.text[:300]}")
-    # The first ticket goes through RT's API; the others copy its rows.
-    prototype = rt.create_ticket(
-        "checkout returns 502",
-        Requestor=_REQUESTORS[0],
-        CustomFields={
-            "Impact": "high",
-            "Urgency": "high",
-            "Severity": "SEV-1",
-            "Service": "checkout",
-            "Category": "application",
-        },
-    )
-    with contextlib.closing(rt.server.connect()) as db, db:
-        return [prototype, *_clone_tickets(db, prototype, count - 1, pick)]
-
-
-def _clone_tickets(
-    db: sqlite3.Connection, prototype: int, count: int, pick: random.Random
-) -> list[int]:
-    ticket = _rows(db, "SELECT * FROM Tickets WHERE id = ?", [prototype])[0]
-    create_txn = _rows(
-        db,
-        "SELECT * FROM Transactions WHERE ObjectType = 'RT::Ticket' AND ObjectId = ? "
-        "AND Type = 'Create'",
-        [prototype],
-    )[0]
-    groups = _rows(
-        db,
-        "SELECT * FROM Groups WHERE Domain = 'RT::Ticket-Role' AND Instance = ? ORDER BY id",
-        [prototype],
-    )
-    if sorted(g["Name"] for g in groups) != sorted(_ROLES):
-        raise RtError(f"ticket {prototype} has unexpected role groups: {groups}")
-    group_txn = _rows(
-        db,
-        "SELECT * FROM Transactions WHERE ObjectType = 'RT::Group' AND ObjectId = ?",
-        [groups[0]["id"]],
-    )[0]
-    member_row = _rows(db, "SELECT * FROM GroupMembers WHERE GroupId = ?", [groups[0]["id"]])
-    member_template = (
-        member_row[0]
-        if member_row
-        else {
-            "GroupId": 0,
-            "MemberId": 0,
-            "Creator": ticket["Creator"],
-            "Created": ticket["Created"],
-            "LastUpdatedBy": ticket["Creator"],
-            "LastUpdated": ticket["Created"],
-        }
-    )
-    member_template = {k: v for k, v in member_template.items() if k != "id"}
-    values = _rows(
-        db,
-        "SELECT v.*, f.Name AS field_name FROM ObjectCustomFieldValues v "
-        "JOIN CustomFields f ON f.id = v.CustomField "
-        "WHERE v.ObjectType = 'RT::Ticket' AND v.ObjectId = ?",
-        [prototype],
-    )
-    value_by_field = {row.pop("field_name"): row for row in values}
-    missing = set(CUSTOM_FIELDS) - set(value_by_field)
-    if missing:
-        raise RtError(f"ticket {prototype} lacks custom fields {sorted(missing)}")
-    names = sorted({*_OWNERS, *_REQUESTORS})
-    principal_of = {
-        name: int(uid)
-        for name, uid in db.execute(
-            f"SELECT Name, id FROM Users WHERE Name IN ({', '.join('?' * len(names))})", names
-        )
-    }
-
-    next_ticket = _next_id(db, "Tickets")
-    next_principal = max(_next_id(db, "Principals"), _next_id(db, "Groups"))
-    next_txn = _next_id(db, "Transactions")
-    next_member = _next_id(db, "GroupMembers")
-    next_cached = _next_id(db, "CachedGroupMembers")
-    next_value = _next_id(db, "ObjectCustomFieldValues")
-
-    tickets: _Rows = []
-    principals: _Rows = []
-    role_groups: _Rows = []
-    txns: _Rows = []
-    members: _Rows = []
-    cached: _Rows = []
-    cf_values: _Rows = []
-    now = datetime.now(UTC).replace(microsecond=0)
-    ids: list[int] = []
-    for _ in range(count):
-        tid = next_ticket
-        next_ticket += 1
-        ids.append(tid)
-        created = now - timedelta(seconds=pick.randrange(30 * 24 * 3600))
-        updated = min(now, created + timedelta(seconds=pick.randrange(3 * 24 * 3600)))
-        status = pick.choice(_STATUSES)
-        owner = pick.choice(_OWNERS)
-        service = pick.choice(_SERVICES)
-        tickets.append(
-            {
-                **ticket,
-                "id": tid,
-                "EffectiveId": tid,
-                "Subject": f"{service} {pick.choice(_PROBLEMS)}",
-                "Status": status,
-                "Owner": principal_of[owner],
-                "Created": _stamp(created),
-                "LastUpdated": _stamp(updated),
-                "Resolved": _stamp(updated) if status == "resolved" else ticket["Resolved"],
-            }
-        )
-        txns.append({**create_txn, "id": next_txn, "ObjectId": tid, "Created": _stamp(created)})
-        next_txn += 1
-        for group in groups:
-            gid = next_principal
-            next_principal += 1
-            principals.append({"id": gid, "PrincipalType": "Group", "Disabled": 0})
-            role_groups.append(
-                {
-                    **group,
-                    "id": gid,
-                    "Instance": tid,
-                    "Created": _stamp(created),
-                    "LastUpdated": _stamp(created),
-                }
-            )
-            txns.append({**group_txn, "id": next_txn, "ObjectId": gid, "Created": _stamp(created)})
-            next_txn += 1
-            cached.append(
-                {
-                    "id": next_cached,
-                    "GroupId": gid,
-                    "MemberId": gid,
-                    "Via": next_cached,
-                    "ImmediateParentId": gid,
-                    "Disabled": 0,
-                }
-            )
-            next_cached += 1
-            member = None
-            if group["Name"] == "Owner":
-                member = principal_of[owner]
-            elif group["Name"] == "Requestor":
-                member = principal_of[pick.choice(_REQUESTORS)]
-            if member is not None:
-                members.append(
-                    {
-                        **member_template,
-                        "id": next_member,
-                        "GroupId": gid,
-                        "MemberId": member,
-                        "Created": _stamp(created),
-                        "LastUpdated": _stamp(created),
-                    }
-                )
-                next_member += 1
-                cached.append(
-                    {
-                        "id": next_cached,
-                        "GroupId": gid,
-                        "MemberId": member,
-                        "Via": next_cached,
-                        "ImmediateParentId": gid,
-                        "Disabled": 0,
-                    }
-                )
-                next_cached += 1
-        chosen = {
-            "Impact": pick.choice(_LEVELS),
-            "Urgency": pick.choice(_LEVELS),
-            "Severity": pick.choice(_SEVERITIES),
-            "Service": service,
-            "Category": pick.choice(_CATEGORIES),
-        }
-        for name, content in chosen.items():
-            cf_values.append(
-                {
-                    **value_by_field[name],
-                    "id": next_value,
-                    "ObjectId": tid,
-                    "Content": content,
-                    "Created": _stamp(created),
-                    "LastUpdated": _stamp(created),
-                }
-            )
-            next_value += 1
-
-    _insert(db, "Tickets", tickets)
-    _insert(db, "Principals", principals)
-    _insert(db, "Groups", role_groups)
-    _insert(db, "Transactions", txns)
-    _insert(db, "GroupMembers", members)
-    _insert(db, "CachedGroupMembers", cached)
-    _insert(db, "ObjectCustomFieldValues", cf_values)
-    return ids
