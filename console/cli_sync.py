@@ -39,7 +39,7 @@ from console.sync.engine import (
 )
 
 if TYPE_CHECKING:
-    from console.connectors.rt import DirectorySource
+    from console.connectors.rt_directory import DirectorySource
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -247,7 +247,7 @@ def _directory(
     where: str, ca_bundle: Path | None, known: Callable[[str], list[str]] | None
 ) -> DirectorySource:
     """``rt.directory``: our server (by URL, its token from the keyring) or a JSON file."""
-    from console.connectors.rt import DirectoryFile, DirectoryServer
+    from console.connectors.rt_directory import DirectoryFile, DirectoryServer
 
     if where.startswith(("http://", "https://")):
         url = normalise_url(where)

@@ -52,8 +52,8 @@ verified (a private CA is given as a CA bundle file).
 
 **What RT does not hold** (services, teams, contacts, on-call rotations,
 escalation policies: the escalation matrix) comes from a
-:class:`DirectorySource`, our own server or a JSON file, delivered with the
-last page of each poll.
+:class:`~console.connectors.rt_directory.DirectorySource`, our own server or a
+JSON file, delivered with the last page of each poll.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -92,7 +92,8 @@ from console.connectors.base import (
     Unreachable,
     is_rt_url,
 )
-from console.connectors.noc import NocBackend, http_session, parse_retry_after, tls_verify
+from console.connectors.noc import http_session, parse_retry_after, tls_verify
+from console.connectors.rt_directory import DirectoryError, DirectorySource, ReferenceChanges
 from console.connectors.rt_mapping import (
     SETUP_DOC,
     Attachment,
@@ -191,176 +192,6 @@ def normalise_rt_url(text: str) -> str:
             "(with RT's web path if it has one, e.g. rt+https://example.org/rt)"
         )
     return RT_SCHEME_PREFIX + inner
-
-
-# --------------------------------------------------------------------------
-# The directory: what RT does not hold
-# --------------------------------------------------------------------------
-
-REFERENCE_KINDS = (
-    "services",
-    "teams",
-    "contacts",
-    "policies",
-    "shifts",
-    "categories",
-    "known_errors",
-)
-
-
-class DirectoryError(Exception):
-    """The directory source cannot be read; the message says what to fix."""
-
-
-ReferenceChanges = tuple[dict[str, tuple[Mapping[str, object], ...]], dict[str, tuple[str, ...]]]
-
-
-class DirectorySource(Protocol):
-    """Where the escalation matrix, on-call and the other reference data come from."""
-
-    @property
-    def description(self) -> str:
-        """For the operator: ``https://noc.example.com`` or ``file /etc/…/directory.json``."""
-        ...
-
-    def changes(self) -> ReferenceChanges:
-        """What changed since the last call: (items by kind, deleted ids by kind)."""
-        ...
-
-    def close(self) -> None: ...
-
-
-class DirectoryFile:
-    """Reference data from a JSON file: ``{"services": [...], "contacts": [...], ...}``.
-
-    Each kind is a list of items as our API's ``GET /v1/<kind>`` gives them (a
-    ``{"items": [...]}`` page is accepted too). The file is read again when it
-    changes; items that left it are deleted from the cache (on the first read
-    ``known`` says what the cache holds, so items removed while the console was
-    closed go too).
-    """
-
-    def __init__(self, path: str | Path, known: Callable[[str], Iterable[str]] | None = None):
-        self.path = Path(path).expanduser()
-        self._known = known
-        self._stamp: tuple[int, int] | None = None
-        self._ids: dict[str, set[str]] | None = None
-
-    @property
-    def description(self) -> str:
-        return f"file {self.path}"
-
-    def changes(self) -> ReferenceChanges:
-        try:
-            info = self.path.stat()
-        except OSError as exc:
-            raise DirectoryError(
-                f"the directory file {self.path} cannot be read ({exc.strerror or exc}); "
-                "fix rt.directory in settings.toml"
-            ) from exc
-        stamp = (info.st_mtime_ns, info.st_size)
-        if stamp == self._stamp:
-            return {}, {}
-        items = read_directory_file(self.path)
-        previous = self._ids
-        if previous is None:
-            previous = {}
-            if self._known is not None:
-                for kind in REFERENCE_KINDS:
-                    with contextlib.suppress(Exception):  # the cache may not know a kind
-                        previous[kind] = {str(i) for i in self._known(kind)}
-        now_ids = {kind: {str(item["id"]) for item in entries} for kind, entries in items.items()}
-        deleted = {
-            kind: tuple(sorted(ids - now_ids.get(kind, set())))
-            for kind, ids in previous.items()
-            if ids - now_ids.get(kind, set())
-        }
-        self._stamp = stamp
-        self._ids = now_ids
-        return {kind: tuple(entries) for kind, entries in items.items()}, deleted
-
-    def close(self) -> None:
-        pass
-
-
-def read_directory_file(path: Path) -> dict[str, list[Mapping[str, object]]]:
-    """The file's items by kind; :class:`DirectoryError` names the first problem."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DirectoryError(f"the directory file {path} cannot be read ({exc})") from exc
-    except ValueError as exc:
-        raise DirectoryError(f"the directory file {path} is not valid JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise DirectoryError(
-            f"the directory file {path} must hold an object with the kinds "
-            f"{', '.join(REFERENCE_KINDS)}"
-        )
-    out: dict[str, list[Mapping[str, object]]] = {}
-    for kind, value in data.items():
-        if kind not in REFERENCE_KINDS:
-            raise DirectoryError(
-                f"the directory file {path}: {kind!r} is not a kind of reference data; "
-                f"allowed: {', '.join(REFERENCE_KINDS)}"
-            )
-        entries = value.get("items") if isinstance(value, dict) else value
-        if not isinstance(entries, list):
-            raise DirectoryError(f"the directory file {path}: {kind} must be a list of objects")
-        for position, entry in enumerate(entries):
-            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
-                raise DirectoryError(
-                    f'the directory file {path}: {kind}[{position}] needs an "id" (text)'
-                )
-        out[kind] = entries
-    return out
-
-
-class DirectoryServer:
-    """Reference data from our own server's change feed (only the reference kinds are kept).
-
-    The feed is read from the start once per session (for a directory server
-    that is small: only its reference data), then incrementally; deletions
-    come from the feed's tombstones.
-    """
-
-    def __init__(self, backend: NocBackend) -> None:
-        self.backend = backend
-        self._cursor = 0
-
-    @property
-    def description(self) -> str:
-        return self.backend.url
-
-    def changes(self) -> ReferenceChanges:
-        latest: dict[str, dict[str, Mapping[str, object] | None]] = {}
-        cursor = self._cursor
-        while True:
-            batch = self.backend.changes(cursor)
-            for kind, items in batch.reference.items():
-                for item in items:
-                    latest.setdefault(kind, {})[str(item.get("id"))] = item
-            for kind, ids in batch.deleted_reference.items():
-                for item_id in ids:
-                    latest.setdefault(kind, {})[item_id] = None
-            cursor = batch.cursor
-            if not batch.more:
-                break
-        self._cursor = cursor
-        upserts = {
-            kind: tuple(i for i in entries.values() if i is not None)
-            for kind, entries in latest.items()
-        }
-        deleted = {
-            kind: tuple(k for k, i in entries.items() if i is None)
-            for kind, entries in latest.items()
-        }
-        return (
-            {k: v for k, v in upserts.items() if v},
-            {k: v for k, v in deleted.items() if v},
-        )
-
-    def close(self) -> None:
-        self.backend.close()
 
 
 # --------------------------------------------------------------------------
@@ -466,6 +297,10 @@ class RtBackend:
         self._offsets: dict[datetime, timedelta] = {}
         self._quarter_probes: dict[datetime, tuple[int, datetime]] = {}
         self._status_classes: dict[str, str] = {}
+        # Rights RT shows only by what it offers or hides (see _check_note_rights):
+        # checked once per connection.
+        self._note_rights_checked = False
+        self._comments_checked = False
         self._user_names: dict[str, str] = {}
         self._caller: Caller | None = None
         # The request key custom field, where the queue has it (on tickets, on their
@@ -840,6 +675,13 @@ class RtBackend:
             isinstance(link, dict) and link.get("ref") == "create" for link in links or ()
         )
         role = "dispatcher" if may_create else "viewer"
+        if not may_create:
+            self._notice(
+                f"The RT user {name!r} may not create tickets in queue {self.queue} (RT's "
+                "CreateTicket right), so the console works as a viewer: RT refuses new "
+                "incidents logged here. For a dispatcher's desk ask the RT admin to grant "
+                f"it ({SETUP_DOC}, step 3); a wall display needs no more."
+            )
         if may_create and self.commander_group:
             groups = {
                 str(g.get("id")) for g in user.get("Memberships") or () if isinstance(g, dict)
@@ -959,6 +801,8 @@ class RtBackend:
             cursor = max(cursor, top)
             if not more or cursor > after:
                 break
+        if incidents and not self._note_rights_checked:
+            self._check_note_rights(ticket_number(incidents[0].id))
         self._high_water = max(self._high_water, cursor)
         if more and position is not None:
             # First come wins: re-asking for this cursor after a failed page
@@ -1160,6 +1004,48 @@ class RtBackend:
                 with contextlib.suppress(KeyError, TypeError, ValueError):
                     present.add(int(item["id"]))
         return sorted(known - present)
+
+    def _check_note_rights(self, number: int, ticket: Mapping[str, Any] | None = None) -> None:
+        """Say once which of the notes' rights the account lacks, by the actions RT offers
+        it on a ticket of the queue (one ticket read per connection)."""
+        self._note_rights_checked = True
+        if ticket is None:
+            try:
+                data = self._call("GET", f"ticket/{number}").data
+            except Rejected:
+                return
+            ticket = data if isinstance(data, dict) else {}
+        offered = {
+            str(link.get("ref"))
+            for link in ticket.get("_hyperlinks") or ()
+            if isinstance(link, dict)
+        }
+        if not offered:
+            return
+        who = f"The RT user {self._caller.name!r}" if self._caller else "This RT user"
+        for ref, right, what in (
+            ("comment", "CommentOnTicket", "work notes (RT comments)"),
+            ("correspond", "ReplyToTicket", "status updates (RT correspondence)"),
+        ):
+            if ref not in offered:
+                self._notice(
+                    f"{who} may not add {what} to the tickets of queue {self.queue} (RT's "
+                    f"{right} right): RT refuses them, and the console shows each one as "
+                    f"refused. Ask the RT admin to grant {right} on the queue ({SETUP_DOC})."
+                )
+
+    def _check_comments_visible(self, txn: int) -> None:
+        """After this connection's first comment: whether the account may read comments."""
+        self._comments_checked = True
+        try:
+            self._call("GET", f"transaction/{txn}")
+        except Rejected:
+            who = f"The RT user {self._caller.name!r}" if self._caller else "This RT user"
+            self._notice(
+                f"{who} may comment but not read comments (RT's ShowTicketComments right): "
+                "work notes written in RT, and the console's own once it restarts, are missing "
+                f"from the timeline. Ask the RT admin to grant ShowTicketComments ({SETUP_DOC})."
+            )
 
     def _still_here(self, number: int, queue_id: int) -> bool:
         """Whether the ticket is (again) a live ticket of the queue."""
@@ -1413,6 +1299,8 @@ class RtBackend:
     def _read_ticket(self, number: int) -> tuple[Incident, dict[str, Any]]:
         answer = self._call("GET", f"ticket/{number}")
         ticket = answer.data if isinstance(answer.data, dict) else {}
+        if not self._note_rights_checked:
+            self._check_note_rights(number, ticket)
         history = self._history.get(number, TicketHistory())
         version = answer.etag or history.version
         if history.version < version or history.description is None:
@@ -1729,6 +1617,9 @@ class RtBackend:
         match = _TXN_LOCATION.search(answer.location)
         if match is None:
             raise BackendError(f"{self._web} added the note but did not say where")
+        if action == "comment" and not self._comments_checked:
+            with contextlib.suppress(BackendError):
+                self._check_comments_visible(int(match.group(1)))
         author = self._caller.name if self._caller is not None else ""
         return self._note_event(
             incident_id, what, body, int(match.group(1)), answer.server_time, author
