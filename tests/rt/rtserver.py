@@ -69,6 +69,9 @@ CONSOLE_USER = "noc-console"
 # OwnTicket and TakeTicket on the queue; no ShowOutgoingEmail, no CreateTicket,
 # no ModifyCustomField (seed/test-initialdata.pl).
 OPERATOR = "operator"
+# Fewer rights still: SeeQueue, ShowTicket, SeeCustomField, CommentOnTicket (no
+# ShowTicketComments, no ReplyToTicket).
+WATCHER = "watcher"
 # The custom lifecycle of seed/91-noc-console-lifecycle.pm.
 LIFECYCLE = "noc-incident"
 LIFECYCLE_STATUSES = ("new", "triage", "investigating", "mitigated", "resolved", "rejected")
@@ -260,7 +263,7 @@ def _build_template(db_path: Path, tokens_path: Path, bcrypt_cost: int | None) -
                 ["perl", str(ADD_QUEUES), *SPARE_QUEUES],
                 what="setting up the spare test queues",
             )
-        users = ["root", CONSOLE_USER, OPERATOR, *OTHER_DISPATCHERS]
+        users = ["root", CONSOLE_USER, OPERATOR, WATCHER, *OTHER_DISPATCHERS]
         out = run(["perl", str(MAKE_TOKEN), *users], what="making auth tokens")
         tokens = _parse_tokens(out)
         staged = db_path.with_suffix(".db.part")

@@ -26,7 +26,7 @@ from console.domain.lifecycle import State
 from console.store import Cache
 from console.sync.edits import LocalEdits
 from console.sync.engine import SyncEngine
-from tests.rt.rtserver import LIFECYCLE, RtInstance
+from tests.rt.rtserver import LIFECYCLE, WATCHER, RtInstance
 from tests.rt.test_rt_connector_keys import lossy_proxy
 
 pytestmark = pytest.mark.slow
@@ -87,7 +87,9 @@ def test_the_fixture_is_a_real_deployment(rt: RtInstance, operator: RtInstance) 
     me = operator.api("GET", "user/operator", as_root=False).json()
     assert "Memberships" in me  # its own user record...
     assert "Memberships" not in operator.api("GET", "user/Nobody", as_root=False).json()
-    query = {"query": f"TicketQueue = '{rt.queue}'", "fields": "Type", "per_page": 100}
+    queue_id = rt.api("GET", f"queue/{rt.queue}").json()["id"]
+    sql = f"ObjectType = 'RT::Ticket' AND TicketQueue = {queue_id}"
+    query = {"query": sql, "fields": "Type", "per_page": 100}
     seen = operator.api("GET", "transactions", params=query, as_root=False).json()
     everything = rt.api("GET", "transactions", params=query).json()
     assert everything["total"] > 300  # more than one page, several EmailRecords among them
@@ -259,3 +261,22 @@ def test_rt_failing_mid_catch_up_loses_nothing_and_the_next_poll_resumes(
     assert notes_by_incident(cache, ids, TimelineKind.WORK_NOTE) == {i: [NOTE] for i in ids}
     assert notes_by_incident(cache, ids, TimelineKind.STATUS_UPDATE) == {i: [REPLY] for i in ids}
     assert {i.id: i.version for i in cache.incidents()} == versions_seen_by_operator(rt, tickets)
+
+
+def test_missing_rights_are_said_once_and_clearly(rt: RtInstance, cache: Cache) -> None:
+    watcher = rt.as_user(WATCHER)
+    ticket = rt.create_ticket("Packet loss on VLAN 20", Requestor="caller@example.org")
+    with connector(watcher) as backend:
+        engine = SyncEngine(cache, backend, poll_interval=1)
+        engine.sync_once()
+        said = backend.take_notices()
+        assert [n for n in said if "may not create tickets" in n and "CreateTicket" in n]
+        assert [n for n in said if "status updates" in n and "ReplyToTicket" in n]
+        assert not [n for n in said if "CommentOnTicket" in n]  # it may comment
+        LocalEdits(cache, author=WATCHER).add_note(incident_id(ticket), "Seen on the wall")
+        LocalEdits(cache, author=WATCHER).add_note(incident_id(ticket), "Still there")
+        engine.sync_once()
+        later = backend.take_notices()
+        assert len([n for n in later if "ShowTicketComments" in n]) == 1
+        engine.sync_once()
+        assert backend.take_notices() == []  # said once

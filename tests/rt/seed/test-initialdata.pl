@@ -28,6 +28,15 @@
         Password     => 'operator-password',
         Privileged   => 1,
     },
+    # Fewer rights still: may see tickets and comment, may neither read comments
+    # nor reply (for the console's notices about missing rights).
+    {
+        Name         => 'watcher',
+        RealName     => 'NOC Watcher',
+        EmailAddress => 'watcher@noc-console.test',
+        Password     => 'watcher-password',
+        Privileged   => 1,
+    },
 );
 
 @Groups = (
@@ -59,6 +68,11 @@
         GroupDomain => 'UserDefined',
         GroupId     => 'NOC Operators',
         Right       => 'ManageAuthTokens',
+    },
+    {
+        UserId => 'watcher',
+        Queue  => 'NOC',
+        Right  => [qw(SeeQueue ShowTicket SeeCustomField CommentOnTicket)],
     },
 );
 
