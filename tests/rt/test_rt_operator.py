@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from console.connectors.rt import PAGE_MAX, RtBackend
 from console.connectors.rt_mapping import RtMapping, StatusMap, incident_id
 from console.domain.incident import TimelineKind
 from console.domain.lifecycle import State
+from console.settings import parse_settings
 from console.store import Cache
 from console.sync.edits import LocalEdits
 from console.sync.engine import SyncEngine
@@ -182,17 +184,13 @@ def test_a_ticket_moved_where_the_operator_cannot_see_it_leaves_the_cache(
     assert [i.id for i in cache.incidents()] == [incident_id(kept)]
 
 
-# The custom lifecycle of tests/rt/seed/91-noc-console-lifecycle.pm, as docs/rt.md maps it.
-LIFECYCLE_MAP = StatusMap.from_settings(
-    {
-        "triage": "triaged",
-        "investigating": "in_progress",
-        "mitigated": "resolved",
-        "resolved": "closed",
-        "rejected": "cancelled",
-    },
-    {"resolved": "mitigated", "closed": "resolved", "reopened": "investigating"},
-)
+def lifecycle_map() -> StatusMap:
+    """The custom lifecycle of tests/rt/seed/91-noc-console-lifecycle.pm, mapped in
+    settings.toml as docs/rt.md shows it (the TOML is taken from that page)."""
+    page = (Path(__file__).parents[2] / "docs" / "rt.md").read_text(encoding="utf-8")
+    block = page.split("**A custom lifecycle.**", 1)[1].split("```toml", 1)[1].split("```", 1)[0]
+    settings = parse_settings(tomllib.loads(f'[rt]\nqueue = "NOC"\n{block}'), Path("settings.toml"))
+    return settings.rt.statuses
 
 
 def test_a_custom_lifecycle_reads_moves_and_refuses_as_rt_says(
@@ -204,7 +202,7 @@ def test_a_custom_lifecycle_reads_moves_and_refuses_as_rt_says(
     elsewhere = rt.with_queue(queue).create_ticket("Fibre cut", Status="triage")
     assert rt.api("PUT", f"ticket/{elsewhere}", json={"Status": "investigating"}).ok
     ref = incident_id(ticket)
-    mapping = RtMapping(queue=queue, statuses=LIFECYCLE_MAP)
+    mapping = RtMapping(queue=queue, statuses=lifecycle_map())
     with connector(operator, mapping=mapping, overlap=1) as backend:
         engine = SyncEngine(cache, backend, poll_interval=1)
         engine.sync_once()
