@@ -23,6 +23,16 @@ repeated. Pages that bring no newer transaction are read on within the same
 call until one does or the search ends: the engine keeps no position but the
 cursor, so a batch must not leave it where it was with pages unread.
 
+**Rights.** RT checks the account's rights on each row *after* cutting a
+search into pages, so a page comes back short when it held rows the account
+may not see (autoreply EmailRecords without ShowOutgoingEmail, most often).
+Every search is read to an empty page, or to the last page RT's ``total``
+counts (ticket searches report it): see :meth:`RtBackend._search`. Tickets
+that leave the queue where the account cannot follow them are found by the
+cache's incident ids (``known_incidents``, :meth:`RtBackend._left_the_queue`).
+Rights RT shows by what it offers (creating, commenting, replying, reading
+comments) are checked once and a missing one is said once.
+
 **Time zones.** RT reads TicketSQL dates in the time zone of the account
 asking. The connector measures that offset with a transaction whose time it
 knows, once per UTC quarter hour its positions reach (offsets change only on
