@@ -5,9 +5,17 @@ Against a local RT 5 (``rt-server`` over SQLite, started here; needs
 12, as a real RT has it): every REST2 request costs RT about a third of a
 second of CPU for that check alone, which is what bounds these figures.
 
+``NOC_BENCH_RT_QUICK=1`` measures only the operator figures (under a minute).
+
 - ``rt.initial_5k_tickets_per_s``: a fresh cache catching up with a queue of
   5 000 tickets (custom fields set, seeded straight into RT's tables), with
   ``SyncEngine.sync_once`` as ``noc-console sync --once`` runs it.
+- ``rt.operator_300_history_requests``: a first sync of a queue of 300 tickets
+  as real ones are (a requestor and RT's autoreply, custom fields, a comment, a
+  reply, a status and a field change each: 7 transactions, 2 of them hidden)
+  on the operator account of the test RT (no ShowOutgoingEmail, so RT's pages
+  come back short), in REST2 requests; then what an idle poll costs
+  (``rt.idle_poll_requests``).
 - ``rt.change_to_screen_p50_ms``: someone changes a ticket's subject in RT;
   the time until the console's Qt table model shows it, with the sync worker
   on its QThread polling at the default interval (``rt.poll_interval_seconds``,
@@ -74,6 +82,41 @@ def _initial(rt: object, folder: Path) -> Path:
     )
     report("rt.initial_5k_tickets_per_s", TICKETS / elapsed, "tickets/s")
     return cache_path
+
+
+def _operator_history(rt: object, folder: Path) -> None:
+    from tests.rt.rtserver import RtInstance
+
+    assert isinstance(rt, RtInstance)
+    operator = rt.with_queue(rt.server.take_spare_queue()).as_user()
+    tickets = 300
+    rt.with_queue(operator.queue).seed_history(tickets - 1)
+    time.sleep(2.5)  # the cloned tickets share one second: keep them out of the look-back
+    rt.with_queue(operator.queue).create_ticket("Newest", Requestor="caller@example.org")
+    _Counting.requests = 0
+    with Cache.open(folder / "history.db") as cache:
+        backend = _Counting(
+            f"rt+{operator.url}", operator.token, mapping=RtMapping(queue=operator.queue),
+            overlap=1, tombstone_every=3600,
+        )  # fmt: skip
+        engine = SyncEngine(cache, backend, use_events=False)
+        started = time.perf_counter()
+        engine.sync_once()
+        elapsed = time.perf_counter() - started
+        first = _Counting.requests
+        notes = sum(len(cache.timeline(i.id)) for i in cache.incidents())
+        time.sleep(2.5)  # past the look-back: the newest ticket settles at this poll...
+        backend.changes(cache.cursor(backend.key), 100)
+        _Counting.requests = 0  # ... so the next one is idle
+        backend.changes(cache.cursor(backend.key), 100)
+        idle = _Counting.requests
+        backend.close()
+    note(
+        f"operator account, {tickets} tickets with 7 transactions each (2 hidden from it): "
+        f"first sync {elapsed:.1f} s, {first} requests, {notes} timeline entries"
+    )
+    report("rt.operator_300_history_requests", first, "requests")
+    report("rt.idle_poll_requests", idle, "requests")
 
 
 def _latency(rt: object, cache_path: Path) -> None:
@@ -181,6 +224,9 @@ def run() -> None:
         except RtUnavailable as exc:
             fail(str(exc))
         rt = server.instance()
+        _operator_history(rt, folder)
+        if os.environ.get("NOC_BENCH_RT_QUICK") == "1":
+            return  # the operator figures only
         started = time.perf_counter()
         rt.bulk_seed(TICKETS)
         note(f"seeded {TICKETS} tickets into RT in {time.perf_counter() - started:.1f} s")

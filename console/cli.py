@@ -21,7 +21,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("console.server.cli_serve", "run the reference ticket API server"),
     "token": ("console.server.cli_token", "create, list and revoke API tokens"),
     "sync": ("console.cli_sync", "sync the local cache with a backend (--once: catch up and exit)"),
-    "export": ("console.cli_export", "print the cached incidents as JSON or CSV"),
+    "export": (
+        "console.cli_export",
+        "print the cached incidents, or their timelines, as JSON or CSV",
+    ),
 }
 
 

@@ -1,10 +1,17 @@
-"""``noc-console export incidents``: print the cached incidents as JSON or CSV.
+"""``noc-console export incidents|timeline``: print the cached incidents, or their
+timelines, as JSON or CSV.
 
 Every field the board shows (severity with its label, number, title, service,
 state, assignee, the running SLA clock) plus every field of the record
 (impact, urgency, the SLA due times, timestamps …), in the board's triage
 order: open work first, then by severity, then by the next due time. Names
 from the reference data (service, assignee, team) are given beside the ids.
+
+``export timeline`` prints every timeline entry the cache holds for each
+incident (``--incident ID`` for one; ``--state`` picks the incidents as above),
+incident by incident and oldest first within one: the kind, the time, the
+author and the text, so an incident's history can be archived or handed to a
+review.
 
 Reads only the local cache (sync it first with ``noc-console sync --once``);
 nothing is sent anywhere.
@@ -16,13 +23,13 @@ import argparse
 import csv
 import json
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from console import paths
 from console.domain.errors import DomainError
-from console.domain.incident import Incident
+from console.domain.incident import Incident, TimelineEvent
 from console.domain.lifecycle import State
 from console.domain.sla import SlaPolicy, SlaReading, SlaStatus
 from console.settings import SettingsError, load_settings, settings_path
@@ -72,10 +79,27 @@ FIELDS: tuple[str, ...] = (
     "description",
 )
 
+# Column order of ``export timeline``'s CSV (and key order of its JSON objects).
+TIMELINE_FIELDS: tuple[str, ...] = (
+    "incident",
+    "incident_id",
+    "incident_title",
+    "at",
+    "kind",
+    "kind_label",
+    "author",
+    "text",
+    "entry_id",
+)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``noc-console export``."""
-    parser.add_argument("what", choices=["incidents"], help="what to export")
+    parser.add_argument(
+        "what",
+        choices=["incidents", "timeline"],
+        help="incidents, or the timeline entries of each incident",
+    )
     parser.add_argument(
         "--format", choices=["json", "csv"], default="json", help="output format (default json)"
     )
@@ -85,6 +109,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="all",
         metavar="STATE",
         help="open, all (default), or one lifecycle state: " + ", ".join(s.value for s in State),
+    )
+    parser.add_argument(
+        "--incident",
+        metavar="ID",
+        help="timeline: only this incident (its number, e.g. INC-000042 or RT-123, or its id)",
     )
     parser.add_argument(
         "--data-dir",
@@ -182,13 +211,60 @@ def export_rows(cache: Cache, policy: SlaPolicy, state: str, now: datetime) -> l
     return [incident_record(incident, reading, names) for incident, reading in readings]
 
 
-def write_rows(rows: list[dict[str, Any]], fmt: str, out: TextIO) -> None:
-    """Print rows as a JSON array or as CSV with a header line."""
+def timeline_record(incident: Incident, event: TimelineEvent) -> dict[str, Any]:
+    """One exported timeline entry, as JSON values."""
+    return {
+        "incident": incident.number,
+        "incident_id": incident.id,
+        "incident_title": incident.title,
+        "at": _iso(event.at),
+        "kind": event.kind.value,
+        "kind_label": event.kind.label,
+        "author": event.author,
+        "text": event.body,
+        "entry_id": event.id,
+    }
+
+
+class UnknownIncident(LookupError):
+    """``--incident`` names no cached incident; the message says so."""
+
+
+def find_incident(cache: Cache, ref: str) -> Incident:
+    """The cached incident ``ref`` names: its number (any case) or its id."""
+    wanted = ref.strip().lower()
+    for incident in cache.incidents(descriptions=False):
+        if wanted in (incident.number.lower(), incident.id.lower()):
+            return incident
+    raise UnknownIncident(
+        f"no cached incident is {ref!r}; `noc-console export incidents` lists the cached ones "
+        "(sync first with `noc-console sync --once` if it is new)"
+    )
+
+
+def timeline_rows(
+    cache: Cache, policy: SlaPolicy, state: str, now: datetime, incident: str | None = None
+) -> list[dict[str, Any]]:
+    """Every cached timeline entry of the incidents chosen: one (``incident``) or those
+    matching ``state``, in board order; within an incident oldest first."""
+    if incident is not None:
+        chosen = [find_incident(cache, incident)]
+    else:
+        ordered = [row["id"] for row in export_rows(cache, policy, state, now)]
+        by_id = {i.id: i for i in cache.incidents(descriptions=False)}
+        chosen = [by_id[i] for i in ordered if i in by_id]
+    return [timeline_record(i, event) for i in chosen for event in cache.timeline(i.id)]
+
+
+def write_rows(
+    rows: list[dict[str, Any]], fmt: str, out: TextIO, *, fields: Sequence[str] = FIELDS
+) -> None:
+    """Print rows as a JSON array or as CSV with a header line of ``fields``."""
     if fmt == "json":
         json.dump(rows, out, ensure_ascii=False, indent=2)
         out.write("\n")
         return
-    writer = csv.DictWriter(out, fieldnames=list(FIELDS), lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=list(fields), lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
@@ -210,14 +286,26 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    incident = getattr(args, "incident", None)
+    if incident is not None and args.what != "timeline":
+        print("noc-console export: --incident goes with `export timeline`", file=sys.stderr)
+        return EXIT_USAGE
+    now = datetime.now(UTC)
     try:
         with Cache.open(path) as cache:
-            rows = export_rows(cache, policy, args.state, datetime.now(UTC))
+            if args.what == "timeline":
+                rows = timeline_rows(cache, policy, args.state, now, incident)
+            else:
+                rows = export_rows(cache, policy, args.state, now)
+    except UnknownIncident as exc:
+        print(f"noc-console export: {exc.args[0]}", file=sys.stderr)
+        return EXIT_USAGE
     except CacheError as exc:
         print(f"noc-console export: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    fields = TIMELINE_FIELDS if args.what == "timeline" else FIELDS
     try:
-        write_rows(rows, args.format, sys.stdout)
+        write_rows(rows, args.format, sys.stdout, fields=fields)
         sys.stdout.flush()
     except BrokenPipeError:
         return EXIT_OK  # piped into `head`: fine

@@ -17,7 +17,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
@@ -39,7 +39,7 @@ from console.sync.engine import (
 )
 
 if TYPE_CHECKING:
-    from console.connectors.rt import DirectorySource
+    from console.connectors.rt_directory import DirectorySource
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -198,13 +198,16 @@ def open_backend(
     queue: str | None = None,
     ca_bundle: Path | None = None,
     known_reference: Callable[[str], list[str]] | None = None,
+    known_incidents: Callable[[], Iterable[str]] | None = None,
 ) -> Backend:
     """The connector for ``url``: Request Tracker for ``rt+…``, else our server.
 
     ValueError (with what to do) for a setting the operator must fix: a missing
     CA bundle, no RT queue, an unusable directory source. ``known_reference``
     lists the cached reference ids of a kind (so a directory file can delete
-    what left it while the console was closed).
+    what left it while the console was closed); ``known_incidents`` the cached
+    incident ids (so a ticket moved where the RT account cannot see it leaves the
+    cache).
     """
     if not is_rt_url(url):
         return NocBackend(url, token, ca_bundle=ca_bundle)
@@ -232,6 +235,7 @@ def open_backend(
             overlap=rt.overlap.total_seconds(),
             directory=directory,
             commander_group=rt.commander_group,
+            known_incidents=known_incidents,
         )
     except ValueError:
         if directory is not None:
@@ -243,7 +247,7 @@ def _directory(
     where: str, ca_bundle: Path | None, known: Callable[[str], list[str]] | None
 ) -> DirectorySource:
     """``rt.directory``: our server (by URL, its token from the keyring) or a JSON file."""
-    from console.connectors.rt import DirectoryFile, DirectoryServer
+    from console.connectors.rt_directory import DirectoryFile, DirectoryServer
 
     if where.startswith(("http://", "https://")):
         url = normalise_url(where)
@@ -318,6 +322,7 @@ def run(args: argparse.Namespace) -> int:
             queue=getattr(args, "queue", None),
             ca_bundle=args.ca_bundle,
             known_reference=cache.reference_ids,
+            known_incidents=lambda: [i.id for i in cache.incidents(descriptions=False)],
         )
     except ValueError as exc:
         cache.close()

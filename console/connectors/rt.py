@@ -23,6 +23,16 @@ repeated. Pages that bring no newer transaction are read on within the same
 call until one does or the search ends: the engine keeps no position but the
 cursor, so a batch must not leave it where it was with pages unread.
 
+**Rights.** RT checks the account's rights on each row *after* cutting a
+search into pages, so a page comes back short when it held rows the account
+may not see (autoreply EmailRecords without ShowOutgoingEmail, most often).
+Every search is read to an empty page, or to the last page RT's ``total``
+counts (ticket searches report it): see :meth:`RtBackend._search`. Tickets
+that leave the queue where the account cannot follow them are found by the
+cache's incident ids (``known_incidents``, :meth:`RtBackend._left_the_queue`).
+Rights RT shows by what it offers (creating, commenting, replying, reading
+comments) are checked once and a missing one is said once.
+
 **Time zones.** RT reads TicketSQL dates in the time zone of the account
 asking. The connector measures that offset with a transaction whose time it
 knows, once per UTC quarter hour its positions reach (offsets change only on
@@ -52,8 +62,8 @@ verified (a private CA is given as a CA bundle file).
 
 **What RT does not hold** (services, teams, contacts, on-call rotations,
 escalation policies: the escalation matrix) comes from a
-:class:`DirectorySource`, our own server or a JSON file, delivered with the
-last page of each poll.
+:class:`~console.connectors.rt_directory.DirectorySource`, our own server or a
+JSON file, delivered with the last page of each poll.
 """
 
 from __future__ import annotations
@@ -71,7 +81,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -92,7 +102,8 @@ from console.connectors.base import (
     Unreachable,
     is_rt_url,
 )
-from console.connectors.noc import NocBackend, http_session, parse_retry_after, tls_verify
+from console.connectors.noc import http_session, parse_retry_after, tls_verify
+from console.connectors.rt_directory import DirectoryError, DirectorySource, ReferenceChanges
 from console.connectors.rt_mapping import (
     SETUP_DOC,
     Attachment,
@@ -135,6 +146,8 @@ TOKEN_HINT = (
 )
 API_PATH = "/REST/2.0"
 PAGE_MAX = 100  # RT's own limit for per_page
+# The page size of a search for its first visible row (see RtBackend._first).
+FIRST_PAGE = 20
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 60.0
 DEFAULT_OVERLAP_S = 10.0
@@ -192,176 +205,6 @@ def normalise_rt_url(text: str) -> str:
 
 
 # --------------------------------------------------------------------------
-# The directory: what RT does not hold
-# --------------------------------------------------------------------------
-
-REFERENCE_KINDS = (
-    "services",
-    "teams",
-    "contacts",
-    "policies",
-    "shifts",
-    "categories",
-    "known_errors",
-)
-
-
-class DirectoryError(Exception):
-    """The directory source cannot be read; the message says what to fix."""
-
-
-ReferenceChanges = tuple[dict[str, tuple[Mapping[str, object], ...]], dict[str, tuple[str, ...]]]
-
-
-class DirectorySource(Protocol):
-    """Where the escalation matrix, on-call and the other reference data come from."""
-
-    @property
-    def description(self) -> str:
-        """For the operator: ``https://noc.example.com`` or ``file /etc/…/directory.json``."""
-        ...
-
-    def changes(self) -> ReferenceChanges:
-        """What changed since the last call: (items by kind, deleted ids by kind)."""
-        ...
-
-    def close(self) -> None: ...
-
-
-class DirectoryFile:
-    """Reference data from a JSON file: ``{"services": [...], "contacts": [...], ...}``.
-
-    Each kind is a list of items as our API's ``GET /v1/<kind>`` gives them (a
-    ``{"items": [...]}`` page is accepted too). The file is read again when it
-    changes; items that left it are deleted from the cache (on the first read
-    ``known`` says what the cache holds, so items removed while the console was
-    closed go too).
-    """
-
-    def __init__(self, path: str | Path, known: Callable[[str], Iterable[str]] | None = None):
-        self.path = Path(path).expanduser()
-        self._known = known
-        self._stamp: tuple[int, int] | None = None
-        self._ids: dict[str, set[str]] | None = None
-
-    @property
-    def description(self) -> str:
-        return f"file {self.path}"
-
-    def changes(self) -> ReferenceChanges:
-        try:
-            info = self.path.stat()
-        except OSError as exc:
-            raise DirectoryError(
-                f"the directory file {self.path} cannot be read ({exc.strerror or exc}); "
-                "fix rt.directory in settings.toml"
-            ) from exc
-        stamp = (info.st_mtime_ns, info.st_size)
-        if stamp == self._stamp:
-            return {}, {}
-        items = read_directory_file(self.path)
-        previous = self._ids
-        if previous is None:
-            previous = {}
-            if self._known is not None:
-                for kind in REFERENCE_KINDS:
-                    with contextlib.suppress(Exception):  # the cache may not know a kind
-                        previous[kind] = {str(i) for i in self._known(kind)}
-        now_ids = {kind: {str(item["id"]) for item in entries} for kind, entries in items.items()}
-        deleted = {
-            kind: tuple(sorted(ids - now_ids.get(kind, set())))
-            for kind, ids in previous.items()
-            if ids - now_ids.get(kind, set())
-        }
-        self._stamp = stamp
-        self._ids = now_ids
-        return {kind: tuple(entries) for kind, entries in items.items()}, deleted
-
-    def close(self) -> None:
-        pass
-
-
-def read_directory_file(path: Path) -> dict[str, list[Mapping[str, object]]]:
-    """The file's items by kind; :class:`DirectoryError` names the first problem."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DirectoryError(f"the directory file {path} cannot be read ({exc})") from exc
-    except ValueError as exc:
-        raise DirectoryError(f"the directory file {path} is not valid JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise DirectoryError(
-            f"the directory file {path} must hold an object with the kinds "
-            f"{', '.join(REFERENCE_KINDS)}"
-        )
-    out: dict[str, list[Mapping[str, object]]] = {}
-    for kind, value in data.items():
-        if kind not in REFERENCE_KINDS:
-            raise DirectoryError(
-                f"the directory file {path}: {kind!r} is not a kind of reference data; "
-                f"allowed: {', '.join(REFERENCE_KINDS)}"
-            )
-        entries = value.get("items") if isinstance(value, dict) else value
-        if not isinstance(entries, list):
-            raise DirectoryError(f"the directory file {path}: {kind} must be a list of objects")
-        for position, entry in enumerate(entries):
-            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
-                raise DirectoryError(
-                    f'the directory file {path}: {kind}[{position}] needs an "id" (text)'
-                )
-        out[kind] = entries
-    return out
-
-
-class DirectoryServer:
-    """Reference data from our own server's change feed (only the reference kinds are kept).
-
-    The feed is read from the start once per session (for a directory server
-    that is small: only its reference data), then incrementally; deletions
-    come from the feed's tombstones.
-    """
-
-    def __init__(self, backend: NocBackend) -> None:
-        self.backend = backend
-        self._cursor = 0
-
-    @property
-    def description(self) -> str:
-        return self.backend.url
-
-    def changes(self) -> ReferenceChanges:
-        latest: dict[str, dict[str, Mapping[str, object] | None]] = {}
-        cursor = self._cursor
-        while True:
-            batch = self.backend.changes(cursor)
-            for kind, items in batch.reference.items():
-                for item in items:
-                    latest.setdefault(kind, {})[str(item.get("id"))] = item
-            for kind, ids in batch.deleted_reference.items():
-                for item_id in ids:
-                    latest.setdefault(kind, {})[item_id] = None
-            cursor = batch.cursor
-            if not batch.more:
-                break
-        self._cursor = cursor
-        upserts = {
-            kind: tuple(i for i in entries.values() if i is not None)
-            for kind, entries in latest.items()
-        }
-        deleted = {
-            kind: tuple(k for k, i in entries.items() if i is None)
-            for kind, entries in latest.items()
-        }
-        return (
-            {k: v for k, v in upserts.items() if v},
-            {k: v for k, v in deleted.items() if v},
-        )
-
-    def close(self) -> None:
-        self.backend.close()
-
-
-# --------------------------------------------------------------------------
 # The connector
 # --------------------------------------------------------------------------
 
@@ -415,6 +258,7 @@ class RtBackend:
         read_timeout: float = READ_TIMEOUT_S,
         parallel: int = PARALLEL_REQUESTS,
         tombstone_every: float = TOMBSTONE_EVERY_S,
+        known_incidents: Callable[[], Iterable[str]] | None = None,
     ) -> None:
         self._url = normalise_rt_url(url)
         self._web = self._url[len(RT_SCHEME_PREFIX) :]
@@ -454,12 +298,19 @@ class RtBackend:
         self._tombstone_every = tombstone_every
         self._tombstone_floor: int | None = None
         self._tombstones_at = -float("inf")
+        # The incident ids the cache holds (to find tickets that left the queue in ways
+        # RT's history does not show this account: moved to a queue it cannot see).
+        self._known_incidents = known_incidents
         # The account's time-zone offset as RT applies it, by UTC quarter hour, and a
         # transaction known in each quarter hour to measure it with.
         self._offset: timedelta | None = None
         self._offsets: dict[datetime, timedelta] = {}
         self._quarter_probes: dict[datetime, tuple[int, datetime]] = {}
         self._status_classes: dict[str, str] = {}
+        # Rights RT shows only by what it offers or hides (see _check_note_rights):
+        # checked once per connection.
+        self._note_rights_checked = False
+        self._comments_checked = False
         self._user_names: dict[str, str] = {}
         self._caller: Caller | None = None
         # The request key custom field, where the queue has it (on tickets, on their
@@ -681,7 +532,16 @@ class RtBackend:
     def _search(
         self, path: str, params: Sequence[tuple[str, object]], per_page: int = PAGE_MAX
     ) -> Iterator[tuple[list[dict[str, Any]], datetime]]:
-        """Pages of a REST2 collection until one comes back short."""
+        """Every page of a REST2 collection, to its end.
+
+        RT checks the account's rights on each row *after* paging, so a page
+        comes back short when it held rows this account may not see (the
+        autoreply EmailRecords without ShowOutgoingEmail, a custom field
+        without SeeCustomField), while later pages still hold rows. A short
+        page is therefore not the end: the end is an empty page, or the last
+        page RT counts where it reports ``total`` (it does when the account
+        may see every row, as ticket searches under RT's SQL rights checks).
+        """
         page = 1
         while True:
             answer = self._call(
@@ -689,24 +549,31 @@ class RtBackend:
             )
             items = _items(answer.data, self._web)
             yield items, answer.server_time
-            if len(items) < per_page:
+            if not items or _last_page(answer.data, page, per_page):
                 return
             page += 1
 
     def _first(
         self, path: str, query: str, *, newest: bool = False, fields: str = ""
     ) -> dict[str, Any] | None:
-        """The first item of a REST2 search by id (``newest``: the last), or None."""
+        """The first item of a REST2 search by id (``newest``: the last), or None.
+
+        Not ``per_page=1``: RT drops rows the account may not see after paging
+        (the newest transaction of a queue is often an autoreply's EmailRecord),
+        so a page of one can be empty with visible rows after it. A page of
+        ``FIRST_PAGE`` costs RT the same one request.
+        """
         params: list[tuple[str, object]] = [
             ("query", query),
             ("orderby", "id"),
             ("order", "DESC" if newest else "ASC"),
-            ("per_page", 1),
         ]
         if fields:
             params.append(("fields", fields))
-        items = _items(self._call("GET", path, params=params).data, self._web)
-        return items[0] if items else None
+        for items, _ in self._search(path, params, per_page=FIRST_PAGE):
+            if items:
+                return items[0]
+        return None
 
     # ------------------------------------------------------------ the queue
 
@@ -818,6 +685,13 @@ class RtBackend:
             isinstance(link, dict) and link.get("ref") == "create" for link in links or ()
         )
         role = "dispatcher" if may_create else "viewer"
+        if not may_create:
+            self._notice(
+                f"The RT user {name!r} may not create tickets in queue {self.queue} (RT's "
+                "CreateTicket right), so the console works as a viewer: RT refuses new "
+                "incidents logged here. For a dispatcher's desk ask the RT admin to grant "
+                f"it ({SETUP_DOC}, step 3); a wall display needs no more."
+            )
         if may_create and self.commander_group:
             groups = {
                 str(g.get("id")) for g in user.get("Memberships") or () if isinstance(g, dict)
@@ -831,20 +705,14 @@ class RtBackend:
         return caller
 
     def _group_id(self, name: str) -> str | None:
+        params = [("query", json.dumps([{"field": "Name", "value": name}])), ("fields", "Name")]
         try:
-            found = self._call(
-                "GET",
-                "groups",
-                params=[
-                    ("query", json.dumps([{"field": "Name", "value": name}])),
-                    ("fields", "Name"),
-                ],
-            ).data
+            for items, _ in self._search("groups", params):
+                for item in items:
+                    if str(item.get("Name", "")).lower() == name.lower():
+                        return str(item.get("id"))
         except Rejected:
             return None
-        for item in _items(found, self._web):
-            if str(item.get("Name", "")).lower() == name.lower():
-                return str(item.get("id"))
         return None
 
     def _administers_users(self) -> bool:
@@ -917,7 +785,9 @@ class RtBackend:
             query = self._changed_since(queue_id, position)
             answer = self._ticket_page(query, per_page, page_number)
             found_page = _items(answer.data, self._web)
-            more = len(found_page) >= per_page
+            # A short page is not the end (see _search): the end is an empty page,
+            # or the last one by RT's total, which ticket searches report.
+            more = bool(found_page) and not _last_page(answer.data, page_number, per_page)
             # RT may read the page's date earlier than meant (near a change of the
             # account's UTC offset): what lies before the position was read already.
             page = [t for t in found_page if position is None or position.precedes(t)]
@@ -941,6 +811,8 @@ class RtBackend:
             cursor = max(cursor, top)
             if not more or cursor > after:
                 break
+        if incidents and not self._note_rights_checked:
+            self._check_note_rights(ticket_number(incidents[0].id))
         self._high_water = max(self._high_water, cursor)
         if more and position is not None:
             # First come wins: re-asking for this cursor after a failed page
@@ -953,7 +825,7 @@ class RtBackend:
         gone: tuple[str, ...] = ()
         if not more:
             reference, deleted_reference = self._directory_changes()
-            gone = self._tombstones(queue_id, after)
+            gone = self._tombstones(queue_id, after, [ticket_number(i.id) for i in incidents])
         return ChangeBatch(
             cursor=cursor,
             more=more,
@@ -1061,17 +933,27 @@ class RtBackend:
             top = max(top, version)
         return incidents, timeline, top
 
-    def _tombstones(self, queue_id: int, after: int) -> tuple[str, ...]:
-        """Tickets deleted, merged into another, or moved out of the queue since ``after``.
+    def _tombstones(
+        self, queue_id: int, after: int, delivered: Sequence[int] = ()
+    ) -> tuple[str, ...]:
+        """Tickets deleted, merged into another, or moved out of the queue since ``after``
+        (looked for at most every ``tombstone_every`` seconds).
 
-        RT's searches no longer show such tickets, so their last transactions are
-        looked for instead (at most every ``tombstone_every`` seconds). A ticket
-        moved to a queue this user cannot see cannot be told from RT's answers
-        and stays in the cache.
+        With the cache's incident ids (``known_incidents``): the queue's ticket
+        count against them, and when fewer, the queue's ticket ids (see
+        :meth:`_left_the_queue`). Without them: the tickets' last transactions,
+        which cannot show a move to a queue this account may not see.
         """
         now = time.monotonic()
         if now - self._tombstones_at < self._tombstone_every:
             return ()
+        if self._known_incidents is not None:
+            self._tombstones_at = now
+            gone = self._left_the_queue(queue_id, delivered)
+            for number in gone:
+                self._delivered.pop(number, None)
+                self._history.pop(number, None)
+            return tuple(incident_id(number) for number in gone)
         floor = self._tombstone_floor if self._tombstone_floor is not None else after
         if floor <= 0:
             # A first sync: the cache holds nothing of this queue that could be gone.
@@ -1099,6 +981,81 @@ class RtBackend:
         self._tombstones_at = now
         self._tombstone_floor = top
         return tuple(incident_id(number) for number in gone)
+
+    def _left_the_queue(self, queue_id: int, delivered: Sequence[int]) -> list[int]:
+        """The cached tickets (and those just ``delivered``) the queue no longer shows.
+
+        A ticket moved to a queue this account may not see leaves no trace it
+        can read (RT hides that ticket's history from it too); RT's searches
+        show only live tickets of the queue (not deleted ones, not those merged
+        into another). So the queue's ticket count is compared with the
+        tickets the cache holds: one request, RT reports the count of a ticket
+        search. Only when the queue holds fewer are its ticket ids listed (one
+        request per 100 tickets) and the missing ones leave the cache.
+        """
+        assert self._known_incidents is not None
+        known = set(delivered)
+        for ref in self._known_incidents():
+            with contextlib.suppress(ValueError):
+                known.add(ticket_number(ref))
+        if not known:
+            return []
+        query = f"Queue = {queue_id}"
+        counted = self._call(
+            "GET", "tickets", params=[("query", query), ("per_page", 1), ("fields", "id")]
+        ).data
+        total = _total(counted)
+        if total is not None and total >= len(known):
+            return []  # at least as many tickets as the cache holds: none left
+        present: set[int] = set()
+        params = [("query", query), ("orderby", "id"), ("order", "ASC"), ("fields", "id")]
+        for items, _ in self._search("tickets", params):
+            for item in items:
+                with contextlib.suppress(KeyError, TypeError, ValueError):
+                    present.add(int(item["id"]))
+        return sorted(known - present)
+
+    def _check_note_rights(self, number: int, ticket: Mapping[str, Any] | None = None) -> None:
+        """Say once which of the notes' rights the account lacks, by the actions RT offers
+        it on a ticket of the queue (one ticket read per connection)."""
+        self._note_rights_checked = True
+        if ticket is None:
+            try:
+                data = self._call("GET", f"ticket/{number}").data
+            except Rejected:
+                return
+            ticket = data if isinstance(data, dict) else {}
+        offered = {
+            str(link.get("ref"))
+            for link in ticket.get("_hyperlinks") or ()
+            if isinstance(link, dict)
+        }
+        if not offered:
+            return
+        who = f"The RT user {self._caller.name!r}" if self._caller else "This RT user"
+        for ref, right, what in (
+            ("comment", "CommentOnTicket", "work notes (RT comments)"),
+            ("correspond", "ReplyToTicket", "status updates (RT correspondence)"),
+        ):
+            if ref not in offered:
+                self._notice(
+                    f"{who} may not add {what} to the tickets of queue {self.queue} (RT's "
+                    f"{right} right): RT refuses them, and the console shows each one as "
+                    f"refused. Ask the RT admin to grant {right} on the queue ({SETUP_DOC})."
+                )
+
+    def _check_comments_visible(self, txn: int) -> None:
+        """After this connection's first comment: whether the account may read comments."""
+        self._comments_checked = True
+        try:
+            self._call("GET", f"transaction/{txn}")
+        except Rejected:
+            who = f"The RT user {self._caller.name!r}" if self._caller else "This RT user"
+            self._notice(
+                f"{who} may comment but not read comments (RT's ShowTicketComments right): "
+                "work notes written in RT, and the console's own once it restarts, are missing "
+                f"from the timeline. Ask the RT admin to grant ShowTicketComments ({SETUP_DOC})."
+            )
 
     def _still_here(self, number: int, queue_id: int) -> bool:
         """Whether the ticket is (again) a live ticket of the queue."""
@@ -1352,6 +1309,8 @@ class RtBackend:
     def _read_ticket(self, number: int) -> tuple[Incident, dict[str, Any]]:
         answer = self._call("GET", f"ticket/{number}")
         ticket = answer.data if isinstance(answer.data, dict) else {}
+        if not self._note_rights_checked:
+            self._check_note_rights(number, ticket)
         history = self._history.get(number, TicketHistory())
         version = answer.etag or history.version
         if history.version < version or history.description is None:
@@ -1464,23 +1423,17 @@ class RtBackend:
         if first_try is None:
             return None
         minutes = int((time.monotonic() - first_try + LOST_CREATE_MARGIN_S) // 60) + 1
-        answer = self._call(
-            "GET",
-            "tickets",
-            params=[
-                (
-                    "query",
-                    f"Queue = {queue_id} AND Creator = '__CurrentUser__' AND "
-                    f"Subject = {quote_sql(str(body['Subject']))} AND "
-                    f"Created > '{minutes} minutes ago'",
-                ),
-                ("orderby", "id"),
-                ("order", "ASC"),
-                ("per_page", 10),
-            ],
+        query = (
+            f"Queue = {queue_id} AND Creator = '__CurrentUser__' AND "
+            f"Subject = {quote_sql(str(body['Subject']))} AND "
+            f"Created > '{minutes} minutes ago'"
         )
+        params = [("query", query), ("orderby", "id"), ("order", "ASC")]
+        found = [
+            item for items, _ in self._search("tickets", params, per_page=10) for item in items
+        ]
         text = str(body.get("Content", "")).strip()
-        for item in _items(answer.data, self._web):
+        for item in found:
             number = ticket_id_of(item)
             if number in self._created.values():
                 continue  # another create of this session
@@ -1674,6 +1627,9 @@ class RtBackend:
         match = _TXN_LOCATION.search(answer.location)
         if match is None:
             raise BackendError(f"{self._web} added the note but did not say where")
+        if action == "comment" and not self._comments_checked:
+            with contextlib.suppress(BackendError):
+                self._check_comments_visible(int(match.group(1)))
         author = self._caller.name if self._caller is not None else ""
         return self._note_event(
             incident_id, what, body, int(match.group(1)), answer.server_time, author
@@ -1765,6 +1721,24 @@ def _items(data: Any, where: str) -> list[dict[str, Any]]:
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         raise BackendError(f"{where} sent a search result the console cannot read")
     return [i for i in data["items"] if isinstance(i, dict)]
+
+
+def _total(data: Any) -> int | None:
+    """A REST2 search's ``total``: RT reports it only where the account may see every
+    row (ticket searches under RT's SQL rights checks, its default); else None."""
+    total = data.get("total") if isinstance(data, dict) else None
+    if isinstance(total, str) and total.isdigit():
+        return int(total)
+    if isinstance(total, int) and not isinstance(total, bool) and total >= 0:
+        return total
+    return None
+
+
+def _last_page(data: Any, page: int, per_page: int) -> bool:
+    """Whether RT's ``total`` says page ``page`` of ``per_page`` is the last (False when
+    RT does not say)."""
+    total = _total(data)
+    return total is not None and page * per_page >= total
 
 
 def _etag_number(value: str | None) -> int | None:

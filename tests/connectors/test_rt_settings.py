@@ -12,13 +12,8 @@ import pytest
 
 from console.cli_sync import open_backend, poll_interval_for
 from console.connectors.noc import NocBackend
-from console.connectors.rt import (
-    DirectoryError,
-    DirectoryFile,
-    DirectoryServer,
-    RtBackend,
-    normalise_rt_url,
-)
+from console.connectors.rt import RtBackend, normalise_rt_url
+from console.connectors.rt_directory import DirectoryError, DirectoryFile, DirectoryServer
 from console.credentials import store_token
 from console.domain.lifecycle import State
 from console.settings import Settings, SettingsError, parse_settings

@@ -2,7 +2,8 @@
 
 Uses Debian's packages (``request-tracker5``, ``rt5-db-sqlite``,
 ``rt5-standalone``; ``.ci/install-rt`` installs them together with the site
-config drop-in ``90-noc-console-tests.pm`` this module relies on). Every server
+config drop-ins ``seed/*.pm`` this module relies on: the test settings and a
+custom lifecycle, ``noc-incident``). Every server
 gets its own SQLite file in a private temporary folder and its own free port,
 so two test runs on one machine never share a database; the package's default
 database is never touched.
@@ -28,7 +29,6 @@ import hashlib
 import json
 import os
 import pwd
-import random
 import re
 import shutil
 import signal
@@ -39,7 +39,6 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +49,8 @@ RT_SERVER = RT_HOME / "libexec" / "rt-server"
 RT_SETUP_DATABASE = Path("/usr/sbin/rt-setup-database-5")
 RT_SITE_CONFIG = Path("/etc/request-tracker5/RT_SiteConfig.d")
 DROP_IN = RT_SITE_CONFIG / "90-noc-console-tests.pm"
+# Every site config drop-in of seed/ (installed side by side by .ci/install-rt).
+DROP_INS = (DROP_IN, RT_SITE_CONFIG / "91-noc-console-lifecycle.pm")
 RT_VERSION_FILE = RT_HOME / "lib" / "RT" / "Generated.pm"
 RT_USER = "www-data"
 
@@ -63,6 +64,17 @@ INSTALL_HINT = "run `sudo bash .ci/install-rt` to install Request Tracker 5 for 
 
 QUEUE = "NOC"
 CONSOLE_USER = "noc-console"
+# An operator as on most real RT installations: exactly SeeQueue, ShowTicket,
+# ShowTicketComments, SeeCustomField, ModifyTicket, CommentOnTicket, ReplyToTicket,
+# OwnTicket and TakeTicket on the queue; no ShowOutgoingEmail, no CreateTicket,
+# no ModifyCustomField (seed/test-initialdata.pl).
+OPERATOR = "operator"
+# Fewer rights still: SeeQueue, ShowTicket, SeeCustomField, CommentOnTicket (no
+# ShowTicketComments, no ReplyToTicket).
+WATCHER = "watcher"
+# The custom lifecycle of seed/91-noc-console-lifecycle.pm.
+LIFECYCLE = "noc-incident"
+LIFECYCLE_STATUSES = ("new", "triage", "investigating", "mitigated", "resolved", "rejected")
 # Set by `rt-setup-database --action init`; for looking around in the web UI.
 ROOT_PASSWORD = "password"
 # Dispatchers besides the console user (they can own NOC tickets).
@@ -97,10 +109,11 @@ def rt_unavailable_reason() -> str | None:
             return (
                 f"Request Tracker 5 is not installed ({what}, {path}, is missing): {INSTALL_HINT}"
             )
-    if not DROP_IN.exists():
-        return f"RT's site config drop-in {DROP_IN} for the tests is missing: {INSTALL_HINT}"
-    if DROP_IN.read_bytes() != DROP_IN_SOURCE.read_bytes():
-        return f"RT's site config drop-in {DROP_IN} is out of date: {INSTALL_HINT}"
+    for drop_in in DROP_INS:
+        if not drop_in.exists():
+            return f"RT's site config drop-in {drop_in} for the tests is missing: {INSTALL_HINT}"
+        if drop_in.read_bytes() != (SEED_DIR / drop_in.name).read_bytes():
+            return f"RT's site config drop-in {drop_in} is out of date: {INSTALL_HINT}"
     try:
         pwd.getpwnam(RT_USER)
     except KeyError:
@@ -201,7 +214,7 @@ def template_dir() -> Path:
 
 def _template_key(bcrypt_cost: int | None) -> str:
     digest = hashlib.sha256()
-    for path in (RT_VERSION_FILE, DROP_IN, INITIALDATA, TEST_INITIALDATA, ADD_QUEUES, MAKE_TOKEN):
+    for path in (RT_VERSION_FILE, *DROP_INS, INITIALDATA, TEST_INITIALDATA, ADD_QUEUES, MAKE_TOKEN):
         digest.update(path.read_bytes())
     digest.update(repr((bcrypt_cost, SPARE_QUEUES, OTHER_DISPATCHERS)).encode())
     return digest.hexdigest()[:16]
@@ -250,7 +263,7 @@ def _build_template(db_path: Path, tokens_path: Path, bcrypt_cost: int | None) -
                 ["perl", str(ADD_QUEUES), *SPARE_QUEUES],
                 what="setting up the spare test queues",
             )
-        users = ["root", CONSOLE_USER, *OTHER_DISPATCHERS]
+        users = ["root", CONSOLE_USER, OPERATOR, WATCHER, *OTHER_DISPATCHERS]
         out = run(["perl", str(MAKE_TOKEN), *users], what="making auth tokens")
         tokens = _parse_tokens(out)
         staged = db_path.with_suffix(".db.part")
@@ -488,7 +501,7 @@ class RtServer:
         if not rows:
             raise KeyError("only tokens of this server's template or make_token can be revoked")
         with contextlib.closing(self.connect()) as db, db:
-            saved = _rows(db, "SELECT * FROM AuthTokens WHERE id = ?", rows[:1])
+            saved = sql_rows(db, "SELECT * FROM AuthTokens WHERE id = ?", rows[:1])
             db.execute("DELETE FROM AuthTokens WHERE id = ?", rows[:1])
         self._revoked.extend(saved)
 
@@ -496,16 +509,31 @@ class RtServer:
         """Bring back every token revoked since the last call."""
         saved, self._revoked = self._revoked, []
         with contextlib.closing(self.connect()) as db, db:
-            _insert(db, "AuthTokens", saved)
+            sql_insert(db, "AuthTokens", saved)
 
-    def take_spare_queue(self) -> str:
-        """A queue set up like NOC that no test has used yet on this server."""
+    def take_spare_queue(self, lifecycle: str | None = None) -> str:
+        """A queue set up like NOC that no test has used yet on this server (on RT's
+        ``lifecycle``, e.g. ``LIFECYCLE``, as an admin sets it under Admin > Queues)."""
         if self._next_spare < len(SPARE_QUEUES):
             name = SPARE_QUEUES[self._next_spare]
         else:
             name = f"NOC-T{self._next_spare + 1:02d}"
             self.run_rt_tool(["perl", str(ADD_QUEUES), name], what=f"adding queue {name}")
         self._next_spare += 1
+        if lifecycle is not None:
+            reply = requests.put(
+                f"{self.url}/REST/2.0/queue/{name}",
+                json={"Lifecycle": lifecycle},
+                headers={"Authorization": f"token {self.tokens['root'][1]}"},
+                timeout=60,
+            )
+            shown = requests.get(
+                f"{self.url}/REST/2.0/queue/{name}",
+                headers={"Authorization": f"token {self.tokens['root'][1]}"},
+                timeout=60,
+            )
+            if reply.status_code != 200 or shown.json().get("Lifecycle") != lifecycle:
+                raise RtError(f"RT did not put queue {name} on lifecycle {lifecycle}: {reply.text}")
         return name
 
     def instance(self, queue: str = QUEUE, user: str = CONSOLE_USER) -> RtInstance:
@@ -544,6 +572,13 @@ class RtInstance:
     def with_queue(self, queue: str) -> RtInstance:
         """The same server seen through another queue."""
         return dataclasses.replace(self, queue=queue, session=requests.Session())
+
+    def as_user(self, user: str = OPERATOR) -> RtInstance:
+        """The same server and queue seen through ``user``'s token (``as_root=False`` calls
+        and the connectors tests make with ``token`` then act as that user)."""
+        return dataclasses.replace(
+            self, token=self.server.tokens[user][1], session=requests.Session()
+        )
 
     def api(
         self,
@@ -612,34 +647,34 @@ class RtInstance:
         For the bench only: the rows are those RT writes for a ticket created through
         its API (cloned from one made that way), but no scrips run.
         """
+        from tests.rt.rtseed import bulk_seed
+
         return bulk_seed(self, count, seed=seed)
 
+    def seed_history(self, count: int) -> list[int]:
+        """``count`` tickets in this queue, each with a real ticket's whole history
+        (requestor and autoreply, custom fields, a comment, a reply, a status change),
+        cloned in RT's tables from one worked through RT's API; their ids.
+        See ``tests.rt.rtseed.seed_history``."""
+        from tests.rt.rtseed import seed_history
 
-# --- bulk seeding ----------------------------------------------------------------------------
-
-_SERVICES = ("checkout", "payments", "search", "dns", "vpn", "email", "core-network", "voip")
-_PROBLEMS = ("returns 502", "latency above SLO", "packet loss", "certificate expiring", "down")
-_CATEGORIES = ("network", "power", "application", "database", "security", "hardware")
-_LEVELS = ("high", "medium", "low")
-_SEVERITIES = ("SEV-1", "SEV-2", "SEV-3", "SEV-4")
-_STATUSES = ("new", "new", "open", "open", "open", "stalled", "resolved")
-_OWNERS = ("Nobody", "Nobody", CONSOLE_USER, *OTHER_DISPATCHERS)
-_REQUESTORS = tuple(f"{name}@customers.noc-console.test" for name in ("ops", "sre", "helpdesk"))
-_ROLES = ("AdminCc", "Cc", "Owner", "Requestor")
-_Rows = list[dict[str, Any]]
+        return seed_history(self, count)
 
 
-def _rows(db: sqlite3.Connection, sql: str, args: Sequence[object]) -> list[dict[str, Any]]:
+# --- SQL helpers -----------------------------------------------------------------------------
+
+
+def sql_rows(db: sqlite3.Connection, sql: str, args: Sequence[object]) -> list[dict[str, Any]]:
     cursor = db.execute(sql, tuple(args))
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
 
-def _next_id(db: sqlite3.Connection, table: str) -> int:
+def next_id(db: sqlite3.Connection, table: str) -> int:
     return int(db.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()[0])
 
 
-def _insert(db: sqlite3.Connection, table: str, rows: list[dict[str, Any]]) -> None:
+def sql_insert(db: sqlite3.Connection, table: str, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     names = list(rows[0])
@@ -647,212 +682,3 @@ def _insert(db: sqlite3.Connection, table: str, rows: list[dict[str, Any]]) -> N
         f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
         [tuple(row[name] for name in names) for row in rows],
     )
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S")  # RT stores UTC
-
-
-def bulk_seed(rt: RtInstance, count: int, *, seed: int = 0) -> list[int]:
-    """See ``RtInstance.bulk_seed``."""
-    if count <= 0:
-        return []
-    pick = random.Random(seed)
-    for email in _REQUESTORS:
-        if rt.api("GET", f"user/{email}").status_code == 404:
-            made = rt.api("POST", "user", json={"Name": email, "EmailAddress": email})
-            if made.status_code != 201:
-                raise RtError(f"RT refused to create requestor {email}: {made.text[:300]}")
-    # The first ticket goes through RT's API; the others copy its rows.
-    prototype = rt.create_ticket(
-        "checkout returns 502",
-        Requestor=_REQUESTORS[0],
-        CustomFields={
-            "Impact": "high",
-            "Urgency": "high",
-            "Severity": "SEV-1",
-            "Service": "checkout",
-            "Category": "application",
-        },
-    )
-    with contextlib.closing(rt.server.connect()) as db, db:
-        return [prototype, *_clone_tickets(db, prototype, count - 1, pick)]
-
-
-def _clone_tickets(
-    db: sqlite3.Connection, prototype: int, count: int, pick: random.Random
-) -> list[int]:
-    ticket = _rows(db, "SELECT * FROM Tickets WHERE id = ?", [prototype])[0]
-    create_txn = _rows(
-        db,
-        "SELECT * FROM Transactions WHERE ObjectType = 'RT::Ticket' AND ObjectId = ? "
-        "AND Type = 'Create'",
-        [prototype],
-    )[0]
-    groups = _rows(
-        db,
-        "SELECT * FROM Groups WHERE Domain = 'RT::Ticket-Role' AND Instance = ? ORDER BY id",
-        [prototype],
-    )
-    if sorted(g["Name"] for g in groups) != sorted(_ROLES):
-        raise RtError(f"ticket {prototype} has unexpected role groups: {groups}")
-    group_txn = _rows(
-        db,
-        "SELECT * FROM Transactions WHERE ObjectType = 'RT::Group' AND ObjectId = ?",
-        [groups[0]["id"]],
-    )[0]
-    member_row = _rows(db, "SELECT * FROM GroupMembers WHERE GroupId = ?", [groups[0]["id"]])
-    member_template = (
-        member_row[0]
-        if member_row
-        else {
-            "GroupId": 0,
-            "MemberId": 0,
-            "Creator": ticket["Creator"],
-            "Created": ticket["Created"],
-            "LastUpdatedBy": ticket["Creator"],
-            "LastUpdated": ticket["Created"],
-        }
-    )
-    member_template = {k: v for k, v in member_template.items() if k != "id"}
-    values = _rows(
-        db,
-        "SELECT v.*, f.Name AS field_name FROM ObjectCustomFieldValues v "
-        "JOIN CustomFields f ON f.id = v.CustomField "
-        "WHERE v.ObjectType = 'RT::Ticket' AND v.ObjectId = ?",
-        [prototype],
-    )
-    value_by_field = {row.pop("field_name"): row for row in values}
-    missing = set(CUSTOM_FIELDS) - set(value_by_field)
-    if missing:
-        raise RtError(f"ticket {prototype} lacks custom fields {sorted(missing)}")
-    names = sorted({*_OWNERS, *_REQUESTORS})
-    principal_of = {
-        name: int(uid)
-        for name, uid in db.execute(
-            f"SELECT Name, id FROM Users WHERE Name IN ({', '.join('?' * len(names))})", names
-        )
-    }
-
-    next_ticket = _next_id(db, "Tickets")
-    next_principal = max(_next_id(db, "Principals"), _next_id(db, "Groups"))
-    next_txn = _next_id(db, "Transactions")
-    next_member = _next_id(db, "GroupMembers")
-    next_cached = _next_id(db, "CachedGroupMembers")
-    next_value = _next_id(db, "ObjectCustomFieldValues")
-
-    tickets: _Rows = []
-    principals: _Rows = []
-    role_groups: _Rows = []
-    txns: _Rows = []
-    members: _Rows = []
-    cached: _Rows = []
-    cf_values: _Rows = []
-    now = datetime.now(UTC).replace(microsecond=0)
-    ids: list[int] = []
-    for _ in range(count):
-        tid = next_ticket
-        next_ticket += 1
-        ids.append(tid)
-        created = now - timedelta(seconds=pick.randrange(30 * 24 * 3600))
-        updated = min(now, created + timedelta(seconds=pick.randrange(3 * 24 * 3600)))
-        status = pick.choice(_STATUSES)
-        owner = pick.choice(_OWNERS)
-        service = pick.choice(_SERVICES)
-        tickets.append(
-            {
-                **ticket,
-                "id": tid,
-                "EffectiveId": tid,
-                "Subject": f"{service} {pick.choice(_PROBLEMS)}",
-                "Status": status,
-                "Owner": principal_of[owner],
-                "Created": _stamp(created),
-                "LastUpdated": _stamp(updated),
-                "Resolved": _stamp(updated) if status == "resolved" else ticket["Resolved"],
-            }
-        )
-        txns.append({**create_txn, "id": next_txn, "ObjectId": tid, "Created": _stamp(created)})
-        next_txn += 1
-        for group in groups:
-            gid = next_principal
-            next_principal += 1
-            principals.append({"id": gid, "PrincipalType": "Group", "Disabled": 0})
-            role_groups.append(
-                {
-                    **group,
-                    "id": gid,
-                    "Instance": tid,
-                    "Created": _stamp(created),
-                    "LastUpdated": _stamp(created),
-                }
-            )
-            txns.append({**group_txn, "id": next_txn, "ObjectId": gid, "Created": _stamp(created)})
-            next_txn += 1
-            cached.append(
-                {
-                    "id": next_cached,
-                    "GroupId": gid,
-                    "MemberId": gid,
-                    "Via": next_cached,
-                    "ImmediateParentId": gid,
-                    "Disabled": 0,
-                }
-            )
-            next_cached += 1
-            member = None
-            if group["Name"] == "Owner":
-                member = principal_of[owner]
-            elif group["Name"] == "Requestor":
-                member = principal_of[pick.choice(_REQUESTORS)]
-            if member is not None:
-                members.append(
-                    {
-                        **member_template,
-                        "id": next_member,
-                        "GroupId": gid,
-                        "MemberId": member,
-                        "Created": _stamp(created),
-                        "LastUpdated": _stamp(created),
-                    }
-                )
-                next_member += 1
-                cached.append(
-                    {
-                        "id": next_cached,
-                        "GroupId": gid,
-                        "MemberId": member,
-                        "Via": next_cached,
-                        "ImmediateParentId": gid,
-                        "Disabled": 0,
-                    }
-                )
-                next_cached += 1
-        chosen = {
-            "Impact": pick.choice(_LEVELS),
-            "Urgency": pick.choice(_LEVELS),
-            "Severity": pick.choice(_SEVERITIES),
-            "Service": service,
-            "Category": pick.choice(_CATEGORIES),
-        }
-        for name, content in chosen.items():
-            cf_values.append(
-                {
-                    **value_by_field[name],
-                    "id": next_value,
-                    "ObjectId": tid,
-                    "Content": content,
-                    "Created": _stamp(created),
-                    "LastUpdated": _stamp(created),
-                }
-            )
-            next_value += 1
-
-    _insert(db, "Tickets", tickets)
-    _insert(db, "Principals", principals)
-    _insert(db, "Groups", role_groups)
-    _insert(db, "Transactions", txns)
-    _insert(db, "GroupMembers", members)
-    _insert(db, "CachedGroupMembers", cached)
-    _insert(db, "ObjectCustomFieldValues", cf_values)
-    return ids

@@ -46,6 +46,8 @@ class _Rule:
     path: re.Pattern[str]
     status: int  # 0: forward to RT, then drop the answer
     times: int
+    skip: int = 0  # matching requests let through before the rule applies
+    body: bytes = b'{"message":"failed by the test proxy"}'
 
 
 class LossyProxy:
@@ -54,7 +56,8 @@ class LossyProxy:
     ``drop(method, path)``: the next matching request reaches RT and RT finishes
     it, but the connection is closed before the answer is sent (the console
     sees the connection broken). ``fail(method, path, status)``: matching
-    requests are answered with ``status`` and never reach RT. ``path`` is a
+    requests are answered with ``status`` (and ``body``: malformed JSON, say)
+    and never reach RT, after the first ``skip`` of them. ``path`` is a
     regular expression matched against the REST2 path (``/ticket``,
     ``/ticket/12/comment``) to its end. ``seen`` lists ``(method, path)`` of
     every request.
@@ -77,22 +80,46 @@ class LossyProxy:
     def drop(self, method: str, path: str, times: int = 1) -> None:
         self._add(method, path, 0, times)
 
-    def fail(self, method: str, path: str, *, status: int, times: int = 1) -> None:
-        self._add(method, path, status, times)
+    def fail(
+        self,
+        method: str,
+        path: str,
+        *,
+        status: int,
+        times: int = 1,
+        skip: int = 0,
+        body: bytes | None = None,
+    ) -> None:
+        self._add(method, path, status, times, skip=skip, body=body)
 
     def heal(self) -> None:
         with self._lock:
             self._rules.clear()
 
-    def _add(self, method: str, path: str, status: int, times: int) -> None:
+    def _add(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        times: int,
+        *,
+        skip: int = 0,
+        body: bytes | None = None,
+    ) -> None:
+        rule = _Rule(method, re.compile(path + "$"), status, times, skip)
+        if body is not None:
+            rule.body = body
         with self._lock:
-            self._rules.append(_Rule(method, re.compile(path + "$"), status, times))
+            self._rules.append(rule)
 
     def _take(self, method: str, path: str) -> _Rule | None:
         with self._lock:
             self.seen.append((method, path))
             for rule in self._rules:
                 if rule.times > 0 and rule.method == method and rule.path.match(path):
+                    if rule.skip > 0:
+                        rule.skip -= 1
+                        continue
                     rule.times -= 1
                     return rule
         return None
@@ -121,7 +148,7 @@ class LossyProxy:
                 path = urlsplit(self.path).path.removeprefix(API)
                 rule = proxy._take(self.command, path)
                 if rule is not None and rule.status:
-                    text = b'{"message":"failed by the test proxy"}'
+                    text = rule.body
                     self.send_response(rule.status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(text)))

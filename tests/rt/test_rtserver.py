@@ -227,7 +227,7 @@ def test_without_rt_the_tests_skip_naming_the_install_script(
 
 
 def test_with_noc_require_rt_a_missing_rt_fails_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rtserver, "DROP_IN", Path("/nonexistent/90-noc-console-tests.pm"))
+    monkeypatch.setattr(rtserver, "DROP_INS", (Path("/nonexistent/90-noc-console-tests.pm"),))
     monkeypatch.setenv("NOC_REQUIRE_RT", "1")
     with pytest.raises(pytest.fail.Exception, match=r"install-rt.*NOC_REQUIRE_RT=1"):
         require_rt()
