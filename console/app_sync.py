@@ -174,6 +174,7 @@ def connect_backend(
             queue=getattr(args, "queue", None),
             ca_bundle=args.ca_bundle,
             known_reference=cache.reference_ids,
+            known_incidents=cache.incident_ids,
         )
     except ValueError as exc:
         raise StartupError(str(exc)) from exc

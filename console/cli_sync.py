@@ -322,7 +322,7 @@ def run(args: argparse.Namespace) -> int:
             queue=getattr(args, "queue", None),
             ca_bundle=args.ca_bundle,
             known_reference=cache.reference_ids,
-            known_incidents=lambda: [i.id for i in cache.incidents(descriptions=False)],
+            known_incidents=cache.incident_ids,
         )
     except ValueError as exc:
         cache.close()

@@ -306,6 +306,13 @@ class Cache:
                 removed.update(present)
         return ChangeSet(removed=frozenset(removed))
 
+    def incident_ids(self) -> list[str]:
+        """The id of every cached incident, in order (without reading the incidents)."""
+        with self._reading() as conn:
+            return [
+                str(item) for item in conn.scalars(select(INCIDENTS.c.id).order_by(INCIDENTS.c.id))
+            ]
+
     def incidents(self, *, open_only: bool = False, descriptions: bool = True) -> list[Incident]:
         """Every cached incident (or only the open ones), in no particular order.
 

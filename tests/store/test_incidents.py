@@ -113,6 +113,13 @@ def test_new_incidents_are_reported_inserted(cache: Cache) -> None:
     assert cache.incident_count() == 2
 
 
+def test_incident_ids_lists_every_cached_id_without_reading_the_incidents(cache: Cache) -> None:
+    assert cache.incident_ids() == []
+    cache.upsert_incidents([make_incident("b"), make_incident("a"), make_incident("c")])
+    cache.delete_incidents(["c"])
+    assert cache.incident_ids() == ["a", "b"]
+
+
 def test_older_or_equal_version_is_skipped_and_not_reported(cache: Cache) -> None:
     current = make_incident("a", version=3, title="current title")
     cache.upsert_incidents([current])
