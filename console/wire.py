@@ -1084,8 +1084,10 @@ WebhookUrl = Annotated[
 class WebhookIn(WireIn):
     """``POST /v1/webhooks`` and ``PUT /v1/webhooks/{id}``: where to send which events.
 
-    Every POST carries ``X-NOC-Signature: sha256=<hex HMAC-SHA256 of the raw
-    body keyed with secret>``, so the receiver can tell it came from this server.
+    Every POST carries ``X-NOC-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256
+    of "<t>.<raw body>" keyed with secret>``, so the receiver can tell it came
+    from this server, and recently. ``url`` must be ``https://`` to a public
+    address unless the server's operator allow-listed it.
     """
 
     name: Name

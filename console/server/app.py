@@ -17,6 +17,7 @@ from console import __version__
 from console.server import errors, escalation
 from console.server.db import Database
 from console.server.deps import ServerContext, reject_unknown_query, utc_now
+from console.server.egress import EgressPolicy
 from console.server.events import PgListener
 from console.server.middleware import (
     AccessLogMiddleware,
@@ -146,6 +147,7 @@ def create_app(
     database = db if db is not None else Database(settings.db_url, pool_size=settings.pool_size)
     context = ServerContext(settings=settings, db=database, clock=clock or utc_now)
     database.on_commit(context.broadcaster.publish)
+    egress = EgressPolicy(settings.webhook_allow)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -166,7 +168,7 @@ def create_app(
         background = [poller]
         if settings.escalation_tick_s > 0:
             background.append(asyncio.create_task(_run_escalation_timer(context)))
-        sender = WebhookSender(database, settings)
+        sender = WebhookSender(database, settings, policy=egress)
         background.append(asyncio.create_task(_run_webhook_sender(sender, settings.webhook_poll_s)))
         try:
             yield
@@ -191,6 +193,7 @@ def create_app(
         dependencies=[Depends(reject_unknown_query)],
     )
     app.state.context = context
+    app.state.egress = egress
     _document_contract(app)
     errors.install(app)
     for router in (health.router, me.router, incidents.router, timeline.router, changes.router):
