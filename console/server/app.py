@@ -19,6 +19,7 @@ from console.server.db import Database
 from console.server.deps import ServerContext, reject_unknown_query, utc_now
 from console.server.egress import EgressPolicy
 from console.server.events import PgListener
+from console.server.guard import RequestGuard
 from console.server.middleware import (
     AccessLogMiddleware,
     BodyLimitMiddleware,
@@ -203,9 +204,11 @@ def create_app(
     app.include_router(events.router)
     for router in reference.routers:
         app.include_router(router)
-    # Added last = outermost: the access log also sees the 413s and the 500s.
+    # Added last = outermost: the access log also sees the 413s and the 500s,
+    # and the guard checks the token (and the limits) before the body is read.
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(RequestGuard, settings=settings, db=database)
     app.add_middleware(AccessLogMiddleware)
     return app
 

@@ -109,12 +109,14 @@ class Settings:
     free_text_services: bool = False
     # Limits before and around authentication (console/server/guard.py). Rates
     # are requests per second with a burst; 0 switches a limit off.
-    rate_per_token: float = 50.0
-    rate_burst_per_token: int = 200
-    rate_per_address: float = 100.0
-    rate_burst_per_address: int = 400
+    # Generous: a console needs a few per second; an offline one catching up
+    # sends its queue in a burst.
+    rate_per_token: float = 300.0
+    rate_burst_per_token: int = 1500
+    rate_per_address: float = 600.0
+    rate_burst_per_address: int = 3000
     # Failed authentications an address may make per second (burst: 10x).
-    bad_token_rate_per_address: float = 2.0
+    bad_token_rate_per_address: float = 10.0
     # Open event streams one token may hold; the oldest is closed for a new one.
     max_streams_per_token: int = 8
     # How often open streams re-check that their token is still live.
