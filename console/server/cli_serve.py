@@ -88,12 +88,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def configure_logging(level: str) -> None:
-    """Plain one-line log records on stderr."""
-    logging.basicConfig(
-        level=getattr(logging, level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    """Plain one-line log records on stderr, control characters escaped."""
+    from console.server.middleware import SafeFormatter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=getattr(logging, level.upper()), handlers=[handler])
 
 
 def run(args: argparse.Namespace) -> int:
