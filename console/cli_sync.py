@@ -30,6 +30,7 @@ from console.connectors.noc import NocBackend, normalise_url
 from console.credentials import CredentialError, resolve_token, store_token
 from console.settings import Settings, SettingsError, load_settings, settings_path
 from console.store import Cache, CacheError
+from console.textsafe import terminal_safe
 from console.sync.engine import (
     Conflict,
     NullListener,
@@ -166,7 +167,8 @@ class _Progress(NullListener):
         if self._open_line:
             self._stream.write("\n")
             self._open_line = False
-        self._stream.write(f"noc-console sync: {text}\n")
+        # Server and RT texts (titles, refusals) may carry escape sequences.
+        self._stream.write(f"noc-console sync: {terminal_safe(text)}\n")
         self._stream.flush()
 
     def status_changed(self, status: SyncStatus) -> None:

@@ -103,6 +103,7 @@ def write_scope(context: ServerContext, principal: Principal) -> WriteScope:
         now=context.clock(),
         sla=context.sla,
         notify_channel=context.notify_channel,
+        free_text_services=context.settings.free_text_services,
     )
 
 

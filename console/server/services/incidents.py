@@ -32,7 +32,7 @@ from console.domain.sla import SlaPolicy
 from console.server import changes
 from console.server.auth import Principal, Role
 from console.server.errors import ApiError
-from console.server.tables import IncidentRow, TimelineRow
+from console.server.tables import IncidentRow, ReferenceRow, TimelineRow
 from console.wire import (
     Incident,
     IncidentCreate,
@@ -56,6 +56,8 @@ class WriteScope:
     matrix: PriorityMatrix = DEFAULT_MATRIX
     # The PostgreSQL NOTIFY channel (None on SQLite).
     notify_channel: str | None = None
+    # Settings.free_text_services: accept services the directory does not list.
+    free_text_services: bool = False
 
 
 # -- conversions ----------------------------------------------------------
@@ -258,6 +260,7 @@ def create_incident(*, session: Session, body: IncidentCreate, scope: WriteScope
     concurrent creates get consecutive, unique numbers on both databases.
     """
     check_create_allowed(body=body, principal=scope.principal)
+    check_service_known(session=session, service=body.service, free_text=scope.free_text_services)
     number = int(session.scalar(select(func.coalesce(func.max(IncidentRow.number), 0))) or 0) + 1
     impact, urgency = Impact.of(body.impact), Urgency.of(body.urgency)
     computed = scope.matrix.severity(impact, urgency)
@@ -383,6 +386,34 @@ def check_create_allowed(*, body: IncidentCreate, principal: Principal) -> None:
             principal,
             "log it with the computed severity and ask a commander to override it",
         )
+
+
+def check_service_known(*, session: Session, service: str, free_text: bool) -> None:
+    """422 listing the known services when ``service`` is not in the directory.
+
+    An incident naming an unknown service would have no escalation policy
+    and nobody would be paged. Accepted are a service's id or its name;
+    anything goes while the directory lists no service at all (routing not set
+    up yet) or when the site allows free text (``Settings.free_text_services``).
+    """
+    if free_text or session.get(ReferenceRow, ("service", service)) is not None:
+        return
+    rows = session.execute(
+        select(ReferenceRow.id, ReferenceRow.data).where(ReferenceRow.kind == "service")
+    ).all()
+    if not rows:
+        return
+    if any(str((data or {}).get("name", "")).casefold() == service.casefold() for _, data in rows):
+        return
+    known = sorted(item_id for item_id, _ in rows)
+    shown = ", ".join(known[:30]) + (f" and {len(known) - 30} more" if len(known) > 30 else "")
+    raise ApiError(
+        422,
+        "unknown_service",
+        f"service: {service[:80]!r} is not in the service directory, so nothing would route "
+        f"or escalate it; use one of: {shown} (GET /v1/services lists them), or ask an admin "
+        "to add it",
+    )
 
 
 def patch_incident(
