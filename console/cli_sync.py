@@ -30,7 +30,6 @@ from console.connectors.noc import NocBackend, normalise_url
 from console.credentials import CredentialError, resolve_token, store_token
 from console.settings import Settings, SettingsError, load_settings, settings_path
 from console.store import Cache, CacheError
-from console.textsafe import terminal_safe
 from console.sync.engine import (
     Conflict,
     NullListener,
@@ -40,6 +39,7 @@ from console.sync.engine import (
     SyncStatus,
     SyncUpdate,
 )
+from console.textsafe import terminal_safe
 
 if TYPE_CHECKING:
     from console.connectors.rt import DirectorySource

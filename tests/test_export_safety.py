@@ -50,9 +50,11 @@ def _export(tmp_path: Path, fmt: str) -> str:
 
 def test_csv_export_neutralises_formulas_and_escapes(tmp_path: Path) -> None:
     text = _export(tmp_path, "csv")
-    assert "\x1b" not in text and "\x9b" not in text and "\u202e" not in text
+    assert "\x1b" not in text
+    assert "\x9b" not in text
+    assert "\u202e" not in text
     titles = {row["id"]: row["title"] for row in csv.DictReader(io.StringIO(text))}
-    for name, title in HOSTILE.items():
+    for name, _title in HOSTILE.items():
         cell = titles[f"id-{name}"]
         assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (name, cell)
     assert titles["id-formula"] == "'" + HOSTILE["formula"]
@@ -62,7 +64,9 @@ def test_csv_export_neutralises_formulas_and_escapes(tmp_path: Path) -> None:
 
 def test_json_export_keeps_the_text_but_no_raw_control_characters(tmp_path: Path) -> None:
     text = _export(tmp_path, "json")
-    assert "\x1b" not in text and "\x9b" not in text and "\u202e" not in text
+    assert "\x1b" not in text
+    assert "\x9b" not in text
+    assert "\u202e" not in text
     titles = {row["id"]: row["title"] for row in json.loads(text)}
     assert titles == {f"id-{name}": title for name, title in HOSTILE.items()}
 

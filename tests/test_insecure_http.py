@@ -34,7 +34,8 @@ def test_plain_http_off_this_machine_is_refused(url: str) -> None:
         check_transport(url, insecure_http=False)
     assert "clear text" in str(refused.value)
     warning = check_transport(url, insecure_http=True)
-    assert warning is not None and "unencrypted" in warning
+    assert warning is not None
+    assert "unencrypted" in warning
 
 
 @pytest.mark.parametrize(

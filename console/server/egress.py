@@ -47,7 +47,9 @@ METADATA_ADDRESSES = frozenset(
 )
 METADATA_NAMES = frozenset({"metadata.google.internal", "metadata", "instance-data"})
 # IPv6 prefixes that carry an IPv4 address inside (NAT64, 6to4).
-_EMBEDDING_V4 = tuple(ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16"))
+_EMBEDDING_V4 = tuple(
+    ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16")
+)
 # What inet_aton would read as an IPv4 address: 127.1, 2130706433, 0x7f.1, 0177.0.0.1.
 _LEGACY_V4 = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.IGNORECASE)
 

@@ -328,7 +328,9 @@ class RequestGuard:
 
     # -- event streams -----------------------------------------------------------
 
-    async def _stream(self, scope: Scope, receive: Receive, send: Send, principal: Principal) -> None:
+    async def _stream(
+        self, scope: Scope, receive: Receive, send: Send, principal: Principal
+    ) -> None:
         stream = self.streams.open(principal.token_id)
         self._watch()
         started = False

@@ -62,13 +62,11 @@ class HeaderDeadlineProtocol(H11Protocol):  # type: ignore[misc]
         self._header_deadline = None
         if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
             return
-        client = "%s:%d" % self.client if self.client else "-"
+        client = f"{self.client[0]}:{self.client[1]}" if self.client else "-"
         log.info("%s: closed a connection whose request headers did not arrive in time", client)
         self.transport.close()
 
 
 def protocol_class(header_timeout_s: float) -> type[HeaderDeadlineProtocol]:
     """The protocol class for uvicorn's ``http=`` with this header deadline."""
-    return type(
-        "NocH11Protocol", (HeaderDeadlineProtocol,), {"header_timeout_s": header_timeout_s}
-    )
+    return type("NocH11Protocol", (HeaderDeadlineProtocol,), {"header_timeout_s": header_timeout_s})

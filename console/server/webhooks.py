@@ -426,9 +426,7 @@ class WebhookSender:
         url, extensions = _pinned(delivery.url, target)
         headers["Host"] = _host_header(target)
         try:
-            response = self._client.post(
-                url, content=body, headers=headers, extensions=extensions
-            )
+            response = self._client.post(url, content=body, headers=headers, extensions=extensions)
         except httpx.HTTPError as exc:
             return Outcome(False, None, f"{type(exc).__name__}: {exc}"[:300])
         if 200 <= response.status_code < 300:

@@ -155,7 +155,9 @@ def test_revoking_a_token_closes_its_open_streams_within_a_second(
     with SseReader(api.url, api.auth("viewer")) as stream:
         assert stream.status == 200
         with db.write_session() as session:
-            name = next(n for n in (t.name for t in auth.list_tokens(session=session)) if "viewer" in n)
+            name = next(
+                n for n in (t.name for t in auth.list_tokens(session=session)) if "viewer" in n
+            )
             auth.revoke_token(session=session, name_or_id=name, now=datetime.now(UTC))
             session.commit()
         revoked_at = time.monotonic()
@@ -207,7 +209,7 @@ def test_unfinished_bodies_without_a_token_cost_no_memory(tmp_path: Path) -> Non
         after = _rss_mb(pid)
         with server.client(token) as client:
             assert client.get("/v1/incidents").status_code == 200
-    print(f"RSS baseline {baseline:.1f} MB, with 100 unfinished bodies {during:.1f}, after {after:.1f}")
+    print(f"RSS baseline {baseline:.1f} MB, 100 unfinished bodies {during:.1f}, after {after:.1f}")
     assert answered == 100
     assert during - baseline < 30, (baseline, during)
     assert after - baseline < 15, (baseline, after)

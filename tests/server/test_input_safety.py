@@ -19,7 +19,9 @@ INVISIBLE = [
 def test_a_title_of_only_invisible_characters_is_refused_like_an_empty_one(
     api: Api, title: str
 ) -> None:
-    response = api.request("POST", "/v1/incidents", role="dispatcher", json={**INCIDENT, "title": title})
+    response = api.request(
+        "POST", "/v1/incidents", role="dispatcher", json={**INCIDENT, "title": title}
+    )
     assert response.status_code == 422, response.text
     assert "title" in response.json()["error"]["message"]
     created = api.create()

@@ -26,7 +26,7 @@ def _raw(url: str, request: bytes, *, read: bool = True) -> None:
 def test_the_request_log_escapes_and_redacts(tmp_path: Path) -> None:
     db = str(tmp_path / "server.db")
     token = create_token(db, "dispatcher", "console-1")
-    forged = "/v1/x%0a2026-12-06 10:00:00,000 INFO console.server.access: 10.0.0.9:1 \"DELETE"
+    forged = '/v1/x%0a2026-12-06 10:00:00,000 INFO console.server.access: 10.0.0.9:1 "DELETE'
     with ServeProcess(db, tmp_path / "serve.log") as server:
         with server.client(token) as client:
             client.get(forged + '%20/v1/incidents/INC-000001" 204 1.0ms')
@@ -50,7 +50,9 @@ def test_the_request_log_escapes_and_redacts(tmp_path: Path) -> None:
     [forging] = [line for line in access if "10.0.0.9:1" in line]
     assert '"GET /v1/x%0a2026-12-06' in forging  # the attempt, kept on the line it came in
     assert not any("DELETE" in line and "GET" not in line for line in access)
-    assert "\x1b" not in log and "\x00" not in log and "\r" not in log
+    assert "\x1b" not in log
+    assert "\x00" not in log
+    assert "\r" not in log
     assert "\u202e" not in log
     assert token not in log
     assert "access_token=[redacted]&limit=5" in log

@@ -22,6 +22,7 @@ from console.wire import (
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
+
 async def _egress(request: Request) -> EgressPolicy:
     """The app's egress policy (``create_app`` keeps it on ``app.state``)."""
     policy: EgressPolicy = request.app.state.egress
