@@ -119,8 +119,8 @@ def allowed_methods(request: Request) -> str:
             table.append((re.compile(pattern), {method.upper() for method in operations}))
         request.app.state.noc_allow_table = table
     methods: set[str] = set()
-    for pattern, documented in table:
-        if pattern.fullmatch(request.url.path):
+    for compiled, documented in table:
+        if compiled.fullmatch(request.url.path):
             methods |= documented
     if "GET" in methods:
         methods.add("HEAD")

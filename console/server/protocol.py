@@ -22,7 +22,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 log = logging.getLogger(__name__)
 
 
-class HeaderDeadlineProtocol(H11Protocol):  # type: ignore[misc]
+class HeaderDeadlineProtocol(H11Protocol):
     """:class:`H11Protocol` closing connections whose headers do not arrive in time."""
 
     header_timeout_s: float = 10.0
