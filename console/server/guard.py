@@ -47,6 +47,8 @@ from dataclasses import dataclass, field
 import anyio
 import anyio.to_thread
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console.server import auth
@@ -248,7 +250,21 @@ class RequestGuard:
             return None
         principal = None
         if len(secret) <= MAX_TOKEN_LENGTH:
-            principal = await anyio.to_thread.run_sync(self._lookup, secret)
+            try:
+                principal = await anyio.to_thread.run_sync(self._lookup, secret)
+            except (OperationalError, PoolTimeoutError) as exc:
+                # As the routes answer it (errors.py): not the client's fault, retry.
+                log.warning("database unavailable: %s", exc)
+                await self._send(
+                    send,
+                    _refusal(
+                        503,
+                        "database_unavailable",
+                        "the server cannot reach its database right now; retry in a few seconds",
+                        {"Retry-After": "2"},
+                    ),
+                )
+                return None
         if principal is None:
             self.bad_tokens.take(address)
             await self._send(

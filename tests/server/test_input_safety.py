@@ -65,4 +65,11 @@ def test_an_empty_directory_or_free_text_setting_accepts_any_service(
     assert fresh.create(service="anything")["service"] == "anything"
     free = api_factory(free_text_services=True)
     _directory(free)
-    assert free.create(service="not-listed")["service"] == "not-listed"
+    unrouted = free.create(service="not-listed")
+    assert unrouted["service"] == "not-listed"
+    timeline = free.request("GET", f"/v1/incidents/{unrouted['id']}/timeline").json()["items"]
+    [note] = [entry for entry in timeline if entry["data"].get("unrouted")]
+    assert note["body"].startswith("Unrouted: the service 'not-listed'")
+    routed = free.create(service="vpn")
+    timeline = free.request("GET", f"/v1/incidents/{routed['id']}/timeline").json()["items"]
+    assert not [entry for entry in timeline if entry["data"].get("unrouted")]
