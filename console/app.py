@@ -323,6 +323,8 @@ def _run_wall(
             _data_time(cache, settings, demo=bool(args.demo), loaded=now),
         )
         if connection is not None:
+            if connection.insecure:
+                print(f"noc-console: warning: {connection.insecure}", file=sys.stderr)
             # Read-only: no outbox, no dialogs; a refused token shows on the banner.
             sync = SyncThread(connection.engine, wall)
             sync.status_changed.connect(wall.on_sync_status)

@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog
 
-from console.cli_sync import backend_address, open_backend, poll_interval_for
+from console.cli_sync import backend_address, check_transport, open_backend, poll_interval_for
 from console.connectors.base import Backend
 from console.credentials import (
     CredentialError,
@@ -39,6 +39,7 @@ from console.store import Cache, CacheError, ChangeSet
 from console.sync.edits import stored_caller
 from console.sync.engine import Conflict, Rejection, SyncEngine, SyncState, SyncUpdate
 from console.sync.worker import SyncStatusModel, SyncThread, UpdatePacer
+from console.views.insecure_banner import install_insecure_banner
 from console.views.main_window import MainWindow
 from console.views.sync_views import (
     ConflictDialog,
@@ -99,6 +100,8 @@ class Connection:
     problem: str | None = None
     embedded: EmbeddedBackend | None = None
     after_edit: Callable[[], None] | None = None
+    # Set when --insecure-http let a plain http:// backend through: the banner's text.
+    insecure: str | None = None
 
     def edit_queued(self) -> None:
         """An edit was queued (``LocalEdits.on_queued``): send it now, and tell the window."""
@@ -149,8 +152,11 @@ def connect_backend(
             remember=False,
             embedded=embedded,
         )
+    insecure_http = bool(getattr(args, "insecure_http", False))
     try:
         url = backend_address(chosen)
+        # Before the keyring is read: the token must not go out in clear text.
+        insecure = check_transport(url, insecure_http=insecure_http)
     except ValueError as exc:
         raise StartupError(str(exc)) from exc
     token_env: str | None = args.token_env
@@ -175,6 +181,7 @@ def connect_backend(
             ca_bundle=args.ca_bundle,
             known_reference=cache.reference_ids,
             known_incidents=cache.incident_ids,
+            insecure_http=insecure_http,
         )
     except ValueError as exc:
         raise StartupError(str(exc)) from exc
@@ -185,6 +192,7 @@ def connect_backend(
         token_origin=origin,
         remember=token_env is None and problem is None,
         problem=problem,
+        insecure=insecure,
     )
 
 
@@ -239,6 +247,8 @@ class ConsoleSync(QObject):
             else _holdings_text(connection.backend)
         )
         self._label_matrix_source()
+        if connection.insecure:
+            install_insecure_banner(window, connection.insecure)
         if connection.problem:
             window.show_notice(f"API tokens cannot be kept: {connection.problem}")
 

@@ -23,7 +23,7 @@ import argparse
 import csv
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -34,6 +34,7 @@ from console.domain.lifecycle import State
 from console.domain.sla import SlaPolicy, SlaReading, SlaStatus
 from console.settings import SettingsError, load_settings, settings_path
 from console.store import Cache, CacheError
+from console.textsafe import csv_cell
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -257,17 +258,33 @@ def timeline_rows(
 
 
 def write_rows(
-    rows: list[dict[str, Any]], fmt: str, out: TextIO, *, fields: Sequence[str] = FIELDS
+    rows: list[dict[str, Any]], fmt: str, out: TextIO, fields: Iterable[str] = FIELDS
 ) -> None:
-    """Print rows as a JSON array or as CSV with a header line of ``fields``."""
+    """Print rows as a JSON array or as CSV with a header line (``fields``, in order).
+
+    Every export goes through here: CSV cells are neutralised against formula
+    and escape injection (:func:`console.textsafe.csv_cell`), and JSON keeps
+    no raw control or bidi character (they are written as ``\\u`` escapes,
+    the same text to a JSON reader, inert on a terminal).
+    """
     if fmt == "json":
-        json.dump(rows, out, ensure_ascii=False, indent=2)
+        out.write(json_safe(json.dumps(rows, ensure_ascii=False, indent=2)))
         out.write("\n")
         return
     writer = csv.DictWriter(out, fieldnames=list(fields), lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        writer.writerow({k: csv_cell(v) for k, v in row.items()})
+
+
+def json_safe(text: str) -> str:
+    """JSON text with control and bidi characters inside strings written as ``\\uXXXX``."""
+    if text.isprintable():
+        return text
+    return "".join(
+        f"\\u{ord(char):04x}" if char not in "\n " and not char.isprintable() else char
+        for char in text
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import ipaddress
 import signal
 import sys
 import threading
@@ -21,6 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
+from urllib.parse import urlsplit
 
 from console import paths
 from console.connectors.base import AuthFailed, Backend, BackendError, is_rt_url
@@ -37,6 +39,7 @@ from console.sync.engine import (
     SyncStatus,
     SyncUpdate,
 )
+from console.textsafe import terminal_safe
 
 if TYPE_CHECKING:
     from console.connectors.rt_directory import DirectorySource
@@ -94,6 +97,53 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
         help="with a Request Tracker backend (rt+https://…): the RT queue to work "
         "(default: queue under [rt] in settings.toml)",
     )
+    parser.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="allow a plain http:// backend on another machine: the API token then crosses "
+        "the network unencrypted (only on a trusted network; the console shows a warning)",
+    )
+
+
+def _is_loopback_host(host: str) -> bool:
+    name = host.rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def plain_http_host(url: str) -> str | None:
+    """The host of a plain-HTTP URL that leaves this machine (``rt+http://`` too), else None."""
+    inner = url[3:] if url.lower().startswith("rt+") else url
+    parts = urlsplit(inner)
+    if parts.scheme.lower() != "http" or not parts.hostname:
+        return None
+    return None if _is_loopback_host(parts.hostname) else parts.hostname
+
+
+def check_transport(url: str, *, insecure_http: bool) -> str | None:
+    """Refuse a plain ``http://`` backend off this machine (ValueError saying what to do).
+
+    Loopback (the embedded server, a tunnel) is fine. With ``insecure_http``
+    the URL is accepted and the warning to keep showing is returned.
+    """
+    host = plain_http_host(url)
+    if host is None:
+        return None
+    if not insecure_http:
+        raise ValueError(
+            f"refusing to send the API token in clear text to {url}: anyone on the network "
+            f"between here and {host} could read it and act as you. Use https:// (the server "
+            "needs --tls-cert and --tls-key, or a TLS proxy in front), or pass --insecure-http "
+            "if this network is trusted"
+        )
+    return (
+        f"Insecure connection: the API token and all incident data go to {url} unencrypted "
+        "(--insecure-http). Use https:// as soon as the server offers it."
+    )
 
 
 class _Progress(NullListener):
@@ -117,7 +167,8 @@ class _Progress(NullListener):
         if self._open_line:
             self._stream.write("\n")
             self._open_line = False
-        self._stream.write(f"noc-console sync: {text}\n")
+        # Server and RT texts (titles, refusals) may carry escape sequences.
+        self._stream.write(f"noc-console sync: {terminal_safe(text)}\n")
         self._stream.flush()
 
     def status_changed(self, status: SyncStatus) -> None:
@@ -199,16 +250,19 @@ def open_backend(
     ca_bundle: Path | None = None,
     known_reference: Callable[[str], list[str]] | None = None,
     known_incidents: Callable[[], Iterable[str]] | None = None,
+    insecure_http: bool = False,
 ) -> Backend:
     """The connector for ``url``: Request Tracker for ``rt+…``, else our server.
 
-    ValueError (with what to do) for a setting the operator must fix: a missing
+    ValueError (with what to do) for a setting the operator must fix: a plain
+    ``http://`` backend off this machine without ``insecure_http``, a missing
     CA bundle, no RT queue, an unusable directory source. ``known_reference``
     lists the cached reference ids of a kind (so a directory file can delete
     what left it while the console was closed); ``known_incidents`` the cached
     incident ids (so a ticket moved where the RT account cannot see it leaves the
     cache).
     """
+    check_transport(url, insecure_http=insecure_http)
     if not is_rt_url(url):
         return NocBackend(url, token, ca_bundle=ca_bundle)
     # The RT connector (and its ~4 MB of imports) is loaded only when used.
@@ -224,7 +278,7 @@ def open_backend(
         )
     directory: DirectorySource | None = None
     if rt.directory:
-        directory = _directory(rt.directory, ca_bundle, known_reference)
+        directory = _directory(rt.directory, ca_bundle, known_reference, insecure_http)
     mapping = RtMapping(queue=name, fields=rt.custom_fields, statuses=rt.statuses)
     try:
         return RtBackend(
@@ -244,13 +298,17 @@ def open_backend(
 
 
 def _directory(
-    where: str, ca_bundle: Path | None, known: Callable[[str], list[str]] | None
+    where: str,
+    ca_bundle: Path | None,
+    known: Callable[[str], list[str]] | None,
+    insecure_http: bool = False,
 ) -> DirectorySource:
     """``rt.directory``: our server (by URL, its token from the keyring) or a JSON file."""
     from console.connectors.rt_directory import DirectoryFile, DirectoryServer
 
     if where.startswith(("http://", "https://")):
         url = normalise_url(where)
+        check_transport(url, insecure_http=insecure_http)
         try:
             found = resolve_token(url)
         except CredentialError as exc:
@@ -297,8 +355,12 @@ def run(args: argparse.Namespace) -> int:
     """Sync as asked; see the module docstring for exit codes."""
     try:
         url = backend_url(args)
+        # Before the token is asked for or read: it must not go out in clear text.
+        warning = check_transport(url, insecure_http=getattr(args, "insecure_http", False))
     except (ValueError, SettingsError) as exc:
         return _fail(str(exc), EXIT_USAGE)
+    if warning is not None:
+        print(f"noc-console sync: warning: {warning}", file=sys.stderr)
     try:
         token = token_for(url, args.token_env)
     except CredentialError as exc:
@@ -323,6 +385,7 @@ def run(args: argparse.Namespace) -> int:
             ca_bundle=args.ca_bundle,
             known_reference=cache.reference_ids,
             known_incidents=cache.incident_ids,
+            insecure_http=getattr(args, "insecure_http", False),
         )
     except ValueError as exc:
         cache.close()

@@ -34,10 +34,69 @@ class DataDirUnusable(OSError):
     """The data folder cannot be created or written; the message says where and why."""
 
 
+# Databases hold incidents, contacts' phone numbers and token hashes: on
+# POSIX the folders we create are 0700 and the database files 0600. On
+# Windows chmod cannot say that; files inherit the folder's ACL, and the
+# default data folder (under %LOCALAPPDATA%) is readable by the user, the
+# administrators and SYSTEM only.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _posix() -> bool:
+    return os.name == "posix"
+
+
+def private_folder(folder: Path) -> Path:
+    """Create ``folder`` (and missing parents) 0700; tighten the console's own data folder.
+
+    A folder that already exists is tightened only when it is the data folder
+    (the default or ``NOC_CONSOLE_DATA_DIR``): a folder the operator named
+    (``--data-dir``, ``--db /srv/noc/server.db``) may be shared on purpose.
+    """
+    missing = [parent for parent in (folder, *folder.parents) if not parent.exists()]
+    for parent in reversed(missing):
+        parent.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
+        if _posix():
+            os.chmod(parent, PRIVATE_DIR_MODE)  # mkdir's mode is masked by the umask
+    if _posix() and not missing and folder.is_dir():
+        try:
+            own = folder.stat().st_uid == os.getuid()
+            if own and folder.resolve() == data_dir().resolve():
+                os.chmod(folder, PRIVATE_DIR_MODE)
+        except OSError:
+            pass  # not ours to change; the files inside are still 0600
+    return folder
+
+
+def private_database(path: Path) -> None:
+    """Create the SQLite file ``path`` 0600 if missing, and tighten it and its -wal/-shm.
+
+    SQLite creates the -wal and -shm files with the database file's
+    permissions, so a database created here never has looser ones.
+    """
+    if not _posix():
+        return
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        pass
+    else:
+        os.close(descriptor)
+    for candidate in (path, *(Path(f"{path}{suffix}") for suffix in SQLITE_SIDE_FILES)):
+        try:
+            info = candidate.stat()
+            if info.st_uid == os.getuid() and info.st_mode & 0o077:
+                os.chmod(candidate, PRIVATE_FILE_MODE)
+        except OSError:
+            pass  # missing side file, or not ours to change
+
+
 def ensure_writable(folder: Path) -> Path:
     """Create ``folder`` if needed and prove it is writable, or raise with a clear message."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
         probe = folder / ".write-test"
         probe.write_bytes(b"")
         probe.unlink()

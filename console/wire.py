@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Generic, Literal, TypeVar
@@ -127,9 +128,23 @@ def _clean_text(value: str) -> str:
     return value.strip()
 
 
+# Characters that show nothing by themselves: a title of only these looks
+# empty on the board (and a bidi override could make it read backwards).
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"})
+_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _invisible(char: str) -> bool:
+    return char in _INVISIBLE_LETTERS or unicodedata.category(char) in _INVISIBLE_CATEGORIES
+
+
 def _not_blank(value: str) -> str:
     if not value:
         raise ValueError("must not be empty or only blanks")
+    if all(_invisible(char) for char in value):
+        raise ValueError(
+            "must hold visible text, not only blanks, zero-width or direction-control characters"
+        )
     return value
 
 
@@ -1084,8 +1099,10 @@ WebhookUrl = Annotated[
 class WebhookIn(WireIn):
     """``POST /v1/webhooks`` and ``PUT /v1/webhooks/{id}``: where to send which events.
 
-    Every POST carries ``X-NOC-Signature: sha256=<hex HMAC-SHA256 of the raw
-    body keyed with secret>``, so the receiver can tell it came from this server.
+    Every POST carries ``X-NOC-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256
+    of "<t>.<raw body>" keyed with secret>``, so the receiver can tell it came
+    from this server, and recently. ``url`` must be ``https://`` to a public
+    address unless the server's operator allow-listed it.
     """
 
     name: Name

@@ -17,7 +17,9 @@ from console import __version__
 from console.server import errors, escalation
 from console.server.db import Database
 from console.server.deps import ServerContext, reject_unknown_query, utc_now
+from console.server.egress import EgressPolicy
 from console.server.events import PgListener
+from console.server.guard import RequestGuard
 from console.server.middleware import (
     AccessLogMiddleware,
     BodyLimitMiddleware,
@@ -96,6 +98,53 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
     return {**kept[0], **outer}
 
 
+_WRITES = ("post", "put", "patch", "delete")
+_UNAUTHENTICATED = ("/v1/health",)
+
+
+def _document_common_answers(schema: dict[str, Any]) -> None:
+    """Answers every operation (or every write) can give, whatever its route declares.
+
+    Every operation: 422 (an unknown query parameter) and 429 (the rate
+    limits), 401 unless it is public. Every write: 408 (a body too slow),
+    412 and 428 (the If-Match rules; a write without a version to guard has
+    nothing to be stale against, but the answer is documented so clients
+    handle it the same everywhere), 413 and 422.
+    """
+    error_ref = {"$ref": "#/components/schemas/ErrorBody"}
+    texts = {
+        "401": "no token, or an unknown or revoked one",
+        "408": "the request body did not arrive in time",
+        "412": "If-Match names an old version: re-read and retry",
+        "413": "the body is larger than the limit (1 MiB)",
+        "422": "a field, header or query parameter is missing, of the wrong type, out of "
+        "range, or unknown",
+        "428": "If-Match is required: send the ETag of your last read",
+        "429": "too many requests: wait for Retry-After seconds",
+    }
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            wanted = ["422", "429"]
+            if path not in _UNAUTHENTICATED:
+                wanted.append("401")
+            if method in _WRITES:
+                wanted += ["408", "412", "413", "428"]
+            answers = operation.setdefault("responses", {})
+            for status in wanted:
+                entry = answers.setdefault(status, {"description": texts[status]})
+                entry.setdefault("content", {"application/json": {"schema": error_ref}})
+            if "429" in answers:
+                answers["429"].setdefault(
+                    "headers",
+                    {
+                        "Retry-After": {
+                            "description": "seconds to wait",
+                            "schema": {"type": "integer", "minimum": 1},
+                        }
+                    },
+                )
+
+
 def _document_contract(app: FastAPI) -> None:
     """Adjust the generated OpenAPI where the code is laxer than the contract on purpose.
 
@@ -120,6 +169,7 @@ def _document_contract(app: FastAPI) -> None:
                 for operation in operations.values():
                     for parameter in operation.get("parameters", ()):
                         parameter["schema"] = _without_null(parameter.get("schema", {}))
+            _document_common_answers(schema)
             patch = schema["paths"]["/v1/incidents/{incident_id}"]["patch"]
             for parameter in patch["parameters"]:
                 if parameter["name"] == "If-Match":
@@ -146,6 +196,7 @@ def create_app(
     database = db if db is not None else Database(settings.db_url, pool_size=settings.pool_size)
     context = ServerContext(settings=settings, db=database, clock=clock or utc_now)
     database.on_commit(context.broadcaster.publish)
+    egress = EgressPolicy(settings.webhook_allow)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -166,7 +217,7 @@ def create_app(
         background = [poller]
         if settings.escalation_tick_s > 0:
             background.append(asyncio.create_task(_run_escalation_timer(context)))
-        sender = WebhookSender(database, settings)
+        sender = WebhookSender(database, settings, policy=egress)
         background.append(asyncio.create_task(_run_webhook_sender(sender, settings.webhook_poll_s)))
         try:
             yield
@@ -191,6 +242,7 @@ def create_app(
         dependencies=[Depends(reject_unknown_query)],
     )
     app.state.context = context
+    app.state.egress = egress
     _document_contract(app)
     errors.install(app)
     for router in (health.router, me.router, incidents.router, timeline.router, changes.router):
@@ -200,9 +252,11 @@ def create_app(
     app.include_router(events.router)
     for router in reference.routers:
         app.include_router(router)
-    # Added last = outermost: the access log also sees the 413s and the 500s.
+    # Added last = outermost: the access log also sees the 413s and the 500s,
+    # and the guard checks the token (and the limits) before the body is read.
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(RequestGuard, settings=settings, db=database)
     app.add_middleware(AccessLogMiddleware)
     return app
 

@@ -54,6 +54,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "after an outage gets the first answer; 0 keeps keys for ever (default 7)",
     )
     parser.add_argument(
+        "--webhook-allow",
+        action="append",
+        default=[],
+        metavar="NET_OR_HOST",
+        help="let webhooks reach this network (10.20.0.0/16, 127.0.0.1) or host name "
+        "(chat.noc.lan), over http:// too; by default only https:// to public addresses "
+        "(repeat for several)",
+    )
+    parser.add_argument(
+        "--free-text-services",
+        action="store_true",
+        help="accept incidents naming a service the directory does not list (default: 422 "
+        "naming the known services, so nothing goes unrouted)",
+    )
+    parser.add_argument(
+        "--rate-per-token",
+        type=float,
+        default=300.0,
+        metavar="PER_S",
+        help="requests per second one token may make (bursts of 5x); 0 switches it off "
+        "(default 300)",
+    )
+    parser.add_argument(
+        "--rate-per-address",
+        type=float,
+        default=600.0,
+        metavar="PER_S",
+        help="requests per second from one client address (bursts of 5x); 0 switches it off, "
+        "e.g. behind a reverse proxy that limits per address itself (default 600)",
+    )
+    parser.add_argument(
+        "--max-streams-per-token",
+        type=int,
+        default=8,
+        metavar="N",
+        help="open event streams one token may hold; a new one closes the oldest (default 8)",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -75,7 +113,25 @@ def settings_from(args: argparse.Namespace) -> Settings:
     for option, path in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
         if path is not None and not path.is_file():
             raise ValueError(f"{option} {path}: no such file")
+    from console.server.egress import EgressPolicy
+
+    allow = EgressPolicy.parse_allow(args.webhook_allow)  # ValueError naming a bad entry
+    for option, rate in (
+        ("--rate-per-token", args.rate_per_token),
+        ("--rate-per-address", args.rate_per_address),
+    ):
+        if rate < 0:
+            raise ValueError(f"{option} must be 0 (off) or a positive number per second")
+    if args.max_streams_per_token < 1:
+        raise ValueError("--max-streams-per-token must be at least 1")
     return Settings(
+        webhook_allow=allow,
+        free_text_services=args.free_text_services,
+        rate_per_token=args.rate_per_token,
+        rate_burst_per_token=int(args.rate_per_token * 5),
+        rate_per_address=args.rate_per_address,
+        rate_burst_per_address=int(args.rate_per_address * 5),
+        max_streams_per_token=args.max_streams_per_token,
         db_url=normalise_db_url(args.db) if args.db else default_db_url(),
         host=args.host,
         port=args.port,
@@ -88,12 +144,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def configure_logging(level: str) -> None:
-    """Plain one-line log records on stderr."""
-    logging.basicConfig(
-        level=getattr(logging, level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    """Plain one-line log records on stderr, control characters escaped."""
+    from console.server.middleware import SafeFormatter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=getattr(logging, level.upper()), handlers=[handler])
 
 
 def run(args: argparse.Namespace) -> int:

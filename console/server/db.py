@@ -34,6 +34,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
+from console import paths
 from console.server.tables import SCHEMA_VERSION, Base, MetaRow
 
 log = logging.getLogger(__name__)
@@ -97,8 +98,10 @@ class Database:
 
     def _sqlite_engine(self, pool_size: int) -> Engine:
         database = self.url.database
-        if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            path = Path(database).expanduser()
+            paths.private_folder(path.parent)
+            paths.private_database(path)
         engine = create_engine(
             self.url,
             # Requests run on a thread pool; each connection is used by one

@@ -19,6 +19,7 @@ from console.server.auth import Principal, Role
 from console.server.db import Database
 from console.server.errors import ApiError
 from console.server.events import ChangeBroadcaster
+from console.server.guard import PRINCIPAL_KEY
 from console.server.settings import Settings
 
 
@@ -94,14 +95,20 @@ _bearer = HTTPBearer(
 
 
 def current_principal(
+    request: Request,
     context: Context,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller, from ``Authorization: Bearer <token>``; 401 when missing or unknown.
 
-    Checked on a short read session of its own, so an unauthenticated request
-    never waits for (or holds) the write lock.
+    The request guard (``guard.py``) has usually checked the token already,
+    before the body was read, and left the principal in the scope. Otherwise
+    it is checked on a short read session of its own, so an unauthenticated
+    request never waits for (or holds) the write lock.
     """
+    checked = request.scope.get("state", {}).get(PRINCIPAL_KEY)
+    if isinstance(checked, Principal):
+        return checked
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None or not credentials.credentials:
         raise ApiError(

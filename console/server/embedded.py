@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from console.server import auth
 from console.server.app import context_of, create_app
 from console.server.auth import Role
+from console.server.protocol import protocol_class
 from console.server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,10 @@ def uvicorn_config(app: FastAPI, settings: Settings, *, log_level: str = "info")
         log_level=log_level,
         access_log=False,  # AccessLogMiddleware writes one line per request
         lifespan="on",
+        # h11 with a deadline for the request headers (protocol.py); the
+        # body's deadline and the limits are the request guard's (guard.py).
+        http=protocol_class(settings.header_timeout_s),
+        h11_max_incomplete_event_size=16 * 1024,
         timeout_graceful_shutdown=5,
         server_header=False,
     )

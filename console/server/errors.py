@@ -8,6 +8,7 @@ client sends can produce a 5xx.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -101,8 +102,37 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(400 if code == "malformed_json" else 422, code, message)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+def allowed_methods(request: Request) -> str:
+    """Every method the API documents at this path, for ``Allow`` on a 405.
+
+    Starlette names only the methods of the first route matching the path,
+    and GET and PATCH of one path are separate routes; the OpenAPI document
+    knows them all.
+    """
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
+        request.app.state, "noc_allow_table", None
+    )
+    if table is None:
+        table = []
+        for template, operations in request.app.openapi()["paths"].items():
+            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+            table.append((re.compile(pattern), {method.upper() for method in operations}))
+        request.app.state.noc_allow_table = table
+    methods: set[str] = set()
+    for compiled, documented in table:
+        if compiled.fullmatch(request.url.path):
+            methods |= documented
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405:
+        allow = allowed_methods(request)
+        if allow:
+            exc.headers = {**(exc.headers or {}), "Allow": allow}
     messages = {
         404: "no such endpoint; see /openapi.json for the API",
         405: "this endpoint does not accept that method; see /openapi.json",

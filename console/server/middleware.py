@@ -1,15 +1,73 @@
-"""ASGI middleware: the request-size limit and the one-line-per-request log."""
+"""ASGI middleware: the request-size limit and the one-line-per-request log.
+
+Whatever a client sends is written to the log escaped (:func:`log_safe`): a
+``%0a`` in a path cannot forge a second log line, and ESC, CR, NUL or bidi
+controls cannot rewrite what a terminal shows. Token-shaped things in URLs
+(``?access_token=…``, ``noc_…`` secrets) are redacted (:func:`redact_url`).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
+import unicodedata
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("console.server.access")
 error_log = logging.getLogger("console.server")
+
+# Query parameters whose value is a credential, whatever else they are called.
+_SECRET_PARAMS = re.compile(
+    r"(?i)^(access_token|token|api[_-]?key|apikey|key|secret|password|passwd|auth|"
+    r"authorization|bearer|sig|signature|session)$"
+)
+# Our own token format anywhere (a path segment, a value under another name).
+_NOC_TOKEN = re.compile(r"noc_[A-Za-z0-9_-]{16,}")
+REDACTED = "[redacted]"
+
+
+def log_safe(text: str, limit: int = 2000) -> str:
+    """``text`` with every control character escaped (``\n`` → ``\x0a``), cut to ``limit``.
+
+    Escaped: C0 and C1 controls (newline, CR, ESC, NUL …), DEL, Unicode
+    format characters (bidi overrides, zero-width) and line/paragraph
+    separators. A backslash is doubled, so an escape in the log is never
+    ambiguous with one the client typed.
+    """
+    out: list[str] = []
+    for char in text[:limit]:
+        if char == "\\":
+            out.append("\\\\")
+        elif unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
+            code = ord(char)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(char)
+    if len(text) > limit:
+        out.append("…")
+    return "".join(out)
+
+
+def redact_url(path: str, query: str) -> str:
+    """``path?query`` with credential-like parameters and token-shaped strings redacted."""
+    if query:
+        parts = []
+        for pair in query.split("&"):
+            name, equals, _value = pair.partition("=")
+            parts.append(f"{name}={REDACTED}" if equals and _SECRET_PARAMS.match(name) else pair)
+        path = f"{path}?{'&'.join(parts)}"
+    return _NOC_TOKEN.sub(f"noc_{REDACTED}", path)
+
+
+class SafeFormatter(logging.Formatter):
+    """A formatter escaping control characters in every record's message (not the traceback)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = log_safe(record.message, limit=20_000)
+        return super().formatMessage(record)
 
 
 class BodyLimitMiddleware:
@@ -114,7 +172,11 @@ class UnexpectedErrorMiddleware:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception:
-            error_log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
+            error_log.exception(
+                "unexpected error in %s %s",
+                log_safe(str(scope.get("method"))),
+                log_safe(str(scope.get("path"))),
+            )
             if started:
                 return  # part of a response went out; the client sees it cut short
             body = json.dumps(
@@ -142,7 +204,10 @@ class AccessLogMiddleware:
     """Log one line per request at info level: client, method, path, status, time.
 
     Logged when the response starts, so a long-lived SSE stream is logged once,
-    when it opens. The Authorization header is never logged.
+    when it opens. The Authorization header is never logged; every field is
+    escaped and URLs are redacted (see the module docstring). A client that
+    goes away before an answer (mid-upload, typically) is logged as
+    ``abandoned``, not as an error the server never sent.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -154,30 +219,48 @@ class AccessLogMiddleware:
             return
         started = time.perf_counter()
         logged = False
+        disconnected = False
+
+        async def watching_receive() -> Message:
+            nonlocal disconnected
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                disconnected = True
+            return message
 
         async def send_and_log(message: Message) -> None:
             nonlocal logged
             if message["type"] == "http.response.start" and not logged:
                 logged = True
-                self._log(scope, int(message["status"]), started)
+                self._log(scope, str(int(message["status"])), started)
             await send(message)
 
+        failed = True
         try:
-            await self.app(scope, receive, send_and_log)
+            await self.app(scope, watching_receive, send_and_log)
+            failed = False
         finally:
             if not logged:
-                # The app failed before answering; the server sends a 500.
-                self._log(scope, 500, started)
+                if disconnected or not failed:
+                    # The client went away before an answer (mid-upload, say).
+                    self._log(scope, "abandoned", started)
+                else:
+                    # The app failed before answering; the server sends a 500.
+                    self._log(scope, "500", started)
 
     @staticmethod
-    def _log(scope: Scope, status: int, started: float) -> None:
+    def _log(scope: Scope, status: str, started: float) -> None:
         client = scope.get("client")
         peer = f"{client[0]}:{client[1]}" if client else "-"
-        path = scope.get("path", "")
-        query = scope.get("query_string", b"")
-        if query:
-            path += "?" + query.decode("latin-1")
+        raw = scope.get("raw_path")
+        path = raw.decode("latin-1") if isinstance(raw, bytes) else str(scope.get("path", ""))
+        query = scope.get("query_string", b"").decode("latin-1")
         elapsed_ms = (time.perf_counter() - started) * 1000
         access_log.info(
-            '%s "%s %s" %d %.1fms', peer, scope.get("method", "-"), path, status, elapsed_ms
+            '%s "%s %s" %s %.1fms',
+            log_safe(peer),
+            log_safe(str(scope.get("method", "-"))),
+            log_safe(redact_url(path, query)),
+            status,
+            elapsed_ms,
         )

@@ -101,6 +101,29 @@ class Settings:
     webhook_retry_base_s: float = 5.0
     webhook_max_attempts: int = 6
     webhook_timeout_s: float = 10.0
+    # Destinations webhooks may reach beyond public https:// (console/server/egress.py):
+    # networks ("10.20.0.0/16", "127.0.0.1") or host names ("chat.noc.lan").
+    webhook_allow: tuple[str, ...] = ()
+    # Incidents must name a service the directory knows (422 listing them) while
+    # the directory has services; True accepts any name (the site routes by hand).
+    free_text_services: bool = False
+    # Limits before and around authentication (console/server/guard.py). Rates
+    # are requests per second with a burst; 0 switches a limit off.
+    # Generous: a console needs a few per second; an offline one catching up
+    # sends its queue in a burst.
+    rate_per_token: float = 300.0
+    rate_burst_per_token: int = 1500
+    rate_per_address: float = 600.0
+    rate_burst_per_address: int = 3000
+    # Failed authentications an address may make per second (burst: 10x).
+    bad_token_rate_per_address: float = 10.0
+    # Open event streams one token may hold; the oldest is closed for a new one.
+    max_streams_per_token: int = 8
+    # How often open streams re-check that their token is still live.
+    stream_recheck_s: float = 0.5
+    # A request's headers must arrive within this, its body within body_timeout_s.
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields changed (tests, the embedded server)."""

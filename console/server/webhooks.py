@@ -10,13 +10,21 @@ events (``escalation``). The flow:
 2. **Send** (:class:`WebhookSender`): a background loop claims due deliveries
    in a short write transaction (marking them ``sending`` with a lease, so a
    second ``serve`` process does not send them too), POSTs each one outside
-   any transaction, then records the outcome. Each body is signed:
-   ``X-NOC-Signature: sha256=<hex HMAC-SHA256 of the raw body, keyed with the
-   webhook's secret>``.
+   any transaction, then records the outcome. Each attempt is signed with
+   the time it is sent: ``X-NOC-Signature: t=<unix seconds>,v1=<hex
+   HMAC-SHA256 of "<t>.<raw body>", keyed with the webhook's secret>``, so a
+   receiver that refuses old timestamps cannot be fed a captured delivery
+   again later (docs/server.md shows the check).
 3. **Retry**: a failure (network error, non-2xx) is retried after
    ``webhook_retry_base_s``, doubling each time, up to
    ``webhook_max_attempts``; then the delivery is ``failed`` and stays visible
-   to admins (``GET /v1/webhooks/{id}/deliveries``) with its last error.
+   to admins (``GET /v1/webhooks/{id}/deliveries``) with its last error: the
+   status code and a short reason, never the receiver's answer (which could
+   carry what the receiver knows, not what the admin should).
+
+Every destination passes the egress policy (``egress.py``): at registration,
+and at each send after resolving the host name, connecting to the address
+that was checked.
 
 Delivery is at least once: a server killed between the POST and recording it
 sends again after the lease expires, so receivers de-duplicate on
@@ -30,11 +38,14 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from sqlalchemy import select
@@ -43,6 +54,7 @@ from sqlalchemy.orm import Session
 from console import __version__
 from console.server.db import Database
 from console.server.deps import utc_now
+from console.server.egress import Destination, EgressPolicy, EgressRefused
 from console.server.errors import ApiError
 from console.server.settings import Settings
 from console.server.tables import WebhookDeliveryRow, WebhookRow
@@ -59,10 +71,57 @@ _MAX_BACKOFF = timedelta(hours=1)
 _LEASE_SLACK = timedelta(seconds=30)
 
 
-def sign(secret: str, body: bytes) -> str:
-    """The ``X-NOC-Signature`` value of ``body``: ``sha256=<hex HMAC>``."""
-    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
+# A receiver should refuse signatures older (or newer) than this.
+SIGNATURE_TOLERANCE_S = 300
+
+
+def sign(secret: str, body: bytes, timestamp: int) -> str:
+    """The ``X-NOC-Signature`` value: ``t=<timestamp>,v1=<hex HMAC of "<t>.<body>">``."""
+    signed = str(timestamp).encode("ascii") + b"." + body
+    digest = hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def verify(
+    secret: str,
+    body: bytes,
+    header: str,
+    *,
+    now: float | None = None,
+    tolerance_s: int = SIGNATURE_TOLERANCE_S,
+) -> bool:
+    """A receiver's check of ``X-NOC-Signature`` (the one docs/server.md shows)."""
+    fields = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    try:
+        timestamp = int(fields["t"])
+    except (KeyError, ValueError):
+        return False
+    current = time.time() if now is None else now
+    if abs(current - timestamp) > tolerance_s:
+        return False
+    expected = sign(secret, body, timestamp).split(",v1=", 1)[1]
+    return hmac.compare_digest(expected, fields.get("v1", ""))
+
+
+def short_error(error: str | None) -> str | None:
+    """What a delivery shows of its last failure: status and reason, no receiver text.
+
+    Also trims errors recorded by older versions, which kept the start of the
+    receiver's answer after ``HTTP nnn:``.
+    """
+    if error is None or not error.startswith("HTTP "):
+        return error
+    head = error.split(":", 1)[0]
+    code = head.removeprefix("HTTP ").strip()
+    return http_reason(int(code)) if code.isdigit() else head
+
+
+def http_reason(status: int) -> str:
+    """``HTTP 503 Service Unavailable``: the standard phrase, not the receiver's."""
+    try:
+        return f"HTTP {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"
 
 
 def secret_hint(secret: str) -> str:
@@ -100,7 +159,7 @@ def delivery_wire(row: WebhookDeliveryRow) -> WebhookDelivery:
             "next_attempt_at": row.next_attempt_at if row.status == "pending" else None,
             "last_attempt_at": row.last_attempt_at,
             "last_status_code": row.last_status_code,
-            "last_error": row.last_error,
+            "last_error": short_error(row.last_error),
             "delivered_at": row.delivered_at,
             "payload": json.loads(row.payload),
         }
@@ -122,8 +181,19 @@ def list_webhooks(*, session: Session) -> list[WebhookRow]:
     return list(session.scalars(select(WebhookRow).order_by(WebhookRow.name, WebhookRow.id)))
 
 
-def create_webhook(*, session: Session, body: WebhookIn, now: datetime) -> WebhookRow:
-    """Add a webhook (the caller commits)."""
+def check_destination(url: str, policy: EgressPolicy) -> None:
+    """422 for a URL the egress policy refuses (at registration, before any DNS)."""
+    try:
+        policy.check_url(url)
+    except EgressRefused as exc:
+        raise ApiError(422, "destination_refused", f"url: {exc}") from None
+
+
+def create_webhook(
+    *, session: Session, body: WebhookIn, now: datetime, policy: EgressPolicy
+) -> WebhookRow:
+    """Add a webhook (the caller commits); 422 for a destination the policy refuses."""
+    check_destination(body.url, policy)
     row = WebhookRow(
         id=str(uuid.uuid4()),
         name=body.name,
@@ -139,8 +209,11 @@ def create_webhook(*, session: Session, body: WebhookIn, now: datetime) -> Webho
     return row
 
 
-def replace_webhook(*, session: Session, row: WebhookRow, body: WebhookIn, now: datetime) -> None:
+def replace_webhook(
+    *, session: Session, row: WebhookRow, body: WebhookIn, now: datetime, policy: EgressPolicy
+) -> None:
     """Replace a webhook's settings; deliveries already queued keep their body."""
+    check_destination(body.url, policy)
     row.name = body.name
     row.url = body.url
     row.secret = body.secret
@@ -260,13 +333,18 @@ class WebhookSender:
         *,
         clock: Callable[[], datetime] = utc_now,
         client: httpx.Client | None = None,
+        policy: EgressPolicy | None = None,
     ) -> None:
         self._db = db
         self._settings = settings
         self._clock = clock
+        self.policy = policy or EgressPolicy(settings.webhook_allow)
         self._client = client or httpx.Client(
             timeout=settings.webhook_timeout_s,
             follow_redirects=False,  # a redirect could carry the signed body elsewhere
+            # No HTTP(S)_PROXY from the environment: the policy checks the
+            # address the server itself connects to.
+            trust_env=False,
             headers={"User-Agent": f"noc-console/{__version__} webhook"},
         )
 
@@ -334,22 +412,27 @@ class WebhookSender:
         return claimed
 
     def _post(self, delivery: _Claimed) -> Outcome:
+        try:
+            target = self.policy.destination(delivery.url)
+        except EgressRefused as exc:
+            return Outcome(False, None, f"refused by the egress policy: {exc}"[:500])
         body = delivery.payload.encode("utf-8")
         headers = {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(delivery.secret, body),
+            SIGNATURE_HEADER: sign(delivery.secret, body, int(time.time())),
             "X-NOC-Event": delivery.event,
             "X-NOC-Delivery": delivery.id,
         }
+        url, extensions = _pinned(delivery.url, target)
+        headers["Host"] = _host_header(target)
         try:
-            response = self._client.post(delivery.url, content=body, headers=headers)
+            response = self._client.post(url, content=body, headers=headers, extensions=extensions)
         except httpx.HTTPError as exc:
-            return Outcome(False, None, f"{type(exc).__name__}: {exc}"[:1000])
+            return Outcome(False, None, f"{type(exc).__name__}: {exc}"[:300])
         if 200 <= response.status_code < 300:
             return Outcome(True, response.status_code)
-        answer = response.text[:300].strip()
-        error = f"HTTP {response.status_code}" + (f": {answer}" if answer else "")
-        return Outcome(False, response.status_code, error)
+        # Only the status: the answer's text is the receiver's, not ours to keep.
+        return Outcome(False, response.status_code, http_reason(response.status_code))
 
     def _record(self, delivery: _Claimed, outcome: Outcome) -> None:
         now = self._clock()
@@ -376,3 +459,20 @@ class WebhookSender:
                 row.last_error = outcome.error
                 row.next_attempt_at = now + self.backoff(row.attempts)
             session.commit()
+
+
+def _host_header(target: Destination) -> str:
+    default = 443 if target.scheme == "https" else 80
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    return host if target.port == default else f"{host}:{target.port}"
+
+
+def _pinned(url: str, target: Destination) -> tuple[str, dict[str, Any]]:
+    """``url`` sent to the checked address; TLS still verifies the certificate of the name."""
+    parts = urlsplit(url)
+    address = f"[{target.address}]" if ":" in target.address else target.address
+    pinned = urlunsplit((parts.scheme, f"{address}:{target.port}", parts.path, parts.query, ""))
+    extensions: dict[str, Any] = {}
+    if target.scheme == "https":
+        extensions["sni_hostname"] = target.host
+    return pinned, extensions

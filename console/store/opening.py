@@ -18,6 +18,7 @@ from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from console import paths
 from console.store import migrations
 from console.store.errors import CacheError, CacheTooNew
 
@@ -97,7 +98,7 @@ def make_engine(path: Path) -> Engine:
 def open_engine(path: Path) -> tuple[Engine, list[str]]:
     """An engine on a checked, migrated cache at ``path``, and notices for the operator."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        paths.private_folder(path.parent)
     except OSError as exc:
         raise CacheError(
             f"cannot create the folder for the cache {path.parent} "
@@ -128,6 +129,14 @@ def open_engine(path: Path) -> tuple[Engine, list[str]]:
 
 
 def _open_file(path: Path, notices: list[str]) -> Engine:
+    try:
+        # 0600 on POSIX, with its -wal and -shm (see console/paths.py).
+        paths.private_database(path)
+    except OSError as exc:
+        raise CacheError(
+            f"cannot create the cache {path} ({exc.strerror or exc}); start with --data-dir "
+            "pointing at a writable folder"
+        ) from exc
     problem = _header_problem(path)
     if problem:
         raise _UnusableFileError(problem)

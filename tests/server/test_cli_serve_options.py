@@ -27,3 +27,26 @@ def test_idempotency_keys_are_kept_a_week_unless_told() -> None:
 def test_a_retention_too_short_or_too_long_is_refused_with_the_range(days: str) -> None:
     with pytest.raises(ValueError, match=r"--idempotency-days must be 0 .* or 1 to 365"):
         settings_from(parse("--idempotency-days", days))
+
+
+def test_security_options_reach_the_settings() -> None:
+    settings = settings_from(
+        parse(
+            "--webhook-allow", "10.20.0.0/16", "--webhook-allow", "chat.noc.lan",
+            "--free-text-services", "--rate-per-token", "20", "--rate-per-address", "0",
+            "--max-streams-per-token", "3",
+        )
+    )  # fmt: skip
+    assert settings.webhook_allow == ("10.20.0.0/16", "chat.noc.lan")
+    assert settings.free_text_services
+    assert (settings.rate_per_token, settings.rate_burst_per_token) == (20, 100)
+    assert settings.rate_per_address == 0
+    assert settings.max_streams_per_token == 3
+    defaults = settings_from(parse())
+    assert defaults.webhook_allow == ()
+    assert not defaults.free_text_services
+
+
+def test_a_bad_allow_list_entry_is_refused() -> None:
+    with pytest.raises(ValueError, match="neither a network"):
+        settings_from(parse("--webhook-allow", "http://chat/"))

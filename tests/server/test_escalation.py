@@ -273,6 +273,9 @@ def test_swarming_needs_a_commander_and_known_tiers(desk: Desk) -> None:
     )
     assert desk.escalations(incident["id"]) == []
 
+    # A service the directory knows, without an escalation policy.
+    email = {"name": "Email", "owner_team": "network"}
+    assert desk.request("PUT", "/v1/services/email", json=email).status_code == 201
     other = _create(desk, service="email")
     no_policy = desk.request(
         "POST", f"/v1/incidents/{other['id']}/engage", role="commander", json=body

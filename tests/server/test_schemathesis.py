@@ -1,7 +1,10 @@
 """Schemathesis against the server's own /openapi.json: no 5xx, responses as documented.
 
-Bounded (a few dozen generated requests per operation and mode) so it runs in
-the normal suite; set ``NOC_SCHEMATHESIS_EXAMPLES`` higher to dig deeper.
+The whole API but the endless event stream, with every default check
+(status codes, headers, bodies and content types as documented, no 5xx),
+bounded so it runs in the normal suite: ``EXAMPLES`` generated requests per
+operation and mode, a few hundred in all, about a minute. Set
+``NOC_SCHEMATHESIS_EXAMPLES`` higher to dig deeper.
 Schemathesis's pytest plugin (``from_fixture``/``parametrize``) does not run
 under this pytest version, so the operations are driven with Hypothesis directly.
 """
@@ -18,7 +21,9 @@ from schemathesis import Case, GenerationMode
 
 from tests.server.conftest import Api
 
-EXAMPLES = int(os.environ.get("NOC_SCHEMATHESIS_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("NOC_SCHEMATHESIS_EXAMPLES", "5"))
+WRITES = ("post", "put", "patch", "delete")
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 @pytest.mark.slow
@@ -45,6 +50,7 @@ def test_api_conforms_to_its_openapi(api: Api, mode: GenerationMode) -> None:
     headers = api.auth("admin")
     failures: list[str] = []
     tested = 0
+    cases = 0
     for result in schema.get_all_operations():
         operation = result.ok()
         if operation.path == "/v1/events":
@@ -60,6 +66,8 @@ def test_api_conforms_to_its_openapi(api: Api, mode: GenerationMode) -> None:
             database=None,
         )
         def check(case: Case) -> None:
+            nonlocal cases
+            cases += 1
             case.call_and_validate(headers=headers, timeout=30)
 
         try:
@@ -68,7 +76,9 @@ def test_api_conforms_to_its_openapi(api: Api, mode: GenerationMode) -> None:
             pass  # nothing to negate (e.g. /v1/health takes no input)
         except Exception as exc:  # collect every operation's failure, then report them all
             failures.append(f"{operation.method.upper()} {operation.path}: {exc}")
+    print(f"schemathesis ({mode.value}): {cases} cases over {tested} operations")
     assert tested > 20
+    assert cases >= tested
     assert not failures, "\n\n".join(failures)
 
 
@@ -92,3 +102,49 @@ def test_openapi_documents_the_contract(api: Api) -> None:
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     error = spec["components"]["schemas"]["ErrorBody"]
     assert error["required"] == ["error"]
+
+
+def test_every_write_documents_the_if_match_and_validation_answers(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    missing = []
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            wanted = {"422", "429"} | ({"412", "428", "413"} if method in WRITES else set())
+            if path != "/v1/health":
+                wanted.add("401")
+            lacking = wanted - set(operation["responses"])
+            if lacking:
+                missing.append(f"{method.upper()} {path}: {sorted(lacking)}")
+    assert not missing, "\n".join(missing)
+    limited = spec["paths"]["/v1/incidents"]["post"]["responses"]["429"]
+    assert "Retry-After" in limited["headers"]
+
+
+def test_405_names_every_method_the_path_takes(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    checked = 0
+    for path, operations in spec["paths"].items():
+        documented = {method.upper() for method in operations}
+        concrete = path.replace("{incident_id}", "INC-000001").replace("{webhook_id}", "w1")
+        concrete = concrete.replace("{item_id}", "noc")
+        for method in METHODS:
+            if method in documented:
+                continue
+            response = api.request(method, concrete)
+            assert response.status_code == 405, (method, path, response.status_code)
+            allowed = {m.strip() for m in response.headers["Allow"].split(",")}
+            assert allowed - {"HEAD"} == documented, (method, path, allowed)
+            checked += 1
+    assert checked > 20
+
+
+def test_a_malformed_if_none_match_is_refused(api: Api) -> None:
+    created = api.create()
+    path = f"/v1/incidents/{created['id']}"
+    for good, status in (('"1"', 304), ('W/"1"', 304), ('"7", "1"', 304), ("*", 304), ('"2"', 200)):
+        response = api.request("GET", path, role="viewer", headers={"If-None-Match": good})
+        assert response.status_code == status, (good, response.status_code)
+    for bad in ("yesterday", '"1', '"1",,', "1; DROP", '"abc"'):
+        response = api.request("GET", path, role="viewer", headers={"If-None-Match": bad})
+        assert response.status_code == 400, (bad, response.status_code)
+        assert response.json()["error"]["code"] == "invalid_if_none_match"

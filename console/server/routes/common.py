@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any
 
 from fastapi import Header
@@ -42,9 +43,12 @@ IfNoneMatch = Annotated[
     str | None,
     Header(
         alias="If-None-Match",
-        max_length=64,
-        description="answer 304 if still this ETag",
-        json_schema_extra={"pattern": ETAG_PATTERN},
+        max_length=200,
+        description='answer 304 if still this ETag (or one of a list, or *), e.g. "3"; '
+        "anything else is 400",
+        json_schema_extra={
+            "pattern": r'^\s*(\*|(W/)?"?[0-9]{1,18}"?(\s*,\s*(W/)?"?[0-9]{1,18}"?)*)\s*$'
+        },
     ),
 ]
 
@@ -96,6 +100,31 @@ def parse_if_match(value: str | None, *, required: bool, allow_any: bool = False
     return version
 
 
+_LISTED_ETAG = re.compile(r'^\s*(?:W/)?(?:"([0-9]{1,18})"|([0-9]{1,18}))\s*$')
+
+
+def _listed_etag(text: str) -> int | None:
+    match = _LISTED_ETAG.match(text)
+    return None if match is None else int(match.group(1) or match.group(2))
+
+
+def if_none_match_hits(value: str | None, version: int) -> bool:
+    """Whether ``If-None-Match`` names ``version`` (a list of ETags or ``*``); 400 if malformed."""
+    if value is None:
+        return False
+    if value.strip() == "*":
+        return True
+    versions = [_listed_etag(part) for part in value.split(",")]
+    if any(v is None for v in versions):
+        raise ApiError(
+            400,
+            "invalid_if_none_match",
+            f"If-None-Match {value[:40]!r} is not an ETag (or a list of them); send the "
+            'ETag of your last read, e.g. "3"',
+        )
+    return version in versions
+
+
 def write_scope(context: ServerContext, principal: Principal) -> WriteScope:
     """The scope of a write: who, now, and the SLA rules."""
     return WriteScope(
@@ -103,6 +132,7 @@ def write_scope(context: ServerContext, principal: Principal) -> WriteScope:
         now=context.clock(),
         sla=context.sla,
         notify_channel=context.notify_channel,
+        free_text_services=context.settings.free_text_services,
     )
 
 

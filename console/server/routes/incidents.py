@@ -19,6 +19,7 @@ from console.server.errors import ApiError, responses
 from console.server.routes.common import (
     IfMatch,
     IfNoneMatch,
+    if_none_match_hits,
     json_response,
     parse_if_match,
     replayed,
@@ -36,7 +37,6 @@ from console.wire import (
     SeverityWire,
     StateWire,
     etag,
-    parse_etag,
 )
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
@@ -157,7 +157,7 @@ def get_incident(
 ) -> Response:
     """One incident; its ``version`` is also the ``ETag`` to send back as ``If-Match``."""
     row = service.find_incident(session=session, ref=incident_id)
-    if if_none_match is not None and parse_etag(if_none_match) == row.version:
+    if if_none_match_hits(if_none_match, row.version):
         return Response(status_code=304, headers={"ETag": etag(row.version)})
     return json_response(service.incident_wire(row), headers=version_headers(row.version))
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from console.server import webhooks as service
 from console.server.deps import Admin, ReadSession, WriteSession, utc_now
+from console.server.egress import EgressPolicy
 from console.server.errors import responses
 from console.server.routes.common import json_response
 from console.wire import (
@@ -20,6 +21,15 @@ from console.wire import (
 )
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+
+
+async def _egress(request: Request) -> EgressPolicy:
+    """The app's egress policy (``create_app`` keeps it on ``app.state``)."""
+    policy: EgressPolicy = request.app.state.egress
+    return policy
+
+
+Egress = Annotated[EgressPolicy, Depends(_egress)]
 
 WebhookRef = Annotated[str, Path(min_length=1, max_length=64, description="the webhook's id")]
 
@@ -38,9 +48,15 @@ def list_webhooks(session: ReadSession, _principal: Admin) -> Response:
     summary="Add a webhook",
     responses=responses(400, 401, 403, 413, 422),
 )
-def create_webhook(body: WebhookIn, session: WriteSession, _principal: Admin) -> Response:
-    """Send ``events`` to ``url``, each POST signed with ``secret`` (``X-NOC-Signature``)."""
-    row = service.create_webhook(session=session, body=body, now=utc_now())
+def create_webhook(
+    body: WebhookIn, session: WriteSession, _principal: Admin, policy: Egress
+) -> Response:
+    """Send ``events`` to ``url``, each POST signed with ``secret`` (``X-NOC-Signature``).
+
+    ``url`` must be ``https://`` to a public address unless the server's
+    operator allow-listed it (``serve --webhook-allow``); 422 otherwise.
+    """
+    row = service.create_webhook(session=session, body=body, now=utc_now(), policy=policy)
     wire = service.webhook_wire(row)
     session.commit()
     return json_response(wire, 201, {"Location": f"/v1/webhooks/{row.id}"})
@@ -66,11 +82,15 @@ def get_webhook(webhook_id: WebhookRef, session: ReadSession, _principal: Admin)
     responses=responses(400, 401, 403, 404, 413, 422),
 )
 def replace_webhook(
-    webhook_id: WebhookRef, body: WebhookIn, session: WriteSession, _principal: Admin
+    webhook_id: WebhookRef,
+    body: WebhookIn,
+    session: WriteSession,
+    _principal: Admin,
+    policy: Egress,
 ) -> Response:
-    """Change a webhook's URL, secret, events or whether it is active."""
+    """Change a webhook's URL, secret, events or whether it is active (same URL rules)."""
     row = service.find_webhook(session=session, webhook_id=webhook_id)
-    service.replace_webhook(session=session, row=row, body=body, now=utc_now())
+    service.replace_webhook(session=session, row=row, body=body, now=utc_now(), policy=policy)
     wire = service.webhook_wire(row)
     session.commit()
     return json_response(wire)

@@ -32,7 +32,7 @@ from console.domain.sla import SlaPolicy
 from console.server import changes
 from console.server.auth import Principal, Role
 from console.server.errors import ApiError
-from console.server.tables import IncidentRow, TimelineRow
+from console.server.tables import IncidentRow, ReferenceRow, TimelineRow
 from console.wire import (
     Incident,
     IncidentCreate,
@@ -56,6 +56,8 @@ class WriteScope:
     matrix: PriorityMatrix = DEFAULT_MATRIX
     # The PostgreSQL NOTIFY channel (None on SQLite).
     notify_channel: str | None = None
+    # Settings.free_text_services: accept services the directory does not list.
+    free_text_services: bool = False
 
 
 # -- conversions ----------------------------------------------------------
@@ -258,6 +260,9 @@ def create_incident(*, session: Session, body: IncidentCreate, scope: WriteScope
     concurrent creates get consecutive, unique numbers on both databases.
     """
     check_create_allowed(body=body, principal=scope.principal)
+    routed = check_service_known(
+        session=session, service=body.service, free_text=scope.free_text_services
+    )
     number = int(session.scalar(select(func.coalesce(func.max(IncidentRow.number), 0))) or 0) + 1
     impact, urgency = Impact.of(body.impact), Urgency.of(body.urgency)
     computed = scope.matrix.severity(impact, urgency)
@@ -287,6 +292,8 @@ def create_incident(*, session: Session, body: IncidentCreate, scope: WriteScope
     row = IncidentRow(number=number, severity_overridden=overridden)
     _store(row, incident)
     entries: list[TimelineRow] = []
+    if not routed:
+        entries.append(unrouted_entry(incident, scope))
     if body.assignment_group is not None:
         entries.append(
             _entry(
@@ -383,6 +390,50 @@ def check_create_allowed(*, body: IncidentCreate, principal: Principal) -> None:
             principal,
             "log it with the computed severity and ask a commander to override it",
         )
+
+
+def check_service_known(*, session: Session, service: str, free_text: bool) -> bool:
+    """Whether ``service`` is in the directory; 422 listing the known ones when it must be.
+
+    An incident naming an unknown service would have no escalation policy
+    and nobody would be paged. Accepted are a service's id or its name;
+    anything goes while the directory lists no service at all (routing not set
+    up yet). Where the site allows free text (``Settings.free_text_services``)
+    an unknown service is accepted and False returned: the incident is
+    *unrouted* (:func:`unrouted_entry` says so on its timeline).
+    """
+    if session.get(ReferenceRow, ("service", service)) is not None:
+        return True
+    rows = session.execute(
+        select(ReferenceRow.id, ReferenceRow.data).where(ReferenceRow.kind == "service")
+    ).all()
+    if not rows:
+        return True
+    if any(str((data or {}).get("name", "")).casefold() == service.casefold() for _, data in rows):
+        return True
+    if free_text:
+        return False
+    known = sorted(item_id for item_id, _ in rows)
+    shown = ", ".join(known[:30]) + (f" and {len(known) - 30} more" if len(known) > 30 else "")
+    raise ApiError(
+        422,
+        "unknown_service",
+        f"service: {service[:80]!r} is not in the service directory, so nothing would route "
+        f"or escalate it; use one of: {shown} (GET /v1/services lists them), or ask an admin "
+        "to add it",
+    )
+
+
+def unrouted_entry(incident: DomainIncident, scope: WriteScope) -> TimelineRow:
+    """The timeline note of an incident whose service the directory does not know."""
+    return _entry(
+        incident,
+        TimelineKind.WORK_NOTE,
+        f"Unrouted: the service {incident.service!r} is not in the service directory, so no "
+        "escalation policy applies; assign it by hand",
+        scope,
+        {"unrouted": True, "service": incident.service},
+    )
 
 
 def patch_incident(
