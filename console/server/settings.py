@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from console import paths
+from console.server.intake_rules import IntakeConfig
 
 MIB = 1024 * 1024
 
@@ -101,6 +102,9 @@ class Settings:
     webhook_retry_base_s: float = 5.0
     webhook_max_attempts: int = 6
     webhook_timeout_s: float = 10.0
+    # Alert intake (POST /v1/intake/...): the mapping rules, silences and
+    # noise control, from ``serve --intake-config`` (docs/intake.md).
+    intake: IntakeConfig = field(default_factory=IntakeConfig)
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields changed (tests, the embedded server)."""

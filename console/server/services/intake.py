@@ -1,0 +1,708 @@
+"""Alert intake: monitoring notifications become incidents, deduplicated.
+
+Two doors share one path. ``POST /v1/intake/alertmanager`` takes
+Alertmanager's webhook (version 4); ``POST /v1/intake/events`` takes a generic
+event (``dedup_key``, ``action`` trigger/acknowledge/resolve, the shape that
+PagerDuty's Events API made common). Both are turned into
+:class:`Notification` values and handled by :func:`handle`, inside the
+route's one write transaction, so a notification is applied whole or not at
+all.
+
+Deduplication: ``(integration, key)`` finds the alert's record
+(:class:`~console.server.tables.IntakeAlertRow`). While its incident is open,
+a notification only counts a repeat and moves ``last_seen``; a resolved (not
+yet closed) incident is reopened when the alert fires again; a closed one
+makes way for a new incident. Incidents are written through the incident
+service's public functions (``create_incident``, ``patch_incident``,
+``add_timeline_entry``), so lifecycle rules, SLA clocks and the change feed
+are the same as for incidents people log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from console.domain.incident import format_number
+from console.domain.lifecycle import State
+from console.server.errors import ApiError
+from console.server.escalation import TIMER_AUTHOR
+from console.server.intake_rules import (
+    DirectoryNames,
+    IntakeConfig,
+    render,
+)
+from console.server.services import incidents as incident_service
+from console.server.services.incidents import WriteScope
+from console.server.tables import IncidentRow, IntakeAlertRow, ReferenceRow, TimelineRow
+from console.wire import IncidentCreate, IncidentPatch, TimelineEntryCreate
+
+log = logging.getLogger(__name__)
+
+# -- the request bodies ---------------------------------------------------------
+
+LABEL_VALUE_MAX = 2048
+ANNOTATION_VALUE_MAX = 20_000
+LABELS_MAX = 64
+KEY_MAX = 200
+
+
+def _clean(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\u0000) characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (it contains a lone surrogate)") from None
+    return value
+
+
+LabelName = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_clean)]
+LabelValue = Annotated[str, StringConstraints(max_length=LABEL_VALUE_MAX), AfterValidator(_clean)]
+AnnotationValue = Annotated[
+    str, StringConstraints(max_length=ANNOTATION_VALUE_MAX), AfterValidator(_clean)
+]
+Labels = Annotated[dict[LabelName, LabelValue], Field(max_length=LABELS_MAX)]
+Annotations = Annotated[dict[LabelName, AnnotationValue], Field(max_length=LABELS_MAX)]
+Url = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_clean)]
+
+
+class _Lenient(BaseModel):
+    """Monitors add fields over time; unknown ones are ignored, known ones are checked."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class AlertmanagerAlert(_Lenient):
+    """One alert of an Alertmanager notification."""
+
+    status: Literal["firing", "resolved"]
+    labels: Labels
+    annotations: Annotations = Field(default_factory=dict)
+    startsAt: datetime | None = None  # noqa: N815 (Alertmanager's spelling)
+    endsAt: datetime | None = None  # noqa: N815
+    generatorURL: Url = ""  # noqa: N815
+    fingerprint: Annotated[str, StringConstraints(max_length=64), AfterValidator(_clean)] = ""
+
+
+SUPPORTED_VERSION = "4"
+
+
+class AlertmanagerPayload(_Lenient):
+    """Alertmanager's webhook body (``version: "4"``)."""
+
+    version: str = Field(description='the webhook payload version; this server reads "4"')
+    groupKey: Annotated[str, StringConstraints(min_length=1, max_length=8192)] = Field(  # noqa: N815
+        description="identifies the alert group (deduplicates with grouping = group)"
+    )
+    truncatedAlerts: int = Field(default=0, ge=0)  # noqa: N815
+    status: Literal["firing", "resolved"]
+    receiver: Annotated[str, StringConstraints(max_length=200), AfterValidator(_clean)] = ""
+    groupLabels: Labels = Field(default_factory=dict)  # noqa: N815
+    commonLabels: Labels = Field(default_factory=dict)  # noqa: N815
+    commonAnnotations: Annotations = Field(default_factory=dict)  # noqa: N815
+    externalURL: Url = ""  # noqa: N815
+    alerts: Annotated[list[AlertmanagerAlert], Field(max_length=10_000)]
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, value: str) -> str:
+        if value != SUPPORTED_VERSION:
+            raise ValueError(
+                f"webhook payload version {value[:20]!r} is not supported; this server reads "
+                f'Alertmanager\'s version "{SUPPORTED_VERSION}" (Alertmanager 0.16 and later)'
+            )
+        return value
+
+
+EventSeverity = Literal["critical", "error", "warning", "info"]
+
+
+class IntakeEvent(_Lenient):
+    """``POST /v1/intake/events``: one event from any monitor."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dedup_key: (
+        Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(_clean)]
+        | None
+    ) = Field(
+        default=None,
+        description="what deduplicates events; required for acknowledge and resolve, "
+        "made up (and returned) for a trigger without one",
+    )
+    action: Literal["trigger", "acknowledge", "resolve"]
+    summary: (
+        Annotated[str, StringConstraints(min_length=1, max_length=1024), AfterValidator(_clean)]
+        | None
+    ) = Field(default=None, description="the incident title (required for trigger)")
+    source: (
+        Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(_clean)]
+        | None
+    ) = Field(default=None, description="the monitored host or system")
+    severity: EventSeverity | None = None
+    service: Annotated[str, StringConstraints(max_length=120), AfterValidator(_clean)] | None = (
+        None
+    )
+    details: Annotated[dict[LabelName, Any], Field(max_length=LABELS_MAX)] = Field(
+        default_factory=dict, description="free-form details, shown in the description"
+    )
+    labels: Labels = Field(default_factory=dict, description="extra labels for the mapping rules")
+    client_url: Url = Field(default="", description="a link back to the monitor")
+
+    def problem(self) -> str | None:
+        if self.action == "trigger" and self.summary is None:
+            return "summary: is required to trigger (it becomes the incident title)"
+        if self.action != "trigger" and self.dedup_key is None:
+            return f"dedup_key: is required to {self.action} (it names the event to {self.action})"
+        return None
+
+
+# -- notifications ----------------------------------------------------------------
+
+Action = Literal["trigger", "acknowledge", "resolve"]
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One alert (or alert group, or event) to apply, whichever door it came through."""
+
+    integration: Literal["alertmanager", "events"]
+    key: str
+    action: Action
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    generator_url: str | None = None
+    monitor: str | None = None
+    summary: str | None = None
+    service_hint: str | None = None
+
+
+def stored_key(key: str) -> str:
+    """The key as stored: itself, or ``sha256:<hex>`` when it is too long for the column."""
+    if len(key) <= KEY_MAX:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _label_fingerprint(labels: Mapping[str, str]) -> str:
+    text = "\x00".join(f"{k}\x01{v}" for k, v in sorted(labels.items()))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def from_alertmanager(payload: AlertmanagerPayload, config: IntakeConfig) -> list[Notification]:
+    """The notifications in one webhook body, per alert or per group as configured."""
+    monitor = payload.receiver or None
+    if config.grouping == "group":
+        labels = {**payload.commonLabels, **payload.groupLabels}
+        generator = next((a.generatorURL for a in payload.alerts if a.generatorURL), "")
+        return [
+            Notification(
+                integration="alertmanager",
+                key=payload.groupKey,
+                action="trigger" if payload.status == "firing" else "resolve",
+                labels=labels,
+                annotations=dict(payload.commonAnnotations),
+                generator_url=generator or None,
+                monitor=monitor,
+            )
+        ]
+    return [
+        Notification(
+            integration="alertmanager",
+            key=alert.fingerprint or _label_fingerprint(alert.labels),
+            action="trigger" if alert.status == "firing" else "resolve",
+            labels=dict(alert.labels),
+            annotations=dict(alert.annotations),
+            generator_url=alert.generatorURL or None,
+            monitor=monitor,
+        )
+        for alert in payload.alerts
+    ]
+
+
+def from_event(event: IntakeEvent) -> Notification:
+    """The notification of one generic event."""
+    labels = dict(event.labels)
+    for name, value in (
+        ("source", event.source),
+        ("severity", event.severity),
+        ("service", event.service),
+    ):
+        if value:
+            labels.setdefault(name, value)
+    details = {
+        str(k): (v if isinstance(v, str) else repr(v))[:ANNOTATION_VALUE_MAX]
+        for k, v in event.details.items()
+    }
+    return Notification(
+        integration="events",
+        key=event.dedup_key or str(uuid.uuid4()),
+        action=event.action,
+        labels=labels,
+        annotations=details,
+        generator_url=event.client_url or None,
+        monitor=event.source,
+        summary=event.summary,
+        service_hint=event.service,
+    )
+
+
+# -- outcomes ---------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What one request did, by incident number (the response body)."""
+
+    opened: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    reopened: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    acknowledged: list[str] = field(default_factory=list)
+    silenced: int = 0
+    ignored: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "opened": self.opened,
+            "updated": self.updated,
+            "reopened": self.reopened,
+            "resolved": self.resolved,
+            "acknowledged": self.acknowledged,
+            "silenced": self.silenced,
+            "ignored": self.ignored,
+        }
+
+
+@dataclass(frozen=True)
+class IntakeScope:
+    """A write scope plus what intake decides by."""
+
+    write: WriteScope
+    config: IntakeConfig
+    names: DirectoryNames
+
+
+def load_names(*, session: Session) -> DirectoryNames:
+    """The directory's services (by id and by name) and teams."""
+    services: dict[str, str] = {}
+    service_teams: dict[str, str] = {}
+    teams: set[str] = set()
+    rows = session.execute(
+        select(ReferenceRow.kind, ReferenceRow.id, ReferenceRow.data).where(
+            ReferenceRow.kind.in_(("service", "team"))
+        )
+    )
+    for kind, item_id, data in rows:
+        if kind == "team":
+            teams.add(item_id)
+            continue
+        services[item_id.lower()] = item_id
+        name = (data or {}).get("name")
+        if isinstance(name, str) and name.strip():
+            services.setdefault(name.strip().lower(), item_id)
+        team = (data or {}).get("owner_team")
+        if isinstance(team, str):
+            service_teams[item_id] = team
+    return DirectoryNames(services=services, service_teams=service_teams, teams=frozenset(teams))
+
+
+# -- mapping ----------------------------------------------------------------------------
+
+
+def _render(source: str, n: Notification, limit: int, fallback: str) -> str:
+    context = {
+        "labels": dict(n.labels),
+        "annotations": dict(n.annotations),
+        "integration": n.integration,
+        "status": "resolved" if n.action == "resolve" else "firing",
+        "summary": n.summary or "",
+        "key": n.key,
+    }
+    try:
+        text = render(source, context)
+    except ValueError as exc:
+        log.warning("intake: a template failed for %s %s: %s", n.integration, n.key[:80], exc)
+        text = fallback
+    text = text.replace("\x00", "").strip()
+    return text[:limit].strip() or fallback
+
+
+def incident_for(n: Notification, scope: IntakeScope) -> IncidentCreate:
+    """The new incident a firing notification opens, by the mapping rules; 422 if unmapped."""
+    config, names = scope.config, scope.names
+    rule = config.rule_for(n.labels)
+    service = names.service_id(rule.service) if rule and rule.service else None
+    if service is None:
+        service = names.service_id(n.service_hint)
+    if service is None:
+        for label in config.service_labels:
+            service = names.service_id(n.labels.get(label))
+            if service is not None:
+                break
+    if service is None:
+        service = names.service_id(config.default_service)
+    if service is None:
+        shown = ", ".join(f"{k}={v[:40]}" for k, v in sorted(n.labels.items())[:6]) or "no labels"
+        raise ApiError(
+            422,
+            "unmapped_service",
+            f"no mapping rule names a known service for the alert ({shown}); add a rule, give "
+            f"it one of the labels {', '.join(config.service_labels)} naming a service, or set "
+            "default_service in the intake settings (docs/intake.md)",
+        )
+    impact, urgency = config.impact_urgency(n.labels, rule)
+    category = (rule.category if rule else None) or (
+        n.labels.get(config.category_label) if config.category_label else None
+    )
+    category = category or config.default_category
+    team = (rule.team if rule else None) or names.service_teams.get(service)
+    fallback = n.summary or n.labels.get("alertname") or f"Monitoring alert {n.key[:40]}"
+    title_source = rule.title if rule and rule.title else None
+    if title_source is None and n.summary is not None:
+        title = n.summary[:200]
+    else:
+        title = _render(title_source or config.title, n, 200, fallback[:200])
+    description_source = rule.description if rule and rule.description else config.description
+    description = _render(description_source, n, 20_000, "")
+    if n.integration == "events" and n.annotations and description_source == config.description:
+        details = "\n".join(f"{k}: {v}" for k, v in n.annotations.items())
+        description = (description + "\n" + details).strip()[:20_000]
+    try:
+        return IncidentCreate(
+            title=title,
+            service=service,
+            impact=impact,  # type: ignore[arg-type]
+            urgency=urgency,  # type: ignore[arg-type]
+            category=category[:120] if category else None,
+            subcategory=rule.subcategory if rule else None,
+            description=description,
+            reporter=(n.monitor or scope.write.principal.name)[:120],
+            source="monitoring",
+            assignment_group=team,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "incident"
+        raise ApiError(
+            422,
+            "invalid_mapping",
+            f"the mapped incident is invalid ({where}: {first.get('msg')}); fix the intake "
+            "rule or template that produced it",
+        ) from None
+
+
+# -- applying one notification ----------------------------------------------------------
+
+
+def _latest_record(session: Session, integration: str, key: str) -> IntakeAlertRow | None:
+    return session.scalar(
+        select(IntakeAlertRow)
+        .where(IntakeAlertRow.integration == integration, IntakeAlertRow.dedup_key == key)
+        .order_by(IntakeAlertRow.first_seen.desc(), IntakeAlertRow.id.desc())
+        .limit(1)
+    )
+
+
+def _transition(record: IntakeAlertRow, now: datetime, config: IntakeConfig) -> int:
+    """Note a firing↔resolved change; return how many fell within the flapping window."""
+    horizon = now - timedelta(seconds=config.flap_window_s)
+    kept = [t for t in (record.transitions or []) if datetime.fromisoformat(t) >= horizon]
+    kept.append(now.isoformat())
+    record.transitions = kept[-(config.flap_threshold + 5) :]
+    return len(kept)
+
+
+def _human_acted(session: Session, row: IncidentRow, record: IntakeAlertRow, me: str) -> bool:
+    """Whether anyone but intake (and the escalation timer) changed or annotated the incident."""
+    if record.intake_version is not None and row.version != record.intake_version:
+        return True
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    TimelineRow.incident_id == row.id,
+                    TimelineRow.author.not_in((me, TIMER_AUTHOR)),
+                )
+            )
+        )
+    )
+
+
+def _after_write(record: IntakeAlertRow, row: IncidentRow, before: int | None) -> None:
+    """Intake wrote ``row``: its version is intake's own unless a person wrote in between."""
+    if record.intake_version is None or record.intake_version == before:
+        record.intake_version = row.version
+    record.published_count = record.repeat_count
+
+
+def _publish(session: Session, row: IncidentRow, record: IntakeAlertRow, scope: WriteScope) -> None:
+    before = row.version
+    incident_service.record_incident_touch(session=session, row=row, scope=scope)
+    _after_write(record, row, before)
+
+
+def _note(session: Session, row: IncidentRow, text: str, scope: WriteScope) -> None:
+    incident_service.add_timeline_entry(
+        session=session,
+        row=row,
+        body=TimelineEntryCreate(kind="work_note", body=text[:20_000]),
+        scope=scope,
+    )
+
+
+def _patch(
+    session: Session, row: IncidentRow, record: IntakeAlertRow, patch: IncidentPatch, s: WriteScope
+) -> None:
+    before = row.version
+    incident_service.patch_incident(session=session, row=row, body=patch, scope=s)
+    if row.version == before:
+        incident_service.record_incident_touch(session=session, row=row, scope=s)
+    _after_write(record, row, before)
+
+
+def _num(row: IncidentRow) -> str:
+    return format_number(row.number)
+
+
+def _describe(n: Notification) -> str:
+    name = n.labels.get("alertname") or n.summary or n.key
+    where = n.monitor or n.integration
+    return f"{name[:120]} ({where[:80]})"
+
+
+def _open(
+    session: Session, n: Notification, scope: IntakeScope, record: IntakeAlertRow | None
+) -> IncidentRow:
+    now = scope.write.now
+    body = incident_for(n, scope)
+    if record is None:
+        record = IntakeAlertRow(
+            id=str(uuid.uuid4()),
+            integration=n.integration,
+            dedup_key=stored_key(n.key),
+            first_seen=now,
+            repeat_count=0,
+            transitions=[],
+        )
+        session.add(record)
+    record.status = "firing"
+    record.labels = dict(n.labels)
+    record.annotations = dict(n.annotations)
+    record.generator_url = n.generator_url
+    record.monitor = n.monitor
+    record.repeat_count += 1
+    record.last_seen = now
+    record.silenced_by = None
+    row = incident_service.create_incident(session=session, body=body, scope=scope.write)
+    record.incident_id = row.id
+    session.flush()
+    set_committed_value(row, "alert", record)
+    # The create recorded the incident before its alert record existed; this
+    # version carries it (both land in the same commit).
+    _publish(session, row, record, scope.write)
+    return row
+
+
+def handle(session: Session, n: Notification, scope: IntakeScope, outcome: Outcome) -> None:
+    """Apply one notification inside the caller's write transaction."""
+    now = scope.write.now
+    config = scope.config
+    record = _latest_record(session, n.integration, stored_key(n.key))
+    row = session.get(IncidentRow, record.incident_id) if record and record.incident_id else None
+    state = State.of(row.state) if row is not None else None
+
+    if n.action == "trigger":
+        if record is not None and row is not None and state is not None and state.is_open:
+            record.repeat_count += 1
+            record.last_seen = now
+            record.labels = dict(n.labels)
+            if n.generator_url:
+                record.generator_url = n.generator_url
+            if record.status == "resolved":
+                record.status = "firing"
+                if _transition(record, now, config) > config.flap_threshold:
+                    record.flapping = True
+                elif not record.flapping:
+                    _note(session, row, f"Alert firing again: {_describe(n)}", scope.write)
+                _publish(session, row, record, scope.write)
+            else:
+                _publish_repeat(session, row, record, scope.write, config)
+            outcome.updated.append(_num(row))
+            return
+        if record is not None and row is not None and state is State.RESOLVED:
+            record.repeat_count += 1
+            record.last_seen = now
+            record.status = "firing"
+            flapping = _transition(record, now, config) > config.flap_threshold
+            if flapping and not record.flapping:
+                record.flapping = True
+                _note(
+                    session,
+                    row,
+                    f"Flapping: {_describe(n)} fired and resolved more than "
+                    f"{config.flap_threshold} times in {config.flap_window_s / 60:g} minutes; "
+                    "folded into this incident and left open for a person",
+                    scope.write,
+                )
+            _patch(session, row, record, IncidentPatch(state="reopened"), scope.write)
+            if not flapping:
+                _note(session, row, f"Reopened: the alert fired again: {_describe(n)}", scope.write)
+            outcome.reopened.append(_num(row))
+            return
+        silence = config.silenced_by(n.labels, now)
+        if silence is not None:
+            if record is None or record.incident_id is not None:
+                record = IntakeAlertRow(
+                    id=str(uuid.uuid4()),
+                    integration=n.integration,
+                    dedup_key=stored_key(n.key),
+                    first_seen=now,
+                    repeat_count=0,
+                    transitions=[],
+                    labels=dict(n.labels),
+                    annotations=dict(n.annotations),
+                    generator_url=n.generator_url,
+                    monitor=n.monitor,
+                )
+                session.add(record)
+            record.status = "firing"
+            record.repeat_count += 1
+            record.last_seen = now
+            record.silenced_by = silence.name[:200]
+            outcome.silenced += 1
+            return
+        reuse = record if record is not None and record.incident_id is None else None
+        opened = _open(session, n, scope, reuse)
+        outcome.opened.append(_num(opened))
+        return
+
+    if record is None:
+        outcome.ignored += 1  # acknowledge/resolve of an alert never seen (or long gone)
+        return
+    record.last_seen = now
+    if row is None:
+        record.status = "resolved" if n.action == "resolve" else record.status
+        outcome.silenced += 1
+        return
+    if state is None or not state.is_open:
+        record.status = "resolved" if n.action == "resolve" else record.status
+        outcome.ignored += 1
+        return
+
+    if n.action == "acknowledge":
+        record.status = "acknowledged"
+        if row.acknowledged_at is None:
+            _patch(session, row, record, IncidentPatch(acknowledged=True), scope.write)
+            _note(session, row, f"Acknowledged by the monitor: {_describe(n)}", scope.write)
+            outcome.acknowledged.append(_num(row))
+        else:
+            _publish_repeat(session, row, record, scope.write, config)
+            outcome.updated.append(_num(row))
+        return
+
+    # resolve
+    if record.status == "resolved":
+        _publish_repeat(session, row, record, scope.write, config)
+        outcome.updated.append(_num(row))
+        return
+    record.status = "resolved"
+    if _transition(record, now, config) > config.flap_threshold:
+        record.flapping = True
+    if record.flapping:
+        _publish(session, row, record, scope.write)
+        outcome.updated.append(_num(row))
+        return
+    me = scope.write.principal.name
+    acted = _human_acted(session, row, record, me)
+    _note(session, row, f"Alert resolved: {_describe(n)}", scope.write)
+    if config.auto_resolve and not acted:
+        _patch(session, row, record, IncidentPatch(state="resolved"), scope.write)
+        _note(
+            session,
+            row,
+            "Resolved automatically: the alert resolved and nobody had worked on the incident",
+            scope.write,
+        )
+        outcome.resolved.append(_num(row))
+        return
+    if config.auto_resolve:
+        _note(
+            session,
+            row,
+            "Left open: the alert resolved, but a person has worked on this incident; "
+            "resolve it when the work is done",
+            scope.write,
+        )
+    _publish(session, row, record, scope.write)
+    outcome.updated.append(_num(row))
+
+
+def _publish_repeat(
+    session: Session,
+    row: IncidentRow,
+    record: IntakeAlertRow,
+    scope: WriteScope,
+    config: IntakeConfig,
+) -> None:
+    """Put a repeat on the change feed, at most every ``repeat_publish_s`` per incident.
+
+    A repeat not published now stays counted; :func:`publish_pending` puts it
+    out on the next timer run, so a burst costs one feed entry per window.
+    """
+    last = row.updated_at
+    if config.repeat_publish_s <= 0 or (scope.now - last).total_seconds() >= (
+        config.repeat_publish_s
+    ):
+        _publish(session, row, record, scope)
+
+
+def publish_pending(*, session: Session, scope: WriteScope, config: IntakeConfig) -> int:
+    """Publish the repeats that were coalesced and are now due; returns how many incidents."""
+    cutoff = scope.now - timedelta(seconds=config.repeat_publish_s)
+    rows = session.scalars(
+        select(IntakeAlertRow)
+        .where(
+            IntakeAlertRow.incident_id.is_not(None),
+            IntakeAlertRow.published_count < IntakeAlertRow.repeat_count,
+        )
+        .limit(500)
+    ).all()
+    done = 0
+    for record in rows:
+        row = session.get(IncidentRow, record.incident_id)
+        if row is None or row.updated_at > cutoff:
+            continue
+        _publish(session, row, record, scope)
+        done += 1
+    return done
+
+
+def apply(
+    *, session: Session, notifications: list[Notification], scope: IntakeScope
+) -> Outcome:
+    """Apply every notification of one request, in order (the route commits once)."""
+    outcome = Outcome()
+    for n in notifications:
+        handle(session, n, scope, outcome)
+    return outcome
