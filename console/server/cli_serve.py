@@ -12,6 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
+from console.server.intake_rules import IntakeConfig, IntakeConfigError, load_intake_config
 from console.server.settings import Settings, default_db_url, normalise_db_url
 
 log = logging.getLogger("console.server")
@@ -54,6 +55,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "after an outage gets the first answer; 0 keeps keys for ever (default 7)",
     )
     parser.add_argument(
+        "--intake-config",
+        type=Path,
+        metavar="TOML",
+        help="alert intake's mapping rules, silences and noise control (docs/intake.md); "
+        "a rule naming a service or team the directory lacks stops the server at start-up",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -75,7 +83,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
     for option, path in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
         if path is not None and not path.is_file():
             raise ValueError(f"{option} {path}: no such file")
+    intake = IntakeConfig()
+    if getattr(args, "intake_config", None) is not None:
+        intake = load_intake_config(args.intake_config)
     return Settings(
+        intake=intake,
         db_url=normalise_db_url(args.db) if args.db else default_db_url(),
         host=args.host,
         port=args.port,
@@ -119,6 +131,9 @@ def run(args: argparse.Namespace) -> int:
     except DatabaseUnavailableError as exc:
         print(f"noc-console serve: {exc}", file=sys.stderr)
         return 1
+    except IntakeConfigError as exc:
+        print(f"noc-console serve: --intake-config: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     server = NocUvicornServer(
         uvicorn_config(app, settings, log_level=args.log_level),
         on_shutdown=context_of(app).broadcaster.close,
