@@ -54,7 +54,7 @@ def am_body(*alerts: dict[str, Any], status: str | None = None, **extra: Any) ->
         "truncatedAlerts": 0,
         "status": status or ("firing" if firing else "resolved"),
         "receiver": "noc",
-        "groupLabels": {"alertname": alerts[0]["labels"]["alertname"]} if alerts else {},
+        "groupLabels": {"alertname": alerts[0]["labels"].get("alertname", "")} if alerts else {},
         "commonLabels": dict(alerts[0]["labels"]) if alerts else {},
         "commonAnnotations": {},
         "externalURL": "http://alertmanager.example:9093",

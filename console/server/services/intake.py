@@ -433,6 +433,24 @@ def _transition(record: IntakeAlertRow, now: datetime, config: IntakeConfig) -> 
     return len(kept)
 
 
+def _flapping(
+    session: Session, row: IncidentRow, record: IntakeAlertRow, n: Notification, scope: IntakeScope
+) -> bool:
+    """Count a firing↔resolved change; mark (and say once) when the alert is flapping."""
+    config = scope.config
+    if _transition(record, scope.write.now, config) > config.flap_threshold and not record.flapping:
+        record.flapping = True
+        _note(
+            session,
+            row,
+            f"Flapping: {_describe(n)} fired and resolved more than {config.flap_threshold} "
+            f"times in {config.flap_window_s / 60:g} minutes; folded into this incident and "
+            "left open for a person",
+            scope.write,
+        )
+    return record.flapping
+
+
 def _human_acted(session: Session, row: IncidentRow, record: IntakeAlertRow, me: str) -> bool:
     """Whether anyone but intake (and the escalation timer) changed or annotated the incident."""
     if record.intake_version is not None and row.version != record.intake_version:
@@ -541,9 +559,7 @@ def handle(session: Session, n: Notification, scope: IntakeScope, outcome: Outco
                 record.generator_url = n.generator_url
             if record.status == "resolved":
                 record.status = "firing"
-                if _transition(record, now, config) > config.flap_threshold:
-                    record.flapping = True
-                elif not record.flapping:
+                if not _flapping(session, row, record, n, scope):
                     _note(session, row, f"Alert firing again: {_describe(n)}", scope.write)
                 _publish(session, row, record, scope.write)
             else:
@@ -554,17 +570,7 @@ def handle(session: Session, n: Notification, scope: IntakeScope, outcome: Outco
             record.repeat_count += 1
             record.last_seen = now
             record.status = "firing"
-            flapping = _transition(record, now, config) > config.flap_threshold
-            if flapping and not record.flapping:
-                record.flapping = True
-                _note(
-                    session,
-                    row,
-                    f"Flapping: {_describe(n)} fired and resolved more than "
-                    f"{config.flap_threshold} times in {config.flap_window_s / 60:g} minutes; "
-                    "folded into this incident and left open for a person",
-                    scope.write,
-                )
+            flapping = _flapping(session, row, record, n, scope)
             _patch(session, row, record, IncidentPatch(state="reopened"), scope.write)
             if not flapping:
                 _note(session, row, f"Reopened: the alert fired again: {_describe(n)}", scope.write)
@@ -627,9 +633,7 @@ def handle(session: Session, n: Notification, scope: IntakeScope, outcome: Outco
         outcome.updated.append(_num(row))
         return
     record.status = "resolved"
-    if _transition(record, now, config) > config.flap_threshold:
-        record.flapping = True
-    if record.flapping:
+    if _flapping(session, row, record, n, scope):
         _publish(session, row, record, scope.write)
         outcome.updated.append(_num(row))
         return
