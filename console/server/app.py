@@ -18,12 +18,12 @@ from console.server import errors, escalation
 from console.server.db import Database
 from console.server.deps import ServerContext, reject_unknown_query, utc_now
 from console.server.events import PgListener
+from console.server.intake_rules import check_against_directory
 from console.server.middleware import (
     AccessLogMiddleware,
     BodyLimitMiddleware,
     UnexpectedErrorMiddleware,
 )
-from console.server.intake_rules import check_against_directory
 from console.server.routes import changes, events, health, incidents, me, reference, timeline
 from console.server.routes import escalation as escalation_routes
 from console.server.routes import intake as intake_routes

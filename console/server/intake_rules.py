@@ -353,7 +353,9 @@ def config_from_table(table: Mapping[str, Any]) -> IntakeConfig:
     severity_map = dict(base.severity_map)
     raw_map = table.get("severity_map", {})
     if not isinstance(raw_map, Mapping):
-        raise IntakeConfigError('[intake] severity_map must be a table, e.g. critical = "high/high"')
+        raise IntakeConfigError(
+            '[intake] severity_map must be a table, e.g. critical = "high/high"'
+        )
     for value, pair in raw_map.items():
         parts = pair.split("/") if isinstance(pair, str) else []
         if len(parts) != 2:
@@ -380,9 +382,7 @@ def config_from_table(table: Mapping[str, Any]) -> IntakeConfig:
         service_labels=tuple(labels),
         default_service=_optional_text(table, "default_service", "[intake]"),
         default_impact=_choice(table.get("default_impact", "medium"), IMPACTS, "default_impact"),
-        default_urgency=_choice(
-            table.get("default_urgency", "medium"), IMPACTS, "default_urgency"
-        ),
+        default_urgency=_choice(table.get("default_urgency", "medium"), IMPACTS, "default_urgency"),
         default_category=_optional_text(table, "default_category", "[intake]"),
         severity_label=str(table.get("severity_label", base.severity_label)),
         severity_map=severity_map,

@@ -98,9 +98,7 @@ class IncidentRow(Base):
     resolution_due: Mapped[datetime | None]
     # The alert intake record that opened it (None for incidents people logged);
     # loaded with the incident, in the same query.
-    alert: Mapped[IntakeAlertRow | None] = relationship(
-        lazy="joined", viewonly=True, uselist=False
-    )
+    alert: Mapped[IntakeAlertRow | None] = relationship(lazy="joined", viewonly=True, uselist=False)
 
 
 class TimelineRow(Base):

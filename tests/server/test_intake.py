@@ -11,7 +11,13 @@ import pytest
 
 from console.server.intake_rules import IntakeConfig, config_from_table
 from tests.server.conftest import Api, ApiFactory
-from tests.server.intake_helpers import am_alert, am_body, intake_server, monitoring_incidents, post_am
+from tests.server.intake_helpers import (
+    am_alert,
+    am_body,
+    intake_server,
+    monitoring_incidents,
+    post_am,
+)
 
 RULES: dict[str, Any] = {
     "default_service": "core",
@@ -24,7 +30,12 @@ RULES: dict[str, Any] = {
             "category": "Database",
             "title": "{{ labels.alertname }}: {{ labels.instance }} ({{ annotations.summary }})",
         },
-        {"name": "vpn by job", "match": {"job": "vpn-exporter"}, "service": "vpn", "urgency": "low"},
+        {
+            "name": "vpn by job",
+            "match": {"job": "vpn-exporter"},
+            "service": "vpn",
+            "urgency": "low",
+        },
     ],
 }
 
@@ -55,7 +66,8 @@ def test_a_repeated_notification_never_opens_a_second_incident(api: Api) -> None
     assert first.json()["opened"] == ["INC-000001"]
     for _ in range(3):
         again = post_am(api, body)
-        assert again.json()["opened"] == [] and again.json()["updated"] == ["INC-000001"]
+        assert again.json()["opened"] == []
+        assert again.json()["updated"] == ["INC-000001"]
     (incident,) = monitoring_incidents(api)
     alert = incident["alert"]
     assert alert["repeat_count"] == 4
@@ -125,11 +137,13 @@ def test_a_resolved_alert_resolves_only_what_nobody_touched(api: Api) -> None:
     assert resolved.json()["resolved"] == [incidents["a1"]["number"]]
     assert _get(api, incidents["a1"])["state"] == "resolved"
     left = _get(api, incidents["a2"])
-    assert left["state"] == "new" and left["alert"]["status"] == "resolved"
+    assert left["state"] == "new"
+    assert left["alert"]["status"] == "resolved"
     assert any(e["body"].startswith("Left open") for e in _timeline(api, left))
     # A resend of the resolved notification changes nothing more.
     again = post_am(api, am_body({**alone, "status": "resolved"}))
-    assert again.json()["resolved"] == [] and again.json()["ignored"] == 1
+    assert again.json()["resolved"] == []
+    assert again.json()["ignored"] == 1
 
 
 def test_auto_resolve_off_leaves_every_incident_for_a_person(
@@ -153,7 +167,8 @@ def test_fire_again_reopens_a_resolved_incident_and_a_closed_one_makes_way(api: 
     assert incident["state"] == "resolved"
     assert post_am(api, am_body(alert)).json()["reopened"] == [incident["number"]]
     reopened = _get(api, incident)
-    assert reopened["state"] == "reopened" and reopened["alert"]["repeat_count"] == 2
+    assert reopened["state"] == "reopened"
+    assert reopened["alert"]["repeat_count"] == 2
     closed = api.patch(reopened, state="resolved")
     assert closed.status_code == 200, closed.text
     closed = api.patch(closed.json(), state="closed")
@@ -184,26 +199,32 @@ def test_silences_record_but_open_nothing(api_factory: ApiFactory, tmp_path: Pat
             "default_service": "core",
             "silences": [
                 {"name": "gw1 maintenance", "match": {"instance": "gw1"}},
-                {"name": "over", "match": {"instance": "gw2"}, "ends": datetime(2020, 1, 1, tzinfo=UTC)},
+                {
+                    "name": "over",
+                    "match": {"instance": "gw2"},
+                    "ends": datetime(2020, 1, 1, tzinfo=UTC),
+                },
             ],
         }
     )
     api = intake_server(api_factory, tmp_path, config)
     response = post_am(
         api,
-        am_body(am_alert(fingerprint="s1", instance="gw1"), am_alert(fingerprint="s2", instance="gw2")),
+        am_body(
+            am_alert(fingerprint="s1", instance="gw1"), am_alert(fingerprint="s2", instance="gw2")
+        ),
     )
     assert response.json()["silenced"] == 1
     (incident,) = monitoring_incidents(api)
     assert incident["alert"]["key"] == "s2"  # the window that ended silences nothing
 
 
-def test_group_mode_opens_one_incident_per_group(
-    api_factory: ApiFactory, tmp_path: Path
-) -> None:
+def test_group_mode_opens_one_incident_per_group(api_factory: ApiFactory, tmp_path: Path) -> None:
     config = config_from_table({"default_service": "core", "grouping": "group"})
     api = intake_server(api_factory, tmp_path, config)
-    body = am_body(am_alert(fingerprint="g1", instance="a"), am_alert(fingerprint="g2", instance="b"))
+    body = am_body(
+        am_alert(fingerprint="g1", instance="a"), am_alert(fingerprint="g2", instance="b")
+    )
     assert post_am(api, body).json()["opened"] == ["INC-000001"]
     assert post_am(api, body).json()["updated"] == ["INC-000001"]
     (incident,) = monitoring_incidents(api)
@@ -229,13 +250,15 @@ def test_events_trigger_acknowledge_resolve(api: Api) -> None:
     }
     first = send(**trigger)
     assert first.status_code == 202, first.text
-    assert first.json()["incident"] == "INC-000001" and first.json()["opened"]
+    assert first.json()["incident"] == "INC-000001"
+    assert first.json()["opened"]
     assert send(**trigger).json()["updated"] == ["INC-000001"]
     (incident,) = monitoring_incidents(api)
     assert incident["title"] == "Disk sda on web3 is 95% full"
     assert (incident["impact"], incident["urgency"]) == ("high", "medium")
     assert "mount: /var" in incident["description"]
-    assert incident["alert"]["integration"] == "events" and incident["alert"]["repeat_count"] == 2
+    assert incident["alert"]["integration"] == "events"
+    assert incident["alert"]["repeat_count"] == 2
     ack = send(dedup_key="disk-sda-web3", action="acknowledge")
     assert ack.json()["acknowledged"] == ["INC-000001"]
     assert _get(api, incident)["acknowledged_at"] is not None
@@ -243,10 +266,12 @@ def test_events_trigger_acknowledge_resolve(api: Api) -> None:
     assert done.json()["resolved"] == ["INC-000001"]
     # A trigger without a key gets one back; resolve of an unknown key opens nothing.
     made = send(action="trigger", summary="Ping lost", source="probe-1")
-    assert made.status_code == 202 and len(made.json()["dedup_key"]) == 36
+    assert made.status_code == 202
+    assert len(made.json()["dedup_key"]) == 36
     assert send(dedup_key="never-seen", action="resolve").json()["ignored"] == 1
     missing = send(action="trigger", source="probe-1")
-    assert missing.status_code == 422 and "summary" in missing.json()["error"]["message"]
+    assert missing.status_code == 422
+    assert "summary" in missing.json()["error"]["message"]
     wrong = send(dedup_key="k", action="explode", summary="x")
     assert wrong.status_code == 422
 
@@ -344,4 +369,5 @@ def test_serve_refuses_a_rule_naming_an_unknown_service(
     result = run_cli(
         "serve", "--port", "0", "--db", str(tmp_path / "seeded.db"), "--intake-config", str(rules)
     )
-    assert result.returncode == 2 and "team 'nobody'" in result.stderr
+    assert result.returncode == 2
+    assert "team 'nobody'" in result.stderr

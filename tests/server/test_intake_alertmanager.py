@@ -172,9 +172,7 @@ def _monitoring(client: httpx.Client) -> list[dict[str, Any]]:
     return [i for i in items if i["source"] == "monitoring"]
 
 
-def _wait(
-    what: str, check: Callable[[], Any], am: Alertmanager, timeout: float = 30
-) -> Any:
+def _wait(what: str, check: Callable[[], Any], am: Alertmanager, timeout: float = 30) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = check()

@@ -91,7 +91,8 @@ def test_bad_labels_are_a_422_naming_the_field(
     response = post_am(api, am_body(good, bad))
     assert response.status_code == 422, response.text
     message = response.json()["error"]["message"]
-    assert expect in message and "alerts.1" in message
+    assert expect in message
+    assert "alerts.1" in message
     _nothing_made(api)  # the good alert in the same body is not half-applied
 
 

@@ -71,9 +71,10 @@ def alertmanager(
         raise ApiError(
             413,
             "too_many_alerts",
-            f"the notification carries {len(body.alerts)} alerts, more than the {config.max_alerts} "
-            f"this server takes in one body; set max_alerts: {config.max_alerts} in the "
-            "receiver's webhook_config so Alertmanager sends no more",
+            f"the notification carries {len(body.alerts)} alerts, more than the "
+            f"{config.max_alerts} this server takes in one body; set "
+            f"max_alerts: {config.max_alerts} in the receiver's webhook_config so "
+            "Alertmanager sends no more",
         )
     scope = _scope(context, session, principal)
     outcome = service.apply(

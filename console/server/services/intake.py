@@ -159,9 +159,7 @@ class IntakeEvent(_Lenient):
         | None
     ) = Field(default=None, description="the monitored host or system")
     severity: EventSeverity | None = None
-    service: Annotated[str, StringConstraints(max_length=120), AfterValidator(_clean)] | None = (
-        None
-    )
+    service: Annotated[str, StringConstraints(max_length=120), AfterValidator(_clean)] | None = None
     details: Annotated[dict[LabelName, Any], Field(max_length=LABELS_MAX)] = Field(
         default_factory=dict, description="free-form details, shown in the description"
     )
@@ -392,8 +390,8 @@ def incident_for(n: Notification, scope: IntakeScope) -> IncidentCreate:
         return IncidentCreate(
             title=title,
             service=service,
-            impact=impact,  # type: ignore[arg-type]
-            urgency=urgency,  # type: ignore[arg-type]
+            impact=impact,
+            urgency=urgency,
             category=category[:120] if category else None,
             subcategory=rule.subcategory if rule else None,
             description=description,
@@ -702,9 +700,7 @@ def publish_pending(*, session: Session, scope: WriteScope, config: IntakeConfig
     return done
 
 
-def apply(
-    *, session: Session, notifications: list[Notification], scope: IntakeScope
-) -> Outcome:
+def apply(*, session: Session, notifications: list[Notification], scope: IntakeScope) -> Outcome:
     """Apply every notification of one request, in order (the route commits once)."""
     outcome = Outcome()
     for n in notifications:
