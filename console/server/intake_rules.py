@@ -128,7 +128,7 @@ class IntakeConfig:
     flap_window_s: float = 30 * 60.0
     # Repeats of an open alert reach the change feed at most this often per
     # incident (the count is kept exactly; a timer publishes the rest).
-    repeat_publish_s: float = 2.0
+    repeat_publish_s: float = 5.0
     # Most alerts one notification may carry (Alertmanager's max_alerts).
     max_alerts: int = 1000
 

@@ -46,7 +46,7 @@ def _scope(context: Context, session: WriteSession, principal: Principal) -> Int
     return IntakeScope(
         write=write_scope(context, principal),
         config=context.settings.intake,
-        names=service.load_names(session=session),
+        session=session,
     )
 
 

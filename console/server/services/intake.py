@@ -37,8 +37,9 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
 
 from console.domain.incident import format_number
@@ -292,13 +293,24 @@ class Outcome:
         }
 
 
-@dataclass(frozen=True)
+@dataclass
 class IntakeScope:
-    """A write scope plus what intake decides by."""
+    """A write scope plus what intake decides by.
+
+    The directory's names are read only when a notification opens an incident
+    (a repeat needs none), once per request.
+    """
 
     write: WriteScope
     config: IntakeConfig
-    names: DirectoryNames
+    session: Session
+    _names: DirectoryNames | None = None
+
+    @property
+    def names(self) -> DirectoryNames:
+        if self._names is None:
+            self._names = load_names(session=self.session)
+        return self._names
 
 
 def load_names(*, session: Session) -> DirectoryNames:
@@ -413,13 +425,20 @@ def incident_for(n: Notification, scope: IntakeScope) -> IncidentCreate:
 # -- applying one notification ----------------------------------------------------------
 
 
-def _latest_record(session: Session, integration: str, key: str) -> IntakeAlertRow | None:
-    return session.scalar(
-        select(IntakeAlertRow)
+def _latest_record(
+    session: Session, integration: str, key: str
+) -> tuple[IntakeAlertRow | None, IncidentRow | None]:
+    """The key's newest record and its incident (None while silenced), in one query."""
+    found = session.execute(
+        select(IntakeAlertRow, IncidentRow)
+        .outerjoin(IncidentRow, IncidentRow.id == IntakeAlertRow.incident_id)
         .where(IntakeAlertRow.integration == integration, IntakeAlertRow.dedup_key == key)
         .order_by(IntakeAlertRow.first_seen.desc(), IntakeAlertRow.id.desc())
         .limit(1)
-    )
+    ).first()
+    if found is None:
+        return None, None
+    return found[0], found[1]
 
 
 def _transition(record: IntakeAlertRow, now: datetime, config: IntakeConfig) -> int:
@@ -540,12 +559,63 @@ def _open(
     return row
 
 
+_OPEN_STATES = tuple(state.value for state in State if state.is_open)
+
+
+def _quick_repeat(session: Session, n: Notification, scope: IntakeScope) -> str | None:
+    """Count a plain repeat (still firing, incident open, feed not due) in two statements.
+
+    The common case of a storm or of Alertmanager's resends, kept off the ORM:
+    returns the incident number, or None when the full path must decide.
+    """
+    if n.action != "trigger":
+        return None
+    found = session.execute(
+        select(
+            IntakeAlertRow.id,
+            IntakeAlertRow.status,
+            IncidentRow.state,
+            IncidentRow.updated_at,
+            IncidentRow.number,
+        )
+        .join(IncidentRow, IncidentRow.id == IntakeAlertRow.incident_id)
+        .where(
+            IntakeAlertRow.integration == n.integration,
+            IntakeAlertRow.dedup_key == stored_key(n.key),
+        )
+        .order_by(IntakeAlertRow.first_seen.desc(), IntakeAlertRow.id.desc())
+        .limit(1)
+    ).first()
+    if found is None or found.status != "firing" or found.state not in _OPEN_STATES:
+        return None
+    publish_s = scope.config.repeat_publish_s
+    if publish_s <= 0 or (scope.write.now - found.updated_at).total_seconds() >= publish_s:
+        return None
+    if identity_key(IntakeAlertRow, found.id) in session.identity_map:
+        return None  # loaded by an earlier alert of this request: keep one writer of it
+    values: dict[str, Any] = {
+        "repeat_count": IntakeAlertRow.repeat_count + 1,
+        "last_seen": scope.write.now,
+        "labels": dict(n.labels),
+    }
+    if n.generator_url:
+        values["generator_url"] = n.generator_url
+    session.execute(
+        update(IntakeAlertRow).where(IntakeAlertRow.id == found.id).values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    return format_number(found.number)
+
+
 def handle(session: Session, n: Notification, scope: IntakeScope, outcome: Outcome) -> None:
     """Apply one notification inside the caller's write transaction."""
     now = scope.write.now
     config = scope.config
-    record = _latest_record(session, n.integration, stored_key(n.key))
-    row = session.get(IncidentRow, record.incident_id) if record and record.incident_id else None
+    quick = _quick_repeat(session, n, scope)
+    if quick is not None:
+        outcome.updated.append(quick)
+        return
+    record, row = _latest_record(session, n.integration, stored_key(n.key))
     state = State.of(row.state) if row is not None else None
 
     if n.action == "trigger":
