@@ -5,6 +5,8 @@
   4 senders in parallel post 4,000 notifications over 200 fingerprints, so
   200 open incidents and 3,800 repeats (repeats reach the change feed at most
   every 5 s per incident, the default).
+- ``intake.http_floor_get_me_per_s``: authenticated ``GET /v1/me`` by the same
+  senders, for scale: what the HTTP layer alone manages on the machine as loaded.
 - ``intake.alerts_per_s_10_per_body``: the same with 10 alerts per notification.
 - ``intake.alert_to_screen_p50_ms`` / ``_p99_ms``: a notification with a new
   fingerprint is POSTed; the time until a connected console (cache, sync
@@ -130,6 +132,28 @@ def _throughput(url: str, token: str, per_body: int, total: int, tag: str) -> fl
     return per_sender * SENDERS / elapsed
 
 
+def _floor(url: str, token: str, total: int) -> float:
+    """Requests per second of ``GET /v1/me`` (authenticated, no write) by the same senders.
+
+    The ceiling the HTTP layer sets on this machine at this load: an intake
+    figure near it is limited by the server's request handling, not by intake.
+    """
+    per_sender = total // SENDERS
+
+    def sender() -> None:
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as client:
+            for _ in range(per_sender):
+                client.get("/v1/me").raise_for_status()
+
+    threads = [threading.Thread(target=sender) for _ in range(SENDERS)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return per_sender * SENDERS / (time.perf_counter() - started)
+
+
 def _check_dedup(url: str, token: str, tag: str) -> None:
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as client:
         page = client.get("/v1/incidents", params={"limit": 500, "q": f"bench alert {tag}"}).json()
@@ -217,6 +241,8 @@ def run() -> None:
                 f"load average before: {_load()}; SQLite; {SENDERS} senders; "
                 f"{NOTIFICATIONS} notifications × 1 alert over {FINGERPRINTS} fingerprints"
             )
+            floor = _floor(process.url, viewer, 2000)
+            report("intake.http_floor_get_me_per_s", floor, "requests/s")
             rate = _throughput(process.url, intake, 1, NOTIFICATIONS, "a")
             _check_dedup(process.url, viewer, "a")
             report("intake.notifications_per_s", rate, "notifications/s")

@@ -12,14 +12,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends
+from fastapi.responses import Response
 
 from console.server.auth import Principal, Role
-from console.server.deps import Context, WriteSession, current_principal
+from console.server.deps import Context, ServerContext, current_principal
 from console.server.errors import ApiError, responses
 from console.server.routes.common import json_response, write_scope
 from console.server.services import intake as service
-from console.server.services.intake import AlertmanagerPayload, IntakeEvent, IntakeScope
+from console.server.services.intake import (
+    AlertmanagerPayload,
+    IntakeEvent,
+    IntakeScope,
+    Notification,
+    Outcome,
+)
 
 router = APIRouter(prefix="/v1/intake", tags=["alert intake"])
 
@@ -42,12 +50,23 @@ async def intake_caller(
 IntakeCaller = Annotated[Principal, Depends(intake_caller)]
 
 
-def _scope(context: Context, session: WriteSession, principal: Principal) -> IntakeScope:
-    return IntakeScope(
-        write=write_scope(context, principal),
-        config=context.settings.intake,
-        session=session,
-    )
+def _apply(
+    context: ServerContext, principal: Principal, notifications: list[Notification]
+) -> Outcome:
+    """Apply the notifications in one write transaction (blocking: runs on a worker thread).
+
+    The session is opened here rather than by a dependency, so a notification
+    costs one hand-off to the thread pool, not one per dependency.
+    """
+    with context.db.write_session() as session:
+        scope = IntakeScope(
+            write=write_scope(context, principal),
+            config=context.settings.intake,
+            session=session,
+        )
+        outcome = service.apply(session=session, notifications=notifications, scope=scope)
+        session.commit()
+    return outcome
 
 
 @router.post(
@@ -55,12 +74,11 @@ def _scope(context: Context, session: WriteSession, principal: Principal) -> Int
     summary="Receive an Alertmanager webhook notification",
     responses=responses(400, 401, 403, 413, 422),
 )
-def alertmanager(
+async def alertmanager(
     body: AlertmanagerPayload,
-    session: WriteSession,
     context: Context,
     principal: IntakeCaller,
-) -> object:
+) -> Response:
     """Each firing alert (or group, per the ``grouping`` setting) opens an incident with
     ``source: monitoring``, or counts a repeat on the open incident with the same
     fingerprint (group key). A resolved alert adds a timeline entry and, unless a person
@@ -76,11 +94,8 @@ def alertmanager(
             f"max_alerts: {config.max_alerts} in the receiver's webhook_config so "
             "Alertmanager sends no more",
         )
-    scope = _scope(context, session, principal)
-    outcome = service.apply(
-        session=session, notifications=service.from_alertmanager(body, config), scope=scope
-    )
-    session.commit()
+    notifications = service.from_alertmanager(body, config)
+    outcome = await anyio.to_thread.run_sync(_apply, context, principal, notifications)
     result = outcome.as_json()
     result["truncated_alerts"] = body.truncatedAlerts
     return json_response(result)
@@ -92,12 +107,11 @@ def alertmanager(
     summary="Receive one monitoring event (trigger, acknowledge, resolve)",
     responses=responses(400, 401, 403, 413, 422),
 )
-def events(
+async def events(
     body: IntakeEvent,
-    session: WriteSession,
     context: Context,
     principal: IntakeCaller,
-) -> object:
+) -> Response:
     """``trigger`` opens an incident (or counts a repeat on the open one with the same
     ``dedup_key``), ``acknowledge`` acknowledges it, ``resolve`` resolves it unless a
     person worked on it. A trigger without ``dedup_key`` gets one, returned in the answer.
@@ -106,9 +120,7 @@ def events(
     if problem is not None:
         raise ApiError(422, "invalid_request", problem)
     notification = service.from_event(body)
-    scope = _scope(context, session, principal)
-    outcome = service.apply(session=session, notifications=[notification], scope=scope)
-    session.commit()
+    outcome = await anyio.to_thread.run_sync(_apply, context, principal, [notification])
     result = outcome.as_json()
     result["dedup_key"] = notification.key
     numbers = (

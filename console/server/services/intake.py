@@ -39,8 +39,8 @@ from pydantic import (
 )
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from console.domain.incident import format_number
 from console.domain.lifecycle import State
