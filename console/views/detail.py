@@ -65,8 +65,8 @@ from console.domain.sla import SlaPolicy, SlaReading, SlaStatus, duration_text
 from console.models.incident_table import SLA_STYLE, sla_text
 from console.models.projection import ProjectionModel
 from console.models.timeline import HEADING_ROLE, KIND_ROLE, PENDING_ROLE, TimelineModel
-from console.views.alert_panel import AlertPanel, source_text
 from console.views.actions import MainWindowActions, plain_text, shortcut_text
+from console.views.alert_panel import AlertPanel, source_text
 from console.views.severity import paint_badge
 
 # A bar per entry kind, beside the kind's name (never colour alone).
