@@ -371,3 +371,33 @@ def test_serve_refuses_a_rule_naming_an_unknown_service(
     )
     assert result.returncode == 2
     assert "team 'nobody'" in result.stderr
+
+
+def test_a_console_syncs_the_alert_facts_into_its_cache(api: Api, tmp_path: Path) -> None:
+    """Through the existing change feed: the cache holds labels, repeats, last seen."""
+    from console.connectors.noc import NocBackend
+    from console.store import Cache
+    from console.sync.engine import SyncEngine
+
+    body = am_body(am_alert(fingerprint="sync1", service="vpn", instance="gw1"))
+    post_am(api, body)
+    backend = NocBackend(api.url, api.tokens["viewer"])
+    try:
+        with Cache.open(tmp_path / "console.db") as cache:
+            engine = SyncEngine(cache, backend, use_events=False)
+            engine.sync_once()
+            (incident,) = cache.incidents()
+            assert incident.alert is not None
+            assert incident.source.value == "monitoring"
+            assert incident.alert.repeat_count == 1
+            assert incident.alert.label("instance") == "gw1"
+            assert incident.alert.generator_url == body["alerts"][0]["generatorURL"]
+            post_am(api, body)
+            post_am(api, body)
+            engine.sync_once()
+            (again,) = cache.incidents()
+            assert again.alert is not None
+            assert again.alert.repeat_count == 3
+            assert again.alert.last_seen > incident.alert.last_seen
+    finally:
+        backend.close()
