@@ -72,7 +72,9 @@ def monitoring_incidents(api: Api) -> list[dict[str, Any]]:
     return [i for i in page["items"] if i["source"] == "monitoring"]
 
 
-def intake_server(api_factory: Any, tmp_path: Any, config: Any, name: str = "intake") -> Api:
+def intake_server(
+    api_factory: Any, tmp_path: Any, config: Any, name: str = "intake", db_url: str | None = None
+) -> Api:
     """A server whose directory holds :data:`SERVICES`, started with the intake ``config``.
 
     The directory is seeded through a first server on the same SQLite file,
@@ -81,7 +83,7 @@ def intake_server(api_factory: Any, tmp_path: Any, config: Any, name: str = "int
     """
     from console.server.settings import sqlite_url
 
-    url = sqlite_url(tmp_path / f"{name}.db")
+    url = db_url or sqlite_url(tmp_path / f"{name}.db")
     seeder = api_factory(db_url=url)
     seed_directory(seeder)
     seeder.client.close()

@@ -401,3 +401,15 @@ def test_a_console_syncs_the_alert_facts_into_its_cache(api: Api, tmp_path: Path
             assert again.alert.last_seen > incident.alert.last_seen
     finally:
         backend.close()
+
+
+@pytest.mark.postgres
+def test_intake_on_postgresql(api_factory: ApiFactory, tmp_path: Path, pg_url: str) -> None:
+    api = intake_server(api_factory, tmp_path, config_from_table(RULES), db_url=pg_url)
+    alert = am_alert(fingerprint="pg1", service="vpn")
+    assert post_am(api, am_body(alert)).json()["opened"] == ["INC-000001"]
+    assert post_am(api, am_body(alert)).json()["updated"] == ["INC-000001"]
+    (incident,) = monitoring_incidents(api)
+    assert incident["alert"]["repeat_count"] == 2
+    resolved = post_am(api, am_body({**alert, "status": "resolved"}))
+    assert resolved.json()["resolved"] == ["INC-000001"]

@@ -252,3 +252,46 @@ def test_alertmanager_opens_deduplicates_and_resolves(
     # Alertmanager keeps re-sending the resolved group for a while; nothing new opens.
     time.sleep(5)
     assert len(_monitoring(client)) == 2
+
+
+def _doc_block(language: str) -> str:
+    text = (Path(__file__).parents[2] / "docs" / "intake.md").read_text()
+    return text.split(f"```{language}\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_documented_alertmanager_config_is_valid(tmp_path: Path) -> None:
+    amtool = shutil.which("amtool")
+    require_or_skip(
+        amtool is not None,
+        "amtool is not installed (apt-get install prometheus-alertmanager)",
+        "NOC_REQUIRE_ALERTMANAGER",
+    )
+    assert amtool is not None
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(_doc_block("yaml"))
+    result = subprocess.run(
+        [amtool, "check-config", str(config)], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_documented_intake_settings_load() -> None:
+    import tomllib
+
+    from console.server.intake_rules import (
+        DirectoryNames,
+        check_against_directory,
+        config_from_table,
+    )
+
+    config = config_from_table(tomllib.loads(_doc_block("toml"))["intake"])
+    assert [rule.name for rule in config.rules] == ["databases", "not staging"]
+    assert config.rule_for({"env": "staging", "job": "vpn-exporter"}) is None
+    assert config.rule_for({"env": "prod", "job": "vpn-exporter"}) is config.rules[1]
+    assert config.severity_map["disaster"] == ("high", "high")
+    names = DirectoryNames(
+        services={"core": "core", "payments-db": "payments-db", "vpn": "vpn"},
+        service_teams={},
+        teams=frozenset({"dba"}),
+    )
+    check_against_directory(config, names)
