@@ -95,3 +95,27 @@ def test_the_wall_counts_what_monitoring_opened(policy: SlaPolicy) -> None:
     incidents = [_monitoring_incident(), make_incident(1), make_incident(2)]
     snapshot = build_snapshot(incidents, policy, NOW)  # type: ignore[arg-type]
     assert (snapshot.open_total, snapshot.monitoring) == (3, 1)
+
+
+def test_the_wall_says_how_many_came_from_monitoring(qtbot: QtBot, tmp_path: Path) -> None:
+    from console.demo import load_demo
+    from console.settings import Settings
+    from console.views.wall import open_wall
+
+    with Cache.open(tmp_path / "wall.db") as cache:
+        load_demo(cache, NOW, policy=SlaPolicy.default())
+        cache.upsert_incidents([_monitoring_incident()])  # type: ignore[list-item]
+        monitoring = sum(
+            1 for i in cache.incidents() if i.is_open and i.source is Source.MONITORING
+        )
+        window = open_wall(cache, Settings(), clock=lambda: NOW, show=False)
+        qtbot.addWidget(window)
+        shots = Path(os.environ.get("NOC_SCREENSHOT_DIR", tmp_path))
+        for width, height in ((1280, 720), (1920, 1080)):
+            window.resize(width, height)
+            window.show()
+            window.refresh()
+            qtbot.wait(50)
+            assert f"{monitoring} from monitoring" in window.detail_label.text()
+            assert window.grab().save(str(shots / f"alert-wall-{width}x{height}.png"))
+        window.close()
