@@ -607,6 +607,7 @@ class DetailPane(QWidget):
             self.note_requested.emit(self._incident.id, body, kind)
 
     def _fill_gone(self, incident: Incident) -> None:
+        self.alert_panel.show_alert(None)
         self.title.setText(f"{incident.title}\n\n(This incident is no longer in the local cache.)")
 
     def _fill(self, incident: Incident) -> None:
