@@ -7,6 +7,8 @@
   every 5 s per incident, the default).
 - ``intake.http_floor_get_me_per_s``: authenticated ``GET /v1/me`` by the same
   senders, for scale: what the HTTP layer alone manages on the machine as loaded.
+- ``intake.queue_read_during_storm_p99_ms``: a console listing the queue while
+  that runs: how long its answers take (the API stays responsive in a storm).
 - ``intake.alerts_per_s_10_per_body``: the same with 10 alerts per notification.
 - ``intake.alert_to_screen_p50_ms`` / ``_p99_ms``: a notification with a new
   fingerprint is POSTed; the time until a connected console (cache, sync
@@ -42,6 +44,7 @@ NOTIFICATIONS = 4000
 FINGERPRINTS = 200
 LATENCY_SAMPLES = 100
 
+_VIEWER: list[str] = []
 INTAKE_TOML = '[intake]\ndefault_service = "core"\n'
 
 
@@ -103,9 +106,26 @@ def _body(fingerprints: list[str], k: int) -> dict[str, Any]:
     }
 
 
-def _throughput(url: str, token: str, per_body: int, total: int, tag: str) -> float:
-    """Notifications per second from SENDERS parallel clients."""
+def _throughput(
+    url: str, token: str, per_body: int, total: int, tag: str, reads: list[float] | None = None
+) -> float:
+    """Notifications per second from SENDERS parallel clients.
+
+    With ``reads``, a console-like reader meanwhile lists the queue
+    (``GET /v1/incidents?limit=50``) over and over and records how long each answer took.
+    """
     errors: list[str] = []
+    done = threading.Event()
+
+    def reader(viewer: str) -> None:
+        assert reads is not None
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {viewer}"}) as client:
+            while not done.is_set():
+                started = time.perf_counter()
+                client.get("/v1/incidents", params={"limit": 50}).raise_for_status()
+                reads.append(time.perf_counter() - started)
+                time.sleep(0.02)
+
     per_sender = total // SENDERS
 
     def sender(s: int) -> None:
@@ -121,12 +141,18 @@ def _throughput(url: str, token: str, per_body: int, total: int, tag: str) -> fl
                     return
 
     threads = [threading.Thread(target=sender, args=(s,)) for s in range(SENDERS)]
+    watcher = threading.Thread(target=reader, args=(_VIEWER[0],)) if reads is not None else None
     started = time.perf_counter()
     for t in threads:
         t.start()
+    if watcher is not None:
+        watcher.start()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
+    done.set()
+    if watcher is not None:
+        watcher.join()
     if errors:
         fail(f"intake refused a notification: {errors[0]}")
     return per_sender * SENDERS / elapsed
@@ -246,6 +272,14 @@ def run() -> None:
             rate = _throughput(process.url, intake, 1, NOTIFICATIONS, "a")
             _check_dedup(process.url, viewer, "a")
             report("intake.notifications_per_s", rate, "notifications/s")
+            _VIEWER[:] = [viewer]
+            reads: list[float] = []
+            _throughput(process.url, intake, 1, NOTIFICATIONS // 4, "a", reads)
+            note(
+                f"{NOTIFICATIONS // 4} more notifications; meanwhile {len(reads)} queue reads "
+                "(GET /v1/incidents?limit=50, every 20 ms) by a console"
+            )
+            report("intake.queue_read_during_storm_p99_ms", percentile(reads, 99) * 1000, "ms")
             note(f"{NOTIFICATIONS // 4} notifications × 10 alerts over {FINGERPRINTS} fingerprints")
             rate10 = _throughput(process.url, intake, 10, NOTIFICATIONS // 4, "b")
             report("intake.alerts_per_s_10_per_body", rate10 * 10, "alerts/s")

@@ -301,13 +301,11 @@ def test_a_storm_opens_one_incident_per_fingerprint_and_coalesces_the_feed(
     config = config_from_table({"default_service": "core", "repeat_publish_seconds": 0.5})
     api = intake_server(api_factory, tmp_path, config)
     fingerprints = [f"storm{i:02d}" for i in range(20)]
-    started = time.monotonic()
     for batch in range(50):  # 50 notifications × 200 alerts = 10,000 alerts
         alerts = [am_alert(fingerprint=fp, instance=fp) for fp in fingerprints for _ in range(10)]
         response = post_am(api, am_body(*alerts))
         assert response.status_code == 200, (batch, response.text)
-    elapsed = time.monotonic() - started
-    assert elapsed < 60, f"10,000 alerts took {elapsed:.1f} s"
+    # (How fast, and how the API answers meanwhile: python -m bench intake.)
     incidents = monitoring_incidents(api)
     assert sorted(i["alert"]["key"] for i in incidents) == fingerprints
     # Repeats are counted exactly; the feed carries them at most every 0.5 s
