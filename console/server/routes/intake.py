@@ -21,13 +21,9 @@ from console.server.deps import Context, ServerContext, current_principal
 from console.server.errors import ApiError, responses
 from console.server.routes.common import json_response, write_scope
 from console.server.services import intake as service
-from console.server.services.intake import (
-    AlertmanagerPayload,
-    IntakeEvent,
-    IntakeScope,
-    Notification,
-    Outcome,
-)
+from console.server.services import intake_payloads as payloads
+from console.server.services.intake import IntakeScope, Outcome
+from console.server.services.intake_payloads import AlertmanagerPayload, IntakeEvent, Notification
 
 router = APIRouter(prefix="/v1/intake", tags=["alert intake"])
 
@@ -94,7 +90,7 @@ async def alertmanager(
             f"max_alerts: {config.max_alerts} in the receiver's webhook_config so "
             "Alertmanager sends no more",
         )
-    notifications = service.from_alertmanager(body, config)
+    notifications = payloads.from_alertmanager(body, config)
     outcome = await anyio.to_thread.run_sync(_apply, context, principal, notifications)
     result = outcome.as_json()
     result["truncated_alerts"] = body.truncatedAlerts
@@ -119,7 +115,7 @@ async def events(
     problem = body.problem()
     if problem is not None:
         raise ApiError(422, "invalid_request", problem)
-    notification = service.from_event(body)
+    notification = payloads.from_event(body)
     outcome = await anyio.to_thread.run_sync(_apply, context, principal, [notification])
     result = outcome.as_json()
     result["dedup_key"] = notification.key
