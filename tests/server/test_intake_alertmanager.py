@@ -5,8 +5,10 @@ Alertmanager runs on loopback with a webhook receiver pointing at a real
 pushes alerts to Alertmanager's own API (``POST /api/v2/alerts``). What reaches
 the server is Alertmanager's doing: its grouping, ``group_wait``,
 ``group_interval`` and ``repeat_interval`` (set short here), its resends and
-its resolved notifications. Skips when the binary is absent, unless
-``NOC_REQUIRE_ALERTMANAGER=1`` (as in ``.ci/run``) makes it mandatory.
+its resolved notifications. One test adds Prometheus itself: a rule over a
+gauge the test's tiny exporter serves fires, and resolves when the gauge drops.
+Skips when a binary is absent, unless ``NOC_REQUIRE_ALERTMANAGER=1`` (as in
+``.ci/run``, which installs both) makes it mandatory.
 """
 
 from __future__ import annotations
@@ -252,6 +254,125 @@ def test_alertmanager_opens_deduplicates_and_resolves(
     # Alertmanager keeps re-sending the resolved group for a while; nothing new opens.
     time.sleep(5)
     assert len(_monitoring(client)) == 2
+
+
+PROMETHEUS = shutil.which("prometheus")
+
+
+class _Exporter:
+    """A tiny Prometheus exporter on loopback: one gauge the test sets."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.value = 1
+        exporter = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = (
+                    "# TYPE noc_test_disk_full gauge\n"
+                    f'noc_test_disk_full{{instance="gw9",service="vpn"}} {exporter.value}\n'
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self.server.server_address[1])
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_prometheus_rule_to_incident_and_back(
+    rig: tuple[Alertmanager, httpx.Client], tmp_path: Path
+) -> None:
+    """The whole chain: a Prometheus rule over a scraped gauge → Alertmanager → an incident."""
+    require_or_skip(
+        PROMETHEUS is not None,
+        "prometheus is not installed (apt-get install prometheus)",
+        "NOC_REQUIRE_ALERTMANAGER",
+    )
+    assert PROMETHEUS is not None
+    am, client = rig
+    exporter = _Exporter()
+    port = _free_port()
+    (tmp_path / "rules.yml").write_text(
+        """
+groups:
+  - name: noc
+    interval: 1s
+    rules:
+      - alert: DiskFull
+        expr: noc_test_disk_full > 0
+        labels: {severity: warning}
+        annotations: {summary: "Disk full on {{ $labels.instance }}"}
+"""
+    )
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        f"""
+global: {{scrape_interval: 1s, evaluation_interval: 1s}}
+rule_files: [{tmp_path / "rules.yml"}]
+alerting:
+  alertmanagers: [{{static_configs: [{{targets: ["127.0.0.1:{am.port}"]}}]}}]
+scrape_configs:
+  - job_name: exporter
+    honor_labels: true
+    static_configs: [{{targets: ["127.0.0.1:{exporter.port}"]}}]
+"""
+    )
+    log = (tmp_path / "prometheus.log").open("w")
+    proc = subprocess.Popen(
+        [
+            PROMETHEUS,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={tmp_path / 'prom-data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            f"--web.external-url=http://127.0.0.1:{port}/",
+            "--rules.alert.resend-delay=1s",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        (incident,) = _wait(
+            "the incident from the Prometheus rule", lambda: _monitoring(client), am, 60
+        )
+        assert incident["title"] == "Disk full on gw9"
+        assert incident["service"] == "vpn"
+        assert (incident["impact"], incident["urgency"]) == ("medium", "medium")
+        assert incident["alert"]["generator_url"].startswith(
+            f"http://127.0.0.1:{port}/graph?g0.expr="
+        )
+        exporter.value = 0  # the disk is fine again: the rule stops firing
+        resolved = _wait(
+            "the incident resolved with the alert",
+            lambda: [i for i in _monitoring(client) if i["state"] == "resolved"],
+            am,
+            60,
+        )
+        assert [i["id"] for i in resolved] == [incident["id"]]
+        assert len(_monitoring(client)) == 1
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        log.close()
+        exporter.stop()
 
 
 def _doc_block(language: str) -> str:
