@@ -85,6 +85,9 @@ def intake_publish_pending(context: ServerContext) -> int:
     from console.server.routes.common import write_scope
     from console.server.services import intake as intake_service
 
+    with context.db.read_session() as session:
+        if not intake_service.has_pending(session=session):
+            return 0  # the usual case: no write lock taken every few seconds for nothing
     principal = Principal(token_id="", name="alert-intake", role=Role.INTAKE)
     with context.db.write_session() as session:
         done = intake_service.publish_pending(

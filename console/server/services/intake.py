@@ -541,6 +541,20 @@ def _publish_repeat(
         _publish(session, row, record, scope)
 
 
+def has_pending(*, session: Session) -> bool:
+    """Whether some open alert has repeats the change feed has not carried yet."""
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    IntakeAlertRow.incident_id.is_not(None),
+                    IntakeAlertRow.published_count < IntakeAlertRow.repeat_count,
+                )
+            )
+        )
+    )
+
+
 def publish_pending(*, session: Session, scope: WriteScope, config: IntakeConfig) -> int:
     """Publish the repeats that were coalesced and are now due; returns how many incidents."""
     cutoff = scope.now - timedelta(seconds=config.repeat_publish_s)
