@@ -41,6 +41,9 @@ from console.domain.escalation import EscalationPolicy as DomainEscalationPolicy
 from console.domain.escalation import EscalationTier as DomainEscalationTier
 from console.domain.escalation import ManagementRule as DomainManagementRule
 from console.domain.incident import (
+    AlertInfo as DomainAlertInfo,
+)
+from console.domain.incident import (
     HoldPeriod as DomainHoldPeriod,
 )
 from console.domain.incident import (
@@ -78,7 +81,9 @@ TimelineKindWire = Literal[
 ]
 # The kinds a person may write by hand; the rest are written by the server.
 UserTimelineKindWire = Literal["work_note", "status_update"]
-RoleWire = Literal["viewer", "dispatcher", "commander", "admin"]
+RoleWire = Literal["intake", "viewer", "dispatcher", "commander", "admin"]
+IntegrationWire = Literal["alertmanager", "events"]
+AlertStatusWire = Literal["firing", "acknowledged", "resolved"]
 ChangeKindWire = Literal[
     "incident",
     "timeline",
@@ -408,6 +413,35 @@ class HoldPeriod(WireOut):
     ended: datetime | None = None
 
 
+class IncidentAlert(WireOut):
+    """What monitoring said about an incident opened by alert intake (``source: monitoring``).
+
+    Read-only: the server keeps it up to date as notifications arrive.
+    """
+
+    integration: IntegrationWire = Field(description="the intake endpoint that opened it")
+    key: str = Field(
+        description="what deduplicates notifications: the alert fingerprint, the group key, "
+        "or the event's dedup_key"
+    )
+    status: AlertStatusWire = Field(description="the alert's state at the last notification")
+    first_seen: datetime
+    last_seen: datetime = Field(description="when the last notification arrived")
+    repeat_count: int = Field(
+        default=1, ge=1, description="notifications folded into this incident, the first included"
+    )
+    labels: dict[str, str] = Field(default_factory=dict)
+    generator_url: str | None = Field(
+        default=None, description="the monitor's page for the alert (e.g. the Prometheus graph)"
+    )
+    monitor: str | None = Field(
+        default=None, description="who sent it: the Alertmanager receiver or the event source"
+    )
+    flapping: bool = Field(
+        default=False, description="fired and resolved too often; folded into this incident"
+    )
+
+
 class Incident(WireOut):
     """An incident as the server holds it; ``version`` is also sent as the ETag."""
 
@@ -441,6 +475,9 @@ class Incident(WireOut):
     closed_at: datetime | None = None
     response_due: datetime | None = None
     resolution_due: datetime | None = None
+    alert: IncidentAlert | None = Field(
+        default=None, description="set when alert intake opened the incident"
+    )
 
 
 class IncidentPage(WireOut):
@@ -960,7 +997,44 @@ def incident_to_wire(incident: DomainIncident, *, severity_overridden: bool = Fa
             "closed_at": incident.closed_at,
             "response_due": incident.response_due,
             "resolution_due": incident.resolution_due,
+            "alert": alert_to_wire(incident.alert),
         }
+    )
+
+
+def alert_to_wire(alert: DomainAlertInfo | None) -> dict[str, Any] | None:
+    """The domain's alert facts as the ``alert`` object of an incident (None stays None)."""
+    if alert is None:
+        return None
+    return {
+        "integration": alert.integration,
+        "key": alert.key,
+        "status": alert.status,
+        "first_seen": alert.first_seen,
+        "last_seen": alert.last_seen,
+        "repeat_count": alert.repeat_count,
+        "labels": dict(alert.labels),
+        "generator_url": alert.generator_url,
+        "monitor": alert.monitor,
+        "flapping": alert.flapping,
+    }
+
+
+def alert_from_wire(alert: IncidentAlert | None) -> DomainAlertInfo | None:
+    """The ``alert`` object of a wire incident as the domain's record."""
+    if alert is None:
+        return None
+    return DomainAlertInfo(
+        integration=alert.integration,
+        key=alert.key,
+        status=alert.status,
+        first_seen=alert.first_seen,
+        last_seen=alert.last_seen,
+        repeat_count=alert.repeat_count,
+        labels=tuple(sorted(alert.labels.items())),
+        generator_url=alert.generator_url,
+        monitor=alert.monitor,
+        flapping=alert.flapping,
     )
 
 
@@ -993,6 +1067,7 @@ def incident_from_wire(wire: Incident) -> DomainIncident:
         closed_at=wire.closed_at,
         response_due=wire.response_due,
         resolution_due=wire.resolution_due,
+        alert=alert_from_wire(wire.alert),
     )
 
 

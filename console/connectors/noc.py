@@ -46,7 +46,14 @@ from console.connectors.base import (
     Unreachable,
 )
 from console.domain.errors import DomainError
-from console.domain.incident import HoldPeriod, Incident, Source, TimelineEvent, TimelineKind
+from console.domain.incident import (
+    AlertInfo,
+    HoldPeriod,
+    Incident,
+    Source,
+    TimelineEvent,
+    TimelineKind,
+)
 from console.domain.lifecycle import HoldReason, State
 from console.domain.severity import Impact, Severity, Urgency
 from console.wire import Incident as WireIncident
@@ -114,6 +121,29 @@ def _int(value: object) -> int:
     raise TypeError("whole number")
 
 
+def _alert(data: object) -> AlertInfo | None:
+    """The ``alert`` object of a wire incident (alert intake), or None."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise TypeError("alert")
+    labels = data.get("labels") or {}
+    if not isinstance(labels, dict):
+        raise TypeError("alert labels")
+    return AlertInfo(
+        integration=_str(data["integration"]),
+        key=_str(data["key"]),
+        status=_str(data["status"]),
+        first_seen=_ts(data["first_seen"]),
+        last_seen=_ts(data["last_seen"]),
+        repeat_count=_int(data.get("repeat_count", 1)),
+        labels=tuple(sorted((_str(k), _str(v)) for k, v in labels.items())),
+        generator_url=_opt_str(data.get("generator_url")),
+        monitor=_opt_str(data.get("monitor")),
+        flapping=data.get("flapping", False) is True,
+    )
+
+
 def incident_from_json(data: Mapping[str, Any]) -> Incident:
     """A wire incident (decoded JSON) as the domain record.
 
@@ -151,6 +181,7 @@ def incident_from_json(data: Mapping[str, Any]) -> Incident:
             closed_at=_opt_ts(data.get("closed_at")),
             response_due=_opt_ts(data.get("response_due")),
             resolution_due=_opt_ts(data.get("resolution_due")),
+            alert=_alert(data.get("alert")),
         )
     except (KeyError, TypeError, ValueError, AttributeError, DomainError):
         pass

@@ -80,6 +80,43 @@ class HoldPeriod:
                 )
 
 
+@dataclass(frozen=True, slots=True)
+class AlertInfo:
+    """What monitoring said about an incident that alert intake opened.
+
+    ``integration`` is the intake endpoint (``alertmanager`` or ``events``),
+    ``key`` what deduplicates its notifications (the alert's fingerprint, the
+    group key, or an event's ``dedup_key``). ``repeat_count`` counts every
+    notification folded into the incident, the first included; ``flapping``
+    marks an alert that fired and resolved too often to open an incident each
+    time.
+    """
+
+    integration: str
+    key: str
+    status: str
+    first_seen: datetime
+    last_seen: datetime
+    repeat_count: int = 1
+    labels: tuple[tuple[str, str], ...] = ()
+    generator_url: str | None = None
+    monitor: str | None = None
+    flapping: bool = False
+
+    def __post_init__(self) -> None:
+        require_aware("alert first_seen", self.first_seen)
+        require_aware("alert last_seen", self.last_seen)
+        if self.repeat_count < 1:
+            raise InvalidValue("repeat_count", self.repeat_count, "a whole number from 1")
+
+    def label(self, name: str) -> str | None:
+        """The value of one label, or None."""
+        for key, value in self.labels:
+            if key == name:
+                return value
+        return None
+
+
 # slots: a big board holds 100k of these; without a per-instance __dict__ each
 # record is about a kilobyte smaller.
 @dataclass(frozen=True, slots=True)
@@ -112,6 +149,8 @@ class Incident:
     closed_at: datetime | None = None
     response_due: datetime | None = None
     resolution_due: datetime | None = None
+    # Set on incidents opened by alert intake (source monitoring), else None.
+    alert: AlertInfo | None = None
 
     def __post_init__(self) -> None:
         if not self.title.strip():

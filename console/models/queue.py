@@ -34,7 +34,7 @@ from operator import attrgetter, itemgetter
 from typing import Any, Protocol
 
 from console.domain.calendar import BusinessCalendar, to_micros
-from console.domain.incident import Incident
+from console.domain.incident import Incident, Source
 from console.domain.lifecycle import State
 from console.domain.severity import Severity
 from console.domain.sla import SlaKind, SlaPolicy, SlaStatus
@@ -339,6 +339,9 @@ _first: Callable[[tuple[SortKey, Incident, SlaPlan | None]], SortKey] = itemgett
 # ----------------------------------------------------------------- filters
 
 
+_SOURCE_VALUES = frozenset(source.value for source in Source)
+
+
 @dataclass(frozen=True)
 class QueueFilter:
     """What the operator asked to see. Empty sets mean "any".
@@ -347,7 +350,8 @@ class QueueFilter:
     match, in any order). ``open_only`` hides resolved, closed and cancelled
     work (the queue's default); ``mine`` keeps incidents assigned to the
     operator; ``at_risk`` keeps open incidents whose SLA clock reads warning
-    or breached.
+    or breached; ``sources`` keeps incidents by how they came in (``monitoring``
+    for what alert intake opened, ``phone`` …).
     """
 
     text: str = ""
@@ -355,6 +359,7 @@ class QueueFilter:
     states: frozenset[State] = frozenset()
     services: frozenset[str] = frozenset()
     groups: frozenset[str] = frozenset()
+    sources: frozenset[str] = frozenset()
     mine: bool = False
     at_risk: bool = False
     open_only: bool = False
@@ -392,6 +397,8 @@ class QueueFilter:
             out["services"] = sorted(self.services)
         if self.groups:
             out["groups"] = sorted(self.groups)
+        if self.sources:
+            out["sources"] = sorted(self.sources)
         for name in ("mine", "at_risk", "open_only"):
             if getattr(self, name):
                 out[name] = True
@@ -424,6 +431,7 @@ class QueueFilter:
             states=frozenset(states),
             services=frozenset(strings("services")),
             groups=frozenset(strings("groups")),
+            sources=frozenset(s for s in strings("sources") if s in _SOURCE_VALUES),
             mine=raw.get("mine") is True,
             at_risk=raw.get("at_risk") is True,
             open_only=raw.get("open_only") is True,
@@ -587,6 +595,8 @@ class IncidentQueue:
                 return False
             if wanted.groups and incident.assignment_group not in wanted.groups:
                 return False
+            if wanted.sources and incident.source.value not in wanted.sources:
+                return False
             if wanted.mine and not self.is_mine(incident):
                 return False
             if wanted.at_risk and not self.is_at_risk(row):
@@ -629,6 +639,9 @@ class IncidentQueue:
         if wanted.groups:
             groups = wanted.groups
             rows = [r for r in rows if r.incident.assignment_group in groups]
+        if wanted.sources:
+            sources = wanted.sources
+            rows = [r for r in rows if r.incident.source.value in sources]
         if wanted.mine:
             rows = [r for r in rows if self.is_mine(r.incident)]
         if wanted.at_risk:

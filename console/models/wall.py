@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from PySide6.QtCore import QObject, Signal
 
 from console.directory import Directory, OnCall, TierLine
-from console.domain.incident import Incident
+from console.domain.incident import Incident, Source
 from console.domain.severity import Severity
 from console.domain.sla import SlaReading, SlaStatus
 from console.models.incident_table import DisplayNames, SlaClock
@@ -116,6 +116,8 @@ class WallSnapshot:
     major: tuple[WallIncident, ...]
     at_risk: tuple[WallIncident, ...]
     on_call: OnCallBoard | None
+    # Open incidents opened by monitoring (alert intake), of ``open_total``.
+    monitoring: int = 0
 
 
 @dataclass(frozen=True)
@@ -203,7 +205,7 @@ def build_snapshot(
     """The wall's figures and lists at ``now`` (closed incidents are ignored)."""
     names = names or DisplayNames()
     counts = dict.fromkeys(Severity, 0)
-    unacknowledged = breached = 0
+    unacknowledged = breached = monitoring = 0
     major: list[tuple[tuple[int, bool, float, str], WallIncident]] = []
     at_risk: list[tuple[tuple[float, int, str], WallIncident]] = []
     total = 0
@@ -213,6 +215,7 @@ def build_snapshot(
         total += 1
         counts[incident.severity] += 1
         unacknowledged += not incident.acknowledged
+        monitoring += incident.source is Source.MONITORING
         reading = clock.current(incident, now)
         breached += reading.status is SlaStatus.BREACHED
         sev1_or_major = incident.severity is Severity.SEV1 or incident.major
@@ -236,6 +239,7 @@ def build_snapshot(
         major=tuple(row for _, row in major),
         at_risk=tuple(row for _, row in at_risk),
         on_call=on_call,
+        monitoring=monitoring,
     )
 
 

@@ -20,6 +20,7 @@ from console.server.deps import ServerContext, reject_unknown_query, utc_now
 from console.server.egress import EgressPolicy
 from console.server.events import PgListener
 from console.server.guard import RequestGuard
+from console.server.intake_rules import check_against_directory
 from console.server.middleware import (
     AccessLogMiddleware,
     BodyLimitMiddleware,
@@ -27,6 +28,7 @@ from console.server.middleware import (
 )
 from console.server.routes import changes, events, health, incidents, me, reference, timeline
 from console.server.routes import escalation as escalation_routes
+from console.server.routes import intake as intake_routes
 from console.server.routes import webhooks as webhook_routes
 from console.server.routes.common import ETAG_PATTERN
 from console.server.settings import Settings
@@ -66,6 +68,37 @@ async def _run_escalation_timer(context: ServerContext) -> None:
             await anyio.to_thread.run_sync(escalation.tick, context)
         except Exception:  # the database may be briefly away; the next tick catches up
             log.exception("escalation timer run failed")
+
+
+async def _run_intake_publisher(context: ServerContext) -> None:
+    """Put alert repeats that intake coalesced on the change feed once they are due."""
+    period = context.settings.intake.repeat_publish_s
+    while True:
+        await asyncio.sleep(period)
+        try:
+            await anyio.to_thread.run_sync(intake_publish_pending, context)
+        except Exception:  # the database may be briefly away; the next run catches up
+            log.exception("alert intake: publishing repeats failed")
+
+
+def intake_publish_pending(context: ServerContext) -> int:
+    """One run of the repeat publisher (blocking); returns how many incidents it updated."""
+    from console.server.auth import Principal, Role
+    from console.server.routes.common import write_scope
+    from console.server.services import intake as intake_service
+
+    with context.db.read_session() as session:
+        if not intake_service.has_pending(session=session):
+            return 0  # the usual case: no write lock taken every few seconds for nothing
+    principal = Principal(token_id="", name="alert-intake", role=Role.INTAKE)
+    with context.db.write_session() as session:
+        done = intake_service.publish_pending(
+            session=session,
+            scope=write_scope(context, principal),
+            config=context.settings.intake,
+        )
+        session.commit()
+    return done
 
 
 async def _run_webhook_sender(sender: WebhookSender, poll_s: float) -> None:
@@ -195,6 +228,17 @@ def create_app(
     owns_db = db is None
     database = db if db is not None else Database(settings.db_url, pool_size=settings.pool_size)
     context = ServerContext(settings=settings, db=database, clock=clock or utc_now)
+    try:
+        # A mapping rule naming a service or team the directory lacks is refused now,
+        # not at the first alert (IntakeConfigError, a ValueError, says which).
+        from console.server.services.intake import load_names
+
+        with database.read_session() as session:
+            check_against_directory(settings.intake, load_names(session=session))
+    except Exception:
+        if owns_db:
+            database.dispose()
+        raise
     database.on_commit(context.broadcaster.publish)
     egress = EgressPolicy(settings.webhook_allow)
 
@@ -217,6 +261,8 @@ def create_app(
         background = [poller]
         if settings.escalation_tick_s > 0:
             background.append(asyncio.create_task(_run_escalation_timer(context)))
+        if settings.intake.repeat_publish_s > 0:
+            background.append(asyncio.create_task(_run_intake_publisher(context)))
         sender = WebhookSender(database, settings, policy=egress)
         background.append(asyncio.create_task(_run_webhook_sender(sender, settings.webhook_poll_s)))
         try:
@@ -249,6 +295,7 @@ def create_app(
         app.include_router(router)
     app.include_router(escalation_routes.router)
     app.include_router(webhook_routes.router)
+    app.include_router(intake_routes.router)
     app.include_router(events.router)
     for router in reference.routers:
         app.include_router(router)

@@ -2,7 +2,9 @@
 
 A token is a random secret shown once, at creation; the server keeps only its
 SHA-256. Roles are ordered: viewer (the wall display) < dispatcher < commander
-< admin, and a route names the lowest role it accepts.
+< admin, and a route names the lowest role it accepts. ``intake`` (a monitor
+such as Alertmanager) sits below viewer: it may post alerts to the intake
+endpoints and do nothing else, not even read the queue.
 """
 
 from __future__ import annotations
@@ -26,8 +28,13 @@ TOKEN_PREFIX = "noc_"
 
 
 class Role(enum.IntEnum):
-    """What a token may do; a higher role may do everything a lower one may."""
+    """What a token may do; a higher role may do everything a lower one may.
 
+    ``INTAKE`` is below every other role, so no route that names a role lets it
+    through; only the intake endpoints accept it (and admin, for trying them by hand).
+    """
+
+    INTAKE = 0
     VIEWER = 1
     DISPATCHER = 2
     COMMANDER = 3
@@ -39,7 +46,7 @@ class Role(enum.IntEnum):
 
     @classmethod
     def of(cls, value: str) -> Role:
-        """Parse ``viewer`` … ``admin``; the error names the roles."""
+        """Parse ``intake``, ``viewer`` … ``admin``; the error names the roles."""
         try:
             return cls[value.strip().upper()]
         except KeyError:

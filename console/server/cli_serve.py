@@ -12,6 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
+from console.server.intake_rules import IntakeConfig, IntakeConfigError, load_intake_config
 from console.server.settings import Settings, default_db_url, normalise_db_url
 
 log = logging.getLogger("console.server")
@@ -92,6 +93,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="open event streams one token may hold; a new one closes the oldest (default 8)",
     )
     parser.add_argument(
+        "--intake-config",
+        type=Path,
+        metavar="TOML",
+        help="alert intake's mapping rules, silences and noise control (docs/intake.md); "
+        "a rule naming a service or team the directory lacks stops the server at start-up",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -113,6 +121,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
     for option, path in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
         if path is not None and not path.is_file():
             raise ValueError(f"{option} {path}: no such file")
+    intake = IntakeConfig()
+    if getattr(args, "intake_config", None) is not None:
+        intake = load_intake_config(args.intake_config)
     from console.server.egress import EgressPolicy
 
     allow = EgressPolicy.parse_allow(args.webhook_allow)  # ValueError naming a bad entry
@@ -125,6 +136,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.max_streams_per_token < 1:
         raise ValueError("--max-streams-per-token must be at least 1")
     return Settings(
+        intake=intake,
         webhook_allow=allow,
         free_text_services=args.free_text_services,
         rate_per_token=args.rate_per_token,
@@ -175,6 +187,9 @@ def run(args: argparse.Namespace) -> int:
     except DatabaseUnavailableError as exc:
         print(f"noc-console serve: {exc}", file=sys.stderr)
         return 1
+    except IntakeConfigError as exc:
+        print(f"noc-console serve: --intake-config: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     server = NocUvicornServer(
         uvicorn_config(app, settings, log_level=args.log_level),
         on_shutdown=context_of(app).broadcaster.close,

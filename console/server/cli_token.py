@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from console.server.settings import default_db_url, normalise_db_url
 
-ROLES = ("viewer", "dispatcher", "commander", "admin")
+ROLES = ("intake", "viewer", "dispatcher", "commander", "admin")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     create = actions.add_parser(
         "create", parents=[common], help="create a token and print it (once)"
     )
-    create.add_argument("--role", required=True, choices=ROLES, help="what the token may do")
+    create.add_argument(
+        "--role",
+        required=True,
+        choices=ROLES,
+        help="what the token may do (intake: a monitor posting alerts, nothing else)",
+    )
     create.add_argument(
         "--name", required=True, help="who or what uses it, e.g. wall-display-1 or alice"
     )

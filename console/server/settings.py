@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from console import paths
+from console.server.intake_rules import IntakeConfig
 
 MIB = 1024 * 1024
 
@@ -124,6 +125,9 @@ class Settings:
     # A request's headers must arrive within this, its body within body_timeout_s.
     header_timeout_s: float = 10.0
     body_timeout_s: float = 30.0
+    # Alert intake (POST /v1/intake/...): the mapping rules, silences and
+    # noise control, from ``serve --intake-config`` (docs/intake.md).
+    intake: IntakeConfig = field(default_factory=IntakeConfig)
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields changed (tests, the embedded server)."""

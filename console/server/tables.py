@@ -19,7 +19,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # SQLite's INTEGER PRIMARY KEY is a 64-bit rowid; PostgreSQL needs BIGINT for
 # the same range. The variant keeps SQLite's rowid alias (and its speed).
@@ -96,6 +96,9 @@ class IncidentRow(Base):
     closed_at: Mapped[datetime | None]
     response_due: Mapped[datetime | None]
     resolution_due: Mapped[datetime | None]
+    # The alert intake record that opened it (None for incidents people logged);
+    # loaded with the incident, in the same query.
+    alert: Mapped[IntakeAlertRow | None] = relationship(lazy="joined", viewonly=True, uselist=False)
 
 
 class TimelineRow(Base):
@@ -251,3 +254,43 @@ class WebhookDeliveryRow(Base):
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None]
+
+
+class IntakeAlertRow(Base):
+    """One alert (or alert group, or event) as alert intake tracks it, for deduplication.
+
+    ``(integration, dedup_key)`` finds the alert's newest record: while its
+    incident is open, every further notification only counts a repeat. When
+    the incident is closed (or was resolved and the alert is not flapping) a
+    new firing opens a new incident with a new record. ``incident_id`` is None
+    while the alert is silenced (recorded, nothing opened). ``intake_version``
+    is the incident's version after intake's own last write: a different
+    version means a person changed the incident. A table added after schema
+    version 1 was fixed, like the webhook tables: ``create_all`` adds it.
+    """
+
+    __tablename__ = "intake_alerts"
+    __table_args__ = (Index("ix_intake_alerts_key", "integration", "dedup_key", "first_seen"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    integration: Mapped[str] = mapped_column(String(16))
+    # The key as sent, or ``sha256:<hex>`` of it when longer than 200 characters.
+    dedup_key: Mapped[str] = mapped_column(String(200))
+    incident_id: Mapped[str | None] = mapped_column(
+        ForeignKey("incidents.id"), unique=True, default=None
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    annotations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    generator_url: Mapped[str | None] = mapped_column(String(2000))
+    monitor: Mapped[str | None] = mapped_column(String(200))
+    repeat_count: Mapped[int] = mapped_column(Integer, default=1)
+    # The repeat count the change feed last carried (repeats are coalesced).
+    published_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    flapping: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the alert last changed between firing and resolved (ISO text, newest last).
+    transitions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    silenced_by: Mapped[str | None] = mapped_column(String(200))
+    intake_version: Mapped[int | None] = mapped_column(Integer)

@@ -13,7 +13,14 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from console.domain.incident import HoldPeriod, Incident, Source, TimelineEvent, TimelineKind
+from console.domain.incident import (
+    AlertInfo,
+    HoldPeriod,
+    Incident,
+    Source,
+    TimelineEvent,
+    TimelineKind,
+)
 from console.domain.lifecycle import HoldReason, State
 from console.domain.severity import Impact, Severity, Urgency
 from console.store.errors import CacheError
@@ -49,6 +56,7 @@ INCIDENT_COLUMNS: tuple[str, ...] = (
     "closed_at",
     "response_due",
     "resolution_due",
+    "alert",
 )
 TIMELINE_COLUMNS: tuple[str, ...] = ("id", "incident_id", "kind", "at", "author", "body", "data")
 
@@ -121,6 +129,7 @@ def incident_row(incident: Incident) -> tuple[Any, ...]:
         closed_at = i.closed_at
         response_due = i.response_due
         resolution_due = i.resolution_due
+        alert = i.alert
         return (
             i.id,
             i.number,
@@ -148,6 +157,7 @@ def incident_row(incident: Incident) -> tuple[Any, ...]:
             None if closed_at is None else str(closed_at.astimezone(UTC)),
             None if response_due is None else str(response_due.astimezone(UTC)),
             None if resolution_due is None else str(resolution_due.astimezone(UTC)),
+            None if alert is None else alert_text(alert),
         )
     except (AttributeError, TypeError, ValueError) as exc:
         # The record's constructor checks timestamps but not every type; a
@@ -194,6 +204,7 @@ def incident_from_row(row: Sequence[Any]) -> Incident:
             closed_at,
             response_due,
             resolution_due,
+            alert,
         ) = row
         return Incident(
             id=id_,
@@ -222,6 +233,7 @@ def incident_from_row(row: Sequence[Any]) -> Incident:
             closed_at=None if closed_at is None else _parse_ts(closed_at),
             response_due=None if response_due is None else _parse_ts(response_due),
             resolution_due=None if resolution_due is None else _parse_ts(resolution_due),
+            alert=None if alert is None else alert_from_text(alert),
         )
     except (KeyError, TypeError, ValueError) as exc:
         # Only a file changed behind the console's back gets here.
@@ -230,6 +242,43 @@ def incident_from_row(row: Sequence[Any]) -> Incident:
             "the cache file was changed outside NOC Console; move it aside to rebuild "
             "it from the backend"
         ) from exc
+
+
+def alert_text(alert: AlertInfo) -> str:
+    """An incident's alert facts as the JSON text of the ``alert`` column."""
+    return json.dumps(
+        {
+            "integration": alert.integration,
+            "key": alert.key,
+            "status": alert.status,
+            "first_seen": ts_text(alert.first_seen),
+            "last_seen": ts_text(alert.last_seen),
+            "repeat_count": alert.repeat_count,
+            "labels": dict(alert.labels),
+            "generator_url": alert.generator_url,
+            "monitor": alert.monitor,
+            "flapping": alert.flapping,
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def alert_from_text(text: str) -> AlertInfo:
+    """The inverse of :func:`alert_text`."""
+    doc = json.loads(text)
+    return AlertInfo(
+        integration=doc["integration"],
+        key=doc["key"],
+        status=doc["status"],
+        first_seen=_parse_ts(doc["first_seen"]),
+        last_seen=_parse_ts(doc["last_seen"]),
+        repeat_count=int(doc["repeat_count"]),
+        labels=tuple(sorted((str(k), str(v)) for k, v in doc.get("labels", {}).items())),
+        generator_url=doc.get("generator_url"),
+        monitor=doc.get("monitor"),
+        flapping=bool(doc.get("flapping", False)),
+    )
 
 
 def _holds(text: str) -> tuple[HoldPeriod, ...]:

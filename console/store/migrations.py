@@ -175,6 +175,27 @@ def _v3_outbox_sent_at(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE outbox ADD COLUMN sent_at VARCHAR")
 
 
+def _v4_incident_alert(conn: Connection) -> None:
+    """Keep what monitoring said about incidents alert intake opened (labels, repeats).
+
+    Rows cached before this step have none. Monitoring incidents among them are
+    fetched again: their cached version drops to 1 (unless an edit of the
+    operator's waits in the outbox, whose base version must stay) and the sync
+    cursor goes back to the start, so the next sync re-reads the feed and the
+    backend's versions, alert facts included, replace them. Nothing else
+    changes: upserts of versions already held are ignored.
+    """
+    conn.exec_driver_sql("ALTER TABLE incidents ADD COLUMN alert TEXT")
+    conn.exec_driver_sql(
+        "UPDATE incidents SET version = 1 WHERE source = 'monitoring' AND id NOT IN "
+        "(SELECT incident_id FROM outbox WHERE status IN ('pending', 'conflict'))"
+    )
+    conn.exec_driver_sql(
+        "UPDATE sync_state SET cursor = 0 "
+        "WHERE EXISTS (SELECT 1 FROM incidents WHERE source = 'monitoring')"
+    )
+
+
 # The schema history, oldest first. Versions must run 1, 2, 3, ... without gaps.
 MIGRATIONS: list[Migration] = [
     Migration(
@@ -184,6 +205,7 @@ MIGRATIONS: list[Migration] = [
     ),
     Migration(2, "outbox: the engage (swarming) operation", _v2_outbox_engage),
     Migration(3, "outbox: when each entry was sent", _v3_outbox_sent_at),
+    Migration(4, "incidents: the alert facts of monitoring incidents", _v4_incident_alert),
 ]
 
 

@@ -58,6 +58,8 @@ class IncidentRow(Base):
     closed_at: Mapped[str | None] = mapped_column(String)
     response_due: Mapped[str | None] = mapped_column(String)
     resolution_due: Mapped[str | None] = mapped_column(String)
+    # JSON: what monitoring said (alert intake), or null for incidents people logged.
+    alert: Mapped[str | None] = mapped_column(Text)
 
 
 class TimelineRow(Base):

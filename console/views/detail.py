@@ -66,6 +66,7 @@ from console.models.incident_table import SLA_STYLE, sla_text
 from console.models.projection import ProjectionModel
 from console.models.timeline import HEADING_ROLE, KIND_ROLE, PENDING_ROLE, TimelineModel
 from console.views.actions import MainWindowActions, plain_text, shortcut_text
+from console.views.alert_panel import AlertPanel, source_text
 from console.views.severity import paint_badge
 
 # A bar per entry kind, beside the kind's name (never colour alone).
@@ -454,6 +455,9 @@ class DetailPane(QWidget):
                 self.grid.addWidget(name, row, column * 2, Qt.AlignmentFlag.AlignTop)
                 self.grid.addWidget(value, row, column * 2 + 1)
             self.fields[key] = value
+        # Monitoring incidents: the alert's labels, repeat count and generator link.
+        self.alert_panel = AlertPanel(fields)
+        self.grid.addWidget(self.alert_panel, self.grid.rowCount(), 0, 1, 4)
         # Spare height goes below the fields, not between their rows.
         self.grid.setRowStretch(self.grid.rowCount(), 1)
         scroll = QScrollArea(top)
@@ -603,6 +607,7 @@ class DetailPane(QWidget):
             self.note_requested.emit(self._incident.id, body, kind)
 
     def _fill_gone(self, incident: Incident) -> None:
+        self.alert_panel.show_alert(None)
         self.title.setText(f"{incident.title}\n\n(This incident is no longer in the local cache.)")
 
     def _fill(self, incident: Incident) -> None:
@@ -631,7 +636,7 @@ class DetailPane(QWidget):
             ),
             "category": " › ".join(c for c in (incident.category, incident.subcategory) if c)
             or "—",
-            "source": incident.source.value.capitalize(),
+            "source": source_text(incident.source.value, incident.alert),
             "reporter": incident.reporter or "—",
             "opened": _when(incident.opened_at),
             "acknowledged": _when(incident.acknowledged_at),
@@ -645,6 +650,7 @@ class DetailPane(QWidget):
         }
         for key, text in values.items():
             self.fields[key].setText(text)
+        self.alert_panel.show_alert(incident.alert)
         self._fill_clocks(incident)
         self._fill_escalation(incident)
 

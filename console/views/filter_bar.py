@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain.incident import Source
 from console.domain.lifecycle import State
 from console.domain.severity import Severity
 from console.models.queue import OPEN_QUEUE, IncidentQueue, QueueFilter, SavedViews
@@ -113,6 +114,11 @@ class FilterBar(QWidget):
         self.group_menu.aboutToShow.connect(self._fill_groups)
         self.group_button = self._menu_button("Team", self.group_menu)
         layout.addWidget(self.group_button)
+        self.source_menu = QMenu(self)
+        self.source_menu.aboutToShow.connect(self._fill_sources)
+        self.source_button = self._menu_button("Source", self.source_menu)
+        self.source_button.setToolTip("How incidents came in: Monitoring is what alerts opened")
+        layout.addWidget(self.source_button)
 
         self.finished = QCheckBox("&Finished too", self)
         self.finished.setToolTip("Also show resolved, closed and cancelled incidents")
@@ -200,6 +206,14 @@ class FilterBar(QWidget):
             "groups",
         )
 
+    def _fill_sources(self) -> None:
+        self._fill_choice_menu(
+            self.source_menu,
+            [(s.value, s.value.capitalize()) for s in Source],
+            self._filter.sources,
+            "sources",
+        )
+
     def _fill_choice_menu(
         self, menu: QMenu, choices: list[tuple[str, str]], chosen: frozenset[str], field: str
     ) -> None:
@@ -248,6 +262,7 @@ class FilterBar(QWidget):
             (self.state_button, "State", len(f.states)),
             (self.service_button, "Service", len(f.services)),
             (self.group_button, "Team", len(f.groups)),
+            (self.source_button, "Source", len(f.sources)),
         ):
             button.setText(f"{text} ({chosen})" if chosen else text)
 

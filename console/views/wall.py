@@ -450,6 +450,8 @@ class WallWindow(QWidget):
             f"{snapshot.unacknowledged} not acknowledged",
             f"{snapshot.breached} SLA breached",
         ]
+        if snapshot.monitoring:
+            details.append(f"{snapshot.monitoring} from monitoring")
         self.detail_label.setText(" · ".join(details))
         _set_style_property(
             self.detail_label, "alert", bool(snapshot.unacknowledged or snapshot.breached)

@@ -314,10 +314,19 @@ def test_tls_is_verified_and_a_private_ca_bundle_is_accepted(tmp_path: Path) -> 
         NocBackend("https://noc.example.com", "t", ca_bundle=tmp_path / "missing.pem")
 
 
-@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("role", [role for role in Role if role is not Role.INTAKE])
 def test_whoami_names_the_token_and_its_role(server: EmbeddedServer, role: Role) -> None:
     with NocBackend(server.url, server.issue_token(f"desk-{role.wire}", role)) as backend:
         assert backend.whoami() == Caller(f"desk-{role.wire}", role.wire)
+
+
+def test_a_monitors_intake_token_is_no_console_token(server: EmbeddedServer) -> None:
+    """An ``intake`` token (for Alertmanager) may only post alerts: a console is told so."""
+    with (
+        NocBackend(server.url, server.issue_token("alertmanager", Role.INTAKE)) as backend,
+        pytest.raises(Rejected, match=r"needs the viewer role or higher.*is intake"),
+    ):
+        backend.whoami()
 
 
 def test_whoami_without_a_valid_token_is_auth_failed(server: EmbeddedServer) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from console.domain.incident import (
+    AlertInfo,
     HoldPeriod,
     Source,
     TimelineKind,
@@ -32,7 +33,7 @@ from console.domain.sla import SlaPolicy
 from console.server import changes
 from console.server.auth import Principal, Role
 from console.server.errors import ApiError
-from console.server.tables import IncidentRow, ReferenceRow, TimelineRow
+from console.server.tables import IncidentRow, IntakeAlertRow, ReferenceRow, TimelineRow
 from console.wire import (
     Incident,
     IncidentCreate,
@@ -97,6 +98,25 @@ def to_domain(row: IncidentRow) -> DomainIncident:
         closed_at=row.closed_at,
         response_due=row.response_due,
         resolution_due=row.resolution_due,
+        alert=alert_info(row.alert),
+    )
+
+
+def alert_info(row: IntakeAlertRow | None) -> AlertInfo | None:
+    """The alert intake record of an incident as the domain's facts (None: logged by a person)."""
+    if row is None:
+        return None
+    return AlertInfo(
+        integration=row.integration,
+        key=row.dedup_key,
+        status=row.status,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        repeat_count=max(1, row.repeat_count),
+        labels=tuple(sorted((str(k), str(v)) for k, v in (row.labels or {}).items())),
+        generator_url=row.generator_url,
+        monitor=row.monitor,
+        flapping=row.flapping,
     )
 
 
@@ -565,6 +585,18 @@ def patch_incident(
     for entry in entries:
         _record_timeline(session, entry, scope)
     return row, entries
+
+
+def record_incident_touch(*, session: Session, row: IncidentRow, scope: WriteScope) -> None:
+    """A new version of an incident whose own fields did not change (its alert record did).
+
+    Alert intake calls this after counting a repeat, so the change feed (and
+    every console's cache, which keeps only newer versions) carries it.
+    """
+    row.version += 1
+    row.updated_at = scope.now
+    session.flush()
+    _record_incident(session, row, scope)
 
 
 def add_timeline_entry(

@@ -1,0 +1,130 @@
+"""``/v1/intake``: monitoring alerts in, incidents out (see docs/intake.md).
+
+``POST /v1/intake/alertmanager`` is a Prometheus Alertmanager webhook
+receiver; ``POST /v1/intake/events`` takes one generic event. Both take a
+token with the ``intake`` role (or admin), deduplicate, and answer with what
+they did. A notification is applied whole or not at all: any 4xx leaves
+nothing behind, so Alertmanager (which does not retry a 4xx) loses nothing
+it could have delivered, and a 5xx (retried by Alertmanager) doubles nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from console.server.auth import Principal, Role
+from console.server.deps import Context, ServerContext, current_principal
+from console.server.errors import ApiError, responses
+from console.server.routes.common import json_response, write_scope
+from console.server.services import intake as service
+from console.server.services import intake_payloads as payloads
+from console.server.services.intake import IntakeScope, Outcome
+from console.server.services.intake_payloads import AlertmanagerPayload, IntakeEvent, Notification
+
+router = APIRouter(prefix="/v1/intake", tags=["alert intake"])
+
+
+async def intake_caller(
+    principal: Annotated[Principal, Depends(current_principal)],
+) -> Principal:
+    """Lets through ``intake`` tokens (and admins, for trying it by hand); 403 for the rest."""
+    if principal.role not in (Role.INTAKE, Role.ADMIN):
+        raise ApiError(
+            403,
+            "forbidden",
+            f"alert intake needs a token with the intake role; your token {principal.name!r} "
+            f"is {principal.role.wire}. Create one with "
+            "`noc-console token create --role intake --name alertmanager`",
+        )
+    return principal
+
+
+IntakeCaller = Annotated[Principal, Depends(intake_caller)]
+
+
+def _apply(
+    context: ServerContext, principal: Principal, notifications: list[Notification]
+) -> Outcome:
+    """Apply the notifications in one write transaction (blocking: runs on a worker thread).
+
+    The session is opened here rather than by a dependency, so a notification
+    costs one hand-off to the thread pool, not one per dependency.
+    """
+    with context.db.write_session() as session:
+        scope = IntakeScope(
+            write=write_scope(context, principal),
+            config=context.settings.intake,
+            session=session,
+        )
+        outcome = service.apply(session=session, notifications=notifications, scope=scope)
+        session.commit()
+    return outcome
+
+
+@router.post(
+    "/alertmanager",
+    summary="Receive an Alertmanager webhook notification",
+    responses=responses(400, 401, 403, 413, 422),
+)
+async def alertmanager(
+    body: AlertmanagerPayload,
+    context: Context,
+    principal: IntakeCaller,
+) -> Response:
+    """Each firing alert (or group, per the ``grouping`` setting) opens an incident with
+    ``source: monitoring``, or counts a repeat on the open incident with the same
+    fingerprint (group key). A resolved alert adds a timeline entry and, unless a person
+    worked on the incident, resolves it (setting ``auto_resolve``).
+    """
+    config = context.settings.intake
+    if len(body.alerts) > config.max_alerts:
+        raise ApiError(
+            413,
+            "too_many_alerts",
+            f"the notification carries {len(body.alerts)} alerts, more than the "
+            f"{config.max_alerts} this server takes in one body; set "
+            f"max_alerts: {config.max_alerts} in the receiver's webhook_config so "
+            "Alertmanager sends no more",
+        )
+    notifications = payloads.from_alertmanager(body, config)
+    outcome = await anyio.to_thread.run_sync(_apply, context, principal, notifications)
+    result = outcome.as_json()
+    result["truncated_alerts"] = body.truncatedAlerts
+    return json_response(result)
+
+
+@router.post(
+    "/events",
+    status_code=202,
+    summary="Receive one monitoring event (trigger, acknowledge, resolve)",
+    responses=responses(400, 401, 403, 413, 422),
+)
+async def events(
+    body: IntakeEvent,
+    context: Context,
+    principal: IntakeCaller,
+) -> Response:
+    """``trigger`` opens an incident (or counts a repeat on the open one with the same
+    ``dedup_key``), ``acknowledge`` acknowledges it, ``resolve`` resolves it unless a
+    person worked on it. A trigger without ``dedup_key`` gets one, returned in the answer.
+    """
+    problem = body.problem()
+    if problem is not None:
+        raise ApiError(422, "invalid_request", problem)
+    notification = payloads.from_event(body)
+    outcome = await anyio.to_thread.run_sync(_apply, context, principal, [notification])
+    result = outcome.as_json()
+    result["dedup_key"] = notification.key
+    numbers = (
+        outcome.opened
+        + outcome.updated
+        + outcome.reopened
+        + outcome.resolved
+        + outcome.acknowledged
+    )
+    result["incident"] = numbers[0] if numbers else None
+    return json_response(result, 202)
