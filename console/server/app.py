@@ -172,6 +172,7 @@ def create_app(
             yield
         finally:
             context.broadcaster.close()
+            await anyio.to_thread.run_sync(context.writer.stop)
             for task in background:
                 await _stop(task)
             sender.close()

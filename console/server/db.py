@@ -48,6 +48,18 @@ _WRITER_WAIT_S = 30.0
 # Key in ``Session.info`` where ``changes.append`` leaves the newest seq of the
 # transaction, for the after-commit wake-up.
 FEED_SEQ_KEY = "noc_feed_seq"
+# Key in ``Session.info`` for what one request leaves for itself later in the
+# same transaction (the wire JSON of what it wrote). The group writer gives each
+# request of a batch a fresh one, so nothing of a rolled-back request is reused.
+SCRATCH_KEY = "noc_request_scratch"
+# Key in ``Session.info``: the next incident number, known for the rest of the
+# transaction once one create has read it (the writer lock is held throughout).
+NEXT_NUMBER_KEY = "noc_next_number"
+# Key in ``Session.info``: {token secret: principal or None} as read in this
+# transaction, so a batch of requests with one token reads it once.
+TOKENS_KEY = "noc_tokens_read"
+# What ``Session.info`` holds for one transaction only: dropped at its end.
+_TRANSACTION_KEYS = (FEED_SEQ_KEY, SCRATCH_KEY, NEXT_NUMBER_KEY, TOKENS_KEY)
 
 
 class DatabaseUnavailableError(RuntimeError):
@@ -230,6 +242,8 @@ class Database:
 
     def _after_commit(self, session: Session) -> None:
         seq = session.info.pop(FEED_SEQ_KEY, None)
+        for key in _TRANSACTION_KEYS:
+            session.info.pop(key, None)
         if seq is None:
             return
         for listener in self._commit_listeners:
@@ -239,7 +253,8 @@ class Database:
                 log.exception("change listener failed")
 
     def _after_rollback(self, session: Session, _previous: Any) -> None:
-        session.info.pop(FEED_SEQ_KEY, None)
+        for key in _TRANSACTION_KEYS:
+            session.info.pop(key, None)
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -21,7 +21,7 @@ import weakref
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from console.server.db import Database
@@ -82,17 +82,19 @@ def remember(
     headers: dict[str, str],
     now: datetime,
 ) -> None:
-    """Store the response for this key, in the write's own transaction."""
-    session.add(
-        IdempotencyRow(
-            client=client,
-            key=key,
-            request_hash=request_hash,
-            status_code=status_code,
-            response=response,
-            headers=headers,
-            created_at=now,
-        )
+    """Store the response for this key, in the write's own transaction (written at once,
+    so a resend later in the same batch finds it)."""
+    session.connection().execute(
+        insert(IdempotencyRow.__table__),
+        {
+            "client": client,
+            "key": key,
+            "request_hash": request_hash,
+            "status_code": status_code,
+            "response": response,
+            "headers": headers,
+            "created_at": now,
+        },
     )
 
 
