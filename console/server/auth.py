@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -98,14 +98,15 @@ def create_token(*, session: Session, name: str, role: Role, now: datetime) -> t
     return secret, row
 
 
+_LIVE_TOKEN = select(TokenRow.id, TokenRow.name, TokenRow.role, TokenRow.token_hash).where(
+    TokenRow.token_hash == bindparam("digest"), TokenRow.revoked_at.is_(None)
+)
+
+
 def authenticate(*, session: Session, secret: str) -> Principal | None:
     """The principal for a presented secret, or None if it is unknown or revoked."""
     digest = hash_token(secret)
-    row = session.execute(
-        select(TokenRow.id, TokenRow.name, TokenRow.role, TokenRow.token_hash).where(
-            TokenRow.token_hash == digest, TokenRow.revoked_at.is_(None)
-        )
-    ).first()
+    row = session.connection().execute(_LIVE_TOKEN, {"digest": digest}).first()
     # The lookup is by hash, so timing reveals nothing about the secret; the
     # constant-time comparison keeps it so should the lookup ever change.
     if row is None or not hmac.compare_digest(row.token_hash, digest):

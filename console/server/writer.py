@@ -115,6 +115,15 @@ class GroupWriter:
             thread = self._thread
         if thread is not None:
             thread.join(timeout)
+        stats = self.stats
+        if stats.requests:
+            log.info(
+                "group writer: %d writes in %d transactions (%.1f a transaction, at most %d)",
+                stats.requests,
+                stats.batches,
+                stats.requests / stats.batches,
+                stats.largest_batch,
+            )
 
     # -- the writer thread ---------------------------------------------------
 

@@ -268,6 +268,7 @@ _INCIDENT_COLUMNS = tuple(column.key for column in IncidentRow.__table__.columns
 _TIMELINE_COLUMNS = tuple(column.key for column in TimelineRow.__table__.columns)
 _INSERT_INCIDENT = insert(IncidentRow.__table__)
 _INSERT_TIMELINE = insert(TimelineRow.__table__)
+_MAX_NUMBER = select(func.coalesce(func.max(IncidentRow.number), 0))
 
 
 def _insert_entries(session: Session, entries: list[TimelineRow], scope: WriteScope) -> None:
@@ -290,8 +291,7 @@ def _next_number(session: Session) -> int:
     """The next incident number: read once per write transaction, then counted on."""
     number = session.info.get(NEXT_NUMBER_KEY)
     if number is None:
-        number = int(session.scalar(select(func.coalesce(func.max(IncidentRow.number), 0))) or 0)
-        number += 1
+        number = int(session.connection().execute(_MAX_NUMBER).scalar() or 0) + 1
     session.info[NEXT_NUMBER_KEY] = number + 1
     return int(number)
 
