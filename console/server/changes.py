@@ -21,7 +21,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from console.server.db import FEED_SEQ_KEY
@@ -30,7 +30,6 @@ from console.wire import ChangeKindWire, ChangeOpWire
 
 
 _INSERT = insert(ChangeRow.__table__)
-_NOTIFY = text("SELECT pg_notify(:channel, :seq)")
 
 
 def append(
@@ -46,10 +45,12 @@ def append(
     """Record a change in the current write transaction; returns its seq.
 
     ``data`` is the entity's wire JSON after the change (None for a delete), as
-    a dict or as ready-made JSON text.
-    With ``notify_channel`` (PostgreSQL) a NOTIFY carrying the seq is queued; the
-    database delivers it to every listening server process when, and only if,
-    the transaction commits.
+    a dict or as ready-made JSON text. The newest seq of the transaction is
+    noted in ``Session.info``; on PostgreSQL the write session sends one NOTIFY
+    carrying it just before the commit (``Database``), which the database
+    delivers to every listening server process when, and only if, the
+    transaction commits. ``notify_channel`` is kept for callers that name it;
+    the channel is the database's own.
     """
     result = session.connection().execute(
         _INSERT,
@@ -65,8 +66,6 @@ def append(
     )
     seq = int(result.inserted_primary_key[0])
     session.info[FEED_SEQ_KEY] = max(seq, int(session.info.get(FEED_SEQ_KEY, 0)))
-    if notify_channel is not None:
-        session.connection().execute(_NOTIFY, {"channel": notify_channel, "seq": str(seq)})
     return seq
 
 

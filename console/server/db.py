@@ -34,7 +34,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
-from console.server.tables import SCHEMA_VERSION, Base, MetaRow
+from console.server.tables import SCHEMA_VERSION, Base, IdempotencyRow, MetaRow
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,8 @@ class Database:
         self._write_engine = self.engine.execution_options(**{_WRITE: True})
         self._reads = sessionmaker(self.engine, expire_on_commit=False)
         self._writes = sessionmaker(self._write_engine, expire_on_commit=False)
+        if self.dialect == "postgresql":
+            event.listen(self._writes, "before_commit", self._notify_before_commit)
         event.listen(self._writes, "after_commit", self._after_commit)
         event.listen(self._writes, "after_soft_rollback", self._after_rollback)
         try:
@@ -177,6 +179,10 @@ class Database:
             if self.dialect == "postgresql":
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({self._key('ddl')})")
             Base.metadata.create_all(conn)
+            # Indexes added after a table was first made: create_all only makes
+            # missing tables, so a database from an older server gets them here.
+            for index in IdempotencyRow.__table__.indexes:
+                index.create(conn, checkfirst=True)
             stored = conn.execute(
                 select(MetaRow.value).where(MetaRow.key == "schema_version")
             ).scalar_one_or_none()
@@ -239,6 +245,16 @@ class Database:
     def on_commit(self, listener: Callable[[int], None]) -> None:
         """Call ``listener(seq)`` after each write commit that appended to the change log."""
         self._commit_listeners.append(listener)
+
+    def _notify_before_commit(self, session: Session) -> None:
+        # One NOTIFY per transaction, with its newest seq: PostgreSQL delivers
+        # it to the other server processes only if the commit succeeds.
+        seq = session.info.get(FEED_SEQ_KEY)
+        if seq is not None:
+            session.connection().execute(
+                text("SELECT pg_notify(:channel, :seq)"),
+                {"channel": self.notify_channel, "seq": str(seq)},
+            )
 
     def _after_commit(self, session: Session) -> None:
         seq = session.info.pop(FEED_SEQ_KEY, None)

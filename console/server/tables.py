@@ -182,6 +182,8 @@ class IdempotencyRow(Base):
     """
 
     __tablename__ = "idempotency_keys"
+    # The purge finds expired keys by age without reading the whole table.
+    __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)
 
     client: Mapped[str] = mapped_column(String(120), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)

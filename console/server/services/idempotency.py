@@ -21,7 +21,7 @@ import weakref
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from console.server.db import Database
@@ -98,10 +98,18 @@ def remember(
     )
 
 
+_DELETE_ONE = delete(IdempotencyRow).where(
+    IdempotencyRow.client == bindparam("c"),
+    IdempotencyRow.key == bindparam("k"),
+    IdempotencyRow.created_at < bindparam("before"),
+)
+
+
 def purge_expired(*, db: Database, before: datetime, batch_size: int = PURGE_BATCH) -> int:
     """Delete every key stored before ``before``; how many were deleted.
 
-    Expired keys are found by a read, which never blocks writers, and deleted
+    Expired keys are found by a read on the ``created_at`` index, which never
+    blocks writers, and deleted
     by primary key in batches of ``batch_size``, each its own short write
     transaction, so requests keep being served between batches. A key stored
     again (a new request with that key) between the read and the delete is
@@ -121,11 +129,11 @@ def purge_expired(*, db: Database, before: datetime, batch_size: int = PURGE_BAT
         if not found:
             return purged
         with db.write_session() as session:
+            # One primary-key delete per key (an executemany): each is an index
+            # lookup, so the writer lock is held for the batch's keys only and
+            # never for a scan of the whole table.
             result = session.connection().execute(
-                delete(IdempotencyRow).where(
-                    tuple_(IdempotencyRow.client, IdempotencyRow.key).in_(found),
-                    IdempotencyRow.created_at < before,
-                )
+                _DELETE_ONE, [{"c": client, "k": key, "before": before} for client, key in found]
             )
             session.commit()
         purged += result.rowcount
