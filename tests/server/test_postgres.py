@@ -50,6 +50,14 @@ def test_reader_sees_every_change_once_in_order_with_8_concurrent_writers_pg(
     check_feed_invariant(api, rounds=15)
 
 
+def test_reader_sees_every_change_once_in_order_with_16_concurrent_writers_pg(
+    api_factory: ApiFactory, pg_url: str
+) -> None:
+    api = api_factory(pg_url)
+    check_feed_invariant(api, rounds=8, writers=16)
+    assert api.server.app.state.context.writer.stats.largest_batch > 1
+
+
 def test_idempotent_creates_race_to_one_incident_on_postgresql(
     api_factory: ApiFactory, pg_url: str
 ) -> None:
