@@ -18,6 +18,7 @@ import json
 import logging
 import threading
 import weakref
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
@@ -52,15 +53,41 @@ def fingerprint(method: str, path: str, body: BaseModel | None) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def replay(*, session: Session, client: str, key: str, request_hash: str) -> IdempotencyRow | None:
+@dataclass(frozen=True)
+class StoredResponse:
+    """The first response to a key: what a resend gets back."""
+
+    request_hash: str
+    status_code: int
+    response: str
+    headers: dict[str, str]
+
+
+_FIND = select(
+    IdempotencyRow.request_hash,
+    IdempotencyRow.status_code,
+    IdempotencyRow.response,
+    IdempotencyRow.headers,
+).where(IdempotencyRow.client == bindparam("client"), IdempotencyRow.key == bindparam("key"))
+
+
+def replay(
+    *, session: Session, client: str, key: str, request_hash: str
+) -> StoredResponse | None:
     """The stored response for this key, or None if the key is new.
 
     The same key with a different request is refused: the client reused a key
     by mistake, and silently returning the other response would hide that.
     """
-    row = session.get(IdempotencyRow, (client, key))
-    if row is None:
+    found = session.connection().execute(_FIND, {"client": client, "key": key}).first()
+    if found is None:
         return None
+    row = StoredResponse(
+        request_hash=found.request_hash,
+        status_code=int(found.status_code),
+        response=found.response,
+        headers=dict(found.headers or {}),
+    )
     if row.request_hash != request_hash:
         raise ApiError(
             409,
@@ -69,6 +96,9 @@ def replay(*, session: Session, client: str, key: str, request_hash: str) -> Ide
             "send a new key for a new request",
         )
     return row
+
+
+_INSERT = insert(IdempotencyRow.__table__)
 
 
 def remember(
@@ -85,7 +115,7 @@ def remember(
     """Store the response for this key, in the write's own transaction (written at once,
     so a resend later in the same batch finds it)."""
     session.connection().execute(
-        insert(IdempotencyRow.__table__),
+        _INSERT,
         {
             "client": client,
             "key": key,

@@ -250,8 +250,16 @@ def timeline_json(session: Session, row: TimelineRow) -> str:
     return text if text is not None else timeline_wire(row).model_dump_json()
 
 
-def _record_incident(session: Session, row: IncidentRow, scope: WriteScope) -> None:
-    text = incident_wire(row).model_dump_json()
+def _record_incident(
+    session: Session, row: IncidentRow, scope: WriteScope, incident: DomainIncident | None = None
+) -> None:
+    """Append the incident's change-log row; ``incident`` is the row's domain record when
+    the caller has it at hand (it is then not rebuilt from the row)."""
+    if incident is None:
+        wire = incident_wire(row)
+    else:
+        wire = incident_to_wire(incident, severity_overridden=row.severity_overridden)
+    text = wire.model_dump_json()
     _remember_json(session, "incident", row.id, text)
     changes.append(
         session=session,
@@ -394,7 +402,7 @@ def create_incident(*, session: Session, body: IncidentCreate, scope: WriteScope
     session.connection().execute(
         _INSERT_INCIDENT, {key: getattr(row, key) for key in _INCIDENT_COLUMNS}
     )
-    _record_incident(session, row, scope)
+    _record_incident(session, row, scope, incident)
     _insert_entries(session, entries, scope)
     return row
 
@@ -570,7 +578,7 @@ def patch_incident(
     _store(row, incident)
     row.severity_overridden = overridden
     session.flush()
-    _record_incident(session, row, scope)
+    _record_incident(session, row, scope, incident)
     _insert_entries(session, entries, scope)
     return row, entries
 
