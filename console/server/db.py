@@ -249,6 +249,8 @@ class Database:
     def _notify_before_commit(self, session: Session) -> None:
         # One NOTIFY per transaction, with its newest seq: PostgreSQL delivers
         # it to the other server processes only if the commit succeeds.
+        if session.in_nested_transaction():
+            return  # a SAVEPOINT released (a request of a batch), not the commit
         seq = session.info.get(FEED_SEQ_KEY)
         if seq is not None:
             session.connection().execute(
@@ -257,6 +259,8 @@ class Database:
             )
 
     def _after_commit(self, session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a SAVEPOINT released (a request of a batch), not the commit
         seq = session.info.pop(FEED_SEQ_KEY, None)
         for key in _TRANSACTION_KEYS:
             session.info.pop(key, None)
@@ -268,7 +272,9 @@ class Database:
             except Exception:  # a wake-up must never turn a committed write into an error
                 log.exception("change listener failed")
 
-    def _after_rollback(self, session: Session, _previous: Any) -> None:
+    def _after_rollback(self, session: Session, previous: Any) -> None:
+        if previous.nested:
+            return  # back to a SAVEPOINT: the group writer restores what it noted
         for key in _TRANSACTION_KEYS:
             session.info.pop(key, None)
 
