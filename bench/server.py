@@ -358,7 +358,8 @@ class _Connection:
         parts = urlsplit(base)
         self._prefix = parts.path.rstrip("/")
         self._headers = {"Content-Type": "application/json", **headers}
-        conn_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        secure = parts.scheme == "https"
+        conn_type = http.client.HTTPSConnection if secure else http.client.HTTPConnection
         self._conn = conn_type(parts.hostname or "127.0.0.1", parts.port, timeout=60)
 
     def send(self, method: str, path: str, body: Any, headers: dict[str, str]) -> tuple[int, bytes]:
@@ -413,9 +414,7 @@ def _load_round(
             for outcome, count in failed.items():
                 run.failures[outcome] = run.failures.get(outcome, 0) + count
 
-    threads = [
-        threading.Thread(target=client, args=(i, c)) for i, c in enumerate(connections)
-    ]
+    threads = [threading.Thread(target=client, args=(i, c)) for i, c in enumerate(connections)]
     for thread in threads:
         thread.start()
     cpu_before = _process_cpu_s(pid)

@@ -25,11 +25,10 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from console.server.db import FEED_SEQ_KEY
-from console.server.tables import ChangeRow
+from console.server.tables import ChangeRow, table_of
 from console.wire import ChangeKindWire, ChangeOpWire
 
-
-_INSERT = insert(ChangeRow.__table__)
+_INSERT = insert(table_of(ChangeRow))
 
 
 def append(
@@ -64,7 +63,9 @@ def append(
             "written_at": at,
         },
     )
-    seq = int(result.inserted_primary_key[0])
+    inserted = result.inserted_primary_key
+    assert inserted is not None
+    seq = int(inserted[0])
     session.info[FEED_SEQ_KEY] = max(seq, int(session.info.get(FEED_SEQ_KEY, 0)))
     return seq
 

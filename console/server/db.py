@@ -34,7 +34,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
-from console.server.tables import SCHEMA_VERSION, Base, IdempotencyRow, MetaRow
+from console.server.tables import SCHEMA_VERSION, Base, IdempotencyRow, MetaRow, table_of
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ class Database:
             Base.metadata.create_all(conn)
             # Indexes added after a table was first made: create_all only makes
             # missing tables, so a database from an older server gets them here.
-            for index in IdempotencyRow.__table__.indexes:
+            for index in table_of(IdempotencyRow).indexes:
                 index.create(conn, checkfirst=True)
             stored = conn.execute(
                 select(MetaRow.value).where(MetaRow.key == "schema_version")

@@ -135,8 +135,7 @@ class GroupWriter:
                 if not self._pending:
                     return
                 batch = [
-                    self._pending.popleft()
-                    for _ in range(min(len(self._pending), self._max_batch))
+                    self._pending.popleft() for _ in range(min(len(self._pending), self._max_batch))
                 ]
             self._run_batch(batch)
 
@@ -170,11 +169,11 @@ class GroupWriter:
             # is durable, so no request in it may be answered as done.
             log.warning("a batch of %d writes was not committed: %s", len(batch), exc)
             self.stats.failed_commits += 1
-            with _suppress():
+            with _Suppress():
                 session.rollback()
             outcomes = [(job, None, exc) for job in batch]
         finally:
-            with _suppress():
+            with _Suppress():
                 session.close()
         self.stats.batches += 1
         self.stats.requests += len(batch)
@@ -201,7 +200,7 @@ def _settle(outcomes: list[tuple[_Job[Any], Any, BaseException | None]]) -> None
             job.future.set_result(value)
 
 
-class _suppress:
+class _Suppress:
     """Log and swallow an exception while cleaning up after a failed batch."""
 
     def __enter__(self) -> None:

@@ -1,8 +1,9 @@
 """The change-feed invariant, checked against any running server (SQLite or PostgreSQL).
 
 A reader follows ``/v1/changes`` from 0 in small pages while 8 (or 16) writer
-threads commit concurrently, so the group writer commits them in batches; afterwards the reader's entries must be exactly the
-committed change log: every seq once, in increasing order, none skipped.
+threads commit concurrently, so the group writer commits them in batches;
+afterwards the reader's entries must be exactly the committed change log:
+every seq once, in increasing order, none skipped.
 """
 
 from __future__ import annotations

@@ -51,8 +51,9 @@ def _kill_during_writes(db: str, tmp_path: Path) -> None:
             def write(index: int) -> None:
                 with server.client(token) as client:
                     with lock:
-                        mine = [in_doubt.pop() for _ in range(len(in_doubt) // WRITERS + 1)
-                                if in_doubt]
+                        mine = [
+                            in_doubt.pop() for _ in range(len(in_doubt) // WRITERS + 1) if in_doubt
+                        ]
                     n = 0
                     while not stop.is_set():
                         if mine:

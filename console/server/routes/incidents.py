@@ -19,8 +19,8 @@ from console.server.errors import ApiError, responses
 from console.server.routes.common import (
     IfMatch,
     IfNoneMatch,
-    json_response,
     WriteResult,
+    json_response,
     parse_if_match,
     run_write,
     version_headers,

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from console.server.db import Database
 from console.server.errors import ApiError
-from console.server.tables import IdempotencyRow
+from console.server.tables import IdempotencyRow, table_of
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +71,7 @@ _FIND = select(
 ).where(IdempotencyRow.client == bindparam("client"), IdempotencyRow.key == bindparam("key"))
 
 
-def replay(
-    *, session: Session, client: str, key: str, request_hash: str
-) -> StoredResponse | None:
+def replay(*, session: Session, client: str, key: str, request_hash: str) -> StoredResponse | None:
     """The stored response for this key, or None if the key is new.
 
     The same key with a different request is refused: the client reused a key
@@ -98,7 +96,7 @@ def replay(
     return row
 
 
-_INSERT = insert(IdempotencyRow.__table__)
+_INSERT = insert(table_of(IdempotencyRow))
 
 
 def remember(

@@ -33,7 +33,7 @@ from console.server import changes
 from console.server.auth import Principal, Role
 from console.server.db import NEXT_NUMBER_KEY, SCRATCH_KEY
 from console.server.errors import ApiError
-from console.server.tables import IncidentRow, TimelineRow
+from console.server.tables import IncidentRow, TimelineRow, table_of
 from console.wire import (
     Incident,
     IncidentCreate,
@@ -274,8 +274,8 @@ def _record_incident(
 
 _INCIDENT_COLUMNS = tuple(column.key for column in IncidentRow.__table__.columns)
 _TIMELINE_COLUMNS = tuple(column.key for column in TimelineRow.__table__.columns)
-_INSERT_INCIDENT = insert(IncidentRow.__table__)
-_INSERT_TIMELINE = insert(TimelineRow.__table__)
+_INSERT_INCIDENT = insert(table_of(IncidentRow))
+_INSERT_TIMELINE = insert(table_of(TimelineRow))
 _MAX_NUMBER = select(func.coalesce(func.max(IncidentRow.number), 0))
 
 
