@@ -10,7 +10,8 @@ moment (at most :data:`MAX_BATCH`) and runs them in **one** write transaction:
   the batch;
 - each request inside its own ``SAVEPOINT``: a request that fails (a 409, a
   412, a 422, a constraint error) is rolled back to its savepoint and answered
-  with its own error, and its neighbours carry on as if it had never been sent;
+  with its own error, and its neighbours carry on as if it had never been sent
+  (a request alone in its batch needs no savepoint: it has the transaction);
 - one ``COMMIT``, so one fsync (SQLite ``synchronous=FULL``, PostgreSQL's WAL
   flush) for the batch;
 - every request is answered only after that commit returned. If the commit
@@ -67,6 +68,10 @@ class WriterStats:
     failed_requests: int = 0
     failed_commits: int = 0
     sizes: deque[int] = field(default_factory=lambda: deque(maxlen=1000))
+
+
+class _NothingToCommit(Exception):
+    """Every request of the batch failed and was rolled back."""
 
 
 class WriterStopped(RuntimeError):
@@ -139,31 +144,53 @@ class GroupWriter:
                 ]
             self._run_batch(batch)
 
+    def _run_alone(self, session: Session, job: _Job[Any]) -> tuple[_Job[Any], Any, Any]:
+        session.info[SCRATCH_KEY] = {}
+        try:
+            value = job.work(session)
+        except Exception as exc:
+            session.rollback()
+            self.stats.failed_requests += 1
+            return job, None, exc
+        return job, value, None
+
+    def _run_in_savepoint(self, session: Session, job: _Job[Any]) -> tuple[_Job[Any], Any, Any]:
+        # What the transaction noted so far (the newest seq, the next incident
+        # number): put back as it was if this request fails.
+        before = dict(session.info)
+        session.info[SCRATCH_KEY] = {}
+        try:
+            with session.begin_nested():
+                value = job.work(session)
+        except Exception as exc:
+            # Rolled back to the savepoint: this request only.
+            session.info.clear()
+            session.info.update(before)
+            self.stats.failed_requests += 1
+            return job, None, exc
+        return job, value, None
+
     def _run_batch(self, batch: list[_Job[Any]]) -> None:
         outcomes: list[tuple[_Job[Any], Any, BaseException | None]] = []
         session = self._db.new_write_session()
         try:
-            for job in batch:
-                # What the transaction noted so far (the newest seq, the next
-                # incident number): put back as it was if this request fails.
-                before = dict(session.info)
-                session.info[SCRATCH_KEY] = {}
-                try:
-                    with session.begin_nested():
-                        value = job.work(session)
-                except Exception as exc:
-                    # Rolled back to the savepoint: this request only.
-                    session.info.clear()
-                    session.info.update(before)
-                    outcomes.append((job, None, exc))
-                    self.stats.failed_requests += 1
-                else:
-                    outcomes.append((job, value, None))
+            if len(batch) == 1:
+                # Alone in its transaction: no neighbour to protect, so no
+                # savepoint (two statements fewer, a round trip each on PostgreSQL).
+                outcomes.append(self._run_alone(session, batch[0]))
+            else:
+                for job in batch:
+                    outcomes.append(self._run_in_savepoint(session, job))
+            if all(error is not None for _job, _value, error in outcomes):
+                session.rollback()  # nothing to commit
+                raise _NothingToCommit
             started = time.perf_counter()
             session.commit()
             commit_ms = (time.perf_counter() - started) * 1000
             if commit_ms > 1000:
                 log.warning("a commit of %d writes took %.0f ms", len(batch), commit_ms)
+        except _NothingToCommit:
+            pass
         except Exception as exc:
             # The lock, a savepoint or the commit failed: nothing of this batch
             # is durable, so no request in it may be answered as done.
