@@ -58,8 +58,12 @@ NEXT_NUMBER_KEY = "noc_next_number"
 # Key in ``Session.info``: {token secret: principal or None} as read in this
 # transaction, so a batch of requests with one token reads it once.
 TOKENS_KEY = "noc_tokens_read"
+# Key in ``Session.info``: {name: value} read once per write transaction and
+# shared by the requests of a batch (reference data no writer of the batch
+# changes: the escalation directory, the webhook subscribers).
+READ_ONCE_KEY = "noc_read_once"
 # What ``Session.info`` holds for one transaction only: dropped at its end.
-_TRANSACTION_KEYS = (FEED_SEQ_KEY, SCRATCH_KEY, NEXT_NUMBER_KEY, TOKENS_KEY)
+_TRANSACTION_KEYS = (FEED_SEQ_KEY, SCRATCH_KEY, NEXT_NUMBER_KEY, TOKENS_KEY, READ_ONCE_KEY)
 
 
 class DatabaseUnavailableError(RuntimeError):
