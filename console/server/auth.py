@@ -122,7 +122,8 @@ class TokenCache:
     ago never writes. The early check only decides, without a thread hop, that a
     request looks authorised before its body is validated and it is queued for
     the writer, the same order of 401/403 before 422 as a full check. Entries
-    live ``ttl_s`` seconds; the cache holds at most ``size`` tokens.
+    live ``ttl_s`` seconds; the cache holds at most ``size`` tokens, keyed by
+    their hash (no secret is kept).
     """
 
     def __init__(self, *, ttl_s: float = 5.0, size: int = 10_000) -> None:
@@ -134,7 +135,7 @@ class TokenCache:
     def get(self, secret: str) -> Principal | None:
         """The principal if this secret was found live within the last ``ttl_s``."""
         with self._lock:
-            entry = self._entries.get(secret)
+            entry = self._entries.get(hash_token(secret))
         if entry is None or time.monotonic() - entry[1] > self._ttl_s:
             return None
         return entry[0]
@@ -143,11 +144,11 @@ class TokenCache:
         with self._lock:
             if len(self._entries) >= self._size:
                 self._entries.clear()
-            self._entries[secret] = (principal, time.monotonic())
+            self._entries[hash_token(secret)] = (principal, time.monotonic())
 
     def forget(self, secret: str) -> None:
         with self._lock:
-            self._entries.pop(secret, None)
+            self._entries.pop(hash_token(secret), None)
 
 
 def list_tokens(*, session: Session) -> list[TokenInfo]:

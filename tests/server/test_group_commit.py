@@ -326,3 +326,15 @@ def test_writes_share_transactions_under_load(api_factory: ApiFactory) -> None:
         thread.join(60)
     assert writer.stats.requests == 120
     assert writer.stats.batches < 120
+
+
+def test_a_stopped_writer_refuses_new_writes(database: Database) -> None:
+    """On shutdown the queued writes finish and later ones are refused (a 503 to the client)."""
+    from console.server.writer import WriterStopped
+
+    writer = GroupWriter(database)
+    assert asyncio.run(writer.run(_insert_meta("before-stop"))) == "before-stop"
+    writer.stop()
+    with pytest.raises(WriterStopped):
+        asyncio.run(writer.run(_insert_meta("after-stop")))
+    assert "after-stop" not in _stored_keys(database)

@@ -16,6 +16,7 @@ from console.server.deps import ServerContext, WriteCaller
 from console.server.errors import ApiError
 from console.server.services import idempotency
 from console.server.services.incidents import WriteScope
+from console.server.writer import WriterStopped
 from console.wire import etag, parse_etag
 
 # The patterns are documented, not enforced by FastAPI, so a malformed value
@@ -163,4 +164,9 @@ async def run_write(
             )
         return json_response(text, status, headers)
 
-    return await context.writer.run(work)
+    try:
+        return await context.writer.run(work)
+    except WriterStopped:
+        raise ApiError(
+            503, "shutting_down", "the server is shutting down; retry in a moment"
+        ) from None
