@@ -47,8 +47,10 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-MAX_BATCH = 128
-"""Requests per transaction at most: bounds the wait of the last one in a batch."""
+MAX_BATCH = 64
+"""Requests per transaction at most: bounds the wait of the last one in a batch, and
+keeps a batch's savepoints within the 64 subtransactions PostgreSQL tracks per
+backend without overflowing (an overflow slows every concurrent reader's snapshot)."""
 
 
 @dataclass
