@@ -1,6 +1,7 @@
 """``python -m bench [NAME ...]``: run every benchmark, or the named ones.
 
 Names are the module names in ``bench/`` (``python -m bench --list`` shows them).
+Options after a single name go to that benchmark: ``python -m bench server --vs-rt URL``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
-    args = parser.parse_args(argv)
+    # Options after the names go to the benchmark (e.g. ``server --vs-rt URL``).
+    args, extra = parser.parse_known_args(argv)
     names = available()
     if args.list:
         print("\n".join(names))
@@ -39,7 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         bench.note(f"bench {name}")
         started = time.perf_counter()
         try:
-            module.run()
+            if extra:
+                if len(args.names) != 1:
+                    parser.error(f"options {' '.join(extra)} need exactly one benchmark name")
+                module.run(extra)
+            else:
+                module.run()
         except SystemExit as exc:
             if exc.code not in (0, None):
                 failed.append(name)

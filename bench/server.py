@@ -21,7 +21,9 @@ is unreachable they are skipped with a note.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import http.client
 import itertools
 import json
 import os
@@ -41,7 +43,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 import requests
@@ -54,10 +56,10 @@ PG_URL = os.environ.get(
 )
 
 CONCURRENCY = (1, 4, 16)
-CREATE_MAX = 300  # requests per figure ...
-CREATE_WINDOW_S = 3.0  # ... or this long, whichever comes first
-CREATE_ROUNDS = 3  # per figure, on one fresh database; the median is reported
-CREATE_WARMUP = 10  # creates before the clock starts (imports, first connections)
+LOAD_MAX = 2000  # requests per round ...
+LOAD_WINDOW_S = 3.0  # ... or this long, whichever comes first
+LOAD_ROUNDS = 3  # per figure, on one fresh database; the median is reported
+LOAD_WARMUP = 20  # requests before the clock starts (imports, first connections)
 FEED_CHANGES = 100_000
 FEED_PAGE = 1000
 SSE_WRITES = 200
@@ -72,6 +74,37 @@ INCIDENT = {
     "reporter": "service-desk",
     "source": "monitoring",
 }
+
+# What engage needs: a policy for the incidents' service, and who its tier pages.
+REFERENCE: list[tuple[str, dict[str, Any]]] = [
+    ("/v1/teams/service-desk", {"name": "Service Desk", "tier": "L1"}),
+    (
+        "/v1/contacts/ana",
+        {
+            "name": "Ana Ruiz",
+            "role": "Service desk analyst",
+            "team": "service-desk",
+            "primary_phone": "+34 612 34 56 78",
+            "time_zone": "Europe/Madrid",
+        },
+    ),
+    ("/v1/services/checkout", {"name": "Checkout", "owner_team": "service-desk"}),
+    (
+        "/v1/policies/checkout",
+        {
+            "service": "checkout",
+            "tiers": [
+                {
+                    "level": 1,
+                    "name": "L1 Service Desk",
+                    "team": "service-desk",
+                    "contact_id": "ana",
+                    "engage_after_minutes": 0,
+                }
+            ],
+        },
+    ),
+]
 
 _LISTENING = re.compile(r"listening on (https?://\S+)")
 
@@ -291,47 +324,88 @@ class ServeProcess:
         self._log.close()
 
 
-# -- creates ----------------------------------------------------------------
+# -- write load -------------------------------------------------------------
 
 
 @dataclass
-class CreateRun:
-    """The outcome of one create-throughput measurement."""
+class LoadRun:
+    """The outcome of one timed round of writes."""
 
     clients: int
     elapsed_s: float = 0.0
     latencies_s: list[float] = field(default_factory=list)
     failures: dict[str, int] = field(default_factory=dict)
+    server_cpu_s: float | None = None
 
     @property
-    def created(self) -> int:
+    def done(self) -> int:
         return len(self.latencies_s)
 
     @property
     def rate(self) -> float:
-        return self.created / self.elapsed_s if self.elapsed_s > 0 else 0.0
+        return self.done / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
 
-def _create_round(url: str, sessions: list[requests.Session]) -> CreateRun:
-    """One timed round: every session creates until CREATE_MAX or CREATE_WINDOW_S in all."""
-    run = CreateRun(len(sessions))
+# (method, path, JSON body, extra headers) of the n-th request of a client.
+RequestMaker = Callable[[int, int], tuple[str, str, Any, dict[str, str]]]
+
+
+class _Connection:
+    """One keep-alive HTTP/1.1 connection (http.client: far less client CPU than requests,
+    which matters when the clients share the server's two cores)."""
+
+    def __init__(self, base: str, headers: dict[str, str]) -> None:
+        parts = urlsplit(base)
+        self._prefix = parts.path.rstrip("/")
+        self._headers = {"Content-Type": "application/json", **headers}
+        secure = parts.scheme == "https"
+        conn_type = http.client.HTTPSConnection if secure else http.client.HTTPConnection
+        self._conn = conn_type(parts.hostname or "127.0.0.1", parts.port, timeout=60)
+
+    def send(self, method: str, path: str, body: Any, headers: dict[str, str]) -> tuple[int, bytes]:
+        data = json.dumps(body).encode()
+        self._conn.request(method, self._prefix + path, data, {**self._headers, **headers})
+        response = self._conn.getresponse()
+        return response.status, response.read()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _process_cpu_s(pid: int | None) -> float | None:
+    """User + system CPU seconds of a local process so far (None when unknown)."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _load_round(
+    connections: list[_Connection], make: RequestMaker, expect: int, pid: int | None
+) -> LoadRun:
+    """One timed round: every connection sends until LOAD_MAX requests or LOAD_WINDOW_S in all."""
+    run = LoadRun(len(connections))
     tickets = itertools.count()
     lock = threading.Lock()
-    start_gate = threading.Barrier(len(sessions) + 1)
+    start_gate = threading.Barrier(len(connections) + 1)
     deadline = 0.0
 
-    def client(session: requests.Session) -> None:
+    def client(index: int, conn: _Connection) -> None:
         mine: list[float] = []
         failed: dict[str, int] = {}
         start_gate.wait()
-        while next(tickets) < CREATE_MAX and time.perf_counter() < deadline:
+        while (n := next(tickets)) < LOAD_MAX and time.perf_counter() < deadline:
+            method, path, body, headers = make(index, n)
             sent = time.perf_counter()
             try:
-                response = session.post(f"{url}/v1/incidents", json=INCIDENT, timeout=30)
-                outcome = str(response.status_code)
-            except requests.RequestException as exc:
+                status, _body = conn.send(method, path, body, headers)
+                outcome = str(status)
+            except (OSError, http.client.HTTPException) as exc:
                 outcome = type(exc).__name__
-            if outcome == "201":
+            if outcome == str(expect):
                 mine.append(time.perf_counter() - sent)
             else:
                 failed[outcome] = failed.get(outcome, 0) + 1
@@ -340,60 +414,227 @@ def _create_round(url: str, sessions: list[requests.Session]) -> CreateRun:
             for outcome, count in failed.items():
                 run.failures[outcome] = run.failures.get(outcome, 0) + count
 
-    threads = [threading.Thread(target=client, args=(s,)) for s in sessions]
+    threads = [threading.Thread(target=client, args=(i, c)) for i, c in enumerate(connections)]
     for thread in threads:
         thread.start()
+    cpu_before = _process_cpu_s(pid)
     started = time.perf_counter()
-    deadline = started + CREATE_WINDOW_S
+    deadline = started + LOAD_WINDOW_S
     start_gate.wait()
     for thread in threads:
         thread.join()
     run.elapsed_s = time.perf_counter() - started
+    cpu_after = _process_cpu_s(pid)
+    if cpu_before is not None and cpu_after is not None:
+        run.server_cpu_s = cpu_after - cpu_before
     return run
 
 
-def measure_creates(url: str, token: str, clients: int) -> list[CreateRun]:
-    """CREATE_ROUNDS timed rounds of creates from ``clients`` threads, after a warm-up."""
-    sessions = [requests.Session() for _ in range(clients)]
-    for session in sessions:
-        session.headers["Authorization"] = f"Bearer {token}"
+def measure_load(
+    url: str,
+    auth: dict[str, str],
+    clients: int,
+    make: RequestMaker,
+    *,
+    expect: int,
+    pid: int | None = None,
+    rounds: int = LOAD_ROUNDS,
+) -> list[LoadRun]:
+    """``rounds`` timed rounds from ``clients`` threads (one connection each), after a warm-up."""
+    connections = [_Connection(url, auth) for _ in range(clients)]
     try:
-        # Warm-up (not timed): one create per connection, then a few more.
-        for k in range(max(CREATE_WARMUP, clients)):
-            response = sessions[k % clients].post(f"{url}/v1/incidents", json=INCIDENT, timeout=30)
-            if response.status_code != 201:
-                fail(f"warm-up create answered {response.status_code}: {response.text[:200]}")
-        return [_create_round(url, sessions) for _ in range(CREATE_ROUNDS)]
+        for k in range(max(LOAD_WARMUP, clients)):
+            method, path, body, headers = make(k % clients, -1 - k)
+            status, text = connections[k % clients].send(method, path, body, headers)
+            if status != expect:
+                fail(f"warm-up {method} {path} answered {status}: {text[:200]!r}")
+        return [_load_round(connections, make, expect, pid) for _ in range(rounds)]
     finally:
-        for session in sessions:
-            session.close()
+        for conn in connections:
+            conn.close()
+
+
+@dataclass
+class Figure:
+    """The median round of one workload at one concurrency, as reported."""
+
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    cpu_ms: float | None
+
+
+def summarise(label: str, runs: list[LoadRun], unit: str) -> Figure:
+    """Note the rounds' spread and return the median rate with the pooled latencies."""
+    done = sum(run.done for run in runs)
+    failures: dict[str, int] = {}
+    for run in runs:
+        for outcome, count in run.failures.items():
+            failures[outcome] = failures.get(outcome, 0) + count
+    if not done:
+        fail(f"no request succeeded for {label}: {failures}")
+    rates = [run.rate for run in runs]
+    lat = [s * 1000 for run in runs for s in run.latencies_s]
+    cpu = [run.server_cpu_s for run in runs if run.server_cpu_s is not None]
+    cpu_ms = 1000 * sum(cpu) / done if len(cpu) == len(runs) else None
+    figure = Figure(statistics.median(rates), percentile(lat, 50), percentile(lat, 99), cpu_ms)
+    note(
+        f"{label}: {done} {unit} in {len(runs)} rounds, {min(rates):.0f}–{max(rates):.0f}/s; "
+        f"latency p50 {figure.p50_ms:.1f} ms, p99 {figure.p99_ms:.1f} ms"
+        + (f"; server CPU {cpu_ms:.2f} ms per request" if cpu_ms is not None else "")
+        + (f"; failures {failures}" if failures else "")
+        + f"; load average {os.getloadavg()[0]:.2f}"
+    )
+    return figure
+
+
+def report_figure(metric: str, figure: Figure, unit: str) -> None:
+    report(metric, figure.rate, unit)
+    report(f"{metric}.p50_ms", figure.p50_ms, "ms")
+    report(f"{metric}.p99_ms", figure.p99_ms, "ms")
+    if figure.cpu_ms is not None:
+        report(f"{metric}.server_cpu_ms", figure.cpu_ms, "ms")
+
+
+def _keyed_create(tag: str) -> RequestMaker:
+    """A create with its own Idempotency-Key, as the console's sync engine sends them."""
+
+    def make(client: int, n: int) -> tuple[str, str, Any, dict[str, str]]:
+        return "POST", "/v1/incidents", INCIDENT, {"Idempotency-Key": f"{tag}-{client}-{n}"}
+
+    return make
 
 
 def create_figures(
-    folder: Path, backend: str, database: Callable[[str], contextlib.AbstractContextManager[str]]
-) -> None:
-    """The three create-throughput figures of one database kind (median of the rounds)."""
+    folder: Path,
+    backend: str,
+    database: Callable[[str], contextlib.AbstractContextManager[str]],
+) -> dict[int, Figure]:
+    """Create throughput and latency at each concurrency, a fresh database and server each."""
+    figures: dict[int, Figure] = {}
     for clients in CONCURRENCY:
         name = f"{backend}-c{clients}"
         with database(name) as db_url:
             token = issue_token(db_url, "dispatcher", f"bench-{name}")
             with ServeProcess(db_url, folder / f"serve-{name}.log") as server:
-                runs = measure_creates(server.url, token, clients)
-        created = sum(run.created for run in runs)
-        failures: dict[str, int] = {}
-        for run in runs:
-            for outcome, count in run.failures.items():
-                failures[outcome] = failures.get(outcome, 0) + count
-        if not created:
-            fail(f"no create succeeded with {clients} clients on {backend}: {failures}")
-        rates = [run.rate for run in runs]
-        lat = [s * 1000 for run in runs for s in run.latencies_s]
-        note(
-            f"{backend} c{clients}: {created} creates in {len(runs)} rounds, "
-            f"{min(rates):.0f}–{max(rates):.0f}/s; latency p50 {percentile(lat, 50):.1f} ms, "
-            f"p99 {percentile(lat, 99):.1f} ms" + (f"; failures {failures}" if failures else "")
-        )
-        report(f"server.create_rps.{backend}.c{clients}", statistics.median(rates), "creates/s")
+                runs = measure_load(
+                    server.url,
+                    {"Authorization": f"Bearer {token}"},
+                    clients,
+                    _keyed_create(name),
+                    expect=201,
+                    pid=server.proc.pid,
+                )
+        figure = summarise(f"{backend} creates c{clients}", runs, "creates")
+        report_figure(f"server.create_rps.{backend}.c{clients}", figure, "creates/s")
+        figures[clients] = figure
+    return figures
+
+
+def other_write_figures(
+    folder: Path,
+    backend: str,
+    database: Callable[[str], contextlib.AbstractContextManager[str]],
+) -> None:
+    """PATCH, timeline POST and engage at 16 clients, on incidents made beforehand."""
+    clients = 16
+    with database(f"{backend}-writes") as db_url:
+        token = issue_token(db_url, "commander", f"bench-{backend}-writes")
+        admin = issue_token(db_url, "admin", f"bench-{backend}-admin")
+        auth = {"Authorization": f"Bearer {token}"}
+        with ServeProcess(db_url, folder / f"serve-{backend}-writes.log") as server:
+            with requests.Session() as session:
+                session.headers["Authorization"] = f"Bearer {admin}"
+                for path, item in REFERENCE:
+                    put = session.put(f"{server.url}{path}", json=item, timeout=30)
+                    if put.status_code not in (200, 201):
+                        fail(f"PUT {path} answered {put.status_code}: {put.text[:200]}")
+                session.headers.update(auth)
+                ids = [
+                    session.post(f"{server.url}/v1/incidents", json=INCIDENT).json()["id"]
+                    for _ in range(clients)
+                ]
+            versions = dict.fromkeys(ids, 1)
+            version_lock = threading.Lock()
+
+            def patch(client: int, n: int) -> tuple[str, str, Any, dict[str, str]]:
+                # Each client edits its own incident, so If-Match is always current.
+                incident = ids[client]
+                with version_lock:
+                    version = versions[incident]
+                    versions[incident] = version + 1
+                body = {"description": f"update {n}"}
+                return "PATCH", f"/v1/incidents/{incident}", body, {"If-Match": f'"{version}"'}
+
+            def note_(client: int, n: int) -> tuple[str, str, Any, dict[str, str]]:
+                body = {"kind": "work_note", "body": f"note {n}"}
+                return "POST", f"/v1/incidents/{ids[client]}/timeline", body, {}
+
+            def engage(client: int, n: int) -> tuple[str, str, Any, dict[str, str]]:
+                body = {"tiers": [1], "reason": f"swarm {n}"}
+                return "POST", f"/v1/incidents/{ids[client]}/engage", body, {}
+
+            workloads: list[tuple[str, RequestMaker, int]] = [
+                ("patch", patch, 200),
+                ("timeline", note_, 201),
+                ("engage", engage, 201),
+            ]
+            for label, make, expect in workloads:
+                runs = measure_load(
+                    server.url, auth, clients, make, expect=expect, pid=server.proc.pid
+                )
+                figure = summarise(f"{backend} {label} c{clients}", runs, "requests")
+                report_figure(f"server.{label}_rps.{backend}.c{clients}", figure, "requests/s")
+
+
+# -- side by side with Request Tracker ---------------------------------------------
+
+
+def rt_figures(url: str, token: str, queue: str, ours: dict[int, Figure]) -> None:
+    """The create load against RT 5's REST2 (POST /REST/2.0/ticket) and the ratio to ours."""
+    auth = {"Authorization": f"token {token}"}
+    body = {"Queue": queue, "Subject": INCIDENT["title"], "Content": INCIDENT["description"]}
+
+    def make(_client: int, _n: int) -> tuple[str, str, Any, dict[str, str]]:
+        return "POST", "/REST/2.0/ticket", body, {}
+
+    for clients in CONCURRENCY:
+        runs = measure_load(url, auth, clients, make, expect=201, rounds=1)
+        figure = summarise(f"RT creates c{clients}", runs, "tickets")
+        report_figure(f"server.rt_create_rps.c{clients}", figure, "creates/s")
+        if clients in ours and figure.rate > 0:
+            report(f"server.vs_rt_ratio.c{clients}", ours[clients].rate / figure.rate, "x")
+
+
+@contextlib.contextmanager
+def rt_target(spec: str) -> Iterator[tuple[str, str, str]]:
+    """(url, token, queue) of the RT to measure: a URL (token from NOC_BENCH_RT_TOKEN, queue
+    from NOC_BENCH_RT_QUEUE, default General), or ``local`` to start the RT 5 of this
+    machine as the RT tests do (tests/rt/rtserver.py), with RT's own bcrypt cost."""
+    if spec != "local":
+        token = os.environ.get("NOC_BENCH_RT_TOKEN", "")
+        if not token:
+            fail("--vs-rt URL needs an RT auth token in NOC_BENCH_RT_TOKEN (or use --vs-rt local)")
+        yield spec.rstrip("/"), token, os.environ.get("NOC_BENCH_RT_QUEUE", "General")
+        return
+    try:
+        from tests.rt.rtserver import RtServer, RtUnavailable, rt_unavailable_reason
+    except ImportError as exc:  # a wheel without the tests
+        fail(f"--vs-rt local needs the tests folder of a checkout ({exc})")
+        return
+    reason = rt_unavailable_reason()
+    if reason:
+        fail(reason)
+    server = RtServer(bcrypt_cost=None)  # RT's own default: what a real RT costs
+    try:
+        try:
+            server.start()
+        except RtUnavailable as exc:
+            fail(str(exc))
+        rt = server.instance()
+        yield rt.url, rt.token, rt.queue
+    finally:
+        server.stop()
 
 
 # -- the change feed ----------------------------------------------------------
@@ -570,8 +811,19 @@ def report_wakes(label: str, wakes: dict[str, list[float]], suffix: str) -> None
 # -- run ----------------------------------------------------------------------
 
 
-def run() -> None:
-    """Print every figure (the PostgreSQL ones only when PostgreSQL answers)."""
+def run(argv: list[str] | None = None) -> None:
+    """Print every figure (the PostgreSQL ones only when PostgreSQL answers).
+
+    ``--vs-rt URL`` (or ``--vs-rt local``) also runs the create load against
+    Request Tracker 5 and prints our rate over RT's; ``--writes-only`` skips
+    the feed and SSE figures.
+    """
+    parser = argparse.ArgumentParser(prog="python -m bench server")
+    parser.add_argument("--vs-rt", metavar="URL", help="an RT 5 to compare with, or 'local'")
+    parser.add_argument(
+        "--writes-only", action="store_true", help="only the write figures (no feed or SSE)"
+    )
+    args = parser.parse_args(argv or [])
     note(
         f"server: real `python -m console serve` subprocesses on 127.0.0.1, request log at "
         f"info into a file; clients in this process; {os.cpu_count()} cores, load average "
@@ -585,18 +837,32 @@ def run() -> None:
             return sqlite_database(folder, name)
 
         note(
-            f"creates: POST /v1/incidents with a dispatcher token; per figure a fresh database "
-            f"and server, {CREATE_WARMUP} untimed warm-up creates, then {CREATE_ROUNDS} rounds "
-            f"of {CREATE_MAX} requests or {CREATE_WINDOW_S:g} s (whichever first), the median "
-            "round reported; N client threads with a requests.Session each"
+            f"writes: per figure a fresh database and server, {LOAD_WARMUP} untimed warm-up "
+            f"requests, then {LOAD_ROUNDS} rounds of {LOAD_MAX} requests or "
+            f"{LOAD_WINDOW_S:g} s (whichever first), the median round reported, latencies "
+            "pooled; N client threads with one keep-alive connection each; creates are "
+            "POST /v1/incidents by a dispatcher, each with its own Idempotency-Key; server CPU "
+            "is the serve process's user+system time over the round"
         )
         note("sqlite: a new file per figure (WAL, synchronous=FULL)")
-        create_figures(folder, "sqlite", sqlite)
+        ours = create_figures(folder, "sqlite", sqlite)
+        other_write_figures(folder, "sqlite", sqlite)
         if problem is None:
             note(f"pg: a new schema per figure in {PG_URL.split('@')[-1]}, dropped after")
             create_figures(folder, "pg", pg_database)
+            other_write_figures(folder, "pg", pg_database)
         else:
             note(f"skipping the PostgreSQL figures: {problem}")
+        if args.vs_rt:
+            with rt_target(args.vs_rt) as (url, token, queue):
+                note(
+                    f"RT: the same create load (POST /REST/2.0/ticket into queue {queue!r}) "
+                    f"against {url}, one round of {LOAD_WINDOW_S:g} s per concurrency; the "
+                    "ratio is our SQLite creates/s over RT's"
+                )
+                rt_figures(url, token, queue, ours)
+        if args.writes_only:
+            return
 
         note(
             f"feed: GET /v1/changes?after=<cursor>&limit={FEED_PAGE} from 0 to the end of "

@@ -269,6 +269,7 @@ def create_app(
             yield
         finally:
             context.broadcaster.close()
+            await anyio.to_thread.run_sync(context.writer.stop)
             for task in background:
                 await _stop(task)
             sender.close()
@@ -303,7 +304,7 @@ def create_app(
     # and the guard checks the token (and the limits) before the body is read.
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
-    app.add_middleware(RequestGuard, settings=settings, db=database)
+    app.add_middleware(RequestGuard, settings=settings, db=database, tokens=context.tokens)
     app.add_middleware(AccessLogMiddleware)
     return app
 

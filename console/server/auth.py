@@ -13,11 +13,14 @@ import enum
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -103,15 +106,68 @@ def create_token(*, session: Session, name: str, role: Role, now: datetime) -> t
     return secret, row
 
 
+_LIVE_TOKEN = select(TokenRow.id, TokenRow.name, TokenRow.role, TokenRow.token_hash).where(
+    TokenRow.token_hash == bindparam("digest"), TokenRow.revoked_at.is_(None)
+)
+
+
 def authenticate(*, session: Session, secret: str) -> Principal | None:
     """The principal for a presented secret, or None if it is unknown or revoked."""
     digest = hash_token(secret)
-    row = session.scalar(select(TokenRow).where(TokenRow.token_hash == digest))
+    row = session.connection().execute(_LIVE_TOKEN, {"digest": digest}).first()
     # The lookup is by hash, so timing reveals nothing about the secret; the
     # constant-time comparison keeps it so should the lookup ever change.
-    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.token_hash, digest):
+    if row is None or not hmac.compare_digest(row.token_hash, digest):
         return None
     return Principal(token_id=row.id, name=row.name, role=Role.of(row.role))
+
+
+class TokenCache:
+    """Tokens recently found live, so a write's early check needs no database read.
+
+    The request guard and the write routes' early check share one cache, so a
+    busy console costs one token read a second, not one per request. A token
+    revoked from another process is refused by reads within ``ttl_s`` (one
+    second, the same bound as its open event streams), and by writes at once:
+    every write re-reads its token inside its own write transaction
+    (:func:`authenticate` on the writer's session), so a token revoked a moment
+    ago never writes. The early check only decides, without a thread hop, that a
+    request looks authorised before its body is validated and it is queued for
+    the writer, the same order of 401/403 before 422 as a full check. Entries
+    live ``ttl_s`` seconds; the cache holds at most ``size`` tokens, keyed by
+    their hash (no secret is kept).
+    """
+
+    def __init__(self, *, ttl_s: float = 1.0, size: int = 10_000) -> None:
+        self._ttl_s = ttl_s
+        self._size = size
+        self._entries: dict[str, tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, secret: str) -> Principal | None:
+        """The principal if this secret was found live within the last ``ttl_s``."""
+        with self._lock:
+            entry = self._entries.get(hash_token(secret))
+        if entry is None or time.monotonic() - entry[1] > self._ttl_s:
+            return None
+        return entry[0]
+
+    def put(self, secret: str, principal: Principal) -> None:
+        with self._lock:
+            if len(self._entries) >= self._size:
+                self._entries.clear()
+            self._entries[hash_token(secret)] = (principal, time.monotonic())
+
+    def forget(self, secret: str) -> None:
+        with self._lock:
+            self._entries.pop(hash_token(secret), None)
+
+    def forget_ids(self, token_ids: Iterable[str]) -> None:
+        """Drop the tokens with these ids (found revoked), whatever their secret."""
+        gone = set(token_ids)
+        with self._lock:
+            for key in [k for k, (p, _) in self._entries.items() if p.token_id in gone]:
+                del self._entries[key]
 
 
 def list_tokens(*, session: Session) -> list[TokenInfo]:

@@ -21,12 +21,14 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from console.server.db import FEED_SEQ_KEY
-from console.server.tables import ChangeRow
+from console.server.tables import ChangeRow, table_of
 from console.wire import ChangeKindWire, ChangeOpWire
+
+_INSERT = insert(table_of(ChangeRow))
 
 
 def append(
@@ -35,32 +37,36 @@ def append(
     kind: ChangeKindWire,
     entity_id: str,
     op: ChangeOpWire,
-    data: dict[str, Any] | None,
+    data: dict[str, Any] | str | None,
     at: datetime,
     notify_channel: str | None = None,
 ) -> int:
     """Record a change in the current write transaction; returns its seq.
 
-    ``data`` is the entity's wire JSON after the change (None for a delete).
-    With ``notify_channel`` (PostgreSQL) a NOTIFY carrying the seq is queued; the
-    database delivers it to every listening server process when, and only if,
-    the transaction commits.
+    ``data`` is the entity's wire JSON after the change (None for a delete), as
+    a dict or as ready-made JSON text. The newest seq of the transaction is
+    noted in ``Session.info``; on PostgreSQL the write session sends one NOTIFY
+    carrying it just before the commit (``Database``), which the database
+    delivers to every listening server process when, and only if, the
+    transaction commits. ``notify_channel`` is kept for callers that name it;
+    the channel is the database's own.
     """
-    row = ChangeRow(
-        kind=kind,
-        entity_id=entity_id,
-        op=op,
-        data=None if data is None else json.dumps(data, separators=(",", ":"), default=str),
-        written_at=at,
+    result = session.connection().execute(
+        _INSERT,
+        {
+            "kind": kind,
+            "entity_id": entity_id,
+            "op": op,
+            "data": data
+            if data is None or isinstance(data, str)
+            else json.dumps(data, separators=(",", ":"), default=str),
+            "written_at": at,
+        },
     )
-    session.add(row)
-    session.flush()
-    seq = int(row.seq)
+    inserted = result.inserted_primary_key
+    assert inserted is not None
+    seq = int(inserted[0])
     session.info[FEED_SEQ_KEY] = max(seq, int(session.info.get(FEED_SEQ_KEY, 0)))
-    if notify_channel is not None:
-        session.execute(
-            text("SELECT pg_notify(:channel, :seq)"), {"channel": notify_channel, "seq": str(seq)}
-        )
     return seq
 
 

@@ -35,7 +35,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from console import paths
-from console.server.tables import SCHEMA_VERSION, Base, MetaRow
+from console.server.tables import SCHEMA_VERSION, Base, IdempotencyRow, MetaRow, table_of
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,22 @@ _WRITER_WAIT_S = 30.0
 # Key in ``Session.info`` where ``changes.append`` leaves the newest seq of the
 # transaction, for the after-commit wake-up.
 FEED_SEQ_KEY = "noc_feed_seq"
+# Key in ``Session.info`` for what one request leaves for itself later in the
+# same transaction (the wire JSON of what it wrote). The group writer gives each
+# request of a batch a fresh one, so nothing of a rolled-back request is reused.
+SCRATCH_KEY = "noc_request_scratch"
+# Key in ``Session.info``: the next incident number, known for the rest of the
+# transaction once one create has read it (the writer lock is held throughout).
+NEXT_NUMBER_KEY = "noc_next_number"
+# Key in ``Session.info``: {token secret: principal or None} as read in this
+# transaction, so a batch of requests with one token reads it once.
+TOKENS_KEY = "noc_tokens_read"
+# Key in ``Session.info``: {name: value} read once per write transaction and
+# shared by the requests of a batch (reference data no writer of the batch
+# changes: the escalation directory, the webhook subscribers).
+READ_ONCE_KEY = "noc_read_once"
+# What ``Session.info`` holds for one transaction only: dropped at its end.
+_TRANSACTION_KEYS = (FEED_SEQ_KEY, SCRATCH_KEY, NEXT_NUMBER_KEY, TOKENS_KEY, READ_ONCE_KEY)
 
 
 class DatabaseUnavailableError(RuntimeError):
@@ -82,6 +98,8 @@ class Database:
         self._write_engine = self.engine.execution_options(**{_WRITE: True})
         self._reads = sessionmaker(self.engine, expire_on_commit=False)
         self._writes = sessionmaker(self._write_engine, expire_on_commit=False)
+        if self.dialect == "postgresql":
+            event.listen(self._writes, "before_commit", self._notify_before_commit)
         event.listen(self._writes, "after_commit", self._after_commit)
         event.listen(self._writes, "after_soft_rollback", self._after_rollback)
         try:
@@ -168,6 +186,10 @@ class Database:
             if self.dialect == "postgresql":
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({self._key('ddl')})")
             Base.metadata.create_all(conn)
+            # Indexes added after a table was first made: create_all only makes
+            # missing tables, so a database from an older server gets them here.
+            for index in table_of(IdempotencyRow).indexes:
+                index.create(conn, checkfirst=True)
             stored = conn.execute(
                 select(MetaRow.value).where(MetaRow.key == "schema_version")
             ).scalar_one_or_none()
@@ -231,8 +253,24 @@ class Database:
         """Call ``listener(seq)`` after each write commit that appended to the change log."""
         self._commit_listeners.append(listener)
 
+    def _notify_before_commit(self, session: Session) -> None:
+        # One NOTIFY per transaction, with its newest seq: PostgreSQL delivers
+        # it to the other server processes only if the commit succeeds.
+        if session.in_nested_transaction():
+            return  # a SAVEPOINT released (a request of a batch), not the commit
+        seq = session.info.get(FEED_SEQ_KEY)
+        if seq is not None:
+            session.connection().execute(
+                text("SELECT pg_notify(:channel, :seq)"),
+                {"channel": self.notify_channel, "seq": str(seq)},
+            )
+
     def _after_commit(self, session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a SAVEPOINT released (a request of a batch), not the commit
         seq = session.info.pop(FEED_SEQ_KEY, None)
+        for key in _TRANSACTION_KEYS:
+            session.info.pop(key, None)
         if seq is None:
             return
         for listener in self._commit_listeners:
@@ -241,8 +279,11 @@ class Database:
             except Exception:  # a wake-up must never turn a committed write into an error
                 log.exception("change listener failed")
 
-    def _after_rollback(self, session: Session, _previous: Any) -> None:
-        session.info.pop(FEED_SEQ_KEY, None)
+    def _after_rollback(self, session: Session, previous: Any) -> None:
+        if previous.nested:
+            return  # back to a SAVEPOINT: the group writer restores what it noted
+        for key in _TRANSACTION_KEYS:
+            session.info.pop(key, None)
 
     def dispose(self) -> None:
         """Close every pooled connection."""

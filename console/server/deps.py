@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Header, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
@@ -16,11 +17,12 @@ from sqlalchemy.orm import Session
 from console.domain.sla import SlaPolicy
 from console.server import auth, changes
 from console.server.auth import Principal, Role
-from console.server.db import Database
+from console.server.db import TOKENS_KEY, Database
 from console.server.errors import ApiError
 from console.server.events import ChangeBroadcaster
 from console.server.guard import PRINCIPAL_KEY
 from console.server.settings import Settings
+from console.server.writer import GroupWriter
 
 
 def utc_now() -> datetime:
@@ -37,6 +39,11 @@ class ServerContext:
     broadcaster: ChangeBroadcaster = field(default_factory=ChangeBroadcaster)
     clock: Callable[[], datetime] = utc_now
     sla: SlaPolicy = field(default_factory=SlaPolicy.default)
+    tokens: auth.TokenCache = field(default_factory=auth.TokenCache)
+    writer: GroupWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writer = GroupWriter(self.db)
 
     @property
     def notify_channel(self) -> str | None:
@@ -94,6 +101,46 @@ _bearer = HTTPBearer(
 )
 
 
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def _secret_of(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None or not credentials.credentials:
+        raise ApiError(
+            401,
+            "unauthenticated",
+            "send an API token as 'Authorization: Bearer <token>'; "
+            "an admin creates one with `noc-console token create`",
+            _CHALLENGE,
+        )
+    return credentials.credentials
+
+
+def _unknown_token() -> ApiError:
+    return ApiError(
+        401,
+        "invalid_token",
+        "the API token is unknown or revoked; ask an admin for a new one",
+        _CHALLENGE,
+    )
+
+
+def _forbidden(principal: Principal, role: Role) -> ApiError:
+    return ApiError(
+        403,
+        "forbidden",
+        f"this needs the {role.wire} role or higher; your token "
+        f"{principal.name!r} is {principal.role.wire}",
+    )
+
+
+def _lookup(context: ServerContext, secret: str) -> Principal | None:
+    if len(secret) > 200:
+        return None
+    with context.db.read_session() as session:
+        return auth.authenticate(session=session, secret=secret)
+
+
 def current_principal(
     request: Request,
     context: Context,
@@ -109,29 +156,66 @@ def current_principal(
     checked = request.scope.get("state", {}).get(PRINCIPAL_KEY)
     if isinstance(checked, Principal):
         return checked
-    challenge = {"WWW-Authenticate": "Bearer"}
-    if credentials is None or not credentials.credentials:
-        raise ApiError(
-            401,
-            "unauthenticated",
-            "send an API token as 'Authorization: Bearer <token>'; "
-            "an admin creates one with `noc-console token create`",
-            challenge,
-        )
-    secret = credentials.credentials
-    if len(secret) > 200:
-        principal = None
-    else:
-        with context.db.read_session() as session:
-            principal = auth.authenticate(session=session, secret=secret)
+    principal = _lookup(context, _secret_of(credentials))
     if principal is None:
-        raise ApiError(
-            401,
-            "invalid_token",
-            "the API token is unknown or revoked; ask an admin for a new one",
-            challenge,
-        )
+        raise _unknown_token()
     return principal
+
+
+@dataclass(frozen=True)
+class WriteCaller:
+    """The caller of a write route, checked early and checked again in the write.
+
+    The early check (in the event loop, from :class:`auth.TokenCache` when the
+    token was seen live in the last seconds, else one read) answers 401/403
+    before the body is validated, as for every other route. :meth:`confirm`
+    re-reads the token inside the write transaction, so a token revoked since
+    the early check never writes.
+    """
+
+    secret: str
+    principal: Principal
+    role: Role
+    tokens: auth.TokenCache
+
+    def confirm(self, session: Session) -> Principal:
+        """The caller as the write transaction sees it: 401 if revoked, 403 if below the role.
+
+        Read once per transaction: a batch of requests with one token shares the
+        read (nothing can revoke it while the transaction holds the writer lock).
+        """
+        read: dict[str, Principal | None] = session.info.setdefault(TOKENS_KEY, {})
+        if self.secret in read:
+            principal = read[self.secret]
+        else:
+            principal = read[self.secret] = auth.authenticate(session=session, secret=self.secret)
+        if principal is None:
+            self.tokens.forget(self.secret)
+            raise _unknown_token()
+        if not principal.at_least(self.role):
+            raise _forbidden(principal, self.role)
+        return principal
+
+
+def write_caller(role: Role) -> Callable[..., Awaitable[WriteCaller]]:
+    """A dependency for write routes that need ``role`` or higher (see :class:`WriteCaller`)."""
+
+    async def dependency(
+        context: Context,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> WriteCaller:
+        secret = _secret_of(credentials)
+        principal = context.tokens.get(secret)
+        if principal is None:
+            principal = await anyio.to_thread.run_sync(_lookup, context, secret)
+            if principal is None:
+                raise _unknown_token()
+            context.tokens.put(secret, principal)
+        if not principal.at_least(role):
+            raise _forbidden(principal, role)
+        return WriteCaller(secret, principal, role, context.tokens)
+
+    return dependency
 
 
 def require(role: Role) -> Callable[..., Awaitable[Principal]]:
@@ -141,12 +225,7 @@ def require(role: Role) -> Callable[..., Awaitable[Principal]]:
         principal: Annotated[Principal, Depends(current_principal)],
     ) -> Principal:
         if not principal.at_least(role):
-            raise ApiError(
-                403,
-                "forbidden",
-                f"this needs the {role.wire} role or higher; your token "
-                f"{principal.name!r} is {principal.role.wire}",
-            )
+            raise _forbidden(principal, role)
         return principal
 
     return dependency
@@ -156,6 +235,8 @@ Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 Dispatcher = Annotated[Principal, Depends(require(Role.DISPATCHER))]
 Commander = Annotated[Principal, Depends(require(Role.COMMANDER))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+DispatcherWrite = Annotated[WriteCaller, Depends(write_caller(Role.DISPATCHER))]
+CommanderWrite = Annotated[WriteCaller, Depends(write_caller(Role.COMMANDER))]
 
 IdempotencyKey = Annotated[
     str | None,

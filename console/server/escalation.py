@@ -42,6 +42,7 @@ from console.domain.oncall import NotScheduledError, Override, Rotation, on_call
 from console.domain.sla import SlaPolicy
 from console.phones import format_phone
 from console.server import changes, webhooks
+from console.server.db import READ_ONCE_KEY
 from console.server.deps import ServerContext
 from console.server.errors import ApiError
 from console.server.services import idempotency
@@ -282,7 +283,14 @@ def engage(
     policy or a level is not one of its tiers (the message lists them); 409
     when the incident is no longer open.
     """
-    directory = Directory.load(session=session)
+    # Read once per write transaction: a batch of engages shares them (the
+    # reference data cannot change while the transaction holds the writer lock).
+    once = session.info.setdefault(READ_ONCE_KEY, {})
+    if "directory" not in once:
+        once["directory"] = Directory.load(session=session)
+        once["subscribers"] = webhooks.Subscribers(session)
+    directory: Directory = once["directory"]
+    subscribers: webhooks.Subscribers = once["subscribers"]
     incident = to_domain(row)
     entry = directory.policies.get(incident.service)
     if entry is None:
@@ -309,7 +317,7 @@ def engage(
             f"{incident.number} is {incident.state.label.lower()}; reopen it before engaging teams",
         )
     on_call = directory.on_call(now)
-    writer = _Writer(session, now, author, notify_channel, webhooks.Subscribers(session))
+    writer = _Writer(session, now, author, notify_channel, subscribers)
     written = []
     for level in levels:
         tier = policy.tier(level)

@@ -12,8 +12,11 @@ the body-size limit, so that for every request but the public ones
    a few per second, not hundreds.
 3. **The token, before the body**: ``Authorization: Bearer`` is checked (401
    otherwise) before a byte of the body is read, so unauthenticated clients
-   cannot make the server buffer request bodies. The principal is handed to
-   the routes in the ASGI scope (``PRINCIPAL_KEY``) so it is looked up once.
+   cannot make the server buffer request bodies. The principal read from the
+   database is handed to the routes in the ASGI scope (``PRINCIPAL_KEY``) so
+   it is looked up once. A write whose token was seen live within the last
+   second passes on the shared :class:`auth.TokenCache` instead: it is
+   checked again where it writes.
 4. **Per-token rate limit**: a bucket per token; ``429`` with ``Retry-After``.
 5. **Body timeout**: the body must arrive within ``body_timeout_s``, else
    ``408`` and the connection is closed (the header timeout is in
@@ -190,10 +193,20 @@ def _bearer(scope: Scope) -> str | None:
 class RequestGuard:
     """ASGI middleware: rate limits, the token before the body, body timeout, stream caps."""
 
-    def __init__(self, app: ASGIApp, *, settings: Settings, db: Database) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        settings: Settings,
+        db: Database,
+        tokens: auth.TokenCache | None = None,
+    ) -> None:
         self.app = app
         self.settings = settings
         self.db = db
+        # Shared with the write routes' early check (deps.write_caller): a token
+        # seen live a moment ago costs no thread hop and no read.
+        self.tokens = tokens if tokens is not None else auth.TokenCache()
         self.per_address = Buckets(settings.rate_per_address, settings.rate_burst_per_address)
         self.per_token = Buckets(settings.rate_per_token, settings.rate_burst_per_token)
         bad_rate = settings.bad_token_rate_per_address
@@ -225,7 +238,6 @@ class RequestGuard:
         if wait:
             await self._too_many(send, wait, f"with the token {principal.name!r}")
             return
-        scope.setdefault("state", {})[PRINCIPAL_KEY] = principal
         if scope["method"] == "GET" and scope.get("path") == EVENTS_PATH:
             await self._stream(scope, receive, send, principal)
             return
@@ -248,6 +260,16 @@ class RequestGuard:
                 ),
             )
             return None
+        # A write may pass this check on a token seen live within the last second
+        # (no thread hop, no read): the write re-reads its token inside its own
+        # transaction (deps.WriteCaller), or the route's dependency reads it
+        # (deps.current_principal). Reads and event streams are checked here,
+        # against the database, so a revoked token stops reading at once.
+        cached = None
+        if scope["method"] not in ("GET", "HEAD") and len(secret) <= MAX_TOKEN_LENGTH:
+            cached = self.tokens.get(secret)
+        if cached is not None:
+            return cached
         principal = None
         if len(secret) <= MAX_TOKEN_LENGTH:
             try:
@@ -265,6 +287,8 @@ class RequestGuard:
                     ),
                 )
                 return None
+        if principal is not None:
+            scope.setdefault("state", {})[PRINCIPAL_KEY] = principal
         if principal is None:
             self.bad_tokens.take(address)
             await self._send(
@@ -280,7 +304,10 @@ class RequestGuard:
 
     def _lookup(self, secret: str) -> Principal | None:
         with self.db.read_session() as session:
-            return auth.authenticate(session=session, secret=secret)
+            principal = auth.authenticate(session=session, secret=secret)
+        if principal is not None:
+            self.tokens.put(secret, principal)
+        return principal
 
     # -- refusals --------------------------------------------------------------
 
@@ -388,6 +415,8 @@ class RequestGuard:
             except Exception as exc:  # the database may be briefly away; look again soon
                 log.warning("cannot check the tokens of open event streams: %s", exc)
                 continue
+            if revoked:
+                self.tokens.forget_ids(revoked)
             for token_id in revoked:
                 self.streams.end_token(token_id, "its token was revoked")
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     TypeDecorator,
     text,
@@ -55,6 +56,13 @@ class UtcDateTime(TypeDecorator[datetime]):
 # Bumped whenever a table changes; a database made with another version is
 # refused with a clear message instead of failing on a missing column.
 SCHEMA_VERSION = 1
+
+
+def table_of(entity: type[Base]) -> Table:
+    """The Core table of a mapped class (for prebuilt Core statements)."""
+    table = entity.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 class Base(DeclarativeBase):
@@ -185,6 +193,8 @@ class IdempotencyRow(Base):
     """
 
     __tablename__ = "idempotency_keys"
+    # The purge finds expired keys by age without reading the whole table.
+    __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)
 
     client: Mapped[str] = mapped_column(String(120), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -32,3 +32,10 @@ def test_absurd_cursors_and_page_sizes_are_422(api: Api, query: str) -> None:
 def test_reader_sees_every_change_once_in_order_with_8_concurrent_writers(api: Api) -> None:
     seen = check_feed_invariant(api, rounds=15)
     assert len(seen) >= 8 * 15 * 5  # create, patch (incident + 2 entries), note
+
+
+def test_reader_sees_every_change_once_in_order_with_16_concurrent_writers(api: Api) -> None:
+    seen = check_feed_invariant(api, rounds=8, writers=16)
+    assert len(seen) >= 16 * 8 * 5
+    # The writes went through the group writer in shared transactions.
+    assert api.server.app.state.context.writer.stats.largest_batch > 1

@@ -81,8 +81,15 @@ def test_a_body_that_stops_arriving_gets_408(api_factory: ApiFactory) -> None:
     assert api.request("GET", "/v1/incidents").json()["total"] == 0
 
 
-def test_headers_dripped_slowly_are_cut_off(api_factory: ApiFactory) -> None:
+@pytest.mark.parametrize("parser", ["httptools", "h11"])
+def test_headers_dripped_slowly_are_cut_off(
+    api_factory: ApiFactory, monkeypatch: pytest.MonkeyPatch, parser: str
+) -> None:
+    # The server uses httptools (uvicorn[standard]) and falls back to h11: both keep the deadline.
+    monkeypatch.setenv("NOC_HTTP_PARSER", parser)
     api = api_factory(header_timeout_s=0.5)
+    expected = "HeaderDeadlineHttpTools" if parser == "httptools" else "HeaderDeadlineProtocol"
+    assert expected in [c.__name__ for c in api.server._server.config.http.__mro__]  # type: ignore[union-attr]
     with _connect(api.url) as sock:
         sock.sendall(b"GET /v1/me HTTP/1.1\r\nHost: test\r\n")
         started = time.monotonic()

@@ -233,3 +233,51 @@ def test_the_purge_lets_writers_in_between_its_batches(
     assert remaining == 0
     assert written
     assert max(written) < 5, "a write waited far longer than one batch"
+
+
+def test_the_purge_reads_and_deletes_through_indexes_not_a_table_scan(
+    api_factory: ApiFactory,
+) -> None:
+    """What the purge sends to SQLite, as SQLite plans it: no full scan of the key table,
+    neither in the read that finds expired keys nor in the deletes under the writer lock."""
+    api = api_factory()
+    db = context_of(api.server.app).db
+    statements: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        if "idempotency_keys" in statement and not statement.startswith("EXPLAIN"):
+            statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        with db.write_session() as session:
+            session.execute(
+                insert(IdempotencyRow),
+                [
+                    {
+                        "client": "c",
+                        "key": f"k{n}",
+                        "request_hash": "h",
+                        "status_code": 201,
+                        "response": "{}",
+                        "headers": {},
+                        "created_at": T0 - 30 * DAY,
+                    }
+                    for n in range(20)
+                ],
+            )
+            session.commit()
+        statements.clear()
+        assert idempotency.purge_expired(db=db, before=T0 - DAY) == 20
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    kinds = {statement.split()[0] for statement, _ in statements}
+    assert kinds == {"SELECT", "DELETE"}, statements
+    with db.engine.connect() as conn:
+        for statement, parameters in statements:
+            params = parameters[0] if isinstance(parameters, list) else parameters
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params).all()
+            details = " ".join(str(row[-1]) for row in plan)
+            assert "USING" in details, (statement, details)
+            assert "INDEX" in details, (statement, details)
+            assert "SCAN idempotency_keys" not in details.replace("USING", "| USING"), details

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Header
@@ -12,10 +13,11 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from console.server.auth import Principal
-from console.server.deps import ServerContext
+from console.server.deps import ServerContext, WriteCaller
 from console.server.errors import ApiError
 from console.server.services import idempotency
 from console.server.services.incidents import WriteScope
+from console.server.writer import WriterStopped
 from console.wire import etag, parse_etag
 
 # The patterns are documented, not enforced by FastAPI, so a malformed value
@@ -150,3 +152,51 @@ def replayed(
     return json_response(
         stored.response, stored.status_code, {**stored.headers, "Idempotent-Replayed": "true"}
     )
+
+
+WriteResult = tuple[int, str, dict[str, str]]
+"""What a write callback returns: status, the JSON body, the headers."""
+
+
+async def run_write(
+    context: ServerContext,
+    caller: WriteCaller,
+    *,
+    key: str | None,
+    request_hash: str,
+    write: Callable[[Session, WriteScope], WriteResult],
+) -> Response:
+    """Run ``write`` in the group writer's next batch and answer once it is committed.
+
+    Inside the write transaction, in this order: the token is re-read (401 if
+    revoked since, 403 if below the route's role), the ``Idempotency-Key`` is
+    looked up (the first answer is returned as it was), ``write`` runs, and its
+    answer is remembered under the key, in the same transaction as the write.
+    """
+
+    def work(session: Session) -> Response:
+        principal = caller.confirm(session)
+        replay = replayed(session=session, principal=principal, key=key, request_hash=request_hash)
+        if replay is not None:
+            return replay
+        scope = write_scope(context, principal)
+        status, text, headers = write(session, scope)
+        if key is not None:
+            idempotency.remember(
+                session=session,
+                client=principal.name,
+                key=key,
+                request_hash=request_hash,
+                status_code=status,
+                response=text,
+                headers=headers,
+                now=scope.now,
+            )
+        return json_response(text, status, headers)
+
+    try:
+        return await context.writer.run(work)
+    except WriterStopped:
+        raise ApiError(
+            503, "shutting_down", "the server is shutting down; retry in a moment"
+        ) from None

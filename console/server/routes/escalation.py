@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from console.server import escalation
-from console.server.deps import Commander, Context, IdempotencyKey, WriteSession
+from console.server.deps import CommanderWrite, Context, IdempotencyKey
 from console.server.errors import responses
-from console.server.routes.common import json_response, replayed
+from console.server.routes.common import WriteResult, run_write
 from console.server.routes.incidents import IncidentRef
 from console.server.services import idempotency
 from console.server.services import incidents as service
+from console.server.services.incidents import WriteScope
 from console.wire import EngageRequest, EngageResult
 
 router = APIRouter(prefix="/v1/incidents", tags=["escalation"])
@@ -24,13 +26,12 @@ router = APIRouter(prefix="/v1/incidents", tags=["escalation"])
     summary="Engage several tiers at once (swarming)",
     responses=responses(400, 401, 403, 404, 409, 413, 422),
 )
-def engage(
+async def engage(
     incident_id: IncidentRef,
     body: EngageRequest,
     request: Request,
-    session: WriteSession,
     context: Context,
-    principal: Commander,
+    caller: CommanderWrite,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Pull the tiers in ``tiers`` in now instead of waiting for each in turn (commander and up).
@@ -40,34 +41,25 @@ def engage(
     the tiers the service's policy has when one is unknown. With
     ``Idempotency-Key`` a resend engages nobody twice: it gets the first response.
     """
-    request_hash = idempotency.fingerprint("POST", request.url.path, body)
-    replay = replayed(
-        session=session, principal=principal, key=idempotency_key, request_hash=request_hash
-    )
-    if replay is not None:
-        return replay
-    now = context.clock()
-    row = service.find_incident(session=session, ref=incident_id)
-    entries = escalation.engage(
-        session=session,
-        row=row,
-        levels=list(body.tiers),
-        reason=body.reason,
-        now=now,
-        author=principal.name,
-        notify_channel=context.notify_channel,
-    )
-    text = EngageResult(items=[service.timeline_wire(entry) for entry in entries]).model_dump_json()
-    if idempotency_key is not None:
-        idempotency.remember(
+
+    def write(session: Session, scope: WriteScope) -> WriteResult:
+        row = service.find_incident(session=session, ref=incident_id)
+        entries = escalation.engage(
             session=session,
-            client=principal.name,
-            key=idempotency_key,
-            request_hash=request_hash,
-            status_code=201,
-            response=text,
-            headers={},
-            now=now,
+            row=row,
+            levels=list(body.tiers),
+            reason=body.reason,
+            now=scope.now,
+            author=scope.principal.name,
+            notify_channel=scope.notify_channel,
         )
-    session.commit()
-    return json_response(text, 201)
+        items = [service.timeline_wire(entry) for entry in entries]
+        return 201, EngageResult(items=items).model_dump_json(), {}
+
+    return await run_write(
+        context,
+        caller,
+        key=idempotency_key,
+        request_hash=idempotency.fingerprint("POST", request.url.path, body),
+        write=write,
+    )

@@ -6,28 +6,29 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from console.server.deps import (
     Context,
-    Dispatcher,
+    DispatcherWrite,
     IdempotencyKey,
     ReadSession,
     Viewer,
-    WriteSession,
 )
 from console.server.errors import ApiError, responses
 from console.server.routes.common import (
     IfMatch,
     IfNoneMatch,
+    WriteResult,
     if_none_match_hits,
     json_response,
     parse_if_match,
-    replayed,
+    run_write,
     version_headers,
-    write_scope,
 )
 from console.server.services import idempotency
 from console.server.services import incidents as service
+from console.server.services.incidents import WriteScope
 from console.server.settings import INCIDENTS_PAGE_MAX
 from console.wire import (
     Incident,
@@ -58,12 +59,11 @@ IncidentRef = Annotated[
     summary="Log an incident",
     responses=responses(400, 401, 403, 409, 413, 422),
 )
-def create_incident(
+async def create_incident(
     body: IncidentCreate,
     request: Request,
-    session: WriteSession,
     context: Context,
-    principal: Dispatcher,
+    caller: DispatcherWrite,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Log a new incident (dispatcher and up).
@@ -77,31 +77,20 @@ def create_incident(
     ``severity_reason``, which goes into the timeline; ``major: true`` declares a
     major incident, with ``commander`` naming the Incident Commander.
     """
-    service.check_create_allowed(body=body, principal=principal)
-    request_hash = idempotency.fingerprint("POST", request.url.path, body)
-    replay = replayed(
-        session=session, principal=principal, key=idempotency_key, request_hash=request_hash
+    service.check_create_allowed(body=body, principal=caller.principal)
+
+    def write(session: Session, scope: WriteScope) -> WriteResult:
+        row = service.create_incident(session=session, body=body, scope=scope)
+        headers = version_headers(row.version, Location=f"/v1/incidents/{row.id}")
+        return 201, service.incident_json(session, row), headers
+
+    return await run_write(
+        context,
+        caller,
+        key=idempotency_key,
+        request_hash=idempotency.fingerprint("POST", request.url.path, body),
+        write=write,
     )
-    if replay is not None:
-        return replay
-    scope = write_scope(context, principal)
-    row = service.create_incident(session=session, body=body, scope=scope)
-    wire = service.incident_wire(row)
-    text = wire.model_dump_json()
-    headers = version_headers(row.version, Location=f"/v1/incidents/{row.id}")
-    if idempotency_key is not None:
-        idempotency.remember(
-            session=session,
-            client=principal.name,
-            key=idempotency_key,
-            request_hash=request_hash,
-            status_code=201,
-            response=text,
-            headers=headers,
-            now=scope.now,
-        )
-    session.commit()
-    return json_response(text, 201, headers)
 
 
 @router.get(
@@ -168,13 +157,12 @@ def get_incident(
     summary="Change an incident",
     responses=responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
 )
-def patch_incident(
+async def patch_incident(
     incident_id: IncidentRef,
     body: IncidentPatch,
     request: Request,
-    session: WriteSession,
     context: Context,
-    principal: Dispatcher,
+    caller: DispatcherWrite,
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -186,37 +174,27 @@ def patch_incident(
     (commander and up) and needs ``severity_reason``, which goes into the
     timeline.
     """
-    service.check_patch_allowed(body=body, principal=principal)
+    service.check_patch_allowed(body=body, principal=caller.principal)
     expected = parse_if_match(if_match, required=True)
-    request_hash = idempotency.fingerprint("PATCH", request.url.path, body)
-    replay = replayed(
-        session=session, principal=principal, key=idempotency_key, request_hash=request_hash
+
+    def write(session: Session, scope: WriteScope) -> WriteResult:
+        row = service.find_incident(session=session, ref=incident_id)
+        if row.version != expected:
+            raise ApiError(
+                412,
+                "stale_version",
+                f"{service.incident_wire(row).number} is at version {row.version}, not "
+                f"{expected}: someone changed it since you read it; re-read it, re-apply "
+                "your edit and retry",
+                {"ETag": etag(row.version)},
+            )
+        row, _entries = service.patch_incident(session=session, row=row, body=body, scope=scope)
+        return 200, service.incident_json(session, row), version_headers(row.version)
+
+    return await run_write(
+        context,
+        caller,
+        key=idempotency_key,
+        request_hash=idempotency.fingerprint("PATCH", request.url.path, body),
+        write=write,
     )
-    if replay is not None:
-        return replay
-    row = service.find_incident(session=session, ref=incident_id)
-    if row.version != expected:
-        raise ApiError(
-            412,
-            "stale_version",
-            f"{service.incident_wire(row).number} is at version {row.version}, not {expected}: "
-            "someone changed it since you read it; re-read it, re-apply your edit and retry",
-            {"ETag": etag(row.version)},
-        )
-    scope = write_scope(context, principal)
-    row, _entries = service.patch_incident(session=session, row=row, body=body, scope=scope)
-    text = service.incident_wire(row).model_dump_json()
-    headers = version_headers(row.version)
-    if idempotency_key is not None:
-        idempotency.remember(
-            session=session,
-            client=principal.name,
-            key=idempotency_key,
-            request_hash=request_hash,
-            status_code=200,
-            response=text,
-            headers=headers,
-            now=scope.now,
-        )
-    session.commit()
-    return json_response(text, 200, headers)

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from console.server.deps import (
     Context,
-    Dispatcher,
+    DispatcherWrite,
     IdempotencyKey,
     ReadSession,
     Viewer,
-    WriteSession,
 )
 from console.server.errors import responses
-from console.server.routes.common import json_response, replayed, write_scope
+from console.server.routes.common import WriteResult, json_response, run_write
 from console.server.routes.incidents import IncidentRef
 from console.server.services import idempotency
 from console.server.services import incidents as service
+from console.server.services.incidents import WriteScope
 from console.wire import TimelineEntry, TimelineEntryCreate, TimelinePage
 
 router = APIRouter(prefix="/v1/incidents", tags=["timeline"])
@@ -43,13 +44,12 @@ def get_timeline(incident_id: IncidentRef, session: ReadSession, _principal: Vie
     summary="Add a work note or a status update",
     responses=responses(400, 401, 403, 404, 409, 413, 422),
 )
-def add_timeline_entry(
+async def add_timeline_entry(
     incident_id: IncidentRef,
     body: TimelineEntryCreate,
     request: Request,
-    session: WriteSession,
     context: Context,
-    principal: Dispatcher,
+    caller: DispatcherWrite,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Add a ``work_note`` (for responders) or a ``status_update`` (for stakeholders).
@@ -57,26 +57,16 @@ def add_timeline_entry(
     State changes, assignments and escalations write their own entries; they
     cannot be posted here. With ``Idempotency-Key`` a resend adds nothing new.
     """
-    request_hash = idempotency.fingerprint("POST", request.url.path, body)
-    replay = replayed(
-        session=session, principal=principal, key=idempotency_key, request_hash=request_hash
+
+    def write(session: Session, scope: WriteScope) -> WriteResult:
+        row = service.find_incident(session=session, ref=incident_id)
+        entry = service.add_timeline_entry(session=session, row=row, body=body, scope=scope)
+        return 201, service.timeline_json(session, entry), {}
+
+    return await run_write(
+        context,
+        caller,
+        key=idempotency_key,
+        request_hash=idempotency.fingerprint("POST", request.url.path, body),
+        write=write,
     )
-    if replay is not None:
-        return replay
-    row = service.find_incident(session=session, ref=incident_id)
-    scope = write_scope(context, principal)
-    entry = service.add_timeline_entry(session=session, row=row, body=body, scope=scope)
-    text = service.timeline_wire(entry).model_dump_json()
-    if idempotency_key is not None:
-        idempotency.remember(
-            session=session,
-            client=principal.name,
-            key=idempotency_key,
-            request_hash=request_hash,
-            status_code=201,
-            response=text,
-            headers={},
-            now=scope.now,
-        )
-    session.commit()
-    return json_response(text, 201)

@@ -18,15 +18,16 @@ import json
 import logging
 import threading
 import weakref
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from console.server.db import Database
 from console.server.errors import ApiError
-from console.server.tables import IdempotencyRow
+from console.server.tables import IdempotencyRow, table_of
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +53,39 @@ def fingerprint(method: str, path: str, body: BaseModel | None) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def replay(*, session: Session, client: str, key: str, request_hash: str) -> IdempotencyRow | None:
+@dataclass(frozen=True)
+class StoredResponse:
+    """The first response to a key: what a resend gets back."""
+
+    request_hash: str
+    status_code: int
+    response: str
+    headers: dict[str, str]
+
+
+_FIND = select(
+    IdempotencyRow.request_hash,
+    IdempotencyRow.status_code,
+    IdempotencyRow.response,
+    IdempotencyRow.headers,
+).where(IdempotencyRow.client == bindparam("client"), IdempotencyRow.key == bindparam("key"))
+
+
+def replay(*, session: Session, client: str, key: str, request_hash: str) -> StoredResponse | None:
     """The stored response for this key, or None if the key is new.
 
     The same key with a different request is refused: the client reused a key
     by mistake, and silently returning the other response would hide that.
     """
-    row = session.get(IdempotencyRow, (client, key))
-    if row is None:
+    found = session.connection().execute(_FIND, {"client": client, "key": key}).first()
+    if found is None:
         return None
+    row = StoredResponse(
+        request_hash=found.request_hash,
+        status_code=int(found.status_code),
+        response=found.response,
+        headers=dict(found.headers or {}),
+    )
     if row.request_hash != request_hash:
         raise ApiError(
             409,
@@ -69,6 +94,9 @@ def replay(*, session: Session, client: str, key: str, request_hash: str) -> Ide
             "send a new key for a new request",
         )
     return row
+
+
+_INSERT = insert(table_of(IdempotencyRow))
 
 
 def remember(
@@ -82,24 +110,34 @@ def remember(
     headers: dict[str, str],
     now: datetime,
 ) -> None:
-    """Store the response for this key, in the write's own transaction."""
-    session.add(
-        IdempotencyRow(
-            client=client,
-            key=key,
-            request_hash=request_hash,
-            status_code=status_code,
-            response=response,
-            headers=headers,
-            created_at=now,
-        )
+    """Store the response for this key, in the write's own transaction (written at once,
+    so a resend later in the same batch finds it)."""
+    session.connection().execute(
+        _INSERT,
+        {
+            "client": client,
+            "key": key,
+            "request_hash": request_hash,
+            "status_code": status_code,
+            "response": response,
+            "headers": headers,
+            "created_at": now,
+        },
     )
+
+
+_DELETE_ONE = delete(IdempotencyRow).where(
+    IdempotencyRow.client == bindparam("c"),
+    IdempotencyRow.key == bindparam("k"),
+    IdempotencyRow.created_at < bindparam("before"),
+)
 
 
 def purge_expired(*, db: Database, before: datetime, batch_size: int = PURGE_BATCH) -> int:
     """Delete every key stored before ``before``; how many were deleted.
 
-    Expired keys are found by a read, which never blocks writers, and deleted
+    Expired keys are found by a read on the ``created_at`` index, which never
+    blocks writers, and deleted
     by primary key in batches of ``batch_size``, each its own short write
     transaction, so requests keep being served between batches. A key stored
     again (a new request with that key) between the read and the delete is
@@ -119,11 +157,11 @@ def purge_expired(*, db: Database, before: datetime, batch_size: int = PURGE_BAT
         if not found:
             return purged
         with db.write_session() as session:
+            # One primary-key delete per key (an executemany): each is an index
+            # lookup, so the writer lock is held for the batch's keys only and
+            # never for a scan of the whole table.
             result = session.connection().execute(
-                delete(IdempotencyRow).where(
-                    tuple_(IdempotencyRow.client, IdempotencyRow.key).in_(found),
-                    IdempotencyRow.created_at < before,
-                )
+                _DELETE_ONE, [{"c": client, "k": key, "before": before} for client, key in found]
             )
             session.commit()
         purged += result.rowcount

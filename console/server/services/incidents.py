@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from console.domain.incident import (
@@ -32,8 +32,9 @@ from console.domain.severity import DEFAULT_MATRIX, Impact, PriorityMatrix, Seve
 from console.domain.sla import SlaPolicy
 from console.server import changes
 from console.server.auth import Principal, Role
+from console.server.db import NEXT_NUMBER_KEY, SCRATCH_KEY
 from console.server.errors import ApiError
-from console.server.tables import IncidentRow, IntakeAlertRow, ReferenceRow, TimelineRow
+from console.server.tables import IncidentRow, IntakeAlertRow, ReferenceRow, TimelineRow, table_of
 from console.wire import (
     Incident,
     IncidentCreate,
@@ -249,25 +250,91 @@ def _with_due_times(incident: DomainIncident, scope: WriteScope) -> DomainIncide
     )
 
 
-def _record_incident(session: Session, row: IncidentRow, scope: WriteScope) -> None:
+# The request's scratch in ``Session.info`` holds {(kind, id): wire JSON} of the
+# entities it recorded in the change log, so the response reuses the text the
+# feed row got instead of converting the row a second time.
+
+
+def _remember_json(session: Session, kind: str, entity_id: str, text: str) -> None:
+    session.info.setdefault(SCRATCH_KEY, {})[(kind, entity_id)] = text
+
+
+def incident_json(session: Session, row: IncidentRow) -> str:
+    """The incident's wire JSON: the text its change-log row got in this transaction,
+    or a fresh conversion when it was not written here."""
+    text = session.info.get(SCRATCH_KEY, {}).get(("incident", row.id))
+    return text if text is not None else incident_wire(row).model_dump_json()
+
+
+def timeline_json(session: Session, row: TimelineRow) -> str:
+    """The entry's wire JSON (as :func:`incident_json`)."""
+    text = session.info.get(SCRATCH_KEY, {}).get(("timeline", row.id))
+    return text if text is not None else timeline_wire(row).model_dump_json()
+
+
+def _record_incident(
+    session: Session, row: IncidentRow, scope: WriteScope, incident: DomainIncident | None = None
+) -> None:
+    """Append the incident's change-log row; ``incident`` is the row's domain record when
+    the caller has it at hand (it is then not rebuilt from the row)."""
+    if incident is None:
+        wire = incident_wire(row)
+    else:
+        wire = incident_to_wire(incident, severity_overridden=row.severity_overridden)
+    text = wire.model_dump_json()
+    _remember_json(session, "incident", row.id, text)
     changes.append(
         session=session,
         kind="incident",
         entity_id=row.id,
         op="upsert",
-        data=incident_wire(row).model_dump(mode="json"),
+        data=text,
         at=scope.now,
         notify_channel=scope.notify_channel,
     )
 
 
+_INCIDENT_COLUMNS = tuple(column.key for column in IncidentRow.__table__.columns)
+_TIMELINE_COLUMNS = tuple(column.key for column in TimelineRow.__table__.columns)
+_INSERT_INCIDENT = insert(table_of(IncidentRow))
+_INSERT_TIMELINE = insert(table_of(TimelineRow))
+_MAX_NUMBER = select(func.coalesce(func.max(IncidentRow.number), 0))
+
+
+def _insert_entries(session: Session, entries: list[TimelineRow], scope: WriteScope) -> None:
+    """Record the new entries in the change log, then insert them with their seqs.
+
+    Core inserts: the entries are written once, with ``feed_seq`` already
+    known, and are not tracked by the session (nothing reads them back).
+    """
+    if not entries:
+        return
+    for entry in entries:
+        _record_timeline(session, entry, scope)
+    session.connection().execute(
+        _INSERT_TIMELINE,
+        [{key: getattr(entry, key) for key in _TIMELINE_COLUMNS} for entry in entries],
+    )
+
+
+def _next_number(session: Session) -> int:
+    """The next incident number: read once per write transaction, then counted on."""
+    number = session.info.get(NEXT_NUMBER_KEY)
+    if number is None:
+        number = int(session.connection().execute(_MAX_NUMBER).scalar() or 0) + 1
+    session.info[NEXT_NUMBER_KEY] = number + 1
+    return int(number)
+
+
 def _record_timeline(session: Session, row: TimelineRow, scope: WriteScope) -> None:
+    text = timeline_wire(row).model_dump_json()
+    _remember_json(session, "timeline", row.id, text)
     row.feed_seq = changes.append(
         session=session,
         kind="timeline",
         entity_id=row.id,
         op="upsert",
-        data=timeline_wire(row).model_dump(mode="json"),
+        data=text,
         at=scope.now,
         notify_channel=scope.notify_channel,
     )
@@ -278,12 +345,15 @@ def create_incident(*, session: Session, body: IncidentCreate, scope: WriteScope
 
     The next number is read inside the serialised write transaction, so
     concurrent creates get consecutive, unique numbers on both databases.
+
+    The returned row is not tracked by the session: it is written with one
+    Core insert (a later read in the same transaction finds it in the database).
     """
     check_create_allowed(body=body, principal=scope.principal)
     routed = check_service_known(
         session=session, service=body.service, free_text=scope.free_text_services
     )
-    number = int(session.scalar(select(func.coalesce(func.max(IncidentRow.number), 0))) or 0) + 1
+    number = _next_number(session)
     impact, urgency = Impact.of(body.impact), Urgency.of(body.urgency)
     computed = scope.matrix.severity(impact, urgency)
     overridden = body.severity is not None
@@ -356,12 +426,11 @@ def create_incident(*, session: Session, body: IncidentCreate, scope: WriteScope
                 {"major": True, "commander": body.commander},
             )
         )
-    session.add(row)
-    session.add_all(entries)
-    session.flush()
-    _record_incident(session, row, scope)
-    for entry in entries:
-        _record_timeline(session, entry, scope)
+    session.connection().execute(
+        _INSERT_INCIDENT, {key: getattr(row, key) for key in _INCIDENT_COLUMNS}
+    )
+    _record_incident(session, row, scope, incident)
+    _insert_entries(session, entries, scope)
     return row
 
 
@@ -579,11 +648,9 @@ def patch_incident(
     incident = _with_due_times(incident, scope)
     _store(row, incident)
     row.severity_overridden = overridden
-    session.add_all(entries)
     session.flush()
-    _record_incident(session, row, scope)
-    for entry in entries:
-        _record_timeline(session, entry, scope)
+    _record_incident(session, row, scope, incident)
+    _insert_entries(session, entries, scope)
     return row, entries
 
 
@@ -604,7 +671,5 @@ def add_timeline_entry(
 ) -> TimelineRow:
     """Add a work note or a status update written by a person."""
     entry = _entry(to_domain(row), TimelineKind.of(body.kind), body.body, scope)
-    session.add(entry)
-    session.flush()
-    _record_timeline(session, entry, scope)
+    _insert_entries(session, [entry], scope)
     return entry
