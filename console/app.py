@@ -59,6 +59,7 @@ from console.sync.edits import LocalEdits
 from console.sync.engine import SyncState
 from console.sync.worker import SyncThread
 from console.triage_draft import DraftStore
+from console.views.demo_marker import mark_demo_windows
 from console.views.main_window import MainWindow
 from console.views.theme import apply_theme
 from console.views.triage_context import TriageContext
@@ -71,6 +72,8 @@ EXIT_FAILED = 1
 EXIT_USER_ERROR = 2
 
 DEMO_CONNECTION = "Demo data — not connected to a backend"
+DATASET_META_KEY = "dataset"
+DEMO_DATASET = "demo"
 CACHE_CONNECTION = "Local cache — not connected to a backend"
 SCREENSHOT_TIMEOUT_MS = 20_000
 WINDOW_SIZE = (1440, 860)
@@ -92,7 +95,7 @@ def run_gui(args: argparse.Namespace) -> int:
         settings = _load_settings(args)
         _apply_theme(app, settings.theme.value)
         folder = _data_folder(args)
-        cache = _open_cache(folder)
+        cache, moved_notice = _open_cache(folder, demo=bool(args.demo))
         if not args.demo:
             connection = connect_backend(args, settings, cache, folder)
         if args.wall:
@@ -105,6 +108,8 @@ def run_gui(args: argparse.Namespace) -> int:
             demo=bool(args.demo),
             on_queued=connection.edit_queued if connection else None,
         )
+        if moved_notice:
+            window.show_notice(moved_notice)
     except StartupError as exc:
         if connection is not None:
             connection.close()
@@ -173,18 +178,69 @@ def _apply_theme(app: QApplication, name: str) -> None:
 
 
 def _data_folder(args: argparse.Namespace) -> Path:
-    """The data folder (cache and embedded server database), checked writable."""
+    """The data folder (cache and embedded server database), checked writable.
+
+    ``--demo`` gets its own folder inside it (:func:`console.paths.demo_data_dir`):
+    its cache, outbox and drafts never meet real use's, so nothing made up in the
+    demo can be sent to a backend.
+    """
+    chosen = paths.demo_data_dir(args.data_dir) if args.demo else paths.data_dir(args.data_dir)
     try:
-        return paths.ensure_writable(paths.data_dir(args.data_dir))
+        return paths.ensure_writable(chosen)
     except paths.DataDirUnusable as exc:
         raise StartupError(str(exc)) from exc
 
 
-def _open_cache(folder: Path) -> Cache:
+def _open_cache(folder: Path, *, demo: bool = False) -> tuple[Cache, str | None]:
+    """Open the cache in ``folder``; for real use, never one that holds demo data.
+
+    The demo's cache is marked as such (meta ``dataset = demo``): opening it
+    without ``--demo`` is refused. A cache an older version filled with the demo
+    *and* real use is moved aside whole (its queued edits cannot be told apart),
+    and the returned notice says where it went.
+    """
+    path = folder / "cache.db"
     try:
-        return Cache.open(folder / "cache.db")
+        cache = Cache.open(path)
+        if demo:
+            cache.set_meta(DATASET_META_KEY, DEMO_DATASET)
+            return cache, None
+        if cache.meta(DATASET_META_KEY) == DEMO_DATASET:
+            cache.close()
+            raise StartupError(
+                f"{folder} holds the demo's data, never synced to a backend; open it with "
+                "--demo, or choose the real data folder with --data-dir DIR"
+            )
+        if cache.last_synced_at(DEMO_BACKEND) is None:
+            return cache, None
+        cache.close()
+        aside = _move_aside(path)
+        cache = Cache.open(path)
     except CacheError as exc:
         raise StartupError(str(exc)) from exc
+    except OSError as exc:
+        raise StartupError(
+            f"the cache {path} holds demo data and could not be moved aside "
+            f"({exc.strerror or exc}); move it away by hand"
+        ) from exc
+    notice = (
+        f"The cache held demo data mixed with real data (an older version did that); it was "
+        f"moved to {aside.name} and nothing in it was sent. The queue is synced afresh."
+    )
+    print(f"noc-console: {notice}", file=sys.stderr)
+    return cache, notice
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename ``cache.db`` (and its WAL files) to ``cache.db.with-demo-<time>``."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.with-demo-{stamp}")
+    path.rename(aside)
+    for suffix in ("-wal", "-shm"):
+        extra = path.with_name(path.name + suffix)
+        if extra.exists():
+            extra.rename(aside.with_name(aside.name + suffix))
+    return aside
 
 
 def _build_window(
@@ -249,12 +305,14 @@ def _build_window(
     )
     if demo:
         window.set_connection_state(DEMO_CONNECTION)
+        window.mark_demo()
+        mark_demo_windows(app)
     else:
         window.set_connection_state(CACHE_CONNECTION)
     window.set_data_time(_data_time(cache, settings, demo=demo, loaded=now))
     if summary is not None:
         window.connection_label.setToolTip(summary.describe())
-    add_matrix(window, cache)
+    add_matrix(window, cache, demo=demo)
     _add_alerts(app, window, settings)
     # Building the window went through every incident several times; hand the
     # freed memory back rather than keep it resident for the whole shift.
@@ -309,6 +367,7 @@ def _run_wall(
         now = datetime.now(UTC)
         try:
             if args.demo:
+                mark_demo_windows(app)
                 load_demo(
                     cache,
                     now,
@@ -425,7 +484,7 @@ def _data_time(
     cache: Cache, settings: Settings, *, demo: bool, loaded: datetime
 ) -> datetime | None:
     """When the shown data was last fresh: the demo's load time, or the newest sync."""
-    backends = [DEMO_BACKEND, *settings.backends]
+    backends = [DEMO_BACKEND] if demo else list(settings.backends)
     times = [t for t in (cache.last_synced_at(b) for b in backends) if t is not None]
     if demo:
         times.append(loaded)

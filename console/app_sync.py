@@ -57,7 +57,7 @@ class StartupError(Exception):
     """Something the operator must fix before the console can start; the message says what."""
 
 
-def add_matrix(window: MainWindow, cache: Cache) -> None:
+def add_matrix(window: MainWindow, cache: Cache, *, demo: bool = False) -> None:
     """The escalation matrix as the window's third view (Ctrl+3)."""
     from console.views.escalation_matrix import EscalationMatrixView
 
@@ -66,7 +66,9 @@ def add_matrix(window: MainWindow, cache: Cache) -> None:
     except (CacheError, ValueError) as exc:
         window.show_notice(f"The escalation matrix could not be read from the cache: {exc}")
         return
-    window.add_matrix(EscalationMatrixView(directory, store=cache, parent=window))
+    matrix = EscalationMatrixView(directory, store=cache, parent=window)
+    matrix.demo = demo
+    window.add_matrix(matrix)
 
 
 REFERENCE_KINDS = frozenset({"services", "teams", "contacts", "policies", "shifts"})

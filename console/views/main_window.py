@@ -178,6 +178,15 @@ class MainWindow(QMainWindow):
         self.connection_label.style().unpolish(self.connection_label)
         self.connection_label.style().polish(self.connection_label)
 
+    def mark_demo(self) -> None:
+        """Say DEMO in the title and, in a badge, at the left of the status bar."""
+        self.setWindowTitle("DEMO — NOC Console")
+        badge = QLabel("DEMO", self)
+        badge.setObjectName("demoBadge")
+        badge.setToolTip("Made-up data in its own folder: nothing here is ever sent to a backend")
+        self.statusBar().insertWidget(0, badge)
+        self.demo_badge = badge
+
     def set_data_time(self, when: datetime | None) -> None:
         """When the shown data was last loaded or synced (None: never)."""
         self._data_time = when
