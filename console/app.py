@@ -437,8 +437,14 @@ def _add_alerts(app: QApplication, window: MainWindow, settings: Settings) -> No
     notifier.watch(watch, interval_ms=5_000)
     window.menuBar().addMenu(notifier.actions.menu(window))
     if notifier.tray is None:
-        notifier.notified.connect(lambda title, _body: window.show_notice(title))
-    else:
+        notifier.alerted.connect(lambda alert: window.show_alarm(alert.incident_id, alert.headline))
+    # An alarm shown goes as soon as it ends (acknowledged here, even before it is sent).
+    notifier.alarms_changed.connect(
+        lambda _count: window.end_alarms({a.incident_id for a in tracker.alarms()})
+    )
+    # A local edit (acknowledge, resolve …) is looked at now, not at the next 5 s check.
+    window.controller.done.connect(lambda _text: notifier.check_now())
+    if notifier.tray is not None:
         notifier.tray.setContextMenu(notifier.actions.menu(window))
     notifier.incident_requested.connect(window.select_incident)
 

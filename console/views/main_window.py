@@ -8,7 +8,7 @@ Wiring only: the widgets live in their own modules, the actions in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt, QTimer
@@ -43,6 +43,8 @@ TICK_MS = 1000
 DETAIL_SHARE = 0.33
 """The detail pane's share of the window's width when it is shown."""
 BANNER_MS = 12_000
+DONE_MS = 6_000
+"""How long a confirmation ("INC-004282 acknowledged; queued to send") stays in the status bar."""
 REFERENCE_SCREEN_HEIGHT = 1080
 """Screens taller than this (in logical pixels) get proportionally bigger type…"""
 MAX_SCREEN_SCALE = 1.6
@@ -134,6 +136,12 @@ class MainWindow(QMainWindow):
         self.notice_label = QLabel(self)
         self.notice_label.setObjectName("notice")
         self.notice_label.setVisible(False)
+        self._notice = ""
+        self._flash = ""
+        self._alarm: tuple[str, str] | None = None
+        self._flash_timer = QTimer(self)
+        self._flash_timer.setSingleShot(True)
+        self._flash_timer.timeout.connect(self._end_flash)
         self.counts_label = QLabel(self)
         self.counts_label.setObjectName("counts")
         self.age_label = QLabel(self)
@@ -194,6 +202,29 @@ class MainWindow(QMainWindow):
 
     def show_notice(self, text: str) -> None:
         """Show something the operator should know (a rebuilt cache) without blocking them."""
+        self._notice = text
+        self._show_message()
+
+    def show_alarm(self, incident_id: str, text: str) -> None:
+        """Say a standing alarm (no tray to show it); it goes when :meth:`end_alarms` says so."""
+        self._alarm = (incident_id, text)
+        self._show_message()
+
+    def end_alarms(self, standing: Collection[str]) -> None:
+        """Drop the alarm shown unless its incident is among ``standing`` (still alarming)."""
+        if self._alarm is not None and self._alarm[0] not in standing:
+            self._alarm = None
+            self._show_message()
+
+    def current_message(self) -> str:
+        """What the status bar's one message slot says now ("" when empty)."""
+        return self.notice_label.text() if self.notice_label.isVisibleTo(self) else ""
+
+    def _show_message(self) -> None:
+        """The status bar has ONE message slot, so two messages are never drawn over each
+        other: the latest confirmation (for a few seconds), else a standing alarm, else
+        the standing notice."""
+        text = self._flash or (self._alarm[1] if self._alarm else "") or self._notice
         self.notice_label.setText(text)
         self.notice_label.setToolTip(text)
         self.notice_label.setVisible(bool(text))
@@ -205,8 +236,15 @@ class MainWindow(QMainWindow):
         self._banner_timer.start(BANNER_MS)
 
     def show_done(self, text: str) -> None:
+        """Confirm an action in the message slot for a few seconds."""
         self.banner.hide()
-        self.statusBar().showMessage(text, 6000)
+        self._flash = text
+        self._flash_timer.start(DONE_MS)
+        self._show_message()
+
+    def _end_flash(self) -> None:
+        self._flash = ""
+        self._show_message()
 
     def tick(self) -> None:
         """Once a second: move the SLA clocks and the data age."""

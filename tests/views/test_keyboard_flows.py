@@ -133,7 +133,7 @@ def test_shift_a_assigns_with_the_keyboard(
     row = desk.model.row_of("inc-2")
     assert row is not None
     assert desk.model.index(row, Column.ASSIGNEE).data() == "Carla Díaz"
-    assert "assigned to Carla Díaz" in desk.statusBar().currentMessage()
+    assert "assigned to Carla Díaz" in desk.current_message()
 
 
 def test_t_takes_the_incident(qtbot: QtBot, desk: MainWindow, desk_cache: Cache) -> None:
