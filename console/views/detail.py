@@ -638,8 +638,10 @@ class DetailPane(QWidget):
             "resolved": _when(incident.resolved_at),
             "closed": _when(incident.closed_at),
             "updated": f"{_when(incident.updated_at)} (version {incident.version})",
-            "response_due": _when(incident.response_due),
-            "resolution_due": _when(incident.resolution_due),
+            # From the same reading as the clocks in the header, so the two always agree
+            # (a new incident's stored dues stay empty until the backend numbers it).
+            "response_due": self._due_text(incident, "response"),
+            "resolution_due": self._due_text(incident, "resolution"),
             "holds": holds or "—",
             "description": self._model.queue.description(incident) or "—",
         }
@@ -647,6 +649,17 @@ class DetailPane(QWidget):
             self.fields[key].setText(text)
         self._fill_clocks(incident)
         self._fill_escalation(incident)
+
+    def _due_text(self, incident: Incident, kind: str) -> str:
+        reading: SlaReading = self._model.queue.policy.reading(
+            incident,
+            kind,  # type: ignore[arg-type]
+            self._model.queue.now,
+        )
+        text = _when(reading.due)
+        if reading.stopped_at is not None:
+            return f"{text} ({reading.status.label.lower()})"
+        return text
 
     def _fill_clocks(self, incident: Incident) -> None:
         policy = self._model.queue.policy
