@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -118,7 +118,10 @@ def run_gui(args: argparse.Namespace) -> int:
         return _fail(str(exc), interactive)
     sync: ConsoleSync | None = None
     try:
-        window.resize(*WINDOW_SIZE)
+        if args.screenshot:
+            window.resize(*WINDOW_SIZE)  # the picture's size does not depend on the screen
+        else:
+            fit_to_screen(window)
         if connection is not None:
             sync = ConsoleSync(connection, window, cache, interactive=interactive)
         window.show()
@@ -141,6 +144,28 @@ def run_gui(args: argparse.Namespace) -> int:
         cache.close()
         if connection is not None:
             connection.close()
+
+
+def fit_to_screen(window: MainWindow) -> bool:
+    """Open at :data:`WINDOW_SIZE`, or maximised when the screen is smaller (a laptop).
+
+    Returns True when the window was maximised. On a 1280×720 or 1366×768
+    screen the window fills the available area (no buttons or status bar off
+    screen); on bigger screens it opens at the default size, centred.
+    """
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    width, height = WINDOW_SIZE
+    if screen is None:
+        window.resize(width, height)
+        return False
+    room = screen.availableGeometry()
+    if room.width() < width or room.height() < height:
+        window.setGeometry(room)
+        window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)
+        return True
+    window.resize(width, height)
+    window.move(room.center() - window.rect().center())
+    return False
 
 
 def _start_shot(shot: ScreenshotTaker, window: MainWindow) -> None:
@@ -306,7 +331,7 @@ def _build_window(
     if demo:
         window.set_connection_state(DEMO_CONNECTION)
         window.mark_demo()
-        mark_demo_windows(app)
+        mark_demo_windows(app, owner=window)
     else:
         window.set_connection_state(CACHE_CONNECTION)
     window.set_data_time(_data_time(cache, settings, demo=demo, loaded=now))
@@ -367,7 +392,6 @@ def _run_wall(
         now = datetime.now(UTC)
         try:
             if args.demo:
-                mark_demo_windows(app)
                 load_demo(
                     cache,
                     now,
@@ -375,6 +399,8 @@ def _run_wall(
                     operator=settings.operator,
                 )
             wall = open_wall(cache, settings, show=not args.screenshot)
+            if args.demo:
+                mark_demo_windows(app, owner=wall)
         except (DemoDataError, ResourceMissing, CacheError, DomainError) as exc:
             return _fail(str(exc), interactive=False)
         wall.set_connection(

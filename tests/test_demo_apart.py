@@ -28,8 +28,7 @@ def _env(home: Path) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("NOC_CONSOLE_DATA_DIR", "NOC_CONSOLE_CONFIG_DIR")
-        and not k.startswith("XDG_")
+        if k not in ("NOC_CONSOLE_DATA_DIR", "NOC_CONSOLE_CONFIG_DIR") and not k.startswith("XDG_")
     }
     env.update(
         HOME=str(home),

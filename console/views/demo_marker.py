@@ -34,12 +34,13 @@ def mark_title(widget: QWidget) -> None:
         widget.setWindowTitle(DEMO_PREFIX + (title or "NOC Console"))
 
 
-def mark_demo_windows(app: QApplication) -> DemoTitles:
-    """Mark every window of ``app`` from now on (and those already shown)."""
-    found = app.findChild(DemoTitles)
-    if isinstance(found, DemoTitles):
-        return found
-    marker = DemoTitles(app)
+def mark_demo_windows(app: QApplication, owner: QObject | None = None) -> DemoTitles:
+    """Mark every window of ``app`` from now on (and those already shown).
+
+    The marker lives as long as ``owner`` (the main window or the wall; default:
+    the application), and stops marking when it goes.
+    """
+    marker = DemoTitles(owner if owner is not None else app)
     app.installEventFilter(marker)
     for widget in app.topLevelWidgets():
         if widget.isVisible():

@@ -66,6 +66,7 @@ from console.models.incident_table import SLA_STYLE, sla_text
 from console.models.projection import ProjectionModel
 from console.models.timeline import HEADING_ROLE, KIND_ROLE, PENDING_ROLE, TimelineModel
 from console.views.actions import MainWindowActions, plain_text, shortcut_text
+from console.views.button_row import WrappingButtonRow
 from console.views.severity import paint_badge
 
 # A bar per entry kind, beside the kind's name (never colour alone).
@@ -372,6 +373,8 @@ class DetailPane(QWidget):
         self.badge = SeverityBadge(top)
         self.number = QLabel(top)
         self.number.setObjectName("detailNumber")
+        # Wrapping lets the pane narrow on a 1280-pixel laptop instead of widening the window.
+        self.number.setWordWrap(True)
         self.number.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         header.addWidget(self.badge)
         header.addWidget(self.number, 1)
@@ -386,8 +389,6 @@ class DetailPane(QWidget):
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         top_layout.addWidget(self.title)
 
-        buttons = QHBoxLayout()
-        buttons.setSpacing(4)
         self.action_buttons: list[QToolButton] = []
         for action in (
             actions.acknowledge,
@@ -399,16 +400,17 @@ class DetailPane(QWidget):
         ):
             button = ActionButton(action, top)
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-            buttons.addWidget(button)
             self.action_buttons.append(button)
-        buttons.addStretch(1)
-        top_layout.addLayout(buttons)
+        # Wraps onto two or three lines when the pane is narrow (a 1280-pixel laptop).
+        self.button_row = WrappingButtonRow(self.action_buttons, top)
+        top_layout.addWidget(self.button_row)
 
         self.clocks: dict[str, QLabel] = {}
         clock_row = QHBoxLayout()
         for kind in ("response", "resolution"):
             label = QLabel(top)
             label.setObjectName("slaClock")
+            label.setWordWrap(True)
             label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
             clock_row.addWidget(label)
             self.clocks[kind] = label

@@ -281,7 +281,9 @@ class PagedPanel(QWidget, Generic[_Item]):
     def empty_message(self) -> str:
         """What an empty list says: the all-clear, or — on stale data — that it is not known."""
         if self.stale:
-            return f"? Not known now: {self.stale}.\nThe last data received said: {self.empty_text}."
+            return (
+                f"? Not known now: {self.stale}.\nThe last data received said: {self.empty_text}."
+            )
         return f"✔ {self.empty_text}"
 
     def paint_empty(self, painter: QPainter) -> None:

@@ -141,9 +141,7 @@ def test_after_acknowledgement_the_line_keeps_every_name_and_number(
     assert "Ravi Shankar +91 99802 83946" in text
 
 
-def test_response_due_agrees_with_the_header_for_a_new_incident(
-    qtbot: QtBot, demo: Cache
-) -> None:
+def test_response_due_agrees_with_the_header_for_a_new_incident(qtbot: QtBot, demo: Cache) -> None:
     from console.sync.edits import LocalEdits
 
     made = LocalEdits(demo, author="op").create(
