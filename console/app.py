@@ -339,6 +339,9 @@ def _build_window(
         window.connection_label.setToolTip(summary.describe())
     add_matrix(window, cache, demo=demo)
     _add_alerts(app, window, settings)
+    from console.app_settings import add_settings  # the dialogs load on first use
+
+    add_settings(app, window, settings, edits, demo=demo)
     # Building the window went through every incident several times; hand the
     # freed memory back rather than keep it resident for the whole shift.
     del incidents

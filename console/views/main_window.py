@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -83,6 +84,8 @@ class MainWindow(QMainWindow):
         self._sized = False
         self._board_filter_due = False
         self.matrix: QWidget | None = None
+        self.settings_dialog: QDialog | None = None
+        self.connect_dialog: QDialog | None = None
         model.queue.set_operator(operator)
 
         actions = self.menu_actions = MainWindowActions(themes, current_theme, self)
