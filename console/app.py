@@ -95,7 +95,7 @@ def run_gui(args: argparse.Namespace) -> int:
         settings = _load_settings(args)
         _apply_theme(app, settings.theme.value)
         folder = _data_folder(args)
-        cache, moved_notice = _open_cache(folder, demo=bool(args.demo))
+        cache = _open_cache(folder, demo=bool(args.demo))
         if not args.demo:
             connection = connect_backend(args, settings, cache, folder)
         if args.wall:
@@ -108,8 +108,6 @@ def run_gui(args: argparse.Namespace) -> int:
             demo=bool(args.demo),
             on_queued=connection.edit_queued if connection else None,
         )
-        if moved_notice:
-            window.show_notice(moved_notice)
     except StartupError as exc:
         if connection is not None:
             connection.close()
@@ -209,27 +207,28 @@ def _data_folder(args: argparse.Namespace) -> Path:
     its cache, outbox and drafts never meet real use's, so nothing made up in the
     demo can be sent to a backend.
     """
-    chosen = paths.demo_data_dir(args.data_dir) if args.demo else paths.data_dir(args.data_dir)
+    demo = bool(getattr(args, "demo", False))
+    chosen = paths.demo_data_dir(args.data_dir) if demo else paths.data_dir(args.data_dir)
     try:
         return paths.ensure_writable(chosen)
     except paths.DataDirUnusable as exc:
         raise StartupError(str(exc)) from exc
 
 
-def _open_cache(folder: Path, *, demo: bool = False) -> tuple[Cache, str | None]:
+def _open_cache(folder: Path, *, demo: bool = False) -> Cache:
     """Open the cache in ``folder``; for real use, never one that holds demo data.
 
     The demo's cache is marked as such (meta ``dataset = demo``): opening it
     without ``--demo`` is refused. A cache an older version filled with the demo
     *and* real use is moved aside whole (its queued edits cannot be told apart),
-    and the returned notice says where it went.
+    and a notice (shown in the status bar and on stderr) says where it went.
     """
     path = folder / "cache.db"
     try:
         cache = Cache.open(path)
         if demo:
             cache.set_meta(DATASET_META_KEY, DEMO_DATASET)
-            return cache, None
+            return cache
         if cache.meta(DATASET_META_KEY) == DEMO_DATASET:
             cache.close()
             raise StartupError(
@@ -237,7 +236,7 @@ def _open_cache(folder: Path, *, demo: bool = False) -> tuple[Cache, str | None]
                 "--demo, or choose the real data folder with --data-dir DIR"
             )
         if cache.last_synced_at(DEMO_BACKEND) is None:
-            return cache, None
+            return cache
         cache.close()
         aside = _move_aside(path)
         cache = Cache.open(path)
@@ -252,8 +251,8 @@ def _open_cache(folder: Path, *, demo: bool = False) -> tuple[Cache, str | None]
         f"The cache held demo data mixed with real data (an older version did that); it was "
         f"moved to {aside.name} and nothing in it was sent. The queue is synced afresh."
     )
-    print(f"noc-console: {notice}", file=sys.stderr)
-    return cache, notice
+    cache.notices.append(notice)
+    return cache
 
 
 def _move_aside(path: Path) -> Path:
