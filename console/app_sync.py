@@ -48,10 +48,10 @@ from console.sync.engine import (
 from console.sync.worker import SyncStatusModel, SyncThread, UpdatePacer
 from console.views.main_window import MainWindow
 from console.views.sync_views import (
+    TOKEN_REFUSED,
     ConflictDialog,
     OneAtATime,
     RejectionNotice,
-    TOKEN_REFUSED,
     SyncStatusBar,
     TokenDialog,
     status_line,

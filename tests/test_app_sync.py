@@ -208,9 +208,11 @@ def test_an_unknown_token_shows_sign_in_needed_keeps_the_edit_and_a_new_token_re
     dialog.field.setText("still-not-a-token")
     dialog.accept()
     qtbot.waitUntil(
-        lambda: console.sync.token_dialog is not dialog
-        and console.sync.token_dialog is not None
-        and console.sync.token_dialog.isVisible(),
+        lambda: (
+            console.sync.token_dialog is not dialog
+            and console.sync.token_dialog is not None
+            and console.sync.token_dialog.isVisible()
+        ),
         timeout=SYNC_TIMEOUT_MS,
     )
     dialog = console.sync.token_dialog

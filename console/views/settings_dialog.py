@@ -125,9 +125,7 @@ class SettingsDialog(QDialog):
         rules = settings.alerts
         self.alerts_enabled = _checked(QCheckBox("Alarms on", alerts_page), rules.enabled)
         self.alerts_sound = _checked(QCheckBox("Play a sound", alerts_page), rules.sound)
-        self.alerts_notify = _checked(
-            QCheckBox("Desktop notifications", alerts_page), rules.notify
-        )
+        self.alerts_notify = _checked(QCheckBox("Desktop notifications", alerts_page), rules.notify)
         switches = QHBoxLayout()
         for box in (self.alerts_enabled, self.alerts_sound, self.alerts_notify):
             switches.addWidget(box)
