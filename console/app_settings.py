@@ -29,7 +29,7 @@ from console.views.theme import apply_theme
 
 
 def try_connection(url: str, token: str, settings: Settings) -> str:
-    """Ask the backend who ``token`` is; what worked, or :class:`ConnectProblem` saying what to fix."""
+    """Ask the backend who ``token`` is: what worked, or :class:`ConnectProblem` (what to fix)."""
     try:
         address = backend_address(url)
         backend = open_backend(address, token, settings)
@@ -77,8 +77,8 @@ def keep_connection(url: str, token: str, path: Path, settings: Settings) -> Set
 
 
 def restart_console() -> bool:
-    """Start a fresh console with the same options (the settings now name the backend), then quit."""
-    args = [a for a in sys.argv[1:]]
+    """Start a fresh console with the same options (the settings name the backend), then quit."""
+    args = list(sys.argv[1:])
     if "--backend" in args:  # the chosen backend is in the settings now
         at = args.index("--backend")
         del args[at : at + 2]

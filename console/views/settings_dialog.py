@@ -243,7 +243,7 @@ _KEY_LABELS = {
 
 
 def _field_problem(exc: SettingsError) -> str:
-    """``Backends (line 2): 'htp://x' is not a URL; allowed: …`` — the field as the form names it."""
+    """``Backends (line 2): 'htp://x' is not a URL; allowed: …``: the field as the form says."""
     key = exc.key or ""
     base, _, rest = key.partition("[")
     label = next((v for k, v in _KEY_LABELS.items() if base.startswith(k)), key or "Settings")

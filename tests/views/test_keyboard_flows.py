@@ -348,7 +348,7 @@ def test_ctrl_k_lists_every_action_and_runs_one(
     palette.search.clear()
     qtbot.keyClicks(palette.search, "ack")
     # Best match first ("backend" in the connection actions holds "ack" too).
-    assert [text for text, _k, _e in palette.entries()][0] == "Acknowledge"
+    assert next(text for text, _k, _e in palette.entries()) == "Acknowledge"
     press(qtbot, palette.search, Key.Key_Return)
     assert not palette.isVisible()
     assert only_pending(desk_cache).payload["fields"] == {"acknowledged": True}
