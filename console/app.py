@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from console import __version__, paths
 from console.app_sync import (
@@ -341,6 +341,7 @@ def _build_window(
     from console.app_settings import add_settings  # the dialogs load on first use
 
     add_settings(app, window, settings, edits, demo=demo)
+    window.on_call_for = lambda incident: _on_call_dialog(cache, window, incident)
     # Building the window went through every incident several times; hand the
     # freed memory back rather than keep it resident for the whole shift.
     del incidents
@@ -495,6 +496,29 @@ def _escalation_line(cache: Cache, policy: SlaPolicy, incident: Incident) -> str
         datetime.now(UTC),
         sla=policy,
         timeline=_timeline(cache, incident.id),
+    )
+
+
+def _on_call_dialog(cache: Cache, window: MainWindow, incident: Incident) -> QDialog | None:
+    """The ``c`` dialog for ``incident``: its service's chain as it stands now."""
+    from console.models.escalation_matrix import local_zone
+    from console.views.escalation_matrix import viewer_region_from_locale
+    from console.views.on_call_dialog import OnCallDialog
+
+    try:
+        directory = Directory.from_store(cache)
+    except (CacheError, ValueError):
+        return None
+    if not directory.services and not directory.policies:
+        return None
+    chain = directory.chain(incident.service, datetime.now(UTC))
+    return OnCallDialog(
+        incident,
+        chain,
+        directory,
+        region=viewer_region_from_locale(),
+        zone=local_zone(),
+        parent=window,
     )
 
 

@@ -361,7 +361,7 @@ def chain_html(
 
     if chain.managers:
         out.append("<h3>Managers — hierarchical escalation</h3><ul>")
-        for label, lines in _group_managers(chain.managers, directory):
+        for label, lines in group_managers(chain.managers, directory):
             who = lines[0].on_call
             when = "; ".join(_when_rule(m) for m in lines)
             if who.source == Source.ROLE:
@@ -400,7 +400,7 @@ def chain_html(
     return "\n".join(out)
 
 
-def _group_managers(
+def group_managers(
     managers: Iterable[ManagerLine], directory: Directory
 ) -> list[tuple[str, list[ManagerLine]]]:
     """Rules about the same person or role, together: "Duty manager: SEV-1 at once; SEV-2 …"."""

@@ -85,6 +85,9 @@ class MainWindow(QMainWindow):
         self._board_filter_due = False
         self.matrix: QWidget | None = None
         self.settings_dialog: QDialog | None = None
+        self.on_call_for: Callable[[Incident], QDialog | None] | None = None
+        """Builds the ``c`` dialog for an incident (None: no on-call data); set by the app."""
+        self.on_call_dialog: QDialog | None = None
         self.connect_dialog: QDialog | None = None
         model.queue.set_operator(operator)
 
@@ -300,6 +303,23 @@ class MainWindow(QMainWindow):
         self._palette = CommandPalette(self.menu_actions, self)
         self._palette.open()
 
+    def open_on_call(self) -> None:
+        """``c``: who is on call now for the current incident's service, phones one key away."""
+        incident = self.current_incident()
+        if incident is None:
+            self.show_refusal("Select an incident first (j/k), then press c.")
+            return
+        dialog = self.on_call_for(incident) if self.on_call_for is not None else None
+        if dialog is None:
+            self.show_refusal(
+                f"No on-call data for {incident.number}'s service yet: the escalation matrix "
+                "comes with the backend's reference data (Ctrl+3 shows what is loaded)."
+            )
+            return
+        self.on_call_dialog = dialog
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.open()
+
     def open_cheat_sheet(self) -> None:
         self._cheat_sheet = CheatSheet(self.menu_actions, self)
         self._cheat_sheet.open()
@@ -334,6 +354,7 @@ class MainWindow(QMainWindow):
         a.clear_filter.triggered.connect(lambda: self.filter_bar.set_filter(OPEN_QUEUE))
         a.save_view.triggered.connect(self.filter_bar.ask_save)
         a.palette.triggered.connect(self.open_palette)
+        a.call_on_call.triggered.connect(self.open_on_call)
         a.cheat_sheet.triggered.connect(self.open_cheat_sheet)
 
         self.filter_bar.filter_changed.connect(self._apply_filter)
