@@ -56,7 +56,8 @@ def test_c_shows_who_is_on_call_with_numbers_and_their_local_time(
 
     # Ctrl+C copies the selected person's number in E.164; Enter calls (or copies and says so).
     number = dialog.people.currentItem().data(NUMBER_ROLE)
-    assert isinstance(number, str) and number.startswith("+")
+    assert isinstance(number, str)
+    assert number.startswith("+")
     QGuiApplication.clipboard().clear()
     qtbot.keyClick(dialog.people, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     assert QGuiApplication.clipboard().text() == number
