@@ -922,7 +922,7 @@ class DuplicateItem(QListWidgetItem):
             f"{incident.number}  ·  {severity.style.glyph} {severity.code}  ·  "
             f"{incident.state.label}  ·  {service_name}\n"
             f"{incident.title}\n"
-            f"why: {'; '.join(candidate.reasons)}"
+            f"why: {'; '.join(candidate.reasons)} · match {round(candidate.score * 100)} %"
         )
         super().__init__(text)
         self.candidate = candidate
@@ -932,7 +932,10 @@ class KnownErrorItem(QListWidgetItem):
     def __init__(self, match: KnownErrorMatch) -> None:
         known = match.known_error
         article = f"  ·  {known.article}" if known.article else ""
-        text = f"{known.id}  ·  {known.title}{article}\nwhy: {'; '.join(match.reasons)}"
+        text = (
+            f"{known.id}  ·  {known.title}{article}\n"
+            f"why: {'; '.join(match.reasons)} · match {round(match.score * 100)} %"
+        )
         super().__init__(text)
         self.match = match
 
@@ -1016,7 +1019,11 @@ class BeforePage(Page):
         self.no_duplicates.setVisible(not found)
         self.no_duplicates.setText(empty)
         if found:
-            self.duplicates.setCurrentRow(0)
+            # Pre-selected only when the match is strong: a weak one (the same
+            # service, unrelated words) is listed for the dispatcher to judge.
+            self.duplicates.setCurrentRow(0 if candidates[0].confident else -1)
+            if not candidates[0].confident:
+                self.duplicates.clearSelection()
             fit_list(self.duplicates)
         self._duplicate_selected()
 
@@ -1031,7 +1038,9 @@ class BeforePage(Page):
         self.no_known.setVisible(not found)
         self.no_known.setText(empty)
         if found:
-            self.known.setCurrentRow(0)
+            self.known.setCurrentRow(0 if matches[0].confident else -1)
+            if not matches[0].confident:
+                self.known.clearSelection()
             fit_list(self.known)
         self._known_selected()
 
@@ -1046,7 +1055,11 @@ class BeforePage(Page):
     def _duplicate_selected(self, *_: object) -> None:
         candidate = self.chosen_duplicate()
         number = candidate.incident.number if candidate is not None else "…"
-        self.add_caller.setText(f"Add this caller to {number} instead (Alt+A)")
+        self.add_caller.setText(
+            f"Add this caller to {number} instead (Alt+A)"
+            if candidate is not None
+            else "No strong match: select one if it is the same incident (Alt+A then adds)"
+        )
         self.add_caller.setEnabled(candidate is not None)
         # Adding a caller leaves the incident as it is: say when this call
         # says it is worse than the incident records.

@@ -410,6 +410,10 @@ def test_a_caller_added_to_a_lesser_incident_carries_their_triage(
     wizard, keys = desk.press_n()
     run_to_last_page(keys, CALLS[1])  # SEV-1 by this caller's answers; INC-000001 is SEV-2
     before = wizard.before
+    # Only "checkout" in common: listed, not pre-selected; the dispatcher picks it.
+    assert before.chosen_duplicate() is None
+    assert "No strong match" in before.add_caller.text()
+    before.duplicates.setCurrentRow(0)
     assert before.chosen_duplicate() is not None
     warning = before.duplicate_note.text()
     assert before.duplicate_note.isVisibleTo(before)
