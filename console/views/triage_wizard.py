@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -242,7 +242,27 @@ def routing_for(
             name, phone = _person(directory, step.who, region)
             label = step.label if step.label != step.who else "Manager"
             engaged.append(Engaged(label, name, phone, "now"))
-    return Routing(team_id, team_name, tuple(engaged))
+    # The team it is routed to is named with its tier and who holds its pager,
+    # even when the timer engages it later (or only on request).
+    owning = [t.level for t in policy.tiers if team_id and t.team == team_id]
+    problem = ""
+    if team_id and not owning:
+        problem = (
+            f"{team_name} (the owning team) has no tier in this service's escalation policy: "
+            "it is not paged; call its lead or assign it by hand"
+        )
+    for step in steps:
+        if step.kind is not StepKind.FUNCTIONAL or step.level not in owning:
+            continue
+        if any(e.step == step.label for e in engaged):
+            engaged[:] = [
+                replace(e, when=f"{e.when} · the owning team") if e.step == step.label else e
+                for e in engaged
+            ]
+            continue
+        name, phone = _person(directory, step.who, region)
+        engaged.append(Engaged(step.label, name, phone, f"{_in(step.in_)} · the owning team"))
+    return Routing(team_id, team_name, tuple(engaged), problem)
 
 
 def _in(span: timedelta | None) -> str:

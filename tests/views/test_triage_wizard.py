@@ -135,6 +135,10 @@ def test_a_call_of_each_severity_is_logged_with_its_routing(
     assert "Respond by" in result.deadlines.text()
     assert "Payments Engineering" in result.routing.text()
     assert "L1 NOC" in result.routing.text()
+    # Routed to Payments Engineering: its own tier (L3) is named, with who holds its pager.
+    owning = [line for line in result.routing.text().split("<li>") if "the owning team" in line]
+    assert owning, result.routing.text()
+    assert "L3" in owning[0]
     if wizard.before.banner.isVisibleTo(wizard.before):
         keys.answer("n")  # a major incident by the rules, not declared here
     keys.create()
