@@ -379,6 +379,14 @@ class MainWindow(QMainWindow):
         ):
             signal.connect(self._update_counts)
         model.incident_changed.connect(self._update_counts)
+        for column in self.board_model.columns:
+            for signal in (
+                column.rowsInserted,
+                column.rowsRemoved,
+                column.modelReset,
+                column.layoutChanged,
+            ):
+                signal.connect(self._update_counts)
         self._set_current(None)
 
     def _build_menus(self) -> None:
@@ -467,6 +475,7 @@ class MainWindow(QMainWindow):
             self.board_model.set_filter(self.filter_bar.current_filter)
         # The board needs the width for five columns: its detail pane opens on Enter.
         self._show_detail(not on_board)
+        self._update_counts()
         # The other view follows the incident the operator was on.
         if self._current_id is not None:
             self.select_incident(self._current_id)
@@ -478,7 +487,11 @@ class MainWindow(QMainWindow):
         if shown != model.open_count:
             text = f"{shown} shown · {text}"
         self.counts_label.setText(text)
-        self.filter_bar.set_count(shown)
+        if self.tabs.currentWidget() is self.board:
+            # The board's count is what its columns hold, its Resolved column included.
+            self.filter_bar.set_count(sum(c.rowCount() for c in self.board_model.columns))
+        else:
+            self.filter_bar.set_count(shown)
 
 
 def _age_text(seconds: float) -> str:
