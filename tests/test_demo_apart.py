@@ -147,3 +147,18 @@ def test_every_window_says_demo() -> None:
     finally:
         app.removeEventFilter(marker)
         marker.deleteLater()
+
+
+@pytest.mark.slow
+def test_export_reads_the_demo_only_when_asked_and_says_demo(tmp_path: Path) -> None:
+    import json
+
+    home = tmp_path / "home"
+    home.mkdir()
+    assert _console(home, "--demo", "--screenshot", str(tmp_path / "d.png")).returncode == 0
+    real = _console(home, "export", "incidents")
+    assert real.returncode == 2  # no real cache yet: the demo's is not taken for it
+    demo = _console(home, "export", "incidents", "--demo", "--format", "json")
+    assert demo.returncode == 0, demo.stderr
+    assert "DEMO data" in demo.stderr
+    assert len(json.loads(demo.stdout)) >= 100
