@@ -1018,7 +1018,9 @@ class BeforePage(Page):
         outer.addLayout(known_row)
         outer.addStretch(1)
         self.known.currentItemChanged.connect(self._known_selected)
+        self.known.itemSelectionChanged.connect(self._known_selected)
         self.duplicates.currentItemChanged.connect(self._duplicate_selected)
+        self.duplicates.itemSelectionChanged.connect(self._duplicate_selected)
         self.chain(self.banner.declare, self.banner.commander, self.duplicates, self.known)
         self.watch(self.banner.declare, self.banner.commander)
 
@@ -1065,12 +1067,18 @@ class BeforePage(Page):
         self._known_selected()
 
     def chosen_duplicate(self) -> DuplicateCandidate | None:
+        # Selected, not merely current: tabbing into the list makes its first row
+        # current without choosing it (a weak match must be picked on purpose).
         item = self.duplicates.currentItem()
-        return item.candidate if isinstance(item, DuplicateItem) else None
+        if isinstance(item, DuplicateItem) and item.isSelected():
+            return item.candidate
+        return None
 
     def chosen_known_error(self) -> KnownError | None:
         item = self.known.currentItem()
-        return item.match.known_error if isinstance(item, KnownErrorItem) else None
+        if isinstance(item, KnownErrorItem) and item.isSelected():
+            return item.match.known_error
+        return None
 
     def _duplicate_selected(self, *_: object) -> None:
         candidate = self.chosen_duplicate()

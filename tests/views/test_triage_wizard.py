@@ -417,7 +417,9 @@ def test_a_caller_added_to_a_lesser_incident_carries_their_triage(
     # Only "checkout" in common: listed, not pre-selected; the dispatcher picks it.
     assert before.chosen_duplicate() is None
     assert "No strong match" in before.add_caller.text()
-    before.duplicates.setCurrentRow(0)
+    before.duplicates.setFocus()  # tabbing in makes a row current, not chosen
+    assert before.chosen_duplicate() is None
+    before.duplicates.setCurrentRow(0)  # the dispatcher picks it (↓ or a click)
     assert before.chosen_duplicate() is not None
     warning = before.duplicate_note.text()
     assert before.duplicate_note.isVisibleTo(before)
