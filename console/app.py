@@ -98,6 +98,15 @@ def run_gui(args: argparse.Namespace) -> int:
         cache = _open_cache(folder, demo=bool(args.demo))
         if not args.demo:
             connection = connect_backend(args, settings, cache, folder)
+            if _bound_elsewhere(cache, connection.backend.key):
+                # The cache holds another backend's incidents and queued edits: none
+                # of them may show as this backend's, or be sent to it.
+                connection.close()
+                connection = None
+                cache.close()
+                cache = _set_aside(folder, "other-backend", _OTHER_BACKEND_NOTICE)
+                connection = connect_backend(args, settings, cache, folder)
+            _bind(cache, connection.backend.key)
         if args.wall:
             wall_cache, cache = cache, None
             return _run_wall(app, args, settings, wall_cache, connection)
@@ -255,10 +264,52 @@ def _open_cache(folder: Path, *, demo: bool = False) -> Cache:
     return cache
 
 
-def _move_aside(path: Path) -> Path:
-    """Rename ``cache.db`` (and its WAL files) to ``cache.db.with-demo-<time>``."""
+BACKEND_META_KEY = "backend"
+"""The backend (its cache key) a real cache was filled from; another one never reads it."""
+_OTHER_BACKEND_NOTICE = (
+    "The cache held another backend's incidents and queued edits; it was moved to {name} "
+    "and nothing in it was sent here. The queue is synced afresh from this backend."
+)
+
+
+def _bound_elsewhere(cache: Cache, key: str) -> bool:
+    try:
+        bound = cache.meta(BACKEND_META_KEY)
+    except CacheError as exc:
+        raise StartupError(str(exc)) from exc
+    return bound is not None and bound != key
+
+
+def _bind(cache: Cache, key: str) -> None:
+    try:
+        if cache.meta(BACKEND_META_KEY) is None:
+            cache.set_meta(BACKEND_META_KEY, key)
+    except CacheError as exc:
+        raise StartupError(str(exc)) from exc
+
+
+def _set_aside(folder: Path, why: str, notice: str) -> Cache:
+    """Move ``cache.db`` aside as ``cache.db.<why>-<time>`` and open a fresh one (with a notice)."""
+    path = folder / "cache.db"
+    try:
+        aside = _move_aside(path, why)
+        cache = Cache.open(path)
+    except CacheError as exc:
+        raise StartupError(str(exc)) from exc
+    except OSError as exc:
+        raise StartupError(
+            f"the cache {path} could not be moved aside ({exc.strerror or exc}); "
+            "move it away by hand"
+        ) from exc
+    # Shown in the status bar and printed on stderr with the cache's other notices.
+    cache.notices.append(notice.format(name=aside.name))
+    return cache
+
+
+def _move_aside(path: Path, why: str = "with-demo") -> Path:
+    """Rename ``cache.db`` (and its WAL files) to ``cache.db.<why>-<time>``."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    aside = path.with_name(f"{path.name}.with-demo-{stamp}")
+    aside = path.with_name(f"{path.name}.{why}-{stamp}")
     path.rename(aside)
     for suffix in ("-wal", "-shm"):
         extra = path.with_name(path.name + suffix)

@@ -162,3 +162,56 @@ def test_export_reads_the_demo_only_when_asked_and_says_demo(tmp_path: Path) -> 
     assert demo.returncode == 0, demo.stderr
     assert "DEMO data" in demo.stderr
     assert len(json.loads(demo.stdout)) >= 100
+
+
+@pytest.mark.slow
+def test_a_cache_of_another_backend_is_never_shown_or_sent_as_this_ones(tmp_path: Path) -> None:
+    from tests.e2e.servers import ServerProcess, make_token
+
+    home = tmp_path / "home"
+    home.mkdir()
+    # First the built-in server; an edit is left queued for it.
+    assert _console(home, "--screenshot", str(tmp_path / "a.png")).returncode == 0
+    data = _default_data(home)
+    with Cache.open(data / "cache.db") as cache:
+        LocalEdits(cache, author="op").create(
+            title="Only for the built-in server",
+            service="payments-api",
+            impact="low",
+            urgency="low",
+        )
+    # Then a real server elsewhere: the old cache goes aside, nothing of it is sent there.
+    folder = tmp_path / "server"
+    folder.mkdir()
+    server = ServerProcess(folder / "server.db", folder, heartbeat=0.5)
+    server.start()
+    try:
+        token = make_token(server.db_path, "desk-9")
+        env_result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "console",
+                "--backend",
+                server.url,
+                "--token-env",
+                "NOC_TEST_TOKEN",
+                "--screenshot",
+                str(tmp_path / "b.png"),
+            ],
+            cwd=REPO,
+            env={**_env(home), "NOC_TEST_TOKEN": token},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert env_result.returncode == 0, env_result.stderr
+        assert "another backend's incidents and queued edits" in env_result.stderr
+        assert list(data.glob("cache.db.other-backend-*"))
+        assert _numbered_incidents(server.db_path) == 0
+        with Cache.open(data / "cache.db") as cache:
+            assert not cache.pending_outbox()
+            assert not [i for i in cache.incidents() if i.title.startswith("Only for")]
+    finally:
+        server.kill()
