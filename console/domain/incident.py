@@ -210,6 +210,9 @@ class TimelineKind(enum.Enum):
     ASSIGNMENT = "assignment"
     ESCALATION = "escalation"
     SEVERITY_CHANGE = "severity_change"
+    # The caller's satisfaction (1–5) recorded at resolution or closure; the
+    # score is in ``data["score"]`` (docs/metrics.md).
+    CSAT = "csat"
 
     @property
     def label(self) -> str:

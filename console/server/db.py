@@ -165,6 +165,11 @@ class Database:
             if self.dialect == "postgresql":
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({self._key('ddl')})")
             Base.metadata.create_all(conn)
+            # Indexes added to tables that already existed (create_all only makes
+            # missing tables): the metrics' indexes on an older database.
+            for table in Base.metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
             stored = conn.execute(
                 select(MetaRow.value).where(MetaRow.key == "schema_version")
             ).scalar_one_or_none()

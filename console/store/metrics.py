@@ -1,0 +1,104 @@
+"""The service-desk metrics over the local cache (RT backend, offline, no server history).
+
+This module reads the facts each metric needs straight from the cache's
+SQLite file in one pass (whole seconds, SLA met flags, escalation, reopen and
+CSAT from the timeline); :func:`console.domain.metrics.report` then computes
+the answer, the same shape and numbers ``GET /v1/metrics`` gives for the same
+incidents. Plain Python and SQL: the CLI and the dashboard's worker thread
+both call :func:`compute`.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import UTC, datetime
+from typing import Any
+
+from console.domain import metrics as m
+from console.domain.lifecycle import State
+from console.store.cache import Cache
+from console.store.codec import ts_text
+
+_OPEN = ", ".join(f"'{s.value}'" for s in State if s.is_open)
+
+# Times are cut to their whole second as text (the cache writes UTC,
+# "YYYY-MM-DD HH:MM:SS[.ffffff]+00:00"): SQLite would round a fraction to the
+# millisecond when parsing it, and …:59.9996 would count as the next second.
+_FACTS_SQL = f"""
+SELECT
+    i.severity, i.assignment_group, i.service, i.category, i.source, i.assignee,
+    CAST(strftime('%s', substr(i.opened_at, 1, 19)) AS INTEGER),
+    CAST(strftime('%s', substr(i.acknowledged_at, 1, 19)) AS INTEGER),
+    CAST(strftime('%s', substr(i.resolved_at, 1, 19)) AS INTEGER),
+    CASE WHEN i.acknowledged_at IS NULL OR i.response_due IS NULL THEN NULL
+         ELSE i.acknowledged_at <= i.response_due END,
+    CASE WHEN i.resolved_at IS NULL OR i.resolution_due IS NULL THEN NULL
+         ELSE i.resolved_at <= i.resolution_due END,
+    EXISTS (
+        SELECT 1 FROM timeline t WHERE t.incident_id = i.id AND (
+            t.kind = 'escalation' OR (
+                t.kind = 'assignment'
+                AND json_extract(t.data, '$.assignment_group.from') IS NOT NULL
+            )
+        )
+    ),
+    EXISTS (
+        SELECT 1 FROM timeline t WHERE t.incident_id = i.id AND t.kind = 'state_change'
+        AND json_extract(t.data, '$.to') = '{State.REOPENED.value}'
+    ),
+    (
+        SELECT json_extract(t.data, '$.score') FROM timeline t
+        WHERE t.incident_id = i.id AND t.kind = 'csat'
+        ORDER BY t.at DESC, t.id DESC LIMIT 1
+    ),
+    i.state IN ({_OPEN})
+FROM incidents i
+WHERE i.opened_at >= :start AND i.opened_at < :end
+"""
+
+_OPEN_SQL = f"""
+SELECT CAST(strftime('%s', substr(opened_at, 1, 19)) AS INTEGER)
+FROM incidents WHERE state IN ({_OPEN})
+"""
+
+
+def _facts(row: tuple[Any, ...]) -> m.Facts:
+    (sev, team, service, category, source, assignee, opened, acked, resolved,
+     resp, res, escalated, reopened, csat, is_open) = row  # fmt: skip
+    return m.Facts(
+        severity=int(sev),
+        team=team,
+        service=service,
+        category=category,
+        source=source,
+        assignee=assignee,
+        opened_s=opened,
+        acknowledged_s=acked,
+        resolved_s=resolved,
+        response_met=None if resp is None else bool(resp),
+        resolution_met=None if res is None else bool(res),
+        escalated=bool(escalated),
+        reopened=bool(reopened),
+        csat=None if csat is None else int(csat),
+        is_open=bool(is_open),
+    )
+
+
+def compute(
+    cache: Cache,
+    window: m.Window,
+    *,
+    now: datetime | None = None,
+    sev1_threshold: float = m.DEFAULT_SEV1_THRESHOLD,
+) -> dict[str, Any]:
+    """The metrics of ``window`` over the cached incidents (the shape of ``GET /v1/metrics``)."""
+    now = now or datetime.now(UTC)
+    now_s = calendar.timegm(now.astimezone(UTC).utctimetuple())
+    rows = cache.read_rows(_FACTS_SQL, {"start": ts_text(window.start), "end": ts_text(window.end)})
+    ages = (now_s - opened for (opened,) in cache.read_rows(_OPEN_SQL))
+    return m.report(
+        window,
+        in_window=[_facts(r) for r in rows],
+        open_ages_s=ages,
+        sev1_threshold=sev1_threshold,
+    )
