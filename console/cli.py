@@ -1,7 +1,8 @@
 """The ``noc-console`` command: the desktop console, and headless sub-commands.
 
 ``noc-console [options]`` opens the console. ``noc-console SUBCOMMAND ...`` runs
-a headless job (``serve``, ``token``, ``sync``, ``export``). Sub-commands are
+a headless job (``serve``, ``token``, ``sync``, ``export``,
+``metrics``). Sub-commands are
 imported only when used, so opening the console does not pay for the server's
 imports.
 """
@@ -24,6 +25,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "export": (
         "console.cli_export",
         "print the cached incidents, or their timelines, as JSON or CSV",
+    ),
+    "metrics": (
+        "console.cli_metrics",
+        "MTTA, MTTR, SLA compliance, FCR, reopens, CSAT and volume over the local cache",
     ),
 }
 
