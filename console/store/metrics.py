@@ -84,6 +84,18 @@ def _facts(row: tuple[Any, ...]) -> m.Facts:
     )
 
 
+def facts(cache: Cache, start: datetime, end: datetime) -> list[m.Facts]:
+    """The facts of every cached incident opened in ``[start, end)``."""
+    rows = cache.read_rows(_FACTS_SQL, {"start": ts_text(start), "end": ts_text(end)})
+    return [_facts(r) for r in rows]
+
+
+def open_ages(cache: Cache, now: datetime) -> list[int]:
+    """How long ago (whole seconds) each open incident was opened."""
+    now_s = calendar.timegm(now.astimezone(UTC).utctimetuple())
+    return [now_s - opened for (opened,) in cache.read_rows(_OPEN_SQL)]
+
+
 def compute(
     cache: Cache,
     window: m.Window,
@@ -92,13 +104,9 @@ def compute(
     sev1_threshold: float = m.DEFAULT_SEV1_THRESHOLD,
 ) -> dict[str, Any]:
     """The metrics of ``window`` over the cached incidents (the shape of ``GET /v1/metrics``)."""
-    now = now or datetime.now(UTC)
-    now_s = calendar.timegm(now.astimezone(UTC).utctimetuple())
-    rows = cache.read_rows(_FACTS_SQL, {"start": ts_text(window.start), "end": ts_text(window.end)})
-    ages = (now_s - opened for (opened,) in cache.read_rows(_OPEN_SQL))
     return m.report(
         window,
-        in_window=[_facts(r) for r in rows],
-        open_ages_s=ages,
+        in_window=facts(cache, window.start, window.end),
+        open_ages_s=open_ages(cache, now or datetime.now(UTC)),
         sev1_threshold=sev1_threshold,
     )
