@@ -11,6 +11,7 @@ both call :func:`compute`.
 from __future__ import annotations
 
 import calendar
+import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +20,12 @@ from console.domain.lifecycle import State
 from console.store.cache import Cache
 from console.store.codec import ts_text
 
+# unixepoch() (SQLite 3.38+) is about twice as fast as strftime('%s') and the same.
+_EPOCH = (
+    "unixepoch(substr({}, 1, 19))"
+    if sqlite3.sqlite_version_info >= (3, 38)
+    else "CAST(strftime('%s', substr({}, 1, 19)) AS INTEGER)"
+)
 _OPEN = ", ".join(f"'{s.value}'" for s in State if s.is_open)
 
 # Times are cut to their whole second as text (the cache writes UTC,
@@ -27,9 +34,9 @@ _OPEN = ", ".join(f"'{s.value}'" for s in State if s.is_open)
 _FACTS_SQL = f"""
 SELECT
     i.severity, i.assignment_group, i.service, i.category, i.source, i.assignee,
-    CAST(strftime('%s', substr(i.opened_at, 1, 19)) AS INTEGER),
-    CAST(strftime('%s', substr(i.acknowledged_at, 1, 19)) AS INTEGER),
-    CAST(strftime('%s', substr(i.resolved_at, 1, 19)) AS INTEGER),
+    {_EPOCH.format('i.opened_at')},
+    {_EPOCH.format('i.acknowledged_at')},
+    {_EPOCH.format('i.resolved_at')},
     CASE WHEN i.acknowledged_at IS NULL OR i.response_due IS NULL THEN NULL
          ELSE i.acknowledged_at <= i.response_due END,
     CASE WHEN i.resolved_at IS NULL OR i.resolution_due IS NULL THEN NULL
@@ -57,7 +64,7 @@ WHERE i.opened_at >= :start AND i.opened_at < :end
 """
 
 _OPEN_SQL = f"""
-SELECT CAST(strftime('%s', substr(opened_at, 1, 19)) AS INTEGER)
+SELECT {_EPOCH.format('opened_at')}
 FROM incidents WHERE state IN ({_OPEN})
 """
 

@@ -13,6 +13,7 @@ divided here, the same division the cache path does.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,6 +39,8 @@ from console.domain.lifecycle import State
 from console.server.tables import IncidentRow, TimelineRow
 
 _OPEN = [s.value for s in State if s.is_open]
+# unixepoch() (SQLite 3.38+) is about twice as fast as strftime('%s') and the same.
+_UNIXEPOCH = sqlite3.sqlite_version_info >= (3, 38)
 
 
 def _epoch(column: Any, dialect: str) -> ColumnElement[int]:
@@ -47,6 +50,8 @@ def _epoch(column: Any, dialect: str) -> ColumnElement[int]:
     # SQLite keeps times as text and rounds fractions to the millisecond when it
     # parses them (…:59.9996 would count as the next second): cut the text to
     # its whole second first. Stored text is UTC, "YYYY-MM-DD HH:MM:SS.ffffff".
+    if _UNIXEPOCH:
+        return func.unixepoch(func.substr(column, 1, 19))
     return cast(func.strftime("%s", func.substr(column, 1, 19)), Integer)
 
 
