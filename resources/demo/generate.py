@@ -33,7 +33,9 @@ TARGETS = {1: (15, 240), 2: (30, 480), 3: (240, 2880), 4: (1440, 7200)}
 # as a sign of miscalibrated definitions.
 SEVERITY_WEIGHTS = {1: 6, 2: 19, 3: 42, 4: 33}
 
-# How many incidents end up in each state (sums to 200).
+# How many incidents end up in each state (sums to 500). The finished ones
+# spread over the last 90 days, so the metrics dashboard has a quarter of
+# history: weekly trends, a few SLA breaches, reopens and CSAT scores.
 STATE_COUNTS = {
     "new": 10,
     "triaged": 12,
@@ -41,10 +43,23 @@ STATE_COUNTS = {
     "on_hold": 8,
     "reopened": 5,
     "resolved": 35,
-    "closed": 85,
+    "closed": 385,
     "cancelled": 15,
 }
 OPEN_STATES = {"new", "triaged", "in_progress", "on_hold", "reopened"}
+HISTORY_DAYS = 90
+# Of the finished incidents: how many were reopened once before their final
+# resolution, and how many callers gave a CSAT score (weights for 1…5).
+REOPEN_SHARE = 0.06
+CSAT_SHARE = 0.4
+CSAT_WEIGHTS = (5, 7, 13, 33, 42)
+CSAT_COMMENTS = {
+    1: "Caller: took far too long, nobody called back.",
+    2: "Caller: fixed in the end, but had to chase twice.",
+    3: "Caller: OK, a bit slow.",
+    4: "Caller: quick and clear, thanks.",
+    5: "Caller: excellent, fixed while I was still on the phone.",
+}
 
 # Impact/urgency pairs that the default matrix maps to each severity.
 PAIRS = {
@@ -348,7 +363,7 @@ class Generator:
                 return {"opened": opened}
             opened = max(5, round(resolution * rng.uniform(low, high)))
         else:
-            opened = rng.randint(2 * 24 * 60, 21 * 24 * 60)
+            opened = rng.randint(2 * 24 * 60, HISTORY_DAYS * 24 * 60)
         ack_delay = response * rng.choice([0.2, 0.35, 0.5, 0.7, 0.9, 1.3])
         ack = opened - max(1, min(round(ack_delay), opened - 1))
         return {"opened": opened, "acknowledged": ack}
@@ -466,9 +481,32 @@ class Generator:
         elif state in ("resolved", "closed"):
             resolved = end
             record["resolved_minutes_ago"] = resolved
+            first = resolved + rng.randint(60, 600)
+            if rng.random() < REOPEN_SHARE and first < now_cursor - 30:
+                # Resolved too early: the caller reported the fault back.
+                timeline.append(self.state_change(first, assignee, current, "resolved"))
+                back = first - rng.randint(10, max(11, min(240, first - resolved - 5)))
+                timeline.append(
+                    self.state_change(
+                        back, operator, "resolved", "reopened",
+                        {"reason": "Reporter says the fault is back"},
+                    )
+                )
+                current = "reopened"
             timeline.append(self.event(resolved, "work_note", assignee, rng.choice(RESOLUTIONS)))
             timeline.append(self.state_change(resolved, assignee, current, "resolved"))
             record["updated_minutes_ago"] = resolved
+            if rng.random() < CSAT_SHARE:
+                score = rng.choices(range(1, 6), weights=CSAT_WEIGHTS)[0]
+                timeline.append(
+                    self.event(
+                        max(0, resolved - rng.randint(0, 30)),
+                        "csat",
+                        operator,
+                        f"CSAT {score}/5 — {CSAT_COMMENTS[score]}",
+                        {"score": score},
+                    )
+                )
             if state == "closed":
                 closed = max(0, resolved - rng.randint(24 * 60, 3 * 24 * 60))
                 if closed >= resolved:
