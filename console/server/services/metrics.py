@@ -112,7 +112,8 @@ def _csat() -> Any:
     return (
         select(t.data["score"].as_integer())
         .where(t.incident_id == IncidentRow.id, t.kind == "csat")
-        .order_by(t.at.desc(), t.id.desc())
+        # The last score; two at the same instant: the higher (as the cache path).
+        .order_by(t.at.desc(), t.data["score"].as_integer().desc())
         .limit(1)
         .scalar_subquery()
     )
