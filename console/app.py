@@ -29,7 +29,7 @@ from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from console import __version__, paths
-from console.app_dashboard import add_dashboard
+from console.app_dashboard import add_csat_action, add_dashboard
 from console.app_sync import (
     Connection,
     ConsoleSync,
@@ -257,6 +257,7 @@ def _build_window(
         window.connection_label.setToolTip(summary.describe())
     add_matrix(window, cache)
     add_dashboard(window, cache, policy=policy, operator=settings.operator)
+    add_csat_action(window, edits)
     _add_alerts(app, window, settings)
     # Building the window went through every incident several times; hand the
     # freed memory back rather than keep it resident for the whole shift.

@@ -75,7 +75,9 @@ def _wall_clock_targets(policy: SlaPolicy) -> tuple[dict[str, float | None], ...
     return tuple(out)
 
 
-def _by_week(window: m.Window, weeks: Sequence[str], rows: list[m.Facts]) -> tuple[dict[str, Any], ...]:
+def _by_week(
+    window: m.Window, weeks: Sequence[str], rows: list[m.Facts]
+) -> tuple[dict[str, Any], ...]:
     report = m.report(window, in_window=rows, open_ages_s=())
     groups = {g["key"]: g for g in report["groups"]}
     empty = m.report(window, in_window=(), open_ages_s=())["total"]
@@ -96,9 +98,7 @@ def build_snapshot(
     weekly_window = m.make_window(start, end, "period", "week")
 
     def grouped(group_by: str, subset: list[m.Facts]) -> dict[str, Any]:
-        return m.report(
-            m.make_window(start, end, group_by), in_window=subset, open_ages_s=ages
-        )
+        return m.report(m.make_window(start, end, group_by), in_window=subset, open_ages_s=ages)
 
     by_sev = {
         code: _by_week(

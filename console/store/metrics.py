@@ -34,9 +34,9 @@ _OPEN = ", ".join(f"'{s.value}'" for s in State if s.is_open)
 _FACTS_SQL = f"""
 SELECT
     i.severity, i.assignment_group, i.service, i.category, i.source, i.assignee,
-    {_EPOCH.format('i.opened_at')},
-    {_EPOCH.format('i.acknowledged_at')},
-    {_EPOCH.format('i.resolved_at')},
+    {_EPOCH.format("i.opened_at")},
+    {_EPOCH.format("i.acknowledged_at")},
+    {_EPOCH.format("i.resolved_at")},
     CASE WHEN i.acknowledged_at IS NULL OR i.response_due IS NULL THEN NULL
          ELSE i.acknowledged_at <= i.response_due END,
     CASE WHEN i.resolved_at IS NULL OR i.resolution_due IS NULL THEN NULL
@@ -68,7 +68,7 @@ WHERE i.opened_at >= :start AND i.opened_at < :end
 """
 
 _OPEN_SQL = f"""
-SELECT {_EPOCH.format('opened_at')}
+SELECT {_EPOCH.format("opened_at")}
 FROM incidents WHERE state IN ({_OPEN})
 """
 

@@ -231,7 +231,9 @@ class DashboardView(QWidget):
         for code in ("SEV-1", "SEV-2"):
             target = targets.get(code)
             if target is not None:
-                card.target(f"{code} target {scale(target):g} {unit}", scale(target), SEVERITY_COLOURS[code])
+                card.target(
+                    f"{code} target {scale(target):g} {unit}", scale(target), SEVERITY_COLOURS[code]
+                )
         card.set_data(
             ["week", *(f"{name} mean ({unit})" for name, _ in series)],
             [[w, *(values[i] for _, values in series)] for i, w in enumerate(weeks)],
@@ -250,7 +252,9 @@ class DashboardView(QWidget):
         self.sla.line("Response", response, SERIES_COLOURS[0])
         self.sla.line("Resolution", resolution, SERIES_COLOURS[3])
         self.sla.target(f"goal {COMPLIANCE_TARGET:.0%}", COMPLIANCE_TARGET * 100, "#888888")
-        self.sla.plot.setYRange(min([v for v in (*response, *resolution) if v is not None] + [80]) - 2, 101)
+        self.sla.plot.setYRange(
+            min([v for v in (*response, *resolution) if v is not None] + [80]) - 2, 101
+        )
         self.sla.set_data(
             ["week", "response SLA met (%)", "resolution SLA met (%)"],
             [[w, response[i], resolution[i]] for i, w in enumerate(weeks)],
@@ -275,7 +279,9 @@ class DashboardView(QWidget):
         self.backlog.clear_chart()
         self.backlog.set_categories([b["bucket"] for b in backlog])
         self.backlog.bars([("open", [b["count"] for b in backlog], SERIES_COLOURS[4])])
-        self.backlog.set_data(["age", "open incidents"], [[b["bucket"], b["count"]] for b in backlog])
+        self.backlog.set_data(
+            ["age", "open incidents"], [[b["bucket"], b["count"]] for b in backlog]
+        )
 
         by_source = snapshot.by_source
         groups = by_source["groups"]
@@ -289,9 +295,7 @@ class DashboardView(QWidget):
             + (f"  (ratio {ratio:.2f})" if ratio is not None else ""),
             size="8pt",
         )
-        self.sources.set_data(
-            ["source", "incidents"], [[g["key"], g["count"]] for g in groups]
-        )
+        self.sources.set_data(["source", "incidents"], [[g["key"], g["count"]] for g in groups])
 
     def _team(self, snapshot: DashboardSnapshot) -> None:
         groups = snapshot.by_team["groups"]
@@ -299,7 +303,13 @@ class DashboardView(QWidget):
         self.team_sla.clear_chart()
         self.team_sla.set_categories(names)
         self.team_sla.bars(
-            [("resolution SLA", [percent(g["resolution_sla_met"]) or 0 for g in groups], SERIES_COLOURS[3])]
+            [
+                (
+                    "resolution SLA",
+                    [percent(g["resolution_sla_met"]) or 0 for g in groups],
+                    SERIES_COLOURS[3],
+                )
+            ]
         )
         self.team_sla.target(f"goal {COMPLIANCE_TARGET:.0%}", COMPLIANCE_TARGET * 100, "#888888")
         self.team_sla.set_data(
@@ -316,7 +326,10 @@ class DashboardView(QWidget):
         )
         self.team_load.set_data(
             ["team", "resolved", "not resolved"],
-            [[n, g["resolved"], g["count"] - g["resolved"]] for n, g in zip(names, groups, strict=True)],
+            [
+                [n, g["resolved"], g["count"] - g["resolved"]]
+                for n, g in zip(names, groups, strict=True)
+            ],
         )
         self.team_table.set_data(*figure_table("team", groups, names))
 

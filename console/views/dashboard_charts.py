@@ -135,7 +135,9 @@ class ChartCard(QFrame):
             for c, value in enumerate(row):
                 item = QTableWidgetItem(cell_text(value))
                 if isinstance(value, int | float):
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
 
@@ -198,11 +200,15 @@ class ChartCard(QFrame):
         return "".join(c if c.isalnum() else "-" for c in self.title.lower()).strip("-")
 
     def _ask_png(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Save chart", f"{self._slug()}.png", "PNG (*.png)")
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save chart", f"{self._slug()}.png", "PNG (*.png)"
+        )
         if name:
             self.save_png(Path(name))
 
     def _ask_csv(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Save data", f"{self._slug()}.csv", "CSV (*.csv)")
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save data", f"{self._slug()}.csv", "CSV (*.csv)"
+        )
         if name:
             self.save_csv(Path(name))
