@@ -8,9 +8,9 @@ backlog ages current while nothing changes.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
 from typing import Protocol
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 

@@ -340,7 +340,8 @@ class DashboardView(QWidget):
             )
             return
         self.mine_heading.setText(
-            f"Incidents assigned to {snapshot.operator}, opened in the last {len(snapshot.weeks)} weeks"
+            f"Incidents assigned to {snapshot.operator}, "
+            f"opened in the last {len(snapshot.weeks)} weeks"
         )
         self.mine_kpis.show_figures(snapshot.mine["total"])
         weeks = snapshot.weeks

@@ -159,8 +159,8 @@ class ChartCard(QFrame):
     def target(self, name: str, value: float, colour: str) -> None:
         """A dashed horizontal target line."""
         pen = pg.mkPen(QColor(colour), width=1, style=Qt.PenStyle.DashLine)
-        line = pg.InfiniteLine(pos=value, angle=0, pen=pen, label=name,
-                               labelOpts={"position": 0.98, "color": colour, "anchors": [(1, 1), (1, 1)]})  # fmt: skip
+        options = {"position": 0.98, "color": colour, "anchors": [(1, 1), (1, 1)]}
+        line = pg.InfiniteLine(pos=value, angle=0, pen=pen, label=name, labelOpts=options)
         self.plot.addItem(line)
 
     def bars(

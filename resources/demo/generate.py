@@ -488,7 +488,10 @@ class Generator:
                 back = first - rng.randint(10, max(11, min(240, first - resolved - 5)))
                 timeline.append(
                     self.state_change(
-                        back, operator, "resolved", "reopened",
+                        back,
+                        operator,
+                        "resolved",
+                        "reopened",
                         {"reason": "Reporter says the fault is back"},
                     )
                 )

@@ -1,5 +1,6 @@
-"""The metrics dashboard: computed off the GUI thread, the same numbers as the cache path,
-every chart also a table with CSV / PNG / clipboard export, live refresh, definitions as tooltips."""
+"""The metrics dashboard: computed off the GUI thread, the same numbers as the cache
+path, every chart also a table with CSV / PNG / clipboard export, live refresh, and the
+definitions as tooltips."""
 
 from __future__ import annotations
 

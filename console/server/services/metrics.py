@@ -55,7 +55,7 @@ def _epoch(column: Any, dialect: str) -> ColumnElement[int]:
     return cast(func.strftime("%s", func.substr(column, 1, 19)), Integer)
 
 
-def _group_key(window: m.Window, dialect: str) -> ColumnElement[Any]:
+def _group_key(window: m.Window, dialect: str) -> Any:
     i = IncidentRow
     if window.group_by == "severity":
         return i.severity
@@ -186,12 +186,13 @@ def _durations(window: m.Window, dialect: str, end: Any) -> Select[Any]:
     ).group_by(r.k)
 
 
-def _sources(window: m.Window) -> Select[Any]:
-    return (
+def _sources(window: m.Window) -> Any:
+    stmt = (
         select(IncidentRow.source, func.count())
         .where(_in_window(window))
         .group_by(IncidentRow.source)
     )
+    return stmt
 
 
 def _backlog(now: datetime) -> Select[Any]:
@@ -287,9 +288,9 @@ def compute(
     total.pop("key")
 
     ages = [0] * len(m.BACKLOG_BUCKETS)
-    for bucket, count in session.execute(_backlog(now)):
-        ages[int(bucket)] += int(count)
-    sources = {source: int(n) for source, n in session.execute(_sources(window))}
+    for row in session.execute(_backlog(now)):
+        ages[int(row[0])] += int(row[1])
+    sources = {row[0]: int(row[1]) for row in session.execute(_sources(window))}
     return {
         "from": window.start.isoformat().replace("+00:00", "Z"),
         "to": window.end.isoformat().replace("+00:00", "Z"),
