@@ -93,7 +93,8 @@ def test_every_chart_exports_csv_png_and_copies(qtbot: QtBot, cache: Cache, tmp_
     view.show()
     view.show_snapshot(snapshot)
     for card in view.cards():
-        assert card.columns and card.rows, card.title
+        assert card.columns, card.title
+        assert card.rows, card.title
         path = tmp_path / "out.csv"
         card.save_csv(path)
         with path.open(encoding="utf-8") as handle:
