@@ -19,7 +19,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
+    QFrame,
     QLabel,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -101,6 +103,16 @@ class KpiStrip(QWidget):
             label.setText(kpi_text(key, figures))
 
 
+def _scrolling(page: QWidget) -> QScrollArea:
+    """A tab page that scrolls when the window is narrower than its charts."""
+    page.setMinimumSize(1000, 560)
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(page)
+    return area
+
+
 def _week_labels(weeks: Sequence[str]) -> list[str]:
     return [w[5:] for w in weeks]  # "2026-11-30" → "11-30"
 
@@ -147,7 +159,7 @@ class DashboardView(QWidget):
         column = QVBoxLayout(executive)
         column.addWidget(self.kpis)
         column.addLayout(grid, 1)
-        self.tabs.addTab(executive, "E&xecutive")
+        self.tabs.addTab(_scrolling(executive), "E&xecutive")
 
         # Team.
         team = QWidget()
@@ -163,7 +175,7 @@ class DashboardView(QWidget):
         team_grid.addWidget(self.team_table, 1, 0, 1, 2)
         team_grid.setRowStretch(0, 3)
         team_grid.setRowStretch(1, 2)
-        self.tabs.addTab(team, "&Team")
+        self.tabs.addTab(_scrolling(team), "&Team")
 
         # Individual.
         mine = QWidget()
@@ -179,7 +191,7 @@ class DashboardView(QWidget):
         row.addWidget(self.mine_throughput, 1)
         row.addWidget(self.mine_quality, 1)
         mine_layout.addLayout(row, 1)
-        self.tabs.addTab(mine, "&Individual")
+        self.tabs.addTab(_scrolling(mine), "&Individual")
 
     def cards(self) -> list[ChartCard]:
         return self.findChildren(ChartCard)
