@@ -17,9 +17,9 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QFrame,
     QGridLayout,
     QHBoxLayout,
-    QFrame,
     QLabel,
     QScrollArea,
     QTabWidget,

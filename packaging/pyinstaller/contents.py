@@ -35,6 +35,10 @@ PySide6-Essentials has no QtMultimedia; with PySide6-Addons in the build
 environment the bundle takes it, with the FFmpeg libraries its plugin needs.
 """
 
+CHART_QT_MODULES = ("PySide6.QtOpenGL",)
+"""pyqtgraph (the metrics charts) imports these by name at run time, which
+PyInstaller's import scan cannot see (QtOpenGL, not the excluded QtOpenGLWidgets)."""
+
 EXCLUDED_MODULES = (
     # Qt modules the console never uses. PyInstaller only follows imports, but
     # saying so keeps a stray import (or a hook's guess) from pulling one of
