@@ -35,9 +35,9 @@ PySide6-Essentials has no QtMultimedia; with PySide6-Addons in the build
 environment the bundle takes it, with the FFmpeg libraries its plugin needs.
 """
 
-CHART_QT_MODULES = ("PySide6.QtOpenGL",)
+CHART_QT_MODULES = ("PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets")
 """pyqtgraph (the metrics charts) imports these by name at run time, which
-PyInstaller's import scan cannot see (QtOpenGL, not the excluded QtOpenGLWidgets)."""
+PyInstaller's import scan cannot see (about 1 MB; no OpenGL drawing is used)."""
 
 EXCLUDED_MODULES = (
     # Qt modules the console never uses. PyInstaller only follows imports, but
@@ -75,7 +75,6 @@ EXCLUDED_MODULES = (
     "PySide6.QtUiTools",
     "PySide6.QtSql",
     "PySide6.QtTest",
-    "PySide6.QtOpenGLWidgets",
     "PySide6.QtBluetooth",
     "PySide6.QtNfc",
     "PySide6.QtLocation",
