@@ -92,7 +92,7 @@ EXCLUDED_MODULES = (
     # The rest of Python that a desktop app does not need.
     "tkinter",
     "unittest",
-    "pydoc",
+    # not "pydoc": numpy (the metrics charts, via pyqtgraph) imports it at start.
     "lib2to3",
     "yaml",  # uvicorn reads YAML logging configs with it; the console never passes one
     # Test and development tools that share the build environment.
