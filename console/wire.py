@@ -78,8 +78,8 @@ TimelineKindWire = Literal[
     "state_change",
     "assignment",
     "escalation",
-    "severity_change",
     "csat",
+    "severity_change",
 ]
 # The kinds a person may write by hand; the rest are written by the server.
 UserTimelineKindWire = Literal["work_note", "status_update", "csat"]
