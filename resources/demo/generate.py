@@ -669,9 +669,7 @@ def generate() -> list[dict[str, Any]]:
         record["number"] = number
         record["id"] = f"demo-{number}"
     older = Generator(random.Random(SEED + 2), history=True)
-    history = [
-        older.incident(i, older.severity(), "closed") for i in range(1, HISTORY_COUNT + 1)
-    ]
+    history = [older.incident(i, older.severity(), "closed") for i in range(1, HISTORY_COUNT + 1)]
     history.sort(key=lambda r: -r["opened_minutes_ago"])
     for number, record in enumerate(history, FIRST_NUMBER - HISTORY_COUNT):
         record["number"] = number
