@@ -32,6 +32,10 @@ _HEADERS = {
 }
 
 
+def _shown(instant: str, width: int) -> str:
+    return escape(instant[:width].replace("T", " "))
+
+
 def _html(status: dict[str, Any]) -> str:
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
@@ -50,11 +54,11 @@ def _html(status: dict[str, Any]) -> str:
         )
         for update in incident["updates"]:
             parts.append(
-                f"<li><time datetime='{escape(update['at'])}'>{escape(update['at'][:16])} UTC"
+                f"<li><time datetime='{escape(update['at'])}'>{_shown(update['at'], 16)} UTC"
                 f" · {escape(update['status'])}</time>{escape(update['text'])}</li>"
             )
         parts.append("</ol></section>")
-    parts.append(f"<p><small>Updated {escape(status['generated_at'][:19])} UTC</small></p>")
+    parts.append(f"<p><small>Updated {_shown(status['generated_at'], 19)} UTC</small></p>")
     parts.append("</body></html>")
     return "".join(parts)
 
