@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 AudienceWire = Literal["internal", "executive", "customer"]
 AUDIENCES: tuple[str, ...] = ("internal", "executive", "customer")
 UpdateStatusWire = Literal["investigating", "identified", "monitoring", "resolved"]
+UPDATE_STATUSES: tuple[str, ...] = ("investigating", "identified", "monitoring", "resolved")
 # The milestones after which the executives are owed an update.
 MILESTONES = ("identified", "monitoring", "resolved")
 
