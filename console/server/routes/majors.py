@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -111,7 +112,7 @@ async def assign_role(
     def write(session: Session, scope: WriteScope) -> WriteResult:
         row = service.find_incident(session=session, ref=incident_id)
         roles = majors.assign_role(session=session, row=row, role=role, body=body, scope=scope)
-        return 200, json_response(roles).body.decode(), {}
+        return 200, json.dumps(roles, separators=(",", ":")), {}
 
     return await run_write(
         context,
