@@ -59,6 +59,7 @@ from console.sync.edits import LocalEdits
 from console.sync.engine import SyncState
 from console.sync.worker import SyncThread
 from console.triage_draft import DraftStore
+from console.views import major_workspace
 from console.views.main_window import MainWindow
 from console.views.theme import apply_theme
 from console.views.triage_context import TriageContext
@@ -255,6 +256,8 @@ def _build_window(
     if summary is not None:
         window.connection_label.setToolTip(summary.describe())
     add_matrix(window, cache)
+    # #19: the major incident workspace on Ctrl+4 (one call, kept apart).
+    major_workspace.install(window, window.tabs, cache, edits)
     _add_alerts(app, window, settings)
     # Building the window went through every incident several times; hand the
     # freed memory back rather than keep it resident for the whole shift.

@@ -225,3 +225,59 @@ def render_draft(source: str, fields: Mapping[str, str]) -> str:
     if len(text) > MAX_UPDATE_CHARS:
         raise TemplateRefused(f"the draft is longer than {MAX_UPDATE_CHARS} characters")
     return text
+
+
+# -- the console's side: the same state, from cached incidents and timelines --
+
+
+def _get(event: Any, name: str) -> Any:
+    return getattr(event, name)
+
+
+def updates_from_timeline(events: list[Any]) -> list[StatusUpdate]:
+    """Published updates among cached timeline events (``status_update`` with an audience)."""
+    out = []
+    for event in events:
+        data = _get(event, "data") or {}
+        kind = _get(event, "kind")
+        if getattr(kind, "value", kind) == "status_update" and data.get("audience") in AUDIENCES:
+            out.append(
+                StatusUpdate(
+                    id=_get(event, "id"),
+                    incident_id=_get(event, "incident_id"),
+                    audience=data["audience"],
+                    status=data.get("status")
+                    if data.get("status") in UPDATE_STATUSES
+                    else "investigating",
+                    text=_get(event, "body"),
+                    at=_get(event, "at"),
+                    author=_get(event, "author"),
+                )
+            )
+    return out
+
+
+def roles_from_timeline(events: list[Any]) -> dict[str, str]:
+    """Who holds each role (the newest ``assignment`` entry with a ``role`` wins)."""
+    roles: dict[str, str] = {}
+    for event in events:
+        data = _get(event, "data") or {}
+        kind = _get(event, "kind")
+        if getattr(kind, "value", kind) == "assignment" and data.get("role"):
+            if data.get("to"):
+                roles[str(data["role"])] = str(data["to"])
+            else:
+                roles.pop(str(data["role"]), None)
+    return roles
+
+
+def declared_from_timeline(events: list[Any], opened_at: datetime) -> datetime:
+    """When the incident was last declared major (its opening when no entry says)."""
+    found = opened_at
+    for event in events:
+        kind = _get(event, "kind")
+        if getattr(kind, "value", kind) == "escalation" and (_get(event, "data") or {}).get(
+            "major"
+        ):
+            found = _get(event, "at")
+    return found

@@ -1,0 +1,124 @@
+"""The major incident workspace over a real cache and the real outbox writer."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QTabWidget
+from pytestqt.qtbot import QtBot
+
+from console.domain.incident import TimelineEvent, TimelineKind
+from console.domain.severity import Severity
+from console.store import Cache
+from console.sync.edits import LocalEdits
+from console.views.major_workspace import MajorWorkspace, install
+from tests.views.conftest import NOW, FakeClock, make_incident
+
+
+def _seed(cache: Cache) -> None:
+    major = make_incident(1, Severity.SEV1, age_min=40, major=True, title="Payments down")
+    cache.upsert_incidents([major, make_incident(2, Severity.SEV2)])
+    cache.upsert_reference(
+        "services", [{"id": "payments-api", "name": "Payments API", "customer_facing": True}]
+    )
+    cache.upsert_reference(
+        "contacts", [{"id": "iris", "name": "Iris Lane", "primary_phone": "+442079460000"}]
+    )
+    declared = NOW - timedelta(minutes=40)
+    events = [
+        TimelineEvent(
+            "e1", "inc-1", TimelineKind.ESCALATION, declared, "iris", "Declared", {"major": True}
+        ),
+        TimelineEvent(
+            "e2",
+            "inc-1",
+            TimelineKind.ASSIGNMENT,
+            declared,
+            "iris",
+            "Assigned",
+            {"role": "Incident Commander", "from": None, "to": "Iris Lane"},
+        ),
+        TimelineEvent(
+            "e3",
+            "inc-1",
+            TimelineKind.STATUS_UPDATE,
+            declared + timedelta(minutes=5),
+            "iris",
+            "Investigating failed card payments.",
+            {"audience": "internal", "status": "investigating"},
+        ),
+    ]
+    cache.upsert_timeline(events)
+
+
+def test_workspace_shows_roles_overdue_and_publishes_through_the_outbox(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    cache = Cache.open(tmp_path / "cache.db")
+    _seed(cache)
+    clock = FakeClock(NOW)
+    edits = LocalEdits(cache, author="iris", clock=clock)
+    view = MajorWorkspace(cache, edits, clock=clock)
+    qtbot.addWidget(view)
+    view.resize(1280, 720)
+    view.show()
+
+    assert view.majors.count() == 1  # only the major
+    assert "tel:+442079460000" in view.header.text()  # the commander's phone, one click
+    # Internal: last update at +5 min, 15-min cadence → overdue by 20 min, in words and shape.
+    internal = view.countdowns["internal"].text()
+    assert "OVERDUE 20:00" in internal
+    assert "⚠" in internal
+    assert "OVERDUE" in view.majors.item(0).text()
+    assert "—" not in view.countdowns["customer"].text()  # customer-facing: owed
+
+    view.audience.setCurrentText("internal")
+    assert "SEV-1" in view.draft.toPlainText()
+    view.publish()
+    (queued,) = cache.pending_outbox()
+    assert queued.operation == "status_update"
+    assert queued.payload["audience"] == "internal"
+    view.refresh()
+    assert "OVERDUE" not in view.countdowns["internal"].text()  # reset by the publish
+    assert "15:00" in view.countdowns["internal"].text()
+
+    view.copy_summary()
+    summary = QGuiApplication.clipboard().text()
+    assert "Incident Commander: Iris Lane" in summary
+    assert "Payments down" in summary
+
+    out = Path(os.environ.get("NOC_SCREENSHOTS", tmp_path))
+    for size in ((1280, 720), (1920, 1080)):
+        view.resize(*size)
+        qtbot.wait(10)
+        assert view.grab().save(str(out / f"major-workspace-{size[0]}.png"))
+    cache.close()
+
+
+def test_bad_draft_is_refused_and_nothing_is_queued(qtbot: QtBot, tmp_path: Path) -> None:
+    cache = Cache.open(tmp_path / "cache.db")
+    _seed(cache)
+    view = MajorWorkspace(cache, LocalEdits(cache, author="iris"), clock=FakeClock(NOW))
+    qtbot.addWidget(view)
+    view.draft.setPlainText("x" * 100_000)
+    view.publish()
+    assert "Not published" in view.message.text()
+    assert cache.pending_outbox() == []
+    cache.close()
+
+
+def test_install_adds_a_tab_on_ctrl_4(qtbot: QtBot, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QMainWindow
+
+    cache = Cache.open(tmp_path / "cache.db")
+    _seed(cache)
+    window = QMainWindow()
+    tabs = QTabWidget(window)
+    window.setCentralWidget(tabs)
+    qtbot.addWidget(window)
+    workspace = install(window, tabs, cache, None)
+    assert tabs.indexOf(workspace) >= 0
+    cache.close()
