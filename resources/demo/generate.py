@@ -679,6 +679,8 @@ def running_major(number: int) -> dict[str, Any]:
             e(38, "status_update", "lfernandez", "SEV-1 major incident on Checkout: card payments failing for ~40 % of customers.", {"audience": "executive", "status": "investigating"}),
             e(30, "status_update", "lfernandez", "Some card payments are failing. We are investigating and will update within 15 minutes.", {"audience": "customer", "status": "investigating"}),
             e(25, "status_update", "lfernandez", "[SEV-1] Checkout: PSP connection pool exhausted; failing over to the second PSP region.", {"audience": "internal", "status": "identified"}),
+            e(24, "status_update", "lfernandez", "Cause identified: the PSP connection pool is exhausted; failing over to the second PSP region.", {"audience": "executive", "status": "identified"}),
+            e(12, "status_update", "lfernandez", "We have found the cause of the failing card payments and are moving traffic to a healthy region.", {"audience": "customer", "status": "identified"}),
             e(5, "work_note", "enavarro", "Failover to PSP region B at 50 %; error rate down from 40 % to 12 %."),
         ],
     }

@@ -122,3 +122,24 @@ def test_install_adds_a_tab_on_ctrl_4(qtbot: QtBot, tmp_path: Path) -> None:
     workspace = install(window, tabs, cache, None)
     assert tabs.indexOf(workspace) >= 0
     cache.close()
+
+
+def test_render_with_the_demo_data(qtbot: QtBot, tmp_path: Path) -> None:
+    """The picture a person looks at (docs/screenshots/major-workspace.png is made so)."""
+    from console.demo import load_demo
+
+    cache = Cache.open(tmp_path / "cache.db")
+    load_demo(cache, NOW)
+    view = MajorWorkspace(cache, LocalEdits(cache, author="lfernandez"), clock=FakeClock(NOW))
+    qtbot.addWidget(view)
+    view.resize(1280, 720)
+    view.show()
+    titles = [view.majors.item(i).text() for i in range(view.majors.count())]
+    row = next(n for n, t in enumerate(titles) if "Checkout failing for card" in t)
+    view.majors.setCurrentRow(row)
+    assert "OVERDUE" in view.countdowns["internal"].text()
+    assert "Communications Lead: Lucía Fernández" in view.roles.text()
+    assert "tel:+" in view.roles.text()
+    out = Path(os.environ.get("NOC_SCREENSHOTS", tmp_path))
+    assert view.grab().save(str(out / "major-workspace.png"))
+    cache.close()
