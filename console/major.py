@@ -112,9 +112,12 @@ def next_update_due(
     minutes = cadence_minutes(severity, cadence)
     last: dict[str, StatusUpdate] = {}
     milestone_at = declared_at
+    reached: set[str] = set()
     for update in sorted(updates, key=lambda u: u.at):
         last[update.audience] = update
-        if update.status in MILESTONES:
+        # A milestone is reached once: the first update that says it, to anyone.
+        if update.status in MILESTONES and update.status not in reached:
+            reached.add(update.status)
             milestone_at = max(milestone_at, update.at)
     due: dict[str, datetime | None] = {}
     for audience in AUDIENCES:
@@ -263,6 +266,8 @@ def roles_from_timeline(events: list[Any]) -> dict[str, str]:
     for event in events:
         data = _get(event, "data") or {}
         kind = _get(event, "kind")
+        if getattr(kind, "value", kind) == "escalation" and data.get("commander"):
+            roles["Incident Commander"] = str(data["commander"])  # named at the declaration
         if getattr(kind, "value", kind) == "assignment" and data.get("role"):
             if data.get("to"):
                 roles[str(data["role"])] = str(data["to"])

@@ -66,6 +66,9 @@ def roles_of(entries: list[TimelineRow]) -> dict[str, str]:
     roles: dict[str, str] = {}
     for entry in entries:
         data = entry.data or {}
+        if entry.kind == TimelineKind.ESCALATION.value and data.get("commander"):
+            # Declared with a commander (``POST /v1/incidents`` with major + commander).
+            roles["Incident Commander"] = str(data["commander"])
         if entry.kind == TimelineKind.ASSIGNMENT.value and "role" in data:
             if data.get("to"):
                 roles[str(data["role"])] = str(data["to"])

@@ -216,7 +216,8 @@ class MajorWorkspace(QWidget):
             if doc.get("primary_phone")
         }
         majors = [i for i in self._cache.incidents(open_only=True, descriptions=False) if i.major]
-        majors.sort(key=lambda i: (int(i.severity), i.opened_at))
+        # Most severe first, then the newest: the one being run now is on top.
+        majors.sort(key=lambda i: (int(i.severity), -i.opened_at.timestamp()))
         current = self.current()
         self._snaps = [snapshot(self._cache, incident, facing) for incident in majors]
         self.majors.blockSignals(True)
@@ -373,5 +374,10 @@ def install(
     assert isinstance(tabs, QTabWidget)
     tabs.addTab(workspace, "&Major incidents")
     shortcut = QShortcut(QKeySequence("Ctrl+4"), window)
-    shortcut.activated.connect(lambda: (tabs.setCurrentWidget(workspace), workspace.refresh()))
+
+    def show_workspace() -> None:
+        tabs.setCurrentWidget(workspace)
+        workspace.refresh()
+
+    shortcut.activated.connect(show_workspace)
     return workspace
