@@ -643,6 +643,7 @@ def generate() -> list[dict[str, Any]]:
     return incidents
 
 
+# fmt: off
 def running_major(number: int) -> dict[str, Any]:
     """#19: a SEV-1 major running now, with roles, a bridge and updates; the internal one overdue.
 
@@ -669,7 +670,6 @@ def running_major(number: int) -> dict[str, Any]:
         "opened_minutes_ago": 50,
         "acknowledged_minutes_ago": 48,
         "updated_minutes_ago": 5,
-        # fmt: off
         "timeline": [
             e(45, "escalation", "twhitfield", "Declared a major incident: SEV-1 on a customer-facing service", {"major": True}),
             e(44, "assignment", "twhitfield", "Assigned Incident Commander: Tom Whitfield", {"role": "Incident Commander", "from": None, "to": "Tom Whitfield"}),
@@ -684,8 +684,10 @@ def running_major(number: int) -> dict[str, Any]:
             e(12, "status_update", "lfernandez", "We have found the cause of the failing card payments and are moving traffic to a healthy region.", {"audience": "customer", "status": "identified"}),
             e(5, "work_note", "enavarro", "Failover to PSP region B at 50 %; error rate down from 40 % to 12 %."),
         ],
-        # fmt: on
     }
+
+
+# fmt: on
 
 
 def dumps(incidents: list[dict[str, Any]]) -> str:
