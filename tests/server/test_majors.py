@@ -72,7 +72,10 @@ def test_roles_publish_permissions_and_hand_over(api: Api) -> None:
     )
     response = _assign(api, incident, "Communications Lead", dispatcher, "commander")
     assert response.status_code == 200, response.text
-    assert response.json() == {"Communications Lead": dispatcher}
+    assert response.json() == {
+        "Incident Commander": "Iris Commander",  # named when it was declared
+        "Communications Lead": dispatcher,
+    }
     published = _publish(api, incident, role="dispatcher", text="We are looking at 502s.")
     assert published.status_code == 201, published.text
     assert published.json()["audience"] == "internal"
@@ -86,7 +89,10 @@ def test_roles_publish_permissions_and_hand_over(api: Api) -> None:
     assert "Handed over" in hand_over["body"]
     # The dispatcher no longer holds a role.
     assert _publish(api, incident, role="dispatcher").status_code == 403
-    assert _major(api, incident)["roles"] == {"Communications Lead": "Bo Lee"}
+    assert _major(api, incident)["roles"] == {
+        "Incident Commander": "Iris Commander",
+        "Communications Lead": "Bo Lee",
+    }
 
 
 def test_countdowns_reset_on_publish(api: Api) -> None:
@@ -198,3 +204,25 @@ def test_status_update_published_webhook(api_factory: ApiFactory, receiver: Rece
     assert got[0]["event"] == "status_update.published"
     assert got[0]["body"]["update"]["text"] == "Signed and sent."
     assert json.dumps(got[0]["body"]).count("Signed and sent.") == 1
+
+
+def test_on_postgresql_roles_updates_and_the_public_page(
+    api_factory: ApiFactory, pg_url: str
+) -> None:
+    """The same contract on PostgreSQL (the JSON ``data`` of timeline entries, the joins)."""
+    api = api_factory(pg_url)
+    _seed_service(api, customer_facing=True)
+    incident = api.create(**SEV1)
+    dispatcher = _name(api, "dispatcher")
+    assert _assign(api, incident, "Communications Lead", dispatcher, "commander").status_code == 200
+    key = str(uuid.uuid4())
+    first = _publish(api, incident, role="dispatcher", key=key, audience="customer", text="Hi.")
+    again = _publish(api, incident, role="dispatcher", key=key, audience="customer", text="Hi.")
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    assert _publish(api, incident, text="INTERNAL only").status_code == 201
+    state = _major(api, incident)
+    assert state["roles"]["Communications Lead"] == dispatcher
+    assert state["roles"]["Incident Commander"] == "Iris Commander"
+    public = api.client.get("/status.json").json()
+    assert [u["text"] for u in public["incidents"][0]["updates"]] == ["Hi."]
