@@ -215,7 +215,7 @@ class MajorWorkspace(QWidget):
             for doc in self._cache.reference("contacts")
             if doc.get("primary_phone")
         }
-        majors = [i for i in self._cache.incidents(open_only=True, descriptions=False) if i.major]
+        majors = self._cache.open_major_incidents()
         # Most severe first, then the newest: the one being run now is on top.
         majors.sort(key=lambda i: (int(i.severity), -i.opened_at.timestamp()))
         current = self.current()

@@ -78,7 +78,7 @@ class WallMajors(QWidget):
     def refresh(self) -> None:
         services = self._cache.reference("services")
         facing = {str(d.get("id")) for d in services if d.get("customer_facing")}
-        majors = [i for i in self._cache.incidents(open_only=True, descriptions=False) if i.major]
+        majors = self._cache.open_major_incidents()
         snaps = [snapshot(self._cache, i, facing) for i in majors]
         # Commanded first (being run now), then the most severe, then the newest.
         snaps.sort(
