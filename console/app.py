@@ -387,6 +387,7 @@ def _add_alerts(app: QApplication, window: MainWindow, settings: Settings) -> No
     else:
         notifier.tray.setContextMenu(notifier.actions.menu(window))
     notifier.incident_requested.connect(window.select_incident)
+    major_workspace.connect_alerts(window, notifier)  # #19: overdue stakeholder updates
 
 
 def _escalation_line(cache: Cache, policy: SlaPolicy, incident: Incident) -> str | None:

@@ -16,10 +16,10 @@ few seconds while the workspace is shown.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.alerts import Alert, AlertReason
 from console.domain.errors import DomainError
 from console.domain.incident import Incident
 from console.major import (
@@ -114,7 +115,15 @@ def summary_text(snap: MajorSnapshot, now: datetime) -> str:
 
 
 class MajorWorkspace(QWidget):
-    """The workspace widget; ``refresh()`` re-reads the cache, ``tick()`` relabels countdowns."""
+    """The workspace widget; ``refresh()`` re-reads the cache, ``tick()`` relabels countdowns.
+
+    ``overdue_alert(Alert)`` is emitted once when an audience's update becomes
+    overdue (not for those already overdue when the console started: the
+    alert rules prime the same way); :func:`connect_alerts` hands it to the
+    console's alert notifier, so the sound and mute settings apply.
+    """
+
+    overdue_alert = Signal(object)
 
     def __init__(
         self,
@@ -130,6 +139,7 @@ class MajorWorkspace(QWidget):
         self._edits = edits
         self._clock = clock
         self._snaps: list[MajorSnapshot] = []
+        self._alerted: set[tuple[str, str, datetime]] | None = None
         self._phones: dict[str, str] = {}
         self._names: dict[str, str] = {}
         self.majors = QListWidget(self)
@@ -289,10 +299,40 @@ class MajorWorkspace(QWidget):
             return _esc(name)
         return f"{_esc(name)} <a href='{tel_uri(phone)}'>{_esc(phone)}</a>"
 
+    def _raise_overdue(self, now: datetime) -> None:
+        late: set[tuple[str, str, datetime]] = {
+            (s.incident.id, audience, due)
+            for s in self._snaps
+            for audience in overdue(s.due, now)
+            if (due := s.due.get(audience)) is not None
+        }
+        if self._alerted is None:  # priming: what is late at start does not alarm
+            self._alerted = late
+            return
+        by_id = {s.incident.id: s for s in self._snaps}
+        for key in sorted(late - self._alerted, key=lambda k: (k[0], k[1])):
+            self._alerted.add(key)
+            incident_id, audience, due_at = key
+            snap = by_id[incident_id]
+            inc = snap.incident
+            self.overdue_alert.emit(
+                Alert(
+                    incident_id=inc.id,
+                    number=inc.number,
+                    title=inc.title,
+                    service=inc.service,
+                    severity=inc.severity,
+                    reason=AlertReason.UPDATE_OVERDUE,
+                    text=f"The {audience} update is overdue ({countdown_text(due_at, now)})",
+                    at=now,
+                )
+            )
+
     def tick(self) -> None:
         """Relabel the countdowns and the overdue marks (once a second)."""
         snap = self.current()
         now = self._clock()
+        self._raise_overdue(now)
         for audience, label in self.countdowns.items():
             due = snap.due.get(audience) if snap else None
             text = countdown_text(due, now)
@@ -381,3 +421,20 @@ def install(
 
     shortcut.activated.connect(show_workspace)
     return workspace
+
+
+def connect_alerts(window: QWidget, notifier: QObject) -> None:
+    """Deliver the workspace's overdue alerts through the console's notifier (its rules apply)."""
+    from console.views.alerts import AlertNotifier
+
+    workspace = window.findChild(MajorWorkspace)
+    if workspace is None or not isinstance(notifier, AlertNotifier):
+        return
+    rules = notifier.tracker.rules
+
+    def deliver(alert: object) -> None:
+        if not isinstance(alert, Alert) or not rules.enabled or alert.severity in rules.muted:
+            return
+        notifier.deliver([replace(alert, sound=rules.sound)])
+
+    workspace.overdue_alert.connect(deliver)

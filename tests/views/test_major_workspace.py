@@ -143,3 +143,58 @@ def test_render_with_the_demo_data(qtbot: QtBot, tmp_path: Path) -> None:
     out = Path(os.environ.get("NOC_SCREENSHOTS", tmp_path))
     assert view.grab().save(str(out / "major-workspace.png"))
     cache.close()
+
+
+def test_an_update_falling_overdue_alarms_once_under_the_alert_rules(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QMainWindow
+
+    from console.alerts import AlertReason, AlertRules, AlertTracker
+    from console.views.alerts import AlertNotifier
+    from console.views.major_workspace import connect_alerts
+
+    class Player:
+        def __init__(self) -> None:
+            self.played: list[Severity] = []
+
+        def play(self, severity: Severity) -> None:
+            self.played.append(severity)
+
+    cache = Cache.open(tmp_path / "cache.db")
+    _seed(cache)
+    clock = FakeClock(NOW)
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    view = MajorWorkspace(cache, LocalEdits(cache, author="iris", clock=clock), clock=clock)
+    window.setCentralWidget(view)
+    player = Player()
+    notifier = AlertNotifier(AlertTracker(AlertRules()), player, clock=clock, parent=window)
+    connect_alerts(window, notifier)
+    alerts: list[object] = []
+    notifier.alerted.connect(alerts.append)
+
+    view.tick()
+    assert alerts == []  # already overdue at start: primed, like the alert rules
+    view.audience.setCurrentText("internal")
+    view.publish()
+    view.refresh()
+    clock.now = NOW + timedelta(minutes=16)  # the fresh internal countdown runs out
+    view.tick()
+    view.tick()
+    (alert,) = alerts
+    assert alert.reason is AlertReason.UPDATE_OVERDUE  # type: ignore[attr-defined]
+    assert "internal update is overdue" in alert.text  # type: ignore[attr-defined]
+    assert player.played == [Severity.SEV1]
+
+    muted = AlertNotifier(
+        AlertTracker(AlertRules(muted=frozenset({Severity.SEV1}))), Player(), parent=window
+    )
+    quiet: list[object] = []
+    muted.alerted.connect(quiet.append)
+    connect_alerts(window, muted)
+    clock.now = NOW + timedelta(minutes=40)
+    view.refresh()
+    view.tick()
+    assert quiet == []  # muted severities stay quiet
+    cache.close()
