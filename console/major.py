@@ -74,6 +74,47 @@ class RoleAssign(_In):
     reason: str = Field(default="", max_length=500)
 
 
+class BridgeSet(_In):
+    """``PUT /v1/incidents/{id}/bridge``: the war room's conference URL and/or dial-in with PIN."""
+
+    url: str | None = Field(default=None, max_length=500, pattern=r"^https://\S+$")
+    dial_in: str | None = Field(default=None, max_length=40, pattern=r"^\+[0-9 ]{6,30}$")
+    pin: str | None = Field(default=None, max_length=20, pattern=r"^[0-9]{1,16}#?$")
+
+
+class ResponderChange(_In):
+    """``POST /v1/incidents/{id}/responders``: someone joined or left the bridge.
+
+    Observers are not responders: they get updates through the Communications Lead.
+    """
+
+    person: str = Field(min_length=1, max_length=120)
+    action: Literal["joined", "left"]
+
+
+def bridge_tel(bridge: Mapping[str, Any]) -> str | None:
+    """The dial-in as a ``tel:`` URI with the PIN after pauses (``tel:+442079460000,,482913#``)."""
+    dial = bridge.get("dial_in")
+    if not dial:
+        return None
+    number = "".join(ch for ch in str(dial) if ch.isdigit() or ch == "+")
+    pin = bridge.get("pin")
+    return f"tel:{number}" + (f",,{pin}" if pin else "")
+
+
+def war_room_from_timeline(events: list[Any]) -> tuple[dict[str, Any], dict[str, tuple[str, Any]]]:
+    """The newest bridge and each responder's last action with its time."""
+    bridge: dict[str, Any] = {}
+    responders: dict[str, tuple[str, Any]] = {}
+    for event in events:
+        data = _get(event, "data") or {}
+        if isinstance(data.get("bridge"), dict):
+            bridge = dict(data["bridge"])
+        if data.get("responder") and data.get("action") in ("joined", "left"):
+            responders[str(data["responder"])] = (str(data["action"]), _get(event, "at"))
+    return bridge, responders
+
+
 class MajorState(BaseModel):
     """``GET /v1/incidents/{id}/major``: roles, countdowns and updates of a major incident."""
 
@@ -85,6 +126,9 @@ class MajorState(BaseModel):
     overdue: list[str]
     customer_facing: bool
     updates: list[StatusUpdate]
+    bridge: dict[str, Any] = Field(default_factory=dict)
+    # name → {"state": "joined"|"left", "at": ...}; observers are never listed.
+    responders: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
 def cadence_minutes(severity: int, cadence: Mapping[int, int] | None = None) -> int | None:

@@ -337,7 +337,7 @@ def test_demo_runs_a_sev1_major_with_roles_a_bridge_and_an_overdue_update(cache:
     events = cache.timeline(running.id)
     roles = roles_from_timeline(events)
     assert set(roles) == {"Incident Commander", "Technical Lead", "Communications Lead"}
-    assert any("PIN" in e.body for e in events)  # the bridge
+    assert any(e.data.get("bridge", {}).get("pin") for e in events)  # the bridge, with its PIN
     updates = updates_from_timeline(events)
     assert {u.audience for u in updates} == {"internal", "executive", "customer"}
     facing = {d["id"] for d in cache.reference("services") if d.get("customer_facing")}

@@ -23,12 +23,15 @@ from sqlalchemy.orm import Session
 from console.domain.incident import TimelineKind
 from console.major import (
     PUBLIC_RECENT,
+    BridgeSet,
     MajorState,
+    ResponderChange,
     RoleAssign,
     StatusUpdate,
     StatusUpdateCreate,
     next_update_due,
     overdue,
+    war_room_from_timeline,
 )
 from console.server import webhooks
 from console.server.auth import Principal, Role
@@ -112,7 +115,10 @@ def state_of(session: Session, row: IncidentRow, now: datetime) -> MajorState:
             customer_facing=facing,
             resolved=row.state in ("resolved", "closed", "cancelled"),
         )
+    bridge, responders = war_room_from_timeline(entries)
     return MajorState(
+        bridge=bridge,
+        responders={n: {"state": s, "at": at} for n, (s, at) in responders.items()},
         incident_id=row.id,
         major=row.major,
         declared_at=declared,
@@ -203,6 +209,52 @@ def assign_role(
     )
     roles[role] = body.person
     return roles
+
+
+def _check_on_incident(principal: Principal, roles: dict[str, str], what: str) -> None:
+    if not principal.at_least(Role.COMMANDER) and principal.name not in roles.values():
+        raise ApiError(
+            403,
+            "no_role_on_incident",
+            f"only the incident's role holders (or a commander) {what}",
+        )
+
+
+def set_bridge(
+    *, session: Session, row: IncidentRow, body: BridgeSet, scope: WriteScope
+) -> dict[str, Any]:
+    """Record the war room's bridge (a timeline entry); the bridge as stored."""
+    if body.url is None and body.dial_in is None:
+        raise ApiError(422, "no_bridge", "give a conference url, or a dial_in (with pin)")
+    entries = service.list_timeline(session=session, incident_id=row.id)
+    _check_on_incident(scope.principal, roles_of(entries), "set the bridge")
+    bridge = body.model_dump(exclude_none=True)
+    shown = " · ".join(str(v) for v in bridge.values())
+    service.add_system_entry(
+        session=session,
+        row=row,
+        kind=TimelineKind.WORK_NOTE,
+        body=f"Bridge: {shown}",
+        scope=scope,
+        data={"bridge": bridge},
+    )
+    return bridge
+
+
+def change_responder(
+    *, session: Session, row: IncidentRow, body: ResponderChange, scope: WriteScope
+) -> None:
+    """Someone joined or left the bridge: a timeline entry with who, what and when."""
+    entries = service.list_timeline(session=session, incident_id=row.id)
+    _check_on_incident(scope.principal, roles_of(entries), "record who is on the bridge")
+    service.add_system_entry(
+        session=session,
+        row=row,
+        kind=TimelineKind.ASSIGNMENT,
+        body=f"{body.person} {body.action} the bridge",
+        scope=scope,
+        data={"responder": body.person, "action": body.action},
+    )
 
 
 # -- the public status page ---------------------------------------------------

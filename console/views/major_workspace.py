@@ -16,8 +16,9 @@ few seconds while the workspace is shown.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
@@ -43,6 +44,7 @@ from console.major import (
     UPDATE_STATUSES,
     StatusUpdate,
     TemplateRefused,
+    bridge_tel,
     countdown_text,
     declared_from_timeline,
     next_update_due,
@@ -50,6 +52,7 @@ from console.major import (
     render_draft,
     roles_from_timeline,
     updates_from_timeline,
+    war_room_from_timeline,
 )
 from console.phones import tel_uri
 from console.store import Cache
@@ -69,6 +72,8 @@ class MajorSnapshot:
     due: dict[str, datetime | None]
     customer_facing: bool
     doing: str = "investigating the cause"
+    bridge: dict[str, Any] = field(default_factory=dict)
+    responders: dict[str, tuple[str, datetime]] = field(default_factory=dict)
 
 
 def snapshot(cache: Cache, incident: Incident, customer_facing: set[str]) -> MajorSnapshot:
@@ -86,7 +91,8 @@ def snapshot(cache: Cache, incident: Incident, customer_facing: set[str]) -> Maj
     notes = [e.body for e in events if e.kind.value == "work_note" and e.body.strip()]
     doing = notes[-1].splitlines()[0][:300] if notes else "investigating the cause"
     roles = roles_from_timeline(events)
-    return MajorSnapshot(incident, declared, roles, updates, due, facing, doing)
+    bridge, responders = war_room_from_timeline(events)
+    return MajorSnapshot(incident, declared, roles, updates, due, facing, doing, bridge, responders)
 
 
 def _elapsed(since: datetime, now: datetime) -> str:
@@ -154,6 +160,11 @@ class MajorWorkspace(QWidget):
         self.roles.setTextFormat(Qt.TextFormat.RichText)
         self.roles.setOpenExternalLinks(True)
         self.roles.setWordWrap(True)
+        self.war_room = QLabel(self)
+        self.war_room.setObjectName("major_war_room")
+        self.war_room.setTextFormat(Qt.TextFormat.RichText)
+        self.war_room.setOpenExternalLinks(True)
+        self.war_room.setWordWrap(True)
         self.countdowns: dict[str, QLabel] = {}
         grid = QGridLayout()
         for column, audience in enumerate(AUDIENCES):
@@ -178,6 +189,7 @@ class MajorWorkspace(QWidget):
         right = QVBoxLayout()
         right.addWidget(self.header)
         right.addWidget(self.roles)
+        right.addWidget(self.war_room)
         right.addLayout(grid)
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Audience", self))
@@ -284,6 +296,7 @@ class MajorWorkspace(QWidget):
         )
         held = ", ".join(f"{_esc(role)}: {self._person(who)}" for role, who in snap.roles.items())
         self.roles.setText(f"<b>Roles</b> — {held or 'none assigned'}")
+        self.war_room.setText(war_room_html(snap))
         self.updates.clear()
         for update in reversed(snap.updates):
             self.updates.addItem(
@@ -396,6 +409,30 @@ class MajorWorkspace(QWidget):
             return
         QGuiApplication.clipboard().setText(summary_text(snap, self._clock()))
         self.message.setText("Executive summary copied as text.")
+
+
+def war_room_html(snap: MajorSnapshot) -> str:
+    """The bridge (URL link, dial-in with PIN as a ``tel:`` link) and who is on it."""
+    parts = []
+    url = snap.bridge.get("url")
+    if url:
+        parts.append(f"<a href='{_esc(str(url))}'>{_esc(str(url))}</a>")
+    tel = bridge_tel(snap.bridge)
+    if tel:
+        pin = snap.bridge.get("pin")
+        shown = _esc(str(snap.bridge.get("dial_in"))) + (f" PIN {_esc(str(pin))}" if pin else "")
+        parts.append(f"<a href='{_esc(tel)}'>{shown}</a>")
+    bridge = " · ".join(parts) or "no bridge yet"
+    on = [
+        f"{_esc(n)} (since {at:%H:%M})" for n, (s, at) in snap.responders.items() if s == "joined"
+    ]
+    left = [f"{_esc(n)} (left {at:%H:%M})" for n, (s, at) in snap.responders.items() if s == "left"]
+    people = ", ".join(on) or "nobody recorded"
+    gone = f"; {', '.join(left)}" if left else ""
+    return (
+        f"<b>War room</b> — {bridge}<br><b>Responders</b>: {people}{gone} "
+        "<i>(observers get updates from the Communications Lead)</i>"
+    )
 
 
 def _esc(text: str) -> str:

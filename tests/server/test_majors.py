@@ -226,3 +226,35 @@ def test_on_postgresql_roles_updates_and_the_public_page(
     assert state["roles"]["Incident Commander"] == "Iris Commander"
     public = api.client.get("/status.json").json()
     assert [u["text"] for u in public["incidents"][0]["updates"]] == ["Hi."]
+
+
+def test_war_room_bridge_and_responders(api: Api) -> None:
+    _seed_service(api, customer_facing=False)
+    incident = api.create(**SEV1)
+    path = f"/v1/incidents/{incident['id']}"
+    bridge = {"url": "https://meet.example.com/sev1", "dial_in": "+44 20 7946 0000", "pin": "4829#"}
+    assert api.request("PUT", f"{path}/bridge", role="dispatcher", json=bridge).status_code == 403
+    assert api.request("PUT", f"{path}/bridge", role="commander", json=bridge).status_code == 200
+    bad = api.request("PUT", f"{path}/bridge", role="commander", json={"url": "javascript:x"})
+    assert bad.status_code == 422
+    empty = api.request("PUT", f"{path}/bridge", role="commander", json={})
+    assert empty.status_code == 422
+    for person, action in (("Ana Ruiz", "joined"), ("Bo Lee", "joined"), ("Ana Ruiz", "left")):
+        response = api.request(
+            "POST",
+            f"{path}/responders",
+            role="commander",
+            json={"person": person, "action": action},
+        )
+        assert response.status_code == 201, response.text
+    observer = api.request(
+        "POST", f"{path}/responders", role="commander", json={"person": "X", "action": "observing"}
+    )
+    assert observer.status_code == 422  # observers are not listed as responders
+    state = _major(api, incident)
+    assert state["bridge"] == bridge
+    assert {n: r["state"] for n, r in state["responders"].items()} == {
+        "Ana Ruiz": "left",
+        "Bo Lee": "joined",
+    }
+    assert "7946" not in api.client.get("/status").text

@@ -140,6 +140,9 @@ def test_render_with_the_demo_data(qtbot: QtBot, tmp_path: Path) -> None:
     assert "OVERDUE" in view.countdowns["internal"].text()
     assert "Communications Lead: Lucía Fernández" in view.roles.text()
     assert "tel:+" in view.roles.text()
+    assert "tel:+442079460000,,482913#" in view.war_room.text()  # dial-in with PIN
+    assert "Elena Navarro (since" in view.war_room.text()
+    assert "Oliver Grant (left" in view.war_room.text()
     out = Path(os.environ.get("NOC_SCREENSHOTS", tmp_path))
     assert view.grab().save(str(out / "major-workspace.png"))
     cache.close()

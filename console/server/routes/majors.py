@@ -10,7 +10,9 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from console.major import (
+    BridgeSet,
     MajorState,
+    ResponderChange,
     RoleAssign,
     StatusUpdate,
     StatusUpdateCreate,
@@ -119,6 +121,65 @@ async def assign_role(
         caller,
         key=idempotency_key,
         request_hash=idempotency.fingerprint("PUT", request.url.path, body),
+        write=write,
+    )
+
+
+@router.put(
+    "/{incident_id}/bridge",
+    summary="Set the war room's bridge (conference URL, or dial-in with PIN)",
+    responses=responses(400, 401, 403, 404, 413, 422),
+)
+async def set_bridge(
+    incident_id: IncidentRef,
+    body: BridgeSet,
+    request: Request,
+    context: Context,
+    caller: DispatcherWrite,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Role holders (or a commander) set it; it is a timeline entry."""
+
+    def write(session: Session, scope: WriteScope) -> WriteResult:
+        row = service.find_incident(session=session, ref=incident_id)
+        bridge = majors.set_bridge(session=session, row=row, body=body, scope=scope)
+        return 200, json.dumps(bridge, separators=(",", ":")), {}
+
+    return await run_write(
+        context,
+        caller,
+        key=idempotency_key,
+        request_hash=idempotency.fingerprint("PUT", request.url.path, body),
+        write=write,
+    )
+
+
+@router.post(
+    "/{incident_id}/responders",
+    status_code=201,
+    summary="Record that a responder joined or left the bridge",
+    responses=responses(400, 401, 403, 404, 413, 422),
+)
+async def change_responder(
+    incident_id: IncidentRef,
+    body: ResponderChange,
+    request: Request,
+    context: Context,
+    caller: DispatcherWrite,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Responders only: observers get updates through the Communications Lead, unlisted."""
+
+    def write(session: Session, scope: WriteScope) -> WriteResult:
+        row = service.find_incident(session=session, ref=incident_id)
+        majors.change_responder(session=session, row=row, body=body, scope=scope)
+        return 201, json.dumps({"person": body.person, "action": body.action}), {}
+
+    return await run_write(
+        context,
+        caller,
+        key=idempotency_key,
+        request_hash=idempotency.fingerprint("POST", request.url.path, body),
         write=write,
     )
 
