@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from console.alerts import Alert, AlertReason
 from console.domain.errors import DomainError
 from console.domain.incident import Incident
+from console.domain.triage import major_incident_trigger
 from console.major import (
     AUDIENCES,
     DEFAULT_TEMPLATES,
@@ -95,6 +96,14 @@ def snapshot(cache: Cache, incident: Incident, customer_facing: set[str]) -> Maj
     return MajorSnapshot(incident, declared, roles, updates, due, facing, doing, bridge, responders)
 
 
+def declare_reasons(incident: Incident) -> list[str]:
+    """The criteria (domain/triage.py) that say this incident is a major one."""
+    trigger = major_incident_trigger(
+        severity=incident.severity, category=incident.category, impact=None, urgency=None
+    )
+    return list(trigger.reasons)
+
+
 def _elapsed(since: datetime, now: datetime) -> str:
     minutes = max(0, int((now - since).total_seconds() // 60))
     return f"{minutes // 60}h {minutes % 60:02d}m"
@@ -148,6 +157,10 @@ class MajorWorkspace(QWidget):
         self._alerted: set[tuple[str, str, datetime]] | None = None
         self._phones: dict[str, str] = {}
         self._names: dict[str, str] = {}
+        self._candidate: Incident | None = None
+        self.suggestion = QLabel(self)
+        self.suggestion.setObjectName("major_suggestion")
+        self.suggestion.setWordWrap(True)
         self.majors = QListWidget(self)
         self.majors.setObjectName("majors")
         self.majors.setWordWrap(True)
@@ -187,6 +200,7 @@ class MajorWorkspace(QWidget):
         self.updates.setObjectName("major_updates")
 
         right = QVBoxLayout()
+        right.addWidget(self.suggestion)
         right.addWidget(self.header)
         right.addWidget(self.roles)
         right.addWidget(self.war_room)
@@ -211,8 +225,15 @@ class MajorWorkspace(QWidget):
         self.audience.currentTextChanged.connect(lambda _t: self.fill_draft())
         self.status.currentTextChanged.connect(lambda _t: self.fill_draft())
         self.publish_button.clicked.connect(self.publish)
-        QShortcut(QKeySequence("Ctrl+Return"), self, self.publish)
-        QShortcut(QKeySequence("Ctrl+Shift+C"), self, self.copy_summary)
+        shortcut = QShortcut(QKeySequence("Ctrl+Return"), self, self.publish)
+        # Only while the workspace has the focus: the detail pane has its own Ctrl+Return.
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut = QShortcut(QKeySequence("Ctrl+Shift+C"), self, self.copy_summary)
+        # Only while the workspace has the focus: the detail pane has its own Ctrl+Return.
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut = QShortcut(QKeySequence("Ctrl+D"), self, self.declare_suggested)
+        # Only while the workspace has the focus: the detail pane has its own Ctrl+Return.
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self._ticker = QTimer(self)
         self._ticker.setInterval(1_000)
         self._ticker.timeout.connect(self.tick)
@@ -237,6 +258,7 @@ class MajorWorkspace(QWidget):
             for doc in self._cache.reference("contacts")
             if doc.get("primary_phone")
         }
+        self._show_suggestion()
         majors = self._cache.open_major_incidents()
         # Most severe first, then the newest: the one being run now is on top.
         majors.sort(key=lambda i: (int(i.severity), -i.opened_at.timestamp()))
@@ -401,6 +423,38 @@ class MajorWorkspace(QWidget):
             self.message.setText(f"Not published: {exc}")
             return
         self.message.setText(f"Published to {self.audience.currentText()} (sent from the outbox).")
+        self.refresh()
+
+    def _show_suggestion(self) -> None:
+        candidates = self._cache.open_declare_candidates()
+        candidates.sort(key=lambda i: (int(i.severity), i.opened_at))
+        self._candidate = candidates[0] if candidates else None
+        if self._candidate is None:
+            self.suggestion.hide()
+            return
+        inc = self._candidate
+        reasons = "; ".join(declare_reasons(inc))
+        more = f" (and {len(candidates) - 1} more)" if len(candidates) > 1 else ""
+        self.suggestion.setText(
+            f"▶ Declare a major incident? {inc.number} {inc.title} — {reasons}. "
+            f"Press Ctrl+D to declare{more}."
+        )
+        self.suggestion.show()
+
+    def declare_suggested(self) -> None:
+        """Declare the suggested incident major; the criterion is written beside it as the why."""
+        inc = self._candidate
+        if inc is None or self._edits is None:
+            self.message.setText("Nothing to declare, or a read-only console.")
+            return
+        reasons = "; ".join(declare_reasons(inc))
+        try:
+            self._edits.patch(inc.id, {"major": True})
+            self._edits.add_note(inc.id, f"Declared a major incident: {reasons}")
+        except (DomainError, ValueError) as exc:
+            self.message.setText(f"Not declared: {exc}")
+            return
+        self.message.setText(f"Declared {inc.number} a major incident ({reasons}).")
         self.refresh()
 
     def copy_summary(self) -> None:

@@ -201,3 +201,46 @@ def test_an_update_falling_overdue_alarms_once_under_the_alert_rules(
     view.tick()
     assert quiet == []  # muted severities stay quiet
     cache.close()
+
+
+def test_suggests_declaring_with_the_criterion_and_declares_with_one_key(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    cache = Cache.open(tmp_path / "cache.db")
+    _seed(cache)
+    cache.upsert_incidents([make_incident(7, Severity.SEV1, title="Core router down")])
+    clock = FakeClock(NOW)
+    view = MajorWorkspace(cache, LocalEdits(cache, author="iris", clock=clock), clock=clock)
+    qtbot.addWidget(view)
+    view.show()
+    assert view.suggestion.isVisible()
+    assert "INC-000007" in view.suggestion.text()
+    assert "SEV-1: every critical incident is run as a major incident" in view.suggestion.text()
+    view.declare_suggested()
+    assert cache.incident("inc-7").major  # type: ignore[union-attr]
+    queued = [r.operation for r in cache.pending_outbox()]
+    assert queued == ["patch", "timeline"]  # the declaration, then the why as a note
+    notes = [e.body for e in cache.timeline("inc-7")]
+    assert any(b.startswith("Declared a major incident: SEV-1") for b in notes)
+    assert view.majors.count() == 2
+    assert not view.suggestion.isVisible()
+    cache.close()
+
+
+def test_ctrl_return_publishes_from_the_keyboard(qtbot: QtBot, tmp_path: Path) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    cache = Cache.open(tmp_path / "cache.db")
+    _seed(cache)
+    clock = FakeClock(NOW)
+    view = MajorWorkspace(cache, LocalEdits(cache, author="iris", clock=clock), clock=clock)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    view.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is view)
+    view.draft.setFocus()
+    qtbot.keyClick(view.draft, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert [r.operation for r in cache.pending_outbox()] == ["status_update"]
+    cache.close()
