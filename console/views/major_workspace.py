@@ -56,7 +56,7 @@ from console.major import (
     war_room_from_timeline,
 )
 from console.phones import tel_uri
-from console.store import Cache
+from console.store import Cache, CacheError
 from console.sync.edits import LocalEdits
 
 REFRESH_MS = 3_000
@@ -282,8 +282,12 @@ class MajorWorkspace(QWidget):
         self._show_current()
 
     def _refresh_if_shown(self) -> None:
-        if self.isVisible():
+        if not self.isVisible():
+            return
+        try:
             self.refresh()
+        except CacheError:
+            self._refresher.stop()  # the cache closed under us (the console is closing)
 
     def current(self) -> MajorSnapshot | None:
         row = self.majors.currentRow()

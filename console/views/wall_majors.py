@@ -19,7 +19,7 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from console.major import AUDIENCES, countdown_text, overdue
-from console.store import Cache
+from console.store import Cache, CacheError
 from console.views.major_workspace import MajorSnapshot, snapshot
 
 SHOWN = 2
@@ -76,6 +76,15 @@ class WallMajors(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
+        try:
+            self._read()
+        except CacheError:
+            self._ticker.stop()  # the cache closed under the wall (it is shutting down)
+            self._refresher.stop()
+            return
+        self.tick()
+
+    def _read(self) -> None:
         services = self._cache.reference("services")
         facing = {str(d.get("id")) for d in services if d.get("customer_facing")}
         majors = self._cache.open_major_incidents()
@@ -89,7 +98,6 @@ class WallMajors(QWidget):
             )
         )
         self._snaps = snaps[:SHOWN]
-        self.tick()
 
     def tick(self) -> None:
         now = self._clock()
