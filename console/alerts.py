@@ -85,6 +85,8 @@ class AlertReason(enum.Enum):
     SLA_WARNING = "sla_warning"
     SLA_BREACHED = "sla_breached"
     ESCALATED = "escalated"
+    # #19: a major incident's audience is owed a status update (console/major.py).
+    UPDATE_OVERDUE = "update_overdue"
 
     @property
     def rank(self) -> int:
@@ -107,6 +109,7 @@ _RANKS = {
     AlertReason.SLA_WARNING: 2,
     AlertReason.SLA_BREACHED: 3,
     AlertReason.ESCALATED: 1,
+    AlertReason.UPDATE_OVERDUE: 2,
 }
 _REASON_LABELS = {
     AlertReason.NEW_INCIDENT: "New incident",
@@ -114,6 +117,7 @@ _REASON_LABELS = {
     AlertReason.SLA_WARNING: "SLA at risk",
     AlertReason.SLA_BREACHED: "SLA breached",
     AlertReason.ESCALATED: "Escalated",
+    AlertReason.UPDATE_OVERDUE: "Update overdue",
 }
 
 

@@ -60,6 +60,7 @@ from console.sync.edits import LocalEdits
 from console.sync.engine import SyncState
 from console.sync.worker import SyncThread
 from console.triage_draft import DraftStore
+from console.views import major_workspace
 from console.views.demo_marker import mark_demo_windows
 from console.views.main_window import MainWindow
 from console.views.theme import apply_theme
@@ -391,6 +392,8 @@ def _build_window(
     add_matrix(window, cache, demo=demo)
     add_dashboard(window, cache, policy=policy, operator=settings.operator)
     add_csat_action(window, edits)
+    # #19: the major incident workspace on Ctrl+4 (one call, kept apart).
+    major_workspace.install(window, window.tabs, cache, edits)
     _add_alerts(app, window, settings)
     from console.app_settings import add_settings  # the dialogs load on first use
 
@@ -532,6 +535,7 @@ def _add_alerts(app: QApplication, window: MainWindow, settings: Settings) -> No
     if notifier.tray is not None:
         notifier.tray.setContextMenu(notifier.actions.menu(window))
     notifier.incident_requested.connect(window.select_incident)
+    major_workspace.connect_alerts(window, notifier)  # #19: overdue stakeholder updates
 
 
 def _escalation_line(cache: Cache, policy: SlaPolicy, incident: Incident) -> str | None:

@@ -456,10 +456,11 @@ def _team(raw: _Raw) -> dict[str, Any]:
 
 def _service(raw: _Raw, teams: Sequence[str]) -> dict[str, Any]:
     r = raw.read(
-        ("id", "name", "owner_team", "criticality", "description"),
+        ("id", "name", "owner_team", "criticality", "description", "customer_facing"),
         ("id", "name", "owner_team", "criticality"),
     )
     return {
+        "customer_facing": r.boolean("customer_facing"),
         "id": r.text("id"),
         "name": r.text("name"),
         "owner_team": r.ref("owner_team", teams),

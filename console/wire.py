@@ -577,6 +577,11 @@ class ServiceIn(WireIn):
     owner_team: RefId = Field(description="id of the team that owns the service")
     criticality: CriticalityWire = "medium"
     description: LongText = ""
+    customer_facing: bool = Field(
+        default=False,
+        description="customers use it: its major incidents get customer updates and "
+        "appear on the public status page",
+    )
 
 
 class Service(ReferenceMeta, ServiceIn):
@@ -1159,7 +1164,7 @@ class EngageResult(WireOut):
     items: list[TimelineEntry]
 
 
-WebhookEventWire = Literal["escalation"]
+WebhookEventWire = Literal["escalation", "status_update.published"]
 """Events a webhook can subscribe to: ``escalation`` (every tier engaged or manager told)."""
 
 WebhookStatusWire = Literal["pending", "sending", "delivered", "failed"]

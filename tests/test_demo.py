@@ -58,7 +58,7 @@ def test_demo_loads_a_realistic_noc(cache: Cache) -> None:
     }
     assert "13 known errors" in summary.describe()
     incidents = cache.incidents()
-    assert len(incidents) == summary.incidents == 500
+    assert len(incidents) == summary.incidents == 501  # 300 history + 200 + the running major (#19)
     assert len(cache.reference("services")) == 15
     assert len(cache.reference("contacts")) == 40
     # Every incident has a timeline of a few entries, stored with it.
@@ -319,3 +319,33 @@ def test_the_demo_console_acts_as_a_commander(cache: Cache) -> None:
     caller = LocalEdits(cache).caller()
     assert caller is not None
     assert caller.name == "lfernandez"
+
+
+def test_demo_runs_a_sev1_major_with_roles_a_bridge_and_an_overdue_update(cache: Cache) -> None:
+    from console.major import (
+        declared_from_timeline,
+        next_update_due,
+        overdue,
+        roles_from_timeline,
+        updates_from_timeline,
+    )
+
+    load_demo(cache, NOW)
+    (running,) = [i for i in cache.incidents() if i.title.startswith("Checkout failing for card")]
+    assert running.major
+    assert running.severity is Severity.SEV1
+    events = cache.timeline(running.id)
+    roles = roles_from_timeline(events)
+    assert set(roles) == {"Incident Commander", "Technical Lead", "Communications Lead"}
+    assert any(e.data.get("bridge", {}).get("pin") for e in events)  # the bridge, with its PIN
+    updates = updates_from_timeline(events)
+    assert {u.audience for u in updates} == {"internal", "executive", "customer"}
+    facing = {d["id"] for d in cache.reference("services") if d.get("customer_facing")}
+    due = next_update_due(
+        severity=1,
+        declared_at=declared_from_timeline(events, running.opened_at),
+        updates=updates,
+        customer_facing=running.service in facing,
+        resolved=False,
+    )
+    assert "internal" in overdue(due, NOW)

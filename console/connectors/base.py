@@ -230,6 +230,16 @@ class Backend(Protocol):
         returns the entry as stored."""
         ...
 
+    def publish_status_update(
+        self, incident_id: str, audience: str, status: str, text: str, *, idempotency_key: str
+    ) -> TimelineEvent:
+        """Publish a major incident's update to one audience; the timeline entry recording it.
+
+        A resend with the same ``idempotency_key`` publishes nothing twice;
+        :class:`Rejected` (403) when the caller holds no role on the incident.
+        """
+        ...
+
     def engage(
         self, incident_id: str, tiers: list[int], reason: str, *, idempotency_key: str
     ) -> list[TimelineEvent]:

@@ -618,6 +618,30 @@ class NocBackend:
         )
         return timeline_from_json(self._json(response))
 
+    def publish_status_update(
+        self, incident_id: str, audience: str, status: str, text: str, *, idempotency_key: str
+    ) -> TimelineEvent:
+        response = self._send(
+            "POST",
+            f"/v1/incidents/{_segment(incident_id)}/status-updates",
+            body={"audience": audience, "status": status, "text": text},
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        data = self._json(response)
+        if not isinstance(data, dict):
+            raise BackendError(f"{self._url}: the status update response is not an object")
+        return timeline_from_json(
+            {
+                "id": data.get("id"),
+                "incident_id": data.get("incident_id"),
+                "kind": "status_update",
+                "at": data.get("at"),
+                "author": data.get("author"),
+                "body": data.get("text"),
+                "data": {"audience": data.get("audience"), "status": data.get("status")},
+            }
+        )
+
     def engage(
         self, incident_id: str, tiers: list[int], reason: str, *, idempotency_key: str
     ) -> list[TimelineEvent]:

@@ -1687,6 +1687,16 @@ class RtBackend:
             data={"rt_transaction": txn, "rt_type": action},
         )
 
+    def publish_status_update(
+        self, incident_id: str, audience: str, status: str, text: str, *, idempotency_key: str
+    ) -> TimelineEvent:
+        """RT has no audiences: refused, so an internal update never mails the requestors."""
+        raise Rejected(
+            422,
+            "Request Tracker has no stakeholder audiences; publish internal and executive "
+            "updates by your usual channel and add a work note saying what was sent",
+        )
+
     def engage(
         self, incident_id: str, tiers: list[int], reason: str, *, idempotency_key: str
     ) -> list[TimelineEvent]:

@@ -29,7 +29,9 @@ from console.server.middleware import (
 from console.server.routes import changes, events, health, incidents, me, reference, timeline
 from console.server.routes import escalation as escalation_routes
 from console.server.routes import intake as intake_routes
+from console.server.routes import majors as major_routes
 from console.server.routes import metrics as metrics_routes
+from console.server.routes import status_page as status_routes
 from console.server.routes import webhooks as webhook_routes
 from console.server.routes.common import ETAG_PATTERN
 from console.server.settings import Settings
@@ -300,6 +302,8 @@ def create_app(
     app.include_router(intake_routes.router)
     app.include_router(metrics_routes.router)
     app.include_router(events.router)
+    app.include_router(major_routes.router)
+    app.include_router(status_routes.router)
     for router in reference.routers:
         app.include_router(router)
     # Added last = outermost: the access log also sees the 413s and the 500s,

@@ -65,7 +65,9 @@ log = logging.getLogger(__name__)
 PRINCIPAL_KEY = "noc_principal"
 """Where the guard leaves the authenticated :class:`Principal` in ``scope["state"]``."""
 
-PUBLIC_PATHS = frozenset({"/v1/health", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
+PUBLIC_PATHS = frozenset(
+    {"/v1/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/status", "/status.json"}
+)
 EVENTS_PATH = "/v1/events"
 # Buckets kept at most (least recently used dropped first), so a flood of
 # addresses or tokens cannot grow memory without bound.

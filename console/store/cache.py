@@ -349,6 +349,32 @@ class Cache:
             row = conn.execute(stmt).first()
         return None if row is None else incident_from_row(row)
 
+    def open_major_incidents(self) -> list[Incident]:
+        """The open major incidents (#19: the workspace and the wall re-read them every few s).
+
+        Without a full read of the queue: at 100k incidents that would stall the GUI.
+        """
+        stmt = select(*(INCIDENTS.c[name] for name in INCIDENT_COLUMNS)).where(
+            INCIDENTS.c.major == 1, INCIDENTS.c.state.in_(OPEN_STATE_VALUES)
+        )
+        with self._reading() as conn:
+            rows = conn.execute(stmt).all()
+        return [incident_from_row(row) for row in rows]
+
+    def open_declare_candidates(self) -> list[Incident]:
+        """Open incidents not yet major that a criterion says to declare (SEV-1 or security).
+
+        #19: the major incident workspace suggests declaring them.
+        """
+        stmt = select(*(INCIDENTS.c[name] for name in INCIDENT_COLUMNS)).where(
+            INCIDENTS.c.major == 0,
+            INCIDENTS.c.state.in_(OPEN_STATE_VALUES),
+            (INCIDENTS.c.severity == 1) | (func.lower(INCIDENTS.c.category) == "security"),
+        )
+        with self._reading() as conn:
+            rows = conn.execute(stmt).all()
+        return [incident_from_row(row) for row in rows]
+
     def description(self, incident_id: str) -> str:
         """One incident's description ("" when it has none or is not cached)."""
         with self._reading() as conn:

@@ -196,6 +196,35 @@ def _v4_incident_alert(conn: Connection) -> None:
     )
 
 
+# -- #19 (major incidents): its own step; the lead renumbers it at merge ------
+
+_V5_OUTBOX = _V2_OUTBOX.replace(
+    "'timeline', 'engage')", "'timeline', 'engage', 'status_update')"
+).replace("last_error TEXT,", "last_error TEXT,\n        sent_at VARCHAR,")
+_OUTBOX_COLUMNS_V3 = f"{_OUTBOX_COLUMNS}, sent_at"
+
+
+def _v5_outbox_status_update(conn: Connection) -> None:
+    """Allow the ``status_update`` operation (a major incident's published update).
+
+    Rebuilt like step 2 (SQLite cannot alter a CHECK): ids, queue order and
+    ``sqlite_sequence`` survive the copy.
+    """
+    conn.exec_driver_sql("ALTER TABLE outbox RENAME TO outbox_v4")
+    conn.exec_driver_sql("DROP INDEX ix_outbox_status_id")
+    conn.exec_driver_sql(_V5_OUTBOX)
+    conn.exec_driver_sql(
+        f"INSERT INTO outbox ({_OUTBOX_COLUMNS_V3}) SELECT {_OUTBOX_COLUMNS_V3} FROM outbox_v4"
+    )
+    conn.exec_driver_sql(
+        "UPDATE sqlite_sequence SET seq = MAX(seq, "
+        "(SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'outbox_v4')) "
+        "WHERE name = 'outbox'"
+    )
+    conn.exec_driver_sql("DROP TABLE outbox_v4")
+    conn.exec_driver_sql("CREATE INDEX ix_outbox_status_id ON outbox (status, id)")
+
+
 # The schema history, oldest first. Versions must run 1, 2, 3, ... without gaps.
 MIGRATIONS: list[Migration] = [
     Migration(
@@ -206,6 +235,8 @@ MIGRATIONS: list[Migration] = [
     Migration(2, "outbox: the engage (swarming) operation", _v2_outbox_engage),
     Migration(3, "outbox: when each entry was sent", _v3_outbox_sent_at),
     Migration(4, "incidents: the alert facts of monitoring incidents", _v4_incident_alert),
+    # #19: a separate step; renumber at merge if another branch added step 5.
+    Migration(5, "outbox: the status_update operation (major incidents)", _v5_outbox_status_update),
 ]
 
 

@@ -15,7 +15,7 @@ from console.store.codec import json_text
 from console.store.errors import CacheError
 
 # What the sync engine knows how to send.
-OPERATIONS: tuple[str, ...] = ("create", "patch", "timeline", "engage")
+OPERATIONS: tuple[str, ...] = ("create", "patch", "timeline", "engage", "status_update")
 
 # pending: waiting to be sent (also after a transient failure);
 # sent: the backend accepted it; rejected: the backend refused it for good

@@ -110,7 +110,8 @@ class OutboxRow(Base):
     __table_args__ = (
         Index("ix_outbox_status_id", "status", "id"),
         CheckConstraint(
-            "operation IN ('create', 'patch', 'timeline', 'engage')", name="ck_outbox_operation"
+            "operation IN ('create', 'patch', 'timeline', 'engage', 'status_update')",
+            name="ck_outbox_operation",
         ),
         CheckConstraint(
             "status IN ('pending', 'sent', 'rejected', 'conflict')", name="ck_outbox_status"

@@ -29,6 +29,9 @@ Outbox payloads (JSON, as stored):
   On a 412 the engine compares, field by field, the backend's current value
   with both (:func:`merge`).
 - ``timeline``: ``{"local_event_id", "kind", "body", "at", "author"}``.
+- ``status_update``: ``{"audience", "status"}`` plus the local entry's
+  ``local_event_id``, ``kind``, ``body``, ``at`` and ``author`` (a major
+  incident's published update, :mod:`console.major`).
 - ``engage``: ``{"tiers": [2, 3], "reason": "…"}`` plus the local escalation
   entry's ``local_event_id``, ``kind``, ``body``, ``at`` and ``author``, so the
   engine can retire that stand-in once the backend's entries arrive.
@@ -580,6 +583,43 @@ class LocalEdits:
             operation="engage",
             incident_id=incident_id,
             payload={"tiers": list(levels), "reason": text, **_event_payload(event)},
+            base_version=None,
+        )
+        self._cache.enqueue(entry, local_event=event)
+        self._queued()
+        return event
+
+    def publish_status_update(
+        self, incident_id: str, audience: str, status: str, text: str
+    ) -> TimelineEvent:
+        """Publish a major incident's update: shown at once, sent once from the outbox."""
+        from console.major import AUDIENCES, MAX_UPDATE_CHARS, UPDATE_STATUSES
+
+        if audience not in AUDIENCES:
+            raise InvalidValue("audience", audience, list(AUDIENCES))
+        if status not in UPDATE_STATUSES:
+            raise InvalidValue("status", status, list(UPDATE_STATUSES))
+        body = text.strip() if isinstance(text, str) else ""
+        if not body:
+            raise InvalidValue("text", text, "the update's text")
+        if len(body) > MAX_UPDATE_CHARS:
+            raise InvalidValue(
+                "text", f"{len(body)} characters", f"at most {MAX_UPDATE_CHARS} characters"
+            )
+        if self._cache.incident(incident_id) is None:
+            raise DomainError(
+                f"incident {incident_id} is not in the local cache; refresh and try again"
+            )
+        event = self._local_event(
+            incident_id,
+            TimelineKind.STATUS_UPDATE,
+            body,
+            data={"audience": audience, "status": status, "pending": True},
+        )
+        entry = OutboxEntry(
+            operation="status_update",
+            incident_id=incident_id,
+            payload={"audience": audience, "status": status, **_event_payload(event)},
             base_version=None,
         )
         self._cache.enqueue(entry, local_event=event)

@@ -245,6 +245,7 @@ class Rejection:
             "patch": "Edit",
             "timeline": "Note",
             "engage": "Engaging teams",
+            "status_update": "Publishing a status update",
         }.get(self.operation, "Edit")
         return f"{what} refused by the backend: {self.message}"
 
@@ -830,6 +831,8 @@ class SyncEngine:
                 self._send_note(record)
             elif record.operation == "engage":
                 self._send_engage(record)
+            elif record.operation == "status_update":
+                self._send_status_update(record)
             else:
                 self._reject(record, Rejected(0, f"unknown operation {record.operation!r}"))
         except Rejected as refused:
@@ -995,6 +998,25 @@ class SyncEngine:
                 ) from refused
             raise
         changes = self.cache.upsert_timeline([*events, *self._retired_local_note(record)])
+        self.cache.mark_outbox_sent(record.id)
+        if changes:
+            self.listener.changed(SyncUpdate(_timeline_only(changes)))
+
+    def _send_status_update(self, record: OutboxRecord) -> None:
+        """A major incident's update to one audience; the backend's entry replaces the local one."""
+        payload = record.payload
+        audience, status, body = payload.get("audience"), payload.get("status"), payload.get("body")
+        if not all(isinstance(v, str) for v in (audience, status, body)):
+            raise Rejected(0, "the queued status update is unreadable")
+        incident_id = self._target(record)
+        event = self.backend.publish_status_update(
+            incident_id,
+            str(audience),
+            str(status),
+            str(body),
+            idempotency_key=record.idempotency_key,
+        )
+        changes = self.cache.upsert_timeline([event, *self._retired_local_note(record)])
         self.cache.mark_outbox_sent(record.id)
         if changes:
             self.listener.changed(SyncUpdate(_timeline_only(changes)))
@@ -1178,7 +1200,7 @@ class SyncEngine:
                     update = None
                 if update is not None:
                     self.listener.changed(update)
-        elif record.operation in ("timeline", "engage"):
+        elif record.operation in ("timeline", "engage", "status_update"):
             changes = self.cache.upsert_timeline(self._retired_local_note(record))
             if changes:
                 self.listener.changed(SyncUpdate(_timeline_only(changes)))

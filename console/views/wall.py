@@ -624,6 +624,10 @@ def open_wall(
     model = WallModel.from_cache(cache, policy, key_services=settings.wall.services)
     wall = WallWindow(model, rotate_seconds=settings.wall.rotate_seconds, clock=clock)
     model.setParent(wall)
+    # #19: the major incidents' commander and countdowns, under the counters.
+    from console.views import wall_majors
+
+    wall_majors.attach(wall, cache, clock)  # a child of the wall: findChild(WallMajors)
     if show:
         screen = QGuiApplication.primaryScreen()
         if screen is not None:

@@ -695,7 +695,58 @@ def generate() -> list[dict[str, Any]]:
             )
         )
         record["timeline"].sort(key=lambda e: -e["minutes_ago"])
+    incidents.append(running_major(FIRST_NUMBER + len(incidents)))
     return history + incidents
+
+
+# fmt: off
+def running_major(number: int) -> dict[str, Any]:
+    """#19: a SEV-1 major running now, with roles, a bridge and updates; the internal one overdue.
+
+    Declared 45 minutes ago; the last internal update was 25 minutes ago, so
+    with the SEV-1 cadence of 15 minutes it is 10 minutes overdue.
+    """
+    e = Generator.event
+    return {
+        "id": f"demo-{number}",
+        "number": number,
+        "title": "Checkout failing for card payments (PSP timeouts)",
+        "description": "About 40 % of card payments time out at the PSP gateway since 09:10.",
+        "service": "checkout",
+        "category": "software",
+        "subcategory": "application",
+        "impact": "high",
+        "urgency": "high",
+        "state": "in_progress",
+        "source": "monitoring",
+        "major": True,
+        "reporter": "Checkout error-rate alert",
+        "assignee": "enavarro",
+        "assignment_group": "payments-eng",
+        "opened_minutes_ago": 50,
+        "acknowledged_minutes_ago": 48,
+        "updated_minutes_ago": 5,
+        "timeline": [
+            e(45, "escalation", "twhitfield", "Declared a major incident: SEV-1 on a customer-facing service", {"major": True}),
+            e(44, "assignment", "twhitfield", "Assigned Incident Commander: Tom Whitfield", {"role": "Incident Commander", "from": None, "to": "Tom Whitfield"}),
+            e(44, "assignment", "twhitfield", "Assigned Technical Lead: Elena Navarro", {"role": "Technical Lead", "from": None, "to": "Elena Navarro"}),
+            e(43, "assignment", "twhitfield", "Assigned Communications Lead: Lucía Fernández", {"role": "Communications Lead", "from": None, "to": "Lucía Fernández"}),
+            e(42, "work_note", "twhitfield", "Bridge: https://meet.example.com/sev1-checkout · +44 20 7946 0000 · 482913#", {"bridge": {"url": "https://meet.example.com/sev1-checkout", "dial_in": "+44 20 7946 0000", "pin": "482913#"}}),
+            e(41, "assignment", "twhitfield", "Elena Navarro joined the bridge", {"responder": "Elena Navarro", "action": "joined"}),
+            e(40, "assignment", "twhitfield", "Oliver Grant joined the bridge", {"responder": "Oliver Grant", "action": "joined"}),
+            e(20, "assignment", "twhitfield", "Oliver Grant left the bridge", {"responder": "Oliver Grant", "action": "left"}),
+            e(40, "status_update", "lfernandez", "[SEV-1] Checkout: investigating card payment timeouts at the PSP gateway.", {"audience": "internal", "status": "investigating"}),
+            e(38, "status_update", "lfernandez", "SEV-1 major incident on Checkout: card payments failing for ~40 % of customers.", {"audience": "executive", "status": "investigating"}),
+            e(30, "status_update", "lfernandez", "Some card payments are failing. We are investigating and will update within 15 minutes.", {"audience": "customer", "status": "investigating"}),
+            e(25, "status_update", "lfernandez", "[SEV-1] Checkout: PSP connection pool exhausted; failing over to the second PSP region.", {"audience": "internal", "status": "identified"}),
+            e(24, "status_update", "lfernandez", "Cause identified: the PSP connection pool is exhausted; failing over to the second PSP region.", {"audience": "executive", "status": "identified"}),
+            e(12, "status_update", "lfernandez", "We have found the cause of the failing card payments and are moving traffic to a healthy region.", {"audience": "customer", "status": "identified"}),
+            e(5, "work_note", "enavarro", "Failover to PSP region B at 50 %; error rate down from 40 % to 12 %."),
+        ],
+    }
+
+
+# fmt: on
 
 
 def dumps(incidents: list[dict[str, Any]]) -> str:

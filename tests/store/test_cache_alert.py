@@ -81,7 +81,7 @@ def test_a_version_3_cache_upgrades_and_refetches_its_monitoring_incidents(
         )
         db.execute("INSERT INTO sync_state (backend, cursor) VALUES ('noc+http://x', 812)")
     db.close()
-    assert migrations.latest_version() == 4
+    assert migrations.latest_version() >= 4  # later steps leave this one alone
     for _launch in range(2):
         with Cache.open(path) as cache:
             versions = {i.id: i.version for i in cache.incidents()}

@@ -683,3 +683,18 @@ def add_timeline_entry(
     entry = _entry(to_domain(row), kind, body.body, scope, data or None)
     _insert_entries(session, [entry], scope)
     return entry
+
+
+def add_system_entry(
+    *,
+    session: Session,
+    row: IncidentRow,
+    kind: TimelineKind,
+    body: str,
+    scope: WriteScope,
+    data: dict[str, Any],
+) -> TimelineRow:
+    """Add an entry with structured ``data`` (a role hand-over, a published status update)."""
+    entry = _entry(to_domain(row), kind, body, scope, data)
+    _insert_entries(session, [entry], scope)
+    return entry

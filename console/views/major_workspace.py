@@ -1,0 +1,535 @@
+"""The major incident workspace (Ctrl+4): roles, countdowns, drafts, publish, summary.
+
+One place for the commander and the Communications Lead: the open major
+incidents on the left; for the chosen one its roles (with ``tel:`` links to
+the holders' phones from the directory), each audience's countdown to its
+next due update (``OVERDUE`` in words and a ⚠ shape when late, never colour
+alone), a draft filled from the audience's template (Jinja2 sandbox,
+:mod:`console.major`), published with Ctrl+Return through the outbox, and
+the executive summary copied as text with Ctrl+Shift+C.
+
+The countdowns tick once a second by relabelling a few widgets (no cache
+read); the incident list and timelines are re-read from the cache every
+few seconds while the workspace is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.alerts import Alert, AlertReason
+from console.domain.errors import DomainError
+from console.domain.incident import Incident
+from console.domain.triage import major_incident_trigger
+from console.major import (
+    AUDIENCES,
+    DEFAULT_TEMPLATES,
+    UPDATE_STATUSES,
+    StatusUpdate,
+    TemplateRefused,
+    bridge_tel,
+    countdown_text,
+    declared_from_timeline,
+    next_update_due,
+    overdue,
+    render_draft,
+    roles_from_timeline,
+    updates_from_timeline,
+    war_room_from_timeline,
+)
+from console.phones import tel_uri
+from console.store import Cache, CacheError
+from console.sync.edits import LocalEdits
+
+REFRESH_MS = 3_000
+
+
+@dataclass
+class MajorSnapshot:
+    """What the workspace shows of one major incident (computed from the cache)."""
+
+    incident: Incident
+    declared_at: datetime
+    roles: dict[str, str]
+    updates: list[StatusUpdate]
+    due: dict[str, datetime | None]
+    customer_facing: bool
+    doing: str = "investigating the cause"
+    bridge: dict[str, Any] = field(default_factory=dict)
+    responders: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+
+
+def snapshot(cache: Cache, incident: Incident, customer_facing: set[str]) -> MajorSnapshot:
+    events = cache.timeline(incident.id)
+    updates = updates_from_timeline(events)
+    declared = declared_from_timeline(events, incident.opened_at)
+    facing = incident.service in customer_facing
+    due = next_update_due(
+        severity=int(incident.severity),
+        declared_at=declared,
+        updates=updates,
+        customer_facing=facing,
+        resolved=not incident.is_open,
+    )
+    notes = [e.body for e in events if e.kind.value == "work_note" and e.body.strip()]
+    doing = notes[-1].splitlines()[0][:300] if notes else "investigating the cause"
+    roles = roles_from_timeline(events)
+    bridge, responders = war_room_from_timeline(events)
+    return MajorSnapshot(incident, declared, roles, updates, due, facing, doing, bridge, responders)
+
+
+def declare_reasons(incident: Incident) -> list[str]:
+    """The criteria (domain/triage.py) that say this incident is a major one."""
+    trigger = major_incident_trigger(
+        severity=incident.severity, category=incident.category, impact=None, urgency=None
+    )
+    return list(trigger.reasons)
+
+
+def _elapsed(since: datetime, now: datetime) -> str:
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    return f"{minutes // 60}h {minutes % 60:02d}m"
+
+
+def summary_text(snap: MajorSnapshot, now: datetime) -> str:
+    """The executive summary as plain text (what Ctrl+Shift+C copies)."""
+    inc = snap.incident
+    last = snap.updates[-1] if snap.updates else None
+    lines = [
+        f"{inc.number} {inc.severity.name.replace('SEV', 'SEV-')} major incident: {inc.title}",
+        f"Service: {inc.service}. Declared {snap.declared_at:%Y-%m-%d %H:%M} UTC "
+        f"({_elapsed(snap.declared_at, now)} ago).",
+        f"Current status: {last.status if last else 'investigating'}; state {inc.state.value}.",
+        f"What happened / impact: {last.text if last else inc.description or inc.title}",
+        "Roles: "
+        + (", ".join(f"{role}: {who}" for role, who in snap.roles.items()) or "none assigned"),
+    ]
+    for audience in AUDIENCES:
+        at = snap.due.get(audience)
+        if at is not None:
+            lines.append(f"Next {audience} update due {at:%H:%M} UTC ({countdown_text(at, now)}).")
+    return "\n".join(lines)
+
+
+class MajorWorkspace(QWidget):
+    """The workspace widget; ``refresh()`` re-reads the cache, ``tick()`` relabels countdowns.
+
+    ``overdue_alert(Alert)`` is emitted once when an audience's update becomes
+    overdue (not for those already overdue when the console started: the
+    alert rules prime the same way); :func:`connect_alerts` hands it to the
+    console's alert notifier, so the sound and mute settings apply.
+    """
+
+    overdue_alert = Signal(object)
+
+    def __init__(
+        self,
+        cache: Cache,
+        edits: LocalEdits | None,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("major_workspace")
+        self._cache = cache
+        self._edits = edits
+        self._clock = clock
+        self._snaps: list[MajorSnapshot] = []
+        self._alerted: set[tuple[str, str, datetime]] | None = None
+        self._phones: dict[str, str] = {}
+        self._names: dict[str, str] = {}
+        self._candidate: Incident | None = None
+        self.suggestion = QLabel(self)
+        self.suggestion.setObjectName("major_suggestion")
+        self.suggestion.setWordWrap(True)
+        self.majors = QListWidget(self)
+        self.majors.setObjectName("majors")
+        self.majors.setWordWrap(True)
+        self.header = QLabel(self)
+        self.header.setObjectName("major_header")
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header.setOpenExternalLinks(True)
+        self.header.setWordWrap(True)
+        self.roles = QLabel(self)
+        self.roles.setTextFormat(Qt.TextFormat.RichText)
+        self.roles.setOpenExternalLinks(True)
+        self.roles.setWordWrap(True)
+        self.war_room = QLabel(self)
+        self.war_room.setObjectName("major_war_room")
+        self.war_room.setTextFormat(Qt.TextFormat.RichText)
+        self.war_room.setOpenExternalLinks(True)
+        self.war_room.setWordWrap(True)
+        self.countdowns: dict[str, QLabel] = {}
+        grid = QGridLayout()
+        for column, audience in enumerate(AUDIENCES):
+            label = QLabel(self)
+            label.setObjectName(f"countdown_{audience}")
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setMinimumHeight(48)
+            self.countdowns[audience] = label
+            grid.addWidget(label, 0, column)
+        self.audience = QComboBox(self)
+        self.audience.addItems(list(AUDIENCES))
+        self.status = QComboBox(self)
+        self.status.addItems(list(UPDATE_STATUSES))
+        self.draft = QPlainTextEdit(self)
+        self.draft.setObjectName("major_draft")
+        self.publish_button = QPushButton("&Publish (Ctrl+Return)", self)
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.updates = QListWidget(self)
+        self.updates.setObjectName("major_updates")
+
+        right = QVBoxLayout()
+        right.addWidget(self.suggestion)
+        right.addWidget(self.header)
+        right.addWidget(self.roles)
+        right.addWidget(self.war_room)
+        right.addLayout(grid)
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Audience", self))
+        controls.addWidget(self.audience)
+        controls.addWidget(QLabel("Status", self))
+        controls.addWidget(self.status)
+        controls.addStretch(1)
+        controls.addWidget(self.publish_button)
+        right.addLayout(controls)
+        right.addWidget(self.draft, 2)
+        right.addWidget(self.message)
+        right.addWidget(QLabel("Published updates (newest first)", self))
+        right.addWidget(self.updates, 2)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.majors, 1)
+        layout.addLayout(right, 3)
+
+        self.majors.currentRowChanged.connect(lambda _row: self._show_current())
+        self.audience.currentTextChanged.connect(lambda _t: self.fill_draft())
+        self.status.currentTextChanged.connect(lambda _t: self.fill_draft())
+        self.publish_button.clicked.connect(self.publish)
+        shortcut = QShortcut(QKeySequence("Ctrl+Return"), self, self.publish)
+        # Only while the workspace has the focus: the detail pane has its own Ctrl+Return.
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut = QShortcut(QKeySequence("Ctrl+Shift+C"), self, self.copy_summary)
+        # Only while the workspace has the focus: the detail pane has its own Ctrl+Return.
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut = QShortcut(QKeySequence("Ctrl+D"), self, self.declare_suggested)
+        # Only while the workspace has the focus: the detail pane has its own Ctrl+Return.
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(1_000)
+        self._ticker.timeout.connect(self.tick)
+        self._ticker.start()
+        self._refresher = QTimer(self)
+        self._refresher.setInterval(REFRESH_MS)
+        self._refresher.timeout.connect(self._refresh_if_shown)
+        self._refresher.start()
+        self.refresh()
+
+    # -- data -----------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Re-read the open major incidents and their timelines from the cache."""
+        services = self._cache.reference("services")
+        facing = {str(doc.get("id")) for doc in services if doc.get("customer_facing")}
+        self._names = {
+            str(doc.get("id")): str(doc.get("name") or doc.get("id")) for doc in services
+        }
+        self._phones = {
+            str(doc.get("name")): str(doc.get("primary_phone"))
+            for doc in self._cache.reference("contacts")
+            if doc.get("primary_phone")
+        }
+        self._show_suggestion()
+        majors = self._cache.open_major_incidents()
+        # Most severe first, then the newest: the one being run now is on top.
+        majors.sort(key=lambda i: (int(i.severity), -i.opened_at.timestamp()))
+        current = self.current()
+        self._snaps = [snapshot(self._cache, incident, facing) for incident in majors]
+        self.majors.blockSignals(True)
+        self.majors.clear()
+        for snap in self._snaps:
+            self.majors.addItem(QListWidgetItem(self._row_text(snap)))
+        chosen = next(
+            (
+                n
+                for n, s in enumerate(self._snaps)
+                if current and s.incident.id == current.incident.id
+            ),
+            0,
+        )
+        if self._snaps:
+            self.majors.setCurrentRow(chosen)
+        self.majors.blockSignals(False)
+        self._show_current()
+
+    def _refresh_if_shown(self) -> None:
+        if not self.isVisible():
+            return
+        try:
+            self.refresh()
+        except CacheError:
+            self._refresher.stop()  # the cache closed under us (the console is closing)
+
+    def current(self) -> MajorSnapshot | None:
+        row = self.majors.currentRow()
+        return self._snaps[row] if 0 <= row < len(self._snaps) else None
+
+    def _row_text(self, snap: MajorSnapshot) -> str:
+        late = overdue(snap.due, self._clock())
+        mark = f"⚠ OVERDUE ({', '.join(late)}) " if late else ""
+        inc = snap.incident
+        return f"{mark}{inc.number}  SEV-{int(inc.severity)}  {inc.service}\n{inc.title}"
+
+    # -- showing --------------------------------------------------------------
+
+    def _show_current(self) -> None:
+        snap = self.current()
+        if snap is None:
+            self.header.setText("<b>No major incident is running.</b>")
+            self.roles.clear()
+            self.updates.clear()
+            self.draft.clear()
+            self.tick()
+            return
+        now = self._clock()
+        inc = snap.incident
+        commander = snap.roles.get("Incident Commander", "none yet")
+        self.header.setText(
+            f"<span style='font-size:16pt'><b>{inc.number} SEV-{int(inc.severity)}</b> "
+            f"{_esc(inc.title)}</span><br>{_esc(self._names.get(inc.service, inc.service))}"
+            " · declared "
+            f"{snap.declared_at:%H:%M} UTC, {_elapsed(snap.declared_at, now)} ago · "
+            f"commander {self._person(commander)}"
+        )
+        held = ", ".join(f"{_esc(role)}: {self._person(who)}" for role, who in snap.roles.items())
+        self.roles.setText(f"<b>Roles</b> — {held or 'none assigned'}")
+        self.war_room.setText(war_room_html(snap))
+        self.updates.clear()
+        for update in reversed(snap.updates):
+            self.updates.addItem(
+                f"{update.at:%H:%M} {update.audience} · {update.status} · {update.author}: "
+                f"{update.text}"
+            )
+        self.fill_draft()
+        self.tick()
+
+    def _person(self, name: str) -> str:
+        phone = self._phones.get(name)
+        if phone is None:
+            return _esc(name)
+        return f"{_esc(name)} <a href='{tel_uri(phone)}'>{_esc(phone)}</a>"
+
+    def _raise_overdue(self, now: datetime) -> None:
+        late: set[tuple[str, str, datetime]] = {
+            (s.incident.id, audience, due)
+            for s in self._snaps
+            for audience in overdue(s.due, now)
+            if (due := s.due.get(audience)) is not None
+        }
+        if self._alerted is None:  # priming: what is late at start does not alarm
+            self._alerted = late
+            return
+        by_id = {s.incident.id: s for s in self._snaps}
+        for key in sorted(late - self._alerted, key=lambda k: (k[0], k[1])):
+            self._alerted.add(key)
+            incident_id, audience, due_at = key
+            snap = by_id[incident_id]
+            inc = snap.incident
+            self.overdue_alert.emit(
+                Alert(
+                    incident_id=inc.id,
+                    number=inc.number,
+                    title=inc.title,
+                    service=inc.service,
+                    severity=inc.severity,
+                    reason=AlertReason.UPDATE_OVERDUE,
+                    text=f"The {audience} update is overdue ({countdown_text(due_at, now)})",
+                    at=now,
+                )
+            )
+
+    def tick(self) -> None:
+        """Relabel the countdowns and the overdue marks (once a second)."""
+        snap = self.current()
+        now = self._clock()
+        self._raise_overdue(now)
+        for audience, label in self.countdowns.items():
+            due = snap.due.get(audience) if snap else None
+            text = countdown_text(due, now)
+            late = text.startswith("OVERDUE")
+            shape = "⚠ " if late else ""
+            label.setText(f"<b>{audience.capitalize()}</b><br>{shape}{text}")
+            label.setFrameShape(QLabel.Shape.Box if late else QLabel.Shape.NoFrame)
+            label.setLineWidth(3 if late else 1)
+        for row, each in enumerate(self._snaps):
+            item = self.majors.item(row)
+            if item is not None:
+                item.setText(self._row_text(each))
+
+    # -- acting ---------------------------------------------------------------
+
+    def fill_draft(self) -> None:
+        """Fill the draft from the chosen audience's template."""
+        snap = self.current()
+        if snap is None:
+            return
+        audience = self.audience.currentText()
+        due = snap.due.get(audience)
+        inc = snap.incident
+        fields = {
+            "title": inc.title,
+            "service": self._names.get(inc.service, inc.service),
+            "severity": f"SEV-{int(inc.severity)}",
+            "impact": inc.impact.value,
+            "started": f"{snap.declared_at:%H:%M} UTC",
+            "status": self.status.currentText(),
+            "doing": snap.doing,
+            "next_update": f"{due:%H:%M} UTC" if due else "when there is news",
+        }
+        try:
+            self.draft.setPlainText(render_draft(DEFAULT_TEMPLATES[audience], fields))
+        except TemplateRefused as exc:
+            self.message.setText(f"The {audience} template is refused: {exc}")
+
+    def publish(self) -> None:
+        """Publish the draft to the chosen audience (queued in the outbox, sent once)."""
+        snap = self.current()
+        if snap is None or self._edits is None:
+            self.message.setText("Nothing to publish: no major incident, or a read-only console.")
+            return
+        try:
+            self._edits.publish_status_update(
+                snap.incident.id,
+                self.audience.currentText(),
+                self.status.currentText(),
+                self.draft.toPlainText(),
+            )
+        except (DomainError, ValueError) as exc:
+            self.message.setText(f"Not published: {exc}")
+            return
+        self.message.setText(f"Published to {self.audience.currentText()} (sent from the outbox).")
+        self.refresh()
+
+    def _show_suggestion(self) -> None:
+        candidates = self._cache.open_declare_candidates()
+        candidates.sort(key=lambda i: (int(i.severity), i.opened_at))
+        self._candidate = candidates[0] if candidates else None
+        if self._candidate is None:
+            self.suggestion.hide()
+            return
+        inc = self._candidate
+        reasons = "; ".join(declare_reasons(inc))
+        more = f" (and {len(candidates) - 1} more)" if len(candidates) > 1 else ""
+        self.suggestion.setText(
+            f"▶ Declare a major incident? {inc.number} {inc.title} — {reasons}. "
+            f"Press Ctrl+D to declare{more}."
+        )
+        self.suggestion.show()
+
+    def declare_suggested(self) -> None:
+        """Declare the suggested incident major; the criterion is written beside it as the why."""
+        inc = self._candidate
+        if inc is None or self._edits is None:
+            self.message.setText("Nothing to declare, or a read-only console.")
+            return
+        reasons = "; ".join(declare_reasons(inc))
+        try:
+            self._edits.patch(inc.id, {"major": True})
+            self._edits.add_note(inc.id, f"Declared a major incident: {reasons}")
+        except (DomainError, ValueError) as exc:
+            self.message.setText(f"Not declared: {exc}")
+            return
+        self.message.setText(f"Declared {inc.number} a major incident ({reasons}).")
+        self.refresh()
+
+    def copy_summary(self) -> None:
+        snap = self.current()
+        if snap is None:
+            return
+        QGuiApplication.clipboard().setText(summary_text(snap, self._clock()))
+        self.message.setText("Executive summary copied as text.")
+
+
+def war_room_html(snap: MajorSnapshot) -> str:
+    """The bridge (URL link, dial-in with PIN as a ``tel:`` link) and who is on it."""
+    parts = []
+    url = snap.bridge.get("url")
+    if url:
+        parts.append(f"<a href='{_esc(str(url))}'>{_esc(str(url))}</a>")
+    tel = bridge_tel(snap.bridge)
+    if tel:
+        pin = snap.bridge.get("pin")
+        shown = _esc(str(snap.bridge.get("dial_in"))) + (f" PIN {_esc(str(pin))}" if pin else "")
+        parts.append(f"<a href='{_esc(tel)}'>{shown}</a>")
+    bridge = " · ".join(parts) or "no bridge yet"
+    on = [
+        f"{_esc(n)} (since {at:%H:%M})" for n, (s, at) in snap.responders.items() if s == "joined"
+    ]
+    left = [f"{_esc(n)} (left {at:%H:%M})" for n, (s, at) in snap.responders.items() if s == "left"]
+    people = ", ".join(on) or "nobody recorded"
+    gone = f"; {', '.join(left)}" if left else ""
+    return (
+        f"<b>War room</b> — {bridge}<br><b>Responders</b>: {people}{gone} "
+        "<i>(observers get updates from the Communications Lead)</i>"
+    )
+
+
+def _esc(text: str) -> str:
+    from html import escape
+
+    return escape(text)
+
+
+def install(
+    window: QWidget, tabs: object, cache: Cache, edits: LocalEdits | None
+) -> MajorWorkspace:
+    """Add the workspace as a tab of ``tabs`` with Ctrl+4 on ``window`` (one call from the app)."""
+    from PySide6.QtWidgets import QTabWidget
+
+    workspace = MajorWorkspace(cache, edits, parent=window)
+    assert isinstance(tabs, QTabWidget)
+    tabs.addTab(workspace, "&Major incidents")
+    shortcut = QShortcut(QKeySequence("Ctrl+4"), window)
+
+    def show_workspace() -> None:
+        tabs.setCurrentWidget(workspace)
+        workspace.refresh()
+
+    shortcut.activated.connect(show_workspace)
+    return workspace
+
+
+def connect_alerts(window: QWidget, notifier: QObject) -> None:
+    """Deliver the workspace's overdue alerts through the console's notifier (its rules apply)."""
+    from console.views.alerts import AlertNotifier
+
+    workspace = window.findChild(MajorWorkspace)
+    if workspace is None or not isinstance(notifier, AlertNotifier):
+        return
+    rules = notifier.tracker.rules
+
+    def deliver(alert: object) -> None:
+        if not isinstance(alert, Alert) or not rules.enabled or alert.severity in rules.muted:
+            return
+        notifier.deliver([replace(alert, sound=rules.sound)])
+
+    workspace.overdue_alert.connect(deliver)
