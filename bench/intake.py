@@ -5,6 +5,9 @@
   4 senders in parallel post 4,000 notifications over 200 fingerprints, so
   200 open incidents and 3,800 repeats (repeats reach the change feed at most
   every 5 s per incident, the default).
+- ``intake.server_cpu_ms_per_notification``: the ``serve`` process's user +
+  system CPU over that run, per notification (from /proc; what moves least
+  when the machine is shared).
 - ``intake.http_floor_get_me_per_s``: authenticated ``GET /v1/me`` by the same
   senders, for scale: what the HTTP layer alone manages on the machine as loaded.
 - ``intake.queue_read_during_storm_p99_ms``: a console listing the queue while
@@ -37,6 +40,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import httpx
 
 from bench import fail, note, percentile, report
+from bench.server import _process_cpu_s
 from tests.e2e.servers import ServerProcess, make_token
 
 SENDERS = 4
@@ -280,9 +284,16 @@ def run() -> None:
             )
             floor = _floor(process.url, viewer, 2000)
             report("intake.http_floor_get_me_per_s", floor, "requests/s")
+            pid = process.process.pid if process.process is not None else None
+            cpu_before = _process_cpu_s(pid)
             rate = _throughput(process.url, intake, 1, NOTIFICATIONS, "a")
+            cpu_after = _process_cpu_s(pid)
             _check_dedup(process.url, viewer, "a")
             report("intake.notifications_per_s", rate, "notifications/s")
+            if cpu_before is not None and cpu_after is not None:
+                # The figure a loaded machine moves least: what one notification costs the server.
+                cpu_ms = (cpu_after - cpu_before) * 1000 / NOTIFICATIONS
+                report("intake.server_cpu_ms_per_notification", cpu_ms, "ms")
             _VIEWER[:] = [viewer]
             reads: list[float] = []
             _throughput(process.url, intake, 1, NOTIFICATIONS // 4, "a", reads)
