@@ -5,6 +5,12 @@
   4 senders in parallel post 4,000 notifications over 200 fingerprints, so
   200 open incidents and 3,800 repeats (repeats reach the change feed at most
   every 5 s per incident, the default).
+- ``intake.notifications_per_s.s16``: the same from 16 senders (a storm over
+  many Alertmanager groups has that many notifications in flight, and those
+  that arrive together share one commit).
+- ``intake.server_cpu_ms_per_notification``: the ``serve`` process's user +
+  system CPU over that run, per notification (from /proc; what moves least
+  when the machine is shared).
 - ``intake.http_floor_get_me_per_s``: authenticated ``GET /v1/me`` by the same
   senders, for scale: what the HTTP layer alone manages on the machine as loaded.
 - ``intake.queue_read_during_storm_p99_ms``: a console listing the queue while
@@ -37,14 +43,22 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import httpx
 
 from bench import fail, note, percentile, report
+from bench.server import _process_cpu_s
 from tests.e2e.servers import ServerProcess, make_token
 
 SENDERS = 4
+MANY_SENDERS = 16
 NOTIFICATIONS = 4000
 FINGERPRINTS = 200
 LATENCY_SAMPLES = 100
 
 _VIEWER: list[str] = []
+# The senders, the reader and the console all come from 127.0.0.1, and the floor's
+# GET /v1/me uses a console token: the per-address and per-token limits are off so
+# the figures are the server's. The intake token's own limit stays at serve's default
+# (2000/s, bursts of 20,000), far above what is measured: a storm at that limit
+# would show as 429s here (the bench fails on any).
+LIMITS = ("--rate-per-token", "0", "--rate-per-address", "0")
 INTAKE_TOML = '[intake]\ndefault_service = "core"\n'
 
 
@@ -72,7 +86,8 @@ def _server(root: Path) -> Iterator[tuple[ServerProcess, str, str]]:
     rules.write_text(INTAKE_TOML)
     intake = make_token(db, "bench-alertmanager", "intake")
     viewer = make_token(db, "bench-console", "dispatcher")
-    process = ServerProcess(db, root, heartbeat=5, extra=("--intake-config", str(rules))).start()
+    process = ServerProcess(db, root, heartbeat=5, extra=("--intake-config", str(rules), *LIMITS))
+    process.start()
     try:
         yield process, intake, viewer
     finally:
@@ -107,7 +122,13 @@ def _body(fingerprints: list[str], k: int) -> dict[str, Any]:
 
 
 def _throughput(
-    url: str, token: str, per_body: int, total: int, tag: str, reads: list[float] | None = None
+    url: str,
+    token: str,
+    per_body: int,
+    total: int,
+    tag: str,
+    reads: list[float] | None = None,
+    senders: int = SENDERS,
 ) -> float:
     """Notifications per second from SENDERS parallel clients.
 
@@ -126,7 +147,7 @@ def _throughput(
                 reads.append(time.perf_counter() - started)
                 time.sleep(0.02)
 
-    per_sender = total // SENDERS
+    per_sender = total // senders
 
     def sender(s: int) -> None:
         with httpx.Client(
@@ -140,7 +161,7 @@ def _throughput(
                     errors.append(f"{response.status_code} {response.text[:200]}")
                     return
 
-    threads = [threading.Thread(target=sender, args=(s,)) for s in range(SENDERS)]
+    threads = [threading.Thread(target=sender, args=(s,)) for s in range(senders)]
     watcher = threading.Thread(target=reader, args=(_VIEWER[0],)) if reads is not None else None
     started = time.perf_counter()
     for t in threads:
@@ -155,7 +176,7 @@ def _throughput(
         watcher.join()
     if errors:
         fail(f"intake refused a notification: {errors[0]}")
-    return per_sender * SENDERS / elapsed
+    return per_sender * senders / elapsed
 
 
 def _floor(url: str, token: str, total: int) -> float:
@@ -267,11 +288,33 @@ def run() -> None:
                 f"load average before: {_load()}; SQLite; {SENDERS} senders; "
                 f"{NOTIFICATIONS} notifications × 1 alert over {FINGERPRINTS} fingerprints"
             )
+            note(
+                f"serve {' '.join(LIMITS)} (the guard's address and console-token limits off); "
+                "the intake token's limit at its default, 2000/s"
+            )
             floor = _floor(process.url, viewer, 2000)
             report("intake.http_floor_get_me_per_s", floor, "requests/s")
+            pid = process.process.pid if process.process is not None else None
+            cpu_before = _process_cpu_s(pid)
             rate = _throughput(process.url, intake, 1, NOTIFICATIONS, "a")
+            cpu_after = _process_cpu_s(pid)
             _check_dedup(process.url, viewer, "a")
             report("intake.notifications_per_s", rate, "notifications/s")
+            if cpu_before is not None and cpu_after is not None:
+                # The figure a loaded machine moves least: what one notification costs the server.
+                cpu_ms = (cpu_after - cpu_before) * 1000 / NOTIFICATIONS
+                report("intake.server_cpu_ms_per_notification", cpu_ms, "ms")
+            # Alertmanager sends each aggregation group's notification on its own, so a
+            # storm over many groups has many in flight: notifications that arrive
+            # together share the group writer's commit (one fsync), more of them per
+            # commit the more are in flight.
+            rate16 = _throughput(process.url, intake, 1, NOTIFICATIONS, "c", senders=MANY_SENDERS)
+            _check_dedup(process.url, viewer, "c")
+            note(
+                f"{NOTIFICATIONS} notifications × 1 alert over {FINGERPRINTS} new fingerprints "
+                f"from {MANY_SENDERS} senders"
+            )
+            report(f"intake.notifications_per_s.s{MANY_SENDERS}", rate16, "notifications/s")
             _VIEWER[:] = [viewer]
             reads: list[float] = []
             _throughput(process.url, intake, 1, NOTIFICATIONS // 4, "a", reads)
@@ -287,7 +330,7 @@ def run() -> None:
             samples = _alert_to_screen(process.url, intake, viewer, root)
             note(
                 f"alert to screen: {len(samples)} new alerts, one at a time, into a console "
-                f"holding {FINGERPRINTS * 2} incidents; load average {_load()}"
+                f"holding {FINGERPRINTS * 3} incidents; load average {_load()}"
             )
             report("intake.alert_to_screen_p50_ms", percentile(samples, 50) * 1000, "ms")
             report("intake.alert_to_screen_p99_ms", percentile(samples, 99) * 1000, "ms")

@@ -250,6 +250,11 @@ def seed_changes(db_url: str, n: int) -> int:
 # -- servers ----------------------------------------------------------------
 
 
+NO_LIMITS = ("--rate-per-token", "0", "--rate-per-address", "0", "--rate-per-intake-token", "0")
+"""The guard's rate limits off: the bench's clients share one token and one address, and
+the figures are the server's, not the limiter's (300/s per token by default)."""
+
+
 class ServeProcess:
     """``python -m console serve --port 0 --db URL`` as a child process.
 
@@ -262,7 +267,7 @@ class ServeProcess:
         self.log_path = log_path
         self._log = log_path.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "console", "serve", "--port", "0", "--db", db_url],
+            [sys.executable, "-m", "console", "serve", "--port", "0", "--db", db_url, *NO_LIMITS],
             stdout=subprocess.PIPE,
             stderr=self._log,
             text=True,
@@ -844,6 +849,7 @@ def run(argv: list[str] | None = None) -> None:
             "POST /v1/incidents by a dispatcher, each with its own Idempotency-Key; server CPU "
             "is the serve process's user+system time over the round"
         )
+        note(f"serve {' '.join(NO_LIMITS)}: the request guard's rate limits off")
         note("sqlite: a new file per figure (WAL, synchronous=FULL)")
         ours = create_figures(folder, "sqlite", sqlite)
         other_write_figures(folder, "sqlite", sqlite)

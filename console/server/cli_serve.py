@@ -78,6 +78,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default 300)",
     )
     parser.add_argument(
+        "--rate-per-intake-token",
+        type=float,
+        default=2000.0,
+        metavar="PER_S",
+        help="requests per second one intake token (an Alertmanager) may make (bursts of 10x); "
+        "0 switches it off (default 2000: above what one server takes, so a storm is never "
+        "refused with a 429 that Alertmanager would drop)",
+    )
+    parser.add_argument(
         "--rate-per-address",
         type=float,
         default=600.0,
@@ -129,6 +138,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     allow = EgressPolicy.parse_allow(args.webhook_allow)  # ValueError naming a bad entry
     for option, rate in (
         ("--rate-per-token", args.rate_per_token),
+        ("--rate-per-intake-token", args.rate_per_intake_token),
         ("--rate-per-address", args.rate_per_address),
     ):
         if rate < 0:
@@ -141,6 +151,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         free_text_services=args.free_text_services,
         rate_per_token=args.rate_per_token,
         rate_burst_per_token=int(args.rate_per_token * 5),
+        rate_per_intake_token=args.rate_per_intake_token,
+        rate_burst_per_intake_token=int(args.rate_per_intake_token * 10),
         rate_per_address=args.rate_per_address,
         rate_burst_per_address=int(args.rate_per_address * 5),
         max_streams_per_token=args.max_streams_per_token,

@@ -18,6 +18,9 @@ the body-size limit, so that for every request but the public ones
    second passes on the shared :class:`auth.TokenCache` instead: it is
    checked again where it writes.
 4. **Per-token rate limit**: a bucket per token; ``429`` with ``Retry-After``.
+   An ``intake`` token (one Alertmanager's or monitor's notifications) has its
+   own, higher limit (``rate_per_intake_token``), above what the server can
+   take, since Alertmanager drops a notification answered with a 4xx.
 5. **Body timeout**: the body must arrive within ``body_timeout_s``, else
    ``408`` and the connection is closed (the header timeout is in
    ``protocol.py``: the app is not called before the headers are complete).
@@ -55,7 +58,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console.server import auth
-from console.server.auth import Principal
+from console.server.auth import Principal, Role
 from console.server.db import Database
 from console.server.settings import Settings
 from console.server.tables import TokenRow
@@ -211,6 +214,9 @@ class RequestGuard:
         self.tokens = tokens if tokens is not None else auth.TokenCache()
         self.per_address = Buckets(settings.rate_per_address, settings.rate_burst_per_address)
         self.per_token = Buckets(settings.rate_per_token, settings.rate_burst_per_token)
+        self.per_intake_token = Buckets(
+            settings.rate_per_intake_token, settings.rate_burst_per_intake_token
+        )
         bad_rate = settings.bad_token_rate_per_address
         self.bad_tokens = Buckets(bad_rate, max(1, int(bad_rate * 10)))
         self.streams = StreamRegistry(settings.max_streams_per_token)
@@ -236,7 +242,8 @@ class RequestGuard:
         principal = await self._authenticate(scope, address, send)
         if principal is None:
             return
-        wait = self.per_token.take(principal.token_id)
+        buckets = self.per_intake_token if principal.role is Role.INTAKE else self.per_token
+        wait = buckets.take(principal.token_id)
         if wait:
             await self._too_many(send, wait, f"with the token {principal.name!r}")
             return

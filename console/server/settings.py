@@ -114,6 +114,12 @@ class Settings:
     # sends its queue in a burst.
     rate_per_token: float = 300.0
     rate_burst_per_token: int = 1500
+    # An ``intake`` token (an Alertmanager, a monitor) carries a whole monitoring
+    # system's notifications, and Alertmanager drops a notification answered
+    # with a 4xx, so its limit sits above what the server can take: a storm is
+    # slowed by the server, not refused by the limiter (docs/intake.md).
+    rate_per_intake_token: float = 2000.0
+    rate_burst_per_intake_token: int = 20000
     rate_per_address: float = 600.0
     rate_burst_per_address: int = 3000
     # Failed authentications an address may make per second (burst: 10x).

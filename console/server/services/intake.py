@@ -341,9 +341,14 @@ def _open(
     record.repeat_count += 1
     record.last_seen = now
     record.silenced_by = None
-    row = incident_service.create_incident(session=session, body=body, scope=scope.write)
-    record.incident_id = row.id
+    created = incident_service.create_incident(session=session, body=body, scope=scope.write)
+    record.incident_id = created.id
     session.flush()
+    # create_incident writes with a Core insert and returns a row the session does
+    # not track; the version bump below must reach the database, so load it.
+    row = session.get(IncidentRow, created.id)
+    if row is None:  # pragma: no cover - inserted just above, in this transaction
+        raise RuntimeError(f"incident {created.id} vanished inside its own transaction")
     set_committed_value(row, "alert", record)
     # The create recorded the incident before its alert record existed; this
     # version carries it (both land in the same commit).
