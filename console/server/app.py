@@ -29,6 +29,8 @@ from console.server.middleware import (
 from console.server.routes import changes, events, health, incidents, me, reference, timeline
 from console.server.routes import escalation as escalation_routes
 from console.server.routes import intake as intake_routes
+from console.server.routes import pirs as pir_routes
+from console.server.routes import problems as problem_routes
 from console.server.routes import webhooks as webhook_routes
 from console.server.routes.common import ETAG_PATTERN
 from console.server.settings import Settings
@@ -298,6 +300,8 @@ def create_app(
     app.include_router(webhook_routes.router)
     app.include_router(intake_routes.router)
     app.include_router(events.router)
+    app.include_router(pir_routes.router)
+    app.include_router(problem_routes.router)
     for router in reference.routers:
         app.include_router(router)
     # Added last = outermost: the access log also sees the 413s and the 500s,

@@ -673,3 +673,18 @@ def add_timeline_entry(
     entry = _entry(to_domain(row), TimelineKind.of(body.kind), body.body, scope)
     _insert_entries(session, [entry], scope)
     return entry
+
+
+def add_system_entry(
+    *,
+    session: Session,
+    row: IncidentRow,
+    kind: TimelineKind,
+    body: str,
+    data: dict[str, Any],
+    scope: WriteScope,
+) -> TimelineRow:
+    """Add an entry with structured ``data`` (e.g. a workaround applied, see problems)."""
+    entry = _entry(to_domain(row), kind, body, scope, data)
+    _insert_entries(session, [entry], scope)
+    return entry
