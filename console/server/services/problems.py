@@ -9,6 +9,7 @@ the known error and the problem (``data.workaround``).
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from console.server.errors import ApiError
 from console.server.services import incidents as incident_service
 from console.server.services.incidents import WriteScope
 from console.server.tables import IncidentRow, ProblemLinkRow, ProblemRow, ReferenceRow
-from console.wire import KnownError, etag
+from console.wire import REF_ID_PATTERN, KnownError, etag
 from console.wire_pir import Problem, ProblemCreate, ProblemPatch, WorkaroundApplied
 
 # Where each state may go next; "resolved" may be reopened for investigation.
@@ -33,6 +34,7 @@ MOVES: dict[str, tuple[str, ...]] = {
     "resolved": ("closed", "investigating"),
     "closed": (),
 }
+_REF_ID = re.compile(REF_ID_PATTERN)
 RECUR_COUNT = 3
 RECUR_WINDOW = timedelta(days=30)
 
@@ -190,6 +192,14 @@ def patch_problem(
     return row
 
 
+def _ref(value: object) -> str | None:
+    """A service or category as a reference id (``Network`` → ``network``), None if it is not one."""
+    if not isinstance(value, str):
+        return None
+    slug = value.strip().lower().replace(" ", "-")
+    return slug if _REF_ID.match(slug) else None
+
+
 def _publish(session: Session, row: ProblemRow, scope: WriteScope) -> None:
     """Publish, refresh or withdraw the known error of this problem."""
     ke_id = known_error_id(row)
@@ -204,8 +214,8 @@ def _publish(session: Session, row: ProblemRow, scope: WriteScope) -> None:
             title=f"{doc['number']}: {doc['statement'][:180]}",
             symptoms=doc["statement"],
             workaround=doc["workaround"],
-            services=[doc["service"]] if doc.get("service") else [],
-            category=doc.get("category"),
+            services=[service] if (service := _ref(doc.get("service"))) else [],
+            category=_ref(doc.get("category")),
             article=f"problem {doc['number']}",
         )
         data = known.model_dump(mode="json")
