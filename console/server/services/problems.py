@@ -193,7 +193,7 @@ def patch_problem(
 
 
 def _ref(value: object) -> str | None:
-    """A service or category as a reference id (``Network`` → ``network``), None if it is not one."""
+    """A service or category as a reference id (``Network`` → ``network``); None if not one."""
     if not isinstance(value, str):
         return None
     slug = value.strip().lower().replace(" ", "-")
