@@ -34,6 +34,7 @@ from console.app_sync import (
     ConsoleSync,
     StartupError,
     add_matrix,
+    add_reviews,
     connect_backend,
 )
 from console.connectors.base import Caller
@@ -255,6 +256,7 @@ def _build_window(
     if summary is not None:
         window.connection_label.setToolTip(summary.describe())
     add_matrix(window, cache)
+    add_reviews(window, cache)
     _add_alerts(app, window, settings)
     # Building the window went through every incident several times; hand the
     # freed memory back rather than keep it resident for the whole shift.

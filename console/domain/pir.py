@@ -11,6 +11,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from console.domain.errors import InvalidValue, parse_enum
 from console.domain.incident import Incident, TimelineEvent, TimelineKind
@@ -193,6 +194,69 @@ def prefill_impact(incident: Incident) -> PirImpact:
         customer_facing=high or incident.major,
         sla_breached=breached,
     )
+
+
+def draft_document(
+    incident: Incident,
+    events: Iterable[TimelineEvent],
+    now: datetime,
+    policy: PirPolicy | None = None,
+) -> dict[str, Any]:
+    """A new review as its wire document (the body of ``GET /v1/pirs/{id}`` less its id,
+    version and timestamps): the reconstructed timeline, the prefilled impact, and the
+    participants (the assignee and everyone who wrote on the timeline)."""
+    policy = policy or PirPolicy()
+    events = list(events)
+    resolved = incident.resolved_at or incident.closed_at or now
+    scheduled_at, due_at = schedule(resolved, policy)
+    impact = prefill_impact(incident)
+    participants: list[str] = []
+    for name in [incident.assignee, *(e.author for e in events)]:
+        if name and name != "system" and name not in participants:
+            participants.append(name)
+    return {
+        "incident_id": incident.id,
+        "incident_number": incident.number,
+        "title": incident.title,
+        "service": incident.service,
+        "severity": incident.severity.code,
+        "major": incident.major,
+        "required": pir_required(incident, policy),
+        "status": PirStatus.DRAFT.value,
+        "scheduled_at": scheduled_at.isoformat(),
+        "due_at": due_at.isoformat(),
+        "held_at": None,
+        "approved_by": None,
+        "timeline": [
+            {
+                "source_id": e.source_id,
+                "at": e.at.isoformat(),
+                "kind": e.kind,
+                "summary": e.summary,
+                "author": e.author,
+                "key": e.key,
+                "hidden": e.hidden,
+                "note": e.note,
+                "since_previous_s": e.since_previous_s,
+            }
+            for e in draft_timeline(incident, events)
+        ],
+        "impact": {
+            "duration_s": impact.duration_s,
+            "services": list(impact.services),
+            "users_affected": impact.users_affected,
+            "customer_facing": impact.customer_facing,
+            "sla_breached": impact.sla_breached,
+        },
+        "root_cause": "",
+        "root_cause_known": True,
+        "contributing_factors": [],
+        "went_well": "",
+        "could_improve": "",
+        "participants": participants,
+        "action_items": [],
+        "blameless_prompt": BLAMELESS_PROMPT,
+    }
 
 
 def check_action_item(

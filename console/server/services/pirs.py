@@ -16,18 +16,14 @@ from sqlalchemy.orm import Session
 from console.domain.errors import InvalidValue
 from console.domain.lifecycle import State
 from console.domain.pir import (
-    BLAMELESS_PROMPT,
     ItemState,
     PirPolicy,
     PirStatus,
     check_action_item,
     check_item_state,
-    draft_timeline,
+    draft_document,
     item_overdue,
     pir_overdue,
-    pir_required,
-    prefill_impact,
-    schedule,
 )
 from console.server import changes, webhooks
 from console.server.auth import Principal, Role
@@ -99,55 +95,7 @@ def build_draft(
     """The draft's document: reconstructed timeline, prefilled impact and participants."""
     incident = incident_service.to_domain(incident_row)
     events = [timeline_from_wire(incident_service.timeline_wire(t)) for t in timeline_rows]
-    resolved = incident.resolved_at or incident.closed_at or now
-    scheduled_at, due_at = schedule(resolved, policy)
-    impact = prefill_impact(incident)
-    participants: list[str] = []
-    for name in [incident.assignee, *(e.author for e in events)]:
-        if name and name != "system" and name not in participants:
-            participants.append(name)
-    return {
-        "incident_id": incident.id,
-        "incident_number": incident.number,
-        "title": incident.title,
-        "service": incident.service,
-        "severity": incident.severity.code,
-        "major": incident.major,
-        "required": pir_required(incident, policy),
-        "scheduled_at": _iso(scheduled_at),
-        "due_at": _iso(due_at),
-        "held_at": None,
-        "approved_by": None,
-        "timeline": [
-            {
-                "source_id": e.source_id,
-                "at": _iso(e.at),
-                "kind": e.kind,
-                "summary": e.summary,
-                "author": e.author,
-                "key": e.key,
-                "hidden": e.hidden,
-                "note": e.note,
-                "since_previous_s": e.since_previous_s,
-            }
-            for e in draft_timeline(incident, events)
-        ],
-        "impact": {
-            "duration_s": impact.duration_s,
-            "services": list(impact.services),
-            "users_affected": impact.users_affected,
-            "customer_facing": impact.customer_facing,
-            "sla_breached": impact.sla_breached,
-        },
-        "root_cause": "",
-        "root_cause_known": True,
-        "contributing_factors": [],
-        "went_well": "",
-        "could_improve": "",
-        "participants": participants,
-        "action_items": [],
-        "blameless_prompt": BLAMELESS_PROMPT,
-    }
+    return draft_document(incident, events, now, policy)
 
 
 def create_pir(
