@@ -106,33 +106,29 @@ def draft_timeline(incident: Incident, events: Iterable[TimelineEvent]) -> list[
     acknowledgement and the resolution come from the incident itself when the
     timeline does not hold them (an alert acknowledged at the source).
     """
-    rows: list[tuple[datetime, int, PirEntry]] = [
+    # (at, order, source_id, kind, summary, author, key): one PirEntry per row below.
+    rows: list[tuple[datetime, int, str, str, str, str, bool]] = [
         (
             incident.opened_at,
             0,
-            PirEntry(
-                source_id="detected",
-                at=incident.opened_at,
-                kind="detected",
-                summary=f"Detected: {incident.title}",
-                author=incident.reporter or "system",
-                key=True,
-            ),
+            "detected",
+            "detected",
+            f"Detected: {incident.title}",
+            incident.reporter or "system",
+            True,
         )
     ]
+    key_kinds = _KEY_KINDS
     for order, event in enumerate(events, start=1):
         rows.append(
             (
                 event.at,
                 order,
-                PirEntry(
-                    source_id=event.id,
-                    at=event.at,
-                    kind=event.kind.value,
-                    summary=event.body.strip().splitlines()[0][:300] if event.body.strip() else "",
-                    author=event.author,
-                    key=event.kind in _KEY_KINDS,
-                ),
+                event.id,
+                event.kind.value,
+                event.body.strip().partition("\n")[0][:300],
+                event.author,
+                event.kind in key_kinds,
             )
         )
     if incident.acknowledged_at is not None:
@@ -140,32 +136,19 @@ def draft_timeline(incident: Incident, events: Iterable[TimelineEvent]) -> list[
             (
                 incident.acknowledged_at,
                 -1,
-                PirEntry(
-                    source_id="acknowledged",
-                    at=incident.acknowledged_at,
-                    kind="acknowledged",
-                    summary="Acknowledged",
-                    author=incident.assignee or "system",
-                    key=True,
-                ),
+                "acknowledged",
+                "acknowledged",
+                "Acknowledged",
+                incident.assignee or "system",
+                True,
             )
         )
     rows.sort(key=lambda row: (row[0], row[1]))
     out: list[PirEntry] = []
     previous: datetime | None = None
-    for at, _order, entry in rows:
+    for at, _order, source_id, kind, summary, author, key in rows:
         gap = None if previous is None else int((at - previous).total_seconds())
-        out.append(
-            PirEntry(
-                source_id=entry.source_id,
-                at=entry.at,
-                kind=entry.kind,
-                summary=entry.summary,
-                author=entry.author,
-                key=entry.key,
-                since_previous_s=gap,
-            )
-        )
+        out.append(PirEntry(source_id, at, kind, summary, author, key, False, "", gap))
         previous = at
     return out
 

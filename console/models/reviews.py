@@ -124,26 +124,32 @@ class ReviewRows:
         )
         self.reviews: Sequence[ReviewRow] = reviews
         self.items: Sequence[ItemRow] = items
+        self._last: tuple[str, str, list[ReviewRow], list[ItemRow]] | None = None
 
     def filter(self, text: str = "", bucket: str = "all") -> tuple[list[ReviewRow], list[ItemRow]]:
-        """The reviews in ``bucket`` whose words contain every word of ``text``, and their items.
+        """The reviews in ``bucket`` whose words contain every word of ``text``, and the items.
 
         Items match on their own words (owner, title, incident); with a bucket
-        other than all, only the items of the reviews shown.
+        other than all, only the items of the reviews shown. Typing on narrows
+        the last answer instead of scanning every row again: when the new text
+        extends the last one, every row it matches matched the last one too.
         """
-        words = text.lower().split()
-        reviews = [
-            r
-            for r in self.reviews
-            if (bucket == "all" or r.status == bucket) and all(w in r.haystack for w in words)
-        ]
-        if bucket == "all":
-            items = [i for i in self.items if all(w in i.haystack for w in words)]
+        text = text.lower()
+        last = self._last
+        if last is not None and last[1] == bucket and text.startswith(last[0]):
+            review_pool, item_pool = last[2], last[3]
         else:
-            shown = {r.pir_id for r in self.reviews if r.status == bucket}
-            items = [
-                i for i in self.items if i.pir_id in shown and all(w in i.haystack for w in words)
-            ]
+            review_pool = [r for r in self.reviews if bucket == "all" or r.status == bucket]
+            if bucket == "all":
+                item_pool = list(self.items)
+            else:
+                shown = {r.pir_id for r in review_pool}
+                item_pool = [i for i in self.items if i.pir_id in shown]
+        reviews, items = review_pool, item_pool
+        for word in text.split():
+            reviews = [r for r in reviews if word in r.haystack]
+            items = [i for i in items if word in i.haystack]
+        self._last = (text, bucket, reviews, items)
         return reviews, items
 
     @property
