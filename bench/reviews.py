@@ -184,6 +184,6 @@ def bench_filter() -> None:
 
 
 def run(argv: list[str] | None = None) -> None:
-    note(f"load average: {open('/proc/loadavg').read().strip()}")
+    note(f"load average: {Path('/proc/loadavg').read_text().strip()}")
     bench_draft()
     bench_filter()
