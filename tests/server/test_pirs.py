@@ -242,3 +242,20 @@ def test_overdue_reviews_and_items_send_webhooks_once(api_factory: Any, receiver
         shown = api.request("GET", f"/v1/pirs/{pir['id']}").json()
         assert shown["overdue"] is True
         assert shown["action_items"][0]["overdue"] is True
+
+
+def test_a_review_is_drafted_approved_and_fed_on_postgresql(api_factory: Any, pg_url: str) -> None:
+    api = api_factory(pg_url)
+    seed_directory(api)
+    pir = draft(api, resolved_incident(api))
+    item = api.request(
+        "POST",
+        f"/v1/pirs/{pir['id']}/action-items",
+        role="dispatcher",
+        json={"title": "Canary", "owner": "jo", "due": _future(3)},
+    )
+    assert item.status_code == 201, item.text
+    current = api.request("GET", f"/v1/pirs/{pir['id']}").json()
+    approved = patch(api, current, role="commander", root_cause="No canary", status="approved")
+    assert approved.status_code == 200, approved.text
+    assert [c["data"]["version"] for c in api.all_changes() if c["kind"] == "pir"] == [1, 2, 3]
