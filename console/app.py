@@ -24,9 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from console import __version__, paths
 from console.app_sync import (
@@ -60,6 +60,7 @@ from console.sync.edits import LocalEdits
 from console.sync.engine import SyncState
 from console.sync.worker import SyncThread
 from console.triage_draft import DraftStore
+from console.views.demo_marker import mark_demo_windows
 from console.views.main_window import MainWindow
 from console.views.theme import apply_theme
 from console.views.triage_context import TriageContext
@@ -72,6 +73,8 @@ EXIT_FAILED = 1
 EXIT_USER_ERROR = 2
 
 DEMO_CONNECTION = "Demo data — not connected to a backend"
+DATASET_META_KEY = "dataset"
+DEMO_DATASET = "demo"
 CACHE_CONNECTION = "Local cache — not connected to a backend"
 SCREENSHOT_TIMEOUT_MS = 20_000
 WINDOW_SIZE = (1440, 860)
@@ -93,9 +96,18 @@ def run_gui(args: argparse.Namespace) -> int:
         settings = _load_settings(args)
         _apply_theme(app, settings.theme.value)
         folder = _data_folder(args)
-        cache = _open_cache(folder)
+        cache = _open_cache(folder, demo=bool(args.demo))
         if not args.demo:
             connection = connect_backend(args, settings, cache, folder)
+            if _bound_elsewhere(cache, connection.backend.key):
+                # The cache holds another backend's incidents and queued edits: none
+                # of them may show as this backend's, or be sent to it.
+                connection.close()
+                connection = None
+                cache.close()
+                cache = _set_aside(folder, "other-backend", _OTHER_BACKEND_NOTICE)
+                connection = connect_backend(args, settings, cache, folder)
+            _bind(cache, connection.backend.key)
         if args.wall:
             wall_cache, cache = cache, None
             return _run_wall(app, args, settings, wall_cache, connection)
@@ -114,7 +126,10 @@ def run_gui(args: argparse.Namespace) -> int:
         return _fail(str(exc), interactive)
     sync: ConsoleSync | None = None
     try:
-        window.resize(*WINDOW_SIZE)
+        if args.screenshot:
+            window.resize(*WINDOW_SIZE)  # the picture's size does not depend on the screen
+        else:
+            fit_to_screen(window)
         if connection is not None:
             sync = ConsoleSync(connection, window, cache, interactive=interactive)
         window.show()
@@ -137,6 +152,28 @@ def run_gui(args: argparse.Namespace) -> int:
         cache.close()
         if connection is not None:
             connection.close()
+
+
+def fit_to_screen(window: MainWindow) -> bool:
+    """Open at :data:`WINDOW_SIZE`, or maximised when the screen is smaller (a laptop).
+
+    Returns True when the window was maximised. On a 1280×720 or 1366×768
+    screen the window fills the available area (no buttons or status bar off
+    screen); on bigger screens it opens at the default size, centred.
+    """
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    width, height = WINDOW_SIZE
+    if screen is None:
+        window.resize(width, height)
+        return False
+    room = screen.availableGeometry()
+    if room.width() < width or room.height() < height:
+        window.setGeometry(room)
+        window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)
+        return True
+    window.resize(width, height)
+    window.move(room.center() - window.rect().center())
+    return False
 
 
 def _start_shot(shot: ScreenshotTaker, window: MainWindow) -> None:
@@ -174,18 +211,112 @@ def _apply_theme(app: QApplication, name: str) -> None:
 
 
 def _data_folder(args: argparse.Namespace) -> Path:
-    """The data folder (cache and embedded server database), checked writable."""
+    """The data folder (cache and embedded server database), checked writable.
+
+    ``--demo`` gets its own folder inside it (:func:`console.paths.demo_data_dir`):
+    its cache, outbox and drafts never meet real use's, so nothing made up in the
+    demo can be sent to a backend.
+    """
+    demo = bool(getattr(args, "demo", False))
+    chosen = paths.demo_data_dir(args.data_dir) if demo else paths.data_dir(args.data_dir)
     try:
-        return paths.ensure_writable(paths.data_dir(args.data_dir))
+        return paths.ensure_writable(chosen)
     except paths.DataDirUnusable as exc:
         raise StartupError(str(exc)) from exc
 
 
-def _open_cache(folder: Path) -> Cache:
+def _open_cache(folder: Path, *, demo: bool = False) -> Cache:
+    """Open the cache in ``folder``; for real use, never one that holds demo data.
+
+    The demo's cache is marked as such (meta ``dataset = demo``): opening it
+    without ``--demo`` is refused. A cache an older version filled with the demo
+    *and* real use is moved aside whole (its queued edits cannot be told apart),
+    and a notice (shown in the status bar and on stderr) says where it went.
+    """
+    path = folder / "cache.db"
     try:
-        return Cache.open(folder / "cache.db")
+        cache = Cache.open(path)
+        if demo:
+            cache.set_meta(DATASET_META_KEY, DEMO_DATASET)
+            return cache
+        if cache.meta(DATASET_META_KEY) == DEMO_DATASET:
+            cache.close()
+            raise StartupError(
+                f"{folder} holds the demo's data, never synced to a backend; open it with "
+                "--demo, or choose the real data folder with --data-dir DIR"
+            )
+        if cache.last_synced_at(DEMO_BACKEND) is None:
+            return cache
+        cache.close()
+        aside = _move_aside(path)
+        cache = Cache.open(path)
     except CacheError as exc:
         raise StartupError(str(exc)) from exc
+    except OSError as exc:
+        raise StartupError(
+            f"the cache {path} holds demo data and could not be moved aside "
+            f"({exc.strerror or exc}); move it away by hand"
+        ) from exc
+    notice = (
+        f"The cache held demo data mixed with real data (an older version did that); it was "
+        f"moved to {aside.name} and nothing in it was sent. The queue is synced afresh."
+    )
+    cache.notices.append(notice)
+    return cache
+
+
+BACKEND_META_KEY = "backend"
+"""The backend (its cache key) a real cache was filled from; another one never reads it."""
+_OTHER_BACKEND_NOTICE = (
+    "The cache held another backend's incidents and queued edits; it was moved to {name} "
+    "and nothing in it was sent here. The queue is synced afresh from this backend."
+)
+
+
+def _bound_elsewhere(cache: Cache, key: str) -> bool:
+    try:
+        bound = cache.meta(BACKEND_META_KEY)
+    except CacheError as exc:
+        raise StartupError(str(exc)) from exc
+    return bound is not None and bound != key
+
+
+def _bind(cache: Cache, key: str) -> None:
+    try:
+        if cache.meta(BACKEND_META_KEY) is None:
+            cache.set_meta(BACKEND_META_KEY, key)
+    except CacheError as exc:
+        raise StartupError(str(exc)) from exc
+
+
+def _set_aside(folder: Path, why: str, notice: str) -> Cache:
+    """Move ``cache.db`` aside as ``cache.db.<why>-<time>`` and open a fresh one (with a notice)."""
+    path = folder / "cache.db"
+    try:
+        aside = _move_aside(path, why)
+        cache = Cache.open(path)
+    except CacheError as exc:
+        raise StartupError(str(exc)) from exc
+    except OSError as exc:
+        raise StartupError(
+            f"the cache {path} could not be moved aside ({exc.strerror or exc}); "
+            "move it away by hand"
+        ) from exc
+    # Shown in the status bar and printed on stderr with the cache's other notices.
+    cache.notices.append(notice.format(name=aside.name))
+    return cache
+
+
+def _move_aside(path: Path, why: str = "with-demo") -> Path:
+    """Rename ``cache.db`` (and its WAL files) to ``cache.db.<why>-<time>``."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.{why}-{stamp}")
+    path.rename(aside)
+    for suffix in ("-wal", "-shm"):
+        extra = path.with_name(path.name + suffix)
+        if extra.exists():
+            extra.rename(aside.with_name(aside.name + suffix))
+    return aside
 
 
 def _build_window(
@@ -250,14 +381,20 @@ def _build_window(
     )
     if demo:
         window.set_connection_state(DEMO_CONNECTION)
+        window.mark_demo()
+        mark_demo_windows(app, owner=window)
     else:
         window.set_connection_state(CACHE_CONNECTION)
     window.set_data_time(_data_time(cache, settings, demo=demo, loaded=now))
     if summary is not None:
         window.connection_label.setToolTip(summary.describe())
-    add_matrix(window, cache)
+    add_matrix(window, cache, demo=demo)
     add_reviews(window, cache)
     _add_alerts(app, window, settings)
+    from console.app_settings import add_settings  # the dialogs load on first use
+
+    add_settings(app, window, settings, edits, demo=demo)
+    window.on_call_for = lambda incident: _on_call_dialog(cache, window, incident)
     # Building the window went through every incident several times; hand the
     # freed memory back rather than keep it resident for the whole shift.
     del incidents
@@ -318,6 +455,8 @@ def _run_wall(
                     operator=settings.operator,
                 )
             wall = open_wall(cache, settings, show=not args.screenshot)
+            if args.demo:
+                mark_demo_windows(app, owner=wall)
         except (DemoDataError, ResourceMissing, CacheError, DomainError) as exc:
             return _fail(str(exc), interactive=False)
         wall.set_connection(
@@ -382,8 +521,14 @@ def _add_alerts(app: QApplication, window: MainWindow, settings: Settings) -> No
     notifier.watch(watch, interval_ms=5_000)
     window.menuBar().addMenu(notifier.actions.menu(window))
     if notifier.tray is None:
-        notifier.notified.connect(lambda title, _body: window.show_notice(title))
-    else:
+        notifier.alerted.connect(lambda alert: window.show_alarm(alert.incident_id, alert.headline))
+    # An alarm shown goes as soon as it ends (acknowledged here, even before it is sent).
+    notifier.alarms_changed.connect(
+        lambda _count: window.end_alarms({a.incident_id for a in tracker.alarms()})
+    )
+    # A local edit (acknowledge, resolve …) is looked at now, not at the next 5 s check.
+    window.controller.done.connect(lambda _text: notifier.check_now())
+    if notifier.tray is not None:
         notifier.tray.setContextMenu(notifier.actions.menu(window))
     notifier.incident_requested.connect(window.select_incident)
 
@@ -409,6 +554,29 @@ def _escalation_line(cache: Cache, policy: SlaPolicy, incident: Incident) -> str
     )
 
 
+def _on_call_dialog(cache: Cache, window: MainWindow, incident: Incident) -> QDialog | None:
+    """The ``c`` dialog for ``incident``: its service's chain as it stands now."""
+    from console.models.escalation_matrix import local_zone
+    from console.views.escalation_matrix import viewer_region_from_locale
+    from console.views.on_call_dialog import OnCallDialog
+
+    try:
+        directory = Directory.from_store(cache)
+    except (CacheError, ValueError):
+        return None
+    if not directory.services and not directory.policies:
+        return None
+    chain = directory.chain(incident.service, datetime.now(UTC))
+    return OnCallDialog(
+        incident,
+        chain,
+        directory,
+        region=viewer_region_from_locale(),
+        zone=local_zone(),
+        parent=window,
+    )
+
+
 def _description(cache: Cache, incident_id: str) -> str:
     """An incident's description from the cache ("" when it cannot be read right now)."""
     try:
@@ -429,7 +597,7 @@ def _data_time(
     cache: Cache, settings: Settings, *, demo: bool, loaded: datetime
 ) -> datetime | None:
     """When the shown data was last fresh: the demo's load time, or the newest sync."""
-    backends = [DEMO_BACKEND, *settings.backends]
+    backends = [DEMO_BACKEND] if demo else list(settings.backends)
     times = [t for t in (cache.last_synced_at(b) for b in backends) if t is not None]
     if demo:
         times.append(loaded)

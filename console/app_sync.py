@@ -37,11 +37,19 @@ from console.models.incident_table import DisplayNames
 from console.settings import Settings
 from console.store import Cache, CacheError, ChangeSet
 from console.sync.edits import stored_caller
-from console.sync.engine import Conflict, Rejection, SyncEngine, SyncState, SyncUpdate
+from console.sync.engine import (
+    Conflict,
+    Rejection,
+    SyncEngine,
+    SyncState,
+    SyncStatus,
+    SyncUpdate,
+)
 from console.sync.worker import SyncStatusModel, SyncThread, UpdatePacer
 from console.views.insecure_banner import install_insecure_banner
 from console.views.main_window import MainWindow
 from console.views.sync_views import (
+    TOKEN_REFUSED,
     ConflictDialog,
     OneAtATime,
     RejectionNotice,
@@ -58,7 +66,7 @@ class StartupError(Exception):
     """Something the operator must fix before the console can start; the message says what."""
 
 
-def add_matrix(window: MainWindow, cache: Cache) -> None:
+def add_matrix(window: MainWindow, cache: Cache, *, demo: bool = False) -> None:
     """The escalation matrix as the window's third view (Ctrl+3)."""
     from console.views.escalation_matrix import EscalationMatrixView
 
@@ -67,7 +75,9 @@ def add_matrix(window: MainWindow, cache: Cache) -> None:
     except (CacheError, ValueError) as exc:
         window.show_notice(f"The escalation matrix could not be read from the cache: {exc}")
         return
-    window.add_matrix(EscalationMatrixView(directory, store=cache, parent=window))
+    matrix = EscalationMatrixView(directory, store=cache, parent=window)
+    matrix.demo = demo
+    window.add_matrix(matrix)
 
 
 REFERENCE_KINDS = frozenset({"services", "teams", "contacts", "policies", "shifts"})
@@ -227,11 +237,14 @@ class ConsoleSync(QObject):
         )
         self.rejections: OneAtATime[Rejection] = OneAtATime(self._rejection_notice)
         self._seen_conflicts: set[int] = set()
+        self._awaiting_verdict = False
+        """A token was typed and the backend has not said yet whether it takes it."""
 
         self.sync_thread.changed.connect(self.pacer.push)
         self.pacer.ready.connect(self.apply_update)
         # From the status model, so the dialog opens in the same turn as the line changes.
         self.status.state_changed.connect(self._state_changed)
+        self.sync_thread.status_changed.connect(self._status_seen)
         self.sync_thread.conflict.connect(self.show_conflict)
         self.sync_thread.rejected.connect(self.show_rejection)
         self.sync_thread.outbox_changed.connect(self.status_bar.set_pending)
@@ -392,7 +405,19 @@ class ConsoleSync(QObject):
         if self.connection.embedded is not None:
             return  # our own token was refused: nothing the operator can type helps
         if self.interactive:
-            self.ask_token("The backend refused the token in use.")
+            self._awaiting_verdict = False
+            self.ask_token(TOKEN_REFUSED)
+
+    @Slot(object)
+    def _status_seen(self, status: SyncStatus) -> None:
+        """A token just typed was refused too: bring the dialog back (the state did not change)."""
+        if not self._awaiting_verdict:
+            return
+        if status.state is SyncState.LIVE:
+            self._awaiting_verdict = False
+        elif status.state is SyncState.AUTH_FAILED and self.interactive:
+            self._awaiting_verdict = False
+            self.ask_token(TOKEN_REFUSED)
 
     def ask_token(self, reason: str = "") -> None:
         """Open the token dialog (non-blocking; only one at a time)."""
@@ -417,6 +442,7 @@ class ConsoleSync(QObject):
                 store_token(self.connection.url, token)
             except CredentialError as exc:
                 self.window.show_notice(f"{exc}. The token is used for this session only.")
+        self._awaiting_verdict = True
         self.engine.set_token(token)
 
     # ------------------------------------------------------------ conflicts, refusals

@@ -1,9 +1,10 @@
 """The ``noc-console`` command: the desktop console, and headless sub-commands.
 
 ``noc-console [options]`` opens the console. ``noc-console SUBCOMMAND ...`` runs
-a headless job (``serve``, ``token``, ``sync``, ``export``). Sub-commands are
-imported only when used, so opening the console does not pay for the server's
-imports.
+a headless job (``serve``, ``token``, ``sync``, ``export``, ``doctor``).
+Sub-commands are imported only when used, so opening the console does not pay
+for the server's imports. A word that is no sub-command is refused with the
+list of those there are (not taken for the console's options).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from console import __version__
 
@@ -25,7 +27,12 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "console.cli_export",
         "print the cached incidents, or their timelines, as JSON or CSV",
     ),
+    "doctor": (
+        "console.cli_doctor",
+        "check that this machine can open the window (names missing system libraries)",
+    ),
 }
+EXIT_USAGE = 2
 
 
 def gui_parser() -> argparse.ArgumentParser:
@@ -82,11 +89,76 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_list and args_list[0] in SUBCOMMANDS:
         name = args_list[0]
         module_name, text = SUBCOMMANDS[name]
+        if name == "serve":
+            problem = check_serve_database(args_list[1:])
+            if problem:
+                print(f"noc-console serve: {problem}", file=sys.stderr)
+                return EXIT_USAGE
+            args_list = [a for a in args_list if a != "--create"]
         module = importlib.import_module(module_name)
         parser = argparse.ArgumentParser(prog=f"noc-console {name}", description=text)
         module.add_arguments(parser)
+        if name == "serve":
+            parser.add_argument(
+                "--create",
+                action="store_true",
+                help="create the SQLite file's folder if it does not exist yet",
+            )
         return int(module.run(parser.parse_args(args_list[1:])))
+    if args_list and not args_list[0].startswith("-"):
+        print(unknown_command(args_list[0]), file=sys.stderr)
+        return EXIT_USAGE
     args = gui_parser().parse_args(args_list)
     from console.app import run_gui
 
     return run_gui(args)
+
+
+def unknown_command(word: str) -> str:
+    """``noc-console frob``: what there is instead (and the likeliest one meant)."""
+    import difflib
+
+    lines = [f"noc-console: {word!r} is not a command."]
+    close = difflib.get_close_matches(word, list(SUBCOMMANDS), n=1)
+    if close:
+        lines.append(f"Did you mean `noc-console {close[0]}`?")
+    lines.append("The commands are:")
+    width = max(len(name) for name in SUBCOMMANDS)
+    lines += [f"  {name.ljust(width)}  {text}" for name, (_, text) in SUBCOMMANDS.items()]
+    lines.append("Without a command, `noc-console` opens the console (see noc-console --help).")
+    return "\n".join(lines)
+
+
+def check_serve_database(args: Sequence[str]) -> str | None:
+    """``serve --db PATH``: refuse a SQLite file whose folder is missing, unless ``--create``.
+
+    Without the check a typo (``/srv/noc/noc.db`` for ``/srv/nocdata/noc.db``)
+    silently made new folders and an empty database, and the server answered
+    with no incidents. With ``--create`` the folder is made here. A PostgreSQL
+    URL and the default (the data folder) are left to the server.
+    """
+    value: str | None = None
+    for position, arg in enumerate(args):
+        if arg == "--db" and position + 1 < len(args):
+            value = args[position + 1]
+        elif arg.startswith("--db="):
+            value = arg.split("=", 1)[1]
+    if not value:
+        return None
+    if value.startswith("sqlite:///"):
+        value = value[len("sqlite:///") :]
+    elif "://" in value:
+        return None
+    folder = Path(value).expanduser().parent
+    if folder.is_dir():
+        return None
+    if "--create" in args:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return f"cannot create the folder {folder} ({exc.strerror or exc})"
+        return None
+    return (
+        f"the folder {folder} for the database {value} does not exist. Check the path; "
+        "to start a new, empty database there, add --create"
+    )

@@ -133,6 +133,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="folder of settings.toml, for the SLA calendar (default: the user config folder)",
     )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="export the demo's made-up incidents (its own folder; said on stderr)",
+    )
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -302,7 +307,11 @@ def run(args: argparse.Namespace) -> int:
     except (SettingsError, DomainError) as exc:
         print(f"noc-console export: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    path = paths.data_dir(args.data_dir) / "cache.db"
+    demo = bool(getattr(args, "demo", False))
+    folder = paths.demo_data_dir(args.data_dir) if demo else paths.data_dir(args.data_dir)
+    path = folder / "cache.db"
+    if demo:
+        print("noc-console export: DEMO data: made-up incidents, not a real queue", file=sys.stderr)
     if not path.exists():
         print(
             f"noc-console export: there is no local cache at {path} yet; "

@@ -24,6 +24,16 @@ def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     return Path(chosen) if chosen else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+DEMO_FOLDER = "demo"
+"""The demo's own folder inside the data folder: its cache, outbox and drafts never
+mix with real use's, and nothing in it is ever synced."""
+
+
+def demo_data_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    """Where ``--demo`` keeps its cache: ``demo/`` inside :func:`data_dir`."""
+    return data_dir(override) / DEMO_FOLDER
+
+
 def config_dir(override: str | os.PathLike[str] | None = None) -> Path:
     """The folder for ``settings.toml``."""
     chosen = override or os.environ.get("NOC_CONSOLE_CONFIG_DIR")

@@ -38,12 +38,15 @@ silently ignored. Example::
     [rt.statuses]                   # RT status = console state (custom lifecycles)
     "waiting on vendor" = "on_hold"
 
-The console writes only the ``theme`` line back (when the operator picks one in
-the View menu), leaving the rest of the file and its comments alone.
+The console writes back only what the operator changed: the ``theme`` line when
+one is picked in the View menu, and the keys changed in the Settings dialog
+(:func:`save_settings`, through tomlkit, which keeps every comment, blank line
+and key order of the file). What would not load is never written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import re
 import tomllib
@@ -245,6 +248,62 @@ def save_theme(path: Path, theme: Theme) -> None:
     if line not in lines:
         lines.insert(insert_at, line)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def save_settings(path: Path, updates: Mapping[str, object]) -> Settings:
+    """Write ``updates`` into ``path`` keeping its comments and layout; the new settings.
+
+    ``updates`` maps dotted keys (``"operator"``, ``"alerts.sound"``,
+    ``"alerts.repeat_seconds.SEV-1"``, ``"wall.services"``) to values; None
+    removes the key (back to the default). The result is validated exactly
+    as :func:`load_settings` would, and nothing is written when it would not
+    load: :class:`SettingsError` says which key and what is allowed. The file
+    is replaced atomically (a crash leaves the old or the new file, never half).
+    """
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(path, None, f"cannot be read ({exc})") from exc
+    try:
+        document = tomlkit.parse(text)
+    except TOMLKitError as exc:
+        raise SettingsError(path, None, f"not valid TOML ({exc})") from exc
+    for dotted, value in updates.items():
+        *tables, key = _split_key(dotted)
+        here: Any = document
+        for name in tables:
+            if name not in here:
+                if value is None:
+                    break
+                here[name] = tomlkit.table()
+            here = here[name]
+        else:
+            if value is None:
+                if key in here:
+                    del here[key]
+            else:
+                here[key] = list(value) if isinstance(value, tuple) else value
+    settings = parse_settings(document.unwrap(), path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".saving")
+    try:
+        temporary.write_text(tomlkit.dumps(document), encoding="utf-8")
+        temporary.replace(path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+    return settings
+
+
+def _split_key(dotted: str) -> list[str]:
+    """``alerts.repeat_seconds.SEV-1`` → its table path and key (no quoting needed here)."""
+    return [part for part in dotted.split(".") if part]
 
 
 def _no_unknown_keys(raw: Mapping[str, Any], known: Sequence[str], prefix: str, path: Path) -> None:

@@ -339,7 +339,8 @@ def check_export(runner: Runner) -> None:
     shot = runner.run(["--demo", "--screenshot", str(runner.work / "export.png"), *dirs])
     if shot.returncode != 0:
         raise SmokeFailure(f"--demo for export exited {shot.returncode}: {shot.stderr.strip()}")
-    result = runner.run(["export", "incidents", "--format", "csv", *dirs])
+    # The demo keeps to its own folder: export reads it with --demo.
+    result = runner.run(["export", "incidents", "--format", "csv", "--demo", *dirs])
     rows = result.stdout.strip().splitlines()
     if result.returncode != 0 or len(rows) < 100:
         raise SmokeFailure(

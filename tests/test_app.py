@@ -65,7 +65,9 @@ def test_demo_screenshot_shows_the_incidents_in_severity_colours(tmp_path: Path)
     # SEV-3 yellow badges are on it (each shape is filled with its colour).
     for severity in (Severity.SEV1, Severity.SEV2, Severity.SEV3):
         assert severity.style.colour.upper() in found, severity
-    assert (tmp_path / "data" / "cache.db").is_file()
+    # The demo keeps to its own folder, never the real cache.
+    assert (tmp_path / "data" / "demo" / "cache.db").is_file()
+    assert not (tmp_path / "data" / "cache.db").exists()
 
 
 @pytest.mark.slow
@@ -93,8 +95,8 @@ def test_an_unusable_data_folder_exits_2_with_what_to_do(tmp_path: Path) -> None
 
 @pytest.mark.slow
 def test_a_corrupt_cache_is_rebuilt_and_said_so(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
+    data = tmp_path / "data" / "demo"  # the demo's own folder
+    data.mkdir(parents=True)
     (data / "cache.db").write_bytes(b"this is not a database" * 100)
     shot = tmp_path / "out.png"
     result = run_console("--demo", "--screenshot", str(shot), tmp_path=tmp_path)

@@ -186,7 +186,10 @@ def test_an_unknown_token_shows_sign_in_needed_keeps_the_edit_and_a_new_token_re
 
     wait_state(qtbot, console, SyncState.AUTH_FAILED)
     assert console.status_text.startswith("⚠ Sign-in needed")
-    assert "Enter a new token to reconnect" in console.status_text
+    # In the operator's words, short enough not to be cut off; the server's detail in the tip.
+    assert "did not accept the API token" in console.status_text
+    assert "Authorization" not in console.status_text
+    assert "unknown or revoked" in console.window.connection_label.toolTip()
     assert "1 edit" not in console.status_text
 
     # The operator logs an incident while sign-in is needed: it stays queued, and counted.
@@ -200,6 +203,21 @@ def test_an_unknown_token_shows_sign_in_needed_keeps_the_edit_and_a_new_token_re
     assert dialog.isVisible()
     console.sync.ask_token()
     assert console.sync.token_dialog is dialog
+    assert "did not accept this token" in dialog.message.text()
+    # A wrong token typed in: the dialog comes back, saying so.
+    dialog.field.setText("still-not-a-token")
+    dialog.accept()
+    qtbot.waitUntil(
+        lambda: (
+            console.sync.token_dialog is not dialog
+            and console.sync.token_dialog is not None
+            and console.sync.token_dialog.isVisible()
+        ),
+        timeout=SYNC_TIMEOUT_MS,
+    )
+    dialog = console.sync.token_dialog
+    assert dialog is not None
+    assert "did not accept this token" in dialog.message.text()
     good = make_token(server.db_path, "desk-2", "dispatcher")
     dialog.field.setText(good)
     dialog.accept()

@@ -399,6 +399,12 @@ class NocBackend:
                 verify=self._verify,
             )
         except requests.exceptions.SSLError as exc:
+            if _speaks_plain_http(exc):
+                raise Unreachable(
+                    f"{self._url} answers in plain HTTP, not HTTPS: the certificate is not the "
+                    "problem. Check the address: the server may need to be set up for HTTPS, "
+                    "or the URL is wrong"
+                ) from exc
             raise TlsFailed(
                 f"the TLS certificate of {self._url} cannot be verified ({_reason(exc)}). "
                 "If the server uses a private certificate authority, give its CA bundle "
@@ -735,6 +741,15 @@ def _error_of(response: requests.Response) -> tuple[str, str]:
     except (ValueError, KeyError, TypeError, AttributeError):
         text = response.text.strip().replace("\n", " ")[:200]
         return "", text or f"HTTP {response.status_code} {response.reason}"
+
+
+_PLAIN_HTTP_SIGNS = ("WRONG_VERSION_NUMBER", "wrong version number", "record layer failure")
+
+
+def _speaks_plain_http(exc: BaseException) -> bool:
+    """An HTTPS hello answered by a plain-HTTP server (OpenSSL's tell-tale reasons)."""
+    text = _reason(exc)
+    return any(sign in text for sign in _PLAIN_HTTP_SIGNS)
 
 
 def _reason(exc: BaseException) -> str:

@@ -549,7 +549,8 @@ def render_path(steps: Iterable[EscalationStep], describe: Callable[[str], str |
     """The path as one plain-text line for the detail pane, a chat message or a pager.
 
     E.g. ``L1 Service Desk — Ana Ruiz +34 600 000 001 (engaged) → L2 Network —
-    in 6 min → duty manager at 30 min``. ``describe`` turns a contact id into
+    Ben Okafor +34 600 000 002 (in 6 min) → duty manager at 30 min``: every
+    tier names who is on call for it now, engaged or not. ``describe`` turns a contact id into
     "Name +34 …" (phone formatting lives outside the domain); it returns None
     for something that is not a contact (a role name), which is then shown as
     it is.
@@ -568,9 +569,10 @@ def render_path(steps: Iterable[EscalationStep], describe: Callable[[str], str |
             elif step.status is StepStatus.DUE:
                 parts.append(f"{step.label} — {name(step.who)} (due now)")
             elif step.in_ is not None:
-                parts.append(f"{step.label} — in {format_duration(step.in_)}")
+                parts.append(f"{step.label} — {name(step.who)} (in {format_duration(step.in_)})")
             else:
-                parts.append(f"{step.label} — on request")
+                # Acknowledged: nobody is paged by the timer, but the phone stays in reach.
+                parts.append(f"{step.label} — {name(step.who)} (on request)")
             continue
         # A manager: "duty manager — Carla Ruiz +34 … (informed)", or just the
         # person when the rule names a contact rather than a role.
@@ -588,8 +590,8 @@ def render_path(steps: Iterable[EscalationStep], describe: Callable[[str], str |
                 when.append(format_duration(step.after))
             if step.at_sla_fraction is not None:
                 when.append(f"{_percent(step.at_sla_fraction)} of SLA")
-            # Like a pending tier, a pending rota role shows the role, not today's holder.
-            parts.append(f"{name(step.label)} at {' or '.join(when)}")
+            # Like a pending tier, a pending rota role names today's holder and number.
+            parts.append(f"{who_text} at {' or '.join(when)}")
     return " → ".join(parts)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -309,23 +310,106 @@ def keywords(text: str) -> frozenset[str]:
     return frozenset(_stem(w) for w in words if len(w) > 1 and w not in _STOP_WORDS)
 
 
-def _dice(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a or not b:
-        return 0.0
-    return 2 * len(a & b) / (len(a) + len(b))
+# ------------------------------------------------------------ text similarity
+
+FUZZY_WORD = 85
+"""Two words this alike (rapidfuzz ratio, 0..100) count as the same: typos, "paymnt"."""
+FUZZY_CREDIT = 0.8
+"""A typo-close word counts for this share of an exact one."""
 
 
-def _coverage(query: frozenset[str], document: frozenset[str]) -> float:
-    """The share of the query's keywords the document contains."""
+class _Corpus:
+    """How rare each keyword is among the documents searched (inverse document frequency).
+
+    A word most incidents (or known errors) share — "customer", "500",
+    "service" — says little about which one a report repeats; a rare one
+    ("apac", "psp", "bgp") says a lot. Weights are ``log(1 + N / (1 + df))``.
+    """
+
+    def __init__(self, documents: Iterable[frozenset[str]]) -> None:
+        counts: dict[str, int] = {}
+        total = 0
+        for words in documents:
+            total += 1
+            for word in words:
+                counts[word] = counts.get(word, 0) + 1
+        self._counts = counts
+        self._total = total
+
+    def weight(self, word: str) -> float:
+        return math.log(1 + (self._total + 1) / (1 + self._counts.get(word, 0)))
+
+
+@dataclass(frozen=True, slots=True)
+class _TextMatch:
+    """How much of the query a document covers (0..1, by word weight), and with which words."""
+
+    similarity: float
+    exact: tuple[str, ...]
+    fuzzy: tuple[tuple[str, str], ...]  # (query word, document word)
+    where: str  # the field most of it came from ("title", "description", "symptoms")
+
+    def explain(self) -> str:
+        words = [repr(w) for w in self.exact]
+        words += [f"{q!r}≈{d!r}" for q, d in self.fuzzy]
+        return f"{self.where} shares {', '.join(words)}" if words else ""
+
+
+def _text_match(
+    query: frozenset[str],
+    fields: Iterable[tuple[str, frozenset[str], float]],
+    corpus: _Corpus,
+) -> _TextMatch:
+    """Weighted coverage of ``query`` by the fields (name, keywords, how much a match there counts).
+
+    Each query word counts once, where it is worth most; a word missing
+    everywhere may still match a typo-close word (rapidfuzz) for less.
+    """
+    from rapidfuzz import fuzz, process
+
     if not query:
-        return 0.0
-    return len(query & document) / len(query)
+        return _TextMatch(0.0, (), (), "")
+    fields = list(fields)
+    total = sum(corpus.weight(w) for w in query)
+    got = 0.0
+    exact: list[str] = []
+    fuzzy: list[tuple[str, str]] = []
+    by_field: dict[str, float] = {}
+    for word in sorted(query):
+        weight = corpus.weight(word)
+        best, best_field, best_pair = 0.0, "", None
+        for name, words, factor in fields:
+            if word in words:
+                value = weight * factor
+                if value > best:
+                    best, best_field, best_pair = value, name, None
+            elif len(word) >= 4 and words:
+                hit = process.extractOne(word, words, scorer=fuzz.ratio, score_cutoff=FUZZY_WORD)
+                if hit is not None:
+                    value = weight * factor * FUZZY_CREDIT
+                    if value > best:
+                        best, best_field, best_pair = value, name, (word, str(hit[0]))
+        if best:
+            got += best
+            by_field[best_field] = by_field.get(best_field, 0.0) + best
+            if best_pair is None:
+                exact.append(word)
+            else:
+                fuzzy.append(best_pair)
+    where = max(by_field, key=lambda name: by_field[name]) if by_field else ""
+    return _TextMatch(min(1.0, got / total), tuple(exact), tuple(fuzzy), where)
 
 
 # ---------------------------------------------------------------- duplicates
 
-# Text at least this similar to an open incident's title makes it a candidate.
-SIMILAR_TEXT = 0.5
+# Text at least this similar to an open incident's makes it a candidate.
+SIMILAR_TEXT = 0.3
+TEXT_SHARE = 0.65
+"""Of a duplicate's score, the share the text decides (the same service gives the rest)."""
+PRESELECT_SCORE = 0.45
+"""Only a candidate scoring this much is pre-selected: the same service alone never is…"""
+PRESELECT_TEXT = 0.5
+"""…and only when at least this share of the report's words (by weight) matched."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,6 +419,12 @@ class DuplicateCandidate:
     incident: Incident
     score: float  # 0..1, higher first
     reasons: tuple[str, ...]
+    text_similarity: float = 0.0  # the share of the report's words (by weight) it matched
+
+    @property
+    def confident(self) -> bool:
+        """Strong enough to pre-select (the dispatcher may still pick any)."""
+        return self.score >= PRESELECT_SCORE and self.text_similarity >= PRESELECT_TEXT
 
 
 def _age(delta: timedelta) -> str:
@@ -361,11 +451,15 @@ def find_duplicates(
 ) -> list[DuplicateCandidate]:
     """Open incidents opened within ``window`` before ``now`` that the new report may repeat.
 
-    A candidate is on the same service, or its title is similar to ``text``
-    (shared keywords, case, punctuation and stop words ignored); its
-    description counts for less. Closed, resolved and cancelled incidents and
-    those opened before the window are left out. Best first: the same service
-    and similar text beat either alone; ties go to the newest.
+    Ranked by text similarity over title and description: the share of the
+    report's keywords (case, punctuation and stop words ignored, rare words
+    weighing more than common ones, typos forgiven) found in the incident's
+    title, or — for less — its description. The same service adds to the
+    score but never outweighs the text: a candidate on the same service with
+    unrelated text is listed below a strong text match on another service,
+    and is never :attr:`~DuplicateCandidate.confident`. Closed, resolved and
+    cancelled incidents and those opened before the window are left out;
+    ties go to the newest. Each candidate's reasons say why it matched.
     """
     require_aware("now", now)
     if window <= timedelta(0):
@@ -375,20 +469,22 @@ def find_duplicates(
     since = now - window
     wanted_service = service.strip().casefold()
     query = keywords(text)
+    recent = [i for i in incidents if i.is_open and i.opened_at >= since]
+    corpus = _Corpus(keywords(i.title) | keywords(i.description) for i in recent)
     found: list[DuplicateCandidate] = []
-    for incident in incidents:
-        if not incident.is_open or incident.opened_at < since:
-            continue
+    for incident in recent:
         same_service = bool(wanted_service) and incident.service.strip().casefold() == (
             wanted_service
         )
-        title_similarity = _dice(query, keywords(incident.title))
-        # One keyword found somewhere in a long description says little.
-        description_similarity = (
-            0.8 * _coverage(query, keywords(incident.description)) if len(query) >= 2 else 0.0
+        match = _text_match(
+            query,
+            (
+                ("title", keywords(incident.title), 1.0),
+                ("description", keywords(incident.description), 0.8),
+            ),
+            corpus,
         )
-        similarity = max(title_similarity, description_similarity)
-        similar = similarity >= SIMILAR_TEXT
+        similar = match.similarity >= SIMILAR_TEXT
         if not (same_service or similar):
             continue
         age = _age(now - incident.opened_at)
@@ -396,14 +492,16 @@ def find_duplicates(
         if same_service:
             reasons.append(f"same service, opened {age}")
         if similar:
-            if title_similarity >= description_similarity:
-                reasons.append(f"similar title: {incident.title!r}")
-            else:
-                reasons.append(f"similar description: {incident.title!r}")
+            reasons.append(f"{match.explain()} ({round(match.similarity * 100)} % of the words)")
             if not same_service:
                 reasons.append(f"on {incident.service}, opened {age}")
-        score = (0.5 if same_service else 0.0) + 0.5 * similarity
-        found.append(DuplicateCandidate(incident, round(min(score, 1.0), 3), tuple(reasons)))
+        text_part = match.similarity if similar else 0.0
+        score = TEXT_SHARE * text_part + (1 - TEXT_SHARE) * same_service
+        found.append(
+            DuplicateCandidate(
+                incident, round(min(score, 1.0), 3), tuple(reasons), round(text_part, 3)
+            )
+        )
     found.sort(key=lambda c: (-c.score, -c.incident.opened_at.timestamp(), c.incident.number))
     return found[:limit]
 
@@ -474,6 +572,17 @@ class KnownErrorMatch:
     score: float
     reasons: tuple[str, ...]
 
+    @property
+    def confident(self) -> bool:
+        """Strong enough to pre-select its workaround (the dispatcher may still pick any)."""
+        return self.score >= KNOWN_PRESELECT_SCORE
+
+
+KNOWN_PRESELECT_SCORE = 0.45
+"""Only a known error scoring this much is pre-selected."""
+KNOWN_SIMILAR_TEXT = 0.2
+"""Below this share of the report's words (by weight) a known error is not listed."""
+
 
 def search_known_errors(
     known: Iterable[KnownError],
@@ -485,11 +594,14 @@ def search_known_errors(
 ) -> list[KnownErrorMatch]:
     """Known errors that match ``text`` (title and symptoms), best first.
 
-    The text decides most of the score (keywords in the title count more than
-    in the symptoms); a known error listed for ``service`` scores higher and
-    one listed only for other services lower; the same goes for
+    The text decides most of the score: the share of the report's keywords
+    found in the known error's title or (for less) its symptoms, rare words
+    weighing more than the common ones every known error has ("customer",
+    "500"), typos forgiven. A known error listed for ``service`` scores higher
+    and one listed only for other services lower; the same goes for
     ``category``. Typing a known error's id finds it at once. With no text,
-    the known errors listed for the service are offered.
+    the known errors listed for the service are offered. Each match's
+    reasons say which words matched where.
     """
     if limit < 1:
         return []
@@ -497,25 +609,27 @@ def search_known_errors(
     wanted_id = text.strip().casefold()
     wanted_service = (service or "").strip().casefold()
     wanted_category = (category or "").strip().casefold()
+    known = list(known)
+    corpus = _Corpus(keywords(ke.title) | keywords(ke.symptoms) for ke in known)
     found: list[KnownErrorMatch] = []
     for ke in known:
         reasons: list[str] = []
         if wanted_id and ke.id.casefold() == wanted_id:
             found.append(KnownErrorMatch(ke, 1.0, (f"id {ke.id}",)))
             continue
-        title_words = keywords(ke.title)
-        symptom_words = keywords(ke.symptoms)
-        shared = query & (title_words | symptom_words)
-        similarity = max(
-            _coverage(query, title_words), 0.8 * _coverage(query, title_words | symptom_words)
+        match = _text_match(
+            query,
+            (("title", keywords(ke.title), 1.0), ("symptoms", keywords(ke.symptoms), 0.8)),
+            corpus,
         )
-        if shared:
-            reasons.append("matches " + ", ".join(repr(w) for w in sorted(shared)))
+        similar = match.similarity >= KNOWN_SIMILAR_TEXT
+        if similar:
+            reasons.append(f"{match.explain()} ({round(match.similarity * 100)} % of the words)")
         listed = {s.casefold() for s in ke.services}
         for_service = bool(wanted_service) and wanted_service in listed
-        if not shared and not (for_service and not query):
+        if not similar and not (for_service and not query):
             continue
-        score = 0.7 * similarity
+        score = 0.7 * (match.similarity if similar else 0.0)
         if for_service:
             score += 0.2
             reasons.append(f"listed for {service}")

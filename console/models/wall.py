@@ -207,7 +207,7 @@ def build_snapshot(
     counts = dict.fromkeys(Severity, 0)
     unacknowledged = breached = monitoring = 0
     major: list[tuple[tuple[int, bool, float, str], WallIncident]] = []
-    at_risk: list[tuple[tuple[float, int, str], WallIncident]] = []
+    at_risk: list[tuple[tuple[int, float, str], WallIncident]] = []
     total = 0
     for incident in incidents:
         if not incident.is_open:
@@ -227,7 +227,8 @@ def build_snapshot(
             key = (incident.severity.value, incident.acknowledged, due, incident.number)
             major.append((key, row))
         if reading.status in AT_RISK:
-            at_risk.append(((due, incident.severity.value, incident.number), row))
+            # Most severe first, then the least time left (a SEV-4 never tops a SEV-1).
+            at_risk.append(((incident.severity.value, due, incident.number), row))
     major.sort(key=lambda pair: pair[0])
     at_risk.sort(key=lambda pair: pair[0])
     return WallSnapshot(

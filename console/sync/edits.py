@@ -335,6 +335,10 @@ class LocalEdits:
         self._on_queued = on_queued
         self._clock = clock
 
+    def set_author(self, author: str | None) -> None:
+        """Sign what is written from now on as ``author`` (the Settings dialog's name)."""
+        self._author = author or _user_name()
+
     def _queued(self) -> None:
         if self._on_queued is not None:
             self._on_queued()

@@ -396,6 +396,7 @@ class SyncEngine:
         self._status: SyncStatus | None = None
         # Ask the backend who we are at the next cycle (set again on every reconnection).
         self._ask_caller = True
+        self._report_next = False
         self._forget_other_caller()
 
     # ------------------------------------------------------------------ controls
@@ -430,6 +431,9 @@ class SyncEngine:
         """Use a new token (after auth failed) and reconnect at once (thread-safe)."""
         self.backend.set_token(token)
         self._ask_caller = True
+        # The verdict on this token is news even if it reads as before (refused
+        # again): the console brings its token dialog back on it.
+        self._report_next = True
         with self._cond:
             self._auth_blocked = False
         pump = self._pump
@@ -479,7 +483,12 @@ class SyncEngine:
             data_as_of=self._data_as_of(),
             **details,
         )
-        if self._status is None or _shown_part(status) != _shown_part(self._status):
+        if (
+            self._status is None
+            or self._report_next
+            or _shown_part(status) != _shown_part(self._status)
+        ):
+            self._report_next = False
             self._status = status
             self.listener.status_changed(status)
 

@@ -58,6 +58,15 @@ class MainWindowActions(QObject):
         super().__init__(parent)
         # File
         self.new_incident = self._action("&New incident…", "N", "Log a new incident")
+        self.settings = self._action(
+            "&Settings…", "Ctrl+,", "Your name, theme, backends, alerts and the wall"
+        )
+        self.connect_backend = self._action(
+            "&Connect to backend…", None, "Sync with a ticket server: its URL and your API token"
+        )
+        # Enabled by the app where it can act on them (not in the read-only demo).
+        self.settings.setEnabled(False)
+        self.connect_backend.setEnabled(False)
         self.quit = QAction("&Quit", self)
         self.quit.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit.setStatusTip("Close NOC Console")
@@ -81,6 +90,11 @@ class MainWindowActions(QObject):
         self.add_note = self._action("Add &work note", "W", "Write a work note on the timeline")
         self.status_update = self._action(
             "Post status &update", "U", "Write a status update for stakeholders"
+        )
+        self.call_on_call = self._action(
+            "Ca&ll on-call…",
+            "C",
+            "Who is on call now along the incident's escalation path: phones and local times",
         )
 
         # View
@@ -159,12 +173,15 @@ class MainWindowActions(QObject):
             self.escalate,
             self.add_note,
             self.status_update,
+            self.call_on_call,
         )
 
     def groups(self) -> list[ActionGroup]:
         """Every action by menu, in menu order (the palette and the cheat sheet use this too)."""
         return [
-            ActionGroup("File", (self.new_incident, self.quit)),
+            ActionGroup(
+                "File", (self.new_incident, self.settings, self.connect_backend, self.quit)
+            ),
             ActionGroup("Incident", self.incident_actions),
             ActionGroup(
                 "View",

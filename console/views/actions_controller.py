@@ -140,6 +140,10 @@ class IncidentActions(QObject):
 
     # ---------------------------------------------------------- the actions
 
+    def set_operator(self, operator: str | None) -> None:
+        """Who *Take* assigns to from now on (the Settings dialog's name)."""
+        self._operator = operator
+
     def acknowledge(self, incident: Incident | None = None) -> None:
         """Record the acknowledgement (stops the response clock)."""
         target = self._target(incident)

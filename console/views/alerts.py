@@ -273,6 +273,7 @@ class AlertNotifier(QObject):
         self._clock = clock
         self._last_incident: str | None = None
         self._alarm_count = 0
+        self._alarm_ids: frozenset[str] = frozenset()
         self._feed: AlertFeed | None = None
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.check_now)
@@ -419,10 +420,12 @@ class AlertNotifier(QObject):
         return " · ".join(parts)
 
     def _update_alarm_count(self) -> None:
-        count = len(self.tracker.alarms())
-        if count != self._alarm_count:
-            self._alarm_count = count
-            self.alarms_changed.emit(count)
+        # Emitted when the set of alarming incidents changes (one may end as another starts).
+        standing = frozenset(a.incident_id for a in self.tracker.alarms())
+        if standing != self._alarm_ids:
+            self._alarm_ids = standing
+            self._alarm_count = len(standing)
+            self.alarms_changed.emit(len(standing))
 
 
 def _summary(alerts: Sequence[Alert]) -> tuple[str, str]:

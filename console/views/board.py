@@ -330,7 +330,8 @@ class BoardColumnView(QTableView):
         self.initViewItemOption(option)
         height = self._delegate.sizeHint(option, QModelIndex()).height()
         self.verticalHeader().setDefaultSectionSize(height)
-        self.setMinimumWidth(QFontMetrics(self.font()).horizontalAdvance("M") * 14)
+        # Five columns side by side still fit beside nothing else on a 1280-pixel laptop.
+        self.setMinimumWidth(QFontMetrics(self.font()).horizontalAdvance("M") * 10)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()

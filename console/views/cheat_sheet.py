@@ -7,7 +7,8 @@ from html import escape
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
-from console.views.actions import MainWindowActions, plain_text, shortcut_text
+from console.views.actions import MainWindowActions, plain_text
+from console.views.command_palette import key_label
 
 # Keys the views handle themselves, with no action of their own.
 VIEW_KEYS: tuple[tuple[str, str], ...] = (
@@ -42,7 +43,7 @@ class CheatSheet(QDialog):
         out: list[tuple[str, str, str]] = []
         for group in actions.groups():
             for action in group.actions:
-                keys = shortcut_text(action)
+                keys = key_label(action)
                 if keys:
                     out.append((group.title, keys, plain_text(action).rstrip("…")))
         out += [("Views", keys, what) for keys, what in VIEW_KEYS]

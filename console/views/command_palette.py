@@ -24,6 +24,12 @@ from console.views.actions import MainWindowActions, plain_text, shortcut_text
 ACTION_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
+def key_label(action: QAction) -> str:
+    """The keys as the operator presses them: ``a`` (not ``A``), ``Shift+A``, ``Ctrl+K``."""
+    keys = shortcut_text(action)
+    return keys.lower() if len(keys) == 1 else keys
+
+
 class CommandPalette(QDialog):
     """A search box over every action; Enter runs the highlighted one."""
 
@@ -53,30 +59,47 @@ class CommandPalette(QDialog):
         self._refill("")
 
     def entries(self) -> list[tuple[str, str, bool]]:
-        """What the list shows now: (text, shortcut, enabled) per row."""
+        """What the list shows now: (text, keys as shown, enabled) per row."""
         out: list[tuple[str, str, bool]] = []
         for row in range(self.list.count()):
-            action: QAction = self.list.item(row).data(ACTION_ROLE)
-            out.append((plain_text(action), shortcut_text(action), action.isEnabled()))
+            action = self.list.item(row).data(ACTION_ROLE)
+            if isinstance(action, QAction):
+                out.append((plain_text(action), key_label(action), action.isEnabled()))
         return out
 
     def _refill(self, text: str) -> None:
         words = text.lower().split()
         self.list.clear()
+        found: list[tuple[int, int, QAction]] = []
         for group in self._actions.groups():
             for action in group.actions:
-                name = plain_text(action)
+                name = plain_text(action).lower()
                 haystack = f"{group.title} {name} {action.statusTip()}".lower()
                 if not all(word in haystack for word in words):
                     continue
-                keys = shortcut_text(action)
-                label = f"{name.rstrip('…')}    {keys}" if keys else name.rstrip("…")
-                item = QListWidgetItem(label, self.list)
-                item.setData(ACTION_ROLE, action)
-                item.setToolTip(action.statusTip())
-                if not action.isEnabled():
-                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
-                    item.setToolTip(f"{action.statusTip()} — select an incident first")
+                # Best first: the name starts with what was typed, then holds every
+                # word, then only the description does; menu order within each.
+                if words and name.startswith(words[0]):
+                    rank = 0
+                elif all(word in name for word in words):
+                    rank = 1
+                else:
+                    rank = 2
+                found.append((rank, len(found), action))
+        for _rank, _order, action in sorted(found, key=lambda item: item[:2]):
+            name = plain_text(action)
+            keys = key_label(action)
+            label = f"{name.rstrip('…')}    {keys}" if keys else name.rstrip("…")
+            item = QListWidgetItem(label, self.list)
+            item.setData(ACTION_ROLE, action)
+            item.setToolTip(action.statusTip())
+            if not action.isEnabled():
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+                item.setToolTip(f"{action.statusTip()} — select an incident first")
+        if not found:
+            empty = QListWidgetItem(f"No action matches “{text.strip()}” — try fewer letters")
+            empty.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.list.addItem(empty)
         for row in range(self.list.count()):
             if self.list.item(row).flags() & Qt.ItemFlag.ItemIsEnabled:
                 self.list.setCurrentRow(row)
@@ -106,8 +129,8 @@ class CommandPalette(QDialog):
                 return
 
     def _run(self, item: QListWidgetItem) -> None:
-        action: QAction = item.data(ACTION_ROLE)
-        if not action.isEnabled():
+        action = item.data(ACTION_ROLE)
+        if not isinstance(action, QAction) or not action.isEnabled():
             return
         self.accept()
         action.trigger()

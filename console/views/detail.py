@@ -67,6 +67,7 @@ from console.models.projection import ProjectionModel
 from console.models.timeline import HEADING_ROLE, KIND_ROLE, PENDING_ROLE, TimelineModel
 from console.views.actions import MainWindowActions, plain_text, shortcut_text
 from console.views.alert_panel import AlertPanel, source_text
+from console.views.button_row import WrappingButtonRow
 from console.views.severity import paint_badge
 
 # A bar per entry kind, beside the kind's name (never colour alone).
@@ -373,6 +374,8 @@ class DetailPane(QWidget):
         self.badge = SeverityBadge(top)
         self.number = QLabel(top)
         self.number.setObjectName("detailNumber")
+        # Wrapping lets the pane narrow on a 1280-pixel laptop instead of widening the window.
+        self.number.setWordWrap(True)
         self.number.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         header.addWidget(self.badge)
         header.addWidget(self.number, 1)
@@ -387,8 +390,6 @@ class DetailPane(QWidget):
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         top_layout.addWidget(self.title)
 
-        buttons = QHBoxLayout()
-        buttons.setSpacing(4)
         self.action_buttons: list[QToolButton] = []
         for action in (
             actions.acknowledge,
@@ -400,16 +401,17 @@ class DetailPane(QWidget):
         ):
             button = ActionButton(action, top)
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-            buttons.addWidget(button)
             self.action_buttons.append(button)
-        buttons.addStretch(1)
-        top_layout.addLayout(buttons)
+        # Wraps onto two or three lines when the pane is narrow (a 1280-pixel laptop).
+        self.button_row = WrappingButtonRow(self.action_buttons, top)
+        top_layout.addWidget(self.button_row)
 
         self.clocks: dict[str, QLabel] = {}
         clock_row = QHBoxLayout()
         for kind in ("response", "resolution"):
             label = QLabel(top)
             label.setObjectName("slaClock")
+            label.setWordWrap(True)
             label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
             clock_row.addWidget(label)
             self.clocks[kind] = label
@@ -643,8 +645,10 @@ class DetailPane(QWidget):
             "resolved": _when(incident.resolved_at),
             "closed": _when(incident.closed_at),
             "updated": f"{_when(incident.updated_at)} (version {incident.version})",
-            "response_due": _when(incident.response_due),
-            "resolution_due": _when(incident.resolution_due),
+            # From the same reading as the clocks in the header, so the two always agree
+            # (a new incident's stored dues stay empty until the backend numbers it).
+            "response_due": self._due_text(incident, "response"),
+            "resolution_due": self._due_text(incident, "resolution"),
             "holds": holds or "—",
             "description": self._model.queue.description(incident) or "—",
         }
@@ -653,6 +657,17 @@ class DetailPane(QWidget):
         self.alert_panel.show_alert(incident.alert)
         self._fill_clocks(incident)
         self._fill_escalation(incident)
+
+    def _due_text(self, incident: Incident, kind: str) -> str:
+        reading: SlaReading = self._model.queue.policy.reading(
+            incident,
+            kind,  # type: ignore[arg-type]
+            self._model.queue.now,
+        )
+        text = _when(reading.due)
+        if reading.stopped_at is not None:
+            return f"{text} ({reading.status.label.lower()})"
+        return text
 
     def _fill_clocks(self, incident: Incident) -> None:
         policy = self._model.queue.policy

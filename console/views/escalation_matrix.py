@@ -361,7 +361,7 @@ def chain_html(
 
     if chain.managers:
         out.append("<h3>Managers — hierarchical escalation</h3><ul>")
-        for label, lines in _group_managers(chain.managers, directory):
+        for label, lines in group_managers(chain.managers, directory):
             who = lines[0].on_call
             when = "; ".join(_when_rule(m) for m in lines)
             if who.source == Source.ROLE:
@@ -400,7 +400,7 @@ def chain_html(
     return "\n".join(out)
 
 
-def _group_managers(
+def group_managers(
     managers: Iterable[ManagerLine], directory: Directory
 ) -> list[tuple[str, list[ManagerLine]]]:
     """Rules about the same person or role, together: "Duty manager: SEV-1 at once; SEV-2 …"."""
@@ -416,7 +416,7 @@ def _group_managers(
     return list(groups.values())
 
 
-def binder_html(directory: Directory, at: datetime, zone: tzinfo) -> str:
+def binder_html(directory: Directory, at: datetime, zone: tzinfo, *, demo: bool = False) -> str:
     """The printable matrix: services × tiers with names and numbers, the rotas, every contact.
 
     Numbers are printed in international form: the paper may be read
@@ -430,6 +430,11 @@ def binder_html(directory: Directory, at: datetime, zone: tzinfo) -> str:
     stamp = at.astimezone(zone).strftime("%a %d %b %Y %H:%M %Z")
     out = [
         "<html><body style='font-family: sans-serif; font-size: 8pt'>",
+        *(
+            ["<h1 style='color:#B45309'>DEMO — made-up data, not a real escalation matrix</h1>"]
+            if demo
+            else []
+        ),
         f"<h2>Escalation matrix — on call as of {_e(stamp)}</h2>",
         "<p>Call L1 first; each tier is engaged after the delay shown. On-call people change "
         "at each rotation's hand-off (see the rotas below). Numbers in international form.</p>",
@@ -511,7 +516,12 @@ def binder_html(directory: Directory, at: datetime, zone: tzinfo) -> str:
 
 
 def print_binder(
-    device: QPagedPaintDevice, directory: Directory, at: datetime, zone: tzinfo
+    device: QPagedPaintDevice,
+    directory: Directory,
+    at: datetime,
+    zone: tzinfo,
+    *,
+    demo: bool = False,
 ) -> None:
     """Lay the binder out on ``device`` (a QPrinter or a QPdfWriter), A4 landscape."""
     device.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
@@ -522,7 +532,7 @@ def print_binder(
     font = QFont()
     font.setPointSizeF(8)
     document.setDefaultFont(font)
-    document.setHtml(binder_html(directory, at, zone))
+    document.setHtml(binder_html(directory, at, zone, demo=demo))
     document.print_(device)
 
 
@@ -663,6 +673,8 @@ class EscalationMatrixView(QWidget):
         self.viewer_region = region
         self.display_zone = display_zone if display_zone is not None else local_zone()
         self._focus_contact: Contact | None = None
+        self.demo = False
+        """``--demo``: exports and print-outs say DEMO (set by the app)."""
 
         self.model = EscalationMatrixModel(
             directory,
@@ -1132,14 +1144,14 @@ class EscalationMatrixView(QWidget):
     def export_pdf(self, path: Path) -> None:
         """Write the printable matrix (services × tiers, rotas, contacts) to ``path`` as PDF."""
         writer = QPdfWriter(str(path))
-        writer.setTitle("Escalation matrix")
+        writer.setTitle("DEMO — Escalation matrix" if self.demo else "Escalation matrix")
         writer.setCreator("NOC Console")
         writer.setResolution(300)
-        print_binder(writer, self.directory, self._now(), self.display_zone)
+        print_binder(writer, self.directory, self._now(), self.display_zone, demo=self.demo)
 
     def print_to(self, printer: QPrinter) -> None:
         """Print the binder pages on ``printer``."""
-        print_binder(printer, self.directory, self._now(), self.display_zone)
+        print_binder(printer, self.directory, self._now(), self.display_zone, demo=self.demo)
 
     def print_matrix(self) -> None:
         """Ask for a printer and print the binder pages."""
@@ -1175,6 +1187,8 @@ class EscalationMatrixView(QWidget):
         self.contacts_imported.emit(written)
 
     def _ask_save(self, title: str, default: str, kind: str) -> Path | None:
+        if self.demo:
+            default = f"DEMO-{default}"
         name, _ = QFileDialog.getSaveFileName(self, title, default, kind)
         return Path(name) if name else None
 

@@ -120,7 +120,8 @@ class FilterBar(QWidget):
         self.source_button.setToolTip("How incidents came in: Monitoring is what alerts opened")
         layout.addWidget(self.source_button)
 
-        self.finished = QCheckBox("&Finished too", self)
+        # Alt+N: Alt+F is the File menu's.
+        self.finished = QCheckBox("Fi&nished too", self)
         self.finished.setToolTip("Also show resolved, closed and cancelled incidents")
         self.finished.toggled.connect(lambda on: self._change(open_only=not on))
         self.mine = QCheckBox("Mine", self)

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from console.domain.incident import Incident
 from console.models.incident_table import INCIDENT_ROLE, Column, IncidentTableModel
 from console.views.severity import SeverityDelegate
+from console.views.title_delegate import TitleDelegate
 
 # Column widths as sample text, so they follow the font (and the wall theme's
 # big font) without measuring every row; the title takes the rest.
@@ -56,7 +57,8 @@ WALL_HIDDEN_COLUMNS = (Column.NUMBER, Column.ASSIGNEE, Column.OPENED)
 # When the view is narrow (the detail pane beside it), these go first, in this
 # order, so the title keeps room to be read.
 NARROW_HIDDEN_COLUMNS = (Column.OPENED, Column.STATE, Column.SERVICE)
-TITLE_MIN_CHARS = 30
+TITLE_MIN_CHARS = 42
+"""The title keeps room for this many characters before columns give way (1280 px laptops)."""
 
 
 class QueueSeverityDelegate(SeverityDelegate):
@@ -89,6 +91,7 @@ class IncidentTableView(QTableView):
         self.setModel(model)
         self._severity_delegate = QueueSeverityDelegate(self)
         self.setItemDelegateForColumn(Column.SEVERITY, self._severity_delegate)
+        self.setItemDelegateForColumn(Column.TITLE, TitleDelegate(self))
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -197,15 +200,34 @@ class IncidentTableView(QTableView):
         for column in NARROW_HIDDEN_COLUMNS:
             if not (wall and column in WALL_HIDDEN_COLUMNS):
                 self.setColumnHidden(column, False)
-        for column in NARROW_HIDDEN_COLUMNS:
-            used = sum(
+        header.resizeSection(Column.SEVERITY, self._severity_width(compact=False))
+
+        def used() -> int:
+            return sum(
                 header.sectionSize(c)
                 for c in Column
                 if c is not Column.TITLE and not self.isColumnHidden(c)
             )
-            if used <= room:
-                break
+
+        for column in NARROW_HIDDEN_COLUMNS:
+            if used() <= room:
+                return
             self.setColumnHidden(column, True)
+        if used() > room:
+            # Last: the severity keeps its badge and code ("SEV-1"), drops the word.
+            header.resizeSection(Column.SEVERITY, self._severity_width(compact=True))
+
+    def _severity_width(self, *, compact: bool) -> int:
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        full = self._severity_delegate.sizeHint(option, self.model().index(0, 0)).width()
+        if not compact:
+            return full
+        bold = QFont(self.font())
+        bold.setBold(True)
+        metrics = QFontMetrics(self.font())
+        badge = round(metrics.height() * 1.35)
+        return min(full, 10 + badge + 8 + QFontMetrics(bold).horizontalAdvance("SEV-0") + 10)
 
     def dataChanged(
         self,

@@ -8,12 +8,13 @@ Wiring only: the widgets live in their own modules, the actions in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QFont, QShowEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -43,6 +44,8 @@ TICK_MS = 1000
 DETAIL_SHARE = 0.33
 """The detail pane's share of the window's width when it is shown."""
 BANNER_MS = 12_000
+DONE_MS = 6_000
+"""How long a confirmation ("INC-004282 acknowledged; queued to send") stays in the status bar."""
 REFERENCE_SCREEN_HEIGHT = 1080
 """Screens taller than this (in logical pixels) get proportionally bigger type…"""
 MAX_SCREEN_SCALE = 1.6
@@ -83,6 +86,11 @@ class MainWindow(QMainWindow):
         self.matrix: QWidget | None = None
         # Views of their own, each with its own filter (Reviews, Problems: add_view).
         self.side_views: list[QWidget] = []
+        self.settings_dialog: QDialog | None = None
+        self.on_call_for: Callable[[Incident], QDialog | None] | None = None
+        """Builds the ``c`` dialog for an incident (None: no on-call data); set by the app."""
+        self.on_call_dialog: QDialog | None = None
+        self.connect_dialog: QDialog | None = None
         model.queue.set_operator(operator)
 
         actions = self.menu_actions = MainWindowActions(themes, current_theme, self)
@@ -136,6 +144,12 @@ class MainWindow(QMainWindow):
         self.notice_label = QLabel(self)
         self.notice_label.setObjectName("notice")
         self.notice_label.setVisible(False)
+        self._notice = ""
+        self._flash = ""
+        self._alarm: tuple[str, str] | None = None
+        self._flash_timer = QTimer(self)
+        self._flash_timer.setSingleShot(True)
+        self._flash_timer.timeout.connect(self._end_flash)
         self.counts_label = QLabel(self)
         self.counts_label.setObjectName("counts")
         self.age_label = QLabel(self)
@@ -180,6 +194,15 @@ class MainWindow(QMainWindow):
         self.connection_label.style().unpolish(self.connection_label)
         self.connection_label.style().polish(self.connection_label)
 
+    def mark_demo(self) -> None:
+        """Say DEMO in the title and, in a badge, at the left of the status bar."""
+        self.setWindowTitle("DEMO — NOC Console")
+        badge = QLabel("DEMO", self)
+        badge.setObjectName("demoBadge")
+        badge.setToolTip("Made-up data in its own folder: nothing here is ever sent to a backend")
+        self.statusBar().insertWidget(0, badge)
+        self.demo_badge = badge
+
     def set_data_time(self, when: datetime | None) -> None:
         """When the shown data was last loaded or synced (None: never)."""
         self._data_time = when
@@ -187,6 +210,29 @@ class MainWindow(QMainWindow):
 
     def show_notice(self, text: str) -> None:
         """Show something the operator should know (a rebuilt cache) without blocking them."""
+        self._notice = text
+        self._show_message()
+
+    def show_alarm(self, incident_id: str, text: str) -> None:
+        """Say a standing alarm (no tray to show it); it goes when :meth:`end_alarms` says so."""
+        self._alarm = (incident_id, text)
+        self._show_message()
+
+    def end_alarms(self, standing: Collection[str]) -> None:
+        """Drop the alarm shown unless its incident is among ``standing`` (still alarming)."""
+        if self._alarm is not None and self._alarm[0] not in standing:
+            self._alarm = None
+            self._show_message()
+
+    def current_message(self) -> str:
+        """What the status bar's one message slot says now ("" when empty)."""
+        return self.notice_label.text() if self.notice_label.isVisibleTo(self) else ""
+
+    def _show_message(self) -> None:
+        """The status bar has ONE message slot, so two messages are never drawn over each
+        other: the latest confirmation (for a few seconds), else a standing alarm, else
+        the standing notice."""
+        text = self._flash or (self._alarm[1] if self._alarm else "") or self._notice
         self.notice_label.setText(text)
         self.notice_label.setToolTip(text)
         self.notice_label.setVisible(bool(text))
@@ -198,8 +244,15 @@ class MainWindow(QMainWindow):
         self._banner_timer.start(BANNER_MS)
 
     def show_done(self, text: str) -> None:
+        """Confirm an action in the message slot for a few seconds."""
         self.banner.hide()
-        self.statusBar().showMessage(text, 6000)
+        self._flash = text
+        self._flash_timer.start(DONE_MS)
+        self._show_message()
+
+    def _end_flash(self) -> None:
+        self._flash = ""
+        self._show_message()
 
     def tick(self) -> None:
         """Once a second: move the SLA clocks and the data age."""
@@ -252,6 +305,23 @@ class MainWindow(QMainWindow):
         self._palette = CommandPalette(self.menu_actions, self)
         self._palette.open()
 
+    def open_on_call(self) -> None:
+        """``c``: who is on call now for the current incident's service, phones one key away."""
+        incident = self.current_incident()
+        if incident is None:
+            self.show_refusal("Select an incident first (j/k), then press c.")
+            return
+        dialog = self.on_call_for(incident) if self.on_call_for is not None else None
+        if dialog is None:
+            self.show_refusal(
+                f"No on-call data for {incident.number}'s service yet: the escalation matrix "
+                "comes with the backend's reference data (Ctrl+3 shows what is loaded)."
+            )
+            return
+        self.on_call_dialog = dialog
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.open()
+
     def open_cheat_sheet(self) -> None:
         self._cheat_sheet = CheatSheet(self.menu_actions, self)
         self._cheat_sheet.open()
@@ -286,6 +356,7 @@ class MainWindow(QMainWindow):
         a.clear_filter.triggered.connect(lambda: self.filter_bar.set_filter(OPEN_QUEUE))
         a.save_view.triggered.connect(self.filter_bar.ask_save)
         a.palette.triggered.connect(self.open_palette)
+        a.call_on_call.triggered.connect(self.open_on_call)
         a.cheat_sheet.triggered.connect(self.open_cheat_sheet)
 
         self.filter_bar.filter_changed.connect(self._apply_filter)
@@ -310,6 +381,14 @@ class MainWindow(QMainWindow):
         ):
             signal.connect(self._update_counts)
         model.incident_changed.connect(self._update_counts)
+        for column in self.board_model.columns:
+            for signal in (
+                column.rowsInserted,
+                column.rowsRemoved,
+                column.modelReset,
+                column.layoutChanged,
+            ):
+                signal.connect(self._update_counts)
         self._set_current(None)
 
     def _build_menus(self) -> None:
@@ -417,6 +496,7 @@ class MainWindow(QMainWindow):
             self.board_model.set_filter(self.filter_bar.current_filter)
         # The board needs the width for five columns: its detail pane opens on Enter.
         self._show_detail(not on_board)
+        self._update_counts()
         # The other view follows the incident the operator was on.
         if self._current_id is not None:
             self.select_incident(self._current_id)
@@ -428,7 +508,11 @@ class MainWindow(QMainWindow):
         if shown != model.open_count:
             text = f"{shown} shown · {text}"
         self.counts_label.setText(text)
-        self.filter_bar.set_count(shown)
+        if self.tabs.currentWidget() is self.board:
+            # The board's count is what its columns hold, its Resolved column included.
+            self.filter_bar.set_count(sum(c.rowCount() for c in self.board_model.columns))
+        else:
+            self.filter_bar.set_count(shown)
 
 
 def _age_text(seconds: float) -> str:

@@ -51,6 +51,17 @@ STATE_GLYPHS: Mapping[str, str] = {
 """One shape per sync state, so the state reads without its colour."""
 
 
+AUTH_FAILED_LINE = (
+    "Sign-in needed — the backend did not accept the API token. "
+    "Connection ▸ Enter API token…; your edits are kept"
+)
+TOKEN_REFUSED = (
+    "The backend did not accept this token: it may be mistyped, cut short when pasted, "
+    "revoked or expired. Paste the whole token again, or ask your administrator for a new one."
+)
+"""What the token dialog says when it comes back after a refused token."""
+
+
 def status_line(state: str, text: str) -> str:
     """The status bar's line: the state's glyph, then the engine's words."""
     glyph = STATE_GLYPHS.get(state, "•")
@@ -96,7 +107,12 @@ class SyncStatusBar(QObject):
     @property
     def text(self) -> str:
         """The line as shown now (with the edits still waiting to be sent, if any)."""
-        line = status_line(self._status.state, self._status.text)
+        words = self._status.text
+        if self._status.state == SyncState.AUTH_FAILED.value:
+            # Short and in the operator's words; the server's own reason (written for
+            # developers, and long enough to be cut off) goes in the tooltip.
+            words = AUTH_FAILED_LINE
+        line = status_line(self._status.state, words)
         if self._pending:
             edits = "edit" if self._pending == 1 else "edits"
             line += f" · {self._pending} {edits} waiting to be sent"
@@ -122,6 +138,9 @@ class SyncStatusBar(QObject):
     @Slot(str)
     def _show(self, _text: str = "") -> None:
         self._display.set_connection_state(self.text, offline=not self.live)
+        label = getattr(self._display, "connection_label", None)
+        if label is not None and self._status.state == SyncState.AUTH_FAILED.value:
+            label.setToolTip(self._status.text)
         status: SyncStatus | None = self._status.status
         if self.live:
             self._display.set_data_time(self._clock())

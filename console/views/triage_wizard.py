@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -242,7 +242,27 @@ def routing_for(
             name, phone = _person(directory, step.who, region)
             label = step.label if step.label != step.who else "Manager"
             engaged.append(Engaged(label, name, phone, "now"))
-    return Routing(team_id, team_name, tuple(engaged))
+    # The team it is routed to is named with its tier and who holds its pager,
+    # even when the timer engages it later (or only on request).
+    owning = [t.level for t in policy.tiers if team_id and t.team == team_id]
+    problem = ""
+    if team_id and not owning:
+        problem = (
+            f"{team_name} (the owning team) has no tier in this service's escalation policy: "
+            "it is not paged; call its lead or assign it by hand"
+        )
+    for step in steps:
+        if step.kind is not StepKind.FUNCTIONAL or step.level not in owning:
+            continue
+        if any(e.step == step.label for e in engaged):
+            engaged[:] = [
+                replace(e, when=f"{e.when} · the owning team") if e.step == step.label else e
+                for e in engaged
+            ]
+            continue
+        name, phone = _person(directory, step.who, region)
+        engaged.append(Engaged(step.label, name, phone, f"{_in(step.in_)} · the owning team"))
+    return Routing(team_id, team_name, tuple(engaged), problem)
 
 
 def _in(span: timedelta | None) -> str:
@@ -922,7 +942,7 @@ class DuplicateItem(QListWidgetItem):
             f"{incident.number}  ·  {severity.style.glyph} {severity.code}  ·  "
             f"{incident.state.label}  ·  {service_name}\n"
             f"{incident.title}\n"
-            f"why: {'; '.join(candidate.reasons)}"
+            f"why: {'; '.join(candidate.reasons)} · match {round(candidate.score * 100)} %"
         )
         super().__init__(text)
         self.candidate = candidate
@@ -932,7 +952,10 @@ class KnownErrorItem(QListWidgetItem):
     def __init__(self, match: KnownErrorMatch) -> None:
         known = match.known_error
         article = f"  ·  {known.article}" if known.article else ""
-        text = f"{known.id}  ·  {known.title}{article}\nwhy: {'; '.join(match.reasons)}"
+        text = (
+            f"{known.id}  ·  {known.title}{article}\n"
+            f"why: {'; '.join(match.reasons)} · match {round(match.score * 100)} %"
+        )
         super().__init__(text)
         self.match = match
 
@@ -995,7 +1018,9 @@ class BeforePage(Page):
         outer.addLayout(known_row)
         outer.addStretch(1)
         self.known.currentItemChanged.connect(self._known_selected)
+        self.known.itemSelectionChanged.connect(self._known_selected)
         self.duplicates.currentItemChanged.connect(self._duplicate_selected)
+        self.duplicates.itemSelectionChanged.connect(self._duplicate_selected)
         self.chain(self.banner.declare, self.banner.commander, self.duplicates, self.known)
         self.watch(self.banner.declare, self.banner.commander)
 
@@ -1016,7 +1041,11 @@ class BeforePage(Page):
         self.no_duplicates.setVisible(not found)
         self.no_duplicates.setText(empty)
         if found:
-            self.duplicates.setCurrentRow(0)
+            # Pre-selected only when the match is strong: a weak one (the same
+            # service, unrelated words) is listed for the dispatcher to judge.
+            self.duplicates.setCurrentRow(0 if candidates[0].confident else -1)
+            if not candidates[0].confident:
+                self.duplicates.clearSelection()
             fit_list(self.duplicates)
         self._duplicate_selected()
 
@@ -1031,22 +1060,34 @@ class BeforePage(Page):
         self.no_known.setVisible(not found)
         self.no_known.setText(empty)
         if found:
-            self.known.setCurrentRow(0)
+            self.known.setCurrentRow(0 if matches[0].confident else -1)
+            if not matches[0].confident:
+                self.known.clearSelection()
             fit_list(self.known)
         self._known_selected()
 
     def chosen_duplicate(self) -> DuplicateCandidate | None:
+        # Selected, not merely current: tabbing into the list makes its first row
+        # current without choosing it (a weak match must be picked on purpose).
         item = self.duplicates.currentItem()
-        return item.candidate if isinstance(item, DuplicateItem) else None
+        if isinstance(item, DuplicateItem) and item.isSelected():
+            return item.candidate
+        return None
 
     def chosen_known_error(self) -> KnownError | None:
         item = self.known.currentItem()
-        return item.match.known_error if isinstance(item, KnownErrorItem) else None
+        if isinstance(item, KnownErrorItem) and item.isSelected():
+            return item.match.known_error
+        return None
 
     def _duplicate_selected(self, *_: object) -> None:
         candidate = self.chosen_duplicate()
         number = candidate.incident.number if candidate is not None else "…"
-        self.add_caller.setText(f"Add this caller to {number} instead (Alt+A)")
+        self.add_caller.setText(
+            f"Add this caller to {number} instead (Alt+A)"
+            if candidate is not None
+            else "No strong match: select one if it is the same incident (Alt+A then adds)"
+        )
         self.add_caller.setEnabled(candidate is not None)
         # Adding a caller leaves the incident as it is: say when this call
         # says it is worse than the incident records.

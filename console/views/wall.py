@@ -116,6 +116,17 @@ CONNECTION_LOOKS: dict[str, ConnectionLook] = {
 """Keyed by the sync worker's state strings, plus ``demo`` and ``local`` (no backend)."""
 
 
+def _while(state: str, headline: str) -> str:
+    """``the backend is unreachable`` … for the stale-list message."""
+    return {
+        "reconnecting": "reconnecting to the backend",
+        "offline": "the backend is unreachable",
+        "auth_failed": "the backend refuses the token",
+        "stopped": "not syncing",
+        "local": "not connected to a backend",
+    }.get(state, headline)
+
+
 class SyncStatusLike(Protocol):
     """What the wall reads from ``console.sync.engine.SyncStatus`` (``status_changed``)."""
 
@@ -401,6 +412,10 @@ class WallWindow(QWidget):
             self._fit_banner()
         self.banner.setVisible(bool(text))
         _set_style_property(self.banner, "level", look.banner_level or "")
+        # Under a warning or error banner an empty list proves nothing: no all-clear.
+        stale = look.headline.lower() if look.banner_level in ("warning", "error") else None
+        for panel in (self.major_panel, self.at_risk_panel):
+            panel.set_stale(stale and _while(self._state, stale))
         self.pill_label.setText(look.pill)
         _set_style_property(self.pill_label, "state", self._state)
         self.age_label.setText(self.footer_text())

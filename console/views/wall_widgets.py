@@ -199,6 +199,8 @@ class PagedPanel(QWidget, Generic[_Item]):
     def __init__(self, empty_text: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.empty_text = empty_text
+        self.stale: str | None = None
+        """Why the data may be out of date (None: live or demo): no green all-clear then."""
         self.items: tuple[_Item, ...] = ()
         self.page = 0
         self.scale = WallScale(1080)
@@ -270,13 +272,29 @@ class PagedPanel(QWidget, Generic[_Item]):
                     painter.drawLine(rect.bottomLeft(), rect.bottomRight())
         painter.end()
 
+    def set_stale(self, reason: str | None) -> None:
+        """The data may be out of date (``reason``): an empty list is then no all-clear."""
+        if reason != self.stale:
+            self.stale = reason
+            self.update()
+
+    def empty_message(self) -> str:
+        """What an empty list says: the all-clear, or — on stale data — that it is not known."""
+        if self.stale:
+            return (
+                f"? Not known now: {self.stale}.\nThe last data received said: {self.empty_text}."
+            )
+        return f"✔ {self.empty_text}"
+
     def paint_empty(self, painter: QPainter) -> None:
-        painter.setFont(pixel_font(self.font(), self.scale.title, bold=True))
-        painter.setPen(CALM)
+        painter.setFont(
+            pixel_font(self.font(), self.scale.small if self.stale else self.scale.title, bold=True)
+        )
+        painter.setPen(GREY if self.stale else CALM)
         painter.drawText(
             QRectF(self.rect()),
             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-            f"✔ {self.empty_text}",
+            self.empty_message(),
         )
 
     def prepare(self, painter: QPainter, visible: Sequence[_Item]) -> None:
@@ -405,10 +423,11 @@ class OnCallPanel(PagedPanel[OnCallRow]):
         return self.scale.part(0.026)
 
     def row_height(self) -> float:
+        # As tall as a person (name over phone): a service name that needs two
+        # lines takes the smaller type rather than a taller row, so a page holds
+        # four services at 1080p instead of two and half a screen of black.
         s = self.scale
-        person = s.row * 1.15 + self._phone_px() * 1.2
-        service = QFontMetricsF(pixel_font(self.font(), s.row)).lineSpacing() * 2
-        return max(person, service) + s.margin * 0.4
+        return s.row * 1.15 + self._phone_px() * 1.2 + s.margin * 0.4
 
     def header_height(self) -> float:
         return self.scale.small * 1.6
@@ -436,13 +455,16 @@ class OnCallPanel(PagedPanel[OnCallRow]):
         s = self.scale
         pad = s.margin * 0.6
         service_w, width = self._columns(rect)
-        # Regular weight: a service name may need two lines, a person's name never should.
-        name_font = pixel_font(self.font(), s.row)
-        painter.setFont(name_font)
-        painter.setPen(WHITE)
+        # Regular weight: a service name may need two lines (in the smaller type),
+        # a person's name never should.
         service_rect = QRectF(
             rect.left() + pad, rect.top(), service_w - pad - s.margin, rect.height()
         )
+        name_font = pixel_font(self.font(), s.row)
+        if QFontMetricsF(name_font).horizontalAdvance(item.service) > service_rect.width():
+            name_font = pixel_font(self.font(), s.small)
+        painter.setFont(name_font)
+        painter.setPen(WHITE)
         painter.drawText(
             service_rect,
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap,

@@ -227,7 +227,8 @@ def test_acknowledged_incident_does_not_escalate_further() -> None:
     )
     l2 = path[1]
     assert (l2.status, l2.in_) == (StepStatus.PENDING, None)
-    assert "L2 Network — on request" in render_path(path, PEOPLE.get)
+    # Nobody is paged by the timer any more, but who is on call (and the number) stays shown.
+    assert "L2 Network — Ben Okafor +34 600 000 002 (on request)" in render_path(path, PEOPLE.get)
 
 
 def test_an_acknowledgement_later_than_the_clock_does_not_count_yet() -> None:
@@ -325,8 +326,10 @@ def test_path_reads_like_the_issue_example() -> None:
     ]
     assert path[1].in_ == 6 * MIN
     assert render_path(path, PEOPLE.get) == (
-        "L1 Service Desk — Ana Ruiz +34 600 000 001 (engaged) → L2 Network — in 6 min"
-        " → L3 Vendor — in 26 min → duty manager at 30 min or 80 % of SLA"
+        "L1 Service Desk — Ana Ruiz +34 600 000 001 (engaged)"
+        " → L2 Network — Ben Okafor +34 600 000 002 (in 6 min)"
+        " → L3 Vendor — Acme support +1 800 555 0100 (in 26 min)"
+        " → duty manager — Carla Vidal +34 600 000 003 at 30 min or 80 % of SLA"
     )
 
 

@@ -306,7 +306,8 @@ def test_same_service_is_a_duplicate_with_its_age() -> None:
     found = find_duplicates([same, other], service="payments-api", text="checkout broken", now=NOW)
     assert [c.incident.number for c in found] == ["INC-000001"]
     assert found[0].reasons == ("same service, opened 12 min ago",)
-    assert found[0].score == pytest.approx(0.5)
+    assert found[0].score == pytest.approx(0.35)
+    assert not found[0].confident  # the same service alone is never pre-selected
 
 
 def test_similar_text_is_a_duplicate_case_and_punctuation_ignored() -> None:
@@ -316,10 +317,11 @@ def test_similar_text_is_a_duplicate_case_and_punctuation_ignored() -> None:
     )
     assert len(found) == 1
     assert found[0].reasons == (
-        "similar title: 'payment gateway timeout'",
+        "title shares 'gateway', 'payment', 'timeout' (100 % of the words)",
         "on checkout, opened 30 min ago",
     )
-    assert found[0].score == pytest.approx(0.5)
+    assert found[0].score == pytest.approx(0.65)
+    assert found[0].confident
 
 
 def test_stop_words_alone_do_not_make_text_similar() -> None:
@@ -331,7 +333,7 @@ def test_stop_words_alone_do_not_make_text_similar() -> None:
     assert keywords("It is down for all of them") == frozenset()
 
 
-def test_same_service_and_similar_text_ranks_first_then_same_service_newest_first() -> None:
+def test_same_service_and_similar_text_first_then_similar_text_then_same_service() -> None:
     both = _incident(5, service="payments-api", title="Payment gateway timeout")
     service_old = _incident(
         6, service="payments-api", title="Refund report", opened_at=NOW - timedelta(hours=3)
@@ -346,20 +348,21 @@ def test_same_service_and_similar_text_ranks_first_then_same_service_newest_firs
         text="Payment gateway timeout",
         now=NOW,
     )
+    # Similar text on another service outranks the same service with unrelated text.
     assert [c.incident.number for c in found] == [
         "INC-000005",
+        "INC-000008",
         "INC-000007",
         "INC-000006",
-        "INC-000008",
     ]
     assert found[0].score == pytest.approx(1.0)
     assert found[0].reasons == (
         "same service, opened 30 min ago",
-        "similar title: 'Payment gateway timeout'",
+        "title shares 'gateway', 'payment', 'timeout' (100 % of the words)",
     )
-    assert found[2].reasons == ("same service, opened 3 h ago",)
-    # The service the dispatcher picked outweighs similar words on another service.
-    assert found[3].score == pytest.approx(0.5 * 6 / 7, abs=0.001)
+    assert found[1].confident
+    assert found[3].reasons == ("same service, opened 3 h ago",)
+    assert not found[2].confident
     assert all(0.0 <= c.score <= 1.0 for c in found)
 
 
@@ -407,8 +410,10 @@ def test_description_match_counts_for_less() -> None:
         [described], service="payments-api", text="payment gateway timeout", now=NOW
     )
     assert len(found) == 1
-    assert found[0].reasons[0] == "similar description: 'Basket page errors'"
-    assert found[0].score == pytest.approx(0.4)
+    assert found[0].reasons[0] == (
+        "description shares 'gateway', 'payment', 'timeout' (80 % of the words)"
+    )
+    assert found[0].score == pytest.approx(0.65 * 0.8)
 
 
 def test_limit_keeps_the_best() -> None:
@@ -479,7 +484,67 @@ def test_known_errors_match_by_text_best_first() -> None:
     found = search_known_errors(KNOWN, text="payment gateway timeout")
     assert [m.known_error.id for m in found] == ["KE-0002", "KE-0003"]
     assert found[0].score > found[1].score
-    assert found[0].reasons == ("matches 'gateway', 'payment', 'timeout'",)
+    assert found[0].reasons == (
+        "title shares 'gateway', 'payment', 'timeout' (100 % of the words)",
+    )
+    assert found[0].confident
+    assert not found[1].confident
+
+
+def test_the_strong_duplicate_beats_the_weak_one_from_the_same_service() -> None:
+    """The issue's page 6: a report about 502s from the payments API in APAC."""
+    weak = _incident(
+        20,
+        service="payments-api",
+        title="Payments sandbox API key found in a public repository",
+        opened_at=NOW - timedelta(minutes=5),
+    )
+    strong = _incident(
+        21,
+        service="checkout",
+        title="Payments API 502s for APAC customers",
+        description="Card payments from Singapore and Sydney fail with 502 from the gateway.",
+    )
+    noise = [
+        _incident(30 + i, service="crm", title=f"Customer portal 500 on page {i}") for i in range(4)
+    ]
+    found = find_duplicates(
+        [weak, strong, *noise],
+        service="payments-api",
+        text="Payment API returning 502 for customers in APAC",
+        now=NOW,
+    )
+    assert found[0].incident.number == "INC-000021"
+    assert found[0].confident
+    assert "'apac'" in found[0].reasons[0]
+    weak_match = next(c for c in found if c.incident.number == "INC-000020")
+    assert not weak_match.confident
+    # Words every other report has ("customer", "500") do not make a duplicate.
+    assert all(not c.incident.title.startswith("Customer portal") for c in found)
+
+
+def test_a_typo_still_matches_and_says_so() -> None:
+    typo = _incident(22, service="vpn", title="Payment gateway timeout")
+    [found] = find_duplicates([typo], service="checkout", text="paymnet gatway timeout", now=NOW)
+    assert "'gatway'≈'gateway'" in found.reasons[0]
+    assert found.confident
+
+
+def test_common_known_error_words_are_noise_not_a_match() -> None:
+    known = [
+        *KNOWN,
+        *(
+            KnownError(
+                id=f"KE-01{i:02d}",
+                title=f"Customer sees 500 on the {name} page",
+                symptoms="The customer gets an HTTP 500 error page",
+                workaround="Retry",
+            )
+            for i, name in enumerate(("login", "basket", "profile", "search"))
+        ),
+    ]
+    found = search_known_errors(known, text="customer gets 500 when paying, gateway timeout")
+    assert found[0].known_error.id == "KE-0002"
 
 
 def test_known_error_for_the_service_ranks_higher_and_others_lower() -> None:

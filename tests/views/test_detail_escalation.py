@@ -7,6 +7,7 @@ countdowns are the ones an operator would read at that moment.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -81,9 +82,9 @@ def test_the_pane_shows_who_is_engaged_who_is_next_and_when(qtbot: QtBot, demo: 
     assert pane.escalation.isVisible()
     assert pane.escalation.text() == (
         "L1 Service desk — Carmen Ruiz +34 735 79 28 56 (due now)"
-        " → L2 Platform & SRE — in 11 min"
-        " → L3 Payments engineering — in 26 min"
-        " → Duty manager at 30 min or 75 % of SLA"
+        " → L2 Platform & SRE — Yuki Tanaka +81 90-7782-7584 (in 11 min)"
+        " → L3 Payments engineering — Ravi Shankar +91 99802 83946 (in 26 min)"
+        " → Duty manager — Lucía Fernández +34 722 81 86 62 at 30 min or 75 % of SLA"
         " → Elena Navarro +34 684 52 00 04 at 30 min or 80 % of SLA"
     )
 
@@ -112,7 +113,7 @@ def test_escalation_entries_from_the_server_mark_tiers_engaged(qtbot: QtBot, dem
 
     text = pane.escalation.text()
     assert text.startswith("L1 Service desk — Carmen Ruiz +34 735 79 28 56 (engaged) → ")
-    assert " → L2 Platform & SRE — in 11 min → " in text
+    assert " → L2 Platform & SRE — Yuki Tanaka +81 90-7782-7584 (in 11 min) → " in text
     assert " → L3 Payments engineering — " in text
     assert text.split(" → ")[2].endswith("(engaged)")
 
@@ -125,3 +126,32 @@ def test_without_a_source_or_a_policy_the_section_is_hidden(qtbot: QtBot, demo: 
         assert not pane.escalation_heading.isVisible()
         assert not pane.escalation.isVisible()
         assert pane.number.text().startswith(f"<b>{NUMBER}</b>")
+
+
+def test_after_acknowledgement_the_line_keeps_every_name_and_number(
+    qtbot: QtBot, demo: Cache
+) -> None:
+    incident = _incident(demo)
+    at = incident.opened_at + timedelta(minutes=4)
+    acked = dataclasses.replace(incident, acknowledged_at=at)
+    text = _source(demo, at)(acked)
+    assert text is not None
+    assert text.startswith("L1 Service desk — Carmen Ruiz +34 735 79 28 56 (on request)")
+    assert "L2 Platform & SRE — Yuki Tanaka +81 90-7782-7584 (on request)" in text
+    assert "Ravi Shankar +91 99802 83946" in text
+
+
+def test_response_due_agrees_with_the_header_for_a_new_incident(qtbot: QtBot, demo: Cache) -> None:
+    from console.sync.edits import LocalEdits
+
+    made = LocalEdits(demo, author="op").create(
+        title="Checkout 502s", service="checkout", impact="high", urgency="high"
+    )
+    assert made.response_due is None  # not numbered by a backend yet
+    pane = _pane(qtbot, demo, None)
+    pane._model.upsert([made])
+    pane.show_incident(made.id)
+    due = pane.fields["response_due"].text()
+    assert due != "—"
+    header_due = pane.clocks["response"].text().rsplit("due ", 1)[1]
+    assert header_due in due  # the same HH:MM in both places

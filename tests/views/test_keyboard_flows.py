@@ -133,7 +133,7 @@ def test_shift_a_assigns_with_the_keyboard(
     row = desk.model.row_of("inc-2")
     assert row is not None
     assert desk.model.index(row, Column.ASSIGNEE).data() == "Carla Díaz"
-    assert "assigned to Carla Díaz" in desk.statusBar().currentMessage()
+    assert "assigned to Carla Díaz" in desk.current_message()
 
 
 def test_t_takes_the_incident(qtbot: QtBot, desk: MainWindow, desk_cache: Cache) -> None:
@@ -332,15 +332,23 @@ def test_ctrl_k_lists_every_action_and_runs_one(
     listed = {text: keys for text, keys, _enabled in palette.entries()}
     for action in desk.menu_actions.all_actions():
         assert action.text().replace("&", "") in listed
-    assert listed["Acknowledge"] == "A"
-    assert listed["Escalate…"] == "E"
-    assert listed["Resolve…"] == "R"
+    # Keys as they are pressed: a lower-case letter, not the capital of the menu.
+    assert listed["Acknowledge"] == "a"
+    assert listed["Escalate…"] == "e"
+    assert listed["Resolve…"] == "r"
     assert listed["Filter…"] == "/"
-    assert listed["New incident…"] == "N"
+    assert listed["New incident…"] == "n"
+    assert listed["Assign…"] == "Shift+A"
     assert listed["Open incident"] == "Enter"
     assert listed["Keyboard shortcuts"] == "?"
+    qtbot.keyClicks(palette.search, "zzqx")
+    assert palette.entries() == []
+    assert palette.list.count() == 1
+    assert palette.list.item(0).text() == "No action matches “zzqx” — try fewer letters"
+    palette.search.clear()
     qtbot.keyClicks(palette.search, "ack")
-    assert [text for text, _k, _e in palette.entries()] == ["Acknowledge"]
+    # Best match first ("backend" in the connection actions holds "ack" too).
+    assert next(text for text, _k, _e in palette.entries()) == "Acknowledge"
     press(qtbot, palette.search, Key.Key_Return)
     assert not palette.isVisible()
     assert only_pending(desk_cache).payload["fields"] == {"acknowledged": True}
@@ -353,7 +361,7 @@ def test_question_mark_shows_every_shortcut(qtbot: QtBot, desk: MainWindow) -> N
     assert sheets[-1].isVisible()
     rows = CheatSheet.rows(desk.menu_actions)
     keys = {keys for _group, keys, _what in rows}
-    assert {"A", "E", "R", "/", "N", "J", "K", "Ctrl+K", "?", "Enter"} <= keys
+    assert {"a", "e", "r", "/", "n", "j", "k", "c", "Ctrl+K", "?", "Enter"} <= keys
 
 
 def test_board_by_keyboard(qtbot: QtBot, desk: MainWindow) -> None:

@@ -65,7 +65,12 @@ def menu_titles(window: MainWindow) -> dict[str, list[str]]:
 def test_menus(window: MainWindow) -> None:
     titles = menu_titles(window)
     assert list(titles) == ["&File", "&Incident", "&View", "&Help"]
-    assert titles["&File"] == ["&New incident…", "&Quit"]
+    assert titles["&File"] == [
+        "&New incident…",
+        "&Settings…",
+        "&Connect to backend…",
+        "&Quit",
+    ]
     assert titles["&Incident"] == [
         "&Open incident",
         "&Acknowledge",
@@ -76,6 +81,7 @@ def test_menus(window: MainWindow) -> None:
         "&Escalate…",
         "Add &work note",
         "Post status &update",
+        "Ca&ll on-call…",
     ]
     assert titles["&View"][-1] == "&Theme"
     assert titles["&Help"] == ["&Keyboard shortcuts", "&About NOC Console"]

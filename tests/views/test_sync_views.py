@@ -70,8 +70,8 @@ class Display:
         ),
         (
             SyncStatus(SyncState.AUTH_FAILED, URL, reason="token revoked"),
-            f"⚠ Sign-in needed — {URL} refused the API token (token revoked). "
-            "Enter a new token to reconnect",
+            "⚠ Sign-in needed — the backend did not accept the API token. "
+            "Connection ▸ Enter API token…",
         ),
     ],
     ids=lambda v: v.state.value if isinstance(v, SyncStatus) else "",

@@ -135,6 +135,10 @@ def test_a_call_of_each_severity_is_logged_with_its_routing(
     assert "Respond by" in result.deadlines.text()
     assert "Payments Engineering" in result.routing.text()
     assert "L1 NOC" in result.routing.text()
+    # Routed to Payments Engineering: its own tier (L3) is named, with who holds its pager.
+    owning = [line for line in result.routing.text().split("<li>") if "the owning team" in line]
+    assert owning, result.routing.text()
+    assert "L3" in owning[0]
     if wizard.before.banner.isVisibleTo(wizard.before):
         keys.answer("n")  # a major incident by the rules, not declared here
     keys.create()
@@ -410,6 +414,12 @@ def test_a_caller_added_to_a_lesser_incident_carries_their_triage(
     wizard, keys = desk.press_n()
     run_to_last_page(keys, CALLS[1])  # SEV-1 by this caller's answers; INC-000001 is SEV-2
     before = wizard.before
+    # Only "checkout" in common: listed, not pre-selected; the dispatcher picks it.
+    assert before.chosen_duplicate() is None
+    assert "No strong match" in before.add_caller.text()
+    before.duplicates.setFocus()  # tabbing in makes a row current, not chosen
+    assert before.chosen_duplicate() is None
+    before.duplicates.setCurrentRow(0)  # the dispatcher picks it (↓ or a click)
     assert before.chosen_duplicate() is not None
     warning = before.duplicate_note.text()
     assert before.duplicate_note.isVisibleTo(before)

@@ -332,3 +332,32 @@ def test_render_the_demo_wall(
     assert colour_at(wall.grab().toImage(), corner.x(), corner.y()) == QColor(
         Severity.SEV1.style.colour
     )
+
+
+def test_stale_data_never_shows_an_all_clear(qtbot: QtBot, demo_cache: Cache) -> None:
+    from console.views.wall import WallWindow
+
+    model = WallModel(SlaPolicy.default(), [], reference=WallReference.from_cache(demo_cache))
+    window = WallWindow(model, clock=Clock(NOW))
+    qtbot.addWidget(window)
+    window.resize(1920, 1080)
+    window.set_connection("live", NOW)
+    assert window.major_panel.empty_message().startswith("✔")
+    window.set_connection("offline", NOW - timedelta(minutes=9))
+    message = window.major_panel.empty_message()
+    assert "✔" not in message
+    assert "unreachable" in message
+    assert "✔" not in window.at_risk_panel.empty_message()
+    window.set_connection("live", NOW)
+    assert window.major_panel.empty_message().startswith("✔")
+
+
+def test_the_on_call_page_fills_the_screen(wall: WallWindow) -> None:
+    wall.show()
+    wall.show_panel(Panel.ON_CALL)
+    panel = wall.on_call_panel
+    assert len(panel.items) >= 4
+    assert panel.rows_per_page >= 4
+    # The rows shown take most of the panel: no half screen of black.
+    used = panel.header_height() + panel.rows_per_page * panel.row_height()
+    assert used >= 0.8 * panel.height()

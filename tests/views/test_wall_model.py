@@ -196,6 +196,25 @@ def test_sla_at_risk_soonest_due_first(policy: SlaPolicy) -> None:
     assert snapshot.breached == 1
 
 
+def test_sla_at_risk_most_severe_first_then_least_time_left(policy: SlaPolicy) -> None:
+    incidents = [
+        # SEV-4 resolving past its target: breached long ago, yet below every SEV-1.
+        make_incident(10, Severity.SEV4, age_min=5 * 24 * 60),
+        # SEV-1 unacknowledged 12 min: response due in 3 min.
+        make_incident(11, Severity.SEV1, age_min=12, state=State.NEW, acknowledged_at=None),
+        # SEV-1 resolving for 5 h of 4: breached an hour ago.
+        make_incident(12, Severity.SEV1, age_min=5 * 60),
+        make_incident(13, Severity.SEV2, age_min=7 * 60),
+    ]
+    snapshot = build_snapshot(incidents, policy, NOW)
+    assert [row.number for row in snapshot.at_risk] == [
+        "INC-000012",
+        "INC-000011",
+        "INC-000013",
+        "INC-000010",
+    ]
+
+
 def test_rows_use_display_names(policy: SlaPolicy) -> None:
     incidents = [
         make_incident(1, Severity.SEV1, assignee="ana"),
