@@ -513,8 +513,9 @@ def add_reviews(window: MainWindow, cache: Cache) -> None:
 
     reviews = ReviewsView(parent=window)
     problems = ProblemsView(parent=window)
-    window.add_view(reviews, "Re&views", window.menu_actions.show_reviews)
-    window.add_view(problems, "Pro&blems", window.menu_actions.show_problems)
+    # No Alt mnemonic on these tabs: the window's letters are taken (Ctrl+5 / Ctrl+7 show them).
+    window.add_view(reviews, "Reviews", window.menu_actions.show_reviews)
+    window.add_view(problems, "Problems", window.menu_actions.show_problems)
     reload_reviews(window, cache)
 
 

@@ -76,8 +76,8 @@ REVIEW_COLUMNS: Sequence[tuple[str, Callable[[ReviewRow], str]]] = (
     ("Title", lambda r: r.title),
     ("Review", lambda r: r.status.upper() if r.overdue else r.status),
     ("Due", lambda r: _day(r.due_at)),
-    ("Open items", lambda r: str(r.open_items)),
-    ("Overdue items", lambda r: str(r.overdue_items) if r.overdue_items else ""),
+    ("Open", lambda r: str(r.open_items)),
+    ("Overdue", lambda r: str(r.overdue_items) if r.overdue_items else ""),
 )
 ITEM_COLUMNS: Sequence[tuple[str, Callable[[ItemRow], str]]] = (
     ("Owner", lambda i: i.owner),
@@ -137,6 +137,10 @@ class ReviewsView(QWidget):
         self.item_model = _RowsModel(ITEM_COLUMNS)
         self.review_table = _table(self.review_model, "review-table", self)
         self.item_table = _table(self.item_model, "item-table", self, stretch=3)
+        for column, width in ((0, 95), (1, 55), (3, 80), (4, 120), (5, 75), (6, 90)):
+            self.review_table.horizontalHeader().resizeSection(column, width)
+        for column, width in ((0, 120), (1, 120), (2, 75), (4, 95)):
+            self.item_table.horizontalHeader().resizeSection(column, width)
         self.preview = QTextBrowser(self)
         self.preview.setObjectName("review-preview")
         top = QHBoxLayout()
