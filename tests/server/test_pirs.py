@@ -236,7 +236,8 @@ def test_overdue_reviews_and_items_send_webhooks_once(api_factory: Any, receiver
         context.clock = lambda: later
         escalation.tick(context)
         escalation.tick(context)  # a second run sends nothing new
-        delivered = _wait_for(_deliveries(api, hook, "delivered"))
+        both = _deliveries(api, hook, "delivered")
+        delivered = _wait_for(lambda: found if len(found := both()) >= 2 else [])
         events = sorted(d["event"] for d in delivered)
         assert events == ["action_item.overdue", "pir.due"]
         shown = api.request("GET", f"/v1/pirs/{pir['id']}").json()
