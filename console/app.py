@@ -29,6 +29,7 @@ from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from console import __version__, paths
+from console.app_dashboard import add_csat_action, add_dashboard
 from console.app_sync import (
     Connection,
     ConsoleSync,
@@ -390,6 +391,8 @@ def _build_window(
         window.connection_label.setToolTip(summary.describe())
     add_matrix(window, cache, demo=demo)
     add_reviews(window, cache)
+    add_dashboard(window, cache, policy=policy, operator=settings.operator)
+    add_csat_action(window, edits)
     _add_alerts(app, window, settings)
     from console.app_settings import add_settings  # the dialogs load on first use
 

@@ -1,10 +1,10 @@
 """The ``noc-console`` command: the desktop console, and headless sub-commands.
 
 ``noc-console [options]`` opens the console. ``noc-console SUBCOMMAND ...`` runs
-a headless job (``serve``, ``token``, ``sync``, ``export``, ``doctor``).
-Sub-commands are imported only when used, so opening the console does not pay
-for the server's imports. A word that is no sub-command is refused with the
-list of those there are (not taken for the console's options).
+a headless job (``serve``, ``token``, ``sync``, ``export``, ``metrics``,
+``doctor``). Sub-commands are imported only when used, so opening the console
+does not pay for the server's imports. A word that is no sub-command is refused
+with the list of those there are (not taken for the console's options).
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "doctor": (
         "console.cli_doctor",
         "check that this machine can open the window (names missing system libraries)",
+    ),
+    "metrics": (
+        "console.cli_metrics",
+        "MTTA, MTTR, SLA compliance, FCR, reopens, CSAT and volume over the local cache",
     ),
 }
 EXIT_USAGE = 2

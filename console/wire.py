@@ -77,10 +77,16 @@ StateWire = Literal[
 HoldReasonWire = Literal["awaiting_caller", "awaiting_vendor", "awaiting_change"]
 SourceWire = Literal["phone", "email", "chat", "monitoring", "portal"]
 TimelineKindWire = Literal[
-    "work_note", "status_update", "state_change", "assignment", "escalation", "severity_change"
+    "work_note",
+    "status_update",
+    "state_change",
+    "assignment",
+    "escalation",
+    "csat",
+    "severity_change",
 ]
 # The kinds a person may write by hand; the rest are written by the server.
-UserTimelineKindWire = Literal["work_note", "status_update"]
+UserTimelineKindWire = Literal["work_note", "status_update", "csat"]
 RoleWire = Literal["intake", "viewer", "dispatcher", "commander", "admin"]
 IntegrationWire = Literal["alertmanager", "events"]
 AlertStatusWire = Literal["firing", "acknowledged", "resolved"]
@@ -492,10 +498,22 @@ class IncidentPage(WireOut):
 
 
 class TimelineEntryCreate(WireIn):
-    """``POST /v1/incidents/{id}/timeline``: a work note or a status update."""
+    """``POST /v1/incidents/{id}/timeline``: a work note, a status update or a CSAT score."""
 
     kind: UserTimelineKindWire
     body: NoteBody
+    score: int | None = Field(
+        default=None,
+        ge=1,
+        le=5,
+        description="kind csat only: the caller's satisfaction, 1 (poor) to 5 (excellent)",
+    )
+
+    @model_validator(mode="after")
+    def _score_with_csat(self) -> TimelineEntryCreate:
+        if (self.kind == "csat") != (self.score is not None):
+            raise ValueError("score: give a score 1–5 with kind csat, and only with it")
+        return self
 
 
 class TimelineEntry(WireOut):

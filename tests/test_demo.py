@@ -58,7 +58,7 @@ def test_demo_loads_a_realistic_noc(cache: Cache) -> None:
     }
     assert "13 known errors" in summary.describe()
     incidents = cache.incidents()
-    assert len(incidents) == summary.incidents == 200
+    assert len(incidents) == summary.incidents == 500
     assert len(cache.reference("services")) == 15
     assert len(cache.reference("contacts")) == 40
     # Every incident has a timeline of a few entries, stored with it.

@@ -218,9 +218,16 @@ class Backend(Protocol):
         ...
 
     def add_timeline_entry(
-        self, incident_id: str, kind: str, body: str, *, idempotency_key: str
+        self,
+        incident_id: str,
+        kind: str,
+        body: str,
+        *,
+        idempotency_key: str,
+        score: int | None = None,
     ) -> TimelineEvent:
-        """Add a work note or a status update; returns the entry as stored."""
+        """Add a work note, a status update or (kind ``csat``, with ``score``) a CSAT score;
+        returns the entry as stored."""
         ...
 
     def engage(

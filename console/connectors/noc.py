@@ -602,12 +602,21 @@ class NocBackend:
         return incident_from_json(self._json(response))
 
     def add_timeline_entry(
-        self, incident_id: str, kind: str, body: str, *, idempotency_key: str
+        self,
+        incident_id: str,
+        kind: str,
+        body: str,
+        *,
+        idempotency_key: str,
+        score: int | None = None,
     ) -> TimelineEvent:
+        sent: dict[str, object] = {"kind": kind, "body": body}
+        if score is not None:
+            sent["score"] = score
         response = self._send(
             "POST",
             f"/v1/incidents/{_segment(incident_id)}/timeline",
-            body={"kind": kind, "body": body},
+            body=sent,
             headers={"Idempotency-Key": idempotency_key},
         )
         return timeline_from_json(self._json(response))

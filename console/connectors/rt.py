@@ -1554,9 +1554,18 @@ class RtBackend:
         return current
 
     def add_timeline_entry(
-        self, incident_id: str, kind: str, body: str, *, idempotency_key: str
+        self,
+        incident_id: str,
+        kind: str,
+        body: str,
+        *,
+        idempotency_key: str,
+        score: int | None = None,
     ) -> TimelineEvent:
         """A work note as an RT comment, a status update as RT correspondence.
+
+        CSAT scores (kind ``csat``) have no place in RT yet and are refused
+        (the message says so); ``score`` is accepted for the protocol only.
 
         Where the queue's transactions have the request key field, the key is
         written on the note and looked for before it is sent, so a note sent

@@ -248,10 +248,15 @@ class TimelineKind(enum.Enum):
     STATE_CHANGE = "state_change"
     ASSIGNMENT = "assignment"
     ESCALATION = "escalation"
+    # The caller's satisfaction (1–5) recorded at resolution or closure; the
+    # score is in ``data["score"]`` (docs/metrics.md).
+    CSAT = "csat"
     SEVERITY_CHANGE = "severity_change"
 
     @property
     def label(self) -> str:
+        if self is TimelineKind.CSAT:
+            return "CSAT score"
         return self.value.replace("_", " ").capitalize()
 
     @classmethod

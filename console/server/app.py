@@ -29,6 +29,7 @@ from console.server.middleware import (
 from console.server.routes import changes, events, health, incidents, me, reference, timeline
 from console.server.routes import escalation as escalation_routes
 from console.server.routes import intake as intake_routes
+from console.server.routes import metrics as metrics_routes
 from console.server.routes import pirs as pir_routes
 from console.server.routes import problems as problem_routes
 from console.server.routes import webhooks as webhook_routes
@@ -299,6 +300,7 @@ def create_app(
     app.include_router(escalation_routes.router)
     app.include_router(webhook_routes.router)
     app.include_router(intake_routes.router)
+    app.include_router(metrics_routes.router)
     app.include_router(events.router)
     app.include_router(pir_routes.router)
     app.include_router(problem_routes.router)

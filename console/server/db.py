@@ -35,7 +35,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from console import paths
-from console.server.tables import SCHEMA_VERSION, Base, IdempotencyRow, MetaRow, table_of
+from console.server.tables import SCHEMA_VERSION, Base, MetaRow
 
 log = logging.getLogger(__name__)
 
@@ -186,10 +186,11 @@ class Database:
             if self.dialect == "postgresql":
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({self._key('ddl')})")
             Base.metadata.create_all(conn)
-            # Indexes added after a table was first made: create_all only makes
-            # missing tables, so a database from an older server gets them here.
-            for index in table_of(IdempotencyRow).indexes:
-                index.create(conn, checkfirst=True)
+            # Indexes added to tables that already existed (create_all only makes
+            # missing tables): the metrics' indexes on an older database.
+            for table in Base.metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
             stored = conn.execute(
                 select(MetaRow.value).where(MetaRow.key == "schema_version")
             ).scalar_one_or_none()

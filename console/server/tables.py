@@ -75,6 +75,8 @@ class IncidentRow(Base):
     """One incident; the domain ``Incident`` plus the server's bookkeeping."""
 
     __tablename__ = "incidents"
+    # For the metrics window (``opened_at`` in [from, to)).
+    __table_args__ = (Index("ix_incidents_opened_at", "opened_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
@@ -113,7 +115,11 @@ class TimelineRow(Base):
     """One timeline entry of an incident."""
 
     __tablename__ = "timeline"
-    __table_args__ = (Index("ix_timeline_incident_at", "incident_id", "at"),)
+    __table_args__ = (
+        Index("ix_timeline_incident_at", "incident_id", "at"),
+        # The metrics' escalation, reopen and CSAT look-ups per incident.
+        Index("ix_timeline_incident_kind", "incident_id", "kind"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"))

@@ -366,6 +366,23 @@ class Cache:
         with self._reading() as conn:
             return int(conn.execute(select(func.count()).select_from(INCIDENTS)).scalar_one())
 
+    def read_rows(
+        self, sql: str, params: Mapping[str, object] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """The rows of one read-only SQL statement (reports: ``console.store.metrics``)."""
+        with self._reading() as conn:
+            driver = conn.connection.driver_connection
+            if driver is None:  # only after the pool was disposed under us
+                raise CacheError(f"the cache {self.path} is closed")
+            cursor = driver.cursor()
+            try:
+                cursor.execute(sql, dict(params or {}))
+                return cursor.fetchall()
+            except sqlite3.Error as exc:
+                raise CacheError(f"reading the cache {self.path} failed: {exc}") from exc
+            finally:
+                cursor.close()
+
     # ----------------------------------------------------------------- timeline
 
     def upsert_timeline(self, events: Iterable[TimelineEvent]) -> ChangeSet:

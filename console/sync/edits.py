@@ -524,6 +524,37 @@ class LocalEdits:
         self._queued()
         return event
 
+    def add_csat(self, incident_id: str, score: int, comment: str = "") -> TimelineEvent:
+        """Record the caller's satisfaction (1–5) on a resolved or closed incident.
+
+        Queued like every edit; the entry's text says the score and the
+        caller's words (docs/metrics.md, "CSAT").
+        """
+        if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+            raise InvalidValue("score", score, "a whole number from 1 (poor) to 5 (excellent)")
+        incident = self._cache.incident(incident_id)
+        if incident is None:
+            raise DomainError(
+                f"incident {incident_id} is not in the local cache; refresh and try again"
+            )
+        if incident.state not in (State.RESOLVED, State.CLOSED):
+            raise DomainError(
+                f"{incident.number} is {incident.state.label.lower()}; a CSAT score is "
+                "recorded at resolution or closure"
+            )
+        words = comment.strip()
+        body = f"CSAT {score}/5" + (f" — {words}" if words else "")
+        event = self._local_event(incident_id, TimelineKind.CSAT, body, data={"score": score})
+        entry = OutboxEntry(
+            operation="timeline",
+            incident_id=incident_id,
+            payload={**_event_payload(event), "score": score},
+            base_version=None,
+        )
+        self._cache.enqueue(entry, local_event=event)
+        self._queued()
+        return event
+
     def engage(self, incident_id: str, tiers: Sequence[int], reason: str) -> TimelineEvent:
         """Engage several escalation tiers at once (swarming); returns the local entry shown.
 

@@ -951,9 +951,18 @@ class SyncEngine:
         if not isinstance(kind, str) or not isinstance(body, str):
             raise Rejected(0, "the queued note is unreadable")
         incident_id = self._target(record)
-        event = self.backend.add_timeline_entry(
-            incident_id, kind, body, idempotency_key=record.idempotency_key
-        )
+        score = payload.get("score")
+        if score is not None:
+            # A CSAT score (kind csat): the only note that carries a value.
+            if not isinstance(score, int):
+                raise Rejected(0, "the queued CSAT score is unreadable")
+            event = self.backend.add_timeline_entry(
+                incident_id, kind, body, idempotency_key=record.idempotency_key, score=score
+            )
+        else:
+            event = self.backend.add_timeline_entry(
+                incident_id, kind, body, idempotency_key=record.idempotency_key
+            )
         events = [event, *self._retired_local_note(record)]
         changes = self.cache.upsert_timeline(events)
         self.cache.mark_outbox_sent(record.id)

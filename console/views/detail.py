@@ -78,6 +78,7 @@ _KIND_COLOURS = {
     TimelineKind.ASSIGNMENT: "#6A1B9A",
     TimelineKind.ESCALATION: "#C62828",
     TimelineKind.SEVERITY_CHANGE: "#EF6C00",
+    TimelineKind.CSAT: "#00838F",
 }
 
 

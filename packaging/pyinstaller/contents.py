@@ -35,6 +35,10 @@ PySide6-Essentials has no QtMultimedia; with PySide6-Addons in the build
 environment the bundle takes it, with the FFmpeg libraries its plugin needs.
 """
 
+CHART_QT_MODULES = ("PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets")
+"""pyqtgraph (the metrics charts) imports these by name at run time, which
+PyInstaller's import scan cannot see (about 1 MB; no OpenGL drawing is used)."""
+
 EXCLUDED_MODULES = (
     # Qt modules the console never uses. PyInstaller only follows imports, but
     # saying so keeps a stray import (or a hook's guess) from pulling one of
@@ -71,7 +75,6 @@ EXCLUDED_MODULES = (
     "PySide6.QtUiTools",
     "PySide6.QtSql",
     "PySide6.QtTest",
-    "PySide6.QtOpenGLWidgets",
     "PySide6.QtBluetooth",
     "PySide6.QtNfc",
     "PySide6.QtLocation",
@@ -89,7 +92,7 @@ EXCLUDED_MODULES = (
     # The rest of Python that a desktop app does not need.
     "tkinter",
     "unittest",
-    "pydoc",
+    # not "pydoc": numpy (the metrics charts, via pyqtgraph) imports it at start.
     "lib2to3",
     "yaml",  # uvicorn reads YAML logging configs with it; the console never passes one
     # Test and development tools that share the build environment.

@@ -33,7 +33,8 @@ TARGETS = {1: (15, 240), 2: (30, 480), 3: (240, 2880), 4: (1440, 7200)}
 # as a sign of miscalibrated definitions.
 SEVERITY_WEIGHTS = {1: 6, 2: 19, 3: 42, 4: 33}
 
-# How many incidents end up in each state (sums to 200).
+# How many incidents end up in each state (sums to 200); HISTORY_COUNT more
+# closed ones are added before them (below).
 STATE_COUNTS = {
     "new": 10,
     "triaged": 12,
@@ -45,6 +46,24 @@ STATE_COUNTS = {
     "cancelled": 15,
 }
 OPEN_STATES = {"new", "triaged", "in_progress", "on_hold", "reopened"}
+# A quarter of history for the metrics dashboard: HISTORY_COUNT closed
+# incidents opened 21–90 days ago, numbered before the 200 above and drawn
+# from their own random streams, so the 200 (which the board, the wall and
+# their tests show) stay exactly as they were.
+HISTORY_DAYS = 90
+HISTORY_COUNT = 300
+# Of the finished incidents: how many were reopened once before their final
+# resolution, and how many callers gave a CSAT score (weights for 1…5).
+REOPEN_SHARE = 0.06
+CSAT_SHARE = 0.4
+CSAT_WEIGHTS = (5, 7, 13, 33, 42)
+CSAT_COMMENTS = {
+    1: "Caller: took far too long, nobody called back.",
+    2: "Caller: fixed in the end, but had to chase twice.",
+    3: "Caller: OK, a bit slow.",
+    4: "Caller: quick and clear, thanks.",
+    5: "Caller: excellent, fixed while I was still on the phone.",
+}
 
 # Impact/urgency pairs that the default matrix maps to each severity.
 PAIRS = {
@@ -305,8 +324,11 @@ def load(name: str) -> list[dict[str, Any]]:
 class Generator:
     """Builds one incident at a time from the templates and the reference data."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, *, history: bool = False) -> None:
         self.rng = rng
+        self.history = history
+        # Reopens and CSAT scores: a stream of their own (see HISTORY_COUNT).
+        self.extra = random.Random(rng.random() if history else SEED + 1)
         self.owner = {s["id"]: s["owner_team"] for s in load("services.json")}
         self.team_names = {t["id"]: t["name"] for t in load("teams.json")}
         self.names = {c["id"]: c["name"] for c in load("contacts.json")}
@@ -348,7 +370,8 @@ class Generator:
                 return {"opened": opened}
             opened = max(5, round(resolution * rng.uniform(low, high)))
         else:
-            opened = rng.randint(2 * 24 * 60, 21 * 24 * 60)
+            low, high = (21, HISTORY_DAYS) if self.history else (2, 21)
+            opened = rng.randint(low * 24 * 60, high * 24 * 60)
         ack_delay = response * rng.choice([0.2, 0.35, 0.5, 0.7, 0.9, 1.3])
         ack = opened - max(1, min(round(ack_delay), opened - 1))
         return {"opened": opened, "acknowledged": ack}
@@ -466,9 +489,36 @@ class Generator:
         elif state in ("resolved", "closed"):
             resolved = end
             record["resolved_minutes_ago"] = resolved
+            extra = self.extra
+            first = resolved + extra.randint(60, 600)
+            if extra.random() < REOPEN_SHARE and first < now_cursor - 30:
+                # Resolved too early: the caller reported the fault back.
+                timeline.append(self.state_change(first, assignee, current, "resolved"))
+                back = first - extra.randint(10, max(11, min(240, first - resolved - 5)))
+                timeline.append(
+                    self.state_change(
+                        back,
+                        operator,
+                        "resolved",
+                        "reopened",
+                        {"reason": "Reporter says the fault is back"},
+                    )
+                )
+                current = "reopened"
             timeline.append(self.event(resolved, "work_note", assignee, rng.choice(RESOLUTIONS)))
             timeline.append(self.state_change(resolved, assignee, current, "resolved"))
             record["updated_minutes_ago"] = resolved
+            if extra.random() < CSAT_SHARE:
+                score = extra.choices(range(1, 6), weights=CSAT_WEIGHTS)[0]
+                timeline.append(
+                    self.event(
+                        max(0, resolved - extra.randint(0, 30)),
+                        "csat",
+                        operator,
+                        f"CSAT {score}/5 — {CSAT_COMMENTS[score]}",
+                        {"score": score},
+                    )
+                )
             if state == "closed":
                 closed = max(0, resolved - rng.randint(24 * 60, 3 * 24 * 60))
                 if closed >= resolved:
@@ -618,6 +668,12 @@ def generate() -> list[dict[str, Any]]:
     for number, record in enumerate(incidents, FIRST_NUMBER):
         record["number"] = number
         record["id"] = f"demo-{number}"
+    older = Generator(random.Random(SEED + 2), history=True)
+    history = [older.incident(i, older.severity(), "closed") for i in range(1, HISTORY_COUNT + 1)]
+    history.sort(key=lambda r: -r["opened_minutes_ago"])
+    for number, record in enumerate(history, FIRST_NUMBER - HISTORY_COUNT):
+        record["number"] = number
+        record["id"] = f"demo-{number}"
     # Two commander overrides, so the demo shows a severity set by hand.
     # Raised from SEV-3 within the last hours, as an incident manager would.
     overrides = [
@@ -639,7 +695,7 @@ def generate() -> list[dict[str, Any]]:
             )
         )
         record["timeline"].sort(key=lambda e: -e["minutes_ago"])
-    return incidents
+    return history + incidents
 
 
 def dumps(incidents: list[dict[str, Any]]) -> str:

@@ -669,8 +669,18 @@ def record_incident_touch(*, session: Session, row: IncidentRow, scope: WriteSco
 def add_timeline_entry(
     *, session: Session, row: IncidentRow, body: TimelineEntryCreate, scope: WriteScope
 ) -> TimelineRow:
-    """Add a work note or a status update written by a person."""
-    entry = _entry(to_domain(row), TimelineKind.of(body.kind), body.body, scope)
+    """Add a work note, a status update or a CSAT score (resolved or closed only)."""
+    kind = TimelineKind.of(body.kind)
+    data: dict[str, Any] = {}
+    if kind is TimelineKind.CSAT:
+        if row.state not in (State.RESOLVED.value, State.CLOSED.value):
+            raise ApiError(
+                422,
+                "invalid_request",
+                f"a CSAT score is recorded at resolution or closure; this incident is {row.state}",
+            )
+        data = {"score": body.score}
+    entry = _entry(to_domain(row), kind, body.body, scope, data or None)
     _insert_entries(session, [entry], scope)
     return entry
 

@@ -1,0 +1,209 @@
+"""Metrics: ``GET /v1/metrics`` over 1,000,000 incidents, the cache path and the
+dashboard's first paint over 100,000.
+
+The server figures are whole HTTP requests to a real server on loopback, on
+SQLite and on PostgreSQL (skipped with the reason when it does not answer):
+a 90-day window grouped by severity, and grouped by week. The incidents span
+a year (so the window holds about a quarter of them), with realistic timeline
+entries (escalations, reassignments, reopens, CSAT) for about a quarter, and
+are written with bulk inserts, not through the API. The cache figure is
+:func:`console.store.metrics.compute` over a cache of 100,000 incidents (what
+the dashboard's worker thread runs). Sizes: ``NOC_BENCH_METRICS_N`` and
+``NOC_BENCH_METRICS_CACHE_N``.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+
+import httpx
+from sqlalchemy import insert
+
+from bench import fail, note, report
+from bench._metrics_data import generate, server_incident_row, server_timeline_row
+from bench.server import pg_database, pg_problem, sqlite_database
+from console.domain import metrics as m
+from console.server.auth import Role
+from console.server.db import Database
+from console.server.embedded import EmbeddedServer
+from console.server.settings import Settings
+from console.server.tables import IncidentRow, TimelineRow
+from console.store import Cache
+from console.store import metrics as cache_metrics
+
+N = int(os.environ.get("NOC_BENCH_METRICS_N", "1000000"))
+CACHE_N = int(os.environ.get("NOC_BENCH_METRICS_CACHE_N", "100000"))
+END = datetime(2026, 11, 30, tzinfo=UTC)
+WINDOW = ("2026-09-01", "2026-11-30")  # 90 days
+ROUNDS = 3
+CHUNK = 20_000
+
+
+def _load(url: str, n: int) -> tuple[int, float]:
+    """Bulk-insert ``n`` generated incidents; returns the timeline rows and seconds taken."""
+    started = time.perf_counter()
+    db = Database(url)
+    events = 0
+    try:
+        data = generate(n, end=END, days=365, seed=21)
+        number = 0
+        while chunk := list(islice(data, CHUNK)):
+            rows, timeline = [], []
+            for g in chunk:
+                number += 1
+                rows.append(server_incident_row(g.incident, number))
+                timeline += [server_timeline_row(e) for e in g.timeline]
+            with db.engine.begin() as conn:
+                conn.execute(insert(IncidentRow), rows)
+                if timeline:
+                    conn.execute(insert(TimelineRow), timeline)
+            events += len(timeline)
+        with db.engine.begin() as conn:
+            if db.dialect == "postgresql":
+                conn.exec_driver_sql("ANALYZE")
+            else:
+                conn.exec_driver_sql("ANALYZE")
+    finally:
+        db.dispose()
+    return events, time.perf_counter() - started
+
+
+def _timed(call: Callable[[], object]) -> float:
+    samples = []
+    for _ in range(ROUNDS):
+        started = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def _server(url: str, name: str) -> None:
+    events, took = _load(url, N)
+    note(f"{name}: {N:,} incidents and {events:,} timeline entries bulk-inserted in {took:.0f} s")
+    server = EmbeddedServer(Settings(db_url=url, host="127.0.0.1", port=0))
+    server.start()
+    try:
+        token = server.issue_token("bench-metrics", Role.VIEWER)
+        with httpx.Client(
+            base_url=server.url, timeout=120, headers={"Authorization": f"Bearer {token}"}
+        ) as client:
+            for group_by in ("severity", "period"):
+                params = {"from": WINDOW[0], "to": WINDOW[1], "group_by": group_by}
+
+                def ask(params: dict[str, str] = params) -> object:
+                    response = client.get("/v1/metrics", params=params)
+                    if response.status_code != 200:
+                        fail(f"/v1/metrics answered {response.status_code}: {response.text}")
+                    return response.json()
+
+                answer = ask()
+                assert isinstance(answer, dict)
+                if group_by == "severity":
+                    note(f"{name}: the 90-day window holds {answer['total']['count']:,} incidents")
+                key = "severity" if group_by == "severity" else "week"
+                report(f"metrics.{name}.{N}.90d_by_{key}", _timed(ask) * 1000, "ms")
+    finally:
+        server.stop()
+
+
+def _cache(folder: Path) -> None:
+    cache = Cache.open(folder / "cache.sqlite3")
+    try:
+        data = list(generate(CACHE_N, end=END, days=365, seed=22))
+        cache.upsert_incidents(g.incident for g in data)
+        cache.upsert_timeline(e for g in data for e in g.timeline)
+        window = m.make_window("2025-12-01", "2026-11-30", "severity")
+        note(f"cache: {CACHE_N:,} incidents, a 364-day window (nearly all of them), by severity")
+        report(
+            f"metrics.cache.{CACHE_N}.by_severity",
+            _timed(lambda: cache_metrics.compute(cache, window, now=END)) * 1000,
+            "ms",
+        )
+        week = m.make_window("2025-12-01", "2026-11-30", "period", "week")
+        report(
+            f"metrics.cache.{CACHE_N}.by_week",
+            _timed(lambda: cache_metrics.compute(cache, week, now=END)) * 1000,
+            "ms",
+        )
+    finally:
+        cache.close()
+
+
+def _dashboard(folder: Path) -> None:
+    """Opening the dashboard: view built, snapshot computed off the GUI thread, first paint."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from console.domain.sla import SlaPolicy
+    from console.models.dashboard import DashboardLoader
+    from console.views.dashboard import DashboardView
+
+    app = QApplication.instance() or QApplication([])
+    cache = Cache.open(folder / "cache.sqlite3")
+    samples = []
+    try:
+        for _ in range(ROUNDS):
+            painted: list[float] = []
+            started = time.perf_counter()
+            view = DashboardView()
+            view.resize(1920, 1080)
+            view.show()
+            loader = DashboardLoader(
+                cache, policy=SlaPolicy.default(), operator="ana", clock=lambda: END
+            )
+
+            def shown(
+                snapshot: object, view: DashboardView = view, painted: list[float] = painted
+            ) -> None:
+                view.show_snapshot(snapshot)  # type: ignore[arg-type]
+                view.repaint()
+                painted.append(time.perf_counter())
+
+            loader.loaded.connect(shown)
+            loader.refresh_now()
+            deadline = time.perf_counter() + 60
+            while not painted and time.perf_counter() < deadline:
+                app.processEvents()
+                time.sleep(0.001)
+            if not painted:
+                fail("the dashboard did not paint within 60 s")
+            samples.append(painted[0] - started)
+            loader.wait()
+            view.close()
+            view.deleteLater()
+            app.processEvents()
+    finally:
+        cache.close()
+    note(f"dashboard: a cache of {CACHE_N:,} incidents, the last 13 weeks, 1920×1080 offscreen")
+    report(f"metrics.dashboard.{CACHE_N}.first_paint", statistics.median(samples) * 1000, "ms")
+
+
+def run() -> None:
+    only = os.environ.get("NOC_BENCH_METRICS_ONLY", "")  # "cache": skip the servers
+    note(f"load average: {Path('/proc/loadavg').read_text().strip()}")
+    with tempfile.TemporaryDirectory(prefix="bench-metrics-") as tmp:
+        folder = Path(tmp)
+        _cache(folder)
+        _dashboard(folder)
+        if only == "cache":
+            return
+        with sqlite_database(folder, "metrics") as url:
+            _server(url, "sqlite")
+    problem = pg_problem()
+    if problem is not None:
+        note(f"postgresql skipped: {problem}")
+        return
+    with pg_database("metrics") as url:
+        _server(url, "postgresql")
+    note(f"load average: {Path('/proc/loadavg').read_text().strip()}")
+
+
+if __name__ == "__main__":
+    run()

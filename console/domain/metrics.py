@@ -1,0 +1,364 @@
+"""Service-desk metrics: their exact definitions, and the computation over incident facts.
+
+The words in :data:`DEFINITIONS` are the definitions; docs/metrics.md quotes
+them and the dashboard shows them as tooltips. Two paths compute the same
+numbers: the server in SQL (``console.server.services.metrics``) and the
+console over its local cache (``console.store.metrics`` reads the facts, this
+module aggregates them). ``tests/server/test_metrics_parity.py`` runs both on
+the same incidents and compares the answers field by field.
+
+Conventions both paths share, so they agree to the second:
+
+* Durations are whole seconds: each timestamp is cut to its second (UTC)
+  before subtracting.
+* Median and p90 are *nearest-rank* percentiles: of ``n`` sorted values, the
+  median is value number ``ceil(n/2)`` and p90 value number ``ceil(0.9·n)``
+  (1-based). Means are rounded to 0.1 s, shares to 4 decimals.
+* Periods are UTC calendar days, ISO weeks (keyed by their Monday,
+  ``2026-11-30``) and months (``2026-11``).
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, NamedTuple
+
+GROUP_BYS = ("severity", "team", "service", "category", "source", "assignee", "period")
+PERIODS = ("day", "week", "month")
+# The longest window one request may ask for: a year and a day covers a yearly
+# review across a leap year; anything longer is almost always a typo.
+MAX_WINDOW = timedelta(days=366)
+DEFAULT_SEV1_THRESHOLD = 0.10
+# Sources a person reported (the rest were detected by monitoring).
+MONITORING_SOURCES = frozenset({"monitoring"})
+# Open-backlog age buckets: (label, lower bound inclusive in seconds).
+BACKLOG_BUCKETS: tuple[tuple[str, int], ...] = (
+    ("< 1 day", 0),
+    ("1–3 days", 86_400),
+    ("3–7 days", 3 * 86_400),
+    ("7–30 days", 7 * 86_400),
+    ("> 30 days", 30 * 86_400),
+)
+
+DEFINITIONS: Mapping[str, str] = {
+    "window": (
+        "The window selects incidents by when they were opened: opened_at in [from, to), "
+        "in UTC. Every figure except the backlog is over the incidents in the window."
+    ),
+    "count": "Incidents opened in the window.",
+    "acknowledged": "Incidents in the window with an acknowledgement (acknowledged_at set).",
+    "resolved": (
+        "Incidents in the window that are resolved or closed (resolved_at set); a reopened "
+        "incident counts again only once it is resolved again."
+    ),
+    "mtta_s": (
+        "Mean time to acknowledge: acknowledged_at − opened_at in seconds over the acknowledged "
+        "incidents; mean, median and p90 (nearest rank), wall-clock."
+    ),
+    "mttr_s": (
+        "Mean time to resolve: resolved_at − opened_at in seconds over the resolved incidents; "
+        "mean, median and p90 (nearest rank), wall-clock (time on hold included)."
+    ),
+    "response_sla_met": (
+        "Response SLA compliance: share of acknowledged incidents that have a response due time "
+        "and were acknowledged at or before it, as the SLA clock computed it (its business "
+        "hours and holds included)."
+    ),
+    "resolution_sla_met": (
+        "Resolution SLA compliance: share of resolved incidents that have a resolution due time "
+        "and were resolved at or before it, as the SLA clock computed it (its business hours "
+        "and paused time on hold included)."
+    ),
+    "fcr": (
+        "First-contact resolution: share of resolved incidents never escalated to another "
+        "group or tier — no escalation on the timeline (functional, hierarchical, major) and "
+        "no reassignment away from a group that already held it."
+    ),
+    "reopen_rate": "Share of resolved incidents that were reopened at least once.",
+    "csat": (
+        "Customer satisfaction: mean score (1–5) of the incidents in the window that have one; "
+        "an incident's score is the last one recorded on it (at resolution or closure)."
+    ),
+    "backlog": (
+        "Open incidents now (any state before resolved, whenever opened), by how long ago "
+        "they were opened."
+    ),
+    "sources": (
+        "User-reported (phone, e-mail, chat, portal) against monitoring-detected incidents in "
+        "the window; ratio = user-reported ÷ monitoring-detected."
+    ),
+    "sev1_share": (
+        "Share of the window's incidents at SEV-1. Above the threshold (default 10 %) the "
+        "severity definitions probably need recalibrating."
+    ),
+}
+
+
+class MetricsInputError(ValueError):
+    """A metrics request that cannot be answered (the message says what to change)."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """A checked request: the window, the grouping and the period."""
+
+    start: datetime
+    end: datetime
+    group_by: str
+    period: str
+
+    @property
+    def start_s(self) -> int:
+        return epoch_s(self.start)
+
+    @property
+    def end_s(self) -> int:
+        return epoch_s(self.end)
+
+
+def parse_instant(name: str, text: str) -> datetime:
+    """A date (midnight UTC) or an ISO timestamp (UTC when it names no zone)."""
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time(), UTC)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise MetricsInputError(
+            f"{name}: {text!r} is not a date; use YYYY-MM-DD or an ISO timestamp"
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def make_window(
+    start: datetime | str,
+    end: datetime | str,
+    group_by: str = "severity",
+    period: str = "week",
+) -> Window:
+    """Check a request; :class:`MetricsInputError` names what is wrong."""
+    first = parse_instant("from", start) if isinstance(start, str) else start.astimezone(UTC)
+    last = parse_instant("to", end) if isinstance(end, str) else end.astimezone(UTC)
+    if group_by not in GROUP_BYS:
+        raise MetricsInputError(
+            f"group_by: {group_by!r} is not known; choose one of {', '.join(GROUP_BYS)}"
+        )
+    if period not in PERIODS:
+        raise MetricsInputError(f"period: {period!r} is not known; choose one of day, week, month")
+    if first >= last:
+        raise MetricsInputError("from must be before to (the window is [from, to))")
+    if last - first > MAX_WINDOW:
+        raise MetricsInputError(
+            f"the window is {(last - first).days} days; at most {MAX_WINDOW.days} days per request"
+        )
+    if first.year < 1971 or last.year > 9998:
+        raise MetricsInputError("from and to must be between 1971 and 9998")
+    return Window(first, last, group_by, period)
+
+
+def epoch_s(value: datetime) -> int:
+    """Whole UTC seconds since 1970 (the timestamp cut to its second)."""
+    return calendar.timegm(value.astimezone(UTC).utctimetuple())
+
+
+def period_key(opened_s: int, period: str) -> str:
+    """The period an instant falls in: ``2026-11-30`` (day or week's Monday) or ``2026-11``."""
+    day = datetime.fromtimestamp(opened_s, UTC).date()
+    if period == "month":
+        return f"{day.year:04d}-{day.month:02d}"
+    if period == "week":
+        day -= timedelta(days=day.weekday())
+    return day.isoformat()
+
+
+class Facts(NamedTuple):
+    """What the metrics need of one incident (timestamps as whole UTC seconds).
+
+    A named tuple, so a cache row becomes one with no conversion
+    (``Facts._make(row)``): at 100k incidents that is most of the cost.
+    The flags are 1 / 0 (``response_met`` and ``resolution_met`` None when
+    there is no due time, or the incident is not acknowledged / resolved).
+    """
+
+    severity: int
+    team: str | None
+    service: str | None
+    category: str | None
+    source: str | None
+    assignee: str | None
+    opened_s: int
+    acknowledged_s: int | None
+    resolved_s: int | None
+    response_met: int | None
+    resolution_met: int | None
+    escalated: int
+    reopened: int
+    csat: int | None
+    is_open: int
+
+
+def severity_code(value: int) -> str:
+    return f"SEV-{value}"
+
+
+def _key(facts: Facts, window: Window) -> str | None:
+    if window.group_by == "severity":
+        return severity_code(facts.severity)
+    if window.group_by == "period":
+        return period_key(facts.opened_s, window.period)
+    value: str | None = getattr(facts, window.group_by)
+    return value
+
+
+def nearest_rank(sorted_values: Sequence[int], p: float) -> int | None:
+    """The nearest-rank percentile: value number ceil(p·n) of the sorted values (1-based)."""
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(round(p * len(sorted_values), 9)))
+    return sorted_values[rank - 1]
+
+
+def share(part: int, whole: int) -> float | None:
+    return None if whole == 0 else round(part / whole, 4)
+
+
+def mean(total: float, n: int) -> float | None:
+    return None if n == 0 else round(total / n, 1)
+
+
+def stats(durations: list[int]) -> dict[str, float | int | None]:
+    durations.sort()
+    return {
+        "mean": mean(sum(durations), len(durations)),
+        "median": nearest_rank(durations, 0.5),
+        "p90": nearest_rank(durations, 0.9),
+    }
+
+
+def _group(key: str | None, rows: Iterable[Facts]) -> dict[str, Any]:
+    count = 0
+    acks: list[int] = []
+    fixes: list[int] = []
+    resp_met = resp_n = res_met = res_n = fcr = reopened = 0
+    csat_sum = csat_n = 0
+    for f in rows:
+        count += 1
+        if f.acknowledged_s is not None:
+            acks.append(f.acknowledged_s - f.opened_s)
+            if f.response_met is not None:
+                resp_n += 1
+                resp_met += f.response_met
+        if f.resolved_s is not None:
+            fixes.append(f.resolved_s - f.opened_s)
+            if f.resolution_met is not None:
+                res_n += 1
+                res_met += f.resolution_met
+            fcr += not f.escalated
+            reopened += f.reopened
+        if f.csat is not None:
+            csat_n += 1
+            csat_sum += f.csat
+    resolved = len(fixes)
+    return {
+        "key": key,
+        "count": count,
+        "acknowledged": len(acks),
+        "resolved": resolved,
+        "mtta_s": stats(acks),
+        "mttr_s": stats(fixes),
+        "response_sla_met": share(resp_met, resp_n),
+        "resolution_sla_met": share(res_met, res_n),
+        "fcr": share(fcr, resolved),
+        "reopen_rate": share(reopened, resolved),
+        "csat": None if csat_n == 0 else round(csat_sum / csat_n, 2),
+    }
+
+
+def sort_groups(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Groups in key order; the group without a key (unassigned, no category) last."""
+    return sorted(groups, key=lambda g: (g["key"] is None, g["key"] or ""))
+
+
+def bucket_index(age_s: int) -> int:
+    """The oldest backlog bucket an age (in seconds) reaches."""
+    index = 0
+    for i, (_, lower) in enumerate(BACKLOG_BUCKETS):
+        if age_s >= lower:
+            index = i
+    return index
+
+
+def backlog(open_ages_s: Iterable[int]) -> list[dict[str, Any]]:
+    """Open incidents by age bucket (every bucket, empty ones with 0)."""
+    counts = [0] * len(BACKLOG_BUCKETS)
+    for age in open_ages_s:
+        counts[bucket_index(age)] += 1
+    return [
+        {"bucket": label, "count": n} for (label, _), n in zip(BACKLOG_BUCKETS, counts, strict=True)
+    ]
+
+
+def sources_summary(source_counts: Mapping[str | None, int]) -> dict[str, Any]:
+    monitoring = sum(n for s, n in source_counts.items() if s in MONITORING_SOURCES)
+    user = sum(n for s, n in source_counts.items() if s not in MONITORING_SOURCES)
+    return {
+        "user_reported": user,
+        "monitoring": monitoring,
+        "ratio": None if monitoring == 0 else round(user / monitoring, 4),
+    }
+
+
+def warnings_for(total: Mapping[str, Any], sev1: int, threshold: float) -> list[dict[str, Any]]:
+    """The health checks: today, the SEV-1 share against its threshold."""
+    count = int(total["count"])
+    if count == 0:
+        return []
+    value = sev1 / count
+    if value <= threshold:
+        return []
+    return [
+        {
+            "code": "sev1_share",
+            "value": round(value, 4),
+            "threshold": threshold,
+            "message": (
+                f"{value:.1%} of the incidents in the window are SEV-1 (threshold "
+                f"{threshold:.0%}): the severity definitions probably need recalibrating"
+            ),
+        }
+    ]
+
+
+def report(
+    window: Window,
+    *,
+    in_window: Iterable[Facts],
+    open_ages_s: Iterable[int],
+    sev1_threshold: float = DEFAULT_SEV1_THRESHOLD,
+) -> dict[str, Any]:
+    """The full answer (the shape ``GET /v1/metrics`` returns) from the facts of the window."""
+    rows = list(in_window)
+    by_key: dict[str | None, list[Facts]] = {}
+    sources: dict[str | None, int] = {}
+    sev1 = 0
+    for f in rows:
+        by_key.setdefault(_key(f, window), []).append(f)
+        sources[f.source] = sources.get(f.source, 0) + 1
+        sev1 += f.severity == 1
+    total = _group(None, rows)
+    total.pop("key")
+    return {
+        "from": window.start.isoformat().replace("+00:00", "Z"),
+        "to": window.end.isoformat().replace("+00:00", "Z"),
+        "group_by": window.group_by,
+        "period": window.period,
+        "groups": sort_groups([_group(k, v) for k, v in by_key.items()]),
+        "total": total,
+        "backlog": backlog(open_ages_s),
+        "sources": sources_summary(sources),
+        "warnings": warnings_for(total, sev1, sev1_threshold),
+    }

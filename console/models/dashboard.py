@@ -1,0 +1,198 @@
+"""What the metrics dashboard shows, computed off the GUI thread from the local cache.
+
+:func:`build_snapshot` reads the facts of the last weeks once
+(:func:`console.store.metrics.facts`) and computes every figure the three tabs
+need with :func:`console.domain.metrics.report` — the same definitions and
+numbers as ``GET /v1/metrics`` and ``noc-console metrics``.
+:class:`DashboardLoader` runs it on a worker thread and hands the snapshot to
+the GUI thread through a signal; changes to the incidents ask for a new one,
+coalesced so a burst of sync updates costs one computation.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from console.domain import metrics as m
+from console.domain.severity import Severity
+from console.domain.sla import SlaPolicy
+from console.store import Cache, CacheError
+from console.store import metrics as cache_metrics
+
+WEEKS = 13
+"""The dashboard's window: the last 13 weeks (a quarter), the current week included."""
+COMPLIANCE_TARGET = 0.95
+"""The SLA compliance goal the charts draw as their target line."""
+REFRESH_DELAY_MS = 2000
+"""How long after a change the dashboard recomputes (a burst of changes: once)."""
+SEVERITIES = ("SEV-1", "SEV-2", "SEV-3", "SEV-4")
+
+
+@dataclass(frozen=True)
+class DashboardSnapshot:
+    """Every figure the dashboard shows, at one instant."""
+
+    computed_at: datetime
+    took_ms: float
+    weeks: tuple[str, ...]
+    # Per week (key order of ``weeks``): the whole report's group for that week.
+    weekly: tuple[dict[str, Any], ...]
+    # Per severity, per week: the week's group restricted to that severity.
+    weekly_by_severity: Mapping[str, tuple[dict[str, Any], ...]]
+    by_severity: dict[str, Any]
+    by_team: dict[str, Any]
+    by_source: dict[str, Any]
+    mine_weekly: tuple[dict[str, Any], ...]
+    mine: dict[str, Any] | None
+    operator: str | None
+    # Wall-clock targets in seconds per severity (None: a business-time target).
+    response_targets: Mapping[str, float | None] = field(default_factory=dict)
+    resolution_targets: Mapping[str, float | None] = field(default_factory=dict)
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _wall_clock_targets(policy: SlaPolicy) -> tuple[dict[str, float | None], ...]:
+    out: list[dict[str, float | None]] = []
+    for targets in (policy.response, policy.resolution):
+        out.append(
+            {
+                Severity(s).code: None
+                if targets[Severity(s)].business
+                else targets[Severity(s)].amount.total_seconds()
+                for s in (1, 2, 3, 4)
+            }
+        )
+    return tuple(out)
+
+
+def _by_week(
+    window: m.Window, weeks: Sequence[str], rows: list[m.Facts]
+) -> tuple[dict[str, Any], ...]:
+    report = m.report(window, in_window=rows, open_ages_s=())
+    groups = {g["key"]: g for g in report["groups"]}
+    empty = m.report(window, in_window=(), open_ages_s=())["total"]
+    return tuple(groups.get(w, {**empty, "key": w}) for w in weeks)
+
+
+def build_snapshot(
+    cache: Cache, *, now: datetime, operator: str | None, policy: SlaPolicy
+) -> DashboardSnapshot:
+    """Read the facts once and compute every figure (runs on the worker thread)."""
+    started = time.perf_counter()
+    first = week_start(now.astimezone(UTC).date()) - timedelta(weeks=WEEKS - 1)
+    start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    end = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), datetime.min.time(), UTC)
+    weeks = tuple((first + timedelta(weeks=k)).isoformat() for k in range(WEEKS))
+    rows = cache_metrics.facts(cache, start, end)
+    ages = cache_metrics.open_ages(cache, now)
+    weekly_window = m.make_window(start, end, "period", "week")
+
+    def grouped(group_by: str, subset: list[m.Facts]) -> dict[str, Any]:
+        return m.report(m.make_window(start, end, group_by), in_window=subset, open_ages_s=ages)
+
+    by_sev = {
+        code: _by_week(
+            weekly_window, weeks, [f for f in rows if m.severity_code(f.severity) == code]
+        )
+        for code in SEVERITIES
+    }
+    mine_rows = [f for f in rows if operator and f.assignee == operator]
+    response, resolution = _wall_clock_targets(policy)
+    snapshot = DashboardSnapshot(
+        computed_at=now,
+        took_ms=0.0,
+        weeks=weeks,
+        weekly=_by_week(weekly_window, weeks, rows),
+        weekly_by_severity=by_sev,
+        by_severity=grouped("severity", rows),
+        by_team=grouped("team", rows),
+        by_source=grouped("source", rows),
+        mine_weekly=_by_week(weekly_window, weeks, mine_rows),
+        mine=grouped("severity", mine_rows) if operator else None,
+        operator=operator,
+        response_targets=response,
+        resolution_targets=resolution,
+    )
+    return replace(snapshot, took_ms=(time.perf_counter() - started) * 1000)
+
+
+class DashboardLoader(QObject):
+    """Computes snapshots on a worker thread; :attr:`loaded` delivers them on the GUI thread.
+
+    :meth:`request` asks for a new snapshot after :data:`REFRESH_DELAY_MS`
+    (further requests meanwhile are folded in); :meth:`refresh_now` starts one
+    at once. One computation runs at a time; a request while one runs starts
+    another when it is done, so the last change is always shown.
+    """
+
+    loaded = Signal(object)
+    failed = Signal(str)
+
+    def __init__(
+        self,
+        cache: Cache,
+        *,
+        policy: SlaPolicy,
+        operator: str | None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._cache = cache
+        self._policy = policy
+        self._operator = operator
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._running = False
+        self._again = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REFRESH_DELAY_MS)
+        self._timer.timeout.connect(self.refresh_now)
+        self._threads: list[threading.Thread] = []
+
+    def request(self, *_: object) -> None:
+        """A change happened: recompute soon (coalesced)."""
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def refresh_now(self) -> None:
+        with self._lock:
+            if self._running:
+                self._again = True
+                return
+            self._running = True
+        thread = threading.Thread(target=self._work, name="dashboard-metrics", daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def wait(self, timeout: float = 10.0) -> None:
+        """Wait for the running computation (tests, shutdown)."""
+        for thread in list(self._threads):
+            thread.join(timeout)
+
+    def _work(self) -> None:
+        while True:
+            try:
+                snapshot = build_snapshot(
+                    self._cache, now=self._clock(), operator=self._operator, policy=self._policy
+                )
+            except (CacheError, ValueError) as exc:
+                self.failed.emit(f"The metrics could not be computed: {exc}")
+            else:
+                self.loaded.emit(snapshot)
+            with self._lock:
+                if not self._again:
+                    self._running = False
+                    return
+                self._again = False

@@ -1,0 +1,214 @@
+"""Chart cards for the metrics dashboard: a pyqtgraph chart, the same data as a table,
+and Copy / PNG / CSV export.
+
+Every chart is also a table (Tab to it, select, Ctrl+C; screen readers read it
+as a table), because a chart alone is neither accessible nor copyable.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+Cell = str | int | float | None
+
+# Severity colours, the same hues the queue uses (SEV-1 red … SEV-4 grey-blue).
+SEVERITY_COLOURS = {
+    "SEV-1": "#d64541",
+    "SEV-2": "#e67e22",
+    "SEV-3": "#d4ac0d",
+    "SEV-4": "#5d8aa8",
+}
+SERIES_COLOURS = ("#3b82f6", "#d64541", "#e67e22", "#10b981", "#8b5cf6")
+
+
+def cell_text(value: Cell) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def csv_text(columns: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
+    """The table as CSV (empty cells for missing values)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    return out.getvalue()
+
+
+class ChartCard(QFrame):
+    """A titled chart with its data as a table, and Copy, PNG and CSV buttons."""
+
+    def __init__(self, title: str, definition: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chartCard")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.title = title
+        self.columns: list[str] = []
+        self.rows: list[list[Cell]] = []
+        heading = QLabel(f"<b>{title}</b>")
+        heading.setToolTip(definition)
+        heading.setAccessibleDescription(definition)
+        self.toggle = QPushButton("Table")
+        self.toggle.setCheckable(True)
+        self.toggle.setToolTip("Show the chart's data as a table (accessible, copyable)")
+        copy = QPushButton("Copy")
+        copy.setToolTip("Copy the data to the clipboard (tab-separated, pastes into a sheet)")
+        png = QPushButton("PNG…")
+        png.setToolTip("Save the chart as a PNG picture")
+        save_csv = QPushButton("CSV…")
+        save_csv.setToolTip("Save the data as a CSV file")
+        for button in (self.toggle, copy, png, save_csv):
+            button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+            button.setStyleSheet("padding: 1px 6px;")
+        top = QHBoxLayout()
+        top.addWidget(heading, 1)
+        for button in (self.toggle, copy, png, save_csv):
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            top.addWidget(button)
+        self.plot = pg.PlotWidget()
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.showGrid(x=False, y=True, alpha=0.25)
+        self.plot.setToolTip(definition)
+        self.legend = self.plot.addLegend(offset=(8, 4), labelTextSize="8pt")
+        self.table = QTableWidget()
+        self.table.setAccessibleName(f"{title} (table)")
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.plot)
+        self.stack.addWidget(self.table)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 6)
+        layout.addLayout(top)
+        layout.addWidget(self.stack, 1)
+        self.toggle.toggled.connect(lambda on: self.stack.setCurrentIndex(1 if on else 0))
+        copy.clicked.connect(self.copy)
+        png.clicked.connect(self._ask_png)
+        save_csv.clicked.connect(self._ask_csv)
+        self._apply_palette()
+
+    def _apply_palette(self) -> None:
+        palette = self.palette()
+        self.plot.setBackground(palette.color(QPalette.ColorRole.Base))
+        text = palette.color(QPalette.ColorRole.Text)
+        for side in ("left", "bottom"):
+            axis = self.plot.getAxis(side)
+            axis.setPen(pg.mkPen(text))
+            axis.setTextPen(pg.mkPen(text))
+
+    # ------------------------------------------------------------------ data
+
+    def set_data(self, columns: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None:
+        """The table (and CSV) behind the chart."""
+        self.columns = list(columns)
+        self.rows = [list(r) for r in rows]
+        self.table.clear()
+        self.table.setColumnCount(len(columns))
+        self.table.setRowCount(len(rows))
+        self.table.setHorizontalHeaderLabels(self.columns)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                item = QTableWidgetItem(cell_text(value))
+                if isinstance(value, int | float):
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
+
+    def clear_chart(self) -> None:
+        self.plot.clear()
+        self.legend.clear()
+
+    def set_categories(self, labels: Sequence[str], *, every: int = 1) -> None:
+        """Text labels on the x axis at 0, 1, 2 … (every ``every``-th shown)."""
+        ticks = [(i, label) for i, label in enumerate(labels) if i % every == 0]
+        self.plot.getAxis("bottom").setTicks([ticks])
+
+    def line(self, name: str, values: Sequence[float | None], colour: str) -> None:
+        xs = [i for i, v in enumerate(values) if v is not None]
+        ys = [float(v) for v in values if v is not None]
+        pen = pg.mkPen(QColor(colour), width=2)
+        self.plot.plot(xs, ys, pen=pen, symbol="o", symbolSize=5, symbolBrush=colour, name=name)
+
+    def target(self, name: str, value: float, colour: str) -> None:
+        """A dashed horizontal target line."""
+        pen = pg.mkPen(QColor(colour), width=1, style=Qt.PenStyle.DashLine)
+        options = {"position": 0.98, "color": colour, "anchors": [(1, 1), (1, 1)]}
+        line = pg.InfiniteLine(pos=value, angle=0, pen=pen, label=name, labelOpts=options)
+        self.plot.addItem(line)
+
+    def bars(
+        self,
+        stacks: Sequence[tuple[str, Sequence[float], str]],
+        *,
+        width: float = 0.7,
+    ) -> None:
+        """Bars at 0, 1, 2 …; several series are stacked in the order given."""
+        base = [0.0] * (len(stacks[0][1]) if stacks else 0)
+        for name, values, colour in stacks:
+            heights = [float(v) for v in values]
+            item = pg.BarGraphItem(
+                x=list(range(len(heights))), height=heights, y0=list(base), width=width,
+                brush=QColor(colour), pen=pg.mkPen(QColor(colour).darker(130)), name=name,
+            )  # fmt: skip
+            self.plot.addItem(item)
+            base = [b + h for b, h in zip(base, heights, strict=True)]
+
+    # ---------------------------------------------------------------- export
+
+    def copy(self) -> None:
+        """The data, tab-separated, on the clipboard."""
+        lines = ["\t".join(self.columns)]
+        lines += ["\t".join("" if v is None else str(v) for v in row) for row in self.rows]
+        clipboard = QGuiApplication.clipboard()
+        if clipboard is not None:
+            clipboard.setText("\n".join(lines) + "\n")
+
+    def save_png(self, path: Path) -> bool:
+        return bool(self.plot.grab().save(str(path), "PNG"))
+
+    def save_csv(self, path: Path) -> None:
+        path.write_text(csv_text(self.columns, self.rows), encoding="utf-8")
+
+    def _slug(self) -> str:
+        return "".join(c if c.isalnum() else "-" for c in self.title.lower()).strip("-")
+
+    def _ask_png(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save chart", f"{self._slug()}.png", "PNG (*.png)"
+        )
+        if name:
+            self.save_png(Path(name))
+
+    def _ask_csv(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save data", f"{self._slug()}.csv", "CSV (*.csv)"
+        )
+        if name:
+            self.save_csv(Path(name))

@@ -1,0 +1,90 @@
+"""``GET /v1/metrics`` on a real server: roles, bad input, warnings, CSAT recorded over the API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def api(api_factory: Any) -> Any:
+    return api_factory()
+
+
+def _window() -> dict[str, str]:
+    today = datetime.now(UTC).date()
+    return {"from": str(today - timedelta(days=1)), "to": str(today + timedelta(days=1))}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"from": "2026-11-30", "to": "2026-11-01"}, "from must be before to"),
+        ({"from": "2026-11-01", "to": "2026-11-30", "group_by": "colour"}, "group_by"),
+        ({"from": "1990-01-01", "to": "2090-01-01"}, "at most 366 days"),
+        ({"from": "last tuesday", "to": "2026-11-30"}, "is not a date"),
+        ({"from": "2026-11-01", "to": "2026-11-30", "period": "fortnight"}, "period"),
+        ({"to": "2026-11-30"}, "from"),
+        ({"from": "0001-01-01", "to": "0001-06-01"}, "between 1971 and 9998"),
+    ],
+)
+def test_bad_input_is_a_422(api: Any, params: dict[str, str], message: str) -> None:
+    response = api.request("GET", "/v1/metrics", role="viewer", params=params)
+    assert response.status_code == 422, response.text
+    assert message in response.text
+
+
+def test_viewers_read_and_the_anonymous_do_not(api: Any) -> None:
+    assert api.request("GET", "/v1/metrics", role=None, params=_window()).status_code == 401
+    response = api.request("GET", "/v1/metrics", role="viewer", params=_window())
+    assert response.status_code == 200
+    body = response.json()
+    assert body["groups"] == []
+    assert body["total"]["count"] == 0
+    assert body["total"]["mtta_s"] == {"mean": None, "median": None, "p90": None}
+    assert body["total"]["fcr"] is None
+
+
+def test_lifecycle_csat_and_the_sev1_warning(api: Any) -> None:
+    sev1 = api.create(impact="high", urgency="high")
+    other = api.create(impact="low", urgency="low")
+    api.patch(sev1, state="in_progress")
+    resolved = api.request("GET", f"/v1/incidents/{sev1['id']}").json()
+    done = api.patch(resolved, state="resolved")
+    assert done.status_code == 200, done.text
+    path = f"/v1/incidents/{sev1['id']}/timeline"
+    # A viewer may not record a score; a score outside 1–5 or without kind csat is refused.
+    score = {"kind": "csat", "body": "Caller: quick and clear", "score": 4}
+    assert api.request("POST", path, role="viewer", json=score).status_code == 403
+    assert api.request("POST", path, json={**score, "score": 6}).status_code == 422
+    assert (
+        api.request("POST", path, json={"kind": "work_note", "body": "x", "score": 3}).status_code
+        == 422
+    )
+    assert (
+        api.request("POST", f"/v1/incidents/{other['id']}/timeline", json=score).status_code == 422
+    )
+    assert api.request("POST", path, role="dispatcher", json=score).status_code == 201
+    body = api.request("GET", "/v1/metrics", role="viewer", params=_window()).json()
+    by_key = {g["key"]: g for g in body["groups"]}
+    assert by_key["SEV-1"]["resolved"] == 1
+    assert by_key["SEV-1"]["csat"] == 4
+    assert by_key["SEV-1"]["fcr"] == 1
+    assert by_key["SEV-1"]["reopen_rate"] == 0
+    assert by_key["SEV-1"]["mttr_s"]["median"] is not None
+    assert body["total"]["count"] == 2
+    # Half the incidents are SEV-1: above the 10 % threshold.
+    assert [w["code"] for w in body["warnings"]] == ["sev1_share"]
+    assert sum(b["count"] for b in body["backlog"]) == 1
+    relaxed = {**_window(), "sev1_threshold": "0.6"}
+    assert api.request("GET", "/v1/metrics", role="viewer", params=relaxed).json()["warnings"] == []
+
+
+def test_openapi_documents_the_endpoint(api: Any) -> None:
+    spec = api.request("GET", "/openapi.json", role=None).json()
+    operation = spec["paths"]["/v1/metrics"]["get"]
+    names = {p["name"] for p in operation["parameters"]}
+    assert {"from", "to", "group_by", "period", "sev1_threshold"} <= names
+    assert "422" in operation["responses"]
