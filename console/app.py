@@ -35,6 +35,7 @@ from console.app_sync import (
     ConsoleSync,
     StartupError,
     add_matrix,
+    add_reviews,
     connect_backend,
 )
 from console.connectors.base import Caller
@@ -390,6 +391,7 @@ def _build_window(
     if summary is not None:
         window.connection_label.setToolTip(summary.describe())
     add_matrix(window, cache, demo=demo)
+    add_reviews(window, cache)
     add_dashboard(window, cache, policy=policy, operator=settings.operator)
     add_csat_action(window, edits)
     # #19: the major incident workspace on Ctrl+4 (one call, kept apart).

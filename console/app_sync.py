@@ -328,6 +328,8 @@ class ConsoleSync(QObject):
         self.window.model.apply_changes(update.changes, update.lookup)
         if REFERENCE_KINDS & set(update.changes.reference_kinds):
             self._reload_reference()
+        if REVIEW_KINDS & set(update.changes.reference_kinds):
+            reload_reviews(self.window, self.cache)
         if update.changes.timeline_of:
             self._alert_on_escalations(update.changes.timeline_of)
 
@@ -499,3 +501,35 @@ class ConsoleSync(QObject):
             self.engine.discard(record_id)
         except CacheError as exc:
             self.window.show_notice(f"The refused edit could not be discarded: {exc}")
+
+
+REVIEW_KINDS = frozenset({"pirs", "problems"})
+"""Cached documents behind the Reviews (Ctrl+5) and Problems (Ctrl+7) views."""
+
+
+def add_reviews(window: MainWindow, cache: Cache) -> None:
+    """The Reviews and Problems views, filled from the cache (refreshed by reload_reviews)."""
+    from console.views.reviews import ProblemsView, ReviewsView
+
+    reviews = ReviewsView(parent=window)
+    problems = ProblemsView(parent=window)
+    # No Alt mnemonic on these tabs: the window's letters are taken (Ctrl+5 / Ctrl+7 show them).
+    window.add_view(reviews, "Reviews", window.menu_actions.show_reviews)
+    window.add_view(problems, "Problems", window.menu_actions.show_problems)
+    reload_reviews(window, cache)
+
+
+def reload_reviews(window: MainWindow, cache: Cache) -> None:
+    """Refill the Reviews and Problems views from the cache; a cache error is a notice."""
+    from console.views.reviews import ProblemsView, ReviewsView
+
+    try:
+        pirs, problems = cache.reference("pirs"), cache.reference("problems")
+    except CacheError as exc:
+        window.show_notice(f"Reviews and problems could not be read from the cache: {exc}")
+        return
+    for view in window.side_views:
+        if isinstance(view, ReviewsView):
+            view.set_reviews(pirs)
+        elif isinstance(view, ProblemsView):
+            view.set_problems(problems)

@@ -1,5 +1,6 @@
-"""``noc-console export incidents|timeline``: print the cached incidents, or their
-timelines, as JSON or CSV.
+"""``noc-console export incidents|timeline|pir``: print the cached incidents, or their
+timelines, as JSON or CSV; or one post-incident review as Markdown, PDF or JSON
+(``console.cli_export_pir``).
 
 Every field the board shows (severity with its label, number, title, service,
 state, assignee, the running SLA clock) plus every field of the record
@@ -98,11 +99,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``noc-console export``."""
     parser.add_argument(
         "what",
-        choices=["incidents", "timeline"],
-        help="incidents, or the timeline entries of each incident",
+        choices=["incidents", "timeline", "pir"],
+        help="incidents, the timeline entries of each incident, or one post-incident review",
     )
     parser.add_argument(
-        "--format", choices=["json", "csv"], default="json", help="output format (default json)"
+        "--format",
+        choices=["json", "csv", "md", "pdf"],
+        default="json",
+        help="json (default) or csv; for pir: md, pdf or json",
+    )
+    parser.add_argument(
+        "--output", metavar="FILE", help="pir: write to FILE (required for pdf) instead of stdout"
     )
     parser.add_argument(
         "--state",
@@ -312,8 +319,16 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    if args.what == "pir":
+        # Loaded by name: the PDF is laid out by Qt, which this module never imports.
+        import importlib
+
+        return int(importlib.import_module("console.cli_export_pir").run(args, path))
+    if args.format in ("md", "pdf"):
+        print(f"noc-console export: --format {args.format} goes with `export pir`", file=sys.stderr)
+        return EXIT_USAGE
     incident = getattr(args, "incident", None)
-    if incident is not None and args.what != "timeline":
+    if incident is not None and args.what not in ("timeline", "pir"):
         print("noc-console export: --incident goes with `export timeline`", file=sys.stderr)
         return EXIT_USAGE
     now = datetime.now(UTC)

@@ -195,11 +195,19 @@ def load_demo(
     # Each load re-dates the demo to "now": the earlier copy goes first, since
     # the cache keeps a stored incident over one that is not a newer version.
     cache.delete_incidents(incident.id for incident in data.incidents)
+    # Reviews and problems (issue #20), built from the incidents just read.
+    from console import demo_reviews
+
+    after = demo_reviews.build(data.incidents, data.timeline, data.reference["contacts"], now)
+    reference = {**data.reference, **data.escalation}
+    reference["known_errors"] = (*reference["known_errors"], *after["known_errors"])
+    reference["pirs"] = tuple(after["pirs"])
+    reference["problems"] = tuple(after["problems"])
     cache.apply_changes(
         BACKEND,
         incidents=data.incidents,
         timeline=data.timeline,
-        reference={**data.reference, **data.escalation},
+        reference=reference,
         cursor=0,
     )
     store_caller(cache, BACKEND, demo_caller(operator))

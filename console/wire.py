@@ -100,6 +100,8 @@ ChangeKindWire = Literal[
     "shift",
     "category",
     "known_error",
+    "pir",
+    "problem",
 ]
 ChangeOpWire = Literal["upsert", "delete"]
 WeekdayWire = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -953,6 +955,12 @@ def parse_change_data(entry: ChangeEntry) -> WireOut | None:
     """The change's entity as its wire model (None for a tombstone)."""
     if entry.op == "delete" or entry.data is None:
         return None
+    if entry.kind in ("pir", "problem"):
+        # Reviews and problems live in console.wire_pir, which builds on this module.
+        from console import wire_pir
+
+        model = wire_pir.Pir if entry.kind == "pir" else wire_pir.Problem
+        return model.model_validate(entry.data)
     return CHANGE_MODELS[entry.kind].model_validate(entry.data)
 
 
@@ -1164,7 +1172,9 @@ class EngageResult(WireOut):
     items: list[TimelineEntry]
 
 
-WebhookEventWire = Literal["escalation", "status_update.published"]
+WebhookEventWire = Literal[
+    "escalation", "status_update.published", "pir.due", "action_item.overdue"
+]
 """Events a webhook can subscribe to: ``escalation`` (every tier engaged or manager told)."""
 
 WebhookStatusWire = Literal["pending", "sending", "delivered", "failed"]

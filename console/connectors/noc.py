@@ -80,6 +80,9 @@ REFERENCE_KINDS: Mapping[str, str] = {
     "shift": "shifts",
     "category": "categories",
     "known_error": "known_errors",
+    # Not reference data, but kept the same way: whole documents by id.
+    "pir": "pirs",
+    "problem": "problems",
 }
 
 _PERMANENT = frozenset({400, 403, 404, 409, 410, 413, 422, 428})

@@ -31,6 +31,8 @@ from console.server.routes import escalation as escalation_routes
 from console.server.routes import intake as intake_routes
 from console.server.routes import majors as major_routes
 from console.server.routes import metrics as metrics_routes
+from console.server.routes import pirs as pir_routes
+from console.server.routes import problems as problem_routes
 from console.server.routes import status_page as status_routes
 from console.server.routes import webhooks as webhook_routes
 from console.server.routes.common import ETAG_PATTERN
@@ -304,6 +306,8 @@ def create_app(
     app.include_router(events.router)
     app.include_router(major_routes.router)
     app.include_router(status_routes.router)
+    app.include_router(pir_routes.router)
+    app.include_router(problem_routes.router)
     for router in reference.routers:
         app.include_router(router)
     # Added last = outermost: the access log also sees the 413s and the 500s,

@@ -357,6 +357,17 @@ def tick(context: ServerContext) -> int:
     if written:
         log.info("escalation timer: %d step(s) engaged or told", len(written))
     try:
+        # Reviews and action items past due: pir.due / action_item.overdue, once each.
+        from console.server.services import pirs
+
+        with context.db.write_session() as session:
+            reminded = pirs.send_reminders(session=session, now=context.clock())
+            session.commit()
+        if reminded:
+            log.info("review reminders: %d webhook event(s) queued", reminded)
+    except Exception:  # like the purge: a later tick tries again
+        log.exception("queuing review reminders failed")
+    try:
         idempotency.purge_if_due(
             db=context.db,
             now=context.clock(),

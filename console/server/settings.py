@@ -89,6 +89,11 @@ class Settings:
     # The escalation timer: how often it looks for unacknowledged incidents
     # whose next tier (or manager) is due; 0 switches it off.
     escalation_tick_s: float = 30.0
+    # Post-incident reviews: scheduled and due this long after resolution, and
+    # whether SEV-3 incidents need one too (SEV-1, SEV-2 and majors always do).
+    pir_scheduled_after_h: float = 48.0
+    pir_due_after_h: float = 72.0
+    pir_sev3_required: bool = False
     # How long a stored Idempotency-Key (and its response) is kept: long enough
     # for a console offline for days to resend its queue and get the first
     # answers back. The escalation timer's tick purges older keys (at most

@@ -310,3 +310,47 @@ class IntakeAlertRow(Base):
     transitions: Mapped[list[Any]] = mapped_column(JSON, default=list)
     silenced_by: Mapped[str | None] = mapped_column(String(200))
     intake_version: Mapped[int | None] = mapped_column(Integer)
+
+
+class PirRow(Base):
+    """One post-incident review; the body is its wire JSON (``console.wire_pir.Pir``).
+
+    ``status`` and ``due_at`` are columns so the reminder sweep and the list can
+    filter without reading every document.
+    """
+
+    __tablename__ = "pirs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), unique=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    due_at: Mapped[datetime]
+    # When pir.due was sent (once per review).
+    due_sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ProblemRow(Base):
+    """One problem record; the body is its wire JSON (``console.wire_pir.Problem``)."""
+
+    __tablename__ = "problems"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ProblemLinkRow(Base):
+    """An incident's link to its problem: an incident links at most one problem."""
+
+    __tablename__ = "problem_links"
+
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    problem_id: Mapped[str] = mapped_column(ForeignKey("problems.id"), index=True)

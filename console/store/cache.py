@@ -74,6 +74,10 @@ REFERENCE_KINDS: tuple[str, ...] = (
     "shifts",
     "categories",
     "known_errors",
+    # Post-incident reviews and problem records (issue #20): server documents
+    # kept whole, like reference data; no schema change.
+    "pirs",
+    "problems",
 )
 
 # SQLite's historical limit is 999 bound parameters per statement; stay under it.

@@ -105,6 +105,15 @@ class MainWindowActions(QObject):
         )
         # Enabled once the window has a matrix to show (see MainWindow.add_matrix).
         self.show_matrix.setEnabled(False)
+        # Post-incident reviews and problem records (issue #20); enabled by MainWindow.add_view.
+        self.show_reviews = self._action(
+            "Re&views", "Ctrl+5", "Post-incident reviews due, overdue and held; action items"
+        )
+        self.show_problems = self._action(
+            "Pro&blems", "Ctrl+7", "Problem records, their linked incidents and known errors"
+        )
+        self.show_reviews.setEnabled(False)
+        self.show_problems.setEnabled(False)
         self.next_incident = self._action("&Next incident", "J", "Select the next incident")
         self.previous_incident = self._action(
             "&Previous incident", "K", "Select the previous incident"
@@ -180,6 +189,8 @@ class MainWindowActions(QObject):
                     self.show_queue,
                     self.show_board,
                     self.show_matrix,
+                    self.show_reviews,
+                    self.show_problems,
                     self.next_incident,
                     self.previous_incident,
                     self.focus_filter,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFont, QShowEvent
+from PySide6.QtGui import QAction, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QLabel,
@@ -84,6 +84,8 @@ class MainWindow(QMainWindow):
         self._sized = False
         self._board_filter_due = False
         self.matrix: QWidget | None = None
+        # Views of their own, each with its own filter (Reviews, Problems: add_view).
+        self.side_views: list[QWidget] = []
         self.settings_dialog: QDialog | None = None
         self.on_call_for: Callable[[Incident], QDialog | None] | None = None
         """Builds the ``c`` dialog for an incident (None: no on-call data); set by the app."""
@@ -348,7 +350,7 @@ class MainWindow(QMainWindow):
         )
         a.next_incident.triggered.connect(lambda: self._move(1))
         a.previous_incident.triggered.connect(lambda: self._move(-1))
-        a.focus_filter.triggered.connect(self.filter_bar.focus_search)
+        a.focus_filter.triggered.connect(self._focus_filter)
         a.toggle_mine.triggered.connect(lambda on: self.filter_bar.mine.setChecked(on))
         a.toggle_at_risk.triggered.connect(lambda on: self.filter_bar.at_risk.setChecked(on))
         a.clear_filter.triggered.connect(lambda: self.filter_bar.set_filter(OPEN_QUEUE))
@@ -407,6 +409,21 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(matrix, "&Escalation matrix")
         self.menu_actions.show_matrix.setEnabled(True)
 
+    def _focus_filter(self) -> None:
+        """``/``: the filter of the view shown (a view of its own has its own)."""
+        view = self.tabs.currentWidget()
+        if view in self.side_views and hasattr(view, "focus_search"):
+            view.focus_search()
+        else:
+            self.filter_bar.focus_search()
+
+    def add_view(self, view: QWidget, title: str, action: QAction) -> None:
+        """Add a view of its own (Reviews, Problems) as a tab that ``action`` shows."""
+        self.side_views.append(view)
+        self.tabs.addTab(view, title)
+        action.triggered.connect(lambda: self._show_view(view))
+        action.setEnabled(True)
+
     def _apply_filter(self, wanted: QueueFilter) -> None:
         self.model.set_filter(wanted)
         # The hidden board catches up when shown: each keystroke filters one view.
@@ -455,7 +472,9 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([total - share, share])
 
     def _focus_view(self) -> None:
-        if self.matrix is not None and self.tabs.currentWidget() is self.matrix:
+        if self.tabs.currentWidget() in self.side_views:
+            self.tabs.currentWidget().setFocus(Qt.FocusReason.OtherFocusReason)
+        elif self.matrix is not None and self.tabs.currentWidget() is self.matrix:
             self.matrix.setFocus(Qt.FocusReason.OtherFocusReason)
         elif self.tabs.currentWidget() is self.board:
             self.board.focus_board()
@@ -464,6 +483,8 @@ class MainWindow(QMainWindow):
 
     def _view_changed(self, _index: int) -> None:
         on_matrix = self.matrix is not None and self.tabs.currentWidget() is self.matrix
+        # A view of its own (Reviews, Problems) has its own filter, like the matrix.
+        on_matrix = on_matrix or self.tabs.currentWidget() in self.side_views
         # The incident filter and detail pane mean nothing beside the matrix.
         self.filter_bar.setVisible(not on_matrix)
         if on_matrix:

@@ -694,7 +694,8 @@ def add_system_entry(
     scope: WriteScope,
     data: dict[str, Any],
 ) -> TimelineRow:
-    """Add an entry with structured ``data`` (a role hand-over, a published status update)."""
+    """Add an entry with structured ``data``: a role hand-over, a published status
+    update, a workaround applied."""
     entry = _entry(to_domain(row), kind, body, scope, data)
     _insert_entries(session, [entry], scope)
     return entry

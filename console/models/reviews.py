@@ -1,0 +1,158 @@
+"""What the Reviews and Problems views show: rows built once from the cached documents.
+
+Plain Python so the filter can be measured (``python -m bench reviews``): each
+row keeps a lower-cased haystack, and a keystroke is one pass of substring
+tests over the rows, no re-parsing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+# Which reviews a bucket shows.
+BUCKETS: tuple[str, ...] = ("all", "due", "overdue", "held", "approved")
+
+
+def _when(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRow:
+    """One review: its incident, where it stands and its action items' counts."""
+
+    pir_id: str
+    incident_number: str
+    title: str
+    severity: str
+    status: str
+    due_at: datetime | None
+    overdue: bool
+    open_items: int
+    overdue_items: int
+    haystack: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    """One action item, with the review it belongs to."""
+
+    pir_id: str
+    incident_number: str
+    item_id: str
+    title: str
+    owner: str
+    due: datetime | None
+    state: str
+    overdue: bool
+    haystack: str
+
+
+def review_status(status: str, due: datetime | None, now: datetime) -> tuple[str, bool]:
+    """The bucket of a review (due / overdue / held / approved) and whether it is overdue."""
+    if status == "draft":
+        overdue = due is not None and now > due
+        return ("overdue" if overdue else "due"), overdue
+    return status, False
+
+
+class ReviewRows:
+    """Reviews and action items, filterable by text and bucket."""
+
+    def __init__(self, docs: Iterable[Mapping[str, Any]], now: datetime) -> None:
+        self.now = now
+        reviews: list[ReviewRow] = []
+        items: list[ItemRow] = []
+        for doc in docs:
+            number = str(doc.get("incident_number", ""))
+            due = _when(doc.get("due_at"))
+            bucket, overdue = review_status(str(doc.get("status", "draft")), due, now)
+            open_items = overdue_items = 0
+            for item in doc.get("action_items", ()) or ():
+                item_due = _when(item.get("due"))
+                state = str(item.get("state", "open"))
+                late = state == "open" and item_due is not None and now > item_due
+                open_items += state == "open"
+                overdue_items += late
+                owner = str(item.get("owner", ""))
+                title = str(item.get("title", ""))
+                items.append(
+                    ItemRow(
+                        pir_id=str(doc.get("id", "")),
+                        incident_number=number,
+                        item_id=str(item.get("id", "")),
+                        title=title,
+                        owner=owner,
+                        due=item_due,
+                        state="overdue" if late else state,
+                        overdue=late,
+                        haystack=f"{number} {title} {owner} {state}".lower(),
+                    )
+                )
+            title = str(doc.get("title", ""))
+            reviews.append(
+                ReviewRow(
+                    pir_id=str(doc.get("id", "")),
+                    incident_number=number,
+                    title=title,
+                    severity=str(doc.get("severity", "")),
+                    status=bucket,
+                    due_at=due,
+                    overdue=overdue,
+                    open_items=open_items,
+                    overdue_items=overdue_items,
+                    haystack=f"{number} {title} {doc.get('service', '')} {bucket}".lower(),
+                )
+            )
+        far = datetime.max.replace(tzinfo=UTC)
+        # Overdue first, then by due time: what the review meeting must chase.
+        reviews.sort(key=lambda r: (not r.overdue, r.status != "due", r.due_at or far))
+        # By owner, then due date: who owes what, soonest first.
+        items.sort(
+            key=lambda i: (i.state not in ("overdue", "open"), i.owner.lower(), i.due or far)
+        )
+        self.reviews: Sequence[ReviewRow] = reviews
+        self.items: Sequence[ItemRow] = items
+        self._last: tuple[str, str, list[ReviewRow], list[ItemRow]] | None = None
+
+    def filter(self, text: str = "", bucket: str = "all") -> tuple[list[ReviewRow], list[ItemRow]]:
+        """The reviews in ``bucket`` whose words contain every word of ``text``, and the items.
+
+        Items match on their own words (owner, title, incident); with a bucket
+        other than all, only the items of the reviews shown. Typing on narrows
+        the last answer instead of scanning every row again: when the new text
+        extends the last one, every row it matches matched the last one too.
+        """
+        text = text.lower()
+        last = self._last
+        if last is not None and last[1] == bucket and text.startswith(last[0]):
+            review_pool, item_pool = last[2], last[3]
+        else:
+            review_pool = [r for r in self.reviews if bucket == "all" or r.status == bucket]
+            if bucket == "all":
+                item_pool = list(self.items)
+            else:
+                shown = {r.pir_id for r in review_pool}
+                item_pool = [i for i in self.items if i.pir_id in shown]
+        reviews, items = review_pool, item_pool
+        for word in text.split():
+            reviews = [r for r in reviews if word in r.haystack]
+            items = [i for i in items if word in i.haystack]
+        self._last = (text, bucket, reviews, items)
+        return reviews, items
+
+    @property
+    def overdue_counts(self) -> tuple[int, int]:
+        """How many reviews and action items are overdue (for the status line)."""
+        return sum(r.overdue for r in self.reviews), sum(i.overdue for i in self.items)
