@@ -507,7 +507,7 @@ def install(
 
     workspace = MajorWorkspace(cache, edits, parent=window)
     assert isinstance(tabs, QTabWidget)
-    tabs.addTab(workspace, "&Major incidents")
+    tabs.addTab(workspace, "Ma&jor incidents")
     shortcut = QShortcut(QKeySequence("Ctrl+4"), window)
 
     def show_workspace() -> None:
