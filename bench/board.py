@@ -110,10 +110,10 @@ def alert_checks(incidents: list[Incident], now: datetime) -> tuple[float, list[
     """Prime the alert watch over 100k incidents, then time checks 5 s apart with updates."""
     from dataclasses import replace
 
-    from console.alerts import AlertTracker
+    from console.domain.alerts import AlertTracker
     from console.domain.sla import SlaPolicy
-    from console.models.alert_watch import QueueAlertWatch
-    from console.models.queue import IncidentQueue
+    from console.services.alert_watch import QueueAlertWatch
+    from console.services.queue import IncidentQueue
 
     queue = IncidentQueue(SlaPolicy.default(), now)
     queue.load(incidents)
@@ -163,7 +163,7 @@ started = time.perf_counter()
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 import argparse
 from PySide6.QtCore import QEvent, QObject, QTimer
-from console import app as console_app
+from console.app import gui as console_app
 args = argparse.Namespace(config_dir=sys.argv[1], data_dir=sys.argv[2], demo=False, screenshot=None)
 qt_app = console_app._application()
 settings = console_app._load_settings(args)

@@ -216,9 +216,9 @@ def _alert_to_screen(url: str, intake: str, viewer: str, root: Path) -> list[flo
     from console.connectors.noc import NocBackend
     from console.domain.sla import SlaPolicy
     from console.models.incident_table import IncidentTableModel
+    from console.models.sync_worker import SyncThread, UpdatePacer
     from console.store import Cache
     from console.sync.engine import SyncEngine, SyncState, SyncUpdate
-    from console.sync.worker import SyncThread, UpdatePacer
 
     _app = QApplication.instance() or QApplication([])
     cache = Cache.open(root / "cache.db")

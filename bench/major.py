@@ -45,7 +45,7 @@ SEV1 = {
 def _publish_to_screen(root: Path) -> None:
     import requests
 
-    from console.sync.worker import SyncThread, UpdatePacer
+    from console.models.sync_worker import SyncThread, UpdatePacer
     from console.views.major_workspace import MajorWorkspace
 
     process = ServerProcess(root / "server.db", root, heartbeat=5).start()

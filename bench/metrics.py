@@ -30,11 +30,11 @@ from bench import fail, note, report
 from bench._metrics_data import generate, server_incident_row, server_timeline_row
 from bench.server import pg_database, pg_problem, sqlite_database
 from console.domain import metrics as m
-from console.server.auth import Role
-from console.server.db import Database
+from console.server.core.auth import Role
+from console.server.core.db import Database
+from console.server.core.settings import Settings
+from console.server.core.tables import IncidentRow, TimelineRow
 from console.server.embedded import EmbeddedServer
-from console.server.settings import Settings
-from console.server.tables import IncidentRow, TimelineRow
 from console.store import Cache
 from console.store import metrics as cache_metrics
 

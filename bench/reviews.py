@@ -35,9 +35,9 @@ ITEMS_PER_REVIEW = 5
 
 def _seed_incident(server: Any, headers: dict[str, str], client: httpx.Client) -> str:
     from console.domain.incident import TimelineKind
+    from console.server.core.tables import TimelineRow
     from console.server.services import incidents as service
     from console.server.services.incidents import WriteScope
-    from console.server.tables import TimelineRow
 
     incident = client.post(
         "/v1/incidents",
@@ -68,7 +68,7 @@ def _seed_incident(server: Any, headers: dict[str, str], client: httpx.Client) -
             )
             for n in range(ENTRIES)
         ]
-        from console.server.auth import Principal, Role
+        from console.server.core.auth import Principal, Role
 
         scope = WriteScope(
             principal=Principal(name="bench", role=Role.ADMIN, token_id="bench"),
@@ -87,10 +87,10 @@ def _seed_incident(server: Any, headers: dict[str, str], client: httpx.Client) -
 
 def bench_draft() -> None:
     from console.domain.pir import draft_document
-    from console.server.auth import Role
+    from console.server.core.auth import Role
+    from console.server.core.settings import Settings, sqlite_url
     from console.server.embedded import EmbeddedServer
     from console.server.services import incidents as service
-    from console.server.settings import Settings, sqlite_url
     from console.wire import timeline_from_wire
 
     with tempfile.TemporaryDirectory() as folder:

@@ -41,9 +41,9 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from bench import fail, note, percentile, report
+from console.config.settings import RtSettings
 from console.connectors.rt import RtBackend
-from console.connectors.rt_mapping import RtMapping, incident_id
-from console.settings import RtSettings
+from console.connectors.rt.mapping import RtMapping, incident_id
 from console.store import Cache
 from console.sync.engine import SyncEngine, SyncState
 
@@ -122,7 +122,7 @@ def _operator_history(rt: object, folder: Path) -> None:
 def _latency(rt: object, cache_path: Path) -> None:
     from console.domain.sla import SlaPolicy
     from console.models.incident_table import IncidentTableModel
-    from console.sync.worker import SyncThread, UpdatePacer
+    from console.models.sync_worker import SyncThread, UpdatePacer
     from tests.rt.rtserver import RtInstance
 
     assert isinstance(rt, RtInstance)

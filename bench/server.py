@@ -130,7 +130,7 @@ def _libpq(url: str) -> str:
 @contextlib.contextmanager
 def sqlite_database(folder: Path, name: str) -> Iterator[str]:
     """A fresh SQLite file in ``folder`` (removed with the folder)."""
-    from console.server.settings import sqlite_url
+    from console.server.core.settings import sqlite_url
 
     path = folder / f"{name}.db"
     yield sqlite_url(path)
@@ -157,8 +157,8 @@ def pg_database(name: str) -> Iterator[str]:
 
 def issue_token(db_url: str, role: str, name: str) -> str:
     """Create an API token on the database (as ``noc-console token create`` does)."""
-    from console.server import auth
-    from console.server.db import Database
+    from console.server.core import auth
+    from console.server.core.db import Database
 
     db = Database(db_url, pool_size=1)
     try:
@@ -187,11 +187,11 @@ def seed_changes(db_url: str, n: int) -> int:
 
     from console.domain.incident import format_number
     from console.domain.sla import SlaPolicy
-    from console.server import changes
-    from console.server.auth import Principal, Role
-    from console.server.db import Database
+    from console.server.core import changes
+    from console.server.core.auth import Principal, Role
+    from console.server.core.db import Database
+    from console.server.core.tables import ChangeRow, IncidentRow
     from console.server.services import incidents as service
-    from console.server.tables import ChangeRow, IncidentRow
     from console.wire import IncidentCreate
 
     db = Database(db_url, pool_size=1)

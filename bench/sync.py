@@ -93,7 +93,7 @@ def _gui_run(
     """Sync with a worker on a QThread into a model; returns (seconds to live, max stall ms)."""
     from console.domain.sla import SlaPolicy
     from console.models.incident_table import IncidentTableModel
-    from console.sync.worker import SyncThread, UpdatePacer
+    from console.models.sync_worker import SyncThread, UpdatePacer
 
     _qt()
     process, token = server.serve()
@@ -164,7 +164,7 @@ def _latencies(model: object, pacer: object, cache: Cache, url: str, token: str)
     import requests
 
     from console.models.incident_table import IncidentTableModel
-    from console.sync.worker import UpdatePacer
+    from console.models.sync_worker import UpdatePacer
 
     assert isinstance(model, IncidentTableModel)
     assert isinstance(pacer, UpdatePacer)

@@ -48,12 +48,12 @@ def run() -> None:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from console.demo import load_demo
     from console.domain.sla import SlaPolicy
+    from console.services.demo import load_demo
     from console.store import Cache
+    from console.store.drafts import DraftStore
     from console.sync.edits import LocalEdits
-    from console.triage_draft import DraftStore
-    from console.views.triage_wizard import TriageContext, TriageWizard
+    from console.views.triage.wizard import TriageContext, TriageWizard
     from tests.views.triage_keys import SEV2_CALL, TriageKeys, run_to_last_page
 
     app = QApplication.instance() or QApplication([])

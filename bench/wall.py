@@ -14,10 +14,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bench import note, percentile, report
-from console.alerts import AlertTracker, readings_for
-from console.demo import read_demo
+from console.domain.alerts import AlertTracker, readings_for
 from console.domain.sla import SlaPolicy
 from console.models.wall import build_snapshot
+from console.services.demo import read_demo
 
 OPEN_INCIDENTS = (1_000, 10_000)
 ROUNDS = 15
@@ -57,10 +57,10 @@ def _paint(now: datetime) -> None:
 
     from PySide6.QtWidgets import QApplication
 
-    from console.demo import load_demo
-    from console.settings import Settings
+    from console.config.settings import Settings
+    from console.services.demo import load_demo
     from console.store import Cache
-    from console.views.wall import open_wall
+    from console.views.wall.window import open_wall
 
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as folder, Cache.open(Path(folder) / "c.db") as cache:

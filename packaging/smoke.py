@@ -48,7 +48,7 @@ from PySide6.QtGui import QImage  # noqa: E402
 from console import __version__  # noqa: E402
 from console.domain.severity import Severity  # noqa: E402
 
-BOARD_SIZE = (1440, 860)  # console/app.py WINDOW_SIZE
+BOARD_SIZE = (1440, 860)  # console/app/gui.py WINDOW_SIZE
 WALL_SIZE = (1920, 1080)
 SEVERITY_COLUMN = (0, 110, 145, 860)  # x0, y0, x1, y1 of the queue's severity badges
 MIN_BADGE_PIXELS = 100  # a handful of rows of one severity paint several hundred

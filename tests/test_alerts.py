@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from console.alerts import (
+from console.config.settings import SettingsError, load_settings
+from console.domain.alerts import (
     Alert,
     AlertReason,
     AlertRules,
@@ -29,7 +30,6 @@ from console.domain.incident import Incident, TimelineEvent, TimelineKind, forma
 from console.domain.lifecycle import State
 from console.domain.severity import DEFAULT_MATRIX, Impact, Severity, Urgency
 from console.domain.sla import SlaPolicy
-from console.settings import SettingsError, load_settings
 
 T0 = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 POLICY = SlaPolicy.default(TWENTY_FOUR_SEVEN)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QColor, QImage
 
-from console.app import EXIT_USER_ERROR, WINDOW_SIZE, run_gui
-from console.cli import gui_parser
+from console.app.gui import EXIT_USER_ERROR, WINDOW_SIZE, run_gui
+from console.cli.main import gui_parser
 from console.domain.severity import Severity
 
 REPO = Path(__file__).resolve().parent.parent

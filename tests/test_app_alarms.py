@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from console.app import _build_window
-from console.settings import load_settings
+from console.app.gui import _build_window
+from console.config.settings import load_settings
 from console.store import Cache
 from console.views.alerts import AlertNotifier
 from console.views.main_window import MainWindow

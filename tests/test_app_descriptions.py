@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from console import app as console_app
+from console.app import gui as console_app
 from console.models.incident_table import Column
 from console.store import Cache
 from tests.views.conftest import make_incident

@@ -15,8 +15,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from console.app import _build_window
-from console.settings import load_settings
+from console.app.gui import _build_window
+from console.config.settings import load_settings
 from console.store import Cache
 from console.views.main_window import MainWindow
 from console.views.on_call_dialog import NUMBER_ROLE, OnCallDialog

@@ -16,10 +16,10 @@ import keyring
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from console.app import _build_window
-from console.app_settings import keep_connection, try_connection
+from console.app.gui import _build_window
+from console.app.settings import keep_connection, try_connection
+from console.config.settings import load_settings
 from console.domain.severity import Severity
-from console.settings import load_settings
 from console.store import Cache
 from console.views.connect_dialog import ConnectDialog, ConnectProblem
 from console.views.main_window import MainWindow

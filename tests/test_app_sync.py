@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from console import app as console_app
-from console.cli import gui_parser
+from console.app import gui as console_app
+from console.cli.main import gui_parser
+from console.config.credentials import SERVICE
 from console.connectors.noc import NocBackend, normalise_url
-from console.credentials import SERVICE
 from console.store import Cache
 from console.sync.engine import SyncState
 from console.views.main_window import MainWindow
@@ -147,7 +147,7 @@ def test_with_no_backend_the_embedded_server_goes_live_and_takes_an_edit(
 
 def _embedded_token(console: OpenConsole) -> str:
     """Another client of the embedded server, with a token of its own."""
-    from console.server import auth
+    from console.server.core import auth
 
     embedded = console.connection.embedded
     assert embedded is not None
@@ -243,7 +243,7 @@ def test_no_stored_token_offscreen_shows_sign_in_needed_without_a_dialog(
 
 
 def test_a_bad_backend_url_or_ca_bundle_is_a_startup_error(tmp_path: Path) -> None:
-    from console.settings import Settings
+    from console.config.settings import Settings
 
     cache = Cache.open(tmp_path / "cache.db")
     try:
@@ -261,7 +261,7 @@ def test_a_bad_backend_url_or_ca_bundle_is_a_startup_error(tmp_path: Path) -> No
 def test_an_empty_token_env_variable_is_a_startup_error_naming_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from console.settings import Settings
+    from console.config.settings import Settings
 
     monkeypatch.delenv("NOC_TEST_TOKEN", raising=False)
     args = gui_parser().parse_args(

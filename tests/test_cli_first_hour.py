@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from console.cli import SUBCOMMANDS, check_serve_database
-from console.cli_doctor import DEBIAN_PACKAGES, missing_libraries, qt_files, report
+from console.cli.doctor import DEBIAN_PACKAGES, missing_libraries, qt_files, report
+from console.cli.main import SUBCOMMANDS, check_serve_database
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -16,10 +16,10 @@ from typing import Any
 import phonenumbers
 import pytest
 
-from console.demo import DemoDataError, demo_root, load_demo, read_demo
 from console.domain.lifecycle import State
 from console.domain.severity import Severity
 from console.domain.sla import SlaPolicy, SlaStatus
+from console.services.demo import DemoDataError, demo_root, load_demo, read_demo
 from console.store import Cache
 
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # a Wednesday afternoon
@@ -322,7 +322,7 @@ def test_the_demo_console_acts_as_a_commander(cache: Cache) -> None:
 
 
 def test_demo_runs_a_sev1_major_with_roles_a_bridge_and_an_overdue_update(cache: Cache) -> None:
-    from console.major import (
+    from console.wire.major import (
         declared_from_timeline,
         next_update_due,
         overdue,

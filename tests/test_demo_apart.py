@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from console.demo import load_demo
+from console.services.demo import load_demo
 from console.store import Cache
 from console.sync.edits import LocalEdits
 

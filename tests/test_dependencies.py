@@ -46,10 +46,10 @@ def test_the_app_and_the_embedded_server_need_no_extra(tmp_path: Path) -> None:
         import sys
         for name in {blocked!r}:
             sys.modules[name] = None  # `import name` now raises ImportError
-        import console.app, console.cli, console.cli_sync, console.cli_export
-        import console.views.triage_wizard, console.views.wall, console.views.escalation_matrix
+        import console.app.gui, console.cli.main, console.cli.sync, console.cli.export
+        import console.views.triage.wizard, console.views.wall.window, console.views.matrix.view
         from pathlib import Path
-        from console.sync.embedded import start_embedded
+        from console.connectors.embedded import start_embedded
         embedded = start_embedded(Path({str(tmp_path)!r}))
         try:
             print("started", embedded.backend.url)

@@ -16,14 +16,14 @@ from typing import Any
 
 import pytest
 
-from console.demo import DemoDataError, demo_root, load_demo, read_demo
-from console.directory import Directory, Source, fold
 from console.domain.escalation import escalation_path, render_path
 from console.domain.incident import Incident
 from console.domain.lifecycle import State
 from console.domain.oncall import OverrideKind, on_call_now
+from console.domain.phones import region_of
 from console.domain.severity import Impact, Severity, Urgency
-from console.phones import region_of
+from console.services.demo import DemoDataError, demo_root, load_demo, read_demo
+from console.services.directory import Directory, Source, fold
 from console.store import Cache
 
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # Wednesday 16:00 in Madrid

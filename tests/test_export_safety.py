@@ -15,9 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from console.cli_export import write_rows
+from console.cli.export import write_rows
+from console.domain.textsafe import csv_cell, terminal_safe
 from console.store import Cache
-from console.textsafe import csv_cell, terminal_safe
 from tests.store.records import make_incident
 
 HOSTILE = {

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from console import app as console_app
-from console.cli import gui_parser
-from console.cli_sync import check_transport
-from console.settings import Settings
+from console.app import gui as console_app
+from console.cli.main import gui_parser
+from console.cli.sync import check_transport
+from console.config.settings import Settings
 from console.store import Cache
 from console.views.insecure_banner import OBJECT_NAME
 

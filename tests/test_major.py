@@ -1,4 +1,4 @@
-"""The cadence and the draft templates of major incidents (console/major.py)."""
+"""The cadence and the draft templates of major incidents (console/wire/major.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from console.major import (
+from console.wire.major import (
     DEFAULT_TEMPLATES,
     StatusUpdate,
     TemplateRefused,

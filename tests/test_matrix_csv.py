@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from console.demo import load_demo
-from console.directory import Contact, Directory
-from console.matrix_csv import (
+from console.services.demo import load_demo
+from console.services.directory import Contact, Directory
+from console.services.matrix_csv import (
     CONTACT_COLUMNS,
     ON_CALL_COLUMNS,
     CsvImportError,

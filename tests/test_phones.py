@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console.phones import (
+from console.domain.phones import (
     InvalidPhone,
     PhoneProblem,
     example_number,
@@ -220,7 +220,7 @@ def test_examples_are_valid_numbers_of_their_country() -> None:
 def test_the_wire_schema_agrees(typed: str) -> None:
     """The server's check (wire.normalise_phone) and this one accept the same numbers.
 
-    Both exist until the wire delegates to console.phones; this keeps them from drifting.
+    Both exist until the wire delegates to console.domain.phones; this keeps them from drifting.
     """
     try:
         ours: str | None = parse_phone(typed)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from console import resources
+from console.config import resources
 from console.views.theme import THEMES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 # Run in a fresh interpreter: import the console, find its resources, read a
 # demo file and a style sheet, and report where they came from.
 PROBE = """
-import json, console, console.resources as r
+import json, console, console.config.resources as r
 root = r.resources_root()
 services = json.loads(r.read_text("demo", "services.json"))
 style = r.read_text("styles", "dark.qss")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from console.settings import (
+from console.config.settings import (
     Settings,
     SettingsError,
     Theme,

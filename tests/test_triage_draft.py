@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from console.triage_draft import (
+from console.store.drafts import (
     DRAFT_FILE,
     UNREADABLE_SUFFIX,
     DraftError,

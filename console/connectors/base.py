@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from console.domain.incident import Incident, TimelineEvent
+from console.domain.roles import CONSOLE_ROLES, Caller
 
 # --------------------------------------------------------------------------
 # Errors
@@ -94,31 +95,8 @@ class Stale(BackendError):
 # Data
 # --------------------------------------------------------------------------
 
-CALLER_ROLES: tuple[str, ...] = ("viewer", "dispatcher", "commander", "admin")
-"""The console's roles, lowest first; a higher role may do everything a lower one may."""
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who the console acts as on a backend: the account's name and its console role.
-
-    ``role`` is one of :data:`CALLER_ROLES`. A connector maps its remote's
-    rights to the nearest role (e.g. a Request Tracker account that may modify
-    tickets is a dispatcher; one that may also override priorities is a
-    commander), so the console can tell in advance what the backend will
-    allow, such as who may override a severity.
-    """
-
-    name: str
-    role: str
-
-    def __post_init__(self) -> None:
-        if self.role not in CALLER_ROLES:
-            raise ValueError(f"role {self.role!r} is not one of {', '.join(CALLER_ROLES)}")
-
-    def at_least(self, role: str) -> bool:
-        """True when this caller has ``role`` or a higher one."""
-        return CALLER_ROLES.index(self.role) >= CALLER_ROLES.index(role)
+CALLER_ROLES = CONSOLE_ROLES
+"""The console's roles, lowest first (:mod:`console.domain.roles`)."""
 
 
 @dataclass(frozen=True)

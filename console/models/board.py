@@ -31,7 +31,7 @@ from console.domain.severity import Severity
 from console.domain.sla import SlaStatus
 from console.models.incident_table import SEVERITY_ROLE, sla_text
 from console.models.projection import ProjectionModel
-from console.models.queue import IncidentQueue, QueueFilter, Row
+from console.services.queue import IncidentQueue, QueueFilter, Row
 
 Index = QModelIndex | QPersistentModelIndex
 

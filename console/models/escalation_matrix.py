@@ -7,7 +7,7 @@ tiers). A tier cell reads ``Name · phone`` for whoever is on call now, with
 until when, who is next and from when. :class:`ContactListModel` lists every
 contact with both numbers, their local time and what they hold now.
 
-Both are thin adapters over :class:`console.directory.Directory`, which does
+Both are thin adapters over :class:`console.services.directory.Directory`, which does
 all the working out. Time moves: a timer re-reads the chains at every minute
 boundary (hand-offs happen on the minute) and repaints only cells that
 changed. ``refresh(directory)`` takes new reference data. Filtering by the
@@ -33,9 +33,10 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
-from console.directory import Contact, Directory, OnCall, ServiceChain, Source, TierLine
+from console.domain.clock import utc_now
 from console.domain.escalation import format_duration
-from console.phones import format_phone
+from console.domain.phones import format_phone
+from console.services.directory import Contact, Directory, OnCall, ServiceChain, Source, TierLine
 
 Index = QModelIndex | QPersistentModelIndex
 Clock = Callable[[], datetime]
@@ -43,9 +44,11 @@ Clock = Callable[[], datetime]
 SERVICE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 """The row's service id (every column of the matrix)."""
 CHAIN_ROLE = Qt.ItemDataRole.UserRole + 2
-"""The row's :class:`~console.directory.ServiceChain` as of the last tick."""
+"""The row's :class:`~console.services.directory.ServiceChain` as of the last tick."""
 CONTACT_ROLE = Qt.ItemDataRole.UserRole + 3
-"""The :class:`~console.directory.Contact` a cell is about (on call in a tier cell), or None."""
+"""The :class:`~console.services.directory.Contact` a cell is about (on call in a tier cell).
+
+None when nobody is."""
 PHONE_ROLE = Qt.ItemDataRole.UserRole + 4
 """That contact's primary phone, E.164, or None: what Call and Copy use."""
 ALTERNATE_PHONE_ROLE = Qt.ItemDataRole.UserRole + 5
@@ -55,7 +58,7 @@ FIRST_LINE_ROLE = Qt.ItemDataRole.UserRole + 8
 DETAIL_LINE_ROLE = Qt.ItemDataRole.UserRole + 6
 """A cell's second line: the phone number in a tier cell, the criticality of a service."""
 ON_CALL_ROLE = Qt.ItemDataRole.UserRole + 7
-"""A tier cell's :class:`~console.directory.OnCall`."""
+"""A tier cell's :class:`~console.services.directory.OnCall`."""
 
 FIXED_COLUMNS = 2
 """Service and owner team; tier columns follow (column 2 is L1)."""
@@ -75,10 +78,6 @@ _CRITICALITY_LABELS = {
     "medium": "Medium",
     "low": "Low",
 }
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def local_zone() -> tzinfo:
@@ -168,7 +167,7 @@ class EscalationMatrixModel(_FilteredRowsModel):
         self,
         directory: Directory,
         *,
-        now: Clock = _utc_now,
+        now: Clock = utc_now,
         viewer_region: str | None = None,
         display_zone: tzinfo | None = None,
         tick_ms: int | None = 60_000,
@@ -523,7 +522,7 @@ class ContactListModel(_FilteredRowsModel):
         self,
         directory: Directory,
         *,
-        now: Clock = _utc_now,
+        now: Clock = utc_now,
         viewer_region: str | None = None,
         parent: QObject | None = None,
     ) -> None:

@@ -4,7 +4,7 @@ Rows are kept in triage order: open incidents first, then by severity, then by
 when the next SLA target falls due (most urgent first). The model never decides
 SLA or severity itself; it asks the :class:`~console.domain.sla.SlaPolicy`.
 
-Filtering and sorting happen in :mod:`console.models.queue` over precomputed
+Filtering and sorting happen in :mod:`console.services.queue` over precomputed
 keys (never a stock proxy model over ``data()``); live updates touch only what
 changed (see :mod:`console.models.projection`), so the operator's selection
 and scroll position survive; only the first load resets. ``tick(now)`` moves
@@ -34,7 +34,7 @@ from console.models.projection import (
     Changes,
     ProjectionModel,
 )
-from console.models.queue import DisplayNames, IncidentQueue, QueueFilter
+from console.services.queue import DisplayNames, IncidentQueue, QueueFilter
 
 __all__ = [
     "FLASH_ROLE",
@@ -120,7 +120,7 @@ SortKey = tuple[int, int, float, str]
 def sort_key(incident: Incident, reading: SlaReading) -> SortKey:
     """Where an incident belongs in the queue (smaller is higher up).
 
-    The same order :mod:`console.models.queue` keeps with integer keys: open
+    The same order :mod:`console.services.queue` keeps with integer keys: open
     work first, then severity, then the moment the next target falls due;
     finished work most recently changed first within each severity.
     """

@@ -33,7 +33,7 @@ from PySide6.QtCore import (
 
 from console.domain.incident import Incident
 from console.domain.sla import SlaReading
-from console.models.queue import IncidentQueue, OrderedRows, QueueFilter, Row
+from console.services.queue import IncidentQueue, OrderedRows, QueueFilter, Row
 
 Index = QModelIndex | QPersistentModelIndex
 

@@ -25,7 +25,7 @@ from PySide6.QtCore import (
 )
 
 from console.domain.incident import TimelineEvent, TimelineKind
-from console.models.queue import DisplayNames
+from console.services.queue import DisplayNames
 
 Index = QModelIndex | QPersistentModelIndex
 

@@ -10,7 +10,7 @@ paints a snapshot: it never decides SLA, severity or who is on call.
 
 On-call data comes from the reference kinds ``policies`` (escalation policies:
 a service's tiers, each paging a rotation or a fixed contact) and ``shifts``
-(weekly rotations with overrides), read by :class:`console.directory.Directory`
+(weekly rotations with overrides), read by :class:`console.services.directory.Directory`
 (the escalation matrix's reading of the same data, so the wall and the matrix
 always name the same person). When the cache holds neither, the snapshot says
 so (``on_call`` is None) instead of inventing anyone.
@@ -25,12 +25,12 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
-from console.directory import Directory, OnCall, TierLine
 from console.domain.incident import Incident, Source
+from console.domain.phones import format_phone
 from console.domain.severity import Severity
 from console.domain.sla import SlaReading, SlaStatus
 from console.models.incident_table import DisplayNames, SlaClock
-from console.phones import format_phone
+from console.services.directory import Directory, OnCall, TierLine
 from console.store import CacheError
 
 AT_RISK = (SlaStatus.WARNING, SlaStatus.BREACHED)

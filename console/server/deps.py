@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 import anyio.to_thread
@@ -14,20 +14,16 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from console.domain.clock import utc_now
 from console.domain.sla import SlaPolicy
-from console.server import auth, changes
-from console.server.auth import Principal, Role
-from console.server.db import TOKENS_KEY, Database
-from console.server.errors import ApiError
-from console.server.events import ChangeBroadcaster
-from console.server.guard import PRINCIPAL_KEY
-from console.server.settings import Settings
-from console.server.writer import GroupWriter
-
-
-def utc_now() -> datetime:
-    """The server's clock."""
-    return datetime.now(UTC)
+from console.server.core import auth, changes
+from console.server.core.auth import Principal, Role
+from console.server.core.db import TOKENS_KEY, Database
+from console.server.core.errors import ApiError
+from console.server.core.guard import PRINCIPAL_KEY
+from console.server.core.settings import Settings
+from console.server.core.writer import GroupWriter
+from console.server.jobs.events import ChangeBroadcaster
 
 
 @dataclass

@@ -18,11 +18,11 @@ from types import TracebackType
 import uvicorn
 from fastapi import FastAPI
 
-from console.server import auth
-from console.server.app import context_of, create_app
-from console.server.auth import Role
-from console.server.protocol import protocol_class
-from console.server.settings import Settings
+from console.server.core import auth
+from console.server.core.auth import Role
+from console.server.core.protocol import protocol_class
+from console.server.core.settings import Settings
+from console.server.main import context_of, create_app
 
 log = logging.getLogger(__name__)
 

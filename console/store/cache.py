@@ -19,7 +19,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from types import TracebackType
@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from console.domain.clock import utc_now
 from console.domain.incident import Incident, TimelineEvent
 from console.store.changes import ChangeSet
 from console.store.codec import (
@@ -151,10 +152,6 @@ _SELECT_INCIDENTS = {
     for open_only in (False, True)
     for descriptions in (False, True)
 }
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Cache:
@@ -612,7 +609,7 @@ class Cache:
             for kind, ids in deleted_reference.items():
                 kinds |= self._delete_reference(conn, kind, ids).reference_kinds
             stmt = sqlite.insert(SYNC_STATE).values(
-                backend=backend, cursor=cursor, last_synced_at=ts_text(_now())
+                backend=backend, cursor=cursor, last_synced_at=ts_text(utc_now())
             )
             conn.execute(
                 stmt.on_conflict_do_update(
@@ -661,7 +658,7 @@ class Cache:
                     f"is for {entry.incident_id!r}"
                 )
         payload = json_text(entry.payload, "the outbox payload")
-        created_at = _now()
+        created_at = utc_now()
         with self._writing("queueing the edit") as conn:
             duplicate = conn.execute(
                 select(OUTBOX.c.id).where(OUTBOX.c.idempotency_key == entry.idempotency_key)
@@ -788,7 +785,7 @@ class Cache:
             entry = self._pending_entry(conn, record_id, "sent", "marked sent")
             if entry is None:
                 return
-            self._purge_sent(conn, before=_now() - SENT_RETENTION)
+            self._purge_sent(conn, before=utc_now() - SENT_RETENTION)
             incident_id, base_version = entry
             conn.execute(
                 update(OUTBOX)
@@ -797,7 +794,7 @@ class Cache:
                     status="sent",
                     last_error=None,
                     attempts=OUTBOX.c.attempts + 1,
-                    sent_at=ts_text(_now()),
+                    sent_at=ts_text(utc_now()),
                 )
             )
             if new_version is not None:

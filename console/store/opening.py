@@ -18,7 +18,7 @@ from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from console import paths
+from console.config import paths
 from console.store import migrations
 from console.store.errors import CacheError, CacheTooNew
 
@@ -130,7 +130,7 @@ def open_engine(path: Path) -> tuple[Engine, list[str]]:
 
 def _open_file(path: Path, notices: list[str]) -> Engine:
     try:
-        # 0600 on POSIX, with its -wal and -shm (see console/paths.py).
+        # 0600 on POSIX, with its -wal and -shm (see console/config/paths.py).
         paths.private_database(path)
     except OSError as exc:
         raise CacheError(

@@ -31,7 +31,7 @@ Outbox payloads (JSON, as stored):
 - ``timeline``: ``{"local_event_id", "kind", "body", "at", "author"}``.
 - ``status_update``: ``{"audience", "status"}`` plus the local entry's
   ``local_event_id``, ``kind``, ``body``, ``at`` and ``author`` (a major
-  incident's published update, :mod:`console.major`).
+  incident's published update, :mod:`console.wire.major`).
 - ``engage``: ``{"tiers": [2, 3], "reason": "…"}`` plus the local escalation
   entry's ``local_event_id``, ``kind``, ``body``, ``at`` and ``author``, so the
   engine can retire that stand-in once the backend's entries arrive.
@@ -44,7 +44,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from console.connectors.base import (
     COMPANION_FIELDS,
@@ -53,6 +53,7 @@ from console.connectors.base import (
     Caller,
     field_value,
 )
+from console.domain.clock import utc_now
 from console.domain.errors import DomainError, InvalidValue
 from console.domain.incident import (
     Incident,
@@ -100,10 +101,6 @@ def is_local_id(incident_id: str) -> bool:
 def new_local_id() -> str:
     """A fresh placeholder id (``local-<uuid>``)."""
     return f"{LOCAL_ID_PREFIX}{uuid.uuid4()}"
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 # --------------------------------------------------------------------------
@@ -330,7 +327,7 @@ class LocalEdits:
         author: str | None = None,
         matrix: PriorityMatrix = DEFAULT_MATRIX,
         on_queued: Callable[[], None] | None = None,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._cache = cache
         self._author = author or _user_name()
@@ -593,7 +590,7 @@ class LocalEdits:
         self, incident_id: str, audience: str, status: str, text: str
     ) -> TimelineEvent:
         """Publish a major incident's update: shown at once, sent once from the outbox."""
-        from console.major import AUDIENCES, MAX_UPDATE_CHARS, UPDATE_STATUSES
+        from console.wire.major import AUDIENCES, MAX_UPDATE_CHARS, UPDATE_STATUSES
 
         if audience not in AUDIENCES:
             raise InvalidValue("audience", audience, list(AUDIENCES))

@@ -25,14 +25,14 @@ from console.domain.errors import DomainError
 from console.domain.incident import Incident, TimelineEvent
 from console.domain.lifecycle import ALLOWED, HoldReason, IllegalTransition, State
 from console.models.projection import ProjectionModel
-from console.models.queue import DisplayNames
+from console.services.queue import DisplayNames
 from console.views.dialogs import (
     AssignDialog,
     EscalateDialog,
     ResolveDialog,
     StateDialog,
 )
-from console.views.triage_context import (
+from console.views.triage.context import (
     AddCaller,
     CallerLike,
     NewIncident,
@@ -414,7 +414,7 @@ class IncidentActions(QObject):
     def ask_new(self) -> None:
         """Open the triage wizard for a new call (``n``)."""
         # Loaded on first use: most of a shift never opens it, and it is ~6 MB.
-        from console.views.triage_wizard import TriageWizard
+        from console.views.triage.wizard import TriageWizard
 
         wizard = TriageWizard(
             self._triage or self._plain_triage(), self.perform_triage, self._dialog_parent

@@ -1,6 +1,6 @@
 """Deliver alerts: a desktop notification in the system tray and a sound per severity.
 
-:class:`AlertNotifier` runs the Qt-free :class:`~console.alerts.AlertTracker`
+:class:`AlertNotifier` runs the Qt-free :class:`~console.domain.alerts.AlertTracker`
 and delivers what it says: a tray notification (when the desktop has a tray;
 never on the offscreen platform) and a sound through a :class:`SoundPlayer`.
 It also owns the operator's controls (acknowledge, mute and snooze per
@@ -25,7 +25,7 @@ import shutil
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import ModuleType
 from typing import Any, Protocol, cast
 
@@ -33,11 +33,12 @@ from PySide6.QtCore import QObject, QProcess, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
-from console.alerts import Alert, AlertTracker, EscalationWatch
+from console.config.resources import ResourceMissing, resource_path
+from console.domain.alerts import Alert, AlertTracker, EscalationWatch
+from console.domain.clock import utc_now
 from console.domain.incident import Incident, TimelineEvent
 from console.domain.severity import Severity
 from console.domain.sla import SlaReading
-from console.resources import ResourceMissing, resource_path
 
 HEADLESS_PLATFORMS = ("offscreen", "minimal")
 """Qt platforms without a screen or a speaker the operator could hear."""
@@ -50,10 +51,6 @@ BEEP_GAP_MS = 250
 
 _MESSAGE_MS = {Severity.SEV1: 20_000, Severity.SEV2: 12_000}
 _DEFAULT_MESSAGE_MS = 8_000
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def headless() -> bool:
@@ -213,7 +210,7 @@ AlertSource = Callable[[datetime], tuple[Iterable[Incident], Mapping[str, SlaRea
 class AlertFeed(Protocol):
     """What :meth:`AlertNotifier.watch` checks: primes the tracker, then says what alarms.
 
-    :class:`~console.models.alert_watch.QueueAlertWatch` is the console's feed
+    :class:`~console.services.alert_watch.QueueAlertWatch` is the console's feed
     (it evaluates only what changed); :class:`SourceFeed` evaluates a whole
     :data:`AlertSource` each time.
     """
@@ -244,7 +241,7 @@ class AlertNotifier(QObject):
 
     Signals:
 
-    - ``alerted(object)``: each :class:`~console.alerts.Alert` delivered;
+    - ``alerted(object)``: each :class:`~console.domain.alerts.Alert` delivered;
     - ``notified(str title, str body)``: each notification, shown in the tray
       or not (the main window can put it in its status bar when there is no tray);
     - ``alarms_changed(int)``: how many alarms stand unacknowledged;
@@ -263,7 +260,7 @@ class AlertNotifier(QObject):
         player: SoundPlayer,
         *,
         tray: QSystemTrayIcon | None = None,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)

@@ -49,7 +49,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.directory import Directory
 from console.domain.escalation import (
     NOTHING_ENGAGED,
     Engagement,
@@ -65,6 +64,7 @@ from console.domain.sla import SlaPolicy, SlaReading, SlaStatus, duration_text
 from console.models.incident_table import SLA_STYLE, sla_text
 from console.models.projection import ProjectionModel
 from console.models.timeline import HEADING_ROLE, KIND_ROLE, PENDING_ROLE, TimelineModel
+from console.services.directory import Directory
 from console.views.actions import MainWindowActions, plain_text, shortcut_text
 from console.views.alert_panel import AlertPanel, source_text
 from console.views.button_row import WrappingButtonRow

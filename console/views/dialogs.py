@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from console.domain.incident import Incident
 from console.domain.lifecycle import ALLOWED, HoldReason, State
-from console.models.queue import DisplayNames
+from console.services.queue import DisplayNames
 
 _HOLD_LABELS = {
     HoldReason.AWAITING_CALLER: "Awaiting the caller (pauses the SLA)",

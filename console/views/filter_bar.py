@@ -3,7 +3,7 @@
 
 Every change emits :attr:`FilterBar.filter_changed` with the new
 :class:`QueueFilter` at once (no debounce: a keystroke over 100k incidents is
-answered in milliseconds by :mod:`console.models.queue`). Esc in the search
+answered in milliseconds by :mod:`console.services.queue`). Esc in the search
 box clears the text and hands the focus back to the list.
 """
 
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from console.domain.incident import Source
 from console.domain.lifecycle import State
 from console.domain.severity import Severity
-from console.models.queue import OPEN_QUEUE, IncidentQueue, QueueFilter, SavedViews
+from console.services.queue import OPEN_QUEUE, IncidentQueue, QueueFilter, SavedViews
 
 CUSTOM_VIEW = "Custom filter"
 

@@ -2,14 +2,14 @@
 
 Wiring only: the widgets live in their own modules, the actions in
 :mod:`console.views.actions`, what the actions do in
-:mod:`console.views.actions_controller`; ``console.app`` supplies the edits
+:mod:`console.views.actions_controller`; ``console.app.gui`` supplies the edits
 (the outbox), the timeline source and the saved views.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QFont, QShowEvent
@@ -25,10 +25,11 @@ from PySide6.QtWidgets import (
 )
 
 from console import __version__
+from console.domain.clock import utc_now
 from console.domain.incident import Incident, TimelineEvent
 from console.models.board import BoardModel
 from console.models.incident_table import IncidentTableModel
-from console.models.queue import OPEN_QUEUE, QueueFilter, SavedViews
+from console.services.queue import OPEN_QUEUE, QueueFilter, SavedViews
 from console.views.actions import MainWindowActions
 from console.views.actions_controller import IncidentActions, IncidentEdits, ReadOnlyEdits
 from console.views.board import BoardView
@@ -37,7 +38,7 @@ from console.views.command_palette import CommandPalette
 from console.views.detail import DetailPane
 from console.views.filter_bar import FilterBar
 from console.views.incident_table import IncidentTableView
-from console.views.triage_context import TriageContext
+from console.views.triage.context import TriageContext
 
 TICK_MS = 1000
 """How often the SLA clocks and the data age move (once a second, as the design says)."""
@@ -53,10 +54,6 @@ MAX_SCREEN_SCALE = 1.6
 """How long a refusal stays above the queue (it also goes when the next action succeeds)."""
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class MainWindow(QMainWindow):
     """The console's window (see the module docstring)."""
 
@@ -66,7 +63,7 @@ class MainWindow(QMainWindow):
         *,
         themes: Sequence[tuple[str, str]],
         current_theme: str,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         edits: IncidentEdits | None = None,
         timeline_source: Callable[[str], Sequence[TimelineEvent]] = lambda _id: (),
         saved_views: SavedViews | None = None,

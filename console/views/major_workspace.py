@@ -5,7 +5,7 @@ incidents on the left; for the chosen one its roles (with ``tel:`` links to
 the holders' phones from the directory), each audience's countdown to its
 next due update (``OVERDUE`` in words and a ⚠ shape when late, never colour
 alone), a draft filled from the audience's template (Jinja2 sandbox,
-:mod:`console.major`), published with Ctrl+Return through the outbox, and
+:mod:`console.wire.major`), published with Ctrl+Return through the outbox, and
 the executive summary copied as text with Ctrl+Shift+C.
 
 The countdowns tick once a second by relabelling a few widgets (no cache
@@ -35,11 +35,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.alerts import Alert, AlertReason
+from console.domain.alerts import Alert, AlertReason
 from console.domain.errors import DomainError
 from console.domain.incident import Incident
+from console.domain.phones import tel_uri
 from console.domain.triage import major_incident_trigger
-from console.major import (
+from console.store import Cache, CacheError
+from console.sync.edits import LocalEdits
+from console.wire.major import (
     AUDIENCES,
     DEFAULT_TEMPLATES,
     UPDATE_STATUSES,
@@ -55,9 +58,6 @@ from console.major import (
     updates_from_timeline,
     war_room_from_timeline,
 )
-from console.phones import tel_uri
-from console.store import Cache, CacheError
-from console.sync.edits import LocalEdits
 
 REFRESH_MS = 3_000
 

@@ -27,11 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.directory import Directory, OnCall, ServiceChain, Source
 from console.domain.incident import Incident
+from console.domain.phones import format_phone, tel_uri
 from console.models.escalation_matrix import local_time_text, on_call_label, phone_text
-from console.phones import format_phone, tel_uri
-from console.views.escalation_matrix import chain_html, group_managers
+from console.services.directory import Directory, OnCall, ServiceChain, Source
+from console.views.matrix.view import chain_html, group_managers
 
 NUMBER_ROLE = Qt.ItemDataRole.UserRole + 1
 

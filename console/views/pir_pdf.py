@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import QMarginsF
 from PySide6.QtGui import QGuiApplication, QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
-from console.pir_report import to_html
+from console.services.pir_report import to_html
 
 
 def write_pdf(doc: Mapping[str, Any], path: Path) -> None:
@@ -31,3 +32,11 @@ def write_pdf(doc: Mapping[str, Any], path: Path) -> None:
     text = QTextDocument()
     text.setHtml(to_html(doc))
     text.print_(writer)
+
+
+def write_pdf_headless(doc: Mapping[str, Any], path: Path) -> None:
+    """:func:`write_pdf` from a terminal: starts an offscreen Qt when there is no display."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = QGuiApplication.instance() or QGuiApplication([])
+    write_pdf(doc, path)
+    del app

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.models.reviews import BUCKETS, ItemRow, ReviewRow, ReviewRows
-from console.pir_report import to_html
+from console.services.pir_report import to_html
+from console.services.reviews import BUCKETS, ItemRow, ReviewRow, ReviewRows
 
 Index = QModelIndex | QPersistentModelIndex
 

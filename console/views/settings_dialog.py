@@ -3,7 +3,7 @@
 Who you are (the name on your work notes and what *Mine* means), the look,
 the backends and the Request Tracker queue, what alarms and how often, and
 the wall's rotation and key services. *Save* validates everything exactly as
-the next start would (:func:`console.settings.save_settings`) and writes only
+the next start would (:func:`console.config.settings.save_settings`) and writes only
 the keys shown here, keeping the file's comments; a bad value keeps the dialog
 open and says which field and what is allowed.
 """
@@ -30,9 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.alerts import MIN_REPEAT_SECONDS
-from console.domain.severity import Severity
-from console.settings import (
+from console.config.settings import (
     MAX_POLL_SECONDS,
     MAX_WALL_ROTATE_SECONDS,
     MIN_POLL_SECONDS,
@@ -42,6 +40,8 @@ from console.settings import (
     Theme,
     save_settings,
 )
+from console.domain.alerts import MIN_REPEAT_SECONDS
+from console.domain.severity import Severity
 
 Saver = Callable[[Path, Mapping[str, object]], Settings]
 

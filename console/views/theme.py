@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication
 
-from console.resources import read_text
+from console.config.resources import read_text
 
 THEMES = ("light", "dark", "wall")
 """Theme names, as in ``settings.toml`` and the View menu."""

@@ -21,12 +21,12 @@ sys.path.insert(0, str(HERE.parents[1]))
 
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
-from console.app import WINDOW_SIZE, _build_window  # noqa: E402
-from console.demo import load_demo  # noqa: E402
-from console.settings import Settings, load_settings  # noqa: E402
+from console.app.gui import WINDOW_SIZE, _build_window  # noqa: E402
+from console.config.settings import Settings, load_settings  # noqa: E402
+from console.services.demo import load_demo  # noqa: E402
 from console.store import Cache  # noqa: E402
 from console.views.theme import apply_theme  # noqa: E402
-from console.views.wall import Panel, open_wall  # noqa: E402
+from console.views.wall.window import Panel, open_wall  # noqa: E402
 
 
 def _save(widget: QWidget, name: str) -> None:

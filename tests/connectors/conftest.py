@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from console.connectors.noc import NocBackend
-from console.server.auth import Role
+from console.server.core.auth import Role
+from console.server.core.settings import Settings, sqlite_url
 from console.server.embedded import EmbeddedServer
-from console.server.settings import Settings, sqlite_url
 
 
 @pytest.fixture

@@ -31,9 +31,9 @@ from console.connectors.base import (
 from console.connectors.noc import NocBackend, incident_from_json, parse_retry_after
 from console.domain.incident import Incident, TimelineKind
 from console.domain.lifecycle import State
-from console.server.auth import Role
+from console.server.core.auth import Role
+from console.server.core.settings import Settings, sqlite_url
 from console.server.embedded import EmbeddedServer
-from console.server.settings import Settings, sqlite_url
 from console.wire import incident_to_wire
 from tests.e2e.servers import make_incidents, wire_dict
 

@@ -1,4 +1,4 @@
-"""The RT ↔ incident mapping (console.connectors.rt_mapping), without an RT.
+"""The RT ↔ incident mapping (console.connectors.rt.mapping), without an RT.
 
 The JSON here has the shapes RT 5's REST2 sends (copied from real answers);
 tests/rt/ checks the same paths against a running RT.
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from console.connectors.rt_mapping import (
+from console.connectors.rt.mapping import (
     Attachment,
     CustomFieldNames,
     Keyset,

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from console.cli_sync import open_backend, poll_interval_for
+from console.cli.sync import open_backend, poll_interval_for
+from console.config.credentials import store_token
+from console.config.settings import Settings, SettingsError, parse_settings
 from console.connectors.noc import NocBackend
 from console.connectors.rt import RtBackend, normalise_rt_url
-from console.connectors.rt_directory import DirectoryError, DirectoryFile, DirectoryServer
-from console.credentials import store_token
+from console.connectors.rt.directory import DirectoryError, DirectoryFile, DirectoryServer
 from console.domain.lifecycle import State
-from console.settings import Settings, SettingsError, parse_settings
 
 PATH = Path("/etc/noc-console/settings.toml")
 

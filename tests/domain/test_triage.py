@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from console.config.resources import resource_path
 from console.domain.errors import InvalidValue
 from console.domain.lifecycle import State
 from console.domain.severity import DEFAULT_MATRIX, Impact, Severity, Urgency
@@ -26,7 +27,6 @@ from console.domain.triage import (
     search_known_errors,
     taxonomy,
 )
-from console.resources import resource_path
 from tests.domain.factories import T0, make_incident
 
 H, M, L = Impact.HIGH, Impact.MEDIUM, Impact.LOW

@@ -27,7 +27,7 @@ from typing import Any
 from console.domain.incident import HoldPeriod, Incident, Source, format_number
 from console.domain.lifecycle import HoldReason, State
 from console.domain.severity import DEFAULT_MATRIX, Impact, Urgency
-from console.server.settings import sqlite_url
+from console.server.core.settings import sqlite_url
 
 ROOT = Path(__file__).resolve().parents[2]
 _LISTENING = re.compile(r"listening on (https?://[0-9.]+:(\d+))")
@@ -253,8 +253,8 @@ def seed_incidents(db_path: Path, n: int, *, first_number: int = 1) -> list[Inci
     """
     from sqlalchemy import insert
 
-    from console.server.db import Database
-    from console.server.tables import ChangeRow, IncidentRow
+    from console.server.core.db import Database
+    from console.server.core.tables import ChangeRow, IncidentRow
 
     incidents = make_incidents(n, first_number=first_number)
     db = Database(sqlite_url(db_path), pool_size=1)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from console.connectors.embedded import start_embedded
 from console.connectors.noc import NocBackend
-from console.sync.embedded import start_embedded
 from console.sync.engine import SyncEngine
 from tests.e2e.servers import ServerProcess, make_token, run_console
 from tests.sync.conftest import NEW

@@ -21,9 +21,9 @@ from pytestqt.qtbot import QtBot
 from console.connectors.noc import NocBackend
 from console.domain.sla import SlaPolicy
 from console.models.incident_table import IncidentTableModel
+from console.models.sync_worker import SyncThread, UpdatePacer
 from console.store import Cache
 from console.sync.engine import SyncEngine
-from console.sync.worker import SyncThread, UpdatePacer
 from tests.e2e.servers import ServerProcess, make_token
 
 pytestmark = pytest.mark.slow  # real server processes, several seconds each

@@ -17,9 +17,9 @@ import requests
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from console.demo import read_demo
 from console.domain.incident import TimelineKind
 from console.domain.severity import Severity
+from console.services.demo import read_demo
 from console.wire import CategoryIn, ServiceIn, TeamIn
 from tests.e2e.conftest import E2EConsole
 from tests.e2e.servers import ServerProcess, make_token

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import insert
 
 from bench._metrics_data import Generated, generate, server_incident_row, server_timeline_row
-from console.server.db import Database
-from console.server.tables import IncidentRow, TimelineRow
+from console.server.core.db import Database
+from console.server.core.tables import IncidentRow, TimelineRow
 from console.store import Cache
 
 # The generated incidents span the 120 days before END; "now" for the backlog.

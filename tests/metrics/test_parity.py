@@ -15,7 +15,7 @@ import pytest
 
 from bench._metrics_data import Generated
 from console.domain import metrics as m
-from console.server.db import Database
+from console.server.core.db import Database
 from console.server.services import metrics as service
 from console.store import Cache
 from console.store import metrics as cache_metrics

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from console.app import EXIT_USER_ERROR
+from console.app.gui import EXIT_USER_ERROR
 
 from .conftest import REPO
 

@@ -16,8 +16,9 @@ import contents
 import pytest
 from PySide6.QtGui import QImage
 
-from console import __version__, paths
-from console.cli import gui_parser
+from console import __version__
+from console.cli.main import gui_parser
+from console.config import paths
 
 from .conftest import PACKAGING, REPO, require_tool
 

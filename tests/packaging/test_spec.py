@@ -16,7 +16,7 @@ from typing import Any
 import contents
 import pytest
 
-from console.cli import SUBCOMMANDS
+from console.cli.main import SUBCOMMANDS
 
 from .conftest import PACKAGING, REPO
 

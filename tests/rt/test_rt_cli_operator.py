@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from console.connectors.rt_mapping import incident_id
+from console.connectors.rt.mapping import incident_id
 from console.domain.incident import TimelineKind
 from console.domain.lifecycle import State
 from console.store import Cache

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from console import app as console_app
-from console.cli import gui_parser
+from console.app import gui as console_app
+from console.cli.main import gui_parser
 from console.sync.engine import SyncState
 from tests.rt.rtserver import RtInstance
 

@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
+from console.config.settings import parse_settings
 from console.connectors.base import BackendError, Unreachable
 from console.connectors.rt import PAGE_MAX, RtBackend
-from console.connectors.rt_mapping import RtMapping, StatusMap, incident_id
+from console.connectors.rt.mapping import RtMapping, StatusMap, incident_id
 from console.domain.incident import TimelineKind
 from console.domain.lifecycle import State
-from console.settings import parse_settings
 from console.store import Cache
 from console.sync.edits import LocalEdits
 from console.sync.engine import SyncEngine

@@ -19,9 +19,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from console.server.auth import Role
+from console.server.core.auth import Role
+from console.server.core.settings import Settings, sqlite_url
 from console.server.embedded import EmbeddedServer
-from console.server.settings import Settings, sqlite_url
 from tests.conftest import require_or_skip
 
 PG_URL = os.environ.get("NOC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

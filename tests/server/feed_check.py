@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from console.server.tables import ChangeRow
+from console.server.core.tables import ChangeRow
 from tests.server.conftest import INCIDENT, Api
 
 WRITERS = 8

@@ -81,7 +81,7 @@ def intake_server(
     stopped before the second starts: the second checks its mapping rules
     against the directory at start-up, as ``serve`` does.
     """
-    from console.server.settings import sqlite_url
+    from console.server.core.settings import sqlite_url
 
     url = db_url or sqlite_url(tmp_path / f"{name}.db")
     seeder = api_factory(db_url=url)

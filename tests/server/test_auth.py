@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from console.server.auth import hash_token
+from console.server.core.auth import hash_token
 from tests.server.conftest import INCIDENT, Api
 
 ROLES = ["viewer", "dispatcher", "commander", "admin"]
@@ -86,7 +86,7 @@ def test_viewer_reads_everything(api: Api) -> None:
 def test_revoked_token_stops_working_at_once(api: Api) -> None:
     from datetime import UTC, datetime
 
-    from console.server import auth
+    from console.server.core import auth
 
     assert api.request("GET", "/v1/incidents", role="viewer").status_code == 200
     context = api.server.app.state.context
@@ -101,7 +101,7 @@ def test_revoked_token_stops_working_at_once(api: Api) -> None:
 def test_only_the_hash_of_a_token_is_stored(api: Api) -> None:
     from sqlalchemy import select
 
-    from console.server.tables import TokenRow
+    from console.server.core.tables import TokenRow
 
     context = api.server.app.state.context
     with context.db.read_session() as session:

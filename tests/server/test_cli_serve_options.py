@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from console.server.cli_serve import add_arguments, settings_from
+from console.server.cli.serve import add_arguments, settings_from
 
 
 def parse(*argv: str) -> argparse.Namespace:

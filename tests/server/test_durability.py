@@ -11,8 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from console.server.db import Database
-from console.server.settings import normalise_db_url
+from console.server.core.db import Database
+from console.server.core.settings import normalise_db_url
 from tests.server.conftest import INCIDENT, Api
 from tests.server.processes import ServeProcess, create_token
 
@@ -139,15 +139,15 @@ def test_database_url_forms() -> None:
 
 
 def test_unreachable_database_is_a_clear_error() -> None:
-    from console.server.db import DatabaseUnavailableError
+    from console.server.core.db import DatabaseUnavailableError
 
     with pytest.raises(DatabaseUnavailableError, match="cannot open the database"):
         Database("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
 
 
 def test_a_database_of_another_schema_version_is_refused(tmp_path: Path) -> None:
-    from console.server.db import DatabaseUnavailableError
-    from console.server.settings import sqlite_url
+    from console.server.core.db import DatabaseUnavailableError
+    from console.server.core.settings import sqlite_url
 
     url = sqlite_url(tmp_path / "old.db")
     db = Database(url)

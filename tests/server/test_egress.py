@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from console.server.egress import EgressPolicy, EgressRefused, parse_ip
-from console.server.webhooks import SIGNATURE_HEADER, sign, verify
+from console.server.core.egress import EgressPolicy, EgressRefused, parse_ip
+from console.server.jobs.webhooks import SIGNATURE_HEADER, sign, verify
 from tests.server.conftest import Api, ApiFactory
 from tests.server.test_webhooks import FAST_RETRIES, SECRET, _deliveries, _seed, _swarm, _wait_for
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from console.server.auth import Role
+from console.server.core.auth import Role
 from console.server.embedded import EmbeddedServer, desktop_settings
 
 

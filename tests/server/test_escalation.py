@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from console.server import escalation
-from console.server.app import context_of
+from console.server.jobs import escalation_timer as escalation
+from console.server.main import context_of
 from tests.server.conftest import Api, ApiFactory
 
 T0 = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)  # a Wednesday morning

@@ -23,12 +23,12 @@ from sqlalchemy import event, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from console.server import auth
-from console.server.db import Database
-from console.server.errors import ApiError
-from console.server.settings import sqlite_url
-from console.server.tables import MetaRow
-from console.server.writer import GroupWriter
+from console.server.core import auth
+from console.server.core.db import Database
+from console.server.core.errors import ApiError
+from console.server.core.settings import sqlite_url
+from console.server.core.tables import MetaRow
+from console.server.core.writer import GroupWriter
 from tests.server.conftest import INCIDENT, Api, ApiFactory
 
 
@@ -330,7 +330,7 @@ def test_writes_share_transactions_under_load(api_factory: ApiFactory) -> None:
 
 def test_a_stopped_writer_refuses_new_writes(database: Database) -> None:
     """On shutdown the queued writes finish and later ones are refused (a 503 to the client)."""
-    from console.server.writer import WriterStopped
+    from console.server.core.writer import WriterStopped
 
     writer = GroupWriter(database)
     assert asyncio.run(writer.run(_insert_meta("before-stop"))) == "before-stop"

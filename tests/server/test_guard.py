@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from console.server import auth
-from console.server.app import context_of
-from console.server.guard import Buckets
+from console.server.core import auth
+from console.server.core.guard import Buckets
+from console.server.main import context_of
 from tests.server.conftest import Api, ApiFactory
 from tests.server.processes import ServeProcess, create_token
 from tests.server.sse import SseReader

@@ -18,11 +18,11 @@ import httpx
 import pytest
 from sqlalchemy import Connection, event, func, insert, select
 
-from console.server import escalation
-from console.server.app import context_of
+from console.server.core.settings import Settings
+from console.server.core.tables import IdempotencyRow
+from console.server.jobs import escalation_timer as escalation
+from console.server.main import context_of
 from console.server.services import idempotency
-from console.server.settings import Settings
-from console.server.tables import IdempotencyRow
 from tests.server.conftest import INCIDENT, Api, ApiFactory
 
 T0 = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from console.server.intake_rules import IntakeConfig, config_from_table
+from console.server.services.intake_rules import IntakeConfig, config_from_table
 from tests.server.conftest import Api, ApiFactory
 from tests.server.intake_helpers import (
     am_alert,
@@ -322,7 +322,7 @@ def test_a_storm_opens_one_incident_per_fingerprint_and_coalesces_the_feed(
 
 
 def test_intake_settings_take_no_nonsense(tmp_path: Path) -> None:
-    from console.server.intake_rules import IntakeConfigError, load_intake_config
+    from console.server.services.intake_rules import IntakeConfigError, load_intake_config
 
     def refused(text: str) -> str:
         path = tmp_path / "intake.toml"

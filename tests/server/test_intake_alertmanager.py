@@ -399,7 +399,7 @@ def test_the_documented_alertmanager_config_is_valid(tmp_path: Path) -> None:
 def test_the_documented_intake_settings_load() -> None:
     import tomllib
 
-    from console.server.intake_rules import (
+    from console.server.services.intake_rules import (
         DirectoryNames,
         check_against_directory,
         config_from_table,

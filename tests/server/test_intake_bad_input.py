@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from console.server.intake_rules import config_from_table
+from console.server.services.intake_rules import config_from_table
 from tests.server.conftest import Api, ApiFactory
 from tests.server.intake_helpers import am_alert, am_body, intake_server, post_am
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from console.server import auth
-from console.server.app import intake_publish_pending
-from console.server.intake_rules import config_from_table
+from console.server.core import auth
+from console.server.main import intake_publish_pending
+from console.server.services.intake_rules import config_from_table
 from tests.server.conftest import Api, ApiFactory
 from tests.server.intake_helpers import am_alert, am_body, intake_server, monitoring_incidents
 from tests.server.test_group_commit import _send_all

@@ -10,9 +10,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from console.server.cli_serve import add_arguments, settings_from
-from console.server.intake_rules import config_from_table
-from console.server.settings import Settings
+from console.server.cli.serve import add_arguments, settings_from
+from console.server.core.settings import Settings
+from console.server.services.intake_rules import config_from_table
 from tests.server.conftest import ApiFactory
 from tests.server.intake_helpers import am_alert, am_body, intake_server, post_am
 

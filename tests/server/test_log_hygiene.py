@@ -11,7 +11,7 @@ import socket
 import time
 from pathlib import Path
 
-from console.server.middleware import SafeFormatter, log_safe, redact_url
+from console.server.core.middleware import SafeFormatter, log_safe, redact_url
 from tests.server.processes import ServeProcess, create_token
 
 

@@ -229,7 +229,7 @@ def test_overdue_reviews_and_items_send_webhooks_once(api_factory: Any, receiver
                 "events": ["pir.due", "action_item.overdue"],
             },
         ).json()
-        from console.server import escalation
+        from console.server.jobs import escalation_timer as escalation
 
         context = api.server._context
         later = datetime.now(UTC) + timedelta(days=4)

@@ -132,8 +132,8 @@ def test_two_serve_processes_writing_at_once_keep_one_feed_and_one_set_of_keys(
     SSE clients are woken by the other's commits."""
     from sqlalchemy import select
 
-    from console.server.db import Database
-    from console.server.tables import ChangeRow
+    from console.server.core.db import Database
+    from console.server.core.tables import ChangeRow
 
     writer_token = create_token(pg_url, "dispatcher", "floor-writer")
     viewer_token = create_token(pg_url, "viewer", "floor-wall")

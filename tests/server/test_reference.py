@@ -245,7 +245,7 @@ def test_demo_data_set_loads_through_the_api(api: Api) -> None:
     """The shipped demo reference data fits the wire schema (one schema for both)."""
     import json
 
-    from console.resources import resource_path
+    from console.config.resources import resource_path
 
     demo = resource_path("demo")
     for kind, path in (

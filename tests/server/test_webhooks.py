@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from console.server.webhooks import verify
+from console.server.jobs.webhooks import verify
 from tests.server.conftest import Api, ApiFactory
 from tests.server.test_escalation import CONTACTS, POLICY, ROTATION, SEV2, TEAMS
 

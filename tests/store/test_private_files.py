@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from console import paths
-from console.server.db import Database
-from console.server.settings import sqlite_url
+from console.config import paths
+from console.server.core.db import Database
+from console.server.core.settings import sqlite_url
 from console.store import Cache
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")

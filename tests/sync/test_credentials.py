@@ -8,8 +8,8 @@ import keyring
 import keyring.backends.fail
 import pytest
 
-from console import credentials
-from console.credentials import (
+from console.config import credentials
+from console.config.credentials import (
     SERVICE,
     KeyringUnavailable,
     TokenMissing,

@@ -12,7 +12,7 @@ from console.connectors.noc import NocBackend
 from console.domain import metrics as m
 from console.domain.errors import DomainError, InvalidValue
 from console.domain.incident import TimelineKind
-from console.server.auth import Role
+from console.server.core.auth import Role
 from console.server.embedded import EmbeddedServer
 from console.store import metrics as cache_metrics
 from console.sync.edits import LocalEdits

@@ -15,10 +15,10 @@ import pytest
 
 from console.connectors.base import RateLimited
 from console.connectors.noc import NocBackend
-from console.server import auth
-from console.server.app import context_of
-from console.server.auth import Role
+from console.server.core import auth
+from console.server.core.auth import Role
 from console.server.embedded import EmbeddedServer
+from console.server.main import context_of
 from console.sync.edits import LocalEdits, is_local_id
 from console.sync.engine import SyncState, SyncStatus
 from tests.sync.conftest import NEW, Console, Running

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import httpx
 
-from console.server.auth import Role
+from console.server.core.auth import Role
 from console.server.embedded import EmbeddedServer
 from tests.sync.conftest import NEW, Console
 

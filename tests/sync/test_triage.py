@@ -19,7 +19,7 @@ from console.connectors.noc import NocBackend
 from console.domain.errors import DomainError, InvalidValue
 from console.domain.severity import Severity
 from console.domain.triage import KnownError, search_known_errors
-from console.server.auth import Role
+from console.server.core.auth import Role
 from console.server.embedded import EmbeddedServer
 from console.store import Cache
 from console.sync.edits import LocalEdits, is_local_id, store_caller

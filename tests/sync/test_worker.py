@@ -11,11 +11,11 @@ from PySide6.QtCore import QObject, QThread, Slot
 from pytestqt.qtbot import QtBot
 
 from console.connectors.noc import NocBackend
-from console.server.auth import Role
+from console.models.sync_worker import SyncStatusModel, SyncThread, UpdatePacer, split_update
+from console.server.core.auth import Role
 from console.server.embedded import EmbeddedServer
 from console.store import ChangeSet
 from console.sync.engine import SyncState, SyncStatus, SyncUpdate
-from console.sync.worker import SyncStatusModel, SyncThread, UpdatePacer, split_update
 from tests.e2e.servers import make_incidents
 from tests.sync.conftest import NEW, Console
 

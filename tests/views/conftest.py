@@ -17,7 +17,7 @@ from console.domain.lifecycle import State
 from console.domain.severity import DEFAULT_MATRIX, Impact, Severity, Urgency
 from console.domain.sla import SlaPolicy
 from console.models.incident_table import IncidentTableModel
-from console.models.queue import SAVED_VIEWS_META_KEY, DisplayNames, SavedViews
+from console.services.queue import SAVED_VIEWS_META_KEY, DisplayNames, SavedViews
 from console.store import Cache
 from console.sync.edits import LocalEdits
 from console.views.main_window import MainWindow

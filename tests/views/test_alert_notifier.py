@@ -17,7 +17,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from console.alerts import Alert, AlertReason, AlertRules, AlertTracker, readings_for
+from console.domain.alerts import Alert, AlertReason, AlertRules, AlertTracker, readings_for
 from console.domain.incident import Incident, TimelineEvent, TimelineKind
 from console.domain.lifecycle import State
 from console.domain.severity import Severity

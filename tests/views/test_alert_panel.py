@@ -11,8 +11,8 @@ from pytestqt.qtbot import QtBot
 from console.domain.incident import AlertInfo, Source
 from console.domain.severity import Severity
 from console.domain.sla import SlaPolicy
-from console.models.queue import QueueFilter
 from console.models.wall import build_snapshot
+from console.services.queue import QueueFilter
 from console.store import Cache
 from console.views.alert_panel import link_html
 from console.views.main_window import MainWindow
@@ -98,9 +98,9 @@ def test_the_wall_counts_what_monitoring_opened(policy: SlaPolicy) -> None:
 
 
 def test_the_wall_says_how_many_came_from_monitoring(qtbot: QtBot, tmp_path: Path) -> None:
-    from console.demo import load_demo
-    from console.settings import Settings
-    from console.views.wall import open_wall
+    from console.config.settings import Settings
+    from console.services.demo import load_demo
+    from console.views.wall.window import open_wall
 
     with Cache.open(tmp_path / "wall.db") as cache:
         load_demo(cache, NOW, policy=SlaPolicy.default())

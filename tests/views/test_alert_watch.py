@@ -13,13 +13,13 @@ import random
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from console.alerts import Alert, AlertRules, AlertTracker
+from console.domain.alerts import Alert, AlertRules, AlertTracker
 from console.domain.incident import Incident
 from console.domain.lifecycle import HoldReason, State
 from console.domain.severity import Severity
 from console.domain.sla import SlaPolicy, SlaReading, SlaStatus
-from console.models.alert_watch import QueueAlertWatch
-from console.models.queue import IncidentQueue
+from console.services.alert_watch import QueueAlertWatch
+from console.services.queue import IncidentQueue
 from tests.views.conftest import NOW, make_incident
 
 NEW_INCIDENT = frozenset({Severity.SEV1, Severity.SEV2})

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from console.domain.incident import TimelineEvent, TimelineKind
 from console.domain.severity import Severity
-from console.models.queue import SAVED_VIEWS_META_KEY, SavedViews
+from console.services.queue import SAVED_VIEWS_META_KEY, SavedViews
 from console.store import Cache
 from console.views.filter_bar import CUSTOM_VIEW
 from console.views.main_window import MainWindow
@@ -194,7 +194,7 @@ def test_every_theme_renders_queue_board_and_detail(qtbot: QtBot, desk: MainWind
 
 def test_the_operator_comes_from_settings(tmp_path: Path) -> None:
     """``operator`` in settings.toml is who "mine" and "take" mean; a typo is named."""
-    from console.settings import SettingsError, parse_settings
+    from console.config.settings import SettingsError, parse_settings
 
     assert parse_settings({"operator": " avogel "}, tmp_path / "s.toml").operator == "avogel"
     assert parse_settings({}, tmp_path / "s.toml").operator is None

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from console.demo import load_demo
-from console.directory import Directory
 from console.domain.incident import Incident, TimelineEvent, TimelineKind
 from console.domain.sla import SlaPolicy
 from console.models.incident_table import IncidentTableModel
-from console.models.queue import DisplayNames
+from console.services.demo import load_demo
+from console.services.directory import Directory
+from console.services.queue import DisplayNames
 from console.store import Cache
 from console.views.actions import MainWindowActions
 from console.views.detail import DetailPane, escalation_line

@@ -20,9 +20,6 @@ from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtTest import QAbstractItemModelTester
 from pytestqt.qtbot import QtBot
 
-from console.demo import load_demo, read_demo
-from console.directory import Directory
-from console.matrix_csv import CONTACT_COLUMNS
 from console.models.escalation_matrix import (
     CONTACT_ROLE,
     FIXED_COLUMNS,
@@ -32,8 +29,11 @@ from console.models.escalation_matrix import (
     ContactListModel,
     EscalationMatrixModel,
 )
+from console.services.demo import load_demo, read_demo
+from console.services.directory import Directory
+from console.services.matrix_csv import CONTACT_COLUMNS
 from console.store import Cache
-from console.views.escalation_matrix import EscalationMatrixView, binder_html
+from console.views.matrix.view import EscalationMatrixView, binder_html
 
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # Wednesday 16:00 in Madrid
 MADRID = ZoneInfo("Europe/Madrid")

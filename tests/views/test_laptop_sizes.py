@@ -16,9 +16,9 @@ import pytest
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import QApplication, QWidget
 
-from console.app import _build_window, fit_to_screen
+from console.app.gui import _build_window, fit_to_screen
+from console.config.settings import load_settings
 from console.models.incident_table import Column
-from console.settings import load_settings
 from console.store import Cache
 from console.views.main_window import MainWindow
 from console.views.theme import apply_theme

@@ -23,8 +23,8 @@ from console.domain.sla import SlaPolicy
 from console.models.board import CARD_ROLE, INCIDENT_MIME, BoardModel, Card
 from console.models.incident_table import FLASH_COLOUR, Column, IncidentTableModel
 from console.models.projection import FLASH_ROLE, FLASH_TICKS
-from console.models.queue import OPEN_QUEUE, QueueFilter
 from console.models.timeline import TimelineModel
+from console.services.queue import OPEN_QUEUE, QueueFilter
 from console.store import Cache
 from console.views.dialogs import StateDialog
 from console.views.incident_table import IncidentTableView

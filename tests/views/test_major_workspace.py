@@ -126,7 +126,7 @@ def test_install_adds_a_tab_on_ctrl_4(qtbot: QtBot, tmp_path: Path) -> None:
 
 def test_render_with_the_demo_data(qtbot: QtBot, tmp_path: Path) -> None:
     """The picture a person looks at (docs/screenshots/major-workspace.png is made so)."""
-    from console.demo import load_demo
+    from console.services.demo import load_demo
 
     cache = Cache.open(tmp_path / "cache.db")
     load_demo(cache, NOW)
@@ -153,7 +153,7 @@ def test_an_update_falling_overdue_alarms_once_under_the_alert_rules(
 ) -> None:
     from PySide6.QtWidgets import QMainWindow
 
-    from console.alerts import AlertReason, AlertRules, AlertTracker
+    from console.domain.alerts import AlertReason, AlertRules, AlertTracker
     from console.views.alerts import AlertNotifier
     from console.views.major_workspace import connect_alerts
 

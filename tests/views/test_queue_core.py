@@ -16,7 +16,7 @@ from console.domain.lifecycle import HoldReason, State
 from console.domain.severity import Severity
 from console.domain.sla import SlaPolicy, SlaStatus
 from console.models.incident_table import sort_key
-from console.models.queue import (
+from console.services.queue import (
     BUILT_IN_VIEWS,
     OPEN_QUEUE,
     DisplayNames,
@@ -269,7 +269,7 @@ def test_a_failing_store_is_a_clear_error() -> None:
 
 
 def test_sort_keys_hold_every_date_exactly() -> None:
-    from console.models.queue import make_key
+    from console.services.queue import make_key
 
     early = make_incident(1, Severity.SEV4, opened_at=datetime(1, 1, 2, tzinfo=UTC))
     late = make_incident(2, Severity.SEV1, updated_at=datetime(9999, 12, 30, tzinfo=UTC))

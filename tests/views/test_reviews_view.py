@@ -13,7 +13,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from console import app as console_app
+from console.app import gui as console_app
 from console.views.command_palette import CommandPalette
 from console.views.reviews import ProblemsView, ReviewsView
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QAbstractButton, QApplication, QCheckBox
 
-from console.app import _build_window
-from console.settings import load_settings
+from console.app.gui import _build_window
+from console.config.settings import load_settings
 from console.store import Cache
 from console.views.main_window import MainWindow
 from console.views.theme import apply_theme

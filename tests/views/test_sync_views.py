@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from console.connectors.noc import NocBackend
+from console.models.sync_worker import SyncStatusModel
 from console.store import Cache, OutboxEntry
 from console.sync.edits import FieldConflict
 from console.sync.engine import (
@@ -23,8 +24,7 @@ from console.sync.engine import (
     SyncState,
     SyncStatus,
 )
-from console.sync.worker import SyncStatusModel
-from console.views.sync_views import (
+from console.views.sync_dialogs import (
     ConflictDialog,
     RejectionNotice,
     SyncStatusBar,
@@ -233,7 +233,7 @@ def test_the_rejection_notice_shows_the_servers_message_and_offers_discard(
 def test_dialogs_about_a_burst_open_one_at_a_time_in_order(qtbot: QtBot) -> None:
     from PySide6.QtWidgets import QDialog
 
-    from console.views.sync_views import OneAtATime
+    from console.views.sync_dialogs import OneAtATime
 
     opened: list[str] = []
     closed: list[str] = []

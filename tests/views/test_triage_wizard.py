@@ -26,20 +26,20 @@ from pytestqt.qtbot import QtBot
 
 from console.connectors.base import Unreachable
 from console.connectors.noc import NocBackend
-from console.demo import read_demo
-from console.directory import Directory
 from console.domain.calendar import TWENTY_FOUR_SEVEN
 from console.domain.escalation import StepKind, due_escalations
 from console.domain.lifecycle import State
+from console.domain.phones import format_phone
 from console.domain.severity import Severity
 from console.domain.sla import SlaPolicy
-from console.phones import format_phone
+from console.services.demo import read_demo
+from console.services.directory import Directory
 from console.store import Cache
+from console.store.drafts import DRAFT_FILE
 from console.sync.edits import PENDING_NUMBER_PREFIX
 from console.sync.engine import SyncEngine
-from console.triage_draft import DRAFT_FILE
 from console.views.theme import apply_theme
-from console.views.triage_wizard import Step, TriageWizard
+from console.views.triage.wizard import Step, TriageWizard
 from tests.views.conftest import NOW, make_incident
 from tests.views.triage_keys import (
     CALLS,

@@ -17,17 +17,17 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
+from console.config.settings import Settings, WallSettings
 from console.connectors.noc import NocBackend
-from console.demo import load_demo
 from console.domain.severity import Severity
 from console.domain.sla import SlaPolicy
+from console.models.sync_worker import SyncThread
 from console.models.wall import WallModel, WallReference
-from console.settings import Settings, WallSettings
+from console.services.demo import load_demo
 from console.store import Cache, ChangeSet
 from console.sync.engine import Backoff, SyncEngine, SyncState, SyncStatus, SyncUpdate
-from console.sync.worker import SyncThread
-from console.views.wall import Panel, WallWindow, open_wall
-from console.views.wall_widgets import WallScale
+from console.views.wall.widgets import WallScale
+from console.views.wall.window import Panel, WallWindow, open_wall
 from tests.views.conftest import NOW, make_incident
 
 
@@ -335,7 +335,7 @@ def test_render_the_demo_wall(
 
 
 def test_stale_data_never_shows_an_all_clear(qtbot: QtBot, demo_cache: Cache) -> None:
-    from console.views.wall import WallWindow
+    from console.views.wall.window import WallWindow
 
     model = WallModel(SlaPolicy.default(), [], reference=WallReference.from_cache(demo_cache))
     window = WallWindow(model, clock=Clock(NOW))

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from console.demo import load_demo
+from console.config.settings import Settings
 from console.domain.sla import SlaPolicy
-from console.settings import Settings
+from console.services.demo import load_demo
 from console.store import Cache
-from console.views.wall import open_wall
-from console.views.wall_majors import WallMajors
+from console.views.wall.majors import WallMajors
+from console.views.wall.window import open_wall
 from tests.views.conftest import NOW
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from console.demo import load_demo
+from console.config.settings import SettingsError, load_settings
 from console.domain.incident import HoldPeriod, Incident
 from console.domain.lifecycle import HoldReason, State
 from console.domain.severity import Severity
@@ -26,7 +26,7 @@ from console.models.wall import (
     on_call_board,
     wall_sla_text,
 )
-from console.settings import SettingsError, load_settings
+from console.services.demo import load_demo
 from console.store import Cache, ChangeSet
 from tests.views.conftest import NOW, make_incident
 

@@ -26,12 +26,12 @@ from console.connectors.base import Caller
 from console.domain.calendar import TWENTY_FOUR_SEVEN
 from console.domain.sla import SlaPolicy
 from console.models.incident_table import IncidentTableModel
-from console.models.queue import DisplayNames
+from console.services.queue import DisplayNames
 from console.store import Cache, OutboxRecord
+from console.store.drafts import DraftStore
 from console.sync.edits import LocalEdits, store_caller
-from console.triage_draft import DraftStore
 from console.views.main_window import MainWindow
-from console.views.triage_wizard import TriageContext, TriageWizard
+from console.views.triage.wizard import TriageContext, TriageWizard
 
 if TYPE_CHECKING:  # the bench drives the wizard without pytest
     from pytestqt.qtbot import QtBot

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from console.server import changes
+from console.server.core import changes
+from console.server.core.errors import responses
+from console.server.core.settings import CHANGES_PAGE_MAX
 from console.server.deps import ReadSession, Viewer
-from console.server.errors import responses
 from console.server.routes.common import json_response
-from console.server.settings import CHANGES_PAGE_MAX
 from console.wire import ChangesPage
 
 router = APIRouter(prefix="/v1", tags=["change feed"])

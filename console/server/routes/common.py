@@ -12,12 +12,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from console.server.auth import Principal
+from console.server.core.auth import Principal
+from console.server.core.errors import ApiError
+from console.server.core.writer import WriterStopped
 from console.server.deps import ServerContext, WriteCaller
-from console.server.errors import ApiError
 from console.server.services import idempotency
 from console.server.services.incidents import WriteScope
-from console.server.writer import WriterStopped
 from console.wire import etag, parse_etag
 
 # The patterns are documented, not enforced by FastAPI, so a malformed value

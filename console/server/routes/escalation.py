@@ -6,9 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from console.server import escalation
+from console.server.core.errors import responses
 from console.server.deps import CommanderWrite, Context, IdempotencyKey
-from console.server.errors import responses
+from console.server.jobs import escalation_timer as escalation
 from console.server.routes.common import WriteResult, run_write
 from console.server.routes.incidents import IncidentRef
 from console.server.services import idempotency

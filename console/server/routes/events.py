@@ -8,9 +8,9 @@ import anyio.to_thread
 from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
 
+from console.server.core.errors import responses
 from console.server.deps import Context, Viewer
-from console.server.errors import responses
-from console.server.events import sse_stream
+from console.server.jobs.events import sse_stream
 
 router = APIRouter(prefix="/v1", tags=["change feed"])
 

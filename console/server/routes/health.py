@@ -7,8 +7,8 @@ from fastapi.responses import Response
 from sqlalchemy import text
 
 from console import __version__
+from console.server.core.errors import responses
 from console.server.deps import Context, ReadSession
-from console.server.errors import responses
 from console.server.routes.common import json_response
 from console.wire import Health
 

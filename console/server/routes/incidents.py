@@ -8,6 +8,8 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from console.server.core.errors import ApiError, responses
+from console.server.core.settings import INCIDENTS_PAGE_MAX
 from console.server.deps import (
     Context,
     DispatcherWrite,
@@ -15,7 +17,6 @@ from console.server.deps import (
     ReadSession,
     Viewer,
 )
-from console.server.errors import ApiError, responses
 from console.server.routes.common import (
     IfMatch,
     IfNoneMatch,
@@ -29,7 +30,6 @@ from console.server.routes.common import (
 from console.server.services import idempotency
 from console.server.services import incidents as service
 from console.server.services.incidents import WriteScope
-from console.server.settings import INCIDENTS_PAGE_MAX
 from console.wire import (
     Incident,
     IncidentCreate,

@@ -16,15 +16,15 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from console.server.auth import Principal, Role
+from console.server.core.auth import Principal, Role
+from console.server.core.errors import ApiError, responses
+from console.server.core.writer import WriterStopped
 from console.server.deps import Context, ServerContext, WriteCaller, write_caller
-from console.server.errors import ApiError, responses
 from console.server.routes.common import json_response, write_scope
 from console.server.services import intake as service
 from console.server.services import intake_payloads as payloads
 from console.server.services.intake import IntakeScope, Outcome
 from console.server.services.intake_payloads import AlertmanagerPayload, IntakeEvent, Notification
-from console.server.writer import WriterStopped
 
 router = APIRouter(prefix="/v1/intake", tags=["alert intake"])
 

@@ -9,7 +9,14 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from console.major import (
+from console.server.core.errors import responses
+from console.server.deps import Context, DispatcherWrite, IdempotencyKey, ReadSession, Viewer
+from console.server.routes.common import WriteResult, json_response, run_write
+from console.server.routes.incidents import IncidentRef
+from console.server.services import idempotency, majors
+from console.server.services import incidents as service
+from console.server.services.incidents import WriteScope
+from console.wire.major import (
     BridgeSet,
     MajorState,
     ResponderChange,
@@ -18,14 +25,6 @@ from console.major import (
     StatusUpdateCreate,
     StatusUpdatePage,
 )
-from console.server import majors
-from console.server.deps import Context, DispatcherWrite, IdempotencyKey, ReadSession, Viewer
-from console.server.errors import responses
-from console.server.routes.common import WriteResult, json_response, run_write
-from console.server.routes.incidents import IncidentRef
-from console.server.services import idempotency
-from console.server.services import incidents as service
-from console.server.services.incidents import WriteScope
 
 router = APIRouter(prefix="/v1/incidents", tags=["major incidents"])
 

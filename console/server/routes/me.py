@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from console.server.core.errors import responses
 from console.server.deps import Viewer
-from console.server.errors import responses
 from console.server.routes.common import json_response
 from console.wire import Me
 

@@ -14,8 +14,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from console.domain import metrics as m
+from console.server.core.errors import ApiError, responses
 from console.server.deps import Context, ReadSession, Viewer
-from console.server.errors import ApiError, responses
 from console.server.routes.common import json_response
 from console.server.services import metrics as service
 

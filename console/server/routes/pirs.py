@@ -10,8 +10,8 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from console.domain.pir import PirPolicy
+from console.server.core.errors import responses
 from console.server.deps import Context, DispatcherWrite, IdempotencyKey, ReadSession, Viewer
-from console.server.errors import responses
 from console.server.routes.common import (
     IfMatch,
     IfNoneMatch,
@@ -26,7 +26,7 @@ from console.server.services import idempotency
 from console.server.services import pirs as service
 from console.server.services.incidents import WriteScope
 from console.wire import etag
-from console.wire_pir import ActionItem, ActionItemCreate, Pir, PirCreate, PirPage, PirPatch
+from console.wire.pir import ActionItem, ActionItemCreate, Pir, PirCreate, PirPage, PirPatch
 
 router = APIRouter(prefix="/v1/pirs", tags=["post-incident reviews"])
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from console.server.core.errors import responses
 from console.server.deps import Context, DispatcherWrite, IdempotencyKey, ReadSession, Viewer
-from console.server.errors import responses
 from console.server.routes.common import (
     IfMatch,
     WriteResult,
@@ -24,7 +24,7 @@ from console.server.services import incidents as incident_service
 from console.server.services import problems as service
 from console.server.services.incidents import WriteScope
 from console.wire import TimelineEntry
-from console.wire_pir import Problem, ProblemCreate, ProblemPage, ProblemPatch, WorkaroundApplied
+from console.wire.pir import Problem, ProblemCreate, ProblemPage, ProblemPatch, WorkaroundApplied
 
 router = APIRouter(tags=["problems"])
 

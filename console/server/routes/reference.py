@@ -12,8 +12,8 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from console.server.core.errors import responses
 from console.server.deps import Admin, Context, ReadSession, Viewer, WriteSession
-from console.server.errors import responses
 from console.server.routes.common import (
     IfMatchOptional,
     json_response,

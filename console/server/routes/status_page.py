@@ -1,7 +1,7 @@
 """The public status page: ``GET /status`` (HTML) and ``GET /status.json``, no login.
 
 Customer updates of customer-facing services only (see
-:func:`console.server.majors.public_status`). The HTML is plain, escaped,
+:func:`console.server.services.majors.public_status`). The HTML is plain, escaped,
 script-free and sized for a phone.
 """
 
@@ -13,9 +13,9 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from console.server import majors
 from console.server.deps import Context, ReadSession
 from console.server.routes.common import json_response
+from console.server.services import majors
 
 router = APIRouter(tags=["status page"])
 

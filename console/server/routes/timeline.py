@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from console.server.core.errors import responses
 from console.server.deps import (
     Context,
     DispatcherWrite,
@@ -13,7 +14,6 @@ from console.server.deps import (
     ReadSession,
     Viewer,
 )
-from console.server.errors import responses
 from console.server.routes.common import WriteResult, json_response, run_write
 from console.server.routes.incidents import IncidentRef
 from console.server.services import idempotency

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from console.server import webhooks as service
-from console.server.deps import Admin, ReadSession, WriteSession, utc_now
-from console.server.egress import EgressPolicy
-from console.server.errors import responses
+from console.domain.clock import utc_now
+from console.server.core.egress import EgressPolicy
+from console.server.core.errors import responses
+from console.server.deps import Admin, ReadSession, WriteSession
+from console.server.jobs import webhooks as service
 from console.server.routes.common import json_response
 from console.wire import (
     Webhook,

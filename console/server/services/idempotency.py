@@ -25,9 +25,9 @@ from pydantic import BaseModel
 from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
-from console.server.db import Database
-from console.server.errors import ApiError
-from console.server.tables import IdempotencyRow, table_of
+from console.server.core.db import Database
+from console.server.core.errors import ApiError
+from console.server.core.tables import IdempotencyRow, table_of
 
 log = logging.getLogger(__name__)
 

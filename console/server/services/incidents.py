@@ -30,11 +30,17 @@ from console.domain.incident import Incident as DomainIncident
 from console.domain.lifecycle import HoldReason, State
 from console.domain.severity import DEFAULT_MATRIX, Impact, PriorityMatrix, Severity, Urgency
 from console.domain.sla import SlaPolicy
-from console.server import changes
-from console.server.auth import Principal, Role
-from console.server.db import NEXT_NUMBER_KEY, SCRATCH_KEY
-from console.server.errors import ApiError
-from console.server.tables import IncidentRow, IntakeAlertRow, ReferenceRow, TimelineRow, table_of
+from console.server.core import changes
+from console.server.core.auth import Principal, Role
+from console.server.core.db import NEXT_NUMBER_KEY, SCRATCH_KEY
+from console.server.core.errors import ApiError
+from console.server.core.tables import (
+    IncidentRow,
+    IntakeAlertRow,
+    ReferenceRow,
+    TimelineRow,
+    table_of,
+)
 from console.wire import (
     Incident,
     IncidentCreate,

@@ -12,7 +12,7 @@ route's one write transaction, so a notification is applied whole or not at
 all.
 
 Deduplication: ``(integration, key)`` finds the alert's record
-(:class:`~console.server.tables.IntakeAlertRow`). While its incident is open,
+(:class:`~console.server.core.tables.IntakeAlertRow`). While its incident is open,
 a notification only counts a repeat and moves ``last_seen``; a resolved (not
 yet closed) incident is reopened when the alert fires again; a closed one
 makes way for a new incident. Incidents are written through the incident
@@ -39,20 +39,20 @@ from sqlalchemy.orm.util import identity_key
 
 from console.domain.incident import format_number
 from console.domain.lifecycle import State
-from console.server.errors import ApiError
-from console.server.escalation import TIMER_AUTHOR
-from console.server.intake_rules import (
-    DirectoryNames,
-    IntakeConfig,
-    render,
-)
+from console.server.core.errors import ApiError
+from console.server.core.tables import IncidentRow, IntakeAlertRow, ReferenceRow, TimelineRow
+from console.server.jobs.escalation_timer import TIMER_AUTHOR
 from console.server.services import incidents as incident_service
 from console.server.services.incidents import WriteScope
 from console.server.services.intake_payloads import (
     Notification,
     stored_key,
 )
-from console.server.tables import IncidentRow, IntakeAlertRow, ReferenceRow, TimelineRow
+from console.server.services.intake_rules import (
+    DirectoryNames,
+    IntakeConfig,
+    render,
+)
 from console.wire import IncidentCreate, IncidentPatch, TimelineEntryCreate
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from pydantic import (
     field_validator,
 )
 
-from console.server.intake_rules import IntakeConfig
+from console.server.services.intake_rules import IntakeConfig
 
 # -- the request bodies ---------------------------------------------------------
 

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from console.domain import metrics as m
 from console.domain.lifecycle import State
-from console.server.tables import IncidentRow, TimelineRow
+from console.server.core.tables import IncidentRow, TimelineRow
 
 _OPEN = [s.value for s in State if s.is_open]
 # unixepoch() (SQLite 3.38+) is about twice as fast as strftime('%s') and the same.

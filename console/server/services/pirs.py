@@ -26,14 +26,15 @@ from console.domain.pir import (
     item_overdue,
     pir_overdue,
 )
-from console.server import changes, webhooks
-from console.server.auth import Principal, Role
-from console.server.errors import ApiError
+from console.server.core import changes
+from console.server.core.auth import Principal, Role
+from console.server.core.errors import ApiError
+from console.server.core.tables import IncidentRow, PirRow, ReferenceRow, TimelineRow
+from console.server.jobs import webhooks
 from console.server.services import incidents as incident_service
 from console.server.services.incidents import WriteScope
-from console.server.tables import IncidentRow, PirRow, ReferenceRow, TimelineRow
 from console.wire import etag
-from console.wire_pir import ActionItemCreate, Pir, PirPage, PirPatch, PirSummary
+from console.wire.pir import ActionItemCreate, Pir, PirPage, PirPatch, PirSummary
 
 DEFAULT_POLICY = PirPolicy()
 PIR_DUE_EVENT = "pir.due"

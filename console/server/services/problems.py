@@ -18,13 +18,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from console.domain.incident import TimelineKind
-from console.server import changes
-from console.server.errors import ApiError
+from console.server.core import changes
+from console.server.core.errors import ApiError
+from console.server.core.tables import IncidentRow, ProblemLinkRow, ProblemRow, ReferenceRow
 from console.server.services import incidents as incident_service
 from console.server.services.incidents import WriteScope
-from console.server.tables import IncidentRow, ProblemLinkRow, ProblemRow, ReferenceRow
 from console.wire import REF_ID_PATTERN, KnownError, etag
-from console.wire_pir import Problem, ProblemCreate, ProblemPatch, WorkaroundApplied
+from console.wire.pir import Problem, ProblemCreate, ProblemPatch, WorkaroundApplied
 
 # Where each state may go next; "resolved" may be reopened for investigation.
 MOVES: dict[str, tuple[str, ...]] = {
@@ -273,7 +273,7 @@ def recurring(*, session: Session, row: IncidentRow, now: datetime) -> int:
 
 def suggestion(*, session: Session, row: IncidentRow, now: datetime) -> dict[str, Any]:
     """Whether to suggest a problem for this incident, and why (unknown cause, recurrence)."""
-    from console.server.tables import PirRow
+    from console.server.core.tables import PirRow
 
     link = session.get(ProblemLinkRow, row.id)
     if link is not None:

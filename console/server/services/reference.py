@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.domain.errors import DomainError
-from console.server import changes
-from console.server.errors import ApiError
-from console.server.tables import ReferenceRow
+from console.server.core import changes
+from console.server.core.errors import ApiError
+from console.server.core.tables import ReferenceRow
 from console.wire import (
     Category,
     CategoryIn,
