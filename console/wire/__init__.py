@@ -55,6 +55,14 @@ from console.domain.incident import (
     TimelineKind,
 )
 from console.domain.lifecycle import HoldReason, State
+from console.domain.limits import (
+    LONG_TEXT_CHARS,
+    NAME_CHARS,
+    NOTE_CHARS,
+    REASON_CHARS,
+    SHORT_TEXT_CHARS,
+    TITLE_CHARS,
+)
 from console.domain.oncall import Override as DomainOverride
 from console.domain.oncall import OverrideKind, validate_overrides
 from console.domain.oncall import Rotation as DomainRotation
@@ -180,43 +188,43 @@ def _text_schema(max_length: int, *, required: bool) -> WithJsonSchema:
 # must hold more than blanks.
 Title = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=200),
+    StringConstraints(min_length=1, max_length=TITLE_CHARS),
     AfterValidator(_clean_text),
     AfterValidator(_not_blank),
-    _text_schema(200, required=True),
+    _text_schema(TITLE_CHARS, required=True),
 ]
 Name = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=120),
+    StringConstraints(min_length=1, max_length=NAME_CHARS),
     AfterValidator(_clean_text),
     AfterValidator(_not_blank),
-    _text_schema(120, required=True),
+    _text_schema(NAME_CHARS, required=True),
 ]
 NoteBody = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=20_000),
+    StringConstraints(min_length=1, max_length=NOTE_CHARS),
     AfterValidator(_clean_text),
     AfterValidator(_not_blank),
-    _text_schema(20_000, required=True),
+    _text_schema(NOTE_CHARS, required=True),
 ]
 Reason = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=2_000),
+    StringConstraints(min_length=1, max_length=REASON_CHARS),
     AfterValidator(_clean_text),
     AfterValidator(_not_blank),
-    _text_schema(2_000, required=True),
+    _text_schema(REASON_CHARS, required=True),
 ]
 ShortText = Annotated[
     str,
-    StringConstraints(max_length=500),
+    StringConstraints(max_length=SHORT_TEXT_CHARS),
     AfterValidator(_clean_text),
-    _text_schema(500, required=False),
+    _text_schema(SHORT_TEXT_CHARS, required=False),
 ]
 LongText = Annotated[
     str,
-    StringConstraints(max_length=20_000),
+    StringConstraints(max_length=LONG_TEXT_CHARS),
     AfterValidator(_clean_text),
-    _text_schema(20_000, required=False),
+    _text_schema(LONG_TEXT_CHARS, required=False),
 ]
 
 REF_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
