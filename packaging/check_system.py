@@ -34,70 +34,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent / "pyinstaller"))
 import contents
 
+# The soname → Debian package table is one, shared with `noc-console doctor`.
+from console.cli.doctor import DEBIAN_PACKAGES
+
 TOOLS = {
     # PyInstaller reads every binary's dependencies with these.
     "ldd": "libc-bin",
     "objdump": "binutils",
-}
-
-DEBIAN_PACKAGES = {
-    # Shared libraries the PySide6 wheel's Qt links against, by soname, with
-    # the Debian (12, bookworm) package that provides each. Ubuntu uses the
-    # same names for all of these.
-    "libEGL.so.1": "libegl1",
-    "libGL.so.1": "libgl1",
-    "libOpenGL.so.0": "libopengl0",
-    "libX11-xcb.so.1": "libx11-xcb1",
-    "libX11.so.6": "libx11-6",
-    "libatk-1.0.so.0": "libatk1.0-0",
-    "libbrotlicommon.so.1": "libbrotli1",
-    "libbrotlidec.so.1": "libbrotli1",
-    "libcairo-gobject.so.2": "libcairo-gobject2",
-    "libcairo.so.2": "libcairo2",
-    "libcups.so.2": "libcups2",
-    "libdbus-1.so.3": "libdbus-1-3",
-    "libdrm.so.2": "libdrm2",
-    "libfontconfig.so.1": "libfontconfig1",
-    "libfreetype.so.6": "libfreetype6",
-    "libgbm.so.1": "libgbm1",
-    "libgcc_s.so.1": "libgcc-s1",
-    "libgdk-3.so.0": "libgtk-3-0",
-    "libgdk_pixbuf-2.0.so.0": "libgdk-pixbuf-2.0-0",
-    "libgio-2.0.so.0": "libglib2.0-0",
-    "libglib-2.0.so.0": "libglib2.0-0",
-    "libgobject-2.0.so.0": "libglib2.0-0",
-    "libgssapi_krb5.so.2": "libgssapi-krb5-2",
-    "libgthread-2.0.so.0": "libglib2.0-0",
-    "libgtk-3.so.0": "libgtk-3-0",
-    "libharfbuzz.so.0": "libharfbuzz0b",
-    "libpango-1.0.so.0": "libpango-1.0-0",
-    "libpangocairo-1.0.so.0": "libpangocairo-1.0-0",
-    "libpng16.so.16": "libpng16-16",
-    "libstdc++.so.6": "libstdc++6",
-    "libwayland-client.so.0": "libwayland-client0",
-    "libwayland-cursor.so.0": "libwayland-cursor0",
-    "libwayland-egl.so.1": "libwayland-egl1",
-    "libxcb-cursor.so.0": "libxcb-cursor0",
-    "libxcb-glx.so.0": "libxcb-glx0",
-    "libxcb-icccm.so.4": "libxcb-icccm4",
-    "libxcb-image.so.0": "libxcb-image0",
-    "libxcb-keysyms.so.1": "libxcb-keysyms1",
-    "libxcb-randr.so.0": "libxcb-randr0",
-    "libxcb-render-util.so.0": "libxcb-render-util0",
-    "libxcb-render.so.0": "libxcb-render0",
-    "libxcb-shape.so.0": "libxcb-shape0",
-    "libxcb-shm.so.0": "libxcb-shm0",
-    "libxcb-sync.so.1": "libxcb-sync1",
-    "libxcb-util.so.1": "libxcb-util1",
-    "libxcb-xfixes.so.0": "libxcb-xfixes0",
-    "libxcb-xinerama.so.0": "libxcb-xinerama0",
-    "libxcb-xinput.so.0": "libxcb-xinput0",
-    "libxcb-xkb.so.1": "libxcb-xkb1",
-    "libxcb.so.1": "libxcb1",
-    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
-    "libxkbcommon.so.0": "libxkbcommon0",
-    "libz.so.1": "zlib1g",
-    "libzstd.so.1": "libzstd1",
 }
 
 DESKTOP_PROVIDED = re.compile(
