@@ -37,8 +37,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -66,12 +66,10 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain.errors import DomainError
-from console.domain.escalation import StepKind, StepStatus, format_duration
 from console.domain.incident import Incident, Source
 from console.domain.lifecycle import State
-from console.domain.phones import format_phone
+from console.domain.roles import may_override
 from console.domain.severity import Impact, PriorityMatrix, Severity, Urgency
-from console.domain.sla import SlaPolicy
 from console.domain.triage import (
     Assessment,
     Category,
@@ -91,10 +89,8 @@ from console.domain.triage import (
     taxonomy,
 )
 from console.services.directory import Directory
-from console.store import CacheError
-from console.store.drafts import DraftError, FieldValue, TriageDraft
-from console.views.detail import SeverityBadge, service_escalation_path
-from console.views.triage.context import (
+from console.services.routing import Routing, local_time, routing_for, who_can_override
+from console.services.triage_context import (
     AddCaller,
     CallerLike,
     NewIncident,
@@ -102,6 +98,9 @@ from console.views.triage.context import (
     TriageContext,
     TriageOutcome,
 )
+from console.store import CacheError
+from console.store.drafts import DraftError, FieldValue, TriageDraft
+from console.views.detail import SeverityBadge
 from console.views.triage.widgets import (
     WIDGET_STYLE,
     YES_NO,
@@ -128,8 +127,6 @@ DRAFT_DELAY_MS = 500
 """How long after the last change the draft is written (one write per pause in typing)."""
 DUPLICATE_WINDOW = timedelta(hours=4)
 """How far back possible duplicates are looked for."""
-OVERRIDE_ROLES = ("commander", "admin")
-"""The roles that may set a severity other than the matrix's."""
 
 # What the backend takes (console/wire/__init__.py): longer text is refused when the
 # outbox sends it, and the logged incident would vanish from the queue.
@@ -161,152 +158,6 @@ PAGE_TITLES = (
 # --------------------------------------------------------------------------
 # Qt-free working out: routing, deadlines, who may override
 # --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Engaged:
-    """One line of "who is engaged": the step, the person and their number."""
-
-    step: str
-    person: str
-    phone: str = ""
-    when: str = "now"  # "now", or "in 15 min"
-
-
-@dataclass(frozen=True)
-class Routing:
-    """Where a new incident on a service goes, and who is engaged when it is logged."""
-
-    team_id: str | None
-    team_name: str
-    engaged: tuple[Engaged, ...] = ()
-    problem: str = ""
-
-
-def _person(directory: Directory, who: str | None, region: str | None) -> tuple[str, str]:
-    if who is None:
-        return "nobody on call", ""
-    contact = directory.contact(who)
-    if contact is None:
-        return who, ""
-    phone = format_phone(contact.primary_phone, region) if contact.primary_phone else ""
-    return contact.name, phone
-
-
-def routing_for(
-    directory: Directory,
-    incident: Incident,
-    at: datetime,
-    *,
-    region: str | None = None,
-    sla: SlaPolicy | None = None,
-) -> Routing:
-    """The owning team of the incident's service and who its escalation policy engages.
-
-    Everyone due the moment the incident is logged (the tiers and managers
-    with no delay at this severity) is "now"; the first tier is always shown,
-    and the next tier with the time until the clock engages it: its delay, or
-    with ``sla`` sooner when the policy's share of the response target
-    (75 %) passes first, as the escalation timer brings the next tier forward
-    for an incident nobody has acknowledged.
-    """
-    service = directory.service(incident.service)
-    team_id = service.owner_team if service is not None else None
-    team_name = directory.team_name(team_id) if team_id else "no owning team on file"
-    found = service_escalation_path(
-        directory, incident, at, response_fraction=0.0, sla_fraction=0.0, sla=sla
-    )
-    if found is None:
-        return Routing(team_id, team_name, problem="no escalation policy for this service")
-    policy, steps = found
-    engaged: list[Engaged] = []
-    shown_next = False
-    first_level = min((t.level for t in policy.tiers), default=None)
-    for step in steps:
-        due = step.status is StepStatus.DUE
-        if step.kind is StepKind.FUNCTIONAL:
-            wait = step.in_
-            if due or step.level == first_level:
-                name, phone = _person(directory, step.who, region)
-                when = "now" if due else _in(wait)
-                engaged.append(Engaged(step.label, name, phone, when))
-            elif not shown_next and wait is not None:
-                shown_next = True
-                name, phone = _person(directory, step.who, region)
-                engaged.append(Engaged(step.label, name, phone, _in(wait)))
-        elif due:
-            name, phone = _person(directory, step.who, region)
-            label = step.label if step.label != step.who else "Manager"
-            engaged.append(Engaged(label, name, phone, "now"))
-    # The team it is routed to is named with its tier and who holds its pager,
-    # even when the timer engages it later (or only on request).
-    owning = [t.level for t in policy.tiers if team_id and t.team == team_id]
-    problem = ""
-    if team_id and not owning:
-        problem = (
-            f"{team_name} (the owning team) has no tier in this service's escalation policy: "
-            "it is not paged; call its lead or assign it by hand"
-        )
-    for step in steps:
-        if step.kind is not StepKind.FUNCTIONAL or step.level not in owning:
-            continue
-        if any(e.step == step.label for e in engaged):
-            engaged[:] = [
-                replace(e, when=f"{e.when} · the owning team") if e.step == step.label else e
-                for e in engaged
-            ]
-            continue
-        name, phone = _person(directory, step.who, region)
-        engaged.append(Engaged(step.label, name, phone, f"{_in(step.in_)} · the owning team"))
-    return Routing(team_id, team_name, tuple(engaged), problem)
-
-
-def _in(span: timedelta | None) -> str:
-    return "on request" if span is None else f"in {format_duration(span)}"
-
-
-def who_can_override(
-    directory: Directory, service_id: str, at: datetime, *, region: str | None = None
-) -> list[str]:
-    """The managers a dispatcher can ask to override, on call now for this service.
-
-    They are the people the service's policy tells about a SEV-1 (the duty
-    manager, a named manager): "Duty manager: Carla Ruiz +34 …".
-    """
-    entry = directory.policies.get(service_id)
-    if entry is None:
-        return []
-    people: list[str] = []
-    for rule in entry.policy.management_for(Severity.SEV1):
-        who: str | None
-        if rule.rotation_id is not None:
-            who = directory.on_call(rule.rotation_id, at).contact_id
-        elif rule.who in directory.contacts:
-            who = rule.who
-        else:
-            continue
-        if who is None:
-            continue
-        name, phone = _person(directory, who, region)
-        named = directory.contact(rule.who)
-        label = rule.who if named is None else (named.role or "Manager")
-        line = f"{label}: {name}" + (f" {phone}" if phone else "")
-        if line not in people:
-            people.append(line)
-    return people
-
-
-def local_time(when: datetime, now: datetime) -> str:
-    """``14:30`` today, ``Thu 19 Nov 09:00`` another day (the viewer's local time)."""
-    local, today = when.astimezone(), now.astimezone()
-    if local.date() == today.date():
-        return local.strftime("%H:%M")
-    return local.strftime("%a %d %b %H:%M")
-
-
-def may_override(caller: CallerLike | None) -> bool:
-    """Whether the caller's role may set the severity by hand."""
-    return caller is not None and caller.role in OVERRIDE_ROLES
 
 
 # --------------------------------------------------------------------------
@@ -1701,7 +1552,7 @@ class TriageWizard(QDialog):
             result.setFocus(Qt.FocusReason.OtherFocusReason)
             return
         caller = self.context.caller()
-        if not may_override(caller):
+        if not may_override(caller.role if caller is not None else None):
             result.override_note.setText(self._refusal(caller))
             result.override_note.show()
             result.relayout()
@@ -2155,7 +2006,8 @@ class TriageWizard(QDialog):
         for key, row in self.urgency.rows.items():
             row.set_value(f.get(f"urgency_{key}"))
         override = f.get("override")
-        if isinstance(override, str) and may_override(self.context.caller()):
+        caller = self.context.caller()
+        if isinstance(override, str) and may_override(caller.role if caller else None):
             self.result_page.override_form.show()
             self.result_page.override_choice.set_value(override)
             self.result_page.override_reason.setText(draft.text("override_reason"))
