@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from console.domain.severity import Severity
 from console.domain.triage import DuplicateCandidate, KnownError, KnownErrorMatch, MajorTrigger
+from console.services.triage import DUPLICATE_WINDOW, TriageSession
 from console.views.triage.pages import PAGE_TITLES, Page
 from console.views.triage.widgets import (
     ChoiceRow,
@@ -299,3 +300,41 @@ class BeforePage(Page):
                 if trouble and commander.matches():
                     return trouble, commander
         return None
+
+    def show_triage(self, triage: TriageSession, final: Severity | None) -> None:
+        """Fill the page from the triage: duplicates, known errors, the trigger, the summary."""
+        service = triage.service_value()
+        hours = int(DUPLICATE_WINDOW.total_seconds() // 3600)
+        self.duplicates_heading.setText(
+            f"Possible duplicates (open, same service or similar text, last {hours} h)"
+        )
+        self.set_duplicates(
+            triage.duplicates(),
+            triage.service_name,
+            f"No open incident on {triage.service_name(service)} or with similar text "
+            f"in the last {hours} h.",
+        )
+        empty = triage.known_problem or "No known error matches this report."
+        self.set_known_errors(triage.known_error_matches(), empty)
+        self.set_trigger(triage.computed.trigger)
+        self.show_summary(triage, final)
+        self.set_triage(final, bool(triage.computed.trigger))
+
+    def show_summary(self, triage: TriageSession, severity: Severity | None) -> None:
+        """The line that says what Ctrl+Enter creates."""
+        if severity is None:
+            return
+        routing = triage.computed.routing
+        team = routing.team_name if routing is not None else "no team"
+        major = (
+            " · <b>major incident</b>, commander "
+            + escape_html(self.banner.commander_name() or "?")
+            if triage.declared_major()
+            else ""
+        )
+        service = triage.service_name(triage.service_value())
+        self.summary.setText(
+            f"Ctrl+Enter creates <b>{severity.style.glyph} {severity.code} "
+            f"{escape_html(severity.label)}</b> on {escape_html(service)} "
+            f"for {escape_html(team)}{major}."
+        )

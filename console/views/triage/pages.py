@@ -12,20 +12,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QFrame,
-    QHBoxLayout,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from console.domain.incident import Source
-from console.domain.severity import Impact, PriorityMatrix, Severity, Urgency
+from console.domain.severity import Impact, Urgency
 from console.domain.triage import (
     Assessment,
     Category,
@@ -46,13 +43,11 @@ from console.services.triage import (
     share_value,
     urgency_answers,
 )
-from console.views.detail import SeverityBadge
 from console.views.triage.widgets import (
     YES_NO,
     Choice,
     ChoiceRow,
     LinesEdit,
-    MatrixGrid,
     Option,
     TypeAheadEdit,
     buddy_label,
@@ -63,7 +58,6 @@ from console.views.triage.widgets import (
     plain_label,
     question_label,
     rich_label,
-    section_label,
 )
 
 PAGE_TITLES = (
@@ -506,104 +500,4 @@ class UrgencyPage(Page):
         for key, question in self.QUESTIONS:
             if self.rows[key].value() is None:
                 return f"{question} Press Y or N.", self.rows[key]
-        return None
-
-
-class ResultPage(Page):
-    """The severity and why, the SLA deadlines, the routing, and the commander's override."""
-
-    title = PAGE_TITLES[4]
-    override_requested = Signal()
-
-    def __init__(self, matrix: PriorityMatrix, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.badge = SeverityBadge(self)
-        self.badge.setFixedSize(self.badge.width() * 3 // 2, self.badge.height() * 3 // 2)
-        self.severity_label = rich_label(self, name="triageSeverity")
-        self.grid = MatrixGrid(matrix, self)
-        self.reasons = rich_label(self)
-        self.deadlines = rich_label(self)
-        self.routing = rich_label(self)
-        self.major_hint = plain_label("", self, name="dialogError")
-        self.major_hint.hide()
-        self.override_button = QPushButton("Override severity… (Alt+O)", self)
-        self.override_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.override_button.clicked.connect(self.override_requested)
-        self.override_note = rich_label(self, name="dialogError")
-        self.override_note.hide()
-        self.override_form = QWidget(self)
-        self.override_choice = ChoiceRow(
-            [Option(str(s.value), f"{s.code} {s.label}", s.code) for s in Severity],
-            self.override_form,
-        )
-        self.override_reason = line_edit(
-            self.override_form, "Why the matrix is wrong here (goes on the timeline)", 500
-        )
-        form = form_layout(self.override_form)
-        form.setContentsMargins(0, 0, 0, 0)
-        form.addRow(plain_label("Severity", self.override_form), self.override_choice)
-        form.addRow(
-            buddy_label("&Reason", self.override_reason, self.override_form), self.override_reason
-        )
-        self.override_form.setLayout(form)
-        self.override_form.hide()
-        self.computed: Severity | None = None
-        """The matrix's severity, set by the wizard (an override must differ and say why)."""
-
-        head = QHBoxLayout()
-        head.addWidget(self.badge)
-        head.addWidget(self.severity_label, 1)
-        top = QHBoxLayout()
-        # Top-aligned: long reasons (the wall theme's large font) make the row
-        # tall, and the matrix must not stretch its cells to match.
-        top.addWidget(self.grid, 0, Qt.AlignmentFlag.AlignTop)
-        top.addSpacing(self.fontMetrics().height())
-        top.addWidget(self.reasons, 1, Qt.AlignmentFlag.AlignTop)
-        override_row = QHBoxLayout()
-        override_row.addWidget(self.override_button)
-        override_row.addStretch(1)
-        outer = QVBoxLayout(self)
-        outer.addLayout(head)
-        outer.addWidget(self.major_hint)
-        outer.addLayout(top)
-        outer.addWidget(section_label("SLA deadlines", self))
-        outer.addWidget(self.deadlines)
-        outer.addWidget(section_label("Routing and who is engaged now", self))
-        outer.addWidget(self.routing)
-        outer.addLayout(override_row)
-        outer.addWidget(self.override_note)
-        outer.addWidget(self.override_form)
-        outer.addStretch(1)
-        self.chain(self.override_choice, self.override_reason)
-        self.watch(self.override_choice, self.override_reason)
-
-    @property
-    def overriding(self) -> bool:
-        return self.override_form.isVisibleTo(self)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_O and event.modifiers() == Qt.KeyboardModifier.NoModifier:
-            self.override_requested.emit()
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-    def override(self) -> tuple[Severity, str] | None:
-        """The severity set by hand and its reason (None: the matrix's severity stands)."""
-        if not self.overriding or self.override_choice.value() is None:
-            return None
-        return Severity.of(self.override_choice.value()), self.override_reason.text().strip()
-
-    def problem(self) -> tuple[str, QWidget | None] | None:
-        if not self.overriding:
-            return None
-        override = self.override()
-        if override is None:
-            return (
-                "Choose the severity (1 to 4), or press Alt+O to keep the matrix's.",
-                self.override_choice,
-            )
-        severity, reason = override
-        if severity is not self.computed and not reason:
-            return "Give the reason for overriding; it goes on the timeline.", self.override_reason
         return None

@@ -52,36 +52,33 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain.severity import Severity
-from console.services.routing import Routing
 from console.services.triage import (
-    DUPLICATE_WINDOW,
     TriageAnswers,
     TriageSession,
     with_workaround,
 )
 from console.services.triage_context import (
     AddCaller,
-    CallerLike,
     NewIncident,
     Submit,
     TriageContext,
     TriageOutcome,
 )
 from console.store.drafts import DraftError, TriageDraft
+from console.views.triage.answers import Pages, fill_answers, read_answers
 from console.views.triage.before import BeforePage
 from console.views.triage.pages import (
     ClassificationPage,
     ImpactPage,
     IntakePage,
     Page,
-    ResultPage,
     UrgencyPage,
 )
+from console.views.triage.result import ResultPage
 from console.views.triage.widgets import (
     WIDGET_STYLE,
     Choice,
     KeyBar,
-    bullets,
     escape_html,
     plain_label,
     rich_label,
@@ -169,6 +166,14 @@ class TriageWizard(QDialog):
         self.result_page = ResultPage(context.matrix)
         self.before = BeforePage()
         self.pages: tuple[Page, ...] = (
+            self.intake,
+            self.classification,
+            self.impact,
+            self.urgency,
+            self.result_page,
+            self.before,
+        )
+        self._pages = Pages(
             self.intake,
             self.classification,
             self.impact,
@@ -425,35 +430,7 @@ class TriageWizard(QDialog):
 
     def _read(self) -> TriageAnswers:
         """Hand what the pages hold now to the triage session."""
-        intake, classification, impact = self.intake, self.classification, self.impact
-        result, banner = self.result_page, self.before.banner
-        source = intake.source.value()
-        self.triage.answers = TriageAnswers(
-            reporter=intake.reporter.text(),
-            contact=intake.contact.text(),
-            service=intake.service.text(),
-            service_id=intake.service.chosen(),
-            title=intake.title_edit.text(),
-            details=intake.details.toPlainText(),
-            source=None if source is None else str(source),
-            category=classification.category.text(),
-            category_id=classification.category.chosen(),
-            subcategory=classification.subcategory.text(),
-            subcategory_id=classification.subcategory.chosen(),
-            users=_text(impact.users.value()),
-            critical_down=_yes(impact.critical.value()),
-            workaround=_text(impact.workaround.value()),
-            functions=impact.functions.text(),
-            share=impact.share.text(),
-            urgency={key: _yes(row.value()) for key, row in self.urgency.rows.items()},
-            overriding=result.overriding,
-            override=_text(result.override_choice.value()),
-            override_reason=result.override_reason.text(),
-            declare_major=_yes(banner.declare.value()),
-            commander=banner.commander.text(),
-            commander_name=banner.commander_name(),
-            workaround_applied=self._workaround_applied,
-        )
+        self.triage.answers = read_answers(self._pages, self._workaround_applied)
         return self.triage.answers
 
     def _compute(self) -> None:
@@ -471,76 +448,7 @@ class TriageWizard(QDialog):
         return self.triage.final_severity()
 
     def _show_result(self) -> None:
-        computed = self.triage.computed
-        if computed.severity is None or computed.impact is None or computed.urgency is None:
-            return
-        final = self.final_severity() or computed.severity
-        self.result_page.badge.set_severity(final)
-        style = final.style
-        overridden = final is not computed.severity
-        line = (
-            f"<span style='font-size:x-large'><b>{final.code} {escape_html(style.label)}</b></span>"
-            f"<br>impact <b>{computed.impact.level.value}</b> × urgency "
-            f"<b>{computed.urgency.level.value}</b> → {computed.severity.code} by the matrix"
-        )
-        if overridden:
-            line += f"; <b>overridden to {final.code}</b>"
-        self.result_page.severity_label.setText(line)
-        self.result_page.grid.set_chosen(computed.impact.level, computed.urgency.level)
-        self.result_page.reasons.setText(
-            f"<b>Impact {computed.impact.level.value}</b>"
-            f"<br>{bullets(computed.impact.reasons)}<br>"
-            f"<b>Urgency {computed.urgency.level.value}</b>"
-            f"<br>{bullets(computed.urgency.reasons)}"
-        )
-        self._show_deadlines(final)
-        self._show_routing(computed.routing)
-        trigger = computed.trigger
-        self.result_page.major_hint.setVisible(bool(trigger))
-        if trigger:
-            self.result_page.major_hint.setText(
-                "⚠ Major incident by the rules ("
-                + "; ".join(trigger.reasons)
-                + "): the next page asks whether to declare it."
-            )
-
-    def _show_deadlines(self, severity: Severity) -> None:
-        rows = [
-            f"{d.verb} <b>{escape_html(d.when)}</b> ({escape_html(d.target)}"
-            + (", business hours" if d.business else "")
-            + ")"
-            for d in self.triage.deadlines(severity)
-        ]
-        self.result_page.deadlines.setText(" &nbsp;·&nbsp; ".join(rows))
-
-    def _show_routing(self, routing: Routing | None) -> None:
-        if routing is None:
-            service = escape_html(self.triage.service_value())
-            why = (
-                f"“{service}” is not in the service list"
-                if self.intake.service.choices
-                else "the service is not in the reference data in the local cache "
-                "(it has not been synced yet)"
-            )
-            self.result_page.routing.setText(
-                f"No routing: {why}, so the console engages no team and calls nobody: "
-                "assign it by hand (Shift+A) once it is logged."
-            )
-            return
-        parts = [f"Routed to <b>{escape_html(routing.team_name)}</b> (the service's owning team)"]
-        if routing.problem:
-            parts.append(f"<i>{escape_html(routing.problem)}</i>")
-        lines = []
-        for engaged in routing.engaged:
-            phone = f" · <b>{escape_html(engaged.phone)}</b>" if engaged.phone else ""
-            when = "<b>now</b>" if engaged.when == "now" else escape_html(engaged.when)
-            lines.append(
-                f"{escape_html(engaged.step)} — {escape_html(engaged.person)}{phone} ({when})"
-            )
-        text = "<br>".join(parts)
-        if lines:
-            text += "<br>" + bullets(lines, escaped=True)
-        self.result_page.routing.setText(text)
+        self.result_page.show_triage(self.triage, self.final_severity())
 
     # ----------------------------------------------------------- override
 
@@ -558,7 +466,8 @@ class TriageWizard(QDialog):
             result.setFocus(Qt.FocusReason.OtherFocusReason)
             return
         if not self.triage.may_override():
-            result.override_note.setText(self._refusal(self.context.caller()))
+            self._read()
+            result.override_note.setText(result.refusal(self.triage, self.context.caller()))
             result.override_note.show()
             result.relayout()
             return
@@ -568,67 +477,14 @@ class TriageWizard(QDialog):
         result.override_choice.set_value(None)
         result.override_choice.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def _refusal(self, caller: CallerLike | None) -> str:
-        if caller is None:
-            who = (
-                "The console does not know your role yet (it has not reached the backend "
-                "since you signed in)"
-            )
-        else:
-            who = f"You are signed in as {escape_html(caller.name)}, a {escape_html(caller.role)}"
-        self._read()
-        people = self.triage.override_contacts()
-        ask = (
-            "Ask the commander on call: " + "; ".join(escape_html(p) for p in people) + "."
-            if people
-            else "Ask an incident commander."
-        )
-        severity = self.triage.computed.severity
-        keep = f" Or log it as {severity.code} and let a commander change it." if severity else ""
-        return (
-            f"<b>Only a commander (or an admin) can override the severity.</b> {who}. {ask}{keep}"
-        )
-
     # ----------------------------------------------------------- before creating
 
     def _show_before(self) -> None:
-        triage = self.triage
         self._read()
-        service = triage.service_value()
-        hours = int(DUPLICATE_WINDOW.total_seconds() // 3600)
-        self.before.duplicates_heading.setText(
-            f"Possible duplicates (open, same service or similar text, last {hours} h)"
-        )
-        self.before.set_duplicates(
-            triage.duplicates(),
-            triage.service_name,
-            f"No open incident on {triage.service_name(service)} or with similar text "
-            f"in the last {hours} h.",
-        )
-        empty = triage.known_problem or "No known error matches this report."
-        self.before.set_known_errors(triage.known_error_matches(), empty)
-        self.before.set_trigger(triage.computed.trigger)
-        self._show_summary()
-        self.before.set_triage(self.final_severity(), bool(triage.computed.trigger))
+        self.before.show_triage(self.triage, self.final_severity())
 
     def _show_summary(self) -> None:
-        severity = self.final_severity()
-        if severity is None:
-            return
-        routing = self.triage.computed.routing
-        team = routing.team_name if routing is not None else "no team"
-        major = (
-            " · <b>major incident</b>, commander "
-            + escape_html(self.before.banner.commander_name() or "?")
-            if self.triage.declared_major()
-            else ""
-        )
-        service = self.triage.service_name(self.triage.service_value())
-        self.before.summary.setText(
-            f"Ctrl+Enter creates <b>{severity.style.glyph} {severity.code} "
-            f"{escape_html(severity.label)}</b> on {escape_html(service)} "
-            f"for {escape_html(team)}{major}."
-        )
+        self.before.show_summary(self.triage, self.final_severity())
 
     def add_caller_instead(self) -> None:
         """Alt+A: a work note on the chosen duplicate naming this caller; no new incident."""
@@ -816,6 +672,11 @@ class TriageWizard(QDialog):
         self.restore_bar.text.setText(self.triage.draft_offer(draft))
         self._ask(self.restore_bar)
 
+    def _fill(self, draft: TriageDraft) -> None:
+        answers = self.triage.restore(draft)
+        fill_answers(self._pages, answers)
+        self._workaround_applied = answers.workaround_applied
+
     def restore_draft(self) -> None:
         """R (or Enter) on the offer: fill the wizard from the draft and go to its page."""
         draft = self._pending_draft
@@ -854,46 +715,6 @@ class TriageWizard(QDialog):
         self._clear_draft()
         self.current_page().focus_first()
 
-    def _fill(self, draft: TriageDraft) -> None:
-        answers = self.triage.restore(draft)
-        intake = self.intake
-        intake.reporter.setText(answers.reporter)
-        intake.contact.setText(answers.contact)
-        intake.title_edit.setText(answers.title)
-        intake.details.setPlainText(answers.details)
-        intake.source.set_value(answers.source)
-        classification = self.classification
-        # By id when the entry is still there (its name may have changed), else as typed.
-        for edit, chosen, typed in (
-            (intake.service, answers.service_id, answers.service),
-            (classification.category, answers.category_id, answers.category),
-            (classification.subcategory, answers.subcategory_id, answers.subcategory),
-        ):
-            if chosen is not None and any(c.id == chosen for c in edit.choices):
-                edit.choose(chosen)
-            else:
-                edit.setText(typed)
-                edit.set_choices(edit.choices)
-        impact = self.impact
-        impact.users.set_value(answers.users)
-        impact.critical.set_value(answers.critical_down)
-        impact.workaround.set_value(answers.workaround)
-        impact.functions.setText(answers.functions)
-        impact.share.setText(answers.share)
-        for key, row in self.urgency.rows.items():
-            row.set_value(answers.urgency.get(key))
-        if answers.overriding:
-            self.result_page.override_form.show()
-            self.result_page.override_choice.set_value(answers.override)
-            self.result_page.override_reason.setText(answers.override_reason)
-        banner = self.before.banner
-        banner.declare.set_value(answers.declare_major)
-        banner.commander.setText(answers.commander)
-        banner.commander.set_choices(banner.commander.choices)
-        self._workaround_applied = answers.workaround_applied
-        self.impact.refresh()
-        self.urgency.refresh()
-
     # ----------------------------------------------------------- looks
 
     def _apply_style(self) -> None:
@@ -913,11 +734,3 @@ class TriageWizard(QDialog):
             }
             """
         )
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-def _yes(value: object) -> bool | None:
-    return value if isinstance(value, bool) else None
