@@ -42,7 +42,8 @@ def test_an_unknown_service_has_no_policy(directory: Directory) -> None:
 
 def test_who_can_override_names_managers_on_call(directory: Directory) -> None:
     people = who_can_override(directory, "payments-api", NOW)
-    assert people and all(": " in line for line in people)
+    assert people
+    assert all(": " in line for line in people)
     assert who_can_override(directory, "no-such-service", NOW) == []
 
 

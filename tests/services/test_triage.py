@@ -85,7 +85,8 @@ def test_answers_give_the_matrix_severity_and_the_owning_team(cache: Cache) -> N
     session = _session(cache)
     session.answers = _sev2()
     computed = session.compute()
-    assert computed.impact is not None and computed.urgency is not None
+    assert computed.impact is not None
+    assert computed.urgency is not None
     assert computed.severity is Severity.SEV2
     assert computed.routing is not None
     assert computed.routing.team_id == "payments-eng"
@@ -158,7 +159,8 @@ def test_a_snapshot_restores_the_same_answers(cache: Cache) -> None:
     )
     session.answers = answers
     draft = session.snapshot(page=4)
-    assert draft.page == 4 and draft.saved_at == NOW
+    assert draft.page == 4
+    assert draft.saved_at == NOW
     restored = session.restore(draft)
     answers.commander_name = ""  # logged from the typed text, not kept in the draft
     assert restored == answers
@@ -169,7 +171,8 @@ def test_a_dispatcher_restores_no_override(cache: Cache) -> None:
     draft = _session(cache, "commander")
     draft.answers = _sev2(overriding=True, override="SEV-1", override_reason="why")
     restored = _session(cache, "dispatcher").restore(draft.snapshot(page=4))
-    assert not restored.overriding and restored.override is None
+    assert not restored.overriding
+    assert restored.override is None
 
 
 def test_nothing_typed_is_no_draft(cache: Cache) -> None:
