@@ -25,8 +25,11 @@ Esc asks before discarding what was typed (and just closes when nothing was);
 Tab moves through the page's fields only, in the order above. A question is
 answered with its number or letter and the focus moves to the next one.
 
-The rules are :mod:`console.domain.triage`; the wizard only asks and shows,
-with the widgets of :mod:`console.views.triage.widgets`.
+The working out is :class:`console.services.triage.TriageSession` (the rules
+are :mod:`console.domain.triage`); the wizard only asks and shows, with the
+widgets of :mod:`console.views.triage.widgets`. It is built in layers: the
+frame and its pages (:mod:`console.views.triage.frame`), the questions and
+drafts (:mod:`console.views.triage.drafting`), and here the keys and actions.
 What it decides goes back through ``submit`` (the actions controller), so a
 new incident takes the same way as every edit: shown at once and queued in
 the outbox, which works offline. What is typed is saved as a draft
@@ -35,28 +38,11 @@ the outbox, which works offline. What is typed is saved as a draft
 
 from __future__ import annotations
 
-import enum
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QWidget
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QApplication,
-    QDialog,
-    QFrame,
-    QHBoxLayout,
-    QPushButton,
-    QScrollArea,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
-
-from console.domain.severity import Severity
-from console.services.triage import (
-    TriageAnswers,
-    TriageSession,
-    with_workaround,
-)
+from console.services.triage import with_workaround
 from console.services.triage_context import (
     AddCaller,
     NewIncident,
@@ -64,44 +50,12 @@ from console.services.triage_context import (
     TriageContext,
     TriageOutcome,
 )
-from console.store.drafts import DraftError, TriageDraft
-from console.views.triage.answers import Pages, fill_answers, read_answers
-from console.views.triage.before import BeforePage
-from console.views.triage.pages import (
-    ClassificationPage,
-    ImpactPage,
-    IntakePage,
-    Page,
-    UrgencyPage,
-)
-from console.views.triage.result import ResultPage
-from console.views.triage.widgets import (
-    WIDGET_STYLE,
-    Choice,
-    KeyBar,
-    escape_html,
-    plain_label,
-    rich_label,
-)
-
-DRAFT_DELAY_MS = 500
-"""How long after the last change the draft is written (one write per pause in typing)."""
+from console.views.triage.drafting import DraftKeeping
+from console.views.triage.frame import Step
 
 
-class Step(enum.IntEnum):
-    INTAKE = 0
-    CLASSIFICATION = 1
-    IMPACT = 2
-    URGENCY = 3
-    RESULT = 4
-    BEFORE = 5
-
-
-class TriageWizard(QDialog):
+class TriageWizard(DraftKeeping):
     """The triage wizard (see the module docstring)."""
-
-    page_changed = Signal(int)
-    draft_saved = Signal()
 
     def __init__(
         self,
@@ -109,121 +63,11 @@ class TriageWizard(QDialog):
         submit: Submit,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.setObjectName("triageWizard")
-        self.setWindowTitle("New incident — triage")
-        self.setWindowModality(Qt.WindowModality.WindowModal)
-        self.context = context
+        super().__init__(context, parent)
         self._submit = submit
-        self.triage = TriageSession(context)
-        """The triage's answers and what they add up to; the pages only ask and show."""
-        self._dirty = False
-        self._restoring = False
-        self._workaround_applied: str | None = None
-        self._pending_draft: TriageDraft | None = None
-        self._focus_before_question: QWidget | None = None
-        self._unlisted_offered: str | None = None
-        """A service not in the list that the dispatcher was asked about (Enter again logs it)."""
-
-        self.step_label = plain_label("", self, name="triageStep", wrap=False)
-        self.crumbs = rich_label(self, name="triageCrumbs")
-        self.restore_bar = KeyBar(
-            self,
-            {
-                Qt.Key.Key_R: self.restore_draft,
-                Qt.Key.Key_Return: self.restore_draft,
-                Qt.Key.Key_Enter: self.restore_draft,
-                Qt.Key.Key_F: self.start_afresh,
-                Qt.Key.Key_Escape: self.close_keeping_draft,
-            },
-            [
-                ("Restore (R)", self.restore_draft),
-                ("Start afresh (F)", self.start_afresh),
-                ("Not now (Esc)", self.close_keeping_draft),
-            ],
-        )
-        self.restore_bar.hide()
-        self.confirm_bar = KeyBar(
-            self,
-            {
-                Qt.Key.Key_D: self.discard,
-                Qt.Key.Key_Escape: self.keep_editing,
-                Qt.Key.Key_Return: self.keep_editing,
-                Qt.Key.Key_Enter: self.keep_editing,
-                Qt.Key.Key_K: self.keep_editing,
-            },
-            [("Discard (D)", self.discard), ("Keep editing (Esc)", self.keep_editing)],
-        )
-        self.confirm_bar.text.setText(
-            "Discard this triage? Everything typed so far is lost and no incident is logged."
-        )
-        self.confirm_bar.hide()
-
-        self.intake = IntakePage()
-        self.classification = ClassificationPage()
-        self.impact = ImpactPage()
-        self.urgency = UrgencyPage()
-        self.result_page = ResultPage(context.matrix)
-        self.before = BeforePage()
-        self.pages: tuple[Page, ...] = (
-            self.intake,
-            self.classification,
-            self.impact,
-            self.urgency,
-            self.result_page,
-            self.before,
-        )
-        self._pages = Pages(
-            self.intake,
-            self.classification,
-            self.impact,
-            self.urgency,
-            self.result_page,
-            self.before,
-        )
-        self.stack = QStackedWidget(self)
-        for page in self.pages:
-            scroll = QScrollArea(self.stack)
-            scroll.setObjectName("triagePageScroll")
-            scroll.setWidgetResizable(True)
-            scroll.setFrameShape(QFrame.Shape.NoFrame)
-            scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            scroll.setWidget(page)
-            self.stack.addWidget(scroll)
-            page.changed.connect(self._changed)
-
-        self.error = plain_label("", self, name="dialogError")
-        self.error.hide()
-        self.note = plain_label("", self, name="fieldName")
-        self.note.hide()
-        self.hint = plain_label("", self, name="paletteHint")
-        self.back_button = QPushButton("◀ Back (Alt+B)", self)
-        self.next_button = QPushButton("Next (Enter) ▶", self)
-        self.create_button = QPushButton("Create incident (Ctrl+Enter)", self)
-        for button in (self.back_button, self.next_button, self.create_button):
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.setAutoDefault(False)
         self.back_button.clicked.connect(self.back)
         self.next_button.clicked.connect(self.next)
         self.create_button.clicked.connect(self.create_incident)
-
-        header = QVBoxLayout()
-        header.addWidget(self.step_label)
-        header.addWidget(self.crumbs)
-        footer = QHBoxLayout()
-        footer.addWidget(self.hint, 1)
-        footer.addWidget(self.back_button)
-        footer.addWidget(self.next_button)
-        footer.addWidget(self.create_button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(header)
-        layout.addWidget(self.restore_bar)
-        layout.addWidget(self.stack, 1)
-        layout.addWidget(self.error)
-        layout.addWidget(self.note)
-        layout.addWidget(self.confirm_bar)
-        layout.addLayout(footer)
-
         # The wizard's own keys act at once, whichever field has the focus
         # (a button's mnemonic would click it a moment later).
         for keys, action in (
@@ -246,116 +90,11 @@ class TriageWizard(QDialog):
                 lambda t=target: t.setFocus(Qt.FocusReason.ShortcutFocusReason),
                 context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
             )
-
-        self._draft_timer = QTimer(self)
-        self._draft_timer.setSingleShot(True)
-        self._draft_timer.setInterval(DRAFT_DELAY_MS)
-        self._draft_timer.timeout.connect(self.save_draft)
-
-        self._load_reference()
-        self._apply_style()
-        application = QApplication.instance()
-        if application is not None:
-            # Quitting the console with the wizard open keeps what was typed.
-            application.aboutToQuit.connect(self._flush_draft)
         self._size_to_font()
         self._show_page(Step.INTAKE)
         self._offer_draft()
 
-    def _size_to_font(self) -> None:
-        """About 120 × 44 characters of the theme's font, and never beyond the screen.
-
-        Measured after the style sheets apply (the wall theme's font is about
-        twice the default), so the result page's people fit without scrolling
-        wherever the screen allows.
-        """
-        self.ensurePolished()
-        metrics = self.fontMetrics()
-        width, height = metrics.averageCharWidth() * 120, metrics.lineSpacing() * 44
-        least_width, least_height = metrics.averageCharWidth() * 80, metrics.lineSpacing() * 28
-        screen = self.screen()
-        if screen is not None:
-            room = screen.availableGeometry()
-            width, least_width = min(width, room.width()), min(least_width, room.width())
-            height, least_height = min(height, room.height()), min(least_height, room.height())
-        self.setMinimumSize(least_width, least_height)
-        self.resize(width, height)
-
-    # ----------------------------------------------------------- reference data
-
-    def _load_reference(self) -> None:
-        directory = self.triage.directory
-        self.intake.service.set_choices(
-            Choice(
-                s.id,
-                s.name,
-                detail=directory.team_name(s.owner_team) if s.owner_team else s.id,
-                keys=f"{directory.team_name(s.owner_team)} {s.description}",
-            )
-            for s in directory.services
-        )
-        self.classification.set_taxonomy(self.triage.categories, self.triage.taxonomy_problem)
-        self.before.banner.commander.set_choices(
-            Choice(
-                c.id,
-                c.name,
-                detail=" · ".join(
-                    part for part in (c.role, directory.team_name(c.team) if c.team else "") if part
-                ),
-                keys=f"{c.role} {directory.team_name(c.team)}",
-            )
-            for c in directory.contacts_sorted()
-        )
-
     # ----------------------------------------------------------- navigation
-
-    @property
-    def page_index(self) -> int:
-        return self.stack.currentIndex()
-
-    def current_page(self) -> Page:
-        return self.pages[self.page_index]
-
-    def _show_page(self, index: int) -> None:
-        index = max(0, min(index, len(self.pages) - 1))
-        self._enter(index)
-        self.stack.setCurrentIndex(index)
-        page = self.pages[index]
-        page.relayout()
-        self.step_label.setText(f"{index + 1} / {len(self.pages)}  {page.title}")
-        crumbs = []
-        for position, other in enumerate(self.pages):
-            text = f"{position + 1} {escape_html(other.title)}"
-            if position == index:
-                crumbs.append(f"<b><u>{text}</u></b>")
-            elif position < index:
-                crumbs.append(f"{text} ✓")
-            else:
-                crumbs.append(text)
-        self.crumbs.setText(" › ".join(crumbs))
-        last = index == len(self.pages) - 1
-        self.back_button.setEnabled(index > 0)
-        self.next_button.setVisible(not last)
-        self.create_button.setVisible(last)
-        self.hint.setText(
-            "Ctrl+Enter creates the incident · Alt+B back · Esc discard"
-            if last
-            else "Enter or Alt+N next · Alt+B back · Tab next field · Esc discard"
-        )
-        self._clear_error()
-        page.focus_first()
-        self.page_changed.emit(index)
-        self._schedule_draft()
-
-    def _enter(self, index: int) -> None:
-        """Work out what a page shows from the answers so far."""
-        if index >= Step.RESULT:
-            self._compute()
-            self._show_result()
-            self.result_page.relayout()
-        if index == Step.BEFORE:
-            self._show_before()
-            self.before.relayout()
 
     def next(self) -> bool:
         """Check the page and go on (Enter, Alt+N); False and the problem shown when not."""
@@ -389,27 +128,6 @@ class TriageWizard(QDialog):
         if self.page_index > 0:
             self._show_page(self.page_index - 1)
 
-    def _check(self, page: Page) -> bool:
-        found = page.problem()
-        self._unlisted_offered = None
-        if found is None:
-            return True
-        text, widget = found
-        if page is self.intake and widget is self.intake.service:
-            self._unlisted_offered = self.intake.unlisted_service()
-        self._show_error(text)
-        if widget is not None:
-            widget.setFocus(Qt.FocusReason.OtherFocusReason)
-        return False
-
-    def _show_error(self, text: str) -> None:
-        self.error.setText(text)
-        self.error.show()
-
-    def _clear_error(self) -> None:
-        self.error.hide()
-        self.error.clear()
-
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
@@ -425,30 +143,6 @@ class TriageWizard(QDialog):
             self.ask_discard()
             return
         super().keyPressEvent(event)
-
-    # ----------------------------------------------------------- the working out
-
-    def _read(self) -> TriageAnswers:
-        """Hand what the pages hold now to the triage session."""
-        self.triage.answers = read_answers(self._pages, self._workaround_applied)
-        return self.triage.answers
-
-    def _compute(self) -> None:
-        self._read()
-        self.result_page.computed = self.triage.compute().severity
-
-    @property
-    def computed_severity(self) -> Severity | None:
-        """The matrix's severity for the answers (None until impact and urgency are answered)."""
-        return self.triage.computed.severity
-
-    def final_severity(self) -> Severity | None:
-        """The severity the incident will get: the override when one is set, else the matrix's."""
-        self._read()
-        return self.triage.final_severity()
-
-    def _show_result(self) -> None:
-        self.result_page.show_triage(self.triage, self.final_severity())
 
     # ----------------------------------------------------------- override
 
@@ -478,13 +172,6 @@ class TriageWizard(QDialog):
         result.override_choice.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # ----------------------------------------------------------- before creating
-
-    def _show_before(self) -> None:
-        self._read()
-        self.before.show_triage(self.triage, self.final_severity())
-
-    def _show_summary(self) -> None:
-        self.before.show_summary(self.triage, self.final_severity())
 
     def add_caller_instead(self) -> None:
         """Alt+A: a work note on the chosen duplicate naming this caller; no new incident."""
@@ -547,190 +234,3 @@ class TriageWizard(QDialog):
         self._clear_draft()
         self._dirty = False
         self.accept()
-
-    # ----------------------------------------------------------- discarding
-
-    def ask_discard(self) -> None:
-        """Esc: close at once when nothing was typed, else ask first."""
-        if self.restore_bar.isVisible():
-            self.close_keeping_draft()
-            return
-        if not self._dirty:
-            self._draft_timer.stop()
-            super().reject()
-            return
-        self._ask(self.confirm_bar)
-
-    def keep_editing(self) -> None:
-        """Esc (or Enter, K) on "discard?": back to the field being typed, as it was."""
-        self._answered(self.confirm_bar)
-        field = self._focus_before_question
-        self._focus_before_question = None
-        if field is not None and field.isVisibleTo(self) and field.isEnabled():
-            # Not a Tab focus: a line edit would select its text and the next
-            # key typed would replace it.
-            field.setFocus(Qt.FocusReason.OtherFocusReason)
-        else:
-            self.current_page().focus_first()
-
-    def _ask(self, bar: KeyBar) -> None:
-        """Show an inline question; the pages are greyed out until it is answered.
-
-        The question keeps the keyboard (Tab or a click cannot slip into a
-        field whose typing would then be neither saved nor moved on by Enter).
-        """
-        focus = self.focusWidget()
-        if focus is not None and self.stack.isAncestorOf(focus):
-            self._focus_before_question = focus
-        bar.show()
-        bar.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.stack.setEnabled(False)
-
-    def _answered(self, bar: KeyBar) -> None:
-        bar.hide()
-        self.stack.setEnabled(True)
-
-    def discard(self) -> None:
-        """Throw the triage away: the draft goes too."""
-        self._answered(self.confirm_bar)
-        self._draft_timer.stop()
-        self._clear_draft()
-        self._dirty = False
-        super().reject()
-
-    def reject(self) -> None:
-        # Closed some other way (the window's close button, the parent closing):
-        # keep what was typed as a draft, so it can be restored.
-        self._flush_draft()
-        super().reject()
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self._flush_draft()
-        super().closeEvent(event)
-
-    # ----------------------------------------------------------- drafts
-
-    def _changed(self) -> None:
-        if self._restoring:
-            return
-        self._dirty = self.snapshot().has_content
-        if self.page_index == Step.RESULT and self.sender() is self.result_page:
-            self._compute()
-            self._show_result()
-        if self.page_index == Step.BEFORE:
-            self._show_summary()
-        self._schedule_draft()
-
-    def _schedule_draft(self) -> None:
-        if self.context.drafts is not None and self._dirty:
-            self._draft_timer.start()
-
-    def _flush_draft(self) -> None:
-        if self._draft_timer.isActive() or self._dirty:
-            self._draft_timer.stop()
-            self.save_draft()
-
-    def save_draft(self) -> None:
-        """Write what is typed now to the draft file (the timer calls this)."""
-        store = self.context.drafts
-        if store is None or not self._dirty or self.restore_bar.isVisible():
-            return
-        try:
-            store.save(self.snapshot())
-        except DraftError as exc:
-            self.note.setText(str(exc))
-            self.note.show()
-            return
-        self.draft_saved.emit()
-
-    def _clear_draft(self) -> None:
-        store = self.context.drafts
-        if store is None:
-            return
-        try:
-            store.clear()
-        except DraftError as exc:
-            self.note.setText(str(exc))
-            self.note.show()
-
-    def snapshot(self) -> TriageDraft:
-        """Everything typed and answered so far, as a draft."""
-        self._read()
-        return self.triage.snapshot(self.page_index)
-
-    def _offer_draft(self) -> None:
-        store = self.context.drafts
-        if store is None:
-            return
-        draft = store.load()
-        if store.problem:
-            self.note.setText(store.problem)
-            self.note.show()
-        if draft is None:
-            return
-        self._pending_draft = draft
-        self.restore_bar.text.setText(self.triage.draft_offer(draft))
-        self._ask(self.restore_bar)
-
-    def _fill(self, draft: TriageDraft) -> None:
-        answers = self.triage.restore(draft)
-        fill_answers(self._pages, answers)
-        self._workaround_applied = answers.workaround_applied
-
-    def restore_draft(self) -> None:
-        """R (or Enter) on the offer: fill the wizard from the draft and go to its page."""
-        draft = self._pending_draft
-        self._answered(self.restore_bar)
-        if draft is None:
-            return
-        self._pending_draft = None
-        self._restoring = True
-        try:
-            self._fill(draft)
-        finally:
-            self._restoring = False
-        self._dirty = self.snapshot().has_content
-        # Go to the page the dispatcher was on, as far as the answers allow.
-        target = min(draft.page, len(self.pages) - 1)
-        reached = 0
-        while reached < target and self.pages[reached].problem() is None:
-            reached += 1
-        self._show_page(reached)
-        self.pages[reached].focus_resume()
-        if reached < target:
-            # Stopped short (the reference data changed since, say): tell why.
-            self._check(self.pages[reached])
-
-    def close_keeping_draft(self) -> None:
-        """Esc on the offer: close the wizard; the draft stays for next time."""
-        self._pending_draft = None
-        self._answered(self.restore_bar)
-        self._dirty = False
-        super().reject()
-
-    def start_afresh(self) -> None:
-        """F on the offer: an empty wizard, and the old draft is gone."""
-        self._pending_draft = None
-        self._answered(self.restore_bar)
-        self._clear_draft()
-        self.current_page().focus_first()
-
-    # ----------------------------------------------------------- looks
-
-    def _apply_style(self) -> None:
-        # Colours that read on the light and the dark theme alike; sizes in
-        # ems so they follow the font (and the screen scaling of the window).
-        self.setStyleSheet(
-            WIDGET_STYLE
-            + """
-            QLabel#triageStep { font-size: 16pt; font-weight: bold; }
-            QFrame#assessmentBox, QFrame#majorBanner {
-                border: 1px solid rgba(127, 127, 127, 110); border-radius: 6px;
-            }
-            QFrame#majorBanner { border: 2px solid #C62828; }
-            QLabel#triageSummary { font-size: 12pt; }
-            QScrollArea#triagePageScroll, QScrollArea#triagePageScroll > QWidget > QWidget {
-                background: transparent;
-            }
-            """
-        )
