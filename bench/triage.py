@@ -50,10 +50,11 @@ def run() -> None:
 
     from console.domain.sla import SlaPolicy
     from console.services.demo import load_demo
+    from console.services.triage_context import TriageContext
     from console.store import Cache
     from console.store.drafts import DraftStore
     from console.sync.edits import LocalEdits
-    from console.views.triage.wizard import TriageContext, TriageWizard
+    from console.views.triage.wizard import TriageWizard
     from tests.views.triage_keys import SEV2_CALL, TriageKeys, run_to_last_page
 
     app = QApplication.instance() or QApplication([])

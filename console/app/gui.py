@@ -58,6 +58,7 @@ from console.services.demo import BACKEND as DEMO_BACKEND
 from console.services.demo import DemoDataError, load_demo
 from console.services.directory import Directory
 from console.services.queue import SAVED_VIEWS_META_KEY, SavedViews, release_free_memory
+from console.services.triage_context import TriageContext
 from console.store import Cache, CacheError
 from console.store.drafts import DraftStore
 from console.sync.edits import LocalEdits
@@ -66,7 +67,6 @@ from console.views import major_workspace
 from console.views.demo_marker import mark_demo_windows
 from console.views.main_window import MainWindow
 from console.views.theme import apply_theme
-from console.views.triage.context import TriageContext
 
 if TYPE_CHECKING:
     pass
@@ -547,7 +547,7 @@ def _escalation_line(cache: Cache, policy: SlaPolicy, incident: Incident) -> str
     The directory is read afresh: the pane asks at most every 15 s and on a
     change of incident, and the reference tables are small.
     """
-    from console.views.detail import escalation_line
+    from console.services.routing import escalation_line
 
     try:
         directory = Directory.from_store(cache)

@@ -26,18 +26,18 @@ from console.domain.incident import Incident, TimelineEvent
 from console.domain.lifecycle import ALLOWED, HoldReason, IllegalTransition, State
 from console.models.projection import ProjectionModel
 from console.services.queue import DisplayNames
-from console.views.dialogs import (
-    AssignDialog,
-    EscalateDialog,
-    ResolveDialog,
-    StateDialog,
-)
-from console.views.triage.context import (
+from console.services.triage_context import (
     AddCaller,
     CallerLike,
     NewIncident,
     TriageContext,
     TriageOutcome,
+)
+from console.views.dialogs import (
+    AssignDialog,
+    EscalateDialog,
+    ResolveDialog,
+    StateDialog,
 )
 
 

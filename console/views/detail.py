@@ -13,7 +13,7 @@ timeline (:attr:`ProjectionModel.timelines_changed`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt, Signal
@@ -49,22 +49,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.domain.escalation import (
-    NOTHING_ENGAGED,
-    Engagement,
-    EscalationPolicy,
-    EscalationStep,
-    engagement_from_timeline,
-    escalation_path,
-    render_path,
-)
 from console.domain.incident import Incident, TimelineEvent, TimelineKind
 from console.domain.severity import Severity
-from console.domain.sla import SlaPolicy, SlaReading, SlaStatus, duration_text
+from console.domain.sla import SlaReading, SlaStatus, duration_text
 from console.models.incident_table import SLA_STYLE, sla_text
 from console.models.projection import ProjectionModel
 from console.models.timeline import HEADING_ROLE, KIND_ROLE, PENDING_ROLE, TimelineModel
-from console.services.directory import Directory
 from console.views.actions import MainWindowActions, plain_text, shortcut_text
 from console.views.alert_panel import AlertPanel, source_text
 from console.views.button_row import WrappingButtonRow
@@ -89,98 +79,6 @@ _ESCALATION_REFRESH = timedelta(seconds=15)
 
 def _when(value: datetime | None) -> str:
     return "—" if value is None else value.astimezone().strftime("%a %d %b %H:%M:%S")
-
-
-def escalation_line(
-    directory: Directory,
-    incident: Incident,
-    at: datetime,
-    *,
-    sla: SlaPolicy,
-    timeline: Iterable[TimelineEvent] = (),
-    viewer_region: str | None = None,
-) -> str | None:
-    """The incident's escalation path now, as one line; None when its service has no policy.
-
-    E.g. ``L1 Service Desk — Ana Ruiz +34 … (engaged) → L2 Network — in 6 min
-    → duty manager at 30 min``: who is engaged (from the timeline), who is due,
-    and when the rest will be, with names and numbers from the directory.
-    Qt-free: the app builds the pane's ``escalation_source`` from it.
-    """
-    found = service_escalation_path(
-        directory,
-        incident,
-        at,
-        response_fraction=sla.reading(incident, "response", at).fraction,
-        sla_fraction=sla.current(incident, at).fraction,
-        engagement=engagement_from_timeline(timeline),
-        sla=sla,
-    )
-    if found is None:
-        return None
-    return render_path(found[1], directory.describer(viewer_region))
-
-
-def service_escalation_path(
-    directory: Directory,
-    incident: Incident,
-    at: datetime,
-    *,
-    response_fraction: float | None,
-    sla_fraction: float | None,
-    engagement: Engagement = NOTHING_ENGAGED,
-    sla: SlaPolicy | None = None,
-) -> tuple[EscalationPolicy, list[EscalationStep]] | None:
-    """The escalation policy of the incident's service and its path at ``at``.
-
-    Who holds each rotation is read from the directory as of ``at`` (each
-    rotation once). None when the service has no escalation policy. The
-    detail pane's line and the triage wizard's "who is engaged now" share it.
-    With ``sla``, the next tier's wait is the sooner of its delay and the time
-    until the response clock reaches the policy's trigger (75 %), when the
-    escalation timer brings it forward for an unacknowledged incident.
-    """
-    entry = directory.policies.get(incident.service)
-    if entry is None:
-        return None
-    trigger_in = None if sla is None else _time_to_trigger(sla, entry.policy, incident, at)
-    memo: dict[str, str | None] = {}
-
-    def on_call(rotation_id: str) -> str | None:
-        if rotation_id not in memo:
-            memo[rotation_id] = directory.on_call(rotation_id, at).contact_id
-        return memo[rotation_id]
-
-    steps = escalation_path(
-        entry.policy,
-        incident,
-        at,
-        response_fraction=response_fraction,
-        sla_fraction=sla_fraction,
-        on_call=on_call,
-        engagement=engagement,
-        trigger_in=trigger_in,
-    )
-    return entry.policy, steps
-
-
-def _time_to_trigger(
-    sla: SlaPolicy, policy: EscalationPolicy, incident: Incident, at: datetime
-) -> timedelta | None:
-    """Wall time until the response clock has used the policy's trigger share of its target.
-
-    None when that clock does not run (acknowledged, on hold) or is already past it.
-    """
-    if incident.acknowledged_at is not None:
-        return None
-    reading = sla.reading(incident, "response", at)
-    if reading.status is not SlaStatus.OK and reading.status is not SlaStatus.WARNING:
-        return None
-    left = reading.target * policy.response_trigger - reading.elapsed
-    if left <= timedelta(0):
-        return None
-    target = sla.target(incident.severity, "response")
-    return sla.calendar_for(target).add_working_time(at, left) - at
 
 
 class SeverityBadge(QWidget):
@@ -354,7 +252,8 @@ class DetailPane(QWidget):
         escalation_source: Callable[[Incident], str | None] | None = None,
     ) -> None:
         """``escalation_source`` gives the incident's escalation path as one line
-        (:func:`escalation_line`); without it the Escalation section is hidden."""
+        (:func:`console.services.routing.escalation_line`); without it the Escalation
+        section is hidden."""
         super().__init__(parent)
         self.setObjectName("detailPane")
         self._model = model

@@ -30,6 +30,7 @@ from console.domain.incident import Incident, TimelineEvent
 from console.models.board import BoardModel
 from console.models.incident_table import IncidentTableModel
 from console.services.queue import OPEN_QUEUE, QueueFilter, SavedViews
+from console.services.triage_context import TriageContext
 from console.views.actions import MainWindowActions
 from console.views.actions_controller import IncidentActions, IncidentEdits, ReadOnlyEdits
 from console.views.board import BoardView
@@ -38,7 +39,6 @@ from console.views.command_palette import CommandPalette
 from console.views.detail import DetailPane
 from console.views.filter_bar import FilterBar
 from console.views.incident_table import IncidentTableView
-from console.views.triage.context import TriageContext
 
 TICK_MS = 1000
 """How often the SLA clocks and the data age move (once a second, as the design says)."""

@@ -22,9 +22,10 @@ from console.models.incident_table import IncidentTableModel
 from console.services.demo import load_demo
 from console.services.directory import Directory
 from console.services.queue import DisplayNames
+from console.services.routing import escalation_line
 from console.store import Cache
 from console.views.actions import MainWindowActions
-from console.views.detail import DetailPane, escalation_line
+from console.views.detail import DetailPane
 
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 NUMBER = "INC-004289"

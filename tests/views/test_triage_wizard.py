@@ -39,7 +39,8 @@ from console.store.drafts import DRAFT_FILE
 from console.sync.edits import PENDING_NUMBER_PREFIX
 from console.sync.engine import SyncEngine
 from console.views.theme import apply_theme
-from console.views.triage.wizard import Step, TriageWizard
+from console.views.triage.frame import Step
+from console.views.triage.wizard import TriageWizard
 from tests.views.conftest import NOW, make_incident
 from tests.views.triage_keys import (
     CALLS,

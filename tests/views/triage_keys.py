@@ -27,11 +27,12 @@ from console.domain.calendar import TWENTY_FOUR_SEVEN
 from console.domain.sla import SlaPolicy
 from console.models.incident_table import IncidentTableModel
 from console.services.queue import DisplayNames
+from console.services.triage_context import TriageContext
 from console.store import Cache, OutboxRecord
 from console.store.drafts import DraftStore
 from console.sync.edits import LocalEdits, store_caller
 from console.views.main_window import MainWindow
-from console.views.triage.wizard import TriageContext, TriageWizard
+from console.views.triage.wizard import TriageWizard
 
 if TYPE_CHECKING:  # the bench drives the wizard without pytest
     from pytestqt.qtbot import QtBot

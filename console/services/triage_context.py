@@ -1,9 +1,9 @@
 """What the triage wizard needs from the console, and what it hands back.
 
-Kept apart from :mod:`console.views.triage.wizard` so the window can be
-given a :class:`TriageContext` (and the actions can name the outcomes)
-without loading the wizard itself, which is loaded when ``n`` is first
-pressed.
+Qt-free and kept apart from :mod:`console.views.triage.wizard`, so the
+window can be given a :class:`TriageContext` (and the actions can name the
+outcomes) without loading the wizard itself, which is loaded when ``n`` is
+first pressed; :mod:`console.services.triage` works the triage out from it.
 """
 
 from __future__ import annotations
