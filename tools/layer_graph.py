@@ -42,7 +42,8 @@ PORT_GAP = 15
 HEADER_H = 26
 ROW_GAP = 14
 LANE_GAP = 34
-INNER_H = 118  # the children's row with room for arcs above and below it
+ARC_BASE = 16  # how high the arc between neighbouring children rises
+ARC_STEP = 14  # and how much higher each wider one
 FONT = "DejaVu Sans, Verdana, sans-serif"
 GREY = "#55606e"
 RED = "#c62828"
@@ -352,9 +353,10 @@ def render(graph: Graph, contracts: Contracts) -> str:
         for name in layer:
             if name not in graph.packages:
                 continue
-            h = HEADER_H + PORT_GAP * max(len(ports[name]), 1)
+            h: float = HEADER_H + PORT_GAP * max(len(ports[name]), 1)
             if name in graph.inner:
-                h = max(h, HEADER_H + INNER_H)
+                above, below = _arc_room(graph.inner[name], graph.inner_edges)
+                h = max(h, HEADER_H + above + 24 + below + 4)
             boxes[name] = Box(name, MARGIN + 40, y, stack_w, h, ports[name])
             y += h + 8
         bands.append((index, top - 6, y - 2))
@@ -503,35 +505,63 @@ def _label(svg: Svg, lane: float, end: tuple[float, float], edge: Edge, colour: 
     )
 
 
+def _arcs(children: list[str], edges: list[Edge]) -> list[tuple[Edge, bool, int]]:
+    """Each import between children: (edge, above the row?, its level on that side).
+
+    Imports leftwards go above the row and rightwards below it; on each side a
+    wider arc gets a higher level, so arcs nest and their numbers never overlap.
+    """
+    index = {child: i for i, child in enumerate(children)}
+    placed: list[tuple[Edge, bool, int]] = []
+    for above in (True, False):
+        side = [e for e in edges if (index[e.target] < index[e.source]) == above]
+        side.sort(key=lambda e: (abs(index[e.target] - index[e.source]), e.source, e.target))
+        placed += [(edge, above, level) for level, edge in enumerate(side)]
+    return placed
+
+
+def _arc_room(children: list[str], edges: list[Edge]) -> tuple[float, float]:
+    """How much height the arcs need above and below the children's row."""
+    room = {True: 8.0, False: 8.0}
+    for _edge, above, level in _arcs(children, edges):
+        room[above] = max(room[above], 0.75 * (ARC_BASE + ARC_STEP * level) + 16)
+    return room[True], room[False]
+
+
 def _draw_inner(svg: Svg, box: Box, children: list[str], edges: list[Edge]) -> None:
     """The package's children in a row, an arc per import: leftwards above, rightwards below."""
+    _above, below = _arc_room(children, edges)
     x = box.x + 8
-    y = box.y + box.h - 36 - 24
+    row = box.y + box.h - below - 24
     centre: dict[str, float] = {}
     for child in children:
         w = _text_w(_short(child), 11) + 22
         svg.add(
-            f'<rect x="{x:.0f}" y="{y:.0f}" width="{w:.0f}" height="24" rx="4" fill="#eef3fb"'
+            f'<rect x="{x:.0f}" y="{row:.0f}" width="{w:.0f}" height="24" rx="4" fill="#eef3fb"'
             f' stroke="#5b7290" stroke-width="1"/>'
         )
-        svg.text(x + w / 2, y + 16, _short(child), size=11, anchor="middle")
+        svg.text(x + w / 2, row + 16, _short(child), size=11, anchor="middle")
         centre[child] = x + w / 2
         x += w + 8
-    for edge in edges:
+    for edge, above, level in _arcs(children, edges):
         a, b = centre[edge.source], centre[edge.target]
-        rise = min(14 + abs(b - a) * 0.16, 44)
-        if b > a:  # below the row: start and end on its lower edge, bulge downwards
-            y, rise = y + 24, -min(rise, 32)
+        rise = ARC_BASE + ARC_STEP * level
+        y = row
+        if not above:  # start and end on the row's lower edge, bulge downwards
+            y, rise = row + 24, -rise
         colour = RED if edge.red else GREY
         dash = ' stroke-dasharray="5 3"' if edge.dashed else ""
-        sx, tx = a + (4 if b > a else -4), b + (-4 if b > a else 4)
+        # Arcs meeting one box spread along its edge instead of sharing a point.
+        spread = min(3 * level, 12)
+        sx = a + (4 + spread if b > a else -4 - spread)
+        tx = b + (-4 - spread if b > a else 4 + spread)
         svg.add(
             f'<path d="M{sx:.0f},{y:.0f} C{sx:.0f},{y - rise:.0f} {tx:.0f},{y - rise:.0f}'
             f' {tx:.0f},{y:.0f}" fill="none" stroke="{colour}" stroke-width="1.2"{dash}'
             f' marker-end="url(#head{colour[1:]})"/>'
         )
         svg.text(
-            (a + b) / 2,
+            (sx + tx) / 2,
             y - rise * 0.75 + (-2 if rise > 0 else 10),
             str(edge.count),
             size=10,
@@ -539,7 +569,6 @@ def _draw_inner(svg: Svg, box: Box, children: list[str], edges: list[Edge]) -> N
             fill=RED if edge.red else "#333d49",
             halo=True,
         )
-        y = box.y + box.h - 36 - 24
 
 
 def _legend(svg: Svg, x: float, y: float) -> None:
