@@ -1,8 +1,7 @@
-"""Major incident command: the wire of status updates and roles, the cadence, the drafts.
+"""Major incident command as plain rules: audiences, milestones, the update cadence, the war room.
 
-Shared by the server (which holds the contract) and the console (which shows
-the countdowns and fills the drafts). Plain Python plus pydantic and Jinja2:
-no Qt, no database.
+Shared by the server (which holds the contract, :mod:`console.wire.major`) and
+the console (which shows the countdowns). Plain Python, no third-party package.
 
 * **Audiences**: ``internal`` (stakeholders inside the company, every 15 min
   for SEV-1 and 30 min for SEV-2 by default), ``executive`` (due at the
@@ -10,23 +9,19 @@ no Qt, no database.
   service is customer-facing, on the internal cadence).
 * **Roles**: Incident Commander, Technical Lead, Communications Lead, plus
   any extra role a site names (e.g. Scribe). One person may hold several.
-* **Drafts** are Jinja2 templates rendered in the ``SandboxedEnvironment``
-  with ``StrictUndefined`` (an unknown field is refused, not rendered empty)
-  and with loops refused before rendering, as the alert intake's templates
-  are (``console/server/services/intake_rules.py``).
+* The ``*_from_timeline`` readers rebuild the roles, the declaration and the
+  war room from timeline events (the cache's records or the server's rows).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from console.domain.limits import STATUS_UPDATE_CHARS
 
-AudienceWire = Literal["internal", "executive", "customer"]
 AUDIENCES: tuple[str, ...] = ("internal", "executive", "customer")
-UpdateStatusWire = Literal["investigating", "identified", "monitoring", "resolved"]
 UPDATE_STATUSES: tuple[str, ...] = ("investigating", "identified", "monitoring", "resolved")
 # The milestones after which the executives are owed an update.
 MILESTONES = ("identified", "monitoring", "resolved")
@@ -34,62 +29,22 @@ MILESTONES = ("identified", "monitoring", "resolved")
 STANDARD_ROLES: tuple[str, ...] = ("Incident Commander", "Technical Lead", "Communications Lead")
 # Internal (and customer) cadence in minutes per severity number; SEV-3/4 have none.
 DEFAULT_CADENCE_MIN: dict[int, int] = {1: 15, 2: 30}
-MAX_UPDATE_CHARS = 10_000
+MAX_UPDATE_CHARS = STATUS_UPDATE_CHARS
 # Updates of an incident resolved longer ago than this leave the public page.
 PUBLIC_RECENT = timedelta(hours=24)
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class PublishedUpdate(Protocol):
+    """What the cadence reads of a published update (the wire's ``StatusUpdate`` has it)."""
 
+    @property
+    def audience(self) -> str: ...
 
-class StatusUpdateCreate(_In):
-    """``POST /v1/incidents/{id}/status-updates``: publish one update to one audience."""
+    @property
+    def status(self) -> str: ...
 
-    audience: AudienceWire
-    status: UpdateStatusWire
-    text: str = Field(min_length=1, max_length=MAX_UPDATE_CHARS)
-
-
-class StatusUpdate(BaseModel):
-    """One published update, as stored (a ``status_update`` timeline entry)."""
-
-    id: str
-    incident_id: str
-    audience: AudienceWire
-    status: UpdateStatusWire
-    text: str
-    at: datetime
-    author: str
-
-
-class StatusUpdatePage(BaseModel):
-    items: list[StatusUpdate]
-
-
-class RoleAssign(_In):
-    """``PUT /v1/incidents/{id}/roles/{role}``: who holds the role from now on."""
-
-    person: str = Field(min_length=1, max_length=120)
-    reason: str = Field(default="", max_length=500)
-
-
-class BridgeSet(_In):
-    """``PUT /v1/incidents/{id}/bridge``: the war room's conference URL and/or dial-in with PIN."""
-
-    url: str | None = Field(default=None, max_length=500, pattern=r"^https://\S+$")
-    dial_in: str | None = Field(default=None, max_length=40, pattern=r"^\+[0-9 ]{6,30}$")
-    pin: str | None = Field(default=None, max_length=20, pattern=r"^[0-9]{1,16}#?$")
-
-
-class ResponderChange(_In):
-    """``POST /v1/incidents/{id}/responders``: someone joined or left the bridge.
-
-    Observers are not responders: they get updates through the Communications Lead.
-    """
-
-    person: str = Field(min_length=1, max_length=120)
-    action: Literal["joined", "left"]
+    @property
+    def at(self) -> datetime: ...
 
 
 def bridge_tel(bridge: Mapping[str, Any]) -> str | None:
@@ -115,22 +70,6 @@ def war_room_from_timeline(events: list[Any]) -> tuple[dict[str, Any], dict[str,
     return bridge, responders
 
 
-class MajorState(BaseModel):
-    """``GET /v1/incidents/{id}/major``: roles, countdowns and updates of a major incident."""
-
-    incident_id: str
-    major: bool
-    declared_at: datetime | None
-    roles: dict[str, str]
-    next_update_due: dict[str, datetime | None]
-    overdue: list[str]
-    customer_facing: bool
-    updates: list[StatusUpdate]
-    bridge: dict[str, Any] = Field(default_factory=dict)
-    # name → {"state": "joined"|"left", "at": ...}; observers are never listed.
-    responders: dict[str, dict[str, Any]] = Field(default_factory=dict)
-
-
 def cadence_minutes(severity: int, cadence: Mapping[int, int] | None = None) -> int | None:
     """Minutes between internal (and customer) updates for this severity, None if none."""
     return (cadence or DEFAULT_CADENCE_MIN).get(severity)
@@ -140,7 +79,7 @@ def next_update_due(
     *,
     severity: int,
     declared_at: datetime,
-    updates: list[StatusUpdate],
+    updates: Sequence[PublishedUpdate],
     customer_facing: bool,
     resolved: bool,
     cadence: Mapping[int, int] | None = None,
@@ -154,7 +93,7 @@ def next_update_due(
     audience has heard ``resolved``.
     """
     minutes = cadence_minutes(severity, cadence)
-    last: dict[str, StatusUpdate] = {}
+    last: dict[str, PublishedUpdate] = {}
     milestone_at = declared_at
     reached: set[str] = set()
     for update in sorted(updates, key=lambda u: u.at):
@@ -204,104 +143,11 @@ def countdown_text(due: datetime | None, now: datetime) -> str:
     return f"{sign}{seconds // 60}:{seconds % 60:02d}"
 
 
-# -- drafts -------------------------------------------------------------------
-
-DRAFT_FIELDS = (
-    "title",
-    "service",
-    "severity",
-    "impact",
-    "started",
-    "status",
-    "doing",
-    "next_update",
-)
-
-DEFAULT_TEMPLATES: dict[str, str] = {
-    "internal": (
-        "[{{ severity }}] {{ service }}: {{ status }}\n"
-        "Impact: {{ impact }}. Started {{ started }}.\n"
-        "What we are doing: {{ doing }}\n"
-        "Next update by {{ next_update }}."
-    ),
-    "executive": (
-        "{{ severity }} major incident on {{ service }} ({{ status }}).\n"
-        "Business impact: {{ impact }}. Since {{ started }}.\n"
-        "Next update by {{ next_update }}."
-    ),
-    "customer": (
-        "We are {{ status }} an issue affecting {{ service }}, which began at {{ started }}. "
-        "We will post the next update by {{ next_update }}."
-    ),
-}
-
-
-class TemplateRefused(ValueError):
-    """A draft template that cannot be used; the message says why and what to do."""
-
-
-def _check_template(source: str) -> Any:
-    from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
-    from jinja2.sandbox import SandboxedEnvironment
-
-    env = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined)
-    try:
-        tree = env.parse(source)
-    except TemplateSyntaxError as exc:
-        raise TemplateRefused(f"the template does not parse (line {exc.lineno}): {exc}") from None
-    if any(True for _ in tree.find_all((nodes.For, nodes.Macro, nodes.CallBlock))):
-        raise TemplateRefused("loops and macros are not allowed in a draft template; remove them")
-    for name in tree.find_all(nodes.Name):
-        if name.ctx == "load" and name.name not in DRAFT_FIELDS:
-            raise TemplateRefused(
-                f"unknown field {name.name!r}; a draft may use {', '.join(DRAFT_FIELDS)}"
-            )
-    return env.from_string(tree)
-
-
-def render_draft(source: str, fields: Mapping[str, str]) -> str:
-    """Fill a draft template; :class:`TemplateRefused` with a clear reason if it is bad."""
-    from jinja2 import TemplateError
-    from jinja2.sandbox import SecurityError
-
-    template = _check_template(source)
-    try:
-        text = str(template.render(**{k: str(fields.get(k, "")) for k in DRAFT_FIELDS}))
-    except (TemplateError, SecurityError, TypeError, ValueError, ArithmeticError) as exc:
-        raise TemplateRefused(f"the template cannot be filled: {exc}") from None
-    if len(text) > MAX_UPDATE_CHARS:
-        raise TemplateRefused(f"the draft is longer than {MAX_UPDATE_CHARS} characters")
-    return text
-
-
-# -- the console's side: the same state, from cached incidents and timelines --
+# -- the same state, from cached incidents and timelines --
 
 
 def _get(event: Any, name: str) -> Any:
     return getattr(event, name)
-
-
-def updates_from_timeline(events: list[Any]) -> list[StatusUpdate]:
-    """Published updates among cached timeline events (``status_update`` with an audience)."""
-    out = []
-    for event in events:
-        data = _get(event, "data") or {}
-        kind = _get(event, "kind")
-        if getattr(kind, "value", kind) == "status_update" and data.get("audience") in AUDIENCES:
-            out.append(
-                StatusUpdate(
-                    id=_get(event, "id"),
-                    incident_id=_get(event, "incident_id"),
-                    audience=data["audience"],
-                    status=data.get("status")
-                    if data.get("status") in UPDATE_STATUSES
-                    else "investigating",
-                    text=_get(event, "body"),
-                    at=_get(event, "at"),
-                    author=_get(event, "author"),
-                )
-            )
-    return out
 
 
 def roles_from_timeline(events: list[Any]) -> dict[str, str]:
