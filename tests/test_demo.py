@@ -322,13 +322,13 @@ def test_the_demo_console_acts_as_a_commander(cache: Cache) -> None:
 
 
 def test_demo_runs_a_sev1_major_with_roles_a_bridge_and_an_overdue_update(cache: Cache) -> None:
-    from console.wire.major import (
+    from console.domain.major import (
         declared_from_timeline,
         next_update_due,
         overdue,
         roles_from_timeline,
-        updates_from_timeline,
     )
+    from console.services.major import updates_from_timeline
 
     load_demo(cache, NOW)
     (running,) = [i for i in cache.incidents() if i.title.startswith("Checkout failing for card")]

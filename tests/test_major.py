@@ -1,4 +1,4 @@
-"""The cadence and the draft templates of major incidents (console/wire/major.py)."""
+"""Major incidents: the cadence (console/domain/major.py), drafts (console/services/major.py)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from console.wire.major import (
-    DEFAULT_TEMPLATES,
-    StatusUpdate,
-    TemplateRefused,
-    countdown_text,
-    next_update_due,
-    overdue,
-    render_draft,
-)
+from console.domain.major import countdown_text, next_update_due, overdue
+from console.services.major import DEFAULT_TEMPLATES, TemplateRefused, render_draft
+from console.wire.major import StatusUpdate
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 FIELDS = {

@@ -38,14 +38,8 @@ from console.models.sync_worker import SyncStatusModel, SyncThread, UpdatePacer
 from console.services.directory import Directory
 from console.store import Cache, CacheError, ChangeSet
 from console.sync.edits import stored_caller
-from console.sync.engine import (
-    Conflict,
-    Rejection,
-    SyncEngine,
-    SyncState,
-    SyncStatus,
-    SyncUpdate,
-)
+from console.sync.engine import SyncEngine
+from console.sync.status import Conflict, Rejection, SyncState, SyncStatus, SyncUpdate
 from console.views.insecure_banner import install_insecure_banner
 from console.views.main_window import MainWindow
 from console.views.sync_dialogs import (

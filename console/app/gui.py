@@ -62,7 +62,7 @@ from console.services.triage_context import TriageContext
 from console.store import Cache, CacheError
 from console.store.drafts import DraftStore
 from console.sync.edits import LocalEdits
-from console.sync.engine import SyncState
+from console.sync.status import SyncState
 from console.views import major_workspace
 from console.views.demo_marker import mark_demo_windows
 from console.views.main_window import MainWindow

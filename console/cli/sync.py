@@ -31,15 +31,8 @@ from console.connectors.base import AuthFailed, Backend, BackendError, is_rt_url
 from console.connectors.noc import NocBackend, normalise_url
 from console.domain.textsafe import terminal_safe
 from console.store import Cache, CacheError
-from console.sync.engine import (
-    Conflict,
-    NullListener,
-    Rejection,
-    SyncEngine,
-    SyncState,
-    SyncStatus,
-    SyncUpdate,
-)
+from console.sync.engine import SyncEngine
+from console.sync.status import Conflict, NullListener, Rejection, SyncState, SyncStatus, SyncUpdate
 
 if TYPE_CHECKING:
     from console.connectors.rt.directory import DirectorySource

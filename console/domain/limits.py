@@ -19,3 +19,5 @@ SHORT_TEXT_CHARS = 500
 """An optional one-liner."""
 LONG_TEXT_CHARS = 20_000
 """An optional long text."""
+STATUS_UPDATE_CHARS = 10_000
+"""A major incident's status update, published to one audience."""

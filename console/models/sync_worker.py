@@ -34,14 +34,8 @@ from datetime import UTC, datetime
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from console.store import ChangeSet
-from console.sync.engine import (
-    Conflict,
-    Rejection,
-    SyncEngine,
-    SyncState,
-    SyncStatus,
-    SyncUpdate,
-)
+from console.sync.engine import SyncEngine
+from console.sync.status import Conflict, Rejection, SyncState, SyncStatus, SyncUpdate
 
 _INT_MAX = 2**31 - 1
 

@@ -16,6 +16,10 @@ The Qt models (:mod:`console.models.incident_table`, :mod:`console.models.board`
 are *projections* of one :class:`IncidentQueue`: each keeps its own filtered,
 ordered list of rows (:class:`OrderedRows`) and turns the queue's change
 notifications into Qt signals.
+
+The parts: :mod:`console.services.queue_rows` (keys, SLA plans, names, rows)
+and :mod:`console.services.queue_filters` (filters, saved views); the queue
+itself is here, and every public name of the parts is re-exported.
 """
 
 from __future__ import annotations
@@ -23,424 +27,57 @@ from __future__ import annotations
 import ctypes
 import gc
 import heapq
-import json
-import math
 import sys
-from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from operator import attrgetter, itemgetter
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Protocol
 
-from console.domain.calendar import BusinessCalendar, to_micros
-from console.domain.incident import Incident, Source
+from console.domain.calendar import to_micros
+from console.domain.incident import Incident
 from console.domain.lifecycle import State
-from console.domain.severity import Severity
-from console.domain.sla import SlaKind, SlaPolicy, SlaStatus
-
-SortKey = tuple[float, str]
-"""A row's place: one number (open first, then severity, then the instant) and the id.
-
-The id breaks ties, which makes the order total (bisect finds every row) and
-stable across reloads. One float rather than a longer tuple or a big integer
-keeps sorting 100k rows fast: CPython then compares the first tuple items
-with its specialised float comparison.
-"""
-
-# The number is band * 1e15 + 5e14 + milliseconds since the epoch; band is
-# 0–3 for open SEV-1..4, 4–7 for finished SEV-1..4. Every value stays below
-# 2**53, so the float holds it exactly (dates from year 1 to 9999 fit).
-_BAND = 1e15
-_MS_OFFSET = 5e14
-_FINISHED_BAND = 4
-_US = timedelta(microseconds=1)
-
-PAUSED_SLIDE_EVERY_US = 60 * 1_000_000
-"""How often a paused clock's due is moved on (and the order checked): once a minute.
-
-A paused clock's due slides later by the time it waits, so paused rows drift
-down past running ones. Moving them every minute rather than every second
-keeps the order right to the minute (what the SLA column shows) while the
-one-second tick stays cheap when thousands of incidents wait on vendors.
-"""
-
-OPEN_STATES: frozenset[State] = frozenset(s for s in State if s.is_open)
-"""States whose incidents are on the queue (still need work)."""
-
-
-def make_key(incident: Incident, due_us: int | None) -> SortKey:
-    """Open work (``due_us`` given) by severity then due; finished work newest change first."""
-    band = incident.severity.value - 1
-    if due_us is not None:
-        return (band * _BAND + _MS_OFFSET + due_us // 1000, incident.id)
-    updated_ms = to_micros(incident.updated_at) // 1000
-    return ((band + _FINISHED_BAND) * _BAND + _MS_OFFSET - updated_ms, incident.id)
-
-
-# ----------------------------------------------------------------- SLA plans
-
-
-@dataclass(slots=True)
-class SlaPlan:
-    """When a row's current SLA clock changes state by the passing of time alone.
-
-    ``due_us``: the instant the target falls due (the sort key). ``warn_us``:
-    from this instant the clock reads *warning*, or None when time alone will
-    not make it so (already warning, breached, paused or stopped).
-    ``at_risk``: already warning or breached. ``paused_left_us``: a paused
-    clock's working time left; its due then slides with the clock as
-    ``calendar.add_work(now, paused_left_us)``. ``kind``: which clock it is
-    (response until acknowledged, then resolution).
-    """
-
-    due_us: int
-    warn_us: int | None
-    at_risk: bool
-    paused_left_us: int | None = None
-    calendar: BusinessCalendar | None = None
-    kind: SlaKind = "response"
-
-    def is_at_risk(self, now_us: int) -> bool:
-        """Warning or breached at ``now_us``."""
-        return self.at_risk or (self.warn_us is not None and now_us >= self.warn_us)
-
-    def due_at(self, now_us: int) -> int:
-        """The due as it reads at ``now_us`` (a paused clock's due slides later)."""
-        if self.paused_left_us is None or self.calendar is None:
-            return self.due_us
-        return self.calendar.add_work(now_us, self.paused_left_us)
-
-
-class SlaPlanner:
-    """Plans SLA clocks from a policy, cheaply for the common case.
-
-    An open incident that was never on hold has a clock that simply runs from
-    ``opened_at``: its due and warning instants are two ``add_work`` calls on
-    the target's calendar (microseconds). Anything else (holds, a clock that
-    stopped) asks the policy for a full reading once. A property test checks
-    the fast path against :meth:`SlaPolicy.current`.
-    """
-
-    def __init__(self, policy: SlaPolicy) -> None:
-        self.policy = policy
-        # (target, warning point, calendar) per severity value, one table per clock.
-        self._response = self._table("response")
-        self._resolution = self._table("resolution")
-
-    def _table(self, kind: SlaKind) -> dict[int, tuple[int, int, BusinessCalendar]]:
-        table: dict[int, tuple[int, int, BusinessCalendar]] = {}
-        for severity in Severity:
-            target = self.policy.target(severity, kind)
-            amount = target.amount // _US
-            warn = _warning_amount(amount, self.policy.warning_at)
-            table[severity.value] = (amount, warn, self.policy.calendar_for(target))
-        return table
-
-    def plan(self, incident: Incident, now: datetime, now_us: int) -> SlaPlan | None:
-        """The plan of an open incident's current clock; None for finished work."""
-        state = incident.state
-        if state is State.RESOLVED or state is State.CLOSED or state is State.CANCELLED:
-            return None
-        ack = incident.acknowledged_at
-        if not incident.holds:
-            if ack is None:
-                targets = self._response
-            elif incident.resolved_at is None and to_micros(ack) <= now_us:
-                targets = self._resolution
-            else:
-                return self._full(incident, now, now_us)
-            amount, warn, calendar = targets[incident.severity.value]
-            opened = to_micros(incident.opened_at)
-            return SlaPlan(
-                calendar.add_work(opened, amount),
-                calendar.add_work(opened, warn),
-                False,
-                kind="response" if targets is self._response else "resolution",
-            )
-        return self._full(incident, now, now_us)
-
-    def _full(self, incident: Incident, now: datetime, now_us: int) -> SlaPlan:
-        reading = self.policy.current(incident, now)
-        due = to_micros(reading.due)
-        status = reading.status
-        kind = reading.kind
-        if status is SlaStatus.BREACHED or status is SlaStatus.WARNING:
-            return SlaPlan(due, None, True, kind=kind)
-        targets = self._response if kind == "response" else self._resolution
-        amount, warn, calendar = targets[incident.severity.value]
-        elapsed = reading.elapsed // _US
-        if status is SlaStatus.PAUSED:
-            return SlaPlan(due, None, False, amount - elapsed, calendar, kind)
-        if status is SlaStatus.OK:
-            return SlaPlan(due, calendar.add_work(now_us, warn - elapsed), False, kind=kind)
-        return SlaPlan(due, None, False, kind=kind)  # MET: the clock stopped in time
-
-
-def _warning_amount(target: int, warning_at: float) -> int:
-    """The least elapsed working time (µs) that :class:`SlaPolicy` reads as warning."""
-    amount = math.ceil(target * warning_at)
-    while amount > 0 and (amount - 1) / target >= warning_at:
-        amount -= 1
-    while amount / target < warning_at:
-        amount += 1
-    return amount
-
-
-# ------------------------------------------------------------------- names
-
-
-@dataclass(frozen=True)
-class DisplayNames:
-    """Names to show instead of ids (services, people, teams); unknown ids show as they are."""
-
-    services: Mapping[str, str] = field(default_factory=dict)
-    people: Mapping[str, str] = field(default_factory=dict)
-    teams: Mapping[str, str] = field(default_factory=dict)
-    tiers: Mapping[str, str] = field(default_factory=dict)  # team id → "L1", "L2", "L3"
-
-    @classmethod
-    def from_reference(
-        cls,
-        services: Iterable[Mapping[str, Any]] = (),
-        contacts: Iterable[Mapping[str, Any]] = (),
-        teams: Iterable[Mapping[str, Any]] = (),
-    ) -> DisplayNames:
-        """Build from reference items (each with ``id`` and ``name``)."""
-
-        def names(items: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-            return {str(i["id"]): str(i.get("name") or i["id"]) for i in items if "id" in i}
-
-        teams = list(teams)
-        tiers = {str(t["id"]): str(t["tier"]) for t in teams if "id" in t and t.get("tier")}
-        return cls(names(services), names(contacts), names(teams), tiers)
-
-    def service(self, service_id: str) -> str:
-        return self.services.get(service_id, service_id)
-
-    def person(self, person_id: str) -> str:
-        return self.people.get(person_id, person_id)
-
-    def team(self, team_id: str) -> str:
-        return self.teams.get(team_id, team_id)
-
-
-# -------------------------------------------------------------------- rows
-
-
-@dataclass(slots=True, eq=False)
-class Row:
-    """One incident with what the queue precomputes for it.
-
-    A new record, or a paused clock whose due slid, makes a new Row; only
-    ``hay`` is rewritten in place (when display names change).
-    """
-
-    incident: Incident
-    key: SortKey
-    hay: str
-    plan: SlaPlan | None
-
-    @property
-    def id(self) -> str:
-        return self.incident.id
-
-
-def haystack(incident: Incident, names: DisplayNames) -> str:
-    """What free text is matched against: number, title, service and assignee (ids and names)."""
-    parts = [incident.number, incident.title, incident.service]
-    service = names.service(incident.service)
-    if service != incident.service:
-        parts.append(service)
-    assignee = incident.assignee
-    if assignee:
-        parts.append(assignee)
-        person = names.person(assignee)
-        if person != assignee:
-            parts.append(person)
-    return " ".join(parts).lower()
-
-
-class OrderedRows:
-    """A list of rows in key order, searched by bisecting on the rows' keys.
-
-    No parallel list of keys: building one for every filter result would cost
-    as much as the filter itself at 100k rows.
-    """
-
-    __slots__ = ("rows",)
-
-    def __init__(self, rows: Sequence[Row] = ()) -> None:
-        self.rows: list[Row] = list(rows)
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def find(self, key: SortKey) -> int | None:
-        """The position of the row with ``key``, or None."""
-        rows = self.rows
-        pos = bisect_left(rows, key, key=_row_key)
-        if pos < len(rows) and rows[pos].key == key:
-            return pos
-        return None
-
-    def place_for(self, key: SortKey) -> int:
-        """Where a row with ``key`` belongs."""
-        return bisect_left(self.rows, key, key=_row_key)
-
-    def insert(self, pos: int, row: Row) -> None:
-        self.rows.insert(pos, row)
-
-    def pop(self, pos: int) -> Row:
-        return self.rows.pop(pos)
-
-    def put(self, pos: int, row: Row) -> None:
-        self.rows[pos] = row
-
-    def in_order_at(self, pos: int) -> bool:
-        """Whether the row at ``pos`` sits between its neighbours."""
-        rows = self.rows
-        key = rows[pos].key
-        return (pos == 0 or rows[pos - 1].key < key) and (
-            pos + 1 == len(rows) or key < rows[pos + 1].key
-        )
-
-    def place_after_removal(self, pos: int, key: SortKey) -> int:
-        """Where ``key`` belongs once the row at ``pos`` is taken out (for a move)."""
-        rows = self.rows
-        if (pos == 0 or rows[pos - 1].key < key) and (
-            pos + 1 == len(rows) or key < rows[pos + 1].key
-        ):
-            return pos  # still in order: the common case
-        new = bisect_left(rows, key, key=_row_key)
-        return new - 1 if new > pos else new
-
-    def replace_all(self, pairs: Sequence[tuple[Row, Row]]) -> list[int]:
-        """Swap old rows for new ones (same incidents, new keys); returns their positions.
-
-        Every position is found before any row is swapped, so each search runs
-        over a list that is still in order.
-        """
-        found = [(pos, new) for old, new in pairs if (pos := self.find(old.key)) is not None]
-        for pos, new in found:
-            self.rows[pos] = new
-        return [pos for pos, _ in found]
-
-    def resort(self) -> None:
-        """Sort again after keys changed."""
-        self.rows.sort(key=_row_key)
-
-
-# C-level key getters: a Python function per comparison would double the cost.
-_row_key: Callable[[Row], SortKey] = attrgetter("key")
-_first: Callable[[tuple[SortKey, Incident, SlaPlan | None]], SortKey] = itemgetter(0)
-
-
-# ----------------------------------------------------------------- filters
-
-
-_SOURCE_VALUES = frozenset(source.value for source in Source)
-
-
-@dataclass(frozen=True)
-class QueueFilter:
-    """What the operator asked to see. Empty sets mean "any".
-
-    ``text`` matches number, title, service and assignee (every word must
-    match, in any order). ``open_only`` hides resolved, closed and cancelled
-    work (the queue's default); ``mine`` keeps incidents assigned to the
-    operator; ``at_risk`` keeps open incidents whose SLA clock reads warning
-    or breached; ``sources`` keeps incidents by how they came in (``monitoring``
-    for what alert intake opened, ``phone`` …).
-    """
-
-    text: str = ""
-    severities: frozenset[Severity] = frozenset()
-    states: frozenset[State] = frozenset()
-    services: frozenset[str] = frozenset()
-    groups: frozenset[str] = frozenset()
-    sources: frozenset[str] = frozenset()
-    mine: bool = False
-    at_risk: bool = False
-    open_only: bool = False
-
-    @property
-    def words(self) -> tuple[str, ...]:
-        return tuple(self.text.lower().split())
-
-    def narrows(self, previous: QueueFilter) -> bool:
-        """Whether every row this filter keeps was kept by ``previous`` (typing on).
-
-        Then the new result can be computed from the old one, which is what
-        makes each keystroke of a growing search word cheap.
-        """
-        if replace(self, text="") != replace(previous, text=""):
-            return False
-        old = previous.text.lower()
-        new = self.text.lower()
-        return all(any(o in n for n in new.split()) for o in old.split())
-
-    def without_states(self) -> QueueFilter:
-        """The same filter for the board, whose columns are the states."""
-        return replace(self, states=frozenset(), open_only=False)
-
-    def to_json(self) -> dict[str, object]:
-        """A JSON-able form for saved views."""
-        out: dict[str, object] = {}
-        if self.text:
-            out["text"] = self.text
-        if self.severities:
-            out["severities"] = sorted(s.code for s in self.severities)
-        if self.states:
-            out["states"] = sorted(s.value for s in self.states)
-        if self.services:
-            out["services"] = sorted(self.services)
-        if self.groups:
-            out["groups"] = sorted(self.groups)
-        if self.sources:
-            out["sources"] = sorted(self.sources)
-        for name in ("mine", "at_risk", "open_only"):
-            if getattr(self, name):
-                out[name] = True
-        return out
-
-    @classmethod
-    def from_json(cls, raw: Mapping[str, object]) -> QueueFilter:
-        """Read a saved view; unknown values are dropped rather than failing the whole list."""
-
-        def strings(name: str) -> list[str]:
-            value = raw.get(name, [])
-            return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-        severities: set[Severity] = set()
-        for code in strings("severities"):
-            try:
-                severities.add(Severity.of(code))
-            except ValueError:
-                continue
-        states: set[State] = set()
-        for value in strings("states"):
-            try:
-                states.add(State.of(value))
-            except ValueError:
-                continue
-        text = raw.get("text", "")
-        return cls(
-            text=text if isinstance(text, str) else "",
-            severities=frozenset(severities),
-            states=frozenset(states),
-            services=frozenset(strings("services")),
-            groups=frozenset(strings("groups")),
-            sources=frozenset(s for s in strings("sources") if s in _SOURCE_VALUES),
-            mine=raw.get("mine") is True,
-            at_risk=raw.get("at_risk") is True,
-            open_only=raw.get("open_only") is True,
-        )
-
-
-OPEN_QUEUE = QueueFilter(open_only=True)
-"""The queue's default view: every open incident."""
-
+from console.domain.sla import SlaPolicy
+from console.services.queue_filters import (
+    BUILT_IN_VIEWS,
+    OPEN_QUEUE,
+    SAVED_VIEWS_META_KEY,
+    QueueFilter,
+    SavedViews,
+)
+from console.services.queue_rows import (
+    OPEN_STATES,
+    PAUSED_SLIDE_EVERY_US,
+    DisplayNames,
+    OrderedRows,
+    Row,
+    SlaPlan,
+    SlaPlanner,
+    SortKey,
+    _first,
+    _row_key,
+    haystack,
+    make_key,
+)
+
+__all__ = [
+    "BUILT_IN_VIEWS",
+    "OPEN_QUEUE",
+    "OPEN_STATES",
+    "PAUSED_SLIDE_EVERY_US",
+    "SAVED_VIEWS_META_KEY",
+    "DisplayNames",
+    "IncidentQueue",
+    "OrderedRows",
+    "QueueFilter",
+    "QueueListener",
+    "Row",
+    "SavedViews",
+    "SlaPlan",
+    "SlaPlanner",
+    "SortKey",
+    "haystack",
+    "make_key",
+    "release_free_memory",
+]
 
 # --------------------------------------------------------------- the queue
 
@@ -826,81 +463,3 @@ def release_free_memory() -> None:
         libc.malloc_trim(0)
     except (OSError, AttributeError):
         return  # not glibc (musl, …): nothing to do
-
-
-# ------------------------------------------------------------- saved views
-
-
-BUILT_IN_VIEWS: dict[str, QueueFilter] = {
-    "All open": OPEN_QUEUE,
-    "Mine": replace(OPEN_QUEUE, mine=True),
-    "SLA at risk": replace(OPEN_QUEUE, at_risk=True),
-    "Critical and high": replace(OPEN_QUEUE, severities=frozenset({Severity.SEV1, Severity.SEV2})),
-    "Unacknowledged": replace(OPEN_QUEUE, states=frozenset({State.NEW})),
-}
-"""Views every console has; the operator's own come after them."""
-
-
-class SavedViews:
-    """Named filter sets the operator saved, kept as one JSON text.
-
-    ``load``/``store`` read and write that text (``console.app.gui`` passes the
-    cache's meta table, key :data:`SAVED_VIEWS_META_KEY`), so the views
-    survive restarts and stay on this machine.
-    """
-
-    def __init__(
-        self,
-        load: Callable[[], str | None] = lambda: None,
-        store: Callable[[str], None] = lambda _text: None,
-    ) -> None:
-        self._store = store
-        self._views: dict[str, QueueFilter] = {}
-        text = load()
-        if text:
-            try:
-                raw = json.loads(text)
-            except ValueError:
-                raw = {}
-            if isinstance(raw, dict):
-                for name, value in raw.items():
-                    if isinstance(name, str) and isinstance(value, dict):
-                        self._views[name] = QueueFilter.from_json(value)
-
-    def names(self) -> list[str]:
-        """Built-in views first, then the operator's in the order saved."""
-        return [*BUILT_IN_VIEWS, *(n for n in self._views if n not in BUILT_IN_VIEWS)]
-
-    def __iter__(self) -> Iterator[tuple[str, QueueFilter]]:
-        for name in self.names():
-            yield name, self[name]
-
-    def __getitem__(self, name: str) -> QueueFilter:
-        return BUILT_IN_VIEWS.get(name) or self._views[name]
-
-    def is_built_in(self, name: str) -> bool:
-        return name in BUILT_IN_VIEWS
-
-    def save(self, name: str, wanted: QueueFilter) -> None:
-        """Save (or replace) a view; built-in names cannot be replaced."""
-        name = name.strip()
-        if not name:
-            raise ValueError("a saved view needs a name")
-        if name in BUILT_IN_VIEWS:
-            raise ValueError(f"{name!r} is a built-in view; choose another name")
-        self._views[name] = wanted
-        self._write()
-
-    def delete(self, name: str) -> None:
-        if self._views.pop(name, None) is not None:
-            self._write()
-
-    def _write(self) -> None:
-        try:
-            self._store(json.dumps({n: f.to_json() for n, f in self._views.items()}))
-        except Exception as exc:  # the store is the cache: say so instead of crashing
-            raise ValueError(f"the view could not be saved: {exc}") from exc
-
-
-SAVED_VIEWS_META_KEY = "board.saved_views"
-"""The cache meta key saved views are kept under."""

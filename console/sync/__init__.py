@@ -1,9 +1,8 @@
-"""Keeping the local cache in step with a backend.
+"""Keeping the local cache in step with a backend (Qt-free).
 
-``engine`` (Qt-free) pulls the change feed and pushes the outbox; ``edits``
-(Qt-free) writes the operator's edits locally and queues them; ``worker``
-runs the engine on a QThread and turns its reports into signals;
-``embedded`` starts the in-process server used when no backend is configured.
-Import the submodules directly: this package imports none of them, so the
-Qt-free parts never pull in Qt.
+``engine`` pulls the change feed and pushes the outbox (its parts: ``core``,
+``pull``, ``push``, ``conflicts``; what it reports is in ``status``); ``edits``
+writes the operator's edits locally and queues them. The Qt worker that runs
+the engine on a QThread is :mod:`console.models.sync_worker`. Import the
+submodules directly: this package imports none of them.
 """

@@ -590,7 +590,7 @@ class LocalEdits:
         self, incident_id: str, audience: str, status: str, text: str
     ) -> TimelineEvent:
         """Publish a major incident's update: shown at once, sent once from the outbox."""
-        from console.wire.major import AUDIENCES, MAX_UPDATE_CHARS, UPDATE_STATUSES
+        from console.domain.major import AUDIENCES, MAX_UPDATE_CHARS, UPDATE_STATUSES
 
         if audience not in AUDIENCES:
             raise InvalidValue("audience", audience, list(AUDIENCES))

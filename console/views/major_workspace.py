@@ -5,7 +5,7 @@ incidents on the left; for the chosen one its roles (with ``tel:`` links to
 the holders' phones from the directory), each audience's countdown to its
 next due update (``OVERDUE`` in words and a ⚠ shape when late, never colour
 alone), a draft filled from the audience's template (Jinja2 sandbox,
-:mod:`console.wire.major`), published with Ctrl+Return through the outbox, and
+:mod:`console.services.major`), published with Ctrl+Return through the outbox, and
 the executive summary copied as text with Ctrl+Shift+C.
 
 The countdowns tick once a second by relabelling a few widgets (no cache
@@ -16,9 +16,8 @@ few seconds while the workspace is shown.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
@@ -38,62 +37,26 @@ from PySide6.QtWidgets import (
 from console.domain.alerts import Alert, AlertReason
 from console.domain.errors import DomainError
 from console.domain.incident import Incident
-from console.domain.phones import tel_uri
-from console.domain.triage import major_incident_trigger
-from console.store import Cache, CacheError
-from console.sync.edits import LocalEdits
-from console.wire.major import (
+from console.domain.major import (
     AUDIENCES,
-    DEFAULT_TEMPLATES,
     UPDATE_STATUSES,
-    StatusUpdate,
-    TemplateRefused,
     bridge_tel,
     countdown_text,
-    declared_from_timeline,
-    next_update_due,
     overdue,
-    render_draft,
-    roles_from_timeline,
-    updates_from_timeline,
-    war_room_from_timeline,
 )
+from console.domain.phones import tel_uri
+from console.domain.triage import major_incident_trigger
+from console.services.major import (
+    DEFAULT_TEMPLATES,
+    MajorSnapshot,
+    TemplateRefused,
+    render_draft,
+    snapshot,
+)
+from console.store import Cache, CacheError
+from console.sync.edits import LocalEdits
 
 REFRESH_MS = 3_000
-
-
-@dataclass
-class MajorSnapshot:
-    """What the workspace shows of one major incident (computed from the cache)."""
-
-    incident: Incident
-    declared_at: datetime
-    roles: dict[str, str]
-    updates: list[StatusUpdate]
-    due: dict[str, datetime | None]
-    customer_facing: bool
-    doing: str = "investigating the cause"
-    bridge: dict[str, Any] = field(default_factory=dict)
-    responders: dict[str, tuple[str, datetime]] = field(default_factory=dict)
-
-
-def snapshot(cache: Cache, incident: Incident, customer_facing: set[str]) -> MajorSnapshot:
-    events = cache.timeline(incident.id)
-    updates = updates_from_timeline(events)
-    declared = declared_from_timeline(events, incident.opened_at)
-    facing = incident.service in customer_facing
-    due = next_update_due(
-        severity=int(incident.severity),
-        declared_at=declared,
-        updates=updates,
-        customer_facing=facing,
-        resolved=not incident.is_open,
-    )
-    notes = [e.body for e in events if e.kind.value == "work_note" and e.body.strip()]
-    doing = notes[-1].splitlines()[0][:300] if notes else "investigating the cause"
-    roles = roles_from_timeline(events)
-    bridge, responders = war_room_from_timeline(events)
-    return MajorSnapshot(incident, declared, roles, updates, due, facing, doing, bridge, responders)
 
 
 def declare_reasons(incident: Incident) -> list[str]:

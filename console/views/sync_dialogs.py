@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 from console.domain.clock import utc_now
 from console.models.sync_worker import SyncStatusModel
 from console.sync.edits import FieldConflict
-from console.sync.engine import Conflict, Rejection, SyncState, SyncStatus
+from console.sync.status import Conflict, Rejection, SyncState, SyncStatus
 
 STATE_GLYPHS: Mapping[str, str] = {
     SyncState.LIVE.value: "●",

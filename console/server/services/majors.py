@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.domain.incident import TimelineKind
+from console.domain.major import PUBLIC_RECENT, next_update_due, overdue, war_room_from_timeline
 from console.server.core.auth import Principal, Role
 from console.server.core.errors import ApiError
 from console.server.core.tables import IncidentRow, ReferenceRow, TimelineRow
@@ -28,16 +29,12 @@ from console.server.jobs import webhooks
 from console.server.services import incidents as service
 from console.server.services.incidents import WriteScope
 from console.wire.major import (
-    PUBLIC_RECENT,
     BridgeSet,
     MajorState,
     ResponderChange,
     RoleAssign,
     StatusUpdate,
     StatusUpdateCreate,
-    next_update_due,
-    overdue,
-    war_room_from_timeline,
 )
 
 EVENT = "status_update.published"

@@ -18,9 +18,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
+from console.domain.major import AUDIENCES, countdown_text, overdue
+from console.services.major import MajorSnapshot, snapshot
 from console.store import Cache, CacheError
-from console.views.major_workspace import MajorSnapshot, snapshot
-from console.wire.major import AUDIENCES, countdown_text, overdue
 
 SHOWN = 1
 SHORT = {"internal": "Internal", "executive": "Exec", "customer": "Customer"}

@@ -1,0 +1,178 @@
+"""Major incident command as plain rules: audiences, milestones, the update cadence, the war room.
+
+Shared by the server (which holds the contract, :mod:`console.wire.major`) and
+the console (which shows the countdowns). Plain Python, no third-party package.
+
+* **Audiences**: ``internal`` (stakeholders inside the company, every 15 min
+  for SEV-1 and 30 min for SEV-2 by default), ``executive`` (due at the
+  declaration and again after each milestone), ``customer`` (only when the
+  service is customer-facing, on the internal cadence).
+* **Roles**: Incident Commander, Technical Lead, Communications Lead, plus
+  any extra role a site names (e.g. Scribe). One person may hold several.
+* The ``*_from_timeline`` readers rebuild the roles, the declaration and the
+  war room from timeline events (the cache's records or the server's rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from console.domain.limits import STATUS_UPDATE_CHARS
+
+AUDIENCES: tuple[str, ...] = ("internal", "executive", "customer")
+UPDATE_STATUSES: tuple[str, ...] = ("investigating", "identified", "monitoring", "resolved")
+# The milestones after which the executives are owed an update.
+MILESTONES = ("identified", "monitoring", "resolved")
+
+STANDARD_ROLES: tuple[str, ...] = ("Incident Commander", "Technical Lead", "Communications Lead")
+# Internal (and customer) cadence in minutes per severity number; SEV-3/4 have none.
+DEFAULT_CADENCE_MIN: dict[int, int] = {1: 15, 2: 30}
+MAX_UPDATE_CHARS = STATUS_UPDATE_CHARS
+# Updates of an incident resolved longer ago than this leave the public page.
+PUBLIC_RECENT = timedelta(hours=24)
+
+
+class PublishedUpdate(Protocol):
+    """What the cadence reads of a published update (the wire's ``StatusUpdate`` has it)."""
+
+    @property
+    def audience(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def at(self) -> datetime: ...
+
+
+def bridge_tel(bridge: Mapping[str, Any]) -> str | None:
+    """The dial-in as a ``tel:`` URI with the PIN after pauses (``tel:+442079460000,,482913#``)."""
+    dial = bridge.get("dial_in")
+    if not dial:
+        return None
+    number = "".join(ch for ch in str(dial) if ch.isdigit() or ch == "+")
+    pin = bridge.get("pin")
+    return f"tel:{number}" + (f",,{pin}" if pin else "")
+
+
+def war_room_from_timeline(events: list[Any]) -> tuple[dict[str, Any], dict[str, tuple[str, Any]]]:
+    """The newest bridge and each responder's last action with its time."""
+    bridge: dict[str, Any] = {}
+    responders: dict[str, tuple[str, Any]] = {}
+    for event in events:
+        data = _get(event, "data") or {}
+        if isinstance(data.get("bridge"), dict):
+            bridge = dict(data["bridge"])
+        if data.get("responder") and data.get("action") in ("joined", "left"):
+            responders[str(data["responder"])] = (str(data["action"]), _get(event, "at"))
+    return bridge, responders
+
+
+def cadence_minutes(severity: int, cadence: Mapping[int, int] | None = None) -> int | None:
+    """Minutes between internal (and customer) updates for this severity, None if none."""
+    return (cadence or DEFAULT_CADENCE_MIN).get(severity)
+
+
+def next_update_due(
+    *,
+    severity: int,
+    declared_at: datetime,
+    updates: Sequence[PublishedUpdate],
+    customer_facing: bool,
+    resolved: bool,
+    cadence: Mapping[int, int] | None = None,
+) -> dict[str, datetime | None]:
+    """When each audience is next owed an update (None: nothing owed).
+
+    Internal and customer: the last update to that audience (or the
+    declaration) plus the cadence. Executive: at once after the declaration
+    and after each milestone status published to anyone, until an executive
+    update newer than it. A resolved incident owes nothing more once each
+    audience has heard ``resolved``.
+    """
+    minutes = cadence_minutes(severity, cadence)
+    last: dict[str, PublishedUpdate] = {}
+    milestone_at = declared_at
+    reached: set[str] = set()
+    for update in sorted(updates, key=lambda u: u.at):
+        last[update.audience] = update
+        # A milestone is reached once: the first update that says it, to anyone.
+        if update.status in MILESTONES and update.status not in reached:
+            reached.add(update.status)
+            milestone_at = max(milestone_at, update.at)
+    due: dict[str, datetime | None] = {}
+    for audience in AUDIENCES:
+        heard = last.get(audience)
+        silent = audience == "customer" and not customer_facing
+        if silent or (resolved and heard is not None and heard.status == "resolved"):
+            due[audience] = None
+        elif audience == "executive":
+            due[audience] = None if heard is not None and heard.at >= milestone_at else milestone_at
+        elif minutes is None:
+            due[audience] = None
+        else:
+            due[audience] = (heard.at if heard else declared_at) + timedelta(minutes=minutes)
+    return due
+
+
+def overdue(due: Mapping[str, datetime | None], now: datetime) -> list[str]:
+    """The audiences whose update is past due at ``now``.
+
+    An executive update falls due at the milestone itself; it counts as
+    overdue after a five-minute grace, the time to write it.
+    """
+    late = []
+    for audience, at in due.items():
+        if at is None:
+            continue
+        grace = timedelta(minutes=5) if audience == "executive" else timedelta(0)
+        if now > at + grace:
+            late.append(audience)
+    return late
+
+
+def countdown_text(due: datetime | None, now: datetime) -> str:
+    """``12:04`` left, ``OVERDUE 3:10`` past, or ``—`` when nothing is owed."""
+    if due is None:
+        return "—"
+    seconds = int((due - now).total_seconds())
+    sign = "" if seconds >= 0 else "OVERDUE "
+    seconds = abs(seconds)
+    return f"{sign}{seconds // 60}:{seconds % 60:02d}"
+
+
+# -- the same state, from cached incidents and timelines --
+
+
+def _get(event: Any, name: str) -> Any:
+    return getattr(event, name)
+
+
+def roles_from_timeline(events: list[Any]) -> dict[str, str]:
+    """Who holds each role (the newest ``assignment`` entry with a ``role`` wins)."""
+    roles: dict[str, str] = {}
+    for event in events:
+        data = _get(event, "data") or {}
+        kind = _get(event, "kind")
+        if getattr(kind, "value", kind) == "escalation" and data.get("commander"):
+            roles["Incident Commander"] = str(data["commander"])  # named at the declaration
+        if getattr(kind, "value", kind) == "assignment" and data.get("role"):
+            if data.get("to"):
+                roles[str(data["role"])] = str(data["to"])
+            else:
+                roles.pop(str(data["role"]), None)
+    return roles
+
+
+def declared_from_timeline(events: list[Any], opened_at: datetime) -> datetime:
+    """When the incident was last declared major (its opening when no entry says)."""
+    found = opened_at
+    for event in events:
+        kind = _get(event, "kind")
+        if getattr(kind, "value", kind) == "escalation" and (_get(event, "data") or {}).get(
+            "major"
+        ):
+            found = _get(event, "at")
+    return found

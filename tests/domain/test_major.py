@@ -1,0 +1,74 @@
+"""The major-incident rules in plain Python (console/domain/major.py): no pydantic needed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from console.domain.incident import TimelineEvent, TimelineKind
+from console.domain.limits import STATUS_UPDATE_CHARS
+from console.domain.major import (
+    MAX_UPDATE_CHARS,
+    bridge_tel,
+    declared_from_timeline,
+    next_update_due,
+    roles_from_timeline,
+    war_room_from_timeline,
+)
+
+T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published update as any plain record: the cadence reads audience, status, at."""
+
+    audience: str
+    status: str
+    at: datetime
+
+
+def _event(kind: TimelineKind, minutes: int, **data: object) -> TimelineEvent:
+    return TimelineEvent(
+        id=f"e{minutes}",
+        incident_id="i1",
+        kind=kind,
+        at=T0 + timedelta(minutes=minutes),
+        author="lfernandez",
+        body="-",
+        data=dict(data),
+    )
+
+
+def test_the_cadence_reads_plain_records() -> None:
+    due = next_update_due(
+        severity=1,
+        declared_at=T0,
+        updates=[Published("internal", "identified", T0 + timedelta(minutes=5))],
+        customer_facing=False,
+        resolved=False,
+    )
+    assert due == {
+        "internal": T0 + timedelta(minutes=20),
+        "executive": T0 + timedelta(minutes=5),
+        "customer": None,
+    }
+
+
+def test_the_timeline_readers_rebuild_roles_declaration_and_war_room() -> None:
+    events = [
+        _event(TimelineKind.ESCALATION, 0, major=True, commander="lfernandez"),
+        _event(TimelineKind.ASSIGNMENT, 1, role="Technical Lead", to="okafor"),
+        _event(TimelineKind.ASSIGNMENT, 2, role="Technical Lead", to=None),
+        _event(TimelineKind.WORK_NOTE, 3, bridge={"dial_in": "+44 20 7946 0000", "pin": "48#"}),
+        _event(TimelineKind.WORK_NOTE, 4, responder="okafor", action="joined"),
+    ]
+    assert roles_from_timeline(events) == {"Incident Commander": "lfernandez"}
+    assert declared_from_timeline(events, T0 - timedelta(hours=1)) == T0
+    bridge, responders = war_room_from_timeline(events)
+    assert bridge_tel(bridge) == "tel:+442079460000,,48#"
+    assert responders == {"okafor": ("joined", T0 + timedelta(minutes=4))}
+
+
+def test_the_update_limit_is_the_limits_table() -> None:
+    assert MAX_UPDATE_CHARS == STATUS_UPDATE_CHARS == 10_000
