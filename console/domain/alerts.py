@@ -85,7 +85,7 @@ class AlertReason(enum.Enum):
     SLA_WARNING = "sla_warning"
     SLA_BREACHED = "sla_breached"
     ESCALATED = "escalated"
-    # #19: a major incident's audience is owed a status update (console/wire/major.py).
+    # #19: a major incident's audience is owed a status update (console/domain/major.py).
     UPDATE_OVERDUE = "update_overdue"
 
     @property

@@ -31,7 +31,7 @@ Outbox payloads (JSON, as stored):
 - ``timeline``: ``{"local_event_id", "kind", "body", "at", "author"}``.
 - ``status_update``: ``{"audience", "status"}`` plus the local entry's
   ``local_event_id``, ``kind``, ``body``, ``at`` and ``author`` (a major
-  incident's published update, :mod:`console.wire.major`).
+  incident's published update, :mod:`console.domain.major`).
 - ``engage``: ``{"tiers": [2, 3], "reason": "…"}`` plus the local escalation
   entry's ``local_event_id``, ``kind``, ``body``, ``at`` and ``author``, so the
   engine can retire that stand-in once the backend's entries arrive.

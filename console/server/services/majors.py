@@ -9,7 +9,7 @@ through the change feed like any other entry and the history is the record:
   ``data = {"audience": ..., "status": ...}`` and the text as its body.
 
 The current holders and the countdowns are derived from those entries (see
-``console/wire/major.py`` for the cadence rules).
+``console/domain/major.py`` for the cadence rules).
 """
 
 from __future__ import annotations
