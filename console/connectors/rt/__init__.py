@@ -102,7 +102,7 @@ from console.connectors.base import (
     Unreachable,
     is_rt_url,
 )
-from console.connectors.noc import http_session, parse_retry_after, tls_verify
+from console.connectors.http import http_session, parse_retry_after, tls_verify
 from console.connectors.rt.directory import DirectoryError, DirectorySource, ReferenceChanges
 from console.connectors.rt.mapping import (
     SETUP_DOC,
