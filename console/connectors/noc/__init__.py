@@ -19,7 +19,6 @@ import contextlib
 import json
 import socket
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
