@@ -1,7 +1,8 @@
 """HTTP plumbing every connector shares: TLS verification, a JSON session, ``Retry-After``.
 
 Both connectors talk JSON over ``requests``; what they have in common lives
-here, so neither imports the other.
+here, so neither imports the other. :func:`check_transport` is the rule for
+every backend URL: no API token in clear text to another machine.
 """
 
 from __future__ import annotations
@@ -65,3 +66,46 @@ def http_session(verify: bool | str, url: str) -> requests.Session:
         # local server (NO_PROXY rarely lists 127.0.0.1).
         session.trust_env = False
     return session
+
+
+def _is_loopback_host(host: str) -> bool:
+    name = host.rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def plain_http_host(url: str) -> str | None:
+    """The host of a plain-HTTP URL that leaves this machine (``rt+http://`` too), else None."""
+    scheme, sep, rest = url.partition("://")
+    # A connector's scheme wraps the transport's: rt+http://… is http:// underneath.
+    inner = f"{scheme.rpartition('+')[2]}{sep}{rest}" if sep else url
+    parts = urlsplit(inner)
+    if parts.scheme.lower() != "http" or not parts.hostname:
+        return None
+    return None if _is_loopback_host(parts.hostname) else parts.hostname
+
+
+def check_transport(url: str, *, insecure_http: bool) -> str | None:
+    """Refuse a plain ``http://`` backend off this machine (ValueError saying what to do).
+
+    Loopback (the embedded server, a tunnel) is fine. With ``insecure_http``
+    the URL is accepted and the warning to keep showing is returned.
+    """
+    host = plain_http_host(url)
+    if host is None:
+        return None
+    if not insecure_http:
+        raise ValueError(
+            f"refusing to send the API token in clear text to {url}: anyone on the network "
+            f"between here and {host} could read it and act as you. Use https:// (the server "
+            "needs --tls-cert and --tls-key, or a TLS proxy in front), or pass --insecure-http "
+            "if this network is trusted"
+        )
+    return (
+        f"Insecure connection: the API token and all incident data go to {url} unencrypted "
+        "(--insecure-http). Use https:// as soon as the server offers it."
+    )

@@ -17,6 +17,9 @@ from typing import Protocol
 
 from console.connectors.base import Backend
 
+# Our server's largest change page (console.server.core.settings.CHANGES_PAGE_MAX).
+SERVER_PAGE = 1000
+
 REFERENCE_KINDS = (
     "services",
     "teams",
@@ -158,7 +161,7 @@ class DirectoryServer:
         latest: dict[str, dict[str, Mapping[str, object] | None]] = {}
         cursor = self._cursor
         while True:
-            batch = self.backend.changes(cursor)
+            batch = self.backend.changes(cursor, SERVER_PAGE)
             for kind, items in batch.reference.items():
                 for item in items:
                     latest.setdefault(kind, {})[str(item.get("id"))] = item
