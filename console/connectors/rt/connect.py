@@ -1,7 +1,7 @@
 """How the registry opens a Request Tracker queue (``rt+https://…``).
 
-Its ``[rt]`` settings, its queue and its directory source; the :class:`~console.connectors.base.Opener` functions of
-:mod:`console.connectors.registry`.
+Its ``[rt]`` settings, its queue and its directory source: the
+:class:`~console.connectors.base.Opener` functions of :mod:`console.connectors.registry`.
 """
 
 from __future__ import annotations

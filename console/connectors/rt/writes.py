@@ -59,7 +59,7 @@ class RtWrites(RtHistory):
     """The write half of the Backend protocol (docs/rt.md, "Sending again without doubling")."""
 
     def _check_override(self, fields: Mapping[str, object]) -> None:
-        if fields.get("severity") and self._caller is not None and not self._caller.may_override():
+        if fields.get("severity") and self._caller is not None and not self._caller.may_override:
             group = self.commander_group or "the commanders' group"
             raise Rejected(
                 403,
