@@ -38,6 +38,10 @@ silently ignored. Example::
     [rt.statuses]                   # RT status = console state (custom lifecycles)
     "waiting on vendor" = "on_hold"
 
+A connector's table (``[rt]``) is kept raw here and checked by its connector
+(:mod:`console.connectors.rt.settings`) when that backend is opened, with the
+same kind of error naming the file and the key.
+
 The console writes back only what the operator changed: the ``theme`` line when
 one is picked in the View menu, and the keys changed in the Settings dialog
 (:func:`save_settings`, through tomlkit, which keeps every comment, blank line

@@ -41,10 +41,7 @@ from console.connectors.http import http_session, parse_retry_after, tls_verify
 from console.connectors.noc.decode import incident_from_json, timeline_from_json
 from console.connectors.noc.errors import error_of, speaks_plain_http, transport_reason
 from console.connectors.noc.events import SseStream
-from console.domain.incident import (
-    Incident,
-    TimelineEvent,
-)
+from console.domain.incident import Incident, TimelineEvent
 from console.wire import etag
 
 # The server's largest change page (console.server.core.settings.CHANGES_PAGE_MAX).

@@ -12,9 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from console.connectors.base import (
-    BackendError,
-)
+from console.connectors.base import BackendError
 from console.domain.errors import DomainError
 from console.domain.incident import (
     AlertInfo,

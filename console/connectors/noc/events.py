@@ -10,9 +10,7 @@ from collections.abc import Iterator
 
 import requests
 
-from console.connectors.base import (
-    Unreachable,
-)
+from console.connectors.base import Unreachable
 from console.connectors.noc.errors import transport_reason
 
 

@@ -32,9 +32,7 @@ from console.connectors.rt.core import (
     RtCore,
     _Answer,
 )
-from console.connectors.rt.mapping import (
-    ticket_number,
-)
+from console.connectors.rt.mapping import ticket_number
 from console.connectors.rt.urls import API_PATH
 
 

@@ -18,18 +18,11 @@ from typing import Any, Self
 
 import requests
 
-from console.connectors.base import (
-    Caller,
-)
+from console.connectors.base import Caller
 from console.connectors.http import tls_verify
 from console.connectors.rt.directory import DirectorySource
-from console.connectors.rt.mapping import (
-    RtMapping,
-    TicketHistory,
-)
-from console.connectors.rt.sql import (
-    Keyset,
-)
+from console.connectors.rt.mapping import RtMapping, TicketHistory
+from console.connectors.rt.sql import Keyset
 from console.connectors.rt.urls import API_PATH, RT_SCHEME_PREFIX, normalise_rt_url
 from console.domain.incident import TimelineEvent
 

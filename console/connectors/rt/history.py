@@ -8,13 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from console.connectors.base import (
-    BackendError,
-    Rejected,
-)
-from console.connectors.rt.client import (
-    _ticket,
-)
+from console.connectors.base import BackendError, Rejected
+from console.connectors.rt.client import _ticket
 from console.connectors.rt.core import (
     _OWNER_TYPES,
     _TEXT_TYPES,
@@ -33,10 +28,7 @@ from console.connectors.rt.mapping import (
     incident_from_ticket,
     ticket_id_of,
 )
-from console.connectors.rt.sql import (
-    chunks,
-    transactions_sql,
-)
+from console.connectors.rt.sql import chunks, transactions_sql
 from console.connectors.rt.timezone import RtTimeZone
 from console.domain.incident import Incident
 

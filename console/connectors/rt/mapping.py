@@ -46,13 +46,7 @@ from typing import Any
 from console.connectors.rt.fields import CustomFieldNames
 from console.connectors.rt.statuses import StatusMap
 from console.domain.errors import DomainError
-from console.domain.incident import (
-    HoldPeriod,
-    Incident,
-    Source,
-    TimelineEvent,
-    TimelineKind,
-)
+from console.domain.incident import HoldPeriod, Incident, Source, TimelineEvent, TimelineKind
 from console.domain.lifecycle import State
 from console.domain.severity import DEFAULT_MATRIX, Impact, PriorityMatrix, Severity, Urgency
 

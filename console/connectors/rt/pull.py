@@ -9,23 +9,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from console.connectors.base import (
-    BackendError,
-    ChangeBatch,
-    EventStream,
-    Rejected,
-)
-from console.connectors.rt.client import (
-    _Answer,
-    _items,
-    _last_page,
-    _total,
-)
-from console.connectors.rt.core import (
-    PAGE_MAX,
-    TICKET_FIELDS,
-    _Delivered,
-)
+from console.connectors.base import BackendError, ChangeBatch, EventStream, Rejected
+from console.connectors.rt.client import _Answer, _items, _last_page, _total
+from console.connectors.rt.core import PAGE_MAX, TICKET_FIELDS, _Delivered
 from console.connectors.rt.directory import DirectoryError, ReferenceChanges
 from console.connectors.rt.history import RtHistory
 from console.connectors.rt.mapping import (
@@ -37,10 +23,7 @@ from console.connectors.rt.mapping import (
     ticket_number,
     timeline_from_transactions,
 )
-from console.connectors.rt.sql import (
-    Keyset,
-    changed_since_sql,
-)
+from console.connectors.rt.sql import Keyset, changed_since_sql
 from console.domain.incident import Incident, TimelineEvent
 
 

@@ -4,21 +4,10 @@ from __future__ import annotations
 
 import json
 
-from console.connectors.base import (
-    BackendError,
-    Caller,
-    Rejected,
-)
-from console.connectors.rt.client import (
-    RtClient,
-    _segment,
-)
-from console.connectors.rt.core import (
-    _TOKEN_USER,
-)
-from console.connectors.rt.mapping import (
-    SETUP_DOC,
-)
+from console.connectors.base import BackendError, Caller, Rejected
+from console.connectors.rt.client import RtClient, _segment
+from console.connectors.rt.core import _TOKEN_USER
+from console.connectors.rt.mapping import SETUP_DOC
 
 
 class RtQueue(RtClient):

@@ -7,17 +7,10 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from console.connectors.rt.core import (
-    OFFSETS_KEPT,
-)
-from console.connectors.rt.mapping import (
-    parse_time,
-)
+from console.connectors.rt.core import OFFSETS_KEPT
+from console.connectors.rt.mapping import parse_time
 from console.connectors.rt.queue import RtQueue
-from console.connectors.rt.sql import (
-    quarter_of,
-    sql_time,
-)
+from console.connectors.rt.sql import quarter_of, sql_time
 
 
 class RtTimeZone(RtQueue):

@@ -18,18 +18,8 @@ from console.connectors.base import (
     Stale,
     Unreachable,
 )
-from console.connectors.rt.client import (
-    _creator,
-    _note,
-    _PreconditionFailed,
-    _ticket,
-)
-from console.connectors.rt.core import (
-    _TOKEN_USER,
-    _TXN_LOCATION,
-    LOST_CREATE_MARGIN_S,
-    TXN_FIELDS,
-)
+from console.connectors.rt.client import _creator, _note, _PreconditionFailed, _ticket
+from console.connectors.rt.core import _TOKEN_USER, _TXN_LOCATION, LOST_CREATE_MARGIN_S, TXN_FIELDS
 from console.connectors.rt.edits import (
     NotHeldByRt,
     RtUpdate,
@@ -39,17 +29,8 @@ from console.connectors.rt.edits import (
     update_for_edit,
 )
 from console.connectors.rt.history import RtHistory
-from console.connectors.rt.mapping import (
-    event_id,
-    incident_id,
-    parse_time,
-    ticket_id_of,
-)
-from console.connectors.rt.sql import (
-    note_key_sql,
-    quote_sql,
-    request_key_sql,
-)
+from console.connectors.rt.mapping import event_id, incident_id, parse_time, ticket_id_of
+from console.connectors.rt.sql import note_key_sql, quote_sql, request_key_sql
 from console.domain.errors import DomainError
 from console.domain.incident import Incident, TimelineEvent, TimelineKind
 from console.domain.roles import OVERRIDE_ROLE
