@@ -6,7 +6,9 @@ no connector it does not need), its table in settings.toml and the wording of
 the token prompt. :func:`open_backend` is the one path by which the desktop
 console and ``noc-console sync`` open a backend; with no backend configured the
 GUI starts the embedded server (:func:`start_embedded`). A new backend is one
-folder under ``console/connectors/`` plus one :func:`register` call here.
+folder under ``console/connectors/`` plus one :func:`register` call here (and,
+if it reads a table of settings.toml, the table's name in
+:data:`console.config.settings.CONNECTOR_TABLES`, which keeps it raw).
 
 A connector's entry module provides what :class:`~console.connectors.base.Opener`
 lists: ``address`` (the URL as the console keeps it), ``open_backend`` and
