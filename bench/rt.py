@@ -41,9 +41,9 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from bench import fail, note, percentile, report
-from console.config.settings import RtSettings
 from console.connectors.rt import RtBackend
 from console.connectors.rt.mapping import RtMapping, incident_id
+from console.connectors.rt.settings import RtSettings
 from console.store import Cache
 from console.sync.engine import SyncEngine, SyncState
 

@@ -75,7 +75,7 @@ def test_settings_are_saved_with_the_comments_kept(qapp: QApplication, settings_
     assert saved.alerts.sound is False
     assert Severity.SEV4 in saved.alerts.muted
     assert saved.alerts.repeat_every[Severity.SEV1].total_seconds() == 120
-    assert saved.rt.queue == "NOC"
+    assert saved.table("rt")["queue"] == "NOC"
     assert saved.wall.services == ("payments-api", "checkout")
     assert saved.wall.rotate_seconds == 20
 

@@ -23,7 +23,6 @@ from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog
 
-from console.cli.sync import backend_address, check_transport, open_backend, poll_interval_for
 from console.config.credentials import (
     CredentialError,
     KeyringUnavailable,
@@ -33,6 +32,13 @@ from console.config.credentials import (
 )
 from console.config.settings import Settings
 from console.connectors.base import Backend
+from console.connectors.http import check_transport
+from console.connectors.registry import (
+    backend_address,
+    open_backend,
+    poll_interval_for,
+    start_embedded,
+)
 from console.models.incident_table import DisplayNames
 from console.models.sync_worker import SyncStatusModel, SyncThread, UpdatePacer
 from console.services.directory import Directory
@@ -139,8 +145,6 @@ def connect_backend(
     chosen = args.backend or (settings.backends[0] if settings.backends else None)
     if chosen is None:
         # Only the embedded default pays for the server's imports.
-        from console.connectors.embedded import start_embedded
-
         try:
             embedded = start_embedded(data_folder)
         except Exception as exc:  # any failure here must end in a message, not a traceback

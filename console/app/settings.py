@@ -17,10 +17,10 @@ from pathlib import Path
 from PySide6.QtCore import QProcess
 from PySide6.QtWidgets import QApplication
 
-from console.cli.sync import backend_address, open_backend
 from console.config.credentials import CredentialError, store_token
 from console.config.settings import Settings, SettingsError, Theme, load_settings, save_settings
 from console.connectors.base import AuthFailed, BackendError, TlsFailed, Unreachable
+from console.connectors.registry import backend_address, open_backend
 from console.sync.edits import LocalEdits
 from console.views.connect_dialog import ConnectDialog, ConnectProblem
 from console.views.main_window import MainWindow

@@ -42,7 +42,7 @@ EXIT_USAGE = 2
 def gui_parser() -> argparse.ArgumentParser:
     """Options for opening the desktop console."""
     # The connection options are shared with `noc-console sync` (headless, no Qt).
-    from console.cli.sync import add_connection_arguments
+    from console.cli.options import add_connection_arguments
 
     parser = argparse.ArgumentParser(
         prog="noc-console",

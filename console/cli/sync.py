@@ -13,29 +13,31 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import ipaddress
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
-from pathlib import Path
+from collections.abc import Callable
 from types import FrameType
-from typing import TYPE_CHECKING, TextIO
-from urllib.parse import urlsplit
+from typing import TextIO
 
+from console.cli.options import add_connection_arguments
 from console.config import paths
 from console.config.credentials import CredentialError, resolve_token, store_token
 from console.config.settings import Settings, SettingsError, load_settings, settings_path
-from console.connectors.base import AuthFailed, Backend, BackendError, is_rt_url
-from console.connectors.noc import NocBackend, normalise_url
+from console.connectors.base import AuthFailed, BackendError
+from console.connectors.http import check_transport
+from console.connectors.registry import (
+    backend_address,
+    needs_settings,
+    open_backend,
+    poll_interval_for,
+    token_hint,
+)
 from console.domain.textsafe import terminal_safe
 from console.store import Cache, CacheError
 from console.sync.engine import SyncEngine
 from console.sync.status import Conflict, NullListener, Rejection, SyncState, SyncStatus, SyncUpdate
-
-if TYPE_CHECKING:
-    from console.connectors.rt.directory import DirectorySource
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -66,76 +68,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--config-dir",
         metavar="DIR",
         help="folder of settings.toml (default: the user config folder)",
-    )
-
-
-def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--token-env``, ``--ca-bundle`` and ``--queue``, shared with the GUI's command line."""
-    parser.add_argument(
-        "--token-env",
-        metavar="VAR",
-        help="read the API token from the environment variable VAR instead of the OS keyring "
-        "(for kiosks without a keyring)",
-    )
-    parser.add_argument(
-        "--ca-bundle",
-        metavar="PEM",
-        type=Path,
-        help="trust the CA certificates in this PEM file for the backend's TLS certificate "
-        "(a private CA); verification is always on",
-    )
-    parser.add_argument(
-        "--queue",
-        metavar="NAME",
-        help="with a Request Tracker backend (rt+https://…): the RT queue to work "
-        "(default: queue under [rt] in settings.toml)",
-    )
-    parser.add_argument(
-        "--insecure-http",
-        action="store_true",
-        help="allow a plain http:// backend on another machine: the API token then crosses "
-        "the network unencrypted (only on a trusted network; the console shows a warning)",
-    )
-
-
-def _is_loopback_host(host: str) -> bool:
-    name = host.rstrip(".").lower()
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def plain_http_host(url: str) -> str | None:
-    """The host of a plain-HTTP URL that leaves this machine (``rt+http://`` too), else None."""
-    inner = url[3:] if url.lower().startswith("rt+") else url
-    parts = urlsplit(inner)
-    if parts.scheme.lower() != "http" or not parts.hostname:
-        return None
-    return None if _is_loopback_host(parts.hostname) else parts.hostname
-
-
-def check_transport(url: str, *, insecure_http: bool) -> str | None:
-    """Refuse a plain ``http://`` backend off this machine (ValueError saying what to do).
-
-    Loopback (the embedded server, a tunnel) is fine. With ``insecure_http``
-    the URL is accepted and the warning to keep showing is returned.
-    """
-    host = plain_http_host(url)
-    if host is None:
-        return None
-    if not insecure_http:
-        raise ValueError(
-            f"refusing to send the API token in clear text to {url}: anyone on the network "
-            f"between here and {host} could read it and act as you. Use https:// (the server "
-            "needs --tls-cert and --tls-key, or a TLS proxy in front), or pass --insecure-http "
-            "if this network is trusted"
-        )
-    return (
-        f"Insecure connection: the API token and all incident data go to {url} unencrypted "
-        "(--insecure-http). Use https:// as soon as the server offers it."
     )
 
 
@@ -225,103 +157,6 @@ def backend_url(args: argparse.Namespace) -> str:
     )
 
 
-def backend_address(text: str) -> str:
-    """A backend URL as the console keeps it (ValueError when it is not one)."""
-    if not is_rt_url(text):
-        return normalise_url(text)
-    from console.connectors.rt import normalise_rt_url  # loaded only for RT
-
-    return normalise_rt_url(text)
-
-
-def open_backend(
-    url: str,
-    token: str | None,
-    settings: Settings,
-    *,
-    queue: str | None = None,
-    ca_bundle: Path | None = None,
-    known_reference: Callable[[str], list[str]] | None = None,
-    known_incidents: Callable[[], Iterable[str]] | None = None,
-    insecure_http: bool = False,
-) -> Backend:
-    """The connector for ``url``: Request Tracker for ``rt+…``, else our server.
-
-    ValueError (with what to do) for a setting the operator must fix: a plain
-    ``http://`` backend off this machine without ``insecure_http``, a missing
-    CA bundle, no RT queue, an unusable directory source. ``known_reference``
-    lists the cached reference ids of a kind (so a directory file can delete
-    what left it while the console was closed); ``known_incidents`` the cached
-    incident ids (so a ticket moved where the RT account cannot see it leaves the
-    cache).
-    """
-    check_transport(url, insecure_http=insecure_http)
-    if not is_rt_url(url):
-        return NocBackend(url, token, ca_bundle=ca_bundle)
-    # The RT connector (and its ~4 MB of imports) is loaded only when used.
-    from console.connectors.rt import RtBackend
-    from console.connectors.rt.mapping import RtMapping
-
-    rt = settings.rt
-    name = queue or rt.queue
-    if not name:
-        raise ValueError(
-            "which Request Tracker queue? Pass --queue NAME, or set queue under [rt] in "
-            f"{settings.path or 'settings.toml'}"
-        )
-    directory: DirectorySource | None = None
-    if rt.directory:
-        directory = _directory(rt.directory, ca_bundle, known_reference, insecure_http)
-    mapping = RtMapping(queue=name, fields=rt.custom_fields, statuses=rt.statuses)
-    try:
-        return RtBackend(
-            url,
-            token,
-            mapping=mapping,
-            ca_bundle=ca_bundle,
-            overlap=rt.overlap.total_seconds(),
-            directory=directory,
-            commander_group=rt.commander_group,
-            known_incidents=known_incidents,
-        )
-    except ValueError:
-        if directory is not None:
-            directory.close()
-        raise
-
-
-def _directory(
-    where: str,
-    ca_bundle: Path | None,
-    known: Callable[[str], list[str]] | None,
-    insecure_http: bool = False,
-) -> DirectorySource:
-    """``rt.directory``: our server (by URL, its token from the keyring) or a JSON file."""
-    from console.connectors.rt.directory import DirectoryFile, DirectoryServer
-
-    if where.startswith(("http://", "https://")):
-        url = normalise_url(where)
-        check_transport(url, insecure_http=insecure_http)
-        try:
-            found = resolve_token(url)
-        except CredentialError as exc:
-            raise ValueError(f"the directory server {url}: {exc}") from exc
-        if found is None:
-            raise ValueError(
-                f"no API token is stored for the directory server {url} (rt.directory); run "
-                f"`noc-console sync --once --backend {url}` once in a terminal to enter a "
-                "viewer token (it is kept in the OS keyring)"
-            )
-        return DirectoryServer(NocBackend(url, found.secret, ca_bundle=ca_bundle))
-    return DirectoryFile(Path(where), known)
-
-
-def poll_interval_for(url: str, settings: Settings) -> float:
-    """How often to ask the backend for changes when it cannot push (RT has its own setting)."""
-    interval = settings.rt.poll_interval if is_rt_url(url) else settings.poll_interval
-    return interval.total_seconds()
-
-
 def token_for(url: str, token_env: str | None, *, ask: Callable[[str], str] | None = None) -> str:
     """The token for ``url``: ``--token-env``, the keyring, or (on a terminal) asked and stored."""
     token = resolve_token(url, token_env=token_env)
@@ -334,12 +169,7 @@ def token_for(url: str, token_env: str | None, *, ask: Callable[[str], str] | No
                 "one (it is kept in the OS keyring), or pass --token-env VAR"
             )
         ask = getpass.getpass
-    where = (
-        "an RT auth token: in RT, Logged in as → Settings → Auth Tokens"
-        if is_rt_url(url)
-        else "from `noc-console token create`"
-    )
-    secret = ask(f"API token for {url} ({where}): ").strip()
+    secret = ask(f"API token for {url} ({token_hint(url)}): ").strip()
     store_token(url, secret)
     return secret
 
@@ -361,9 +191,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(settings_path(args.config_dir))
     except SettingsError as exc:
-        if is_rt_url(url):  # RT needs its [rt] settings
+        if needs_settings(url):  # the connector reads its own table (RT's [rt])
             return _fail(str(exc), EXIT_USAGE)
-        settings = Settings()  # our server needs none of them
+        settings = Settings()  # this one needs none of them
     try:
         folder = paths.ensure_writable(paths.data_dir(args.data_dir))
         cache = Cache.open(folder / CACHE_FILE)

@@ -38,6 +38,10 @@ silently ignored. Example::
     [rt.statuses]                   # RT status = console state (custom lifecycles)
     "waiting on vendor" = "on_hold"
 
+A connector's table (``[rt]``) is kept raw here and checked by its connector
+(:mod:`console.connectors.rt.settings`) when that backend is opened, with the
+same kind of error naming the file and the key.
+
 The console writes back only what the operator changed: the ``theme`` line when
 one is picked in the View menu, and the keys changed in the Settings dialog
 (:func:`save_settings`, through tomlkit, which keeps every comment, blank line
@@ -58,7 +62,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from console.config import paths
-from console.connectors.rt.mapping import CustomFieldNames, StatusMap
 from console.domain.alerts import AlertRules
 from console.domain.calendar import BusinessCalendar
 from console.domain.errors import InvalidValue
@@ -67,6 +70,9 @@ FILE_NAME = "settings.toml"
 MIN_POLL_SECONDS = 1
 MAX_POLL_SECONDS = 3600
 
+# The connectors' tables, kept raw here: each connector parses its own
+# (console.connectors.registry knows which table is whose).
+CONNECTOR_TABLES = ("rt",)
 _TOP_KEYS = (
     "theme",
     "poll_interval_seconds",
@@ -75,7 +81,7 @@ _TOP_KEYS = (
     "alerts",
     "wall",
     "operator",
-    "rt",
+    *CONNECTOR_TABLES,
 )
 _SLA_KEYS = ("calendar",)
 
@@ -99,26 +105,6 @@ class WallSettings:
     rotate_seconds: int = 15
     # Key services for the "on call now" panel, in this order; empty: the critical ones.
     services: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class RtSettings:
-    """``[rt]``: a Request Tracker backend (``rt+https://…``; docs/rt.md).
-
-    ``directory`` is where what RT does not hold (the escalation matrix,
-    on-call rotations, services, teams, contacts) comes from: the URL of our
-    own server, or the path of a JSON file; None: nowhere (the matrix is
-    empty). ``overlap`` is how far each poll looks back before the last
-    change it saw (RT's clock has whole seconds).
-    """
-
-    queue: str | None = None
-    poll_interval: timedelta = timedelta(seconds=10)
-    overlap: timedelta = timedelta(seconds=10)
-    directory: str | None = None
-    commander_group: str | None = "NOC Commanders"
-    custom_fields: CustomFieldNames = field(default_factory=CustomFieldNames)
-    statuses: StatusMap = field(default_factory=StatusMap)
 
 
 class SettingsError(ValueError):
@@ -149,7 +135,13 @@ class Settings:
     operator: str | None = None  # who "mine" means: a contact id or name
     alerts: AlertRules = field(default_factory=AlertRules)
     wall: WallSettings = field(default_factory=WallSettings)
-    rt: RtSettings = field(default_factory=RtSettings)
+    # The connectors' own tables ([rt] …), raw: each connector parses its own
+    # (console.connectors.registry knows which table is whose).
+    tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def table(self, name: str) -> Mapping[str, Any]:
+        """A connector's table as the file has it (empty when the file has none)."""
+        return self.tables.get(name, {})
 
 
 def settings_path(config_dir: str | Path | None = None) -> Path:
@@ -217,7 +209,7 @@ def parse_settings(raw: Mapping[str, Any], path: Path) -> Settings:
         operator=_operator(raw.get("operator"), path),
         alerts=_alerts(raw.get("alerts", {}), path),
         wall=_wall(raw.get("wall", {}), path),
-        rt=_rt(raw.get("rt", {}), path),
+        tables={name: _table(raw[name], name, path) for name in CONNECTOR_TABLES if name in raw},
     )
 
 
@@ -389,68 +381,7 @@ def _wall(value: object, path: Path) -> WallSettings:
     return WallSettings(rotate_seconds=rotate, services=tuple(s.strip() for s in services))
 
 
-_RT_KEYS = (
-    "queue",
-    "poll_interval_seconds",
-    "overlap_seconds",
-    "directory",
-    "commander_group",
-    "custom_fields",
-    "statuses",
-    "set_status",
-)
-
-
-def _rt(value: object, path: Path) -> RtSettings:
+def _table(value: object, name: str, path: Path) -> Mapping[str, Any]:
     if not isinstance(value, dict):
-        raise SettingsError(path, "rt", f"{value!r} is not a table", ["an [rt] table"])
-    _no_unknown_keys(value, _RT_KEYS, "rt.", path)
-
-    def text(key: str, allowed: str) -> str | None:
-        if key not in value:
-            return None
-        item = value[key]
-        if not isinstance(item, str):
-            raise SettingsError(path, f"rt.{key}", f"{item!r} is not allowed", [allowed])
-        return item.strip() or None
-
-    def seconds(key: str, default: timedelta, low: float, high: float) -> timedelta:
-        if key not in value:
-            return default
-        item = value[key]
-        if isinstance(item, bool) or not isinstance(item, int | float) or not low <= item <= high:
-            raise SettingsError(
-                path, f"rt.{key}", f"{item!r} is not allowed", [f"seconds from {low:g} to {high:g}"]
-            )
-        return timedelta(seconds=item)
-
-    def table(key: str) -> dict[str, object]:
-        item = value.get(key, {})
-        if not isinstance(item, dict):
-            raise SettingsError(
-                path, f"rt.{key}", f"{item!r} is not a table", [f"an [rt.{key}] table"]
-            )
-        return item
-
-    try:
-        fields = CustomFieldNames.from_mapping(table("custom_fields"), where="rt.custom_fields")
-        statuses = StatusMap.from_settings(table("statuses"), table("set_status"), where="rt")
-    except ValueError as exc:
-        key, _, problem = str(exc).partition(": ")
-        raise SettingsError(path, key, problem) from exc
-    commander = RtSettings.commander_group
-    if "commander_group" in value:
-        commander = text("commander_group", 'an RT group\'s name, e.g. "NOC Commanders"')
-    return RtSettings(
-        queue=text("queue", 'an RT queue\'s name, e.g. "NOC"'),
-        poll_interval=seconds(
-            "poll_interval_seconds", RtSettings.poll_interval, MIN_POLL_SECONDS, MAX_POLL_SECONDS
-        ),
-        overlap=seconds("overlap_seconds", RtSettings.overlap, 0, 600),
-        directory=text(
-            "directory", "our server's URL (\"https://noc.example.com\") or a JSON file's path"
-        ),
-        commander_group=commander,
-        custom_fields=fields,
-        statuses=statuses,
-    )
+        raise SettingsError(path, name, f"{value!r} is not a table", [f"an [{name}] table"])
+    return value

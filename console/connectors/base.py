@@ -1,9 +1,10 @@
 """The ``Backend`` protocol every connector implements, and the data it trades in.
 
 A connector maps one remote ticket system (our own API in :mod:`console.connectors.noc`,
-Request Tracker later) to plain domain records and back. The sync engine only
-speaks this protocol, so adding a backend never touches the engine, the store
-or the board.
+Request Tracker in :mod:`console.connectors.rt`) to plain domain records and back.
+The sync engine only speaks this protocol, so adding a backend never touches the
+engine, the store or the board; :mod:`console.connectors.registry` picks the
+connector by URL scheme and opens it through the :class:`Opener` its package provides.
 
 Everything crossing the protocol is plain data: domain :class:`Incident` and
 :class:`TimelineEvent` records, reference documents as JSON dicts, and a
@@ -19,10 +20,13 @@ that vocabulary to its remote's own fields.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from console.config.settings import Settings
 from console.domain.incident import Incident, TimelineEvent
 from console.domain.roles import CONSOLE_ROLES, Caller
 
@@ -252,17 +256,48 @@ class Backend(Protocol):
         ...
 
 
-RT_SCHEME_PREFIX = "rt+"
-"""A backend URL starting with this names Request Tracker (``rt+https://…``)."""
+# --------------------------------------------------------------------------
+# Opening a connector (console.connectors.registry)
+# --------------------------------------------------------------------------
 
 
-def is_rt_url(text: str) -> bool:
-    """Whether a ``--backend`` value names Request Tracker (``rt+https://…``).
+@dataclass(frozen=True)
+class OpenOptions:
+    """What the operator chose beyond URL and token, and how a connector opens another backend.
 
-    Here rather than in the RT connector so choosing a backend does not load
-    the connector unless it is used.
+    ``known_reference`` lists the cached reference ids of a kind (so a
+    directory file can delete what left it while the console was closed);
+    ``known_incidents`` the cached incident ids (so a ticket moved where the
+    account cannot see it leaves the cache). ``address`` and ``open_peer``
+    normalise and open another backend by URL with a given token, through
+    this registry (RT's directory server is our own server).
     """
-    return text.strip().lower().startswith(RT_SCHEME_PREFIX)
+
+    address: Callable[[str], str]
+    open_peer: Callable[[str, str], Backend]
+    queue: str | None = None
+    ca_bundle: Path | None = None
+    known_reference: Callable[[str], list[str]] | None = None
+    known_incidents: Callable[[], Iterable[str]] | None = None
+    insecure_http: bool = False
+
+
+class Opener(Protocol):
+    """What a connector's entry module provides (module-level functions)."""
+
+    def address(self, text: str) -> str:
+        """The URL as the console keeps it; ValueError (saying what to type) when it is not one."""
+        ...
+
+    def open_backend(
+        self, url: str, token: str | None, settings: Settings, options: OpenOptions
+    ) -> Backend:
+        """The connector for ``url``; ValueError for a setting the operator must fix."""
+        ...
+
+    def poll_interval(self, settings: Settings) -> timedelta:
+        """How often to ask this backend for changes when it cannot push."""
+        ...
 
 
 # --------------------------------------------------------------------------

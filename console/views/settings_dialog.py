@@ -112,10 +112,11 @@ class SettingsDialog(QDialog):
         self.poll.setSuffix(" s")
         self.poll.setValue(round(settings.poll_interval.total_seconds()))
         form.addRow("Ask for changes &every:", self.poll)
-        self.rt_queue = QLineEdit(settings.rt.queue or "", connection)
+        rt = settings.table("rt")  # kept raw by config; only its text keys are shown here
+        self.rt_queue = QLineEdit(_text(rt.get("queue")), connection)
         self.rt_queue.setPlaceholderText("e.g. NOC (for an rt+https:// backend)")
         form.addRow("Request Tracker &queue:", self.rt_queue)
-        self.rt_directory = QLineEdit(settings.rt.directory or "", connection)
+        self.rt_directory = QLineEdit(_text(rt.get("directory")), connection)
         self.rt_directory.setPlaceholderText("our server's URL or a JSON file (on-call, matrix)")
         form.addRow("RT &directory:", self.rt_directory)
         tabs.addTab(connection, "&Connection")
@@ -230,6 +231,11 @@ class SettingsDialog(QDialog):
     def _show_error(self, text: str) -> None:
         self.error.setText(text)
         self.error.show()
+
+
+def _text(value: object) -> str:
+    """A text setting for a line edit ("" when unset or not text)."""
+    return value.strip() if isinstance(value, str) else ""
 
 
 _KEY_LABELS = {

@@ -28,7 +28,8 @@ from console.connectors.base import (
     Unreachable,
     field_value,
 )
-from console.connectors.noc import NocBackend, incident_from_json, parse_retry_after
+from console.connectors.http import parse_retry_after
+from console.connectors.noc import NocBackend, incident_from_json
 from console.domain.incident import Incident, TimelineKind
 from console.domain.lifecycle import State
 from console.server.core.auth import Role

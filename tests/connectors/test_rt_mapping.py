@@ -11,31 +11,35 @@ from typing import Any
 
 import pytest
 
-from console.connectors.rt.mapping import (
-    Attachment,
-    CustomFieldNames,
-    Keyset,
+from console.connectors.rt.edits import (
     NotHeldByRt,
-    RtMapping,
-    StatusMap,
-    TicketHistory,
-    changed_since_sql,
-    contents_by_transaction,
     create_for_fields,
-    fold_transactions,
-    incident_from_ticket,
-    note_key_sql,
-    parse_time,
-    quarter_of,
     refusals,
-    request_key_sql,
-    sql_time,
-    ticket_number,
-    timeline_from_transactions,
-    transactions_sql,
     unapplied,
     update_for_edit,
 )
+from console.connectors.rt.fields import CustomFieldNames
+from console.connectors.rt.mapping import (
+    Attachment,
+    RtMapping,
+    TicketHistory,
+    contents_by_transaction,
+    fold_transactions,
+    incident_from_ticket,
+    parse_time,
+    ticket_number,
+    timeline_from_transactions,
+)
+from console.connectors.rt.sql import (
+    Keyset,
+    changed_since_sql,
+    note_key_sql,
+    quarter_of,
+    request_key_sql,
+    sql_time,
+    transactions_sql,
+)
+from console.connectors.rt.statuses import StatusMap
 from console.domain.incident import HoldPeriod, Source, TimelineKind
 from console.domain.lifecycle import State
 from console.domain.severity import Impact, Severity, Urgency

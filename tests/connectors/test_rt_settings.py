@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from console.cli.sync import open_backend, poll_interval_for
 from console.config.credentials import store_token
 from console.config.settings import Settings, SettingsError, parse_settings
 from console.connectors.noc import NocBackend
+from console.connectors.registry import open_backend, poll_interval_for
 from console.connectors.rt import RtBackend, normalise_rt_url
 from console.connectors.rt.directory import DirectoryError, DirectoryFile, DirectoryServer
+from console.connectors.rt.settings import rt_settings
 from console.domain.lifecycle import State
 
 PATH = Path("/etc/noc-console/settings.toml")
@@ -50,7 +51,7 @@ def test_rt_settings_are_read_and_checked() -> None:
         },
         PATH,
     )
-    rt = settings.rt
+    rt = rt_settings(settings)
     assert settings.backends == ("rt+https://rt.example.org",)
     assert rt.queue == "NOC"
     assert rt.poll_interval.total_seconds() == 5
@@ -77,10 +78,18 @@ def test_rt_settings_are_read_and_checked() -> None:
     ],
 )
 def test_a_bad_rt_setting_names_its_key(rt: dict[str, object], key: str) -> None:
+    settings = parse_settings({"rt": rt}, PATH)  # kept raw: the RT connector checks it
     with pytest.raises(SettingsError) as error:
-        parse_settings({"rt": rt}, PATH)
+        rt_settings(settings)
     assert f"key '{key}'" in str(error.value)
     assert str(PATH) in str(error.value)
+    with pytest.raises(SettingsError, match=f"key '{key}'"):  # when opening RT too
+        open_backend("rt+https://rt.example.org", "1-2-abc", settings, queue="NOC")
+
+
+def test_an_rt_table_that_is_not_a_table_names_the_file() -> None:
+    with pytest.raises(SettingsError, match=r"key 'rt': 'NOC' is not a table"):
+        parse_settings({"rt": "NOC"}, PATH)
 
 
 def test_opening_an_rt_backend_needs_a_queue(tmp_path: Path) -> None:

@@ -18,7 +18,9 @@ import pytest
 
 from console.connectors.base import AuthFailed, Rejected, Stale
 from console.connectors.rt import RtBackend
-from console.connectors.rt.mapping import CustomFieldNames, RtMapping, StatusMap, incident_id
+from console.connectors.rt.fields import CustomFieldNames
+from console.connectors.rt.mapping import RtMapping, incident_id
+from console.connectors.rt.statuses import StatusMap
 from console.domain.incident import TimelineKind
 from console.domain.lifecycle import State
 from console.domain.severity import Impact, Severity, Urgency

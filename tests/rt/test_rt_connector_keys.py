@@ -26,7 +26,8 @@ import pytest
 
 from console.connectors.base import Unreachable
 from console.connectors.rt import RtBackend
-from console.connectors.rt.mapping import CustomFieldNames, RtMapping, incident_id
+from console.connectors.rt.fields import CustomFieldNames
+from console.connectors.rt.mapping import RtMapping, incident_id
 from console.store import Cache
 from console.sync.edits import LocalEdits
 from console.sync.engine import SyncEngine

@@ -22,7 +22,9 @@ import pytest
 from console.config.settings import parse_settings
 from console.connectors.base import BackendError, Unreachable
 from console.connectors.rt import PAGE_MAX, RtBackend
-from console.connectors.rt.mapping import RtMapping, StatusMap, incident_id
+from console.connectors.rt.mapping import RtMapping, incident_id
+from console.connectors.rt.settings import rt_settings
+from console.connectors.rt.statuses import StatusMap
 from console.domain.incident import TimelineKind
 from console.domain.lifecycle import State
 from console.store import Cache
@@ -190,7 +192,7 @@ def lifecycle_map() -> StatusMap:
     page = (Path(__file__).parents[2] / "docs" / "rt.md").read_text(encoding="utf-8")
     block = page.split("**A custom lifecycle.**", 1)[1].split("```toml", 1)[1].split("```", 1)[0]
     settings = parse_settings(tomllib.loads(f'[rt]\nqueue = "NOC"\n{block}'), Path("settings.toml"))
-    return settings.rt.statuses
+    return rt_settings(settings).statuses
 
 
 def test_a_custom_lifecycle_reads_moves_and_refuses_as_rt_says(

@@ -15,7 +15,10 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Protocol
 
-from console.connectors.noc import NocBackend
+from console.connectors.base import Backend
+
+# Our server's largest change page (console.server.core.settings.CHANGES_PAGE_MAX).
+SERVER_PAGE = 1000
 
 REFERENCE_KINDS = (
     "services",
@@ -138,12 +141,15 @@ def read_directory_file(path: Path) -> dict[str, list[Mapping[str, object]]]:
 class DirectoryServer:
     """Reference data from our own server's change feed (only the reference kinds are kept).
 
+    ``backend`` is a connector for our server (the registry opens it), read
+    through the :class:`~console.connectors.base.Backend` protocol alone.
+
     The feed is read from the start once per session (for a directory server
     that is small: only its reference data), then incrementally; deletions
     come from the feed's tombstones.
     """
 
-    def __init__(self, backend: NocBackend) -> None:
+    def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self._cursor = 0
 
@@ -155,7 +161,7 @@ class DirectoryServer:
         latest: dict[str, dict[str, Mapping[str, object] | None]] = {}
         cursor = self._cursor
         while True:
-            batch = self.backend.changes(cursor)
+            batch = self.backend.changes(cursor, SERVER_PAGE)
             for kind, items in batch.reference.items():
                 for item in items:
                     latest.setdefault(kind, {})[str(item.get("id"))] = item

@@ -1,8 +1,9 @@
 """Request Tracker tickets ↔ console incidents: the mapping, with no network in it.
 
 :mod:`console.connectors.rt` talks to RT's REST2 API; this module only turns
-what RT sends (decoded JSON) into domain records and an edit into what RT's
-``PUT /ticket/:id`` takes, so every rule here is tested without an RT.
+what RT sends (decoded JSON) into domain records; :mod:`~console.connectors.rt.edits`
+turns an edit into what RT's ``PUT /ticket/:id`` takes and :mod:`~console.connectors.rt.sql`
+writes the queries, so every rule is tested without an RT.
 
 What maps to what (docs/rt.md has the operator's version):
 
@@ -11,7 +12,7 @@ RT                         console
 =========================  ==========================================================
 ticket id 123              incident id ``rt-123``, number ``RT-123``
 Subject                    title
-Status (lifecycle)         state, through :class:`StatusMap` (configurable)
+Status (lifecycle)         state, through ``statuses.StatusMap`` (configurable)
 CF Impact / Urgency        impact / urgency (``high``, ``medium``, ``low``)
 CF Severity                severity when set (an override); else impact × urgency
 CF Service / Category      service / category
@@ -28,7 +29,7 @@ Comment / Correspond       work note / status update on the timeline
 Status, Owner, CF changes  state change, assignment, severity change entries
 =========================  ==========================================================
 
-The custom-field names are settings (:class:`CustomFieldNames`); a field
+The custom-field names are settings (``fields.CustomFieldNames``); a field
 mapped to no custom field (``None``) or to one the queue lacks is reported
 and refused when edited, never silently dropped.
 """
@@ -37,20 +38,16 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
+from console.connectors.rt.fields import CustomFieldNames
+from console.connectors.rt.statuses import StatusMap
 from console.domain.errors import DomainError
-from console.domain.incident import (
-    HoldPeriod,
-    Incident,
-    Source,
-    TimelineEvent,
-    TimelineKind,
-)
-from console.domain.lifecycle import HoldReason, State
+from console.domain.incident import HoldPeriod, Incident, Source, TimelineEvent, TimelineKind
+from console.domain.lifecycle import State
 from console.domain.severity import DEFAULT_MATRIX, Impact, PriorityMatrix, Severity, Urgency
 
 INCIDENT_ID_PREFIX = "rt-"
@@ -65,7 +62,6 @@ SETUP_DOC = "docs/rt-setup.md"
 _UNSET_DATE = "1970-01-01T00:00:00Z"
 _DEFAULT_SERVICE = "unknown"
 _NO_SUBJECT = "(no subject)"
-
 
 # --------------------------------------------------------------------------
 # Ids
@@ -92,168 +88,6 @@ def ticket_number(incident_ref: str) -> int:
 def event_id(transaction: int) -> str:
     """RT transaction 456 → timeline entry id ``rt-txn-456``."""
     return f"{EVENT_ID_PREFIX}{transaction}"
-
-
-# --------------------------------------------------------------------------
-# Configuration
-# --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CustomFieldNames:
-    """Which RT custom field holds which incident field (None: not kept in RT).
-
-    ``impact``, ``urgency``, ``severity``, ``service`` and ``category`` are
-    expected on the queue; ``subcategory``, ``assignment_group`` and ``major``
-    are optional extras a site may add.
-
-    ``request_key`` is not an incident field: it names the custom field, on
-    tickets and on ticket transactions, in which the console writes the key
-    of each request it sends (RT has no idempotency keys), so that a request
-    sent again after its answer was lost is recognised instead of done twice.
-    """
-
-    impact: str | None = "Impact"
-    urgency: str | None = "Urgency"
-    severity: str | None = "Severity"
-    service: str | None = "Service"
-    category: str | None = "Category"
-    subcategory: str | None = None
-    assignment_group: str | None = None
-    major: str | None = None
-    request_key: str | None = "NOC Request Key"
-
-    EXPECTED = ("impact", "urgency", "severity", "service", "category")
-    OPTIONAL = ("subcategory", "assignment_group", "major")
-    RECOMMENDED = ("request_key",)
-
-    def name_of(self, field_name: str) -> str | None:
-        value: str | None = getattr(self, field_name)
-        return value
-
-    def configured(self) -> dict[str, str]:
-        """Incident field → custom field name, for every field mapped to one."""
-        out: dict[str, str] = {}
-        for name in (*self.EXPECTED, *self.OPTIONAL):
-            cf = self.name_of(name)
-            if cf:
-                out[name] = cf
-        return out
-
-    @classmethod
-    def from_mapping(
-        cls, raw: Mapping[str, object], where: str = "custom_fields"
-    ) -> CustomFieldNames:
-        """From a settings table; ``""`` maps a field to nothing. ValueError names the key."""
-        known = (*cls.EXPECTED, *cls.OPTIONAL, *cls.RECOMMENDED)
-        values: dict[str, str | None] = {}
-        for key, value in raw.items():
-            if key not in known:
-                raise ValueError(f"{where}.{key}: unknown key; allowed: {', '.join(known)}")
-            if not isinstance(value, str):
-                raise ValueError(f"{where}.{key}: {value!r} is not a custom field's name (text)")
-            values[key] = value.strip() or None
-        return cls(**values)
-
-
-DEFAULT_STATES: Mapping[str, State] = {
-    "new": State.NEW,
-    "open": State.IN_PROGRESS,
-    "stalled": State.ON_HOLD,
-    "resolved": State.RESOLVED,
-    "rejected": State.CANCELLED,
-}
-"""RT's default lifecycle → console states."""
-
-DEFAULT_STATUSES: Mapping[State, str] = {
-    State.NEW: "new",
-    State.TRIAGED: "open",
-    State.IN_PROGRESS: "open",
-    State.ON_HOLD: "stalled",
-    State.RESOLVED: "resolved",
-    State.CLOSED: "resolved",
-    State.REOPENED: "open",
-    State.CANCELLED: "rejected",
-}
-"""Console states → RT's default lifecycle (RT has no triaged, closed or reopened)."""
-
-STATUS_CLASSES = ("initial", "active", "inactive")
-
-
-@dataclass(frozen=True)
-class StatusMap:
-    """RT statuses ↔ console states.
-
-    ``states`` reads RT's status (lower case) as a console state; ``statuses``
-    says which RT status a console state is written as. A status neither map
-    knows (a custom lifecycle) is read by its class in RT's lifecycle, which
-    the connector asks RT for: initial → new, active → in progress (new until
-    the ticket was started), inactive → resolved.
-    """
-
-    states: Mapping[str, State] = field(default_factory=lambda: dict(DEFAULT_STATES))
-    statuses: Mapping[State, str] = field(default_factory=lambda: dict(DEFAULT_STATUSES))
-
-    @classmethod
-    def from_settings(
-        cls,
-        states: Mapping[str, object] | None = None,
-        statuses: Mapping[str, object] | None = None,
-        where: str = "rt",
-    ) -> StatusMap:
-        """The defaults with a site's own entries on top. ValueError names the bad key.
-
-        An RT status mapped to a state is also what that state is written as
-        (the first one given wins), unless ``statuses`` says otherwise.
-        """
-        read = dict(DEFAULT_STATES)
-        write = dict(DEFAULT_STATUSES)
-        implied: dict[State, str] = {}
-        for status, value in (states or {}).items():
-            key = status.strip().lower()
-            if not key:
-                raise ValueError(f"{where}.statuses: an RT status name is empty")
-            try:
-                state = State.of(value)
-            except DomainError as exc:
-                raise ValueError(f"{where}.statuses.{status}: {exc}") from exc
-            read[key] = state
-            implied.setdefault(state, key)
-        write.update(implied)
-        for state_name, value in (statuses or {}).items():
-            try:
-                state = State.of(state_name)
-            except DomainError as exc:
-                raise ValueError(f"{where}.set_status.{state_name}: {exc}") from exc
-            if not isinstance(value, str) or not value.strip():
-                raise ValueError(
-                    f"{where}.set_status.{state_name}: {value!r} is not an RT status name"
-                )
-            write[state] = value.strip().lower()
-        return cls(read, write)
-
-    def state_of(self, status: str, *, status_class: str | None = None, started: bool) -> State:
-        """The console state of RT ``status`` (``status_class`` for one the map lacks)."""
-        key = status.strip().lower()
-        known = self.states.get(key)
-        if known is not None:
-            return known
-        if status_class == "inactive":
-            return State.RESOLVED
-        if status_class == "initial" or not started:
-            return State.NEW
-        return State.IN_PROGRESS
-
-    def knows(self, status: str) -> bool:
-        return status.strip().lower() in self.states
-
-    def status_for(self, state: State) -> str:
-        """The RT status a console state is written as."""
-        return self.statuses[state]
-
-    def on_hold_statuses(self) -> frozenset[str]:
-        """The RT statuses read as on hold (their periods pause the SLA clocks)."""
-        return frozenset(s for s, state in self.states.items() if state is State.ON_HOLD)
 
 
 @dataclass(frozen=True)
@@ -661,368 +495,3 @@ def timeline_from_transactions(
         if event is not None:
             out.append(event)
     return out
-
-
-# --------------------------------------------------------------------------
-# Edits → RT
-# --------------------------------------------------------------------------
-
-
-class NotHeldByRt(ValueError):
-    """An edit names a field this RT set-up cannot keep (the message says what to do)."""
-
-
-@dataclass(frozen=True)
-class RtUpdate:
-    """What an edit becomes in RT: the ``PUT /ticket`` body, and comments to add.
-
-    ``expected`` is what the ticket must show afterwards (RT answers some
-    refused changes with 200): ``Subject``, ``Status``, ``Owner`` and
-    ``CF:<name>`` keys. ``comments`` are written after the update (a severity
-    override's reason, a hold reason, a commander's name).
-    """
-
-    body: dict[str, Any]
-    expected: dict[str, str]
-    comments: tuple[str, ...] = ()
-
-    def __bool__(self) -> bool:
-        return bool(self.body or self.comments)
-
-
-def _missing_cf(field_name: str, mapping: RtMapping) -> NotHeldByRt:
-    label = field_name.replace("_", " ")
-    return NotHeldByRt(
-        f"Request Tracker keeps no {label} for queue {mapping.queue}: ask the RT admin to "
-        f"create a custom field for it on the queue and name it in the console's settings "
-        f"(rt.custom_fields.{field_name}; see {SETUP_DOC})"
-    )
-
-
-def _text(value: object, name: str) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value.strip()
-    raise NotHeldByRt(f"{name}: {value!r} is not text")
-
-
-def _set_cf(
-    body: dict[str, Any],
-    expected: dict[str, str],
-    field_name: str,
-    value: str,
-    mapping: RtMapping,
-    available: Iterable[str] | None,
-) -> None:
-    cf = mapping.fields.name_of(field_name)
-    if not cf:
-        raise _missing_cf(field_name, mapping)
-    if available is not None and cf.lower() not in {a.lower() for a in available}:
-        raise NotHeldByRt(
-            f"queue {mapping.queue} in Request Tracker has no custom field {cf!r} "
-            f"(for the {field_name.replace('_', ' ')}); ask the RT admin to create it and "
-            f"apply it to the queue (see {SETUP_DOC})"
-        )
-    body.setdefault("CustomFields", {})[cf] = value
-    expected[f"CF:{cf}"] = value
-
-
-def update_for_edit(
-    fields: Mapping[str, object],
-    mapping: RtMapping,
-    *,
-    available_cfs: Iterable[str] | None = None,
-    current_status: str | None = None,
-) -> RtUpdate:
-    """The RT update for an edit in the console's vocabulary (``PATCH_FIELDS``).
-
-    Raises :class:`NotHeldByRt` for a field RT cannot keep here, before
-    anything is sent, so an edit is never half-applied by the console's doing.
-    """
-    available = list(available_cfs) if available_cfs is not None else None
-    body: dict[str, Any] = {}
-    expected: dict[str, str] = {}
-    comments: list[str] = []
-    for name, value in fields.items():
-        if name == "title":
-            title = _text(value, "title")
-            if not title:
-                raise NotHeldByRt("title: a short description of what is broken is required")
-            body["Subject"] = title
-            expected["Subject"] = title
-        elif name == "description":
-            raise NotHeldByRt(
-                "Request Tracker keeps a ticket's first message as it was sent; add a work "
-                "note with the new description instead"
-            )
-        elif name in ("impact", "urgency"):
-            level = (Impact if name == "impact" else Urgency).of(value)
-            _set_cf(body, expected, name, level.value, mapping, available)
-        elif name == "severity":
-            severity = Severity.of(value)
-            _set_cf(body, expected, "severity", severity.code, mapping, available)
-            reason = _text(fields.get("severity_reason"), "severity_reason")
-            comments.append(
-                f"Severity set to {severity.code} ({severity.label}) from the NOC Console"
-                + (f": {reason}" if reason else "")
-            )
-        elif name in ("category", "subcategory", "assignment_group"):
-            _set_cf(body, expected, name, _text(value, name), mapping, available)
-        elif name == "major":
-            if not isinstance(value, bool):
-                raise NotHeldByRt(f"major: {value!r} is not true or false")
-            _set_cf(body, expected, "major", "yes" if value else "", mapping, available)
-        elif name == "assignee":
-            owner = _text(value, "assignee") or NOBODY
-            body["Owner"] = owner
-            expected["Owner"] = owner
-        elif name == "state":
-            state = State.of(value)
-            status = mapping.statuses.status_for(state)
-            body["Status"] = status
-            expected["Status"] = status
-            hold = fields.get("hold_reason")
-            if state is State.ON_HOLD and hold:
-                comments.append(f"On hold: {HoldReason.of(hold).value.replace('_', ' ')}")
-        elif name == "acknowledged":
-            if value is True and (current_status or "").lower() in _initial_statuses(mapping):
-                status = mapping.statuses.status_for(State.IN_PROGRESS)
-                body.setdefault("Status", status)
-                expected.setdefault("Status", status)
-        elif name in ("hold_reason", "severity_reason"):
-            continue  # travel with state / severity
-        else:
-            raise NotHeldByRt(f"{name}: not a field an edit can change")
-    return RtUpdate(body, expected, tuple(comments))
-
-
-def _initial_statuses(mapping: RtMapping) -> frozenset[str]:
-    return frozenset(s for s, state in mapping.statuses.states.items() if state is State.NEW)
-
-
-@dataclass(frozen=True)
-class RtCreate:
-    """What logging an incident becomes in RT: the ``POST /ticket`` body and comments."""
-
-    body: dict[str, Any]
-    comments: tuple[str, ...] = ()
-
-
-def create_for_fields(
-    fields: Mapping[str, object],
-    mapping: RtMapping,
-    *,
-    available_cfs: Iterable[str] | None = None,
-) -> RtCreate:
-    """The RT ticket for a new incident (``CREATE_FIELDS``).
-
-    What RT cannot hold here (a team without an assignment-group field, the
-    Incident Commander, a major incident without a ``major`` field, the
-    reason of a severity override) is written as a comment on the new ticket,
-    so it is never lost; the incident is created either way.
-    """
-    available = list(available_cfs) if available_cfs is not None else None
-    title = _text(fields.get("title"), "title")
-    if not title:
-        raise NotHeldByRt("title: a short description of what is broken is required")
-    body: dict[str, Any] = {"Queue": mapping.queue, "Subject": title}
-    description = _text(fields.get("description"), "description")
-    if description:
-        body["Content"] = description
-        body["ContentType"] = "text/plain"
-    reporter = _text(fields.get("reporter"), "reporter")
-    if reporter:
-        body["Requestor"] = reporter
-    cfs: dict[str, str] = {}
-    notes: list[str] = []
-
-    def put(field_name: str, value: str, fallback: str | None) -> None:
-        cf = mapping.fields.name_of(field_name)
-        held = cf and (available is None or cf.lower() in {a.lower() for a in available})
-        if held and cf:
-            cfs[cf] = value
-        elif fallback:
-            notes.append(fallback)
-        else:
-            raise _missing_cf(field_name, mapping)
-
-    put("impact", Impact.of(fields.get("impact", "medium")).value, None)
-    put("urgency", Urgency.of(fields.get("urgency", "medium")).value, None)
-    service = _text(fields.get("service"), "service")
-    if service:
-        put("service", service, f"Service: {service}")
-    for name in ("category", "subcategory"):
-        value = _text(fields.get(name), name)
-        if value:
-            put(name, value, f"{name.capitalize()}: {value}")
-    group = _text(fields.get("assignment_group"), "assignment_group")
-    if group:
-        put("assignment_group", group, f"Routed to: {group}")
-    if fields.get("severity"):
-        severity = Severity.of(fields["severity"])
-        reason = _text(fields.get("severity_reason"), "severity_reason")
-        put("severity", severity.code, None)
-        notes.append(
-            f"Severity set to {severity.code} ({severity.label}) from the NOC Console"
-            + (f": {reason}" if reason else "")
-        )
-    commander = _text(fields.get("commander"), "commander")
-    if fields.get("major") is True:
-        put("major", "yes", "Declared a major incident")
-        if commander:
-            notes.append(f"Incident Commander: {commander}")
-    elif commander:
-        notes.append(f"Incident Commander: {commander}")
-    if cfs:
-        body["CustomFields"] = cfs
-    return RtCreate(body, tuple(notes))
-
-
-# --------------------------------------------------------------------------
-# RT's answers to an update
-# --------------------------------------------------------------------------
-
-_ERROR_RE = re.compile(
-    r"(isn't a valid|is not a valid|invalid|illegal|could not|couldn't|can't|cannot|"
-    r"permission denied|no permission|not allowed|does not exist|doesn't exist|"
-    r"not found|failed|you are not|must be|required)",
-    re.IGNORECASE,
-)
-_QUOTED_RE = re.compile(r"'[^']*'|\"[^\"]*\"")
-# How RT words a change it made: "Ticket 7: Subject changed from 'a' to 'b'",
-# "Owner changed from Nobody to alice", "Impact low changed to high",
-# "Service checkout added", "Category network deleted", "Custom fields updated".
-# The values in them are the operator's own words and may say anything.
-_DONE_RE = re.compile(
-    r"(\bchanged from\b|\bchanged to\b|\badded\.?$|\bdeleted\.?$|\bupdated\.?$)", re.IGNORECASE
-)
-
-
-def refusals(messages: object) -> list[str]:
-    """The messages of an RT update answer (a JSON list) that report a failure.
-
-    RT answers ``PUT /ticket/:id`` with 200 and a list of one message per
-    change, failures included ("Status 'bogus' isn't a valid status for this
-    ticket.", "Invalid value for custom field"); these are the failures. A
-    message reporting a change made is never one, whatever the values it
-    quotes ("Subject changed from 'Backup failed' to …"). Whether a change
-    was made is decided by reading the ticket back (:func:`unapplied`); these
-    messages only say why not.
-    """
-    if not isinstance(messages, list):
-        return []
-    out: list[str] = []
-    for message in messages:
-        if not isinstance(message, str):
-            continue
-        words = _QUOTED_RE.sub("''", message.strip())
-        if _DONE_RE.search(words) is None and _ERROR_RE.search(words) is not None:
-            out.append(message.strip())
-    return out
-
-
-def unapplied(expected: Mapping[str, str], ticket: Mapping[str, Any]) -> list[str]:
-    """The expected values (see :class:`RtUpdate`) the ticket does not show."""
-    values = custom_field_values(ticket)
-    missing: list[str] = []
-    for key, want in expected.items():
-        if key.startswith("CF:"):
-            have = _cf_value(values, key[3:]) or ""
-        elif key == "Owner":
-            have = _user_name(ticket.get("Owner")) or ""
-        else:
-            have = str(ticket.get(key) or "")
-        if have.strip().lower() != want.strip().lower():
-            missing.append(key[3:] if key.startswith("CF:") else key)
-    return missing
-
-
-# --------------------------------------------------------------------------
-# TicketSQL
-# --------------------------------------------------------------------------
-
-
-def quote_sql(value: str) -> str:
-    """A TicketSQL string literal."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def sql_time(when: datetime, user_offset: timedelta) -> str:
-    """An instant as a TicketSQL date literal.
-
-    RT reads date literals in the time zone of the account asking (its own
-    preference, else RT's ``$Timezone``), so the instant is written in that
-    zone's wall time: ``user_offset`` is that zone's offset from UTC.
-    """
-    local = when.astimezone(UTC).replace(tzinfo=None) + user_offset
-    return quote_sql(local.strftime("%Y-%m-%d %H:%M:%S"))
-
-
-@dataclass(frozen=True)
-class Keyset:
-    """A position in the ticket order ``LastUpdated, id`` (for paging that never skips).
-
-    ``ticket`` 0 stands before every ticket updated at ``updated``.
-    """
-
-    updated: datetime
-    ticket: int = 0
-
-    def precedes(self, ticket: Mapping[str, Any]) -> bool:
-        """Whether ``ticket`` (REST2 JSON with ``LastUpdated``) comes after this position."""
-        updated = parse_time(ticket.get("LastUpdated"))
-        if updated is None:
-            return True  # RT's "never": cannot be placed, so it is not left out
-        return (updated, ticket_id_of(ticket)) > (self.updated, self.ticket)
-
-
-QUARTER_HOUR = timedelta(minutes=15)
-
-
-def quarter_of(when: datetime) -> datetime:
-    """The UTC quarter hour ``when`` falls in.
-
-    Time zones change their offset from UTC (daylight saving) only at
-    instants on a quarter hour of UTC, and their offsets are whole quarter
-    hours, so within one quarter hour RT reads a date in a query the same way.
-    """
-    moment = when.astimezone(UTC)
-    return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
-
-
-def changed_since_sql(queue_id: int, position: Keyset | None, user_offset: timedelta) -> str:
-    """TicketSQL for the queue's tickets after ``position`` in ``LastUpdated, id`` order."""
-    where = f"Queue = {queue_id}"
-    if position is None:
-        return where
-    at = sql_time(position.updated, user_offset)
-    if position.ticket <= 0:
-        return f"{where} AND LastUpdated >= {at}"
-    return f"{where} AND (LastUpdated > {at} OR (LastUpdated >= {at} AND id > {position.ticket}))"
-
-
-def request_key_sql(queue_id: int, custom_field: str, key: str) -> str:
-    """TicketSQL for the queue's ticket whose request key custom field holds ``key``."""
-    return f"Queue = {queue_id} AND CF.{{{custom_field}}} = {quote_sql(key)}"
-
-
-def note_key_sql(ticket: int, custom_field: str, key: str) -> str:
-    """TransactionSQL for the ticket's transaction whose request key field holds ``key``."""
-    return (
-        f"ObjectType = 'RT::Ticket' AND ObjectId = {ticket} AND "
-        f"CF.{{{custom_field}}} = {quote_sql(key)}"
-    )
-
-
-def transactions_sql(tickets: Mapping[int, int]) -> str:
-    """TransactionSQL for the transactions of ``tickets`` newer than each one's known id."""
-    parts = [
-        f"(ObjectId = {ticket} AND id > {after})" if after > 0 else f"ObjectId = {ticket}"
-        for ticket, after in sorted(tickets.items())
-    ]
-    return f"ObjectType = 'RT::Ticket' AND ({' OR '.join(parts)})"
-
-
-def chunks(items: Sequence[int], size: int) -> list[list[int]]:
-    return [list(items[i : i + size]) for i in range(0, len(items), size)]
