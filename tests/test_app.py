@@ -122,6 +122,23 @@ def test_run_gui_reports_a_settings_typo_without_a_traceback(
     assert not (tmp_path / "data").exists()  # stopped before touching the cache
 
 
+def test_run_gui_reports_a_typo_in_a_connectors_table_at_start(
+    qapp: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # [rt] is parsed by the RT connector, but a typo in it still stops the start, with the
+    # key named, whichever backend this start uses.
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "settings.toml").write_text("[rt]\npoll_interval_seconds = 0\n", encoding="utf-8")
+    args = gui_parser().parse_args(
+        ["--data-dir", str(tmp_path / "data"), "--config-dir", str(config)]
+    )
+    assert run_gui(args) == EXIT_USER_ERROR
+    err = capsys.readouterr().err
+    assert "key 'rt.poll_interval_seconds'" in err
+    assert not (tmp_path / "data").exists()
+
+
 @pytest.mark.slow
 def test_wall_mode_renders_the_demo_full_size_without_a_window_frame(tmp_path: Path) -> None:
     shot = tmp_path / "wall.png"

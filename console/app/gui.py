@@ -49,6 +49,7 @@ from console.config.settings import (
     settings_path,
 )
 from console.connectors.base import Caller
+from console.connectors.registry import check_settings
 from console.domain.errors import DomainError
 from console.domain.incident import Incident, TimelineEvent
 from console.domain.sla import SlaPolicy
@@ -201,7 +202,9 @@ def _application() -> QApplication:
 
 def _load_settings(args: argparse.Namespace) -> Settings:
     try:
-        return load_settings(settings_path(args.config_dir))
+        settings = load_settings(settings_path(args.config_dir))
+        check_settings(settings)  # each connector's own table, e.g. [rt]
+        return settings
     except SettingsError as exc:
         raise StartupError(f"{exc}. Fix the file, or move it aside to use the defaults.") from exc
 

@@ -40,6 +40,9 @@ class Connector:
     module: str  # the module providing the Opener functions, imported on first use
     token_hint: str  # where the operator gets a token, for the prompt
     settings_table: str | None = None  # its table in settings.toml; None: it needs none
+    # "module:function" parsing that table (light: no connector code), so a typo is
+    # reported when the settings load, not when a backend of this kind is first opened.
+    settings_parser: str | None = None
 
     def opener(self) -> Opener:
         """The connector's entry module (imported now, the first time)."""
@@ -71,8 +74,25 @@ register(
         module="console.connectors.rt.connect",
         token_hint="an RT auth token: in RT, Logged in as → Settings → Auth Tokens",
         settings_table="rt",
+        settings_parser="console.connectors.rt.settings:rt_settings",
     )
 )
+
+
+def check_settings(settings: Settings) -> None:
+    """Parse every connector's table present in ``settings``.
+
+    Raises :class:`~console.config.settings.SettingsError` naming the file and key, as
+    loading the settings does for the console's own tables.
+    """
+    seen: set[str] = set()
+    for connector in CONNECTORS.values():
+        table, parser = connector.settings_table, connector.settings_parser
+        if table is None or parser is None or table in seen or table not in settings.tables:
+            continue
+        seen.add(table)
+        module, _, function = parser.partition(":")
+        getattr(importlib.import_module(module), function)(settings)
 
 
 def known_schemes() -> str:

@@ -13,7 +13,7 @@ import pytest
 from console.config.credentials import store_token
 from console.config.settings import Settings, SettingsError, parse_settings
 from console.connectors.noc import NocBackend
-from console.connectors.registry import open_backend, poll_interval_for
+from console.connectors.registry import check_settings, open_backend, poll_interval_for
 from console.connectors.rt import RtBackend, normalise_rt_url
 from console.connectors.rt.directory import DirectoryError, DirectoryFile, DirectoryServer
 from console.connectors.rt.settings import rt_settings
@@ -85,6 +85,13 @@ def test_a_bad_rt_setting_names_its_key(rt: dict[str, object], key: str) -> None
     assert str(PATH) in str(error.value)
     with pytest.raises(SettingsError, match=f"key '{key}'"):  # when opening RT too
         open_backend("rt+https://rt.example.org", "1-2-abc", settings, queue="NOC")
+    with pytest.raises(SettingsError, match=f"key '{key}'"):  # and when the console starts
+        check_settings(settings)
+
+
+def test_settings_without_connector_tables_check_clean() -> None:
+    check_settings(parse_settings({}, PATH))
+    check_settings(parse_settings({"rt": {"queue": "NOC"}}, PATH))
 
 
 def test_an_rt_table_that_is_not_a_table_names_the_file() -> None:
