@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Slot
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog
 
 from console.cli.sync import backend_address, check_transport, open_backend, poll_interval_for
@@ -252,7 +251,7 @@ class ConsoleSync(QObject):
         # The engine counts the outbox only when it runs a cycle; while it waits
         # for a token the operator still sees their edit counted at once.
         connection.after_edit = self._count_outbox
-        self._add_menu()
+        self._connect_actions()
         window.set_connection_state(status_line("syncing", f"Connecting to {connection.url}…"))
         window.connection_label.setToolTip(
             "The built-in server (no backend configured)"
@@ -265,16 +264,14 @@ class ConsoleSync(QObject):
         if connection.problem:
             window.show_notice(f"API tokens cannot be kept: {connection.problem}")
 
-    def _add_menu(self) -> None:
-        menu = self.window.menuBar().addMenu("&Connection")
-        self.token_action = QAction("Enter API &token…", self.window)
-        self.token_action.triggered.connect(lambda: self.ask_token())
+    def _connect_actions(self) -> None:
+        """The registry's Connection actions (Connection menu, Ctrl+K, ``?``) act on this sync."""
+        actions = self.window.menu_actions
+        actions.enter_token.triggered.connect(lambda: self.ask_token())
         # The embedded server's token is made at each start; there is nothing to enter.
-        self.token_action.setEnabled(self.connection.embedded is None)
-        self.retry_action = QAction("&Reconnect now", self.window)
-        self.retry_action.triggered.connect(self.engine.retry_now)
-        menu.addAction(self.token_action)
-        menu.addAction(self.retry_action)
+        actions.enter_token.setEnabled(self.connection.embedded is None)
+        actions.reconnect.triggered.connect(self.engine.retry_now)
+        actions.reconnect.setEnabled(True)
 
     def start(self) -> None:
         """Start syncing; ask for a missing token; show what earlier sessions left undecided."""

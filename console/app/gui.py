@@ -526,7 +526,7 @@ def _add_alerts(app: QApplication, window: MainWindow, settings: Settings) -> No
     )
     watch = QueueAlertWatch(window.model.queue, tracker, settings.alerts.new_incident)
     notifier.watch(watch, interval_ms=5_000)
-    window.menuBar().addMenu(notifier.actions.menu(window))
+    _connect_alert_actions(window.menu_actions, notifier)
     if notifier.tray is None:
         notifier.alerted.connect(lambda alert: window.show_alarm(alert.incident_id, alert.headline))
     # An alarm shown goes as soon as it ends (acknowledged here, even before it is sent).
@@ -536,9 +536,23 @@ def _add_alerts(app: QApplication, window: MainWindow, settings: Settings) -> No
     # A local edit (acknowledge, resolve …) is looked at now, not at the next 5 s check.
     window.controller.done.connect(lambda _text: notifier.check_now())
     if notifier.tray is not None:
-        notifier.tray.setContextMenu(notifier.actions.menu(window))
+        actions = window.menu_actions
+        notifier.tray.setContextMenu(actions.menu(actions.alerts_group(), window))
     notifier.incident_requested.connect(window.select_incident)
     major_workspace.connect_alerts(window, notifier)  # #19: overdue stakeholder updates
+
+
+def _connect_alert_actions(actions: MainWindowActions, notifier: AlertNotifier) -> None:
+    """The registry's Alerts actions (Alerts menu, tray menu, Ctrl+K, ``?``) drive ``notifier``."""
+    tracker = notifier.tracker
+    actions.acknowledge_alarms.triggered.connect(notifier.acknowledge_all)
+    for severity, mute in actions.mute_alerts.items():
+        # Mutes can come from the settings: the check marks start from the tracker.
+        mute.setChecked(tracker.is_muted(severity))
+        mute.toggled.connect(partial(notifier.set_muted, severity))
+    for (severity, span), snooze in actions.snooze_alerts.items():
+        snooze.triggered.connect(partial(notifier.snooze, severity, span))
+    actions.resume_alerts.triggered.connect(notifier.resume_all)
 
 
 def _escalation_line(cache: Cache, policy: SlaPolicy, incident: Incident) -> str | None:
