@@ -131,6 +131,14 @@ class MainWindowActions(QObject):
             "Who is on call now along the incident's escalation path: phones and local times",
         )
 
+        # Connected by the app (it checks the incident is resolved or closed).
+        self.record_csat = self._action(
+            "Record &CSAT…",
+            "Ctrl+Shift+S",
+            "Record the caller's satisfaction (1–5) on a resolved or closed incident",
+        )
+        self.record_csat.setEnabled(False)
+
         # View
         self.show_queue = self._action("&Queue", "Ctrl+1", "The severity-coloured queue")
         self.show_board = self._action("&Board", "Ctrl+2", "Columns by lifecycle state")
@@ -143,6 +151,12 @@ class MainWindowActions(QObject):
         self.show_reviews = self._action(
             "Re&views", "Ctrl+5", "Post-incident reviews due, overdue and held; action items"
         )
+        self.show_metrics = self._action(
+            "&Metrics dashboard",
+            "Ctrl+6",
+            "MTTA, MTTR, SLA compliance, FCR, reopens, CSAT and volume",
+        )
+        self.show_metrics.setEnabled(False)
         self.show_problems = self._action(
             "Pro&blems", "Ctrl+7", "Problem records, their linked incidents and known errors"
         )
@@ -251,7 +265,7 @@ class MainWindowActions(QObject):
             ActionGroup(
                 "File", (self.new_incident, self.settings, self.connect_backend, self.quit)
             ),
-            ActionGroup("Incident", self.incident_actions),
+            ActionGroup("Incident", (*self.incident_actions, self.record_csat)),
             ActionGroup(
                 "View",
                 (
@@ -259,6 +273,7 @@ class MainWindowActions(QObject):
                     self.show_board,
                     self.show_matrix,
                     self.show_reviews,
+                    self.show_metrics,
                     self.show_problems,
                     self.next_incident,
                     self.previous_incident,
