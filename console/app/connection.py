@@ -1,34 +1,24 @@
-"""The sync engine wired to the desktop window: the backend, and what the operator sees of it.
+"""The backend the desktop console syncs with, and the engine that syncs it.
 
 :func:`connect_backend` picks the backend (``--backend URL``, else the first
 of ``backends`` in ``settings.toml``, else the embedded reference server over
-SQLite in the data folder) and builds its :class:`~console.sync.engine.SyncEngine`.
-:class:`ConsoleSync` runs that engine on a :class:`~console.models.sync_worker.SyncThread`
-and wires its GUI-thread signals to the main window: updates into the queue
-(paced), the status line, the token dialog, the conflict dialogs and the
-refusal notices, and the escalation matrix when reference data arrives.
+SQLite in the data folder) and builds its :class:`~console.sync.engine.SyncEngine`;
+the :class:`Connection` it returns holds both, and how the token was found.
+What the operator sees of the sync is :mod:`console.app.sync_wiring`.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer, Slot
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDialog
-
 from console.config.credentials import (
-    CredentialError,
     KeyringUnavailable,
     TokenMissing,
     resolve_token,
-    store_token,
 )
 from console.config.settings import Settings
 from console.connectors.base import Backend
@@ -39,24 +29,8 @@ from console.connectors.registry import (
     poll_interval_for,
     start_embedded,
 )
-from console.models.incident_table import DisplayNames
-from console.models.sync_worker import SyncStatusModel, SyncThread, UpdatePacer
-from console.services.directory import Directory
-from console.store import Cache, CacheError, ChangeSet
-from console.sync.edits import stored_caller
+from console.store import Cache
 from console.sync.engine import SyncEngine
-from console.sync.status import Conflict, Rejection, SyncState, SyncStatus, SyncUpdate
-from console.views.insecure_banner import install_insecure_banner
-from console.views.main_window import MainWindow
-from console.views.sync_dialogs import (
-    TOKEN_REFUSED,
-    ConflictDialog,
-    OneAtATime,
-    RejectionNotice,
-    SyncStatusBar,
-    TokenDialog,
-    status_line,
-)
 
 if TYPE_CHECKING:
     from console.connectors.embedded import EmbeddedBackend
@@ -64,33 +38,6 @@ if TYPE_CHECKING:
 
 class StartupError(Exception):
     """Something the operator must fix before the console can start; the message says what."""
-
-
-def add_matrix(window: MainWindow, cache: Cache, *, demo: bool = False) -> None:
-    """The escalation matrix as the window's third view (Ctrl+3)."""
-    from console.views.matrix.view import EscalationMatrixView
-
-    try:
-        directory = Directory.from_store(cache)
-    except (CacheError, ValueError) as exc:
-        window.show_notice(f"The escalation matrix could not be read from the cache: {exc}")
-        return
-    matrix = EscalationMatrixView(directory, store=cache, parent=window)
-    matrix.demo = demo
-    window.add_matrix(matrix)
-
-
-REFERENCE_KINDS = frozenset({"services", "teams", "contacts", "policies", "shifts"})
-"""Reference data the escalation matrix and the queue's display names are built from."""
-SETTLED_STATES = frozenset(
-    {
-        SyncState.LIVE.value,
-        SyncState.OFFLINE.value,
-        SyncState.RECONNECTING.value,
-        SyncState.AUTH_FAILED.value,
-    }
-)
-"""States after which the first sync attempt is over (for ``--screenshot``)."""
 
 
 @dataclass
@@ -124,11 +71,6 @@ class Connection:
         self.backend.close()
         if self.embedded is not None:
             self.embedded.stop()
-
-
-def _holdings_text(backend: Backend) -> str:
-    """The connection label's tooltip: which backend holds what."""
-    return "\n".join(f"{what}: {where}" for what, where in backend.holdings())
 
 
 def connect_backend(
@@ -202,332 +144,3 @@ def connect_backend(
         problem=problem,
         insecure=insecure,
     )
-
-
-class ConsoleSync(QObject):
-    """The sync engine on its thread, wired to the main window (GUI thread only).
-
-    Updates go through an :class:`UpdatePacer` into the queue's model (and
-    the escalation matrix when reference data changes); the status line shows
-    the state as glyph + words; a refused token opens the token dialog (once
-    at a time), a conflict the conflict dialog, a refused edit the banner and
-    a notice with *Discard*. Non-interactive runs (``--screenshot``,
-    offscreen) never open a dialog: the status line says what to do instead.
-    """
-
-    def __init__(
-        self, connection: Connection, window: MainWindow, cache: Cache, *, interactive: bool
-    ) -> None:
-        super().__init__(window)
-        self.connection = connection
-        self.engine = connection.engine
-        self.window = window
-        self.cache = cache
-        self.interactive = interactive
-        self.sync_thread = SyncThread(connection.engine, self)
-        self.pacer = UpdatePacer(parent=self)
-        self.status = SyncStatusModel(parent=self)
-        self.status.attach(self.sync_thread)
-        self.status_bar = SyncStatusBar(self.status, window, parent=self)
-        self.token_dialog: TokenDialog | None = None
-        self.conflicts: OneAtATime[Conflict] = OneAtATime(
-            self._conflict_dialog, closed=self._conflict_closed
-        )
-        self.rejections: OneAtATime[Rejection] = OneAtATime(self._rejection_notice)
-        self._seen_conflicts: set[int] = set()
-        self._awaiting_verdict = False
-        """A token was typed and the backend has not said yet whether it takes it."""
-
-        self.sync_thread.changed.connect(self.pacer.push)
-        self.pacer.ready.connect(self.apply_update)
-        # From the status model, so the dialog opens in the same turn as the line changes.
-        self.status.state_changed.connect(self._state_changed)
-        self.sync_thread.status_changed.connect(self._status_seen)
-        self.sync_thread.conflict.connect(self.show_conflict)
-        self.sync_thread.rejected.connect(self.show_rejection)
-        self.sync_thread.outbox_changed.connect(self.status_bar.set_pending)
-        window.ticker.timeout.connect(self.status_bar.tick)
-        # The engine counts the outbox only when it runs a cycle; while it waits
-        # for a token the operator still sees their edit counted at once.
-        connection.after_edit = self._count_outbox
-        self._add_menu()
-        window.set_connection_state(status_line("syncing", f"Connecting to {connection.url}…"))
-        window.connection_label.setToolTip(
-            "The built-in server (no backend configured)"
-            if connection.embedded is not None
-            else _holdings_text(connection.backend)
-        )
-        self._label_matrix_source()
-        if connection.insecure:
-            install_insecure_banner(window, connection.insecure)
-        if connection.problem:
-            window.show_notice(f"API tokens cannot be kept: {connection.problem}")
-
-    def _add_menu(self) -> None:
-        menu = self.window.menuBar().addMenu("&Connection")
-        self.token_action = QAction("Enter API &token…", self.window)
-        self.token_action.triggered.connect(lambda: self.ask_token())
-        # The embedded server's token is made at each start; there is nothing to enter.
-        self.token_action.setEnabled(self.connection.embedded is None)
-        self.retry_action = QAction("&Reconnect now", self.window)
-        self.retry_action.triggered.connect(self.engine.retry_now)
-        menu.addAction(self.token_action)
-        menu.addAction(self.retry_action)
-
-    def start(self) -> None:
-        """Start syncing; ask for a missing token; show what earlier sessions left undecided."""
-        self.sync_thread.start()
-        if self.connection.token_origin is None and self.interactive:
-            self.ask_token("No token is stored for this backend yet.")
-        try:
-            conflicts = self.engine.conflicts()
-            refused = self.engine.rejections()
-        except CacheError:
-            return  # the sync reports cache trouble itself
-        for conflict in conflicts:
-            self.show_conflict(conflict)
-        if refused:
-            self.window.show_notice(
-                f"{len(refused)} edit(s) from earlier were refused by the backend; "
-                "the incidents show the backend's values."
-            )
-
-    def stop(self) -> bool:
-        """Stop the engine and wait for its thread (call before closing the cache)."""
-        return self.sync_thread.stop()
-
-    def when_settled(self, callback: Callable[[], None], timeout_ms: int) -> None:
-        """Call ``callback`` once the first sync attempt is over (or after ``timeout_ms``)."""
-        done = False
-
-        def fire(*_: object) -> None:
-            nonlocal done
-            if done:
-                return
-            if _ and _[0] not in SETTLED_STATES:
-                return
-            done = True
-            self.pacer.flush()  # the picture shows what the sync brought
-            callback()
-
-        self.sync_thread.state_changed.connect(fire)
-        QTimer.singleShot(timeout_ms, fire)
-
-    def _count_outbox(self) -> None:
-        # Only the count is lost on a cache error; the sync reports cache trouble itself.
-        with contextlib.suppress(CacheError):
-            self.status_bar.set_pending(len(self.cache.pending_outbox()))
-
-    # ------------------------------------------------------------ updates
-
-    @Slot(object)
-    def apply_update(self, update: SyncUpdate) -> None:
-        """A slice of a sync update: into the queue, and reference data where it changed."""
-        self.window.model.apply_changes(update.changes, update.lookup)
-        if REFERENCE_KINDS & set(update.changes.reference_kinds):
-            self._reload_reference()
-        if REVIEW_KINDS & set(update.changes.reference_kinds):
-            reload_reviews(self.window, self.cache)
-        if update.changes.timeline_of:
-            self._alert_on_escalations(update.changes.timeline_of)
-
-    def _alert_on_escalations(self, incident_ids: Iterable[str]) -> None:
-        """New escalation entries from the backend (the timer, a swarm) raise an alert."""
-        from console.views.alerts import AlertNotifier
-
-        notifier = self.window.findChild(AlertNotifier)
-        if notifier is None:
-            return
-        try:
-            events = [e for i in sorted(incident_ids) for e in self.cache.timeline(i)]
-            caller = stored_caller(self.cache)
-        except CacheError:
-            return
-        if caller is not None:
-            # What this console's own account did (a swarm) is not news to it.
-            notifier.escalations.also_own(caller[1].name)
-        notifier.timeline_changed(events, self.window.model.queue.get)
-
-    def _reload_reference(self) -> None:
-        try:
-            self.window.model.set_names(
-                DisplayNames.from_reference(
-                    self.cache.reference("services"),
-                    self.cache.reference("contacts"),
-                    self.cache.reference("teams"),
-                )
-            )
-            directory = Directory.from_store(self.cache)
-        except (CacheError, ValueError) as exc:
-            self.window.show_notice(f"New reference data could not be read: {exc}")
-            return
-        matrix = self.window.matrix
-        if matrix is None:
-            add_matrix(self.window, self.cache)
-            self._label_matrix_source()
-        elif hasattr(matrix, "refresh"):
-            matrix.refresh(directory)
-
-    def _label_matrix_source(self) -> None:
-        """Say on the escalation matrix where its data comes from, when the backend splits it.
-
-        Request Tracker holds the incidents only; the matrix and on-call then
-        come from another source, and the operator should know which.
-        """
-        holdings = self.connection.backend.holdings()
-        matrix = self.window.matrix
-        if len(holdings) < 2 or matrix is None:
-            return
-        text = "Where this comes from — " + "; ".join(
-            f"{what}: {where}" for what, where in holdings
-        )
-        tabs = self.window.tabs
-        tabs.setTabToolTip(tabs.indexOf(matrix), text)
-        grid = getattr(matrix, "matrix", None)  # the matrix's table: its column headers
-        if grid is not None:
-            grid.horizontalHeader().setToolTip(text)
-
-    def _show_backend_notices(self) -> None:
-        """What the connector found that the operator should know (a missing RT field …)."""
-        for notice in self.connection.backend.take_notices():
-            self.window.show_notice(notice)
-            print(f"noc-console: {notice}", file=sys.stderr)
-
-    # ------------------------------------------------------------ tokens
-
-    @Slot(str)
-    def _state_changed(self, state: str) -> None:
-        self._show_backend_notices()
-        if state != SyncState.AUTH_FAILED.value:
-            return
-        if self.connection.embedded is not None:
-            return  # our own token was refused: nothing the operator can type helps
-        if self.interactive:
-            self._awaiting_verdict = False
-            self.ask_token(TOKEN_REFUSED)
-
-    @Slot(object)
-    def _status_seen(self, status: SyncStatus) -> None:
-        """A token just typed was refused too: bring the dialog back (the state did not change)."""
-        if not self._awaiting_verdict:
-            return
-        if status.state is SyncState.LIVE:
-            self._awaiting_verdict = False
-        elif status.state is SyncState.AUTH_FAILED and self.interactive:
-            self._awaiting_verdict = False
-            self.ask_token(TOKEN_REFUSED)
-
-    def ask_token(self, reason: str = "") -> None:
-        """Open the token dialog (non-blocking; only one at a time)."""
-        if self.token_dialog is not None and self.token_dialog.isVisible():
-            return
-        dialog = TokenDialog(
-            self.connection.url,
-            reason=reason,
-            remembered=self.connection.remember,
-            where_from=self.connection.backend.token_hint,
-            parent=self.window,
-        )
-        dialog.token_entered.connect(self.use_token)
-        self.token_dialog = dialog
-        dialog.open()
-
-    @Slot(str)
-    def use_token(self, token: str) -> None:
-        """Keep the token in the keyring (when it can be kept safely) and reconnect with it."""
-        if self.connection.remember:
-            try:
-                store_token(self.connection.url, token)
-            except CredentialError as exc:
-                self.window.show_notice(f"{exc}. The token is used for this session only.")
-        self._awaiting_verdict = True
-        self.engine.set_token(token)
-
-    # ------------------------------------------------------------ conflicts, refusals
-
-    @Slot(object)
-    def show_conflict(self, conflict: Conflict) -> None:
-        """Let the operator choose between both values (queued: one dialog at a time)."""
-        if conflict.record_id in self._seen_conflicts:
-            return
-        self._seen_conflicts.add(conflict.record_id)
-        if not self.interactive:
-            self.window.show_notice(conflict.message)
-            return
-        self.conflicts.add(conflict)
-
-    def _conflict_dialog(self, conflict: Conflict) -> ConflictDialog:
-        dialog = ConflictDialog(conflict, self.window)
-        dialog.resolved.connect(self.resolve_conflict)
-        return dialog
-
-    def _conflict_closed(self, dialog: QDialog) -> None:
-        if dialog.result() != QDialog.DialogCode.Accepted and isinstance(dialog, ConflictDialog):
-            # Decided later: offer it again at the next start.
-            self._seen_conflicts.discard(dialog.conflict.record_id)
-
-    @Slot(int, object)
-    def resolve_conflict(self, record_id: int, choices: dict[str, str]) -> None:
-        """Apply the operator's choice: the kept values are queued again and shown at once."""
-        try:
-            shown = self.engine.resolve_conflict(record_id, choices)
-        except (ValueError, CacheError) as exc:
-            self.window.show_refusal(f"The conflict could not be settled: {exc}")
-            return
-        if shown is not None:
-            self.window.model.apply_changes(
-                ChangeSet(updated=frozenset({shown.id})), {shown.id: shown}.get
-            )
-
-    @Slot(object)
-    def show_rejection(self, rejection: Rejection) -> None:
-        """The backend's refusal above the queue, and (interactive) a notice with Discard."""
-        self.window.show_refusal(rejection.text)
-        if not self.interactive:
-            return
-        self.rejections.add(rejection)
-
-    def _rejection_notice(self, rejection: Rejection) -> RejectionNotice:
-        notice = RejectionNotice(rejection, self.window)
-        notice.discard_requested.connect(self.discard)
-        return notice
-
-    @Slot(int)
-    def discard(self, record_id: int) -> None:
-        """Drop a refused edit from the outbox."""
-        try:
-            self.engine.discard(record_id)
-        except CacheError as exc:
-            self.window.show_notice(f"The refused edit could not be discarded: {exc}")
-
-
-REVIEW_KINDS = frozenset({"pirs", "problems"})
-"""Cached documents behind the Reviews (Ctrl+5) and Problems (Ctrl+7) views."""
-
-
-def add_reviews(window: MainWindow, cache: Cache) -> None:
-    """The Reviews and Problems views, filled from the cache (refreshed by reload_reviews)."""
-    from console.views.reviews import ProblemsView, ReviewsView
-
-    reviews = ReviewsView(parent=window)
-    problems = ProblemsView(parent=window)
-    # No Alt mnemonic on these tabs: the window's letters are taken (Ctrl+5 / Ctrl+7 show them).
-    window.add_view(reviews, "Reviews", window.menu_actions.show_reviews)
-    window.add_view(problems, "Problems", window.menu_actions.show_problems)
-    reload_reviews(window, cache)
-
-
-def reload_reviews(window: MainWindow, cache: Cache) -> None:
-    """Refill the Reviews and Problems views from the cache; a cache error is a notice."""
-    from console.views.reviews import ProblemsView, ReviewsView
-
-    try:
-        pirs, problems = cache.reference("pirs"), cache.reference("problems")
-    except CacheError as exc:
-        window.show_notice(f"Reviews and problems could not be read from the cache: {exc}")
-        return
-    for view in window.side_views:
-        if isinstance(view, ReviewsView):
-            view.set_reviews(pirs)
-        elif isinstance(view, ProblemsView):
-            view.set_problems(problems)

@@ -1,4 +1,4 @@
-"""Wiring of the metrics dashboard into the main window (Ctrl+6).
+"""Wiring of the metrics dashboard (Ctrl+6) and the CSAT action into the main window.
 
 The dashboard reads the local cache on a worker thread
 (:class:`console.models.dashboard.DashboardLoader`); every change the queue's
@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtGui import QAction
 
 from console.domain.errors import DomainError
 from console.domain.sla import SlaPolicy
@@ -22,8 +21,6 @@ from console.views.csat_dialog import CsatDialog
 from console.views.dashboard import DashboardView
 from console.views.main_window import MainWindow
 
-SHORTCUT = "Ctrl+6"
-CSAT_SHORTCUT = "Ctrl+Shift+S"
 AGE_REFRESH_MS = 5 * 60_000
 """While nothing changes, the backlog's ages still grow: recompute every 5 minutes."""
 
@@ -35,10 +32,8 @@ class CsatRecorder(Protocol):
 
 
 def add_csat_action(window: MainWindow, edits: CsatRecorder) -> QAction:
-    """Incident → Record CSAT… (Ctrl+Shift+S) for the selected incident."""
-    action = QAction("Record &CSAT…", window)
-    action.setShortcut(QKeySequence(CSAT_SHORTCUT))
-    action.setToolTip("Record the caller's satisfaction (1–5) on a resolved or closed incident")
+    """Incident → Record CSAT… (Ctrl+Shift+S, the registry's action) for the selected incident."""
+    action = window.menu_actions.record_csat
 
     def record() -> None:
         incident = window.current_incident()
@@ -56,10 +51,7 @@ def add_csat_action(window: MainWindow, edits: CsatRecorder) -> QAction:
         window.show_done(f"CSAT {dialog.score}/5 recorded on {incident.number}.")
 
     action.triggered.connect(record)
-    menus = [m for m in window.menuBar().findChildren(QMenu) if m.title() == "&Incident"]
-    (menus[0] if menus else window).addAction(action)
-    if not menus:
-        window.addAction(action)
+    action.setEnabled(True)
     return action
 
 
@@ -79,11 +71,9 @@ def add_dashboard(
     ages.timeout.connect(loader.refresh_now)
     ages.start()
     window.tabs.addTab(view, "&Metrics")
-    show = QAction("&Metrics dashboard", window)
-    show.setShortcut(QKeySequence(SHORTCUT))
-    show.setToolTip("MTTA, MTTR, SLA compliance, FCR, reopens, CSAT and volume")
+    show = window.menu_actions.show_metrics
     show.triggered.connect(lambda: window.tabs.setCurrentWidget(view))
-    window.addAction(show)
+    show.setEnabled(True)
     view.loader = loader  # type: ignore[attr-defined]
     loader.refresh_now()
     return view

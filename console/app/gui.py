@@ -1,16 +1,18 @@
 """Wiring for the desktop console: settings, cache, demo data, window, theme.
 
-``run_gui(args)`` is what ``noc-console`` runs. Every error the operator can
-cause or fix (a typo in ``settings.toml`` or the demo files, an unwritable data
-folder, a cache from a newer version) is printed as one clear line on stderr,
-shown in a message box when there is a screen to show it on, and ends with exit
-code 2 — never a traceback.
+``run_gui(args)`` is what ``noc-console`` runs (``--wall`` is
+:mod:`console.app.wall`, ``--screenshot`` :mod:`console.app.screenshot`). Every
+error the operator can cause or fix (a typo in ``settings.toml`` or the demo
+files, an unwritable data folder, a cache from a newer version) is printed as
+one clear line on stderr, shown in a message box when there is a screen to show
+it on, and ends with exit code 2 — never a traceback.
 
 Syncing (not with ``--demo``, whose data is made up and stays local): the
 backend is ``--backend URL``, else the first of ``backends`` in
 ``settings.toml``, else the embedded reference server started in this process
 over SQLite in the data folder (:mod:`console.connectors.embedded`); choosing it and
-wiring its engine to the window is :mod:`console.app.connection`. At exit the sync
+wiring its engine to the window are :mod:`console.app.connection` and
+:mod:`console.app.sync_wiring`. At exit the sync
 is stopped before the cache is closed, and the embedded server after both.
 """
 
@@ -21,23 +23,18 @@ import contextlib
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from console import __version__
-from console.app.connection import (
-    Connection,
-    ConsoleSync,
-    StartupError,
-    add_matrix,
-    add_reviews,
-    connect_backend,
-)
+from console.app.connection import Connection, StartupError, connect_backend
 from console.app.dashboard import add_csat_action, add_dashboard
+from console.app.sync_wiring import ConsoleSync, add_matrix, add_reviews
 from console.config import paths
 from console.config.resources import ResourceMissing, resource_path
 from console.config.settings import (
@@ -54,7 +51,6 @@ from console.domain.errors import DomainError
 from console.domain.incident import Incident, TimelineEvent
 from console.domain.sla import SlaPolicy
 from console.models.incident_table import DisplayNames, IncidentTableModel
-from console.models.sync_worker import SyncThread
 from console.services.demo import BACKEND as DEMO_BACKEND
 from console.services.demo import DemoDataError, load_demo
 from console.services.directory import Directory
@@ -63,14 +59,15 @@ from console.services.triage_context import TriageContext
 from console.store import Cache, CacheError
 from console.store.drafts import DraftStore
 from console.sync.edits import LocalEdits
-from console.sync.status import SyncState
 from console.views import major_workspace
+from console.views.actions import MainWindowActions
 from console.views.demo_marker import mark_demo_windows
 from console.views.main_window import MainWindow
 from console.views.theme import apply_theme
 
 if TYPE_CHECKING:
-    pass
+    from console.app.screenshot import ScreenshotTaker
+    from console.views.alerts import AlertNotifier
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -113,8 +110,10 @@ def run_gui(args: argparse.Namespace) -> int:
                 connection = connect_backend(args, settings, cache, folder)
             _bind(cache, connection.backend.key)
         if args.wall:
+            from console.app.wall import run_wall  # only the wall pays for its imports
+
             wall_cache, cache = cache, None
-            return _run_wall(app, args, settings, wall_cache, connection)
+            return run_wall(app, args, settings, wall_cache, connection)
         window = _build_window(
             app,
             settings,
@@ -127,7 +126,7 @@ def run_gui(args: argparse.Namespace) -> int:
             connection.close()
         if cache is not None:
             cache.close()
-        return _fail(str(exc), interactive)
+        return fail(str(exc), interactive)
     sync: ConsoleSync | None = None
     try:
         if args.screenshot:
@@ -140,6 +139,8 @@ def run_gui(args: argparse.Namespace) -> int:
         if sync is not None:
             sync.start()
         if args.screenshot:
+            from console.app.screenshot import ScreenshotTaker
+
             shot = ScreenshotTaker(window, Path(args.screenshot))
             if sync is None:
                 shot.start()
@@ -391,7 +392,7 @@ def _build_window(
         mark_demo_windows(app, owner=window)
     else:
         window.set_connection_state(CACHE_CONNECTION)
-    window.set_data_time(_data_time(cache, settings, demo=demo, loaded=now))
+    window.set_data_time(data_time(cache, settings, demo=demo, loaded=now))
     if summary is not None:
         window.connection_label.setToolTip(summary.describe())
     add_matrix(window, cache, demo=demo)
@@ -443,77 +444,6 @@ def _triage_context(
     )
 
 
-def _run_wall(
-    app: QApplication,
-    args: argparse.Namespace,
-    settings: Settings,
-    cache: Cache,
-    connection: Connection | None = None,
-) -> int:
-    """``--wall``: the read-only wall display, full screen; errors go to stderr, never a dialog."""
-    from console.views.wall.window import open_wall  # only the wall pays for its imports
-
-    sync: SyncThread | None = None
-    try:
-        now = datetime.now(UTC)
-        try:
-            if args.demo:
-                load_demo(
-                    cache,
-                    now,
-                    policy=SlaPolicy.default(settings.sla_calendar),
-                    operator=settings.operator,
-                )
-            wall = open_wall(cache, settings, show=not args.screenshot)
-            if args.demo:
-                mark_demo_windows(app, owner=wall)
-        except (DemoDataError, ResourceMissing, CacheError, DomainError) as exc:
-            return _fail(str(exc), interactive=False)
-        wall.set_connection(
-            "demo" if args.demo else "local",
-            _data_time(cache, settings, demo=bool(args.demo), loaded=now),
-        )
-        if connection is not None:
-            if connection.insecure:
-                print(f"noc-console: warning: {connection.insecure}", file=sys.stderr)
-            # Read-only: no outbox, no dialogs; a refused token shows on the banner.
-            sync = SyncThread(connection.engine, wall)
-            sync.status_changed.connect(wall.on_sync_status)
-            sync.changed.connect(wall.apply_update)
-            sync.state_changed.connect(
-                lambda state, text: _wall_log(state, text, connection.problem)
-            )
-            sync.start()
-        if args.screenshot:
-            wall.resize(1920, 1080)
-            wall.show()
-            path = Path(args.screenshot)
-
-            def capture() -> None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                saved = wall.grab().save(str(path), "PNG")
-                if saved:
-                    print(path.resolve())
-                app.exit(EXIT_OK if saved else EXIT_USER_ERROR)
-
-            QTimer.singleShot(500 if sync is None else 3000, capture)
-        return app.exec()
-    finally:
-        if sync is not None:
-            sync.stop()
-        cache.close()
-        if connection is not None:
-            connection.close()
-
-
-def _wall_log(state: str, text: str, problem: str | None) -> None:
-    """The wall has no dialogs: a refused token (and why) is said on stderr for the admin."""
-    if state == SyncState.AUTH_FAILED.value:
-        print(f"noc-console: {text}", file=sys.stderr)
-        if problem:
-            print(f"noc-console: {problem}", file=sys.stderr)
-
-
 def _add_alerts(app: QApplication, window: MainWindow, settings: Settings) -> None:
     """Desktop notifications and sounds for new SEV-1/2 and SLA warnings and breaches."""
     from console.domain.alerts import AlertTracker
@@ -529,7 +459,7 @@ def _add_alerts(app: QApplication, window: MainWindow, settings: Settings) -> No
     )
     watch = QueueAlertWatch(window.model.queue, tracker, settings.alerts.new_incident)
     notifier.watch(watch, interval_ms=5_000)
-    window.menuBar().addMenu(notifier.actions.menu(window))
+    _connect_alert_actions(window.menu_actions, notifier)
     if notifier.tray is None:
         notifier.alerted.connect(lambda alert: window.show_alarm(alert.incident_id, alert.headline))
     # An alarm shown goes as soon as it ends (acknowledged here, even before it is sent).
@@ -539,9 +469,23 @@ def _add_alerts(app: QApplication, window: MainWindow, settings: Settings) -> No
     # A local edit (acknowledge, resolve …) is looked at now, not at the next 5 s check.
     window.controller.done.connect(lambda _text: notifier.check_now())
     if notifier.tray is not None:
-        notifier.tray.setContextMenu(notifier.actions.menu(window))
+        actions = window.menu_actions
+        notifier.tray.setContextMenu(actions.menu(actions.alerts_group(), window))
     notifier.incident_requested.connect(window.select_incident)
     major_workspace.connect_alerts(window, notifier)  # #19: overdue stakeholder updates
+
+
+def _connect_alert_actions(actions: MainWindowActions, notifier: AlertNotifier) -> None:
+    """The registry's Alerts actions (Alerts menu, tray menu, Ctrl+K, ``?``) drive ``notifier``."""
+    tracker = notifier.tracker
+    actions.acknowledge_alarms.triggered.connect(notifier.acknowledge_all)
+    for severity, mute in actions.mute_alerts.items():
+        # Mutes can come from the settings: the check marks start from the tracker.
+        mute.setChecked(tracker.is_muted(severity))
+        mute.toggled.connect(partial(notifier.set_muted, severity))
+    for (severity, span), snooze in actions.snooze_alerts.items():
+        snooze.triggered.connect(partial(notifier.snooze, severity, span))
+    actions.resume_alerts.triggered.connect(notifier.resume_all)
 
 
 def _escalation_line(cache: Cache, policy: SlaPolicy, incident: Incident) -> str | None:
@@ -604,9 +548,7 @@ def _timeline(cache: Cache, incident_id: str) -> list[TimelineEvent]:
         return []
 
 
-def _data_time(
-    cache: Cache, settings: Settings, *, demo: bool, loaded: datetime
-) -> datetime | None:
+def data_time(cache: Cache, settings: Settings, *, demo: bool, loaded: datetime) -> datetime | None:
     """When the shown data was last fresh: the demo's load time, or the newest sync."""
     backends = [DEMO_BACKEND] if demo else list(settings.backends)
     times = [t for t in (cache.last_synced_at(b) for b in backends) if t is not None]
@@ -629,56 +571,9 @@ def _switch_theme(app: QApplication, window: MainWindow, settings: Settings, nam
         )
 
 
-def _fail(message: str, interactive: bool) -> int:
+def fail(message: str, interactive: bool) -> int:
+    """Say why the console cannot start (stderr, and a message box when interactive): exit 2."""
     print(f"noc-console: {message}", file=sys.stderr)
     if interactive:
         QMessageBox.critical(None, "NOC Console cannot start", message)
     return EXIT_USER_ERROR
-
-
-class ScreenshotTaker(QObject):
-    """Saves the window as a PNG once the table has painted its rows, then quits the app.
-
-    Waiting for the table's first paint (rather than a fixed delay) makes the
-    picture show the data whatever the machine's speed; a timeout still takes
-    the picture if a paint never arrives.
-    """
-
-    def __init__(self, window: MainWindow, path: Path) -> None:
-        super().__init__(window)
-        self._window = window
-        self._path = path
-        self._taken = False
-        self._timeout = QTimer(self)
-        self._timeout.setSingleShot(True)
-        self._timeout.setInterval(SCREENSHOT_TIMEOUT_MS)
-        self._timeout.timeout.connect(self.capture)
-
-    def start(self) -> None:
-        self._window.table.viewport().installEventFilter(self)
-        self._timeout.start()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint and not self._taken:
-            # Let this paint (and any layout it triggers) finish first.
-            QTimer.singleShot(0, self.capture)
-        return False
-
-    def capture(self) -> None:
-        if self._taken:
-            return
-        self._taken = True
-        self._timeout.stop()
-        self._window.table.viewport().removeEventFilter(self)
-        app = QApplication.instance()
-        try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            saved = self._window.grab().save(str(self._path), "PNG")
-        except OSError as exc:
-            print(f"noc-console: cannot write the screenshot {self._path}: {exc}", file=sys.stderr)
-            saved = False
-        else:
-            if not saved:
-                print(f"noc-console: cannot write the screenshot {self._path}", file=sys.stderr)
-        if app is not None:
-            app.exit(EXIT_OK if saved else EXIT_USER_ERROR)

@@ -118,9 +118,29 @@ class _FilteredRowsModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._visible: list[int] = []
+        self._query = ""
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._visible)
+
+    def set_filter(self, text: str) -> None:
+        """Show only the rows matching every word of ``text`` (see :meth:`_row_matches`)."""
+        self._query = text.strip()
+        self._set_visible(self._matching())
+
+    def _matching(self) -> list[int]:
+        total = self._row_total()
+        if not self._query:
+            return list(range(total))
+        return [p for p in range(total) if self._row_matches(p, self._query)]
+
+    def _row_total(self) -> int:
+        """How many rows there are in all, shown or not."""
+        raise NotImplementedError
+
+    def _row_matches(self, position: int, query: str) -> bool:
+        """Whether the row at ``position`` (in the full list) matches ``query``."""
+        raise NotImplementedError
 
     def _set_visible(self, wanted: Sequence[int]) -> None:
         """Show exactly ``wanted`` (ascending positions in the full row list)."""
@@ -178,7 +198,6 @@ class EscalationMatrixModel(_FilteredRowsModel):
         self.viewer_region = viewer_region
         self.display_zone = display_zone if display_zone is not None else local_zone()
         self._directory = directory
-        self._query = ""
         self._at = now()
         self._chains: list[ServiceChain] = directory.chains(self._at)
         self._levels = directory.levels
@@ -273,19 +292,12 @@ class EscalationMatrixModel(_FilteredRowsModel):
             if row is not None:
                 self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
 
-    def set_filter(self, text: str) -> None:
-        """Show only services whose name, teams or people match every word of ``text``."""
-        self._query = text.strip()
-        self._set_visible(self._matching())
+    def _row_total(self) -> int:
+        return len(self._chains)
 
-    def _matching(self) -> list[int]:
-        if not self._query:
-            return list(range(len(self._chains)))
-        return [
-            position
-            for position, chain in enumerate(self._chains)
-            if self._directory.matches(chain.service.id, self._query)
-        ]
+    def _row_matches(self, position: int, query: str) -> bool:
+        """The service's name, teams or people match every word of ``query``."""
+        return self._directory.matches(self._chains[position].service.id, query)
 
     def _repaint_all(self) -> None:
         if self.rowCount() and self.columnCount():
@@ -530,7 +542,6 @@ class ContactListModel(_FilteredRowsModel):
         self._now = now
         self.viewer_region = viewer_region
         self._directory = directory
-        self._query = ""
         self._at = now()
         self._contacts: list[Contact] = directory.contacts_sorted()
         self._holding = self._rotations_held(self._at)
@@ -576,19 +587,12 @@ class ContactListModel(_FilteredRowsModel):
                 self.index(self.rowCount() - 1, ContactColumn.ON_CALL),
             )
 
-    def set_filter(self, text: str) -> None:
-        """Show only contacts matching every word of ``text`` (name, role, team, phone)."""
-        self._query = text.strip()
-        self._set_visible(self._matching())
+    def _row_total(self) -> int:
+        return len(self._contacts)
 
-    def _matching(self) -> list[int]:
-        if not self._query:
-            return list(range(len(self._contacts)))
-        return [
-            position
-            for position, contact in enumerate(self._contacts)
-            if self._directory.contact_matches(contact.id, self._query)
-        ]
+    def _row_matches(self, position: int, query: str) -> bool:
+        """The contact's name, role, team or phone match every word of ``query``."""
+        return self._directory.contact_matches(self._contacts[position].id, query)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(ContactColumn)

@@ -5,16 +5,23 @@ shortcut and a one-line description; the menus, the command palette (Ctrl+K)
 and the cheat sheet (?) are all built from :meth:`MainWindowActions.groups`,
 so they can never disagree. The actions only say what the operator asked for;
 ``console.views.main_window`` connects them to the widgets and the actions
-controller, so this module stays free of settings and I/O.
+controller, and the composition root (``console.app``) connects the Connection
+actions to the sync and the Alerts actions to the alert notifier, so this
+module stays free of settings and I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMenu, QWidget
+
+from console.domain.severity import Severity
+from console.views.alerts import SNOOZE_CHOICES
 
 HINT_PROPERTY = "shortcutHint"
 """A key handled by the views themselves (Enter, arrows), shown in the palette and cheat sheet."""
@@ -22,10 +29,37 @@ HINT_PROPERTY = "shortcutHint"
 
 @dataclass(frozen=True)
 class ActionGroup:
-    """A named group of actions (a menu, a section of the cheat sheet)."""
+    """A named group of actions (a menu, a section of the cheat sheet).
+
+    ``sections`` lays the menu out when it is more than a list: each is a run of
+    actions, set apart by separators, or (with a title) a submenu of its own.
+    ``actions`` is then every section's actions in order.
+    """
 
     title: str
     actions: tuple[QAction, ...]
+    sections: tuple[tuple[str, tuple[QAction, ...]], ...] = field(default=())
+
+    @classmethod
+    def of_sections(
+        cls, title: str, sections: tuple[tuple[str, tuple[QAction, ...]], ...]
+    ) -> ActionGroup:
+        """A group whose menu is ``sections`` (``("", actions)`` or ``("&Submenu", actions)``)."""
+        return cls(title, tuple(a for _name, run in sections for a in run), sections)
+
+    def fill(self, menu: QMenu) -> None:
+        """Add this group's actions to ``menu``, laid out by its sections."""
+        if not self.sections:
+            menu.addActions(list(self.actions))
+            return
+        for index, (name, run) in enumerate(self.sections):
+            # A separator after each plain run; a submenu sets itself apart.
+            if index and not self.sections[index - 1][0]:
+                menu.addSeparator()
+            if name:
+                menu.addMenu(name).addActions(list(run))
+            else:
+                menu.addActions(list(run))
 
 
 def shortcut_text(action: QAction) -> str:
@@ -97,6 +131,14 @@ class MainWindowActions(QObject):
             "Who is on call now along the incident's escalation path: phones and local times",
         )
 
+        # Connected by the app (it checks the incident is resolved or closed).
+        self.record_csat = self._action(
+            "Record &CSAT…",
+            "Ctrl+Shift+S",
+            "Record the caller's satisfaction (1–5) on a resolved or closed incident",
+        )
+        self.record_csat.setEnabled(False)
+
         # View
         self.show_queue = self._action("&Queue", "Ctrl+1", "The severity-coloured queue")
         self.show_board = self._action("&Board", "Ctrl+2", "Columns by lifecycle state")
@@ -109,6 +151,12 @@ class MainWindowActions(QObject):
         self.show_reviews = self._action(
             "Re&views", "Ctrl+5", "Post-incident reviews due, overdue and held; action items"
         )
+        self.show_metrics = self._action(
+            "&Metrics dashboard",
+            "Ctrl+6",
+            "MTTA, MTTR, SLA compliance, FCR, reopens, CSAT and volume",
+        )
+        self.show_metrics.setEnabled(False)
         self.show_problems = self._action(
             "Pro&blems", "Ctrl+7", "Problem records, their linked incidents and known errors"
         )
@@ -142,6 +190,41 @@ class MainWindowActions(QObject):
             self.theme_group.addAction(action)
             self.themes[name] = action
         self.theme_group.triggered.connect(lambda action: self.theme_chosen.emit(action.data()))
+
+        # Connection: enabled and connected by the app when it syncs with a backend.
+        self.enter_token = self._action(
+            "Enter API &token…", None, "Give the backend's API token (kept in the OS keyring)"
+        )
+        self.reconnect = self._action(
+            "&Reconnect now", None, "Try the backend again now instead of at the next retry"
+        )
+        self.enter_token.setEnabled(False)
+        self.reconnect.setEnabled(False)
+
+        # Alerts: connected to the alert notifier by the app.
+        self.acknowledge_alarms = self._action(
+            "&Acknowledge all alarms", None, "Stop re-alarming for everything raised so far"
+        )
+        self.mute_alerts: dict[Severity, QAction] = {}
+        self.snooze_alerts: dict[tuple[Severity, timedelta], QAction] = {}
+        for severity in Severity:
+            mute = self._action(
+                f"Mute {severity.code} {severity.label} sound",
+                None,
+                f"{severity.code} notifications go on, without sound",
+            )
+            mute.setCheckable(True)
+            self.mute_alerts[severity] = mute
+        for severity in Severity:
+            for span in SNOOZE_CHOICES:
+                self.snooze_alerts[(severity, span)] = self._action(
+                    f"Snooze {severity.code} for {_span_text(span)}",
+                    None,
+                    f"Nothing of {severity.code} alarms for {_span_text(span)}",
+                )
+        self.resume_alerts = self._action(
+            "&Resume all snoozed alerts", None, "End every snooze now"
+        )
 
         # Help
         self.cheat_sheet = self._action("&Keyboard shortcuts", "?", "Every key at a glance")
@@ -182,7 +265,7 @@ class MainWindowActions(QObject):
             ActionGroup(
                 "File", (self.new_incident, self.settings, self.connect_backend, self.quit)
             ),
-            ActionGroup("Incident", self.incident_actions),
+            ActionGroup("Incident", (*self.incident_actions, self.record_csat)),
             ActionGroup(
                 "View",
                 (
@@ -190,6 +273,7 @@ class MainWindowActions(QObject):
                     self.show_board,
                     self.show_matrix,
                     self.show_reviews,
+                    self.show_metrics,
                     self.show_problems,
                     self.next_incident,
                     self.previous_incident,
@@ -201,9 +285,34 @@ class MainWindowActions(QObject):
                     self.palette,
                 ),
             ),
+            ActionGroup("Connection", (self.enter_token, self.reconnect)),
+            self.alerts_group(),
             ActionGroup("Help", (self.cheat_sheet, self.about)),
         ]
+
+    def alerts_group(self) -> ActionGroup:
+        """The Alerts menu (the menu bar's and the tray icon's)."""
+        return ActionGroup.of_sections(
+            "Alerts",
+            (
+                ("", (self.acknowledge_alarms,)),
+                ("", tuple(self.mute_alerts.values())),
+                ("&Snooze", tuple(self.snooze_alerts.values())),
+                ("", (self.resume_alerts,)),
+            ),
+        )
+
+    def menu(self, group: ActionGroup, parent: QWidget | None = None) -> QMenu:
+        """``group`` as a menu of its own (the tray icon's Alerts menu)."""
+        menu = QMenu(f"&{group.title}", parent)
+        group.fill(menu)
+        return menu
 
     def all_actions(self) -> list[QAction]:
         """Every action, menu order (themes excluded: they are choices, not commands)."""
         return [action for group in self.groups() for action in group.actions]
+
+
+def _span_text(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h"

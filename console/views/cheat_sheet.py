@@ -1,4 +1,9 @@
-"""``?``: every keyboard shortcut at a glance, grouped as in the menus."""
+"""``?``: every keyboard shortcut at a glance, grouped as in the menus.
+
+Built from :meth:`MainWindowActions.groups`, like the menus and the palette:
+each group's keys one per row, then the group's actions that have no key, named
+on one line (Ctrl+K finds them), so the sheet lists every action the menus hold.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +36,10 @@ class CheatSheet(QDialog):
         self.text = QLabel(self)
         self.text.setObjectName("cheatSheetText")
         self.text.setTextFormat(Qt.TextFormat.RichText)
+        self.text.setWordWrap(True)
+        self.text.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * 36)
         self.text.setText(self.html(actions))
+        self._actions = actions
         layout.addWidget(self.text)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
@@ -49,17 +57,51 @@ class CheatSheet(QDialog):
         out += [("Views", keys, what) for keys, what in VIEW_KEYS]
         return out
 
+    @staticmethod
+    def keyless(actions: MainWindowActions) -> list[tuple[str, list[str]]]:
+        """(group, names) of the actions without a key, per group that has any."""
+        out: list[tuple[str, list[str]]] = []
+        for group in actions.groups():
+            names = [plain_text(a).rstrip("…") for a in group.actions if not key_label(a)]
+            if names:
+                out.append((group.title, names))
+        return out
+
+    def entries(self) -> list[str]:
+        """Every action the sheet names, with a key or without (as shown: no "…")."""
+        view_keys = {what for _keys, what in VIEW_KEYS}
+        named = [what for _g, _k, what in self.rows(self._actions) if what not in view_keys]
+        return named + [name for _group, names in self.keyless(self._actions) for name in names]
+
     @classmethod
     def html(cls, actions: MainWindowActions) -> str:
+        keyless = dict(cls.keyless(actions))
         parts = ["<table cellspacing='0' cellpadding='3'>"]
         group = None
+
+        def close(title: str | None) -> None:
+            names = keyless.pop(title, []) if title is not None else []
+            if names:
+                parts.append(
+                    "<tr><td align='right'><i>Ctrl+K</i>&nbsp;&nbsp;</td>"
+                    f"<td><i>{escape(', '.join(names))}</i></td></tr>"
+                )
+
         for title, keys, what in cls.rows(actions):
             if title != group:
+                close(group)
                 group = title
                 parts.append(f"<tr><td colspan='2'><br><b>{escape(title)}</b></td></tr>")
             parts.append(
                 f"<tr><td align='right'><code><b>{escape(keys)}</b></code>&nbsp;&nbsp;</td>"
                 f"<td>{escape(what)}</td></tr>"
+            )
+        close(group)
+        for title, names in keyless.items():  # groups with no key at all
+            parts.append(f"<tr><td colspan='2'><br><b>{escape(title)}</b></td></tr>")
+            parts.append(
+                "<tr><td align='right'><i>Ctrl+K</i>&nbsp;&nbsp;</td>"
+                f"<td><i>{escape(', '.join(names))}</i></td></tr>"
             )
         parts.append("</table>")
         return "".join(parts)

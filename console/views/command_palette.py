@@ -95,7 +95,12 @@ class CommandPalette(QDialog):
             item.setToolTip(action.statusTip())
             if not action.isEnabled():
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
-                item.setToolTip(f"{action.statusTip()} — select an incident first")
+                why = (
+                    "select an incident first"
+                    if action in self._actions.incident_actions
+                    else "not available here"
+                )
+                item.setToolTip(f"{action.statusTip()} — {why}")
         if not found:
             empty = QListWidgetItem(f"No action matches “{text.strip()}” — try fewer letters")
             empty.setFlags(Qt.ItemFlag.NoItemFlags)

@@ -392,8 +392,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         for group in self.menu_actions.groups():
             menu = bar.addMenu(f"&{group.title}")
-            for action in group.actions:
-                menu.addAction(action)
+            group.fill(menu)
             if group.title == "View":
                 menu.addSeparator()
                 theme_menu = menu.addMenu("&Theme")

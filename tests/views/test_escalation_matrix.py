@@ -33,7 +33,8 @@ from console.services.demo import load_demo, read_demo
 from console.services.directory import Directory
 from console.services.matrix_csv import CONTACT_COLUMNS
 from console.store import Cache
-from console.views.matrix.view import EscalationMatrixView, binder_html
+from console.views.matrix.printing import binder_html
+from console.views.matrix.view import EscalationMatrixView
 
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # Wednesday 16:00 in Madrid
 MADRID = ZoneInfo("Europe/Madrid")

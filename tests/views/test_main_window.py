@@ -64,7 +64,7 @@ def menu_titles(window: MainWindow) -> dict[str, list[str]]:
 
 def test_menus(window: MainWindow) -> None:
     titles = menu_titles(window)
-    assert list(titles) == ["&File", "&Incident", "&View", "&Help"]
+    assert list(titles) == ["&File", "&Incident", "&View", "&Connection", "&Alerts", "&Help"]
     assert titles["&File"] == [
         "&New incident…",
         "&Settings…",
@@ -82,7 +82,9 @@ def test_menus(window: MainWindow) -> None:
         "Add &work note",
         "Post status &update",
         "Ca&ll on-call…",
+        "Record &CSAT…",
     ]
+    assert titles["&Connection"] == ["Enter API &token…", "&Reconnect now"]
     assert titles["&View"][-1] == "&Theme"
     assert titles["&Help"] == ["&Keyboard shortcuts", "&About NOC Console"]
     assert [a.text() for a in window.menu_actions.themes.values()] == [
