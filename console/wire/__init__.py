@@ -67,6 +67,7 @@ from console.domain.oncall import Override as DomainOverride
 from console.domain.oncall import OverrideKind, validate_overrides
 from console.domain.oncall import Rotation as DomainRotation
 from console.domain.phones import parse_phone
+from console.domain.roles import Role
 from console.domain.severity import Impact, Severity, Urgency
 
 API_VERSION = "v1"
@@ -95,7 +96,7 @@ TimelineKindWire = Literal[
 ]
 # The kinds a person may write by hand; the rest are written by the server.
 UserTimelineKindWire = Literal["work_note", "status_update", "csat"]
-RoleWire = Literal["intake", "viewer", "dispatcher", "commander", "admin"]
+RoleWire = Role
 IntegrationWire = Literal["alertmanager", "events"]
 AlertStatusWire = Literal["firing", "acknowledged", "resolved"]
 ChangeKindWire = Literal[
