@@ -38,6 +38,7 @@ from console.domain.errors import DomainError, InvalidValue
 from console.domain.incident import Incident, TimelineEvent, TimelineKind, require_aware
 from console.domain.lifecycle import State
 from console.domain.severity import Severity
+from console.domain.text import duration_text
 
 #: The share of the response target after which the next tier is brought forward.
 RESPONSE_TRIGGER = 0.75
@@ -526,19 +527,7 @@ def format_duration(span: timedelta) -> str:
     Rounded up to the minute from one minute on, so a countdown never shows
     "in 0 min" for something not yet due.
     """
-    seconds = math.ceil(span.total_seconds())
-    if seconds < 0:
-        return "-" + format_duration(-span)
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = math.ceil(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+    return duration_text(span, form="terse", rounding="up")
 
 
 def _percent(fraction: float | None) -> str:

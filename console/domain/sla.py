@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from console.domain import text
 from console.domain.calendar import (
     DEFAULT_CALENDAR,
     TWENTY_FOUR_SEVEN,
@@ -113,14 +114,7 @@ def duration_text(amount: timedelta) -> str:
     """An SLA clock's time left or overdue, as the queue and the alerts say it:
     ``45 min``, ``3 h 05 min``, ``2 d 4 h`` (rounded down to the minute).
     """
-    minutes = max(0, int(amount.total_seconds() // 60))
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes:02d} min"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
+    return text.duration_text(amount)
 
 
 def _hours_text(amount: timedelta) -> str:

@@ -21,7 +21,6 @@ import enum
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -36,6 +35,7 @@ from PySide6.QtGui import QColor
 from console.domain.clock import utc_now
 from console.domain.escalation import format_duration
 from console.domain.phones import format_phone
+from console.domain.text import clock_text, local_time_text
 from console.services.directory import Contact, Directory, OnCall, ServiceChain, Source, TierLine
 
 Index = QModelIndex | QPersistentModelIndex
@@ -88,8 +88,7 @@ def local_zone() -> tzinfo:
 
 def when_text(moment: datetime, zone: tzinfo, now: datetime) -> str:
     """``Mon 23 Nov 09:00 (in 4 h 12 min)`` in the viewer's zone; the relative part rounds up."""
-    local = moment.astimezone(zone)
-    absolute = local.strftime("%a %d %b %H:%M")
+    absolute = clock_text(moment, zone, date=True)
     span = moment - now
     relative = f"in {format_duration(span)}" if span >= timedelta(0) else "now"
     return f"{absolute} ({relative})"
@@ -651,15 +650,3 @@ class ContactListModel(_FilteredRowsModel):
         if column == ContactColumn.LOCAL_TIME:
             return local_time_text(contact.time_zone, self._at)
         return ", ".join(self._holding.get(contact.id, []))
-
-
-def local_time_text(zone_name: str | None, at: datetime) -> str:
-    """``Thu 03:12 · Kolkata``: what the clock says where the person is (is it night there?)."""
-    if not zone_name:
-        return ""
-    try:
-        zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return zone_name
-    city = zone_name.rsplit("/", 1)[-1].replace("_", " ")
-    return f"{at.astimezone(zone).strftime('%a %H:%M')} · {city}"

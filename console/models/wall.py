@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
+from console.domain import text
 from console.domain.incident import Incident, Source
 from console.domain.phones import format_phone
 from console.domain.severity import Severity
@@ -292,25 +293,18 @@ def wall_sla_text(reading: SlaReading, now: datetime) -> str:
     if status is SlaStatus.BREACHED:
         late = now - due
         if late >= WALL_HORIZON:
-            return f"✖ overdue since {due.astimezone():%a %H:%M}"
+            return f"✖ overdue since {text.clock_text(due, day=True)}"
         return f"✖ {duration_text(late)} overdue"
     marker = "⚠ " if status is SlaStatus.WARNING else ""
     left = due - now
     if left >= WALL_HORIZON:
-        return f"{marker}due {due.astimezone():%a %H:%M}"
+        return f"{marker}due {text.clock_text(due, day=True)}"
     return f"{marker}due in {duration_text(left)}"
 
 
 def duration_text(amount: timedelta) -> str:
     """Compact: ``45 min``, ``3 h 05``, ``2 d 4 h`` (rounded down to the minute)."""
-    minutes = max(0, int(amount.total_seconds() // 60))
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes:02d}"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
+    return text.duration_text(amount, form="short")
 
 
 # ------------------------------------------------------------------- on call

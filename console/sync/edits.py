@@ -64,6 +64,7 @@ from console.domain.incident import (
     transition,
 )
 from console.domain.lifecycle import HoldReason, State
+from console.domain.roles import OVERRIDE_ROLE, ROLES, may_override
 from console.domain.severity import DEFAULT_MATRIX, Impact, PriorityMatrix, Severity, Urgency
 from console.store import Cache, OutboxEntry
 
@@ -461,11 +462,12 @@ class LocalEdits:
 
     def _check_may_override(self) -> None:
         caller = self.caller()
-        if caller is not None and not caller.at_least("commander"):
+        if caller is not None and not may_override(caller.role):
+            allowed = " or ".join(role for role in ROLES if may_override(role))
             raise DomainError(
-                "overriding the severity needs the commander role or higher (commander or "
-                f"admin); you are {caller.name} ({caller.role}): log it with the computed "
-                "severity and ask a commander to override it"
+                f"overriding the severity needs the {OVERRIDE_ROLE} role or higher ({allowed}); "
+                f"you are {caller.name} ({caller.role}): log it with the computed "
+                f"severity and ask a {OVERRIDE_ROLE} to override it"
             )
 
     def patch(self, incident_id: str, fields: Mapping[str, object]) -> Incident:

@@ -39,6 +39,7 @@ from console.domain.clock import utc_now
 from console.domain.incident import Incident, TimelineEvent
 from console.domain.severity import Severity
 from console.domain.sla import SlaReading
+from console.domain.text import clock_text, duration_text
 
 HEADLESS_PLATFORMS = ("offscreen", "minimal")
 """Qt platforms without a screen or a speaker the operator could hear."""
@@ -413,7 +414,7 @@ class AlertNotifier(QObject):
         for severity in Severity:
             until = self.tracker.snoozed_until(severity, now)
             if until is not None:
-                parts.append(f"{severity.code} snoozed until {until.astimezone():%H:%M}")
+                parts.append(f"{severity.code} snoozed until {clock_text(until)}")
         return " · ".join(parts)
 
     def _update_alarm_count(self) -> None:
@@ -452,7 +453,8 @@ class AlertActions(QObject):
             mute.toggled.connect(self._muter(severity))
             self.mute[severity] = mute
             for span in SNOOZE_CHOICES:
-                action = QAction(f"Snooze {severity.code} for {_span_text(span)}", self)
+                span_text = duration_text(span, form="terse")
+                action = QAction(f"Snooze {severity.code} for {span_text}", self)
                 action.triggered.connect(self._snoozer(severity, span))
                 self.snooze[(severity, span)] = action
         self.resume = QAction("&Resume all snoozed alerts", self)
@@ -492,8 +494,3 @@ class AlertActions(QObject):
             snooze.addAction(action)
         menu.addAction(self.resume)
         return menu
-
-
-def _span_text(span: timedelta) -> str:
-    minutes = int(span.total_seconds() // 60)
-    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h"

@@ -52,6 +52,7 @@ from PySide6.QtWidgets import (
 from console.domain.incident import Incident, TimelineEvent, TimelineKind
 from console.domain.severity import Severity
 from console.domain.sla import SlaReading, SlaStatus, duration_text
+from console.domain.text import clock_text
 from console.models.incident_table import SLA_STYLE, sla_text
 from console.models.projection import ProjectionModel
 from console.models.timeline import HEADING_ROLE, KIND_ROLE, PENDING_ROLE, TimelineModel
@@ -78,7 +79,7 @@ _ESCALATION_REFRESH = timedelta(seconds=15)
 
 
 def _when(value: datetime | None) -> str:
-    return "—" if value is None else value.astimezone().strftime("%a %d %b %H:%M:%S")
+    return "—" if value is None else clock_text(value, date=True, seconds=True)
 
 
 class SeverityBadge(QWidget):
@@ -574,7 +575,7 @@ class DetailPane(QWidget):
         now = self._model.queue.now
         for kind, label in self.clocks.items():
             reading: SlaReading = policy.reading(incident, kind, now)  # type: ignore[arg-type]
-            due = reading.due.astimezone().strftime("%H:%M")
+            due = clock_text(reading.due)
             label.setText(f"{sla_text(reading)} · due {due}")
             target = duration_text(reading.target)
             label.setToolTip(f"{kind.capitalize()} target {target} · {reading.status.label}")

@@ -32,6 +32,7 @@ from console.domain.limits import (
     TITLE_CHARS,
 )
 from console.domain.phones import parse_phone
+from console.domain.roles import Role
 
 API_VERSION = "v1"
 
@@ -59,7 +60,7 @@ TimelineKindWire = Literal[
 ]
 # The kinds a person may write by hand; the rest are written by the server.
 UserTimelineKindWire = Literal["work_note", "status_update", "csat"]
-RoleWire = Literal["intake", "viewer", "dispatcher", "commander", "admin"]
+RoleWire = Role  # the one ladder: console.domain.roles
 IntegrationWire = Literal["alertmanager", "events"]
 AlertStatusWire = Literal["firing", "acknowledged", "resolved"]
 ChangeKindWire = Literal[

@@ -10,9 +10,8 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
+from console.domain.roles import ROLES
 from console.server.core.settings import default_db_url, normalise_db_url
-
-ROLES = ("intake", "viewer", "dispatcher", "commander", "admin")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from console.domain import roles
 from console.server.core.tables import TokenRow
 from console.wire import TokenInfo
 
@@ -33,28 +34,35 @@ TOKEN_PREFIX = "noc_"
 class Role(enum.IntEnum):
     """What a token may do; a higher role may do everything a lower one may.
 
-    ``INTAKE`` is below every other role, so no route that names a role lets it
-    through; only the intake endpoints accept it (and admin, for trying them by hand).
+    The members are :data:`console.domain.roles.ROLES` as an enum: each value is
+    the role's :func:`~console.domain.roles.rank` and each wire name its entry on
+    the ladder, so the server's order is the console's. ``INTAKE`` is below
+    every other role, so no route that names a role lets it through; only the
+    intake endpoints accept it (and admin, for trying them by hand).
     """
 
-    INTAKE = 0
-    VIEWER = 1
-    DISPATCHER = 2
-    COMMANDER = 3
-    ADMIN = 4
+    INTAKE = roles.rank("intake")
+    VIEWER = roles.rank("viewer")
+    DISPATCHER = roles.rank("dispatcher")
+    COMMANDER = roles.rank("commander")
+    ADMIN = roles.rank("admin")
 
     @property
-    def wire(self) -> str:
-        return self.name.lower()
+    def wire(self) -> roles.Role:
+        return roles.ROLES[self.value]
 
     @classmethod
     def of(cls, value: str) -> Role:
         """Parse ``intake``, ``viewer`` … ``admin``; the error names the roles."""
         try:
-            return cls[value.strip().upper()]
-        except KeyError:
-            allowed = ", ".join(r.wire for r in cls)
+            return cls(roles.rank(value.strip().lower()))
+        except ValueError:
+            allowed = ", ".join(roles.ROLES)
             raise ValueError(f"unknown role {value!r}; use one of {allowed}") from None
+
+
+if [role.wire for role in Role] != list(roles.ROLES):
+    raise ImportError("console.server.core.auth.Role does not cover console.domain.roles.ROLES")
 
 
 @dataclass(frozen=True)

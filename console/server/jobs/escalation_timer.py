@@ -48,7 +48,7 @@ from console.server.core.tables import IncidentRow, ReferenceRow, TimelineRow
 from console.server.deps import ServerContext
 from console.server.jobs import webhooks
 from console.server.services import idempotency
-from console.server.services.incidents import incident_wire, timeline_wire, to_domain
+from console.server.services.incident_rows import incident_wire, timeline_wire, to_domain
 from console.wire import (
     ContactIn,
     EscalationPolicyIn,
@@ -69,8 +69,13 @@ _OPEN_STATES = tuple(state.value for state in State if state.is_open)
 
 
 @dataclass
-class Directory:
-    """The reference data escalation needs, read once per run.
+class OnCallBook:
+    """The reference data escalation needs, read once per run: policies, rotas, contacts.
+
+    The server's counterpart of the console's ``services.directory.Directory``
+    (which reads the client's cache); both convert with the wire's
+    ``policy_to_domain`` and ``rotation_to_domain`` and ask the domain's
+    ``on_call_at`` who is on call.
 
     ``policies`` are by service id, with the wire policy's ``auto_escalate``.
     A stored item that no longer converts (it passed the checks of an older
@@ -82,9 +87,9 @@ class Directory:
     contacts: dict[str, ContactIn] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, *, session: Session) -> Directory:
+    def load(cls, *, session: Session) -> OnCallBook:
         """Read policies, rotations and contacts from the reference table."""
-        directory = cls()
+        book = cls()
         rows = session.scalars(
             select(ReferenceRow).where(ReferenceRow.kind.in_(("policy", "shift", "contact")))
         )
@@ -92,15 +97,15 @@ class Directory:
             try:
                 if row.kind == "policy":
                     wire = EscalationPolicyIn.model_validate(row.data)
-                    directory.policies[wire.service] = (policy_to_domain(wire), wire.auto_escalate)
+                    book.policies[wire.service] = (policy_to_domain(wire), wire.auto_escalate)
                 elif row.kind == "shift":
                     rotation = OnCallRotationIn.model_validate(row.data)
-                    directory.rotations[row.id] = rotation_to_domain(row.id, rotation)
+                    book.rotations[row.id] = rotation_to_domain(row.id, rotation)
                 else:
-                    directory.contacts[row.id] = ContactIn.model_validate(row.data)
+                    book.contacts[row.id] = ContactIn.model_validate(row.data)
             except Exception as exc:  # a damaged item must not stop every escalation
                 log.warning("escalation: skipping %s %r: %s", row.kind, row.id, exc)
-        return directory
+        return book
 
     def on_call(self, at: datetime) -> Callable[[str], str | None]:
         """``rotation id → contact id`` on call at ``at`` (None: nobody, or unknown rota)."""
@@ -127,9 +132,9 @@ class Directory:
         return f"{contact.name} {format_phone(contact.primary_phone, None)}"
 
 
-def step_text(step: EscalationStep, directory: Directory) -> str:
+def step_text(step: EscalationStep, book: OnCallBook) -> str:
     """The timeline body of one step, e.g. ``Escalated to L2 Network: Jo Kim +44 …``."""
-    person = directory.describe(step.who)
+    person = book.describe(step.who)
     if step.kind is StepKind.FUNCTIONAL:
         text = f"Escalated to {step.label}: {person or step.who or 'nobody on call'}"
     elif step.who is not None and step.who != step.label:
@@ -140,8 +145,8 @@ def step_text(step: EscalationStep, directory: Directory) -> str:
     return f"{text} ({step.reason})" if step.reason else text
 
 
-def _step_data(step: EscalationStep, directory: Directory, **extra: Any) -> dict[str, Any]:
-    contact = directory.contacts.get(step.who) if step.who is not None else None
+def _step_data(step: EscalationStep, book: OnCallBook, **extra: Any) -> dict[str, Any]:
+    contact = book.contacts.get(step.who) if step.who is not None else None
     data: dict[str, Any] = {"label": step.label, "who": step.who, "reason": step.reason}
     if step.level is not None:
         data["tier"] = step.level
@@ -229,8 +234,8 @@ def run_escalations(
     (the domain's rule); management rules while it is open. Runs in the
     caller's write transaction; the caller commits.
     """
-    directory = Directory.load(session=session)
-    automatic = {service for service, (_p, auto) in directory.policies.items() if auto}
+    book = OnCallBook.load(session=session)
+    automatic = {service for service, (_p, auto) in book.policies.items() if auto}
     if not automatic:
         return []
     rows = list(
@@ -243,14 +248,14 @@ def run_escalations(
     if not rows:
         return []
     done = _escalation_entries(session=session, incident_ids=[row.id for row in rows])
-    on_call = directory.on_call(now)
+    on_call = book.on_call(now)
     writer = _Writer(session, now, author, notify_channel, webhooks.Subscribers(session))
     written: list[TimelineRow] = []
     for row in rows:
         incident = to_domain(row)
         if incident.opened_at > now:
             continue  # a clock behind the incident's own: nothing can be due yet
-        policy, _auto = directory.policies[incident.service]
+        policy, _auto = book.policies[incident.service]
         response_fraction, sla_fraction = _fractions(sla, incident, now)
         steps = due_escalations(
             policy,
@@ -262,8 +267,8 @@ def run_escalations(
             on_call=on_call,
         )
         for step in steps:
-            data = _step_data(step, directory, auto=True)
-            written.append(writer.write(row, step_text(step, directory), data))
+            data = _step_data(step, book, auto=True)
+            written.append(writer.write(row, step_text(step, book), data))
     return written
 
 
@@ -287,13 +292,13 @@ def engage(
     # Read once per write transaction: a batch of engages shares them (the
     # reference data cannot change while the transaction holds the writer lock).
     once = session.info.setdefault(READ_ONCE_KEY, {})
-    if "directory" not in once:
-        once["directory"] = Directory.load(session=session)
+    if "book" not in once:
+        once["book"] = OnCallBook.load(session=session)
         once["subscribers"] = webhooks.Subscribers(session)
-    directory: Directory = once["directory"]
+    book: OnCallBook = once["book"]
     subscribers: webhooks.Subscribers = once["subscribers"]
     incident = to_domain(row)
-    entry = directory.policies.get(incident.service)
+    entry = book.policies.get(incident.service)
     if entry is None:
         raise ApiError(
             422,
@@ -317,13 +322,13 @@ def engage(
             "conflict",
             f"{incident.number} is {incident.state.label.lower()}; reopen it before engaging teams",
         )
-    on_call = directory.on_call(now)
+    on_call = book.on_call(now)
     writer = _Writer(session, now, author, notify_channel, subscribers)
     written = []
     for level in levels:
         tier = policy.tier(level)
         who = tier.contact_id if tier.rotation_id is None else on_call(tier.rotation_id)
-        person = directory.describe(who) or who or "nobody on call"
+        person = book.describe(who) or who or "nobody on call"
         body = f"Engaged {tier.name} (swarm): {person} ({reason})"
         step = EscalationStep(
             kind=StepKind.FUNCTIONAL,
@@ -332,7 +337,7 @@ def engage(
             status=StepStatus.ENGAGED,
             level=level,
         )
-        data = _step_data(step, directory, swarm=True, reason=reason)
+        data = _step_data(step, book, swarm=True, reason=reason)
         written.append(writer.write(row, body, data))
     return written
 

@@ -1,13 +1,15 @@
-"""Helpers the routes share: JSON responses, ETags and If-Match, the write scope."""
+"""Helpers the routes share: JSON responses, ETags and If-Match, the write scope, and
+:func:`run_write`, which every write route goes through (Idempotency-Key included)."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Header
+from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Session
 from console.server.core.auth import Principal
 from console.server.core.errors import ApiError
 from console.server.core.writer import WriterStopped
-from console.server.deps import ServerContext, WriteCaller
+from console.server.deps import IdempotencyKey, ServerContext, WriteCaller
 from console.server.services import idempotency
 from console.server.services.incidents import WriteScope
 from console.wire import etag, parse_etag
@@ -158,21 +160,46 @@ WriteResult = tuple[int, str, dict[str, str]]
 """What a write callback returns: status, the JSON body, the headers."""
 
 
+@dataclass(frozen=True)
+class WriteRequest:
+    """What names a write for its ``Idempotency-Key``: the key sent (if any), method and path."""
+
+    key: str | None
+    method: str
+    path: str
+
+    def fingerprint(self, body: BaseModel | None) -> str:
+        """The request's hash with its parsed ``body`` (:func:`idempotency.fingerprint`)."""
+        return idempotency.fingerprint(self.method, self.path, body)
+
+
+async def write_request(request: Request, idempotency_key: IdempotencyKey = None) -> WriteRequest:
+    """The write's :class:`WriteRequest`, with the ``Idempotency-Key`` header checked."""
+    return WriteRequest(key=idempotency_key, method=request.method, path=request.url.path)
+
+
+Idempotent = Annotated[WriteRequest, Depends(write_request)]
+"""A write route's ``Idempotency-Key`` with its method and path, for :func:`run_write`."""
+
+
 async def run_write(
     context: ServerContext,
     caller: WriteCaller,
+    request: WriteRequest,
     *,
-    key: str | None,
-    request_hash: str,
+    body: BaseModel | None,
     write: Callable[[Session, WriteScope], WriteResult],
 ) -> Response:
     """Run ``write`` in the group writer's next batch and answer once it is committed.
 
     Inside the write transaction, in this order: the token is re-read (401 if
     revoked since, 403 if below the route's role), the ``Idempotency-Key`` is
-    looked up (the first answer is returned as it was), ``write`` runs, and its
-    answer is remembered under the key, in the same transaction as the write.
+    looked up (the first answer is returned as it was, if the method, path and
+    parsed ``body`` are the same), ``write`` runs, and its answer is remembered
+    under the key, in the same transaction as the write.
     """
+    key = request.key
+    request_hash = request.fingerprint(body)
 
     def work(session: Session) -> Response:
         principal = caller.confirm(session)

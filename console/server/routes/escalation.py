@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from console.server.core.errors import responses
-from console.server.deps import CommanderWrite, Context, IdempotencyKey
+from console.server.deps import CommanderWrite, Context
 from console.server.jobs import escalation_timer as escalation
-from console.server.routes.common import WriteResult, run_write
+from console.server.routes.common import Idempotent, WriteResult, run_write
 from console.server.routes.incidents import IncidentRef
-from console.server.services import idempotency
 from console.server.services import incidents as service
+from console.server.services.incident_rows import timeline_wire
 from console.server.services.incidents import WriteScope
 from console.wire import EngageRequest, EngageResult
 
@@ -29,10 +29,9 @@ router = APIRouter(prefix="/v1/incidents", tags=["escalation"])
 async def engage(
     incident_id: IncidentRef,
     body: EngageRequest,
-    request: Request,
     context: Context,
     caller: CommanderWrite,
-    idempotency_key: IdempotencyKey = None,
+    idempotent: Idempotent,
 ) -> Response:
     """Pull the tiers in ``tiers`` in now instead of waiting for each in turn (commander and up).
 
@@ -53,13 +52,7 @@ async def engage(
             author=scope.principal.name,
             notify_channel=scope.notify_channel,
         )
-        items = [service.timeline_wire(entry) for entry in entries]
+        items = [timeline_wire(entry) for entry in entries]
         return 201, EngageResult(items=items).model_dump_json(), {}
 
-    return await run_write(
-        context,
-        caller,
-        key=idempotency_key,
-        request_hash=idempotency.fingerprint("POST", request.url.path, body),
-        write=write,
-    )
+    return await run_write(context, caller, idempotent, body=body, write=write)

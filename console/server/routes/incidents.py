@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -13,11 +13,11 @@ from console.server.core.settings import INCIDENTS_PAGE_MAX
 from console.server.deps import (
     Context,
     DispatcherWrite,
-    IdempotencyKey,
     ReadSession,
     Viewer,
 )
 from console.server.routes.common import (
+    Idempotent,
     IfMatch,
     IfNoneMatch,
     WriteResult,
@@ -27,8 +27,8 @@ from console.server.routes.common import (
     run_write,
     version_headers,
 )
-from console.server.services import idempotency
 from console.server.services import incidents as service
+from console.server.services.incident_rows import incident_wire
 from console.server.services.incidents import WriteScope
 from console.wire import (
     Incident,
@@ -61,10 +61,9 @@ IncidentRef = Annotated[
 )
 async def create_incident(
     body: IncidentCreate,
-    request: Request,
     context: Context,
     caller: DispatcherWrite,
-    idempotency_key: IdempotencyKey = None,
+    idempotent: Idempotent,
 ) -> Response:
     """Log a new incident (dispatcher and up).
 
@@ -84,13 +83,7 @@ async def create_incident(
         headers = version_headers(row.version, Location=f"/v1/incidents/{row.id}")
         return 201, service.incident_json(session, row), headers
 
-    return await run_write(
-        context,
-        caller,
-        key=idempotency_key,
-        request_hash=idempotency.fingerprint("POST", request.url.path, body),
-        write=write,
-    )
+    return await run_write(context, caller, idempotent, body=body, write=write)
 
 
 @router.get(
@@ -127,7 +120,7 @@ def list_incidents(
         offset=offset,
     )
     page = IncidentPage(
-        items=[service.incident_wire(row) for row in rows], total=total, limit=limit, offset=offset
+        items=[incident_wire(row) for row in rows], total=total, limit=limit, offset=offset
     )
     return json_response(page)
 
@@ -148,7 +141,7 @@ def get_incident(
     row = service.find_incident(session=session, ref=incident_id)
     if if_none_match_hits(if_none_match, row.version):
         return Response(status_code=304, headers={"ETag": etag(row.version)})
-    return json_response(service.incident_wire(row), headers=version_headers(row.version))
+    return json_response(incident_wire(row), headers=version_headers(row.version))
 
 
 @router.patch(
@@ -160,11 +153,10 @@ def get_incident(
 async def patch_incident(
     incident_id: IncidentRef,
     body: IncidentPatch,
-    request: Request,
     context: Context,
     caller: DispatcherWrite,
+    idempotent: Idempotent,
     if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Change fields, move through the lifecycle, assign, acknowledge (dispatcher and up).
 
@@ -183,7 +175,7 @@ async def patch_incident(
             raise ApiError(
                 412,
                 "stale_version",
-                f"{service.incident_wire(row).number} is at version {row.version}, not "
+                f"{incident_wire(row).number} is at version {row.version}, not "
                 f"{expected}: someone changed it since you read it; re-read it, re-apply "
                 "your edit and retry",
                 {"ETag": etag(row.version)},
@@ -191,10 +183,4 @@ async def patch_incident(
         row, _entries = service.patch_incident(session=session, row=row, body=body, scope=scope)
         return 200, service.incident_json(session, row), version_headers(row.version)
 
-    return await run_write(
-        context,
-        caller,
-        key=idempotency_key,
-        request_hash=idempotency.fingerprint("PATCH", request.url.path, body),
-        write=write,
-    )
+    return await run_write(context, caller, idempotent, body=body, write=write)

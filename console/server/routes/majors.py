@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from console.server.core.errors import responses
-from console.server.deps import Context, DispatcherWrite, IdempotencyKey, ReadSession, Viewer
-from console.server.routes.common import WriteResult, json_response, run_write
+from console.server.deps import Context, DispatcherWrite, ReadSession, Viewer
+from console.server.routes.common import Idempotent, WriteResult, json_response, run_write
 from console.server.routes.incidents import IncidentRef
-from console.server.services import idempotency, majors
 from console.server.services import incidents as service
+from console.server.services import majors
 from console.server.services.incidents import WriteScope
 from console.wire.major import (
     BridgeSet,
@@ -65,10 +65,9 @@ def list_status_updates(
 async def publish_status_update(
     incident_id: IncidentRef,
     body: StatusUpdateCreate,
-    request: Request,
     context: Context,
     caller: DispatcherWrite,
-    idempotency_key: IdempotencyKey = None,
+    idempotent: Idempotent,
 ) -> Response:
     """Publish to ``internal``, ``executive`` or ``customer`` (at most 10 000 characters).
 
@@ -84,13 +83,7 @@ async def publish_status_update(
         update = majors.publish(session=session, row=row, body=body, scope=scope)
         return 201, update.model_dump_json(), {}
 
-    return await run_write(
-        context,
-        caller,
-        key=idempotency_key,
-        request_hash=idempotency.fingerprint("POST", request.url.path, body),
-        write=write,
-    )
+    return await run_write(context, caller, idempotent, body=body, write=write)
 
 
 @router.put(
@@ -103,10 +96,9 @@ async def assign_role(
     incident_id: IncidentRef,
     role: RoleName,
     body: RoleAssign,
-    request: Request,
     context: Context,
     caller: DispatcherWrite,
-    idempotency_key: IdempotencyKey = None,
+    idempotent: Idempotent,
 ) -> Response:
     """The Incident Commander (or a commander) gives a role; a hand-over is a timeline entry."""
 
@@ -115,13 +107,7 @@ async def assign_role(
         roles = majors.assign_role(session=session, row=row, role=role, body=body, scope=scope)
         return 200, json.dumps(roles, separators=(",", ":")), {}
 
-    return await run_write(
-        context,
-        caller,
-        key=idempotency_key,
-        request_hash=idempotency.fingerprint("PUT", request.url.path, body),
-        write=write,
-    )
+    return await run_write(context, caller, idempotent, body=body, write=write)
 
 
 @router.put(
@@ -132,10 +118,9 @@ async def assign_role(
 async def set_bridge(
     incident_id: IncidentRef,
     body: BridgeSet,
-    request: Request,
     context: Context,
     caller: DispatcherWrite,
-    idempotency_key: IdempotencyKey = None,
+    idempotent: Idempotent,
 ) -> Response:
     """Role holders (or a commander) set it; it is a timeline entry."""
 
@@ -144,13 +129,7 @@ async def set_bridge(
         bridge = majors.set_bridge(session=session, row=row, body=body, scope=scope)
         return 200, json.dumps(bridge, separators=(",", ":")), {}
 
-    return await run_write(
-        context,
-        caller,
-        key=idempotency_key,
-        request_hash=idempotency.fingerprint("PUT", request.url.path, body),
-        write=write,
-    )
+    return await run_write(context, caller, idempotent, body=body, write=write)
 
 
 @router.post(
@@ -162,10 +141,9 @@ async def set_bridge(
 async def change_responder(
     incident_id: IncidentRef,
     body: ResponderChange,
-    request: Request,
     context: Context,
     caller: DispatcherWrite,
-    idempotency_key: IdempotencyKey = None,
+    idempotent: Idempotent,
 ) -> Response:
     """Responders only: observers get updates through the Communications Lead, unlisted."""
 
@@ -174,13 +152,7 @@ async def change_responder(
         majors.change_responder(session=session, row=row, body=body, scope=scope)
         return 201, json.dumps({"person": body.person, "action": body.action}), {}
 
-    return await run_write(
-        context,
-        caller,
-        key=idempotency_key,
-        request_hash=idempotency.fingerprint("POST", request.url.path, body),
-        write=write,
-    )
+    return await run_write(context, caller, idempotent, body=body, write=write)
 
 
 @router.get(

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from console.domain.pir import PirPolicy
 from console.server.core.errors import responses
-from console.server.deps import Context, DispatcherWrite, IdempotencyKey, ReadSession, Viewer
+from console.server.deps import Context, DispatcherWrite, ReadSession, Viewer
 from console.server.routes.common import (
+    Idempotent,
     IfMatch,
     IfNoneMatch,
     WriteResult,
@@ -22,7 +23,6 @@ from console.server.routes.common import (
     run_write,
     version_headers,
 )
-from console.server.services import idempotency
 from console.server.services import pirs as service
 from console.server.services.incidents import WriteScope
 from console.wire import etag
@@ -49,10 +49,9 @@ PirRef = Annotated[
 )
 async def create_pir(
     body: PirCreate,
-    request: Request,
     context: Context,
     caller: DispatcherWrite,
-    idempotency_key: IdempotencyKey = None,
+    idempotent: Idempotent,
 ) -> Response:
     """Draft a review (dispatcher and up): the timeline is reconstructed from the incident's
     and the impact prefilled. 409 when the incident is not resolved or already has one."""
@@ -68,13 +67,7 @@ async def create_pir(
         text = service.record(session, row, scope)
         return 201, text, version_headers(row.version, Location=f"/v1/pirs/{row.id}")
 
-    return await run_write(
-        context,
-        caller,
-        key=idempotency_key,
-        request_hash=idempotency.fingerprint("POST", request.url.path, body),
-        write=write,
-    )
+    return await run_write(context, caller, idempotent, body=body, write=write)
 
 
 @router.get(
@@ -124,11 +117,10 @@ def get_pir(
 async def patch_pir(
     pir_id: PirRef,
     body: PirPatch,
-    request: Request,
     context: Context,
     caller: DispatcherWrite,
+    idempotent: Idempotent,
     if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Edit the review (dispatcher and up); ``status: approved`` needs a commander.
 
@@ -142,13 +134,7 @@ async def patch_pir(
         row = service.patch_pir(session=session, row=row, body=body, scope=scope)
         return 200, service.record(session, row, scope), version_headers(row.version)
 
-    return await run_write(
-        context,
-        caller,
-        key=idempotency_key,
-        request_hash=idempotency.fingerprint("PATCH", request.url.path, body),
-        write=write,
-    )
+    return await run_write(context, caller, idempotent, body=body, write=write)
 
 
 @router.post(
@@ -161,10 +147,9 @@ async def patch_pir(
 async def add_action_item(
     pir_id: PirRef,
     body: ActionItemCreate,
-    request: Request,
     context: Context,
     caller: DispatcherWrite,
-    idempotency_key: IdempotencyKey = None,
+    idempotent: Idempotent,
 ) -> Response:
     """Add an item (dispatcher and up): the owner must be in the directory, the due date
     from now on. With ``Idempotency-Key`` a resend adds nothing new."""
@@ -175,10 +160,4 @@ async def add_action_item(
         service.record(session, row, scope)
         return 201, ActionItem.model_validate(item).model_dump_json(), {}
 
-    return await run_write(
-        context,
-        caller,
-        key=idempotency_key,
-        request_hash=idempotency.fingerprint("POST", request.url.path, body),
-        write=write,
-    )
+    return await run_write(context, caller, idempotent, body=body, write=write)

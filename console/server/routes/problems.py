@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from console.server.core.errors import responses
-from console.server.deps import Context, DispatcherWrite, IdempotencyKey, ReadSession, Viewer
+from console.server.deps import Context, DispatcherWrite, ReadSession, Viewer
 from console.server.routes.common import (
+    Idempotent,
     IfMatch,
     WriteResult,
     json_response,
@@ -19,7 +20,6 @@ from console.server.routes.common import (
     version_headers,
 )
 from console.server.routes.incidents import IncidentRef
-from console.server.services import idempotency
 from console.server.services import incidents as incident_service
 from console.server.services import problems as service
 from console.server.services.incidents import WriteScope
@@ -43,10 +43,9 @@ ProblemRef = Annotated[
 )
 async def create_problem(
     body: ProblemCreate,
-    request: Request,
     context: Context,
     caller: DispatcherWrite,
-    idempotency_key: IdempotencyKey = None,
+    idempotent: Idempotent,
 ) -> Response:
     """Open a problem linking incidents (each incident links at most one problem: 409)."""
 
@@ -54,13 +53,7 @@ async def create_problem(
         row = service.create_problem(session=session, body=body, scope=scope)
         return 201, service.record(session, row, scope), version_headers(row.version)
 
-    return await run_write(
-        context,
-        caller,
-        key=idempotency_key,
-        request_hash=idempotency.fingerprint("POST", request.url.path, body),
-        write=write,
-    )
+    return await run_write(context, caller, idempotent, body=body, write=write)
 
 
 @router.get(
@@ -91,11 +84,10 @@ def get_problem(problem_id: ProblemRef, session: ReadSession, _principal: Viewer
 async def patch_problem(
     problem_id: ProblemRef,
     body: ProblemPatch,
-    request: Request,
     context: Context,
     caller: DispatcherWrite,
+    idempotent: Idempotent,
     if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Edit, link incidents, move open → investigating → known_error → resolved/closed.
 
@@ -110,13 +102,7 @@ async def patch_problem(
         row = service.patch_problem(session=session, row=row, body=body, scope=scope)
         return 200, service.record(session, row, scope), version_headers(row.version)
 
-    return await run_write(
-        context,
-        caller,
-        key=idempotency_key,
-        request_hash=idempotency.fingerprint("PATCH", request.url.path, body),
-        write=write,
-    )
+    return await run_write(context, caller, idempotent, body=body, write=write)
 
 
 @router.get(
@@ -143,10 +129,9 @@ def problem_suggestion(
 async def apply_workaround(
     incident_id: IncidentRef,
     body: WorkaroundApplied,
-    request: Request,
     context: Context,
     caller: DispatcherWrite,
-    idempotency_key: IdempotencyKey = None,
+    idempotent: Idempotent,
 ) -> Response:
     """A work note naming the known error and its problem (``data.workaround``)."""
 
@@ -155,10 +140,4 @@ async def apply_workaround(
         entry = service.apply_workaround(session=session, row=row, body=body, scope=scope)
         return 201, incident_service.timeline_json(session, entry), {}
 
-    return await run_write(
-        context,
-        caller,
-        key=idempotency_key,
-        request_hash=idempotency.fingerprint("POST", request.url.path, body),
-        write=write,
-    )
+    return await run_write(context, caller, idempotent, body=body, write=write)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -10,14 +10,13 @@ from console.server.core.errors import responses
 from console.server.deps import (
     Context,
     DispatcherWrite,
-    IdempotencyKey,
     ReadSession,
     Viewer,
 )
-from console.server.routes.common import WriteResult, json_response, run_write
+from console.server.routes.common import Idempotent, WriteResult, json_response, run_write
 from console.server.routes.incidents import IncidentRef
-from console.server.services import idempotency
 from console.server.services import incidents as service
+from console.server.services.incident_rows import timeline_wire
 from console.server.services.incidents import WriteScope
 from console.wire import TimelineEntry, TimelineEntryCreate, TimelinePage
 
@@ -34,7 +33,7 @@ def get_timeline(incident_id: IncidentRef, session: ReadSession, _principal: Vie
     """Every entry, oldest first: notes, status updates, state changes, assignments."""
     row = service.find_incident(session=session, ref=incident_id)
     entries = service.list_timeline(session=session, incident_id=row.id)
-    return json_response(TimelinePage(items=[service.timeline_wire(e) for e in entries]))
+    return json_response(TimelinePage(items=[timeline_wire(e) for e in entries]))
 
 
 @router.post(
@@ -47,10 +46,9 @@ def get_timeline(incident_id: IncidentRef, session: ReadSession, _principal: Vie
 async def add_timeline_entry(
     incident_id: IncidentRef,
     body: TimelineEntryCreate,
-    request: Request,
     context: Context,
     caller: DispatcherWrite,
-    idempotency_key: IdempotencyKey = None,
+    idempotent: Idempotent,
 ) -> Response:
     """Add a ``work_note`` (for responders) or a ``status_update`` (for stakeholders).
 
@@ -63,10 +61,4 @@ async def add_timeline_entry(
         entry = service.add_timeline_entry(session=session, row=row, body=body, scope=scope)
         return 201, service.timeline_json(session, entry), {}
 
-    return await run_write(
-        context,
-        caller,
-        key=idempotency_key,
-        request_hash=idempotency.fingerprint("POST", request.url.path, body),
-        write=write,
-    )
+    return await run_write(context, caller, idempotent, body=body, write=write)

@@ -2,7 +2,8 @@
 
 Service functions take the session as a keyword argument and never commit: the
 route commits once, so the incident, its timeline entries, the change-log rows
-and the idempotency record are one transaction.
+and the idempotency record are one transaction. The row ↔ domain ↔ wire
+conversions are in :mod:`console.server.services.incident_rows`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from console.domain.incident import Incident as DomainIncident
 from console.domain.incident import (
-    AlertInfo,
-    HoldPeriod,
     Source,
     TimelineKind,
     acknowledge,
@@ -26,26 +26,29 @@ from console.domain.incident import (
     parse_number,
     transition,
 )
-from console.domain.incident import Incident as DomainIncident
 from console.domain.lifecycle import HoldReason, State
+from console.domain.roles import OVERRIDE_ROLE, ROLES, may_override
 from console.domain.severity import DEFAULT_MATRIX, Impact, PriorityMatrix, Severity, Urgency
 from console.domain.sla import SlaPolicy
 from console.server.core import changes
-from console.server.core.auth import Principal, Role
+from console.server.core.auth import Principal
 from console.server.core.db import NEXT_NUMBER_KEY, SCRATCH_KEY
 from console.server.core.errors import ApiError
 from console.server.core.tables import (
     IncidentRow,
-    IntakeAlertRow,
     ReferenceRow,
     TimelineRow,
     table_of,
 )
+from console.server.services.incident_rows import (
+    incident_wire,
+    store_incident,
+    timeline_wire,
+    to_domain,
+)
 from console.wire import (
-    Incident,
     IncidentCreate,
     IncidentPatch,
-    TimelineEntry,
     TimelineEntryCreate,
     incident_to_wire,
 )
@@ -66,116 +69,6 @@ class WriteScope:
     notify_channel: str | None = None
     # Settings.free_text_services: accept services the directory does not list.
     free_text_services: bool = False
-
-
-# -- conversions ----------------------------------------------------------
-
-
-def to_domain(row: IncidentRow) -> DomainIncident:
-    """The stored row as the domain record."""
-    return DomainIncident(
-        id=row.id,
-        number=format_number(row.number),
-        title=row.title,
-        service=row.service,
-        impact=Impact.of(row.impact),
-        urgency=Urgency.of(row.urgency),
-        severity=Severity.of(row.severity),
-        state=State.of(row.state),
-        opened_at=row.opened_at,
-        updated_at=row.updated_at,
-        version=row.version,
-        description=row.description,
-        category=row.category,
-        subcategory=row.subcategory,
-        assignee=row.assignee,
-        assignment_group=row.assignment_group,
-        reporter=row.reporter,
-        source=Source.of(row.source),
-        major=row.major,
-        hold_reason=HoldReason.of(row.hold_reason) if row.hold_reason else None,
-        holds=tuple(
-            HoldPeriod(
-                datetime.fromisoformat(started), datetime.fromisoformat(ended) if ended else None
-            )
-            for started, ended in row.holds or ()
-        ),
-        acknowledged_at=row.acknowledged_at,
-        resolved_at=row.resolved_at,
-        closed_at=row.closed_at,
-        response_due=row.response_due,
-        resolution_due=row.resolution_due,
-        alert=alert_info(row.alert),
-    )
-
-
-def alert_info(row: IntakeAlertRow | None) -> AlertInfo | None:
-    """The alert intake record of an incident as the domain's facts (None: logged by a person)."""
-    if row is None:
-        return None
-    return AlertInfo(
-        integration=row.integration,
-        key=row.dedup_key,
-        status=row.status,
-        first_seen=row.first_seen,
-        last_seen=row.last_seen,
-        repeat_count=max(1, row.repeat_count),
-        labels=tuple(sorted((str(k), str(v)) for k, v in (row.labels or {}).items())),
-        generator_url=row.generator_url,
-        monitor=row.monitor,
-        flapping=row.flapping,
-    )
-
-
-def _store(row: IncidentRow, incident: DomainIncident) -> None:
-    """Copy the domain record onto the row (the number is fixed at creation)."""
-    row.id = incident.id
-    row.title = incident.title
-    row.service = incident.service
-    row.impact = incident.impact.value
-    row.urgency = incident.urgency.value
-    row.severity = int(incident.severity)
-    row.state = incident.state.value
-    row.version = incident.version
-    row.opened_at = incident.opened_at
-    row.updated_at = incident.updated_at
-    row.description = incident.description
-    row.category = incident.category
-    row.subcategory = incident.subcategory
-    row.assignee = incident.assignee
-    row.assignment_group = incident.assignment_group
-    row.reporter = incident.reporter
-    row.source = incident.source.value
-    row.major = incident.major
-    row.hold_reason = incident.hold_reason.value if incident.hold_reason else None
-    row.holds = [
-        [h.started.isoformat(), h.ended.isoformat() if h.ended else None] for h in incident.holds
-    ]
-    row.acknowledged_at = incident.acknowledged_at
-    row.resolved_at = incident.resolved_at
-    row.closed_at = incident.closed_at
-    row.response_due = incident.response_due
-    row.resolution_due = incident.resolution_due
-
-
-def incident_wire(row: IncidentRow) -> Incident:
-    """The stored row as the wire model."""
-    return incident_to_wire(to_domain(row), severity_overridden=row.severity_overridden)
-
-
-def timeline_wire(row: TimelineRow) -> TimelineEntry:
-    """A stored timeline entry as the wire model."""
-    return TimelineEntry.model_validate(
-        {
-            "id": row.id,
-            "incident_id": row.incident_id,
-            "kind": row.kind,
-            "at": row.at,
-            "author": row.author,
-            "body": row.body,
-            "data": row.data or {},
-        }
-    )
 
 
 # -- reads ----------------------------------------------------------------
@@ -386,7 +279,7 @@ def create_incident(*, session: Session, body: IncidentCreate, scope: WriteScope
     )
     incident = _with_due_times(incident, scope)
     row = IncidentRow(number=number, severity_overridden=overridden)
-    _store(row, incident)
+    store_incident(row, incident)
     entries: list[TimelineRow] = []
     if not routed:
         entries.append(unrouted_entry(incident, scope))
@@ -463,24 +356,24 @@ def _shown(value: object) -> str:
 
 
 def _override_refused(principal: Principal, instead: str) -> ApiError:
-    allowed = " or ".join(role.wire for role in Role if role >= Role.COMMANDER)
+    allowed = " or ".join(role for role in ROLES if may_override(role))
     return ApiError(
         403,
         "forbidden",
-        f"overriding the severity needs the commander role or higher ({allowed}); {instead} "
+        f"overriding the severity needs the {OVERRIDE_ROLE} role or higher ({allowed}); {instead} "
         f"(your token {principal.name!r} is {principal.role.wire})",
     )
 
 
 def check_patch_allowed(*, body: IncidentPatch, principal: Principal) -> None:
     """403 when the PATCH needs a higher role than the caller's (a severity override)."""
-    if body.severity is not None and not principal.at_least(Role.COMMANDER):
+    if body.severity is not None and not may_override(principal.role.wire):
         raise _override_refused(principal, "change impact or urgency instead")
 
 
 def check_create_allowed(*, body: IncidentCreate, principal: Principal) -> None:
     """403 when the new incident sets its own severity and the caller is below commander."""
-    if body.severity is not None and not principal.at_least(Role.COMMANDER):
+    if body.severity is not None and not may_override(principal.role.wire):
         raise _override_refused(
             principal,
             "log it with the computed severity and ask a commander to override it",
@@ -652,7 +545,7 @@ def patch_incident(
         return row, []
     incident = replace(incident, version=before.version + 1, updated_at=scope.now)
     incident = _with_due_times(incident, scope)
-    _store(row, incident)
+    store_incident(row, incident)
     row.severity_overridden = overridden
     session.flush()
     _record_incident(session, row, scope, incident)

@@ -32,6 +32,7 @@ from console.server.core.errors import ApiError
 from console.server.core.tables import IncidentRow, PirRow, ReferenceRow, TimelineRow
 from console.server.jobs import webhooks
 from console.server.services import incidents as incident_service
+from console.server.services.incident_rows import incident_wire, to_domain
 from console.server.services.incidents import WriteScope
 from console.wire import etag
 from console.wire.pir import ActionItemCreate, Pir, PirPage, PirPatch, PirSummary
@@ -99,7 +100,7 @@ def build_draft(
     The timeline is read as plain columns straight into domain events: 5,000
     entries through the ORM and the wire model would cost more than the draft.
     """
-    incident = incident_service.to_domain(incident_row)
+    incident = to_domain(incident_row)
     rows = session.execute(
         select(
             TimelineRow.id, TimelineRow.kind, TimelineRow.at, TimelineRow.author, TimelineRow.body
@@ -128,7 +129,7 @@ def create_pir(
 ) -> PirRow:
     """Draft the review of a resolved (or closed) incident; 409 if not resolved or drafted."""
     incident = incident_service.find_incident(session=session, ref=ref)
-    number = incident_service.incident_wire(incident).number
+    number = incident_wire(incident).number
     if incident.state not in _DONE_STATES:
         raise ApiError(
             409,

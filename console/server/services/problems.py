@@ -22,6 +22,7 @@ from console.server.core import changes
 from console.server.core.errors import ApiError
 from console.server.core.tables import IncidentRow, ProblemLinkRow, ProblemRow, ReferenceRow
 from console.server.services import incidents as incident_service
+from console.server.services.incident_rows import incident_wire
 from console.server.services.incidents import WriteScope
 from console.wire import REF_ID_PATTERN, KnownError, etag
 from console.wire.pir import Problem, ProblemCreate, ProblemPatch, WorkaroundApplied
@@ -87,7 +88,7 @@ def _link(session: Session, row: ProblemRow, refs: list[str]) -> list[IncidentRo
                 f"incident {ref[:80]!r} does not exist; link incidents by id or INC number",
             ) from None
         link = session.get(ProblemLinkRow, incident.id)
-        number = incident_service.incident_wire(incident).number
+        number = incident_wire(incident).number
         if link is not None and link.problem_id != row.id:
             other = session.get(ProblemRow, link.problem_id)
             shown = format_number(other.number) if other is not None else link.problem_id
@@ -102,7 +103,7 @@ def _link(session: Session, row: ProblemRow, refs: list[str]) -> list[IncidentRo
     doc = dict(row.data)
     numbers = list(doc.get("incidents", []))
     for incident in linked:
-        number = incident_service.incident_wire(incident).number
+        number = incident_wire(incident).number
         if number not in numbers:
             numbers.append(number)
     doc["incidents"] = numbers

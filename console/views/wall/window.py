@@ -51,6 +51,7 @@ from console.config.settings import Settings
 from console.domain.clock import utc_now
 from console.domain.severity import Severity
 from console.domain.sla import SlaPolicy
+from console.domain.text import age_text, clock_text
 from console.models.wall import Update, WallModel, WallSnapshot, WallSource
 from console.views.wall.widgets import (
     IncidentListPanel,
@@ -135,18 +136,6 @@ class SyncStatusLike(Protocol):
 
     @property
     def next_try_at(self) -> datetime | None: ...
-
-
-def age_text(seconds: float) -> str:
-    """``just now``, ``42 s ago``, ``7 min ago``, ``2 h 05 min ago``."""
-    if seconds < 5:
-        return "just now"
-    if seconds < 60:
-        return f"{int(seconds)} s ago"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    hours = int(seconds // 3600)
-    return f"{hours} h {int(seconds % 3600 // 60):02d} min ago"
 
 
 class DialogGuard(QObject):
@@ -386,16 +375,16 @@ class WallWindow(QWidget):
         if self._last_synced is None:
             age = "no data received yet"
         else:
-            local = self._last_synced.astimezone()
+            local = clock_text(self._last_synced, seconds=True)
             ago = age_text((now - self._last_synced).total_seconds())
-            age = f"data as of {local:%H:%M:%S} ({ago})"
+            age = f"data as of {local} ({ago})"
         return f"⚠ {look.headline} — {age}"
 
     def footer_text(self) -> str:
         """When the data was last fresh and, while reconnecting, when the next try is."""
         parts = []
         if self._last_synced is not None:
-            parts.append(f"updated {self._last_synced.astimezone():%H:%M:%S}")
+            parts.append(f"updated {clock_text(self._last_synced, seconds=True)}")
         if self._next_try is not None and self._state not in ("live", "syncing"):
             seconds = max(0, round((self._next_try - self._clock()).total_seconds()))
             parts.append(f"next try in {seconds} s" if seconds else "trying now")

@@ -1,0 +1,125 @@
+"""Incident and timeline rows as the domain's records and the wire's models, and back.
+
+The conversions the incident services, the routes and the escalation timer
+share: a stored row as a domain :class:`~console.domain.incident.Incident`
+(with its alert intake facts) or a wire ``Incident``, a domain record copied
+back onto its row, and a stored timeline entry as a wire ``TimelineEntry``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from console.domain.incident import AlertInfo, HoldPeriod, Source, format_number
+from console.domain.incident import Incident as DomainIncident
+from console.domain.lifecycle import HoldReason, State
+from console.domain.severity import Impact, Severity, Urgency
+from console.server.core.tables import IncidentRow, IntakeAlertRow, TimelineRow
+from console.wire import Incident, TimelineEntry, incident_to_wire
+
+
+def to_domain(row: IncidentRow) -> DomainIncident:
+    """The stored row as the domain record."""
+    return DomainIncident(
+        id=row.id,
+        number=format_number(row.number),
+        title=row.title,
+        service=row.service,
+        impact=Impact.of(row.impact),
+        urgency=Urgency.of(row.urgency),
+        severity=Severity.of(row.severity),
+        state=State.of(row.state),
+        opened_at=row.opened_at,
+        updated_at=row.updated_at,
+        version=row.version,
+        description=row.description,
+        category=row.category,
+        subcategory=row.subcategory,
+        assignee=row.assignee,
+        assignment_group=row.assignment_group,
+        reporter=row.reporter,
+        source=Source.of(row.source),
+        major=row.major,
+        hold_reason=HoldReason.of(row.hold_reason) if row.hold_reason else None,
+        holds=tuple(
+            HoldPeriod(
+                datetime.fromisoformat(started), datetime.fromisoformat(ended) if ended else None
+            )
+            for started, ended in row.holds or ()
+        ),
+        acknowledged_at=row.acknowledged_at,
+        resolved_at=row.resolved_at,
+        closed_at=row.closed_at,
+        response_due=row.response_due,
+        resolution_due=row.resolution_due,
+        alert=alert_info(row.alert),
+    )
+
+
+def alert_info(row: IntakeAlertRow | None) -> AlertInfo | None:
+    """The alert intake record of an incident as the domain's facts (None: logged by a person)."""
+    if row is None:
+        return None
+    return AlertInfo(
+        integration=row.integration,
+        key=row.dedup_key,
+        status=row.status,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        repeat_count=max(1, row.repeat_count),
+        labels=tuple(sorted((str(k), str(v)) for k, v in (row.labels or {}).items())),
+        generator_url=row.generator_url,
+        monitor=row.monitor,
+        flapping=row.flapping,
+    )
+
+
+def store_incident(row: IncidentRow, incident: DomainIncident) -> None:
+    """Copy the domain record onto the row (the number is fixed at creation)."""
+    row.id = incident.id
+    row.title = incident.title
+    row.service = incident.service
+    row.impact = incident.impact.value
+    row.urgency = incident.urgency.value
+    row.severity = int(incident.severity)
+    row.state = incident.state.value
+    row.version = incident.version
+    row.opened_at = incident.opened_at
+    row.updated_at = incident.updated_at
+    row.description = incident.description
+    row.category = incident.category
+    row.subcategory = incident.subcategory
+    row.assignee = incident.assignee
+    row.assignment_group = incident.assignment_group
+    row.reporter = incident.reporter
+    row.source = incident.source.value
+    row.major = incident.major
+    row.hold_reason = incident.hold_reason.value if incident.hold_reason else None
+    row.holds = [
+        [h.started.isoformat(), h.ended.isoformat() if h.ended else None] for h in incident.holds
+    ]
+    row.acknowledged_at = incident.acknowledged_at
+    row.resolved_at = incident.resolved_at
+    row.closed_at = incident.closed_at
+    row.response_due = incident.response_due
+    row.resolution_due = incident.resolution_due
+
+
+def incident_wire(row: IncidentRow) -> Incident:
+    """The stored row as the wire model."""
+    return incident_to_wire(to_domain(row), severity_overridden=row.severity_overridden)
+
+
+def timeline_wire(row: TimelineRow) -> TimelineEntry:
+    """A stored timeline entry as the wire model."""
+    return TimelineEntry.model_validate(
+        {
+            "id": row.id,
+            "incident_id": row.incident_id,
+            "kind": row.kind,
+            "at": row.at,
+            "author": row.author,
+            "body": row.body,
+            "data": row.data or {},
+        }
+    )
