@@ -10,7 +10,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from tests.conftest import require_or_skip
+from tests.helpers.env import require_or_skip
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGING = REPO / "packaging"

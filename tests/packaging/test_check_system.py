@@ -16,7 +16,7 @@ from pathlib import Path
 import check_system
 import pytest
 
-from tests.conftest import require_or_skip
+from tests.helpers.env import require_or_skip
 
 from .conftest import PACKAGING, TOOLS_ENV, require_tool
 
