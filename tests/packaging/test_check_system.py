@@ -17,8 +17,7 @@ import check_system
 import pytest
 
 from tests.helpers.env import require_or_skip
-
-from .conftest import PACKAGING, TOOLS_ENV, require_tool
+from tests.helpers.packaging import PACKAGING, TOOLS_ENV, require_tool
 
 SCRIPT = PACKAGING / "check_system.py"
 
