@@ -9,8 +9,6 @@ TEAMS = {
     "network": {"name": "Network Engineering", "tier": "L2"},
     "vendor": {"name": "Acme Support", "tier": "L3"},
 }
-
-
 CONTACTS = {
     "ana": {
         "name": "Ana Ruiz",
@@ -34,8 +32,6 @@ CONTACTS = {
         "time_zone": "America/Los_Angeles",
     },
 }
-
-
 ROTATION = {
     "name": "Network weekly",
     "team": "network",
@@ -43,8 +39,6 @@ ROTATION = {
     "start": "2026-01-05",
     "members": ["jo"],
 }
-
-
 POLICY: dict[str, Any] = {
     "service": "vpn",
     "tiers": [
@@ -74,8 +68,6 @@ POLICY: dict[str, Any] = {
         {"id": "duty", "who": "duty manager", "severities": ["SEV-1", "SEV-2"], "after_minutes": 30}
     ],
 }
-
-
 SEV2 = {
     "title": "VPN drops every few minutes",
     "service": "vpn",

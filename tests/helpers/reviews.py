@@ -6,6 +6,8 @@ from typing import Any
 
 from tests.helpers.servers import Api
 
+SEV1 = {"impact": "high", "urgency": "high"}
+
 
 def resolved_incident(api: Api, **fields: Any) -> dict[str, Any]:
     incident = api.create(**{**SEV1, **fields})
@@ -43,6 +45,3 @@ def patch(api: Api, pir: dict[str, Any], role: str = "dispatcher", **fields: Any
         json=fields,
         headers={"If-Match": f'"{pir["version"]}"'},
     )
-
-
-SEV1 = {"impact": "high", "urgency": "high"}
