@@ -44,7 +44,7 @@ import httpx
 
 from bench import fail, note, percentile, report
 from bench.server import _process_cpu_s
-from tests.e2e.servers import ServerProcess, make_token
+from tests.helpers.processes import ServerProcess, make_token
 
 SENDERS = 4
 MANY_SENDERS = 16

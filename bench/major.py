@@ -27,7 +27,7 @@ from console.connectors.noc import NocBackend
 from console.domain.incident import TimelineEvent, TimelineKind
 from console.store import Cache
 from console.sync.engine import SyncEngine, SyncState
-from tests.e2e.servers import ServerProcess, make_token
+from tests.helpers.processes import ServerProcess, make_token
 
 SAMPLES = 100
 MAJORS = 50
@@ -132,7 +132,8 @@ def _publish_to_screen(root: Path) -> None:
 
 def _countdowns(root: Path) -> None:
     from console.views.major_workspace import MajorWorkspace
-    from tests.views.conftest import NOW, make_incident
+    from tests.helpers.factories import NOW
+    from tests.helpers.factories import desk_incident as make_incident
 
     cache = Cache.open(root / "majors.db")
     from console.domain.severity import Severity

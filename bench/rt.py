@@ -62,7 +62,7 @@ class _Counting(RtBackend):
 
 
 def _initial(rt: object, folder: Path) -> Path:
-    from tests.rt.rtserver import RtInstance
+    from tests.helpers.rtserver import RtInstance
 
     assert isinstance(rt, RtInstance)
     cache_path = folder / "cache.db"
@@ -85,7 +85,7 @@ def _initial(rt: object, folder: Path) -> Path:
 
 
 def _operator_history(rt: object, folder: Path) -> None:
-    from tests.rt.rtserver import RtInstance
+    from tests.helpers.rtserver import RtInstance
 
     assert isinstance(rt, RtInstance)
     operator = rt.with_queue(rt.server.take_spare_queue()).as_user()
@@ -123,7 +123,7 @@ def _latency(rt: object, cache_path: Path) -> None:
     from console.domain.sla import SlaPolicy
     from console.models.incident_table import IncidentTableModel
     from console.models.sync_worker import SyncThread, UpdatePacer
-    from tests.rt.rtserver import RtInstance
+    from tests.helpers.rtserver import RtInstance
 
     assert isinstance(rt, RtInstance)
     _app = QApplication.instance() or QApplication([])
@@ -209,7 +209,7 @@ def _latency(rt: object, cache_path: Path) -> None:
 
 def run() -> None:
     try:
-        from tests.rt.rtserver import RtServer, RtUnavailable, rt_unavailable_reason
+        from tests.helpers.rtserver import RtServer, RtUnavailable, rt_unavailable_reason
     except ImportError as exc:  # a wheel without the tests
         fail(f"the RT bench needs the tests folder of a checkout ({exc})")
         return

@@ -623,7 +623,7 @@ def rt_target(spec: str) -> Iterator[tuple[str, str, str]]:
         yield spec.rstrip("/"), token, os.environ.get("NOC_BENCH_RT_QUEUE", "General")
         return
     try:
-        from tests.rt.rtserver import RtServer, RtUnavailable, rt_unavailable_reason
+        from tests.helpers.rtserver import RtServer, RtUnavailable, rt_unavailable_reason
     except ImportError as exc:  # a wheel without the tests
         fail(f"--vs-rt local needs the tests folder of a checkout ({exc})")
         return

@@ -35,7 +35,7 @@ from bench import fail, note, percentile, report
 from console.connectors.noc import NocBackend
 from console.store import Cache
 from console.sync.engine import SyncEngine, SyncState
-from tests.e2e.servers import ServerProcess, make_token, seed_incidents
+from tests.helpers.processes import ServerProcess, make_token, seed_incidents
 
 LATENCY_SAMPLES = 200
 

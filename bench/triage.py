@@ -55,7 +55,7 @@ def run() -> None:
     from console.store.drafts import DraftStore
     from console.sync.edits import LocalEdits
     from console.views.triage.wizard import TriageWizard
-    from tests.views.triage_keys import SEV2_CALL, TriageKeys, run_to_last_page
+    from tests.helpers.triage_keys import SEV2_CALL, TriageKeys, run_to_last_page
 
     app = QApplication.instance() or QApplication([])
     now = datetime.now(UTC)

@@ -1,4 +1,5 @@
-"""Test-wide set-up: offscreen Qt, private data/config folders, an in-memory keyring.
+"""Test-wide set-up: offscreen Qt, private data/config folders, an in-memory keyring,
+and the fixtures of ``tests/helpers/`` registered once.
 
 Nothing a test does may touch the real user's settings, cache or keyring.
 """
@@ -21,30 +22,24 @@ os.environ.setdefault("XDG_RUNTIME_DIR", str(_SESSION_HOME / "runtime"))
 (_SESSION_HOME / "runtime").mkdir(mode=0o700, exist_ok=True)
 
 import keyring  # noqa: E402
-from keyring.backend import KeyringBackend  # noqa: E402
 
+# The helpers assert too; rewrite them like the tests (before the first one is imported).
+pytest.register_assert_rewrite("tests.helpers")
 
-class MemoryKeyring(KeyringBackend):
-    """A keyring that lives in memory, so tests never read or write the user's.
+from tests.helpers.env import MemoryKeyring  # noqa: E402
 
-    This stands in for the OS keyring (Secret Service, Keychain, Credential
-    Manager), which cannot run on a headless test machine.
-    """
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.secrets.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.secrets.pop((service, username), None)
+# Every fixture of tests/helpers/, registered once for the whole tree.
+pytest_plugins = [
+    "tests.helpers.e2e",
+    "tests.helpers.metrics",
+    "tests.helpers.processes",
+    "tests.helpers.qt",
+    "tests.helpers.rt",
+    "tests.helpers.servers",
+    "tests.helpers.store",
+    "tests.helpers.sync",
+    "tests.helpers.webhooks",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -64,12 +59,3 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     monkeypatch.setenv("NOC_CONSOLE_DATA_DIR", str(folder))
     return folder
-
-
-def require_or_skip(available: bool, reason: str, env_var: str) -> None:
-    """Skip when a real service is missing, unless ``env_var`` makes it mandatory (as in CI)."""
-    if available:
-        return
-    if os.environ.get(env_var) == "1":
-        pytest.fail(f"{reason} (and {env_var}=1 makes this test mandatory)")
-    pytest.skip(reason)

@@ -36,7 +36,7 @@ from console.server.core.auth import Role
 from console.server.core.settings import Settings, sqlite_url
 from console.server.embedded import EmbeddedServer
 from console.wire import incident_to_wire
-from tests.e2e.servers import make_incidents, wire_dict
+from tests.helpers.processes import make_incidents, wire_dict
 
 NEW = {"title": "Checkout returns 502", "service": "checkout", "impact": "high", "urgency": "low"}
 

@@ -21,7 +21,7 @@ from console.domain.escalation import (
     engagement_from_timeline,
 )
 from console.domain.incident import TimelineEvent, TimelineKind
-from tests.domain.factories import make_incident
+from tests.helpers.factories import make_incident
 
 T0 = datetime(2024, 5, 6, 2, 0, tzinfo=UTC)
 

@@ -21,7 +21,7 @@ from console.domain.incident import (
     transition,
 )
 from console.domain.lifecycle import HoldReason, IllegalTransition, State
-from tests.domain.factories import T0, make_incident
+from tests.helpers.factories import T0, make_incident
 
 MINUTE = timedelta(minutes=1)
 

@@ -23,7 +23,7 @@ from console.domain.pir import (
     schedule,
 )
 from console.domain.severity import Severity
-from tests.store.records import make_incident
+from tests.helpers.factories import cached_incident as make_incident
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -26,7 +26,7 @@ from console.domain.sla import (
     parse_target,
     sev1_share_warning,
 )
-from tests.domain.factories import T0, make_incident
+from tests.helpers.factories import T0, make_incident
 
 MADRID = ZoneInfo("Europe/Madrid")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -27,7 +27,7 @@ from console.domain.triage import (
     search_known_errors,
     taxonomy,
 )
-from tests.domain.factories import T0, make_incident
+from tests.helpers.factories import T0, make_incident
 
 H, M, L = Impact.HIGH, Impact.MEDIUM, Impact.LOW
 ONE, TEAM, SITE, ALL = (

@@ -14,8 +14,8 @@ import pytest
 from console.connectors.embedded import start_embedded
 from console.connectors.noc import NocBackend
 from console.sync.engine import SyncEngine
-from tests.e2e.servers import ServerProcess, make_token, run_console
-from tests.sync.conftest import NEW
+from tests.helpers.processes import ServerProcess, make_token, run_console
+from tests.helpers.sync import NEW
 
 pytestmark = pytest.mark.slow  # real server processes, several seconds each
 

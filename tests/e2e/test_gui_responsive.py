@@ -24,7 +24,7 @@ from console.models.incident_table import IncidentTableModel
 from console.models.sync_worker import SyncThread, UpdatePacer
 from console.store import Cache
 from console.sync.engine import SyncEngine
-from tests.e2e.servers import ServerProcess, make_token
+from tests.helpers.processes import ServerProcess, make_token
 
 pytestmark = pytest.mark.slow  # real server processes, several seconds each
 

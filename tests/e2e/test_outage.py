@@ -18,9 +18,9 @@ from console.connectors.noc import NocBackend
 from console.domain.incident import Incident, TimelineEvent
 from console.sync.edits import LocalEdits
 from console.sync.engine import SyncState
-from tests.e2e.conftest import E2EConsole
-from tests.e2e.servers import ServerProcess, make_token
-from tests.sync.conftest import NEW, Running
+from tests.helpers.e2e import E2EConsole
+from tests.helpers.processes import ServerProcess, make_token
+from tests.helpers.sync import NEW, Running
 
 pytestmark = pytest.mark.slow  # real server processes, several seconds each
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from console.store import Cache
-from tests.e2e.servers import ServerProcess, _env, console_command, make_incidents, make_token
+from tests.helpers.processes import ServerProcess, _env, console_command, make_incidents, make_token
 
 pytestmark = pytest.mark.slow  # real server processes, several seconds each
 

@@ -21,9 +21,9 @@ from console.domain.incident import TimelineKind
 from console.domain.severity import Severity
 from console.services.demo import read_demo
 from console.wire import CategoryIn, ServiceIn, TeamIn
-from tests.e2e.conftest import E2EConsole
-from tests.e2e.servers import ServerProcess, make_token
-from tests.views.triage_keys import SEV2_CALL, Console, run_to_last_page
+from tests.helpers.e2e import E2EConsole
+from tests.helpers.processes import ServerProcess, make_token
+from tests.helpers.triage_keys import SEV2_CALL, Console, run_to_last_page
 
 pytestmark = [
     pytest.mark.slow,  # real server processes, several seconds each

@@ -15,9 +15,9 @@ from console.connectors.base import Caller
 from console.domain.errors import DomainError
 from console.domain.severity import Severity
 from console.sync.edits import LocalEdits, is_local_id
-from tests.e2e.conftest import E2EConsole
-from tests.e2e.servers import ServerProcess
-from tests.sync.conftest import NEW
+from tests.helpers.e2e import E2EConsole
+from tests.helpers.processes import ServerProcess
+from tests.helpers.sync import NEW
 
 pytestmark = pytest.mark.slow  # real server processes, several seconds each
 

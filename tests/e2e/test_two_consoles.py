@@ -12,9 +12,9 @@ from collections.abc import Callable
 import pytest
 
 from console.sync.edits import LocalEdits
-from tests.e2e.conftest import E2EConsole
-from tests.e2e.servers import ServerProcess
-from tests.sync.conftest import NEW
+from tests.helpers.e2e import E2EConsole
+from tests.helpers.processes import ServerProcess
+from tests.helpers.sync import NEW
 
 pytestmark = pytest.mark.slow  # real server processes, several seconds each
 

@@ -16,9 +16,8 @@ from pathlib import Path
 import check_system
 import pytest
 
-from tests.conftest import require_or_skip
-
-from .conftest import PACKAGING, TOOLS_ENV, require_tool
+from tests.helpers.env import require_or_skip
+from tests.helpers.packaging import PACKAGING, TOOLS_ENV, require_tool
 
 SCRIPT = PACKAGING / "check_system.py"
 

@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from console.app.gui import EXIT_USER_ERROR
-
-from .conftest import REPO
+from tests.helpers.packaging import REPO
 
 
 def start_console(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

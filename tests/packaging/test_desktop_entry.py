@@ -19,8 +19,7 @@ from PySide6.QtGui import QImage
 from console import __version__
 from console.cli.main import gui_parser
 from console.config import paths
-
-from .conftest import PACKAGING, REPO, require_tool
+from tests.helpers.packaging import PACKAGING, REPO, require_tool
 
 LINUX = PACKAGING / "linux"
 DESKTOP = LINUX / f"{contents.APP_ID}.desktop"

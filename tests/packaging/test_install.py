@@ -16,8 +16,7 @@ import contents
 import pytest
 
 from console import __version__
-
-from .conftest import PACKAGING, require_tool
+from tests.helpers.packaging import PACKAGING, require_tool
 
 SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 

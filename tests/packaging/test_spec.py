@@ -17,8 +17,7 @@ import contents
 import pytest
 
 from console.cli.main import SUBCOMMANDS
-
-from .conftest import PACKAGING, REPO
+from tests.helpers.packaging import PACKAGING, REPO
 
 SPEC = PACKAGING / "pyinstaller" / "noc-console.spec"
 HOOKS = PACKAGING / "pyinstaller" / "hooks"

@@ -18,7 +18,7 @@ from console.services.major import (
     snapshot,
 )
 from console.store import Cache
-from tests.domain.factories import T0, make_incident
+from tests.helpers.factories import T0, make_incident
 
 
 @pytest.fixture

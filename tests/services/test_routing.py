@@ -14,7 +14,8 @@ from console.services.demo import load_demo
 from console.services.directory import Directory
 from console.services.routing import local_time, routing_for, who_can_override
 from console.store import Cache
-from tests.views.conftest import NOW, make_incident
+from tests.helpers.factories import NOW
+from tests.helpers.factories import desk_incident as make_incident
 
 
 @pytest.fixture

@@ -27,7 +27,8 @@ from console.services.triage import (
 )
 from console.services.triage_context import TriageContext
 from console.store import Cache
-from tests.views.conftest import NOW, make_incident
+from tests.helpers.factories import NOW
+from tests.helpers.factories import desk_incident as make_incident
 
 
 @pytest.fixture

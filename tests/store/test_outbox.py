@@ -13,7 +13,8 @@ import pytest
 
 from console.domain.lifecycle import State
 from console.store import Cache, CacheError, OutboxEntry
-from tests.store.records import make_event, make_incident
+from tests.helpers.factories import cached_incident as make_incident
+from tests.helpers.factories import make_event
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,7 +83,7 @@ def test_queued_edits_survive_the_app_being_killed(tmp_path: Path) -> None:
         import sys, time
         from pathlib import Path
         from console.store import Cache, OutboxEntry
-        from tests.store.records import make_incident
+        from tests.helpers.factories import cached_incident as make_incident
 
         cache = Cache.open(Path(sys.argv[1]))
         for k in range(3):

@@ -22,7 +22,7 @@ from console.sync.edits import (
     merge,
     normalise_fields,
 )
-from tests.e2e.servers import make_incidents
+from tests.helpers.processes import make_incidents
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -21,7 +21,7 @@ from console.server.embedded import EmbeddedServer
 from console.server.main import context_of
 from console.sync.edits import LocalEdits, is_local_id
 from console.sync.engine import SyncState, SyncStatus
-from tests.sync.conftest import NEW, Console, Running
+from tests.helpers.sync import NEW, Console, Running
 
 
 def _create_on_server(other: NocBackend, n: int, **fields: object) -> list[str]:

@@ -16,7 +16,8 @@ from console.services.queue import QueueFilter
 from console.store import Cache
 from console.views.alert_panel import link_html
 from console.views.main_window import MainWindow
-from tests.views.conftest import NOW, make_incident
+from tests.helpers.factories import NOW
+from tests.helpers.factories import desk_incident as make_incident
 
 ALERT = AlertInfo(
     integration="alertmanager",

@@ -16,7 +16,7 @@ from console.services.queue import SAVED_VIEWS_META_KEY, SavedViews
 from console.store import Cache
 from console.views.filter_bar import CUSTOM_VIEW
 from console.views.main_window import MainWindow
-from tests.views.conftest import NOW, FakeClock
+from tests.helpers.factories import NOW, FakeClock
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 

@@ -14,7 +14,8 @@ from console.domain.sla import SlaPolicy
 from console.models.incident_table import Column, IncidentTableModel
 from console.views.main_window import MainWindow
 from console.views.theme import THEMES, apply_theme
-from tests.views.conftest import NOW, make_incident
+from tests.helpers.factories import NOW
+from tests.helpers.factories import desk_incident as make_incident
 
 # Qt's offscreen platform warns when a shown main window propagates its size
 # hints; it has no window manager to propagate them to. Nothing to fix here.

@@ -15,7 +15,8 @@ from console.domain.severity import Severity
 from console.store import Cache
 from console.sync.edits import LocalEdits
 from console.views.major_workspace import MajorWorkspace, install
-from tests.views.conftest import NOW, FakeClock, make_incident
+from tests.helpers.factories import NOW, FakeClock
+from tests.helpers.factories import desk_incident as make_incident
 
 
 def _seed(cache: Cache) -> None:

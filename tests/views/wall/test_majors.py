@@ -1,0 +1,54 @@
+"""The wall's major-incident strip over the demo: commander, time since declaration, countdowns."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from console.config.settings import Settings
+from console.domain.sla import SlaPolicy
+from console.services.demo import load_demo
+from console.store import Cache
+from console.views.wall.majors import WallMajors
+from console.views.wall.window import open_wall
+from tests.helpers.factories import NOW
+
+
+@pytest.fixture
+def demo_cache(tmp_path: Path) -> Iterator[Cache]:
+    cache = Cache.open(tmp_path / "cache.db")
+    load_demo(cache, NOW, policy=SlaPolicy.default())
+    yield cache
+    cache.close()
+
+
+def test_wall_shows_commander_age_and_countdowns_legibly(
+    qtbot: QtBot, demo_cache: Cache, tmp_path: Path
+) -> None:
+    now = [NOW]
+    wall = open_wall(demo_cache, Settings(), clock=lambda: now[0], show=False)
+    qtbot.addWidget(wall)
+    wall.resize(1920, 1080)
+    wall.show()
+    qtbot.waitExposed(wall)
+    strip = wall.findChild(WallMajors)
+    assert strip is not None
+    lines = [label.text() for label in strip.lines if label.isVisible()]
+    running = lines[0]  # the commanded one first
+    assert "checkout" in running
+    assert "IC Tom Whitfield" in running
+    assert "declared 0h45m ago" in running
+    assert "Internal ⚠ OVERDUE 10:00" in running  # words and a shape
+    assert "Customer 3:00" in running
+    # Legible at 5 m: at least 1/28 of a 1080-line wall (38 px).
+    assert strip.lines[0].fontInfo().pixelSize() >= 38
+    now[0] = NOW + timedelta(seconds=30)
+    strip.tick()
+    assert any("OVERDUE 10:30" in label.text() for label in strip.lines)
+    out = Path(os.environ.get("NOC_SCREENSHOTS", tmp_path))
+    assert wall.grab().save(str(out / "wall-majors.png"))
