@@ -70,6 +70,7 @@ from PySide6.QtWidgets import (
 
 from console.domain.clock import utc_now
 from console.domain.phones import format_phone, region_from_locale_name, tel_uri
+from console.domain.text import clock_text, file_stamp
 from console.models.escalation_matrix import (
     CONTACT_ROLE,
     FIXED_COLUMNS,
@@ -437,11 +438,11 @@ class EscalationMatrixView(QWidget):
         self.banner.setVisible(bool(messages))
 
     def _update_status(self) -> None:
-        at = self.model.at.astimezone(self.display_zone)
+        at = clock_text(self.model.at, self.display_zone, day=True, show_zone=True)
         shown = self.model.rowCount()
         total = len(self.directory.services)
         count = f"{shown} of {total} services" if shown != total else f"{total} services"
-        self.status.setText(f"On call at {at.strftime('%a %H:%M %Z')} · {count}")
+        self.status.setText(f"On call at {at} · {count}")
         self.status.setToolTip("Who is on call is worked out again every minute")
 
     # -------------------------------------------------------- selection
@@ -670,7 +671,7 @@ class EscalationMatrixView(QWidget):
             self._run_export(lambda: self.export_contacts_csv(path), path)
 
     def _ask_export_on_call(self) -> None:
-        stamp = self._now().astimezone(self.display_zone).strftime("%Y%m%d-%H%M")
+        stamp = file_stamp(self._now(), self.display_zone)
         path = self._ask_save("Export who is on call", f"on-call-{stamp}.csv", "CSV files (*.csv)")
         if path is not None:
             self._run_export(lambda: self.export_on_call_csv(path), path)
