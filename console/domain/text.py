@@ -2,12 +2,12 @@
 
 A span is written in one of five forms (:data:`DurationForm`): ``long`` for
 the queue, the detail pane and the alerts ("3 h 05 min"), ``short`` for the
-wall, read from across the room ("3 h 05"), ``terse`` for escalation
-paths and waits ("1 h 30 min", "2 d", "45 s"), ``full`` for a review's
-record, where no minute is dropped ("1 d 1 h 00 min", "30 s"), and
-``compact`` for the metrics tables' columns ("1m 35s", "2h 05m"). Each is rounded down or up to
-the minute (:data:`Rounding`): an SLA clock rounds down, so it never shows
-more time left than there is; a countdown rounds up, so it never says
+wall, read from across the room ("3 h 05"), ``terse`` for escalation paths,
+waits and snoozes ("1 h 30 min", "2 d", "45 s"), ``full`` for a review's
+record, where no minute is dropped ("1 d 1 h 00 min", "30 s"), and ``compact``
+for the metrics tables' columns ("1m 35s", "2h 05m"). Each is rounded down or
+up to the minute (:data:`Rounding`): an SLA clock rounds down, so it never
+shows more time left than there is; a countdown rounds up, so it never says
 "in 0 min" for something not yet due. Moments are written on the viewer's
 clock (:func:`clock_text`), a person's own clock (:func:`local_time_text`),
 and ages as "7 min ago" (:func:`age_text`); a moment in a file name is

@@ -150,6 +150,17 @@ def test_mutes_from_the_settings_show_as_checked(
     assert not actions_of(notifier).mute_alerts[Severity.SEV1].isChecked()
 
 
+def test_a_mute_set_elsewhere_moves_the_check_mark(
+    qtbot: QtBot, clock: Clock, player: SilentPlayer
+) -> None:
+    notifier = make_notifier(qtbot, clock, player)
+    notifier.set_muted(Severity.SEV2, True)  # as the settings dialog does
+    assert actions_of(notifier).mute_alerts[Severity.SEV2].isChecked()
+    notifier.set_muted(Severity.SEV2, False)
+    assert not actions_of(notifier).mute_alerts[Severity.SEV2].isChecked()
+    assert not notifier.tracker.is_muted(Severity.SEV2)
+
+
 def test_snooze_and_resume_through_the_actions(
     qtbot: QtBot, clock: Clock, player: SilentPlayer, policy: SlaPolicy
 ) -> None:
