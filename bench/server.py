@@ -615,7 +615,7 @@ def rt_figures(url: str, token: str, queue: str, ours: dict[int, Figure]) -> Non
 def rt_target(spec: str) -> Iterator[tuple[str, str, str]]:
     """(url, token, queue) of the RT to measure: a URL (token from NOC_BENCH_RT_TOKEN, queue
     from NOC_BENCH_RT_QUEUE, default General), or ``local`` to start the RT 5 of this
-    machine as the RT tests do (tests/rt/rtserver.py), with RT's own bcrypt cost."""
+    machine as the RT tests do (tests/helpers/rtserver.py), with RT's own bcrypt cost."""
     if spec != "local":
         token = os.environ.get("NOC_BENCH_RT_TOKEN", "")
         if not token:

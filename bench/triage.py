@@ -16,7 +16,7 @@ Figures (``python -m bench triage``):
   counts above and stated assumptions (see :data:`TYPING_S_PER_CHAR` and
   the constants below it).
 
-The call (``tests/views/triage_keys.py``): reporter "Ana Ruiz", a phone number,
+The call (``tests/helpers/triage_keys.py``): reporter "Ana Ruiz", a phone number,
 "pay" picking Payments API, "Card payments failing at checkout", software >
 SaaS, a business function down with a partial workaround (impact high), a
 customer SLA at stake (urgency medium) → SEV-2, created with Ctrl+Enter.

@@ -23,7 +23,6 @@ import contextlib
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,14 +59,12 @@ from console.store import Cache, CacheError
 from console.store.drafts import DraftStore
 from console.sync.edits import LocalEdits
 from console.views import major_workspace
-from console.views.actions import MainWindowActions
 from console.views.demo_marker import mark_demo_windows
 from console.views.main_window import MainWindow
 from console.views.theme import apply_theme
 
 if TYPE_CHECKING:
     from console.app.screenshot import ScreenshotTaker
-    from console.views.alerts import AlertNotifier
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -459,7 +456,8 @@ def _add_alerts(app: QApplication, window: MainWindow, settings: Settings) -> No
     )
     watch = QueueAlertWatch(window.model.queue, tracker, settings.alerts.new_incident)
     notifier.watch(watch, interval_ms=5_000)
-    _connect_alert_actions(window.menu_actions, notifier)
+    # The registry's Alerts actions (Alerts menu, tray menu, Ctrl+K, ``?``) drive it.
+    notifier.connect_actions(window.menu_actions)
     if notifier.tray is None:
         notifier.alerted.connect(lambda alert: window.show_alarm(alert.incident_id, alert.headline))
     # An alarm shown goes as soon as it ends (acknowledged here, even before it is sent).
@@ -473,19 +471,6 @@ def _add_alerts(app: QApplication, window: MainWindow, settings: Settings) -> No
         notifier.tray.setContextMenu(actions.menu(actions.alerts_group(), window))
     notifier.incident_requested.connect(window.select_incident)
     major_workspace.connect_alerts(window, notifier)  # #19: overdue stakeholder updates
-
-
-def _connect_alert_actions(actions: MainWindowActions, notifier: AlertNotifier) -> None:
-    """The registry's Alerts actions (Alerts menu, tray menu, Ctrl+K, ``?``) drive ``notifier``."""
-    tracker = notifier.tracker
-    actions.acknowledge_alarms.triggered.connect(notifier.acknowledge_all)
-    for severity, mute in actions.mute_alerts.items():
-        # Mutes can come from the settings: the check marks start from the tracker.
-        mute.setChecked(tracker.is_muted(severity))
-        mute.toggled.connect(partial(notifier.set_muted, severity))
-    for (severity, span), snooze in actions.snooze_alerts.items():
-        snooze.triggered.connect(partial(notifier.snooze, severity, span))
-    actions.resume_alerts.triggered.connect(notifier.resume_all)
 
 
 def _escalation_line(cache: Cache, policy: SlaPolicy, incident: Incident) -> str | None:

@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from console.config import paths
 from console.domain import metrics as m
+from console.domain import text
 from console.store import Cache, CacheError
 from console.store import metrics as cache_metrics
 
@@ -122,12 +123,7 @@ def duration_text(seconds: float | None) -> str:
     """``95`` → ``1m 35s``; ``None`` → ``—``."""
     if seconds is None:
         return "—"
-    s = round(seconds)
-    if s < 3600:
-        return f"{s // 60}m {s % 60:02d}s"
-    if s < 86_400:
-        return f"{s // 3600}h {s % 3600 // 60:02d}m"
-    return f"{s // 86_400}d {s % 86_400 // 3600:02d}h"
+    return text.duration_text(timedelta(seconds=round(seconds)), form="compact")
 
 
 def share_text(value: float | None) -> str:

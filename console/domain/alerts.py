@@ -50,12 +50,11 @@ import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from console.domain.errors import InvalidValue
 from console.domain.incident import Incident, TimelineEvent, TimelineKind, require_aware
 from console.domain.severity import Severity
-from console.domain.sla import SlaKind, SlaReading, SlaStatus, duration_text
+from console.domain.sla import SlaClock, SlaKind, SlaReading, SlaStatus, duration_text
 
 ALL_SEVERITIES: frozenset[Severity] = frozenset(Severity)
 _SEVERITY_CODES = [s.code for s in Severity]
@@ -310,12 +309,6 @@ class _Seen:
 
     severity: Severity
     sla: tuple[SlaKind, SlaStatus] | None
-
-
-class SlaClock(Protocol):
-    """What :func:`readings_for` needs from an SLA policy (``SlaPolicy`` satisfies it)."""
-
-    def current(self, incident: Incident, at: datetime) -> SlaReading: ...
 
 
 def readings_for(

@@ -4,7 +4,7 @@ The words in :data:`DEFINITIONS` are the definitions; docs/metrics.md quotes
 them and the dashboard shows them as tooltips. Two paths compute the same
 numbers: the server in SQL (``console.server.services.metrics``) and the
 console over its local cache (``console.store.metrics`` reads the facts, this
-module aggregates them). ``tests/server/test_metrics_parity.py`` runs both on
+module aggregates them). ``tests/server/services/test_metrics_parity.py`` runs both on
 the same incidents and compares the answers field by field.
 
 Conventions both paths share, so they agree to the second:

@@ -16,6 +16,7 @@ from typing import Any
 from console.domain.errors import InvalidValue, parse_enum
 from console.domain.incident import Incident, TimelineEvent, TimelineKind
 from console.domain.severity import Severity
+from console.domain.text import duration_text
 
 # Root cause and the other narrative fields: generous, but bounded.
 NARRATIVE_MAX = 20_000
@@ -280,13 +281,4 @@ def format_duration(seconds: int | None) -> str:
     """``2 h 05 min``, ``4 min``, ``30 s``; empty for None."""
     if seconds is None:
         return ""
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, _ = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        days, hours = divmod(hours, 24)
-        if days:
-            return f"{days} d {hours} h {minutes:02d} min"
-        return f"{hours} h {minutes:02d} min"
-    return f"{minutes} min"
+    return duration_text(timedelta(seconds=seconds), form="full")

@@ -42,7 +42,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 
 from console.domain import text
 from console.domain.calendar import (
@@ -164,6 +164,13 @@ def _default_targets(
         Severity.SEV4: Target(5 * day, business=True),
     }
     return response, resolution
+
+
+class SlaClock(Protocol):
+    """What a reader of SLA clocks needs from a policy (:class:`SlaPolicy` satisfies it):
+    the alert rules (:func:`console.domain.alerts.readings_for`), the queue and the wall."""
+
+    def current(self, incident: Incident, at: datetime) -> SlaReading: ...
 
 
 @dataclass(frozen=True)

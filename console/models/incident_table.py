@@ -18,14 +18,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
 from console.domain.incident import Incident
 from console.domain.lifecycle import HoldReason
-from console.domain.sla import SlaPolicy, SlaReading, SlaStatus, duration_text
+from console.domain.sla import SlaClock, SlaPolicy, SlaReading, SlaStatus, duration_text
 from console.models.projection import (
     FLASH_ROLE,
     ID_ROLE,
@@ -106,12 +106,6 @@ _HOLD_SHORT = {
     HoldReason.AWAITING_VENDOR: "vendor",
     HoldReason.AWAITING_CHANGE: "change",
 }
-
-
-class SlaClock(Protocol):
-    """What the model needs from an SLA policy (``SlaPolicy`` satisfies it)."""
-
-    def current(self, incident: Incident, at: datetime) -> SlaReading: ...
 
 
 SortKey = tuple[int, int, float, str]

@@ -29,9 +29,10 @@ from console.domain import text
 from console.domain.incident import Incident, Source
 from console.domain.phones import format_phone
 from console.domain.severity import Severity
-from console.domain.sla import SlaReading, SlaStatus
-from console.models.incident_table import DisplayNames, SlaClock
-from console.services.directory import Directory, OnCall, TierLine
+from console.domain.sla import SlaClock, SlaReading, SlaStatus
+from console.models.incident_table import DisplayNames
+from console.models.projection import Changes
+from console.services.directory import Directory, OnCall, ReferenceSource, TierLine
 from console.store import CacheError
 
 AT_RISK = (SlaStatus.WARNING, SlaStatus.BREACHED)
@@ -151,12 +152,6 @@ class WallReference:
         )
 
 
-class ReferenceSource(Protocol):
-    """What the wall needs from the cache for reference data (``Cache`` satisfies it)."""
-
-    def reference(self, kind: str) -> list[dict[str, object]]: ...
-
-
 class IncidentSource(Protocol):
     """What the wall needs from the cache for incidents (``Cache`` satisfies it)."""
 
@@ -167,17 +162,9 @@ class WallSource(IncidentSource, ReferenceSource, Protocol):
     """A cache the wall can load from (``console.store.Cache``)."""
 
 
-class Changes(Protocol):
-    """A store ``ChangeSet``: incident ids by kind of change, and the reference kinds changed."""
-
-    @property
-    def inserted(self) -> frozenset[str]: ...
-
-    @property
-    def updated(self) -> frozenset[str]: ...
-
-    @property
-    def removed(self) -> frozenset[str]: ...
+class WallChanges(Changes, Protocol):
+    """A store ``ChangeSet`` as the wall reads it: a projection's :class:`Changes` (incident
+    ids by kind of change) and the reference kinds changed."""
 
     @property
     def reference_kinds(self) -> frozenset[str]: ...
@@ -187,7 +174,7 @@ class Update(Protocol):
     """A sync update (``console.sync.engine.SyncUpdate``): what changed and the new records."""
 
     @property
-    def changes(self) -> Changes: ...
+    def changes(self) -> WallChanges: ...
 
     def lookup(self, incident_id: str) -> Incident | None: ...
 
@@ -462,7 +449,7 @@ class WallModel(QObject):
         """Apply a sync update (``SyncWorker.changed``'s payload)."""
         self.apply_changes(update.changes, update.lookup)
 
-    def apply_changes(self, changes: Changes, lookup: Callable[[str], Incident | None]) -> None:
+    def apply_changes(self, changes: WallChanges, lookup: Callable[[str], Incident | None]) -> None:
         """Apply a store ChangeSet: changed incidents come from ``lookup``; reference is re-read."""
         for incident_id in changes.removed:
             self._incidents.pop(incident_id, None)

@@ -44,6 +44,7 @@ from console.domain.oncall import (
 from console.domain.phones import format_phone
 from console.domain.severity import Severity
 from console.wire import EscalationPolicyIn, OnCallRotationIn, policy_to_domain, rotation_to_domain
+from console.wire.errors import first_problem
 
 CRITICALITY_ORDER = ("critical", "high", "medium", "low")
 """Services are listed most critical first: the ones a 2 a.m. call is most likely about."""
@@ -245,15 +246,6 @@ def _text(doc: Mapping[str, object], key: str) -> str | None:
     if isinstance(value, str) and value.strip():
         return value.strip()
     return None
-
-
-def _wire_problem(exc: ValidationError) -> str:
-    """A pydantic error as ``field.path: message`` (the first one, and how many more)."""
-    first = exc.errors()[0]
-    path = ".".join(str(part) for part in first["loc"])
-    more = exc.error_count() - 1
-    text = f"{path}: {first['msg']}" if path else str(first["msg"])
-    return text + (f" (and {more} more)" if more > 0 else "")
 
 
 def _wire_body(model: type[BaseModel], doc: Mapping[str, object]) -> dict[str, object]:
@@ -598,7 +590,7 @@ def _schedule(doc: Mapping[str, object], problems: list[str]) -> Schedule | None
         wire = OnCallRotationIn.model_validate(_wire_body(OnCallRotationIn, doc))
         rotation, overrides = rotation_to_domain(rotation_id, wire)
     except ValidationError as exc:
-        problems.append(f"on-call rotation {rotation_id} was left out: {_wire_problem(exc)}")
+        problems.append(f"on-call rotation {rotation_id} was left out: {first_problem(exc)}")
         return None
     except DomainError as exc:
         problems.append(f"on-call rotation {rotation_id} was left out: {exc}")
@@ -612,7 +604,7 @@ def _policy(doc: Mapping[str, object], problems: list[str]) -> ServicePolicy | N
         wire = EscalationPolicyIn.model_validate(_wire_body(EscalationPolicyIn, doc))
         policy = policy_to_domain(wire)
     except ValidationError as exc:
-        problems.append(f"{label} was left out: {_wire_problem(exc)}")
+        problems.append(f"{label} was left out: {first_problem(exc)}")
         return None
     except DomainError as exc:
         problems.append(f"{label} was left out: {exc}")

@@ -52,6 +52,7 @@ from console.domain.oncall import zone_named
 from console.domain.phones import InvalidPhone, PhoneProblem, is_e164, parse_phone
 from console.services.directory import Contact, Directory, ServiceChain, fold
 from console.wire import EMAIL_PATTERN, REF_ID_PATTERN, ContactIn
+from console.wire.errors import problems
 
 CONTACT_COLUMNS = (
     "id",
@@ -530,8 +531,7 @@ class _RowChecker:
             checked = ContactIn.model_validate(body)
         except ValidationError as exc:
             messages = tuple(
-                f"{where}: {'.'.join(str(p) for p in e['loc'])} {e['msg'].lower()}"
-                for e in exc.errors()
+                f"{where}: {problem.where} {problem.message.lower()}" for problem in problems(exc)
             )
             return ImportRow(number, values, errors=messages)
         existing = self.directory.contact_documents.get(contact_id)

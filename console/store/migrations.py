@@ -11,7 +11,7 @@ issues the DDL (and any data fix-up) from the previous version, and change
 :mod:`console.store.tables` to match. Never edit a released step: files in the
 field are at that step's shape. Each step's DDL is frozen text rather than
 ``metadata.create_all()``, because the table classes always describe the
-*latest* shape; ``tests/store/test_migrations.py`` checks that running every
+*latest* shape; ``tests/store/test_opening.py`` checks that running every
 step gives exactly the schema the table classes describe.
 """
 

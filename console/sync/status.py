@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from console.domain.incident import Incident
+from console.domain.text import clock_text
 from console.store import ChangeSet
 from console.sync.edits import FieldConflict
 
@@ -46,10 +47,6 @@ def _grouped(n: int) -> str:
     return f"{n:,}".replace(",", " ")
 
 
-def _clock_text(when: datetime) -> str:
-    return when.astimezone().strftime("%H:%M:%S")
-
-
 @dataclass(frozen=True)
 class SyncStatus:
     """The engine's state for the status bar, as plain data.
@@ -72,7 +69,7 @@ class SyncStatus:
         """One line for the status bar (call again each second to count down)."""
         now = now or datetime.now(UTC)
         as_of = (
-            f"data as of {_clock_text(self.data_as_of)}"
+            f"data as of {clock_text(self.data_as_of, seconds=True)}"
             if self.data_as_of
             else "no data from it yet"
         )

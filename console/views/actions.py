@@ -21,6 +21,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
 from console.domain.severity import Severity
+from console.domain.text import duration_text
 from console.views.alerts import SNOOZE_CHOICES
 
 HINT_PROPERTY = "shortcutHint"
@@ -217,10 +218,11 @@ class MainWindowActions(QObject):
             self.mute_alerts[severity] = mute
         for severity in Severity:
             for span in SNOOZE_CHOICES:
+                span_text = duration_text(span, form="terse")
                 self.snooze_alerts[(severity, span)] = self._action(
-                    f"Snooze {severity.code} for {_span_text(span)}",
+                    f"Snooze {severity.code} for {span_text}",
                     None,
-                    f"Nothing of {severity.code} alarms for {_span_text(span)}",
+                    f"Nothing of {severity.code} alarms for {span_text}",
                 )
         self.resume_alerts = self._action(
             "&Resume all snoozed alerts", None, "End every snooze now"
@@ -311,8 +313,3 @@ class MainWindowActions(QObject):
     def all_actions(self) -> list[QAction]:
         """Every action, menu order (themes excluded: they are choices, not commands)."""
         return [action for group in self.groups() for action in group.actions]
-
-
-def _span_text(span: timedelta) -> str:
-    minutes = int(span.total_seconds() // 60)
-    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h"

@@ -3,8 +3,10 @@
 :class:`AlertNotifier` runs the Qt-free :class:`~console.domain.alerts.AlertTracker`
 and delivers what it says: a tray notification (when the desktop has a tray;
 never on the offscreen platform) and a sound through a :class:`SoundPlayer`.
-It also owns the operator's controls (acknowledge, mute and snooze per
-severity) as ``QAction``s the main window and the tray menu share.
+It also does the operator's controls (acknowledge, mute and snooze per
+severity); their ``QAction``s are the action registry's
+(:class:`console.views.actions.MainWindowActions`, wired by
+:meth:`AlertNotifier.connect_actions`), shared by the menu bar and the tray menu.
 
 Sound output is an interface so tests stay silent. :func:`sound_player`
 picks the real one: ``QSoundEffect`` with the shipped ``resources/sounds``
@@ -26,12 +28,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from types import ModuleType
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from PySide6.QtCore import QObject, QProcess, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QIcon
-from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
+from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from console.config.resources import ResourceMissing, resource_path
 from console.domain.alerts import Alert, AlertTracker, EscalationWatch
@@ -39,7 +42,10 @@ from console.domain.clock import utc_now
 from console.domain.incident import Incident, TimelineEvent
 from console.domain.severity import Severity
 from console.domain.sla import SlaReading
-from console.domain.text import clock_text, duration_text
+from console.domain.text import clock_text
+
+if TYPE_CHECKING:
+    from console.views.actions import MainWindowActions
 
 HEADLESS_PLATFORMS = ("offscreen", "minimal")
 """Qt platforms without a screen or a speaker the operator could hear."""
@@ -276,7 +282,7 @@ class AlertNotifier(QObject):
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.check_now)
         self.escalations = EscalationWatch(since=clock())
-        self.actions = AlertActions(self)
+        self._actions: MainWindowActions | None = None
         if tray is not None:
             tray.messageClicked.connect(self._message_clicked)
 
@@ -379,6 +385,29 @@ class AlertNotifier(QObject):
 
     # ------------------------------------------------------ operator controls
 
+    def connect_actions(self, actions: MainWindowActions) -> None:
+        """Let the registry's Alerts actions (menu bar, tray menu, Ctrl+K, ``?``) drive this.
+
+        The mute check marks follow the tracker from now on (mutes can also come
+        from the settings).
+        """
+        self._actions = actions
+        actions.acknowledge_alarms.triggered.connect(self.acknowledge_all)
+        for severity, mute in actions.mute_alerts.items():
+            mute.toggled.connect(partial(self.set_muted, severity))
+        for (severity, span), snooze in actions.snooze_alerts.items():
+            snooze.triggered.connect(partial(self.snooze, severity, span))
+        actions.resume_alerts.triggered.connect(self.resume_all)
+        self._refresh_actions()
+
+    def _refresh_actions(self) -> None:
+        if self._actions is None:
+            return
+        for severity, action in self._actions.mute_alerts.items():
+            action.blockSignals(True)
+            action.setChecked(self.tracker.is_muted(severity))
+            action.blockSignals(False)
+
     def acknowledge(self, incident_id: str) -> None:
         """The operator has seen this incident's alarm: no more re-alarms for it."""
         self.tracker.acknowledge(incident_id)
@@ -394,18 +423,18 @@ class AlertNotifier(QObject):
             self.tracker.mute(severity)
         else:
             self.tracker.unmute(severity)
-        self.actions.refresh()
+        self._refresh_actions()
 
     def snooze(self, severity: Severity, span: timedelta) -> None:
         """Nothing of ``severity`` alarms for ``span``; what is still pending sounds after."""
         self.tracker.snooze(severity, self._clock() + span)
-        self.actions.refresh()
+        self._refresh_actions()
 
     def resume_all(self) -> None:
         """End every snooze now."""
         for severity in Severity:
             self.tracker.unsnooze(severity)
-        self.actions.refresh()
+        self._refresh_actions()
 
     def silence_text(self) -> str:
         """What is muted or snoozed, for a status bar (empty when nothing is)."""
@@ -434,63 +463,3 @@ def _summary(alerts: Sequence[Alert]) -> tuple[str, str]:
     if len(alerts) > 3:
         lines.append(f"… and {len(alerts) - 3} more")
     return title, "\n".join(lines)
-
-
-class AlertActions(QObject):
-    """The operator's alert controls as actions: acknowledge, mute and snooze per severity."""
-
-    def __init__(self, notifier: AlertNotifier) -> None:
-        super().__init__(notifier)
-        self._notifier = notifier
-        self.acknowledge_all = QAction("&Acknowledge all alarms", self)
-        self.acknowledge_all.setToolTip("Stop re-alarming for everything raised so far")
-        self.acknowledge_all.triggered.connect(notifier.acknowledge_all)
-        self.mute: dict[Severity, QAction] = {}
-        self.snooze: dict[tuple[Severity, timedelta], QAction] = {}
-        for severity in Severity:
-            mute = QAction(f"Mute {severity.code} {severity.label} sound", self)
-            mute.setCheckable(True)
-            mute.toggled.connect(self._muter(severity))
-            self.mute[severity] = mute
-            for span in SNOOZE_CHOICES:
-                span_text = duration_text(span, form="terse")
-                action = QAction(f"Snooze {severity.code} for {span_text}", self)
-                action.triggered.connect(self._snoozer(severity, span))
-                self.snooze[(severity, span)] = action
-        self.resume = QAction("&Resume all snoozed alerts", self)
-        self.resume.triggered.connect(notifier.resume_all)
-        self.refresh()
-
-    def _muter(self, severity: Severity) -> Callable[[bool], None]:
-        def set_muted(muted: bool) -> None:
-            self._notifier.set_muted(severity, muted)
-
-        return set_muted
-
-    def _snoozer(self, severity: Severity, span: timedelta) -> Callable[[], None]:
-        def snooze() -> None:
-            self._notifier.snooze(severity, span)
-
-        return snooze
-
-    def refresh(self) -> None:
-        """Make the check marks follow the tracker (mutes can also come from the settings)."""
-        tracker = self._notifier.tracker
-        for severity, action in self.mute.items():
-            action.blockSignals(True)
-            action.setChecked(tracker.is_muted(severity))
-            action.blockSignals(False)
-
-    def menu(self, parent: QWidget | None = None) -> QMenu:
-        """An "Alerts" menu with every control, for the menu bar or the tray icon."""
-        menu = QMenu("&Alerts", parent)
-        menu.addAction(self.acknowledge_all)
-        menu.addSeparator()
-        for action in self.mute.values():
-            menu.addAction(action)
-        menu.addSeparator()
-        snooze = menu.addMenu("&Snooze")
-        for action in self.snooze.values():
-            snooze.addAction(action)
-        menu.addAction(self.resume)
-        return menu

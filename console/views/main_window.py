@@ -1,6 +1,7 @@
 """The main window: filter bar, queue and board tabs, the detail pane, and the status bar.
 
-Wiring only: the widgets live in their own modules, the actions in
+Wiring only: the widgets live in their own modules, the banner and the status
+bar's messages in :mod:`console.views.status_messages`, the actions in
 :mod:`console.views.actions`, what the actions do in
 :mod:`console.views.actions_controller`; ``console.app.gui`` supplies the edits
 (the outbox), the timeline source and the saved views.
@@ -8,15 +9,13 @@ Wiring only: the widgets live in their own modules, the actions in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
-    QLabel,
-    QMainWindow,
     QMessageBox,
     QSplitter,
     QTabWidget,
@@ -39,22 +38,19 @@ from console.views.command_palette import CommandPalette
 from console.views.detail import DetailPane
 from console.views.filter_bar import FilterBar
 from console.views.incident_table import IncidentTableView
+from console.views.status_messages import StatusMessages
 
 TICK_MS = 1000
 """How often the SLA clocks and the data age move (once a second, as the design says)."""
 DETAIL_SHARE = 0.33
 """The detail pane's share of the window's width when it is shown."""
-BANNER_MS = 12_000
-DONE_MS = 6_000
-"""How long a confirmation ("INC-004282 acknowledged; queued to send") stays in the status bar."""
 REFERENCE_SCREEN_HEIGHT = 1080
 """Screens taller than this (in logical pixels) get proportionally bigger type…"""
 MAX_SCREEN_SCALE = 1.6
 """…up to this factor."""
-"""How long a refusal stays above the queue (it also goes when the next action succeeds)."""
 
 
-class MainWindow(QMainWindow):
+class MainWindow(StatusMessages):
     """The console's window (see the module docstring)."""
 
     def __init__(
@@ -76,7 +72,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle("NOC Console")
         self._clock = clock
-        self._data_time: datetime | None = None
+        self._data_time = None
         self._current_id: str | None = None
         self._sized = False
         self._board_filter_due = False
@@ -112,13 +108,7 @@ class MainWindow(QMainWindow):
             dialog_parent=self,
             triage=triage,
         )
-        self.banner = QLabel(self)
-        self.banner.setObjectName("banner")
-        self.banner.setWordWrap(True)
-        self.banner.hide()
-        self._banner_timer = QTimer(self)
-        self._banner_timer.setSingleShot(True)
-        self._banner_timer.timeout.connect(self.banner.hide)
+        self._build_status()
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.tabs)
@@ -135,28 +125,6 @@ class MainWindow(QMainWindow):
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
         self.splitter = splitter
-
-        self.connection_label = QLabel(self)
-        self.connection_label.setObjectName("connectionState")
-        self.notice_label = QLabel(self)
-        self.notice_label.setObjectName("notice")
-        self.notice_label.setVisible(False)
-        self._notice = ""
-        self._flash = ""
-        self._alarm: tuple[str, str] | None = None
-        self._flash_timer = QTimer(self)
-        self._flash_timer.setSingleShot(True)
-        self._flash_timer.timeout.connect(self._end_flash)
-        self.counts_label = QLabel(self)
-        self.counts_label.setObjectName("counts")
-        self.age_label = QLabel(self)
-        self.age_label.setObjectName("dataAge")
-        bar = self.statusBar()
-        bar.setSizeGripEnabled(False)
-        bar.addWidget(self.connection_label)
-        bar.addWidget(self.notice_label, 1)
-        bar.addPermanentWidget(self.counts_label)
-        bar.addPermanentWidget(self.age_label)
 
         self._wire(model)
         self.filter_bar.set_filter(OPEN_QUEUE)
@@ -182,74 +150,6 @@ class MainWindow(QMainWindow):
         if self.tabs.currentWidget() is self.board:
             return self.board.select_incident(incident_id)
         return self.table.select_incident(incident_id)
-
-    def set_connection_state(self, text: str, *, offline: bool = True) -> None:
-        """Say where the data comes from (``Demo data — not connected to a backend``)."""
-        self.connection_label.setText(text)
-        self.connection_label.setProperty("offline", offline)
-        # Re-polish so the style sheet's [offline="true"] rule follows the property.
-        self.connection_label.style().unpolish(self.connection_label)
-        self.connection_label.style().polish(self.connection_label)
-
-    def mark_demo(self) -> None:
-        """Say DEMO in the title and, in a badge, at the left of the status bar."""
-        self.setWindowTitle("DEMO — NOC Console")
-        badge = QLabel("DEMO", self)
-        badge.setObjectName("demoBadge")
-        badge.setToolTip("Made-up data in its own folder: nothing here is ever sent to a backend")
-        self.statusBar().insertWidget(0, badge)
-        self.demo_badge = badge
-
-    def set_data_time(self, when: datetime | None) -> None:
-        """When the shown data was last loaded or synced (None: never)."""
-        self._data_time = when
-        self.refresh_age()
-
-    def show_notice(self, text: str) -> None:
-        """Show something the operator should know (a rebuilt cache) without blocking them."""
-        self._notice = text
-        self._show_message()
-
-    def show_alarm(self, incident_id: str, text: str) -> None:
-        """Say a standing alarm (no tray to show it); it goes when :meth:`end_alarms` says so."""
-        self._alarm = (incident_id, text)
-        self._show_message()
-
-    def end_alarms(self, standing: Collection[str]) -> None:
-        """Drop the alarm shown unless its incident is among ``standing`` (still alarming)."""
-        if self._alarm is not None and self._alarm[0] not in standing:
-            self._alarm = None
-            self._show_message()
-
-    def current_message(self) -> str:
-        """What the status bar's one message slot says now ("" when empty)."""
-        return self.notice_label.text() if self.notice_label.isVisibleTo(self) else ""
-
-    def _show_message(self) -> None:
-        """The status bar has ONE message slot, so two messages are never drawn over each
-        other: the latest confirmation (for a few seconds), else a standing alarm, else
-        the standing notice."""
-        text = self._flash or (self._alarm[1] if self._alarm else "") or self._notice
-        self.notice_label.setText(text)
-        self.notice_label.setToolTip(text)
-        self.notice_label.setVisible(bool(text))
-
-    def show_refusal(self, text: str) -> None:
-        """Say above the queue why an action was refused (hidden again after a while)."""
-        self.banner.setText(text)
-        self.banner.show()
-        self._banner_timer.start(BANNER_MS)
-
-    def show_done(self, text: str) -> None:
-        """Confirm an action in the message slot for a few seconds."""
-        self.banner.hide()
-        self._flash = text
-        self._flash_timer.start(DONE_MS)
-        self._show_message()
-
-    def _end_flash(self) -> None:
-        self._flash = ""
-        self._show_message()
 
     def tick(self) -> None:
         """Once a second: move the SLA clocks and the data age."""
@@ -279,14 +179,6 @@ class MainWindow(QMainWindow):
             font = QFont(self.font())
             font.setPointSizeF(font.pointSizeF() * factor)
             self.setFont(font)
-
-    def refresh_age(self) -> None:
-        if self._data_time is None:
-            self.age_label.setText("no data yet")
-            return
-        local = self._data_time.astimezone()
-        age = _age_text((self._clock() - self._data_time).total_seconds())
-        self.age_label.setText(f"data as of {local:%H:%M:%S} ({age})")
 
     def show_about(self) -> None:
         QMessageBox.about(
@@ -509,14 +401,3 @@ class MainWindow(QMainWindow):
             self.filter_bar.set_count(sum(c.rowCount() for c in self.board_model.columns))
         else:
             self.filter_bar.set_count(shown)
-
-
-def _age_text(seconds: float) -> str:
-    if seconds < 5:
-        return "just now"
-    if seconds < 60:
-        return f"{int(seconds)} s ago"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    hours = int(seconds // 3600)
-    return f"{hours} h {int(seconds % 3600 // 60)} min ago"

@@ -37,7 +37,7 @@ from console.domain.roles import Role
 API_VERSION = "v1"
 
 # --------------------------------------------------------------------------
-# Enumerations, as their wire values. tests/server/test_wire.py proves each one
+# Enumerations, as their wire values. tests/wire/test_wire.py proves each one
 # matches its domain enum exactly, so the domain stays the single source.
 # --------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from console.domain.text import age_text, clock_text, duration_text, local_time_text
+from console.domain.text import age_text, clock_text, duration_text, file_stamp, local_time_text
 
 MIN = timedelta(minutes=1)
 
@@ -33,6 +33,24 @@ def test_the_three_forms_rounded_down(span: timedelta, long: str, short: str, te
     assert duration_text(span) == long
     assert duration_text(span, form="short") == short
     assert duration_text(span, form="terse") == terse
+
+
+@pytest.mark.parametrize(
+    ("seconds", "full", "compact"),
+    [
+        (0, "0 s", "0m 00s"),
+        (30, "30 s", "0m 30s"),
+        (95, "1 min", "1m 35s"),
+        (240, "4 min", "4m 00s"),
+        (3900, "1 h 05 min", "1h 05m"),
+        (90_000, "1 d 1 h 00 min", "1d 01h"),
+        (3 * 86_400 + 4 * 3600 + 59 * 60, "3 d 4 h 59 min", "3d 04h"),
+    ],
+)
+def test_the_review_and_metrics_forms(seconds: int, full: str, compact: str) -> None:
+    """``full``: a review's record (no minute dropped); ``compact``: the metrics columns."""
+    assert duration_text(timedelta(seconds=seconds), form="full") == full
+    assert duration_text(timedelta(seconds=seconds), form="compact") == compact
 
 
 def test_rounding_down_never_shows_more_time_than_there_is() -> None:
@@ -80,6 +98,14 @@ def test_clock_text_in_a_given_zone() -> None:
     assert clock_text(AT, CET, date=True) == "Mon 07 Dec 14:05"
     assert clock_text(AT, CET, date=True, seconds=True) == "Mon 07 Dec 14:05:09"
     assert clock_text(AT, CET, show_zone=True) == "14:05 CET"
+    assert clock_text(AT, CET, day=True, show_zone=True) == "Mon 14:05 CET"
+    assert clock_text(AT, CET, date=True, year=True, show_zone=True) == "Mon 07 Dec 2026 14:05 CET"
+    assert clock_text(AT, CET, date=True, weekday=False) == "07 Dec 14:05"
+
+
+def test_file_stamp_sorts_by_time() -> None:
+    assert file_stamp(AT, CET) == "20261207-1405"
+    assert file_stamp(AT) == f"{AT.astimezone():%Y%m%d-%H%M}"
 
 
 def test_clock_text_without_a_zone_is_the_viewers_clock() -> None:

@@ -1,19 +1,16 @@
 """The triage rules: impact and urgency from plain answers, the major-incident
-trigger, duplicate detection, known-error search and the taxonomy."""
+trigger, duplicate detection and known-error search."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
 
-from console.config.resources import resource_path
 from console.domain.errors import InvalidValue
 from console.domain.lifecycle import State
 from console.domain.severity import DEFAULT_MATRIX, Impact, Severity, Urgency
 from console.domain.triage import (
-    Category,
     ImpactAnswers,
     KnownError,
     UrgencyAnswers,
@@ -25,7 +22,6 @@ from console.domain.triage import (
     keywords,
     major_incident_trigger,
     search_known_errors,
-    taxonomy,
 )
 from tests.helpers.factories import T0, make_incident
 
@@ -622,65 +618,3 @@ def test_known_error_from_a_reference_row() -> None:
 def test_bad_known_error_row_names_the_row(row: dict[str, object], message: str) -> None:
     with pytest.raises(InvalidValue, match=message):
         KnownError.from_mapping(row)
-
-
-# ------------------------------------------------------------------ taxonomy
-
-
-def test_demo_taxonomy_reads() -> None:
-    raw = json.loads(resource_path("demo", "categories.json").read_text(encoding="utf-8"))
-    categories = taxonomy(raw)
-    assert [c.id for c in categories][:4] == ["hardware", "software", "network", "security"]
-    software = categories[1]
-    assert isinstance(software, Category)
-    assert ("database", "Database") in software.subcategories
-    assert software.subcategory_name("database") == "Database"
-    assert software.subcategory_name("nope") is None
-
-
-def test_taxonomy_keeps_the_given_order_and_trims() -> None:
-    categories = taxonomy(
-        [
-            {
-                "id": " network ",
-                "name": "Network ",
-                "subcategories": [{"id": "vpn", "name": "VPN"}],
-            },
-            {"id": "access", "name": "Access", "subcategories": [{"id": "sso", "name": "SSO"}]},
-        ]
-    )
-    assert categories == (
-        Category("network", "Network", (("vpn", "VPN"),)),
-        Category("access", "Access", (("sso", "SSO"),)),
-    )
-
-
-GOOD = {"id": "network", "name": "Network", "subcategories": [{"id": "vpn", "name": "VPN"}]}
-
-
-@pytest.mark.parametrize(
-    ("bad", "message"),
-    [
-        ({"name": "Access", "subcategories": [{"id": "a", "name": "A"}]}, r"category row 2 id"),
-        ({"id": "access", "subcategories": [{"id": "a", "name": "A"}]}, r"row 2 \('access'\) name"),
-        ({"id": "access", "name": "Access", "subcategories": []}, r"\('access'\) subcategories"),
-        ({"id": "access", "name": "Access"}, r"\('access'\) subcategories"),
-        ({"id": "access", "name": "Access", "subcategories": [{"id": "a"}]}, r"subcategory"),
-        (
-            {
-                "id": "access",
-                "name": "Access",
-                "subcategories": [{"id": "a", "name": "A"}, {"id": "a", "name": "B"}],
-            },
-            r"\('access'\) subcategory id",
-        ),
-        (
-            {"id": "network", "name": "Again", "subcategories": [{"id": "a", "name": "A"}]},
-            "used by",
-        ),
-        ("access", r"category row 2"),
-    ],
-)
-def test_bad_taxonomy_row_names_the_row(bad: object, message: str) -> None:
-    with pytest.raises(InvalidValue, match=message):
-        taxonomy([GOOD, bad])  # type: ignore[list-item]

@@ -406,7 +406,11 @@ def test_damaged_documents_are_left_out_and_named() -> None:
     problems = "\n".join(directory.problems)
     assert "a service without an id" in problems
     assert "escalation policy pol-b (svc-b) was left out: tiers" in problems
-    assert "on-call rotation rot-bad was left out: time_zone" in problems
+    # The wire's own words, without pydantic's "Value error," (console/wire/errors.py).
+    assert (
+        "on-call rotation rot-bad was left out: time_zone: 'Mars/Olympus' is not an IANA time "
+        "zone name; use a name like Europe/Berlin or UTC"
+    ) in directory.problems
     chain = directory.chain("svc-a", NOW)
     assert chain.tiers[0].on_call.problem == "rotation 'rot-gone' is not in the directory"
     assert chain.tiers[1].on_call.problem == "contact 'ghost' is not in the directory"

@@ -22,6 +22,7 @@ from console.domain.incident import Incident, TimelineEvent, TimelineKind
 from console.domain.lifecycle import State
 from console.domain.severity import Severity
 from console.domain.sla import SlaPolicy, SlaReading
+from console.views.actions import MainWindowActions
 from console.views.alerts import (
     SNOOZE_CHOICES,
     AlertNotifier,
@@ -64,8 +65,17 @@ def player() -> SilentPlayer:
 def make_notifier(
     qtbot: QtBot, clock: Clock, player: SilentPlayer, rules: AlertRules | None = None
 ) -> AlertNotifier:
+    """A notifier driven by the action registry's Alerts actions, as in the app."""
     notifier = AlertNotifier(AlertTracker(rules), player, clock=clock)
+    notifier.connect_actions(MainWindowActions([("light", "Light")], "light", notifier))
     return notifier
+
+
+def actions_of(notifier: AlertNotifier) -> MainWindowActions:
+    """The registry's actions :func:`make_notifier` connected (the notifier's child)."""
+    actions = notifier.findChild(MainWindowActions)
+    assert isinstance(actions, MainWindowActions)
+    return actions
 
 
 def check(
@@ -122,7 +132,7 @@ def test_a_muted_severity_shows_the_notification_without_sound(
     qtbot: QtBot, clock: Clock, player: SilentPlayer, policy: SlaPolicy
 ) -> None:
     notifier = make_notifier(qtbot, clock, player)
-    notifier.actions.mute[Severity.SEV1].setChecked(True)
+    actions_of(notifier).mute_alerts[Severity.SEV1].setChecked(True)
     assert notifier.tracker.is_muted(Severity.SEV1)
     alerted: list[Alert] = []
     notifier.alerted.connect(alerted.append)
@@ -136,21 +146,32 @@ def test_mutes_from_the_settings_show_as_checked(
     qtbot: QtBot, clock: Clock, player: SilentPlayer
 ) -> None:
     notifier = make_notifier(qtbot, clock, player, AlertRules(muted=frozenset({Severity.SEV4})))
-    assert notifier.actions.mute[Severity.SEV4].isChecked()
-    assert not notifier.actions.mute[Severity.SEV1].isChecked()
+    assert actions_of(notifier).mute_alerts[Severity.SEV4].isChecked()
+    assert not actions_of(notifier).mute_alerts[Severity.SEV1].isChecked()
+
+
+def test_a_mute_set_elsewhere_moves_the_check_mark(
+    qtbot: QtBot, clock: Clock, player: SilentPlayer
+) -> None:
+    notifier = make_notifier(qtbot, clock, player)
+    notifier.set_muted(Severity.SEV2, True)  # as the settings dialog does
+    assert actions_of(notifier).mute_alerts[Severity.SEV2].isChecked()
+    notifier.set_muted(Severity.SEV2, False)
+    assert not actions_of(notifier).mute_alerts[Severity.SEV2].isChecked()
+    assert not notifier.tracker.is_muted(Severity.SEV2)
 
 
 def test_snooze_and_resume_through_the_actions(
     qtbot: QtBot, clock: Clock, player: SilentPlayer, policy: SlaPolicy
 ) -> None:
     notifier = make_notifier(qtbot, clock, player)
-    notifier.actions.snooze[(Severity.SEV1, SNOOZE_CHOICES[0])].trigger()
+    actions_of(notifier).snooze_alerts[(Severity.SEV1, SNOOZE_CHOICES[0])].trigger()
     assert notifier.tracker.snoozed_until(Severity.SEV1, NOW) == NOW + SNOOZE_CHOICES[0]
     assert "SEV-1 snoozed until" in notifier.silence_text()
     sev1 = new(1, Severity.SEV1)
     assert check(notifier, policy, [sev1], NOW) == []
     assert player.played == []
-    notifier.actions.resume.trigger()
+    actions_of(notifier).resume_alerts.trigger()
     alerts = check(notifier, policy, [sev1], NOW + timedelta(seconds=5))
     assert [a.reason for a in alerts] == [AlertReason.NEW_INCIDENT]
     assert player.played == [Severity.SEV1]
@@ -173,10 +194,11 @@ def test_acknowledge_all_through_the_action(
     notifier = make_notifier(qtbot, clock, player)
     check(notifier, policy, [new(1, Severity.SEV1), new(2, Severity.SEV2)], NOW)
     with qtbot.waitSignal(notifier.alarms_changed) as counted:
-        notifier.actions.acknowledge_all.trigger()
+        actions_of(notifier).acknowledge_alarms.trigger()
     assert counted.args == [0]
     assert notifier.tracker.alarms() == []
-    menu = notifier.actions.menu()
+    actions = actions_of(notifier)
+    menu = actions.menu(actions.alerts_group())
     assert "Acknowledge all alarms" in [a.text().replace("&", "") for a in menu.actions()]
 
 

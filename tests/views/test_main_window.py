@@ -117,6 +117,10 @@ def test_status_bar_says_where_the_data_is_from_and_how_old(
     window.tick()
     assert window.age_label.text() == f"data as of {local} (3 min ago)"
     assert window.counts_label.text() == "3 open · 3 total"
+    # Hours read as on the wall (console/domain/text.py's age_text).
+    clock.now = NOW + timedelta(hours=2, minutes=5)
+    window.tick()
+    assert window.age_label.text() == f"data as of {local} (2 h 05 min ago)"
 
 
 def test_the_tick_moves_the_sla_clocks(window: MainWindow, clock: FakeClock) -> None:

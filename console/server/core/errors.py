@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from console.domain.errors import DomainError, InvalidValue
 from console.domain.lifecycle import IllegalTransition
 from console.wire import ErrorBody
+from console.wire.errors import problems
 
 log = logging.getLogger(__name__)
 
@@ -57,28 +58,22 @@ def describe_validation(errors: Sequence[Any]) -> tuple[str, str]:
     """A (code, message) for a list of pydantic errors: ``where: what``; several joined."""
     parts: list[str] = []
     code = "invalid_request"
-    for error in errors[:10]:
-        kind = error.get("type", "")
-        loc = [str(p) for p in error.get("loc", ())]
-        if kind == "json_invalid":
+    # "body" is implied for body fields; query/header/path names say where.
+    for problem in problems(errors[:10], skip="body"):
+        if problem.kind == "json_invalid":
             code = "malformed_json"
-            ctx = error.get("ctx") or {}
-            position = loc[1] if len(loc) > 1 else "?"
+            position = problem.loc[1] if len(problem.loc) > 1 else "?"
             parts.append(
-                f"the body is not valid JSON ({ctx.get('error', 'decode error')} at character "
-                f"{position})"
+                f"the body is not valid JSON ({problem.context.get('error', 'decode error')} "
+                f"at character {position})"
             )
             continue
-        # "body" is implied for body fields; query/header/path names say where.
-        where = ".".join(loc[1:] if loc and loc[0] == "body" else loc) or "body"
-        message = str(error.get("msg", "is invalid"))
-        if kind == "extra_forbidden":
+        message = problem.message
+        if problem.kind == "extra_forbidden":
             message = "is not a field of this request; check the spelling"
-        elif kind == "missing":
+        elif problem.kind == "missing":
             message = "is required"
-        elif message.startswith("Value error, "):
-            message = message.removeprefix("Value error, ")
-        parts.append(f"{where}: {message}")
+        parts.append(f"{problem.where or 'body'}: {message}")
     if len(errors) > 10:
         parts.append(f"and {len(errors) - 10} more problems")
     return code, "; ".join(parts) or "the request is invalid"

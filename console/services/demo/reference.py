@@ -24,6 +24,7 @@ from console.wire import (
     policy_to_domain,
     rotation_to_domain,
 )
+from console.wire.errors import more_text, problems
 
 TEAM_TIERS = ("L1", "L2", "L3")
 CRITICALITIES = ("critical", "high", "medium", "low")
@@ -173,17 +174,12 @@ def _wire(r: _Record, model: type[_M], body: Mapping[str, Any]) -> _M:
     try:
         return model.model_validate(dict(body))
     except ValidationError as exc:  # the first error is enough to find and fix the record
-        first = exc.errors()[0]
-        path = ""
-        for part in first["loc"]:
-            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-        more = exc.error_count() - 1
-        message = str(first["msg"]).removeprefix("Value error, ")
-        problem = message + (f" (and {more} more problems)" if more > 0 else "")
-        if not path:
+        found = problems(exc, style="json")
+        problem = found[0].message + more_text(len(found) - 1)
+        if not found[0].where:
             # A rule across fields (a model validator): its message names them.
             raise DemoDataError(r.file, problem, index=r.index, record_id=r.id) from exc
-        r.fail(path, problem)
+        r.fail(found[0].where, problem)
 
 
 def _rotation(

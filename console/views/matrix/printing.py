@@ -28,6 +28,7 @@ from console.domain.escalation import format_duration
 from console.domain.oncall import shifts_between
 from console.domain.phones import format_phone, tel_uri
 from console.domain.severity import Severity
+from console.domain.text import clock_text
 from console.models.escalation_matrix import (
     local_time_text,
     on_call_label,
@@ -217,7 +218,7 @@ def binder_html(directory: Directory, at: datetime, zone: tzinfo, *, demo: bool 
         return format_phone(e164, None) if e164 else ""
 
     levels = directory.levels
-    stamp = at.astimezone(zone).strftime("%a %d %b %Y %H:%M %Z")
+    stamp = clock_text(at, zone, date=True, year=True, show_zone=True)
     out = [
         "<html><body style='font-family: sans-serif; font-size: 8pt'>",
         *(
@@ -250,7 +251,7 @@ def binder_html(directory: Directory, at: datetime, zone: tzinfo, *, demo: bool 
                 if contact.alternate_phone:
                     text += f"<br>alt {_e(intl(contact.alternate_phone))}"
             if who.next_shift is not None and who.next_contact is not None:
-                start = who.next_shift.start.astimezone(zone).strftime("%a %d %b %H:%M")
+                start = clock_text(who.next_shift.start, zone, date=True)
                 text += f"<br><small>then {_e(who.next_contact.name)} from {_e(start)}</small>"
             cells.append(f"<td valign=top>{text}</td>")
         owner = chain.owner.name if chain.owner else (chain.service.owner_team or "")
@@ -276,7 +277,7 @@ def binder_html(directory: Directory, at: datetime, zone: tzinfo, *, demo: bool 
             contact = directory.contact(shift.contact_id)
             name = contact.name if contact else shift.contact_id
             how = f" ({shift.override_kind.value})" if shift.override_kind else ""
-            begin = max(shift.start, at).astimezone(zone).strftime("%d %b %H:%M")
+            begin = clock_text(max(shift.start, at), zone, date=True, weekday=False)
             phone = f" {intl(contact.primary_phone)}" if contact else ""
             parts.append(f"{_e(begin)}: <b>{_e(name)}</b>{_e(how)}{_e(phone)}")
         out.append(

@@ -9,10 +9,12 @@ stakeholder groups and how often they hear); and every contact below with
 their local time, so nobody is woken without knowing it is 3 a.m. there.
 
 Call dials through the desktop's ``tel:`` handler (QDesktopServices), Copy
-puts the E.164 number on the clipboard. The matrix exports to CSV (contacts,
-or who is on call now), prints or exports to PDF for the binder on the desk
-(for when every tool is down), and imports contacts from CSV after a preview
-that lists every problem by row: all or nothing.
+puts the E.164 number on the clipboard (:mod:`.calls`, :class:`ContactCalls`).
+The matrix exports to CSV (contacts, or who is on call now), prints or exports
+to PDF for the binder on the desk (for when every tool is down), and imports
+contacts from CSV after a preview that lists every problem by row: all or
+nothing (:mod:`.files`, :class:`MatrixFiles`). This module builds the screen,
+shows the data and keeps the selection.
 
 Wiring: ``EscalationMatrixView(Directory.from_store(cache), store=cache)``;
 call :meth:`EscalationMatrixView.refresh` with a new directory when the
@@ -24,7 +26,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import tzinfo
-from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import (
@@ -32,36 +33,24 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QLocale,
     QModelIndex,
-    QPoint,
     Qt,
-    QUrl,
-    Signal,
 )
 from PySide6.QtGui import (
-    QAction,
-    QDesktopServices,
     QFont,
     QFontMetrics,
-    QGuiApplication,
     QKeySequence,
     QPalette,
-    QPdfWriter,
     QShortcut,
     QShowEvent,
 )
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMenu,
-    QMessageBox,
     QSizePolicy,
     QSplitter,
-    QTableView,
     QTextBrowser,
     QToolButton,
     QVBoxLayout,
@@ -69,11 +58,11 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain.clock import utc_now
-from console.domain.phones import format_phone, region_from_locale_name, tel_uri
+from console.domain.phones import region_from_locale_name
+from console.domain.text import clock_text
 from console.models.escalation_matrix import (
     CONTACT_ROLE,
     FIXED_COLUMNS,
-    PHONE_ROLE,
     SERVICE_ID_ROLE,
     Clock,
     ContactListModel,
@@ -85,19 +74,13 @@ from console.services.directory import (
     Contact,
     Directory,
 )
-from console.services.matrix_csv import (
-    CsvImportError,
-    export_contacts,
-    export_on_call,
-    preview_file,
-)
-from console.views.matrix.csv_dialog import CsvImportDialog
+from console.views.matrix.calls import ContactCalls
 from console.views.matrix.delegates import PhoneTable, TwoLineDelegate
+from console.views.matrix.files import MatrixFiles
 
 # The on-call dialog reads the chain's HTML from here (``as``: a re-export).
 from console.views.matrix.printing import chain_html as chain_html
 from console.views.matrix.printing import group_managers as group_managers
-from console.views.matrix.printing import print_binder
 
 
 class MatrixStore(Protocol):
@@ -113,7 +96,7 @@ def viewer_region_from_locale() -> str | None:
     return region_from_locale_name(QLocale.system().name())
 
 
-class EscalationMatrixView(QWidget):
+class EscalationMatrixView(MatrixFiles, ContactCalls):
     """The escalation matrix screen: grid, search, the selected chain, contacts, actions.
 
     ``store`` (the cache) is where CSV imports are written; without it Import
@@ -121,9 +104,6 @@ class EscalationMatrixView(QWidget):
     country phone numbers are formatted for (default: the system locale's),
     ``display_zone`` the zone times are shown in (default: the machine's).
     """
-
-    contacts_imported = Signal(int)
-    """Contacts were imported from CSV into the cache (how many rows were written)."""
 
     def __init__(
         self,
@@ -373,11 +353,6 @@ class EscalationMatrixView(QWidget):
 
     # ------------------------------------------------------------- data
 
-    @property
-    def directory(self) -> Directory:
-        """The reference data shown."""
-        return self.model.directory
-
     def refresh(self, directory: Directory) -> None:
         """Show new reference data; the selected service stays selected when it still exists."""
         self.model.refresh(directory)
@@ -387,11 +362,6 @@ class EscalationMatrixView(QWidget):
         if self._selected_service and self.model.row_of(self._selected_service) is None:
             self._select_first()
         self._show_detail()
-
-    def reload(self) -> None:
-        """Re-read the store (after an import) and refresh."""
-        if self._store is not None:
-            self.refresh(Directory.from_store(self._store))
 
     def tick(self) -> None:
         """Move everything to the clock's time (the model's minute timer does this by itself)."""
@@ -437,11 +407,11 @@ class EscalationMatrixView(QWidget):
         self.banner.setVisible(bool(messages))
 
     def _update_status(self) -> None:
-        at = self.model.at.astimezone(self.display_zone)
+        at = clock_text(self.model.at, self.display_zone, day=True, show_zone=True)
         shown = self.model.rowCount()
         total = len(self.directory.services)
         count = f"{shown} of {total} services" if shown != total else f"{total} services"
-        self.status.setText(f"On call at {at.strftime('%a %H:%M %Z')} · {count}")
+        self.status.setText(f"On call at {at} · {count}")
         self.status.setToolTip("Who is on call is worked out again every minute")
 
     # -------------------------------------------------------- selection
@@ -521,171 +491,3 @@ class EscalationMatrixView(QWidget):
             chain_html(chain, self.directory, region=self.viewer_region, zone=self.display_zone)
         )
         self.detail.verticalScrollBar().setValue(scroll)
-
-    # ---------------------------------------------------------- actions
-
-    def call(self, e164: str | None = None) -> bool:
-        """Dial ``e164`` (default: the selected person's number) through the ``tel:`` handler.
-
-        When the desktop has no phone application, the number is copied
-        instead and the operator is told, so the call can still be made.
-        """
-        number = e164 or (self._focus_contact.primary_phone if self._focus_contact else None)
-        if not number:
-            return False
-        if QDesktopServices.openUrl(QUrl(tel_uri(number))):
-            self.status.setText(f"Calling {format_phone(number, self.viewer_region)}…")
-            return True
-        self.copy_number(number)
-        # Not modal: at 2 a.m. the operator dials by hand at once, the grid stays usable.
-        box = QMessageBox(
-            QMessageBox.Icon.Information,
-            "No phone application",
-            f"This computer has no application for phone links. The number "
-            f"{format_phone(number, self.viewer_region)} is on the clipboard: dial it by hand.",
-            QMessageBox.StandardButton.Ok,
-            self,
-        )
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-        return False
-
-    def copy_number(self, e164: str | None = None) -> str | None:
-        """Put ``e164`` (default: the selected person's number) on the clipboard, as E.164."""
-        number = e164 or (self._focus_contact.primary_phone if self._focus_contact else None)
-        if not number:
-            return None
-        QGuiApplication.clipboard().setText(number)
-        return number
-
-    def _link_clicked(self, url: QUrl) -> None:
-        if url.scheme() == "tel":
-            self.call(url.path())
-        else:
-            QDesktopServices.openUrl(url)
-
-    def _activated(self, index: QModelIndex) -> None:
-        number = index.data(PHONE_ROLE)
-        if isinstance(number, str) and number:
-            self.call(number)
-
-    def _context_menu(self, table: QTableView, pos: QPoint) -> None:
-        index = table.indexAt(pos)
-        if not index.isValid():
-            return
-        contact = index.data(CONTACT_ROLE)
-        if not isinstance(contact, Contact):
-            return
-        menu = QMenu(table)
-        for action in self.contact_actions(contact, menu):
-            menu.addAction(action)
-        menu.popup(table.viewport().mapToGlobal(pos))
-
-    def contact_actions(self, contact: Contact, parent: QMenu | QWidget) -> list[QAction]:
-        """Call and Copy actions for one person (the context menus use these)."""
-        actions = []
-        numbers = [("", contact.primary_phone), ("alternate ", contact.alternate_phone)]
-        for label, number in numbers:
-            if number:
-                shown = phone_text(number, self.viewer_region)
-                call = QAction(f"☎ Call {contact.name} {label}({shown})", parent)
-                call.triggered.connect(lambda _=False, n=number: self.call(n))
-                actions.append(call)
-        for label, number in numbers:
-            if number:
-                copy = QAction(f"Copy {label}number", parent)
-                copy.triggered.connect(lambda _=False, n=number: self.copy_number(n))
-                actions.append(copy)
-        if contact.primary_phone:
-            both = QAction("Copy name and number", parent)
-            text = f"{contact.name} {format_phone(contact.primary_phone, None)}"
-            both.triggered.connect(lambda: QGuiApplication.clipboard().setText(text))
-            actions.append(both)
-        return actions
-
-    # ---------------------------------------------------- export/import
-
-    def export_contacts_csv(self, path: Path) -> int:
-        """Write every contact to ``path`` (CSV); returns the rows written."""
-        return export_contacts(self.directory, path)
-
-    def export_on_call_csv(self, path: Path) -> int:
-        """Write who is on call now, per service and tier, to ``path`` (CSV)."""
-        return export_on_call(self.directory, self._now(), path)
-
-    def export_pdf(self, path: Path) -> None:
-        """Write the printable matrix (services × tiers, rotas, contacts) to ``path`` as PDF."""
-        writer = QPdfWriter(str(path))
-        writer.setTitle("DEMO — Escalation matrix" if self.demo else "Escalation matrix")
-        writer.setCreator("NOC Console")
-        writer.setResolution(300)
-        print_binder(writer, self.directory, self._now(), self.display_zone, demo=self.demo)
-
-    def print_to(self, printer: QPrinter) -> None:
-        """Print the binder pages on ``printer``."""
-        print_binder(printer, self.directory, self._now(), self.display_zone, demo=self.demo)
-
-    def print_matrix(self) -> None:
-        """Ask for a printer and print the binder pages."""
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        dialog = QPrintDialog(printer, self)
-        dialog.setWindowTitle("Print the escalation matrix")
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.print_to(printer)
-
-    def preview_import(self, path: Path) -> CsvImportDialog:
-        """The import preview dialog for ``path`` (not shown yet)."""
-        preview = preview_file(path, self.directory)
-        dialog = CsvImportDialog(preview, self._store, self)
-        dialog.accepted.connect(lambda: self._imported(dialog.written))
-        return dialog
-
-    def import_csv(self) -> None:
-        """Ask for a CSV file, show the preview, import on Apply."""
-        name, _ = QFileDialog.getOpenFileName(
-            self, "Import contacts", "", "CSV files (*.csv *.txt);;All files (*)"
-        )
-        if not name:
-            return
-        try:
-            dialog = self.preview_import(Path(name))
-        except CsvImportError as exc:
-            QMessageBox.warning(self, "Cannot import", str(exc))
-            return
-        dialog.open()
-
-    def _imported(self, written: int) -> None:
-        self.reload()
-        self.contacts_imported.emit(written)
-
-    def _ask_save(self, title: str, default: str, kind: str) -> Path | None:
-        if self.demo:
-            default = f"DEMO-{default}"
-        name, _ = QFileDialog.getSaveFileName(self, title, default, kind)
-        return Path(name) if name else None
-
-    def _ask_export_contacts(self) -> None:
-        path = self._ask_save("Export contacts", "contacts.csv", "CSV files (*.csv)")
-        if path is not None:
-            self._run_export(lambda: self.export_contacts_csv(path), path)
-
-    def _ask_export_on_call(self) -> None:
-        stamp = self._now().astimezone(self.display_zone).strftime("%Y%m%d-%H%M")
-        path = self._ask_save("Export who is on call", f"on-call-{stamp}.csv", "CSV files (*.csv)")
-        if path is not None:
-            self._run_export(lambda: self.export_on_call_csv(path), path)
-
-    def _ask_export_pdf(self) -> None:
-        path = self._ask_save("Export the matrix as PDF", "escalation-matrix.pdf", "PDF (*.pdf)")
-        if path is not None:
-            self._run_export(lambda: self.export_pdf(path), path)
-
-    def _run_export(self, write: Callable[[], object], path: Path) -> None:
-        try:
-            write()
-        except OSError as exc:
-            QMessageBox.warning(
-                self, "Export failed", f"{path} could not be written: {exc.strerror or exc}"
-            )
-            return
-        self.status.setText(f"Saved {path.name}")
