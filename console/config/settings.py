@@ -434,15 +434,19 @@ def _major(value: object, path: Path) -> MajorSettings:
         if isinstance(minutes, bool) or not isinstance(minutes, int):
             minutes_ok = False
         else:
-            minutes_ok = 1 <= minutes <= MAX_CADENCE_MINUTES
+            minutes_ok = 0 <= minutes <= MAX_CADENCE_MINUTES
         if not minutes_ok:
             raise SettingsError(
                 path,
                 f"major.cadence_minutes.{key}",
                 f"{minutes!r} is not allowed",
-                [f"whole minutes from 1 to {MAX_CADENCE_MINUTES}"],
+                [f"whole minutes from 1 to {MAX_CADENCE_MINUTES}, or 0 for no regular updates"],
             )
-        cadence[int(key.removeprefix("SEV-"))] = minutes
+        number = int(key.removeprefix("SEV-"))
+        if minutes:
+            cadence[number] = minutes
+        else:
+            cadence.pop(number, None)
     roles = value.get("extra_roles", [])
     if not isinstance(roles, list):
         raise SettingsError(

@@ -43,7 +43,7 @@ def test_the_major_table_is_read_and_a_missing_one_means_the_defaults(tmp_path: 
     ("text", "key", "words"),
     [
         ("[major]\ncadense = 1", "major.cadense", "unknown key"),
-        ("[major.cadence_minutes]\nSEV-1 = 0", "major.cadence_minutes.SEV-1", "1 to 240"),
+        ("[major.cadence_minutes]\nSEV-1 = -5", "major.cadence_minutes.SEV-1", "1 to 240"),
         ("[major.cadence_minutes]\nSEV-9 = 5", "major.cadence_minutes.SEV-9", "unknown key"),
         ('[major]\nextra_roles = ["Scribe", "Scribe"]', "major.extra_roles[1]", "twice"),
         ('[major]\nextra_roles = ["Incident Commander"]', "major.extra_roles[0]", "standard"),
@@ -70,6 +70,8 @@ def test_saving_major_keys_keeps_the_comments(tmp_path: Path) -> None:
         },
     )
     assert saved.major.cadence_minutes == {1: 10, 2: 20}
+    off = save_settings(path, {"major.cadence_minutes.SEV-2": 0})
+    assert off.major.cadence_minutes == {1: 10}  # 0: no regular SEV-2 updates
     assert saved.major.templates["SEV-2"]["executive"] == "{{ severity }} on {{ service }}"
     text = path.read_text(encoding="utf-8")
     assert "# the board asked for more" in text
