@@ -329,7 +329,9 @@ class MajorWorkspace(QWidget):
             parts.append(
                 f"{_esc(role)}: {self._person(who)}" if who else f"{_esc(role)}: <i>unassigned</i>"
             )
-        return "<b>Roles</b> — " + " · ".join(parts)
+        # Two to a line: readable at a glance, and the draft keeps its room.
+        lines = [" · ".join(parts[n : n + 2]) for n in range(0, len(parts), 2)]
+        return "<b>Roles</b> — " + "<br>".join(lines)
 
     def candidates(self, role: str) -> list[RoleCandidate]:
         """Who to offer for ``role`` on the current incident (the escalation matrix first)."""
@@ -347,7 +349,12 @@ class MajorWorkspace(QWidget):
         self._offer = (
             next_role_offer(snap.roles, names, self.candidates(missing)) if missing else None
         )
-        if self._offer is None:
+        if self._offer is None and missing is not None:
+            self.offer.setText(
+                f"{missing} is unassigned and the escalation matrix has nobody on call to offer "
+                "· Ctrl+Shift+R picks someone"
+            )
+        elif self._offer is None:
             self.offer.setText(
                 "Every role is held · Ctrl+Shift+R hands one over · Ctrl+Shift+P calls a holder"
             )
