@@ -191,7 +191,8 @@ class MainWindowActions(QObject):
             self.themes[name] = action
         self.theme_group.triggered.connect(lambda action: self.theme_chosen.emit(action.data()))
 
-        # Major incidents (#19): enabled and connected by views/major_workspace.install;
+        # The War room menu (major incidents, #19): enabled and connected by
+        # views/major_workspace.install;
         # each shows the workspace first.
         self.show_major = self._action(
             "Ma&jor incident workspace",
@@ -299,7 +300,7 @@ class MainWindowActions(QObject):
 
     @property
     def major_actions(self) -> tuple[QAction, ...]:
-        """The Major menu: the major incident workspace and what it does."""
+        """The War room menu: the major incident workspace and what it does."""
         return (
             self.show_major,
             self.major_summary,
@@ -336,7 +337,7 @@ class MainWindowActions(QObject):
                     self.palette,
                 ),
             ),
-            ActionGroup("Major", self.major_actions),
+            ActionGroup("War room", self.major_actions),
             ActionGroup("Connection", (self.enter_token, self.reconnect)),
             self.alerts_group(),
             ActionGroup("Help", (self.cheat_sheet, self.about)),

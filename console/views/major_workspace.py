@@ -734,7 +734,7 @@ def install(
     """Add the workspace as a tab of ``tabs`` and wire its registry actions (one call from the app).
 
     With the main window's action registry (``window.menu_actions``) the
-    Major menu's actions are enabled and each shows the workspace first;
+    War room menu's actions are enabled and each shows the workspace first;
     a bare window (tests) gets Ctrl+4 as a shortcut of its own.
     """
     from PySide6.QtWidgets import QTabWidget
