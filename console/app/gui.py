@@ -397,7 +397,7 @@ def _build_window(
     add_dashboard(window, cache, policy=policy, operator=settings.operator)
     add_csat_action(window, edits)
     # #19: the major incident workspace on Ctrl+4 (one call, kept apart).
-    major_workspace.install(window, window.tabs, cache, edits)
+    major_workspace.install(window, window.tabs, cache, edits, major=settings.major)
     _add_alerts(app, window, settings)
     from console.app.settings import add_settings  # the dialogs load on first use
 

@@ -29,6 +29,15 @@ silently ignored. Example::
     rotate_seconds = 15             # how long each panel stays on the wall
     services = ["payments-api"]     # key services for "on call now" (default: critical ones)
 
+    [major]                         # major incident command (docs/major-incidents.md)
+    extra_roles = ["Scribe"]        # beside Incident Commander, Technical and Communications Lead
+    [major.cadence_minutes]         # internal (and customer) updates every … minutes
+    SEV-1 = 15
+    SEV-2 = 30
+    [major.templates.SEV-1]         # Jinja2 (sandboxed); fields: title service severity impact
+    internal = "[{{ severity }}] {{ service }}: {{ status }}. Next update {{ next_update }}."
+                                    # … started status doing next_update ("default" for all)
+
     [rt]                            # a Request Tracker backend (rt+https://…; docs/rt.md)
     queue = "NOC"                   # the queue to work (--queue overrides it)
     poll_interval_seconds = 10      # RT has no push: how often to ask it for changes
@@ -81,6 +90,7 @@ _TOP_KEYS = (
     "alerts",
     "wall",
     "operator",
+    "major",
     *CONNECTOR_TABLES,
 )
 _SLA_KEYS = ("calendar",)
@@ -105,6 +115,23 @@ class WallSettings:
     rotate_seconds: int = 15
     # Key services for the "on call now" panel, in this order; empty: the critical ones.
     services: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MajorSettings:
+    """``[major]``: major incident command (docs/major-incidents.md).
+
+    ``cadence_minutes`` maps a severity number to the minutes between internal
+    (and customer) updates; ``extra_roles`` are the site's roles beside the
+    three standard ones; ``templates`` maps ``"SEV-1"`` … ``"SEV-4"`` or
+    ``"default"`` to audience → Jinja2 template text. The templates are checked
+    here for shape only; :func:`console.services.major.check_templates` refuses
+    an unknown field or a loop (the Settings dialog runs it before saving).
+    """
+
+    cadence_minutes: Mapping[int, int] = field(default_factory=lambda: {1: 15, 2: 30})
+    extra_roles: tuple[str, ...] = ()
+    templates: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 class SettingsError(ValueError):
@@ -135,6 +162,7 @@ class Settings:
     operator: str | None = None  # who "mine" means: a contact id or name
     alerts: AlertRules = field(default_factory=AlertRules)
     wall: WallSettings = field(default_factory=WallSettings)
+    major: MajorSettings = field(default_factory=MajorSettings)
     # The connectors' own tables ([rt] …), raw: each connector parses its own
     # (console.connectors.registry knows which table is whose).
     tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -209,6 +237,7 @@ def parse_settings(raw: Mapping[str, Any], path: Path) -> Settings:
         operator=_operator(raw.get("operator"), path),
         alerts=_alerts(raw.get("alerts", {}), path),
         wall=_wall(raw.get("wall", {}), path),
+        major=_major(raw.get("major", {}), path),
         tables={name: _table(raw[name], name, path) for name in CONNECTOR_TABLES if name in raw},
     )
 
@@ -379,6 +408,95 @@ def _wall(value: object, path: Path) -> WallSettings:
             ['a list of service ids such as ["payments-api", "checkout"]'],
         )
     return WallSettings(rotate_seconds=rotate, services=tuple(s.strip() for s in services))
+
+
+_MAJOR_KEYS = ("cadence_minutes", "extra_roles", "templates")
+MAX_CADENCE_MINUTES = 240
+MAX_TEMPLATE_CHARS = 5000
+_SEVERITY_KEYS = ("SEV-1", "SEV-2", "SEV-3", "SEV-4")
+
+
+def _major(value: object, path: Path) -> MajorSettings:
+    from console.domain.major import AUDIENCES, STANDARD_ROLES, role_problem
+
+    if not isinstance(value, dict):
+        raise SettingsError(path, "major", f"{value!r} is not a table", ["a [major] table"])
+    _no_unknown_keys(value, _MAJOR_KEYS, "major.", path)
+    cadence_raw = value.get("cadence_minutes", {})
+    if not isinstance(cadence_raw, dict):
+        raise SettingsError(
+            path, "major.cadence_minutes", f"{cadence_raw!r} is not a table",
+            ["a [major.cadence_minutes] table such as SEV-1 = 15"],
+        )  # fmt: skip
+    _no_unknown_keys(cadence_raw, _SEVERITY_KEYS, "major.cadence_minutes.", path)
+    cadence: dict[int, int] = {1: 15, 2: 30}  # a severity left out keeps its default
+    for key, minutes in cadence_raw.items():
+        if isinstance(minutes, bool) or not isinstance(minutes, int):
+            minutes_ok = False
+        else:
+            minutes_ok = 0 <= minutes <= MAX_CADENCE_MINUTES
+        if not minutes_ok:
+            raise SettingsError(
+                path,
+                f"major.cadence_minutes.{key}",
+                f"{minutes!r} is not allowed",
+                [f"whole minutes from 1 to {MAX_CADENCE_MINUTES}, or 0 for no regular updates"],
+            )
+        number = int(key.removeprefix("SEV-"))
+        if minutes:
+            cadence[number] = minutes
+        else:
+            cadence.pop(number, None)
+    roles = value.get("extra_roles", [])
+    if not isinstance(roles, list):
+        raise SettingsError(
+            path, "major.extra_roles", f"{roles!r} is not a list", ['a list such as ["Scribe"]']
+        )
+    extra: list[str] = []
+    for position, role in enumerate(roles):
+        problem = role_problem(role) if isinstance(role, str) else "text"
+        if problem is not None:
+            raise SettingsError(
+                path, f"major.extra_roles[{position}]", f"{role!r} is not allowed", [problem]
+            )
+        name = role.strip()
+        if name in STANDARD_ROLES or name in extra:
+            raise SettingsError(
+                path,
+                f"major.extra_roles[{position}]",
+                f"{name!r} is listed twice (or is a standard role)",
+                ["a role other than " + ", ".join(STANDARD_ROLES)],
+            )
+        extra.append(name)
+    templates_raw = value.get("templates", {})
+    if not isinstance(templates_raw, dict):
+        raise SettingsError(
+            path, "major.templates", f"{templates_raw!r} is not a table",
+            ["[major.templates.SEV-1] tables with internal / executive / customer"],
+        )  # fmt: skip
+    _no_unknown_keys(templates_raw, (*_SEVERITY_KEYS, "default"), "major.templates.", path)
+    templates: dict[str, dict[str, str]] = {}
+    for severity, by_audience in templates_raw.items():
+        where = f"major.templates.{severity}"
+        if not isinstance(by_audience, dict):
+            raise SettingsError(
+                path, where, f"{by_audience!r} is not a table", [f"a [{where}] table"]
+            )
+        _no_unknown_keys(by_audience, AUDIENCES, where + ".", path)
+        for audience, source in by_audience.items():
+            if not isinstance(source, str) or not source.strip():
+                raise SettingsError(
+                    path, f"{where}.{audience}", f"{source!r} is not allowed", ["template text"]
+                )
+            if len(source) > MAX_TEMPLATE_CHARS:
+                raise SettingsError(
+                    path,
+                    f"{where}.{audience}",
+                    f"{len(source)} characters is too long",
+                    [f"at most {MAX_TEMPLATE_CHARS} characters"],
+                )
+        templates[severity] = dict(by_audience)
+    return MajorSettings(cadence_minutes=cadence, extra_roles=tuple(extra), templates=templates)
 
 
 def _table(value: object, name: str, path: Path) -> Mapping[str, Any]:

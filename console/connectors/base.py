@@ -232,6 +232,28 @@ class Backend(Protocol):
         """
         ...
 
+    def assign_role(
+        self, incident_id: str, role: str, person: str, reason: str, *, idempotency_key: str
+    ) -> None:
+        """Give a role on a major incident to ``person`` (the backend writes the hand-over entry).
+
+        :class:`Rejected` (403) when the caller is not the incident's commander
+        (nor a commander); a backend without roles refuses with what to do.
+        """
+        ...
+
+    def set_bridge(
+        self, incident_id: str, bridge: Mapping[str, str], *, idempotency_key: str
+    ) -> None:
+        """Set the war room's bridge (``url``, ``dial_in``, ``pin``); a timeline entry."""
+        ...
+
+    def change_responder(
+        self, incident_id: str, person: str, action: str, *, idempotency_key: str
+    ) -> None:
+        """Record that a responder ``joined`` or ``left`` the bridge; a timeline entry."""
+        ...
+
     def holdings(self) -> list[tuple[str, str]]:
         """Which system holds what, for the operator: ``(what, where)`` pairs.
 

@@ -176,3 +176,41 @@ def declared_from_timeline(events: list[Any], opened_at: datetime) -> datetime:
         ):
             found = _get(event, "at")
     return found
+
+
+# -- role, bridge and responder edits (checked on the console before queueing) --
+
+# A role's name as the API takes it in ``PUT /v1/incidents/{id}/roles/{role}``.
+ROLE_NAME_RE = r"^[A-Za-z][A-Za-z ]{0,59}$"
+PERSON_MAX_CHARS = 120
+BRIDGE_URL_RE = r"^https://\S+$"
+BRIDGE_DIAL_IN_RE = r"^\+[0-9 ]{6,30}$"
+BRIDGE_PIN_RE = r"^[0-9]{1,16}#?$"
+RESPONDER_ACTIONS: tuple[str, ...] = ("joined", "left")
+
+
+def role_problem(role: str) -> str | None:
+    """Why ``role`` cannot name a role (None: it can)."""
+    import re
+
+    if not isinstance(role, str) or not re.match(ROLE_NAME_RE, role.strip()):
+        return "letters and spaces, up to 60, starting with a letter (e.g. Scribe)"
+    return None
+
+
+def bridge_problems(url: str | None, dial_in: str | None, pin: str | None) -> dict[str, str]:
+    """Each bridge field that is not acceptable, with what is allowed (empty: all fine)."""
+    import re
+
+    problems: dict[str, str] = {}
+    if not url and not dial_in:
+        problems["url"] = "a conference URL (https://…), or a dial-in number (with its PIN)"
+    if url and (len(url) > 500 or not re.match(BRIDGE_URL_RE, url)):
+        problems["url"] = "an https:// address without spaces, up to 500 characters"
+    if dial_in and not re.match(BRIDGE_DIAL_IN_RE, dial_in):
+        problems["dial_in"] = "an international number such as +44 20 7946 0000"
+    if pin and not re.match(BRIDGE_PIN_RE, pin):
+        problems["pin"] = "up to 16 digits, optionally ending in #"
+    if pin and not dial_in:
+        problems["pin"] = "only with a dial-in number"
+    return problems

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,12 +20,15 @@ from console.domain.incident import Incident
 from console.domain.major import (
     AUDIENCES,
     MAX_UPDATE_CHARS,
+    STANDARD_ROLES,
     UPDATE_STATUSES,
+    countdown_text,
     declared_from_timeline,
     next_update_due,
     roles_from_timeline,
     war_room_from_timeline,
 )
+from console.services.directory import Directory
 from console.store import Cache
 from console.wire.major import StatusUpdate
 
@@ -136,10 +139,20 @@ class MajorSnapshot:
     doing: str = "investigating the cause"
     bridge: dict[str, Any] = field(default_factory=dict)
     responders: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    eta: str | None = None
 
 
-def snapshot(cache: Cache, incident: Incident, customer_facing: set[str]) -> MajorSnapshot:
-    """One major incident as the workspace shows it, read from its cached timeline."""
+def snapshot(
+    cache: Cache,
+    incident: Incident,
+    customer_facing: set[str],
+    cadence: Mapping[int, int] | None = None,
+) -> MajorSnapshot:
+    """One major incident as the workspace shows it, read from its cached timeline.
+
+    ``cadence`` is the internal cadence in minutes per severity number (the
+    ``[major.cadence_minutes]`` settings; None: 15 min SEV-1, 30 min SEV-2).
+    """
     events = cache.timeline(incident.id)
     updates = updates_from_timeline(events)
     declared = declared_from_timeline(events, incident.opened_at)
@@ -150,9 +163,235 @@ def snapshot(cache: Cache, incident: Incident, customer_facing: set[str]) -> Maj
         updates=updates,
         customer_facing=facing,
         resolved=not incident.is_open,
+        cadence=cadence,
     )
     notes = [e.body for e in events if e.kind.value == "work_note" and e.body.strip()]
     doing = notes[-1].splitlines()[0][:300] if notes else "investigating the cause"
     roles = roles_from_timeline(events)
     bridge, responders = war_room_from_timeline(events)
-    return MajorSnapshot(incident, declared, roles, updates, due, facing, doing, bridge, responders)
+    eta = eta_from([e.body for e in events if e.kind.value in ("work_note", "status_update")])
+    return MajorSnapshot(
+        incident, declared, roles, updates, due, facing, doing, bridge, responders, eta
+    )
+
+
+# -- templates and cadence from settings ([major], console.config.settings) --
+
+DEFAULT_TEMPLATE_KEY = "default"
+
+
+def check_template(source: str) -> None:
+    """Refuse a template that cannot be used (:class:`TemplateRefused`, saying why)."""
+    _check_template(source)
+    # A trial fill with every field, so a filter that fails on text is caught on save.
+    render_draft(source, {name: name for name in DRAFT_FIELDS})
+
+
+def check_templates(templates: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """Each settings key (``major.templates.SEV-1.internal``) whose template is refused, and why."""
+    problems: dict[str, str] = {}
+    for severity, by_audience in templates.items():
+        for audience, source in by_audience.items():
+            try:
+                check_template(source)
+            except TemplateRefused as exc:
+                problems[f"major.templates.{severity}.{audience}"] = str(exc)
+    return problems
+
+
+def template_for(
+    templates: Mapping[str, Mapping[str, str]], severity: int, audience: str
+) -> tuple[str, str]:
+    """The template for this severity and audience, and the settings key it came from.
+
+    Lookup order: ``[major.templates.SEV-n]``, ``[major.templates.default]``,
+    then the built-in :data:`DEFAULT_TEMPLATES` (key ``built-in``).
+    """
+    for key in (f"SEV-{severity}", DEFAULT_TEMPLATE_KEY):
+        source = templates.get(key, {}).get(audience)
+        if source is not None:
+            return source, f"major.templates.{key}.{audience}"
+    return DEFAULT_TEMPLATES[audience], "built-in"
+
+
+def role_names(extra: Sequence[str] = ()) -> list[str]:
+    """The standard roles, then the site's extra roles (e.g. Scribe), each once."""
+    out = list(STANDARD_ROLES)
+    for name in extra:
+        if name not in out:
+            out.append(name)
+    return out
+
+
+# -- assigning roles from the escalation matrix --
+
+
+@dataclass(frozen=True)
+class RoleCandidate:
+    """Someone a role can be given to, and why they are offered (``on call for Web (L2)``)."""
+
+    name: str
+    phone: str | None = None
+    why: str = ""
+    on_call: bool = False
+
+
+def role_candidates(
+    directory: Directory, service_id: str, at: datetime, *, exclude: str | None = None
+) -> list[RoleCandidate]:
+    """Who to offer for a role on an incident of ``service_id``: the escalation matrix first.
+
+    The on-call person of the service's owning team comes first, then the
+    other tiers' and the managers' on-call people in chain order, then every
+    other contact by name; the current holder (``exclude``) is left out.
+    """
+    chain = directory.chain(service_id, at)
+    owner = chain.owner.id if chain.owner is not None else None
+    lines = sorted(chain.tiers, key=lambda line: (line.tier.team != owner, line.tier.level))
+    out: list[RoleCandidate] = []
+    seen: set[str] = set()
+
+    def add(name: str | None, phone: str | None, why: str, on_call: bool) -> None:
+        if not name or name in seen or name == exclude:
+            return
+        seen.add(name)
+        out.append(RoleCandidate(name, phone, why, on_call))
+
+    for line in lines:
+        who = line.on_call
+        team = line.team.name if line.team is not None else line.tier.team
+        contact = who.contact
+        add(
+            who.name,
+            contact.primary_phone if contact else None,
+            f"on call for {team} (L{line.tier.level})",
+            True,
+        )
+    for manager in chain.managers:
+        who = manager.on_call
+        contact = who.contact
+        add(
+            who.name,
+            contact.primary_phone if contact else None,
+            f"on call: {manager.rule.who}",
+            True,
+        )
+    for contact in directory.contacts_sorted():
+        team = directory.team_name(contact.team) if contact.team else ""
+        add(
+            contact.name,
+            contact.primary_phone,
+            " · ".join(p for p in (contact.role, team) if p),
+            False,
+        )
+    return out
+
+
+def next_role_offer(
+    roles: Mapping[str, str], names: Sequence[str], candidates: Sequence[RoleCandidate]
+) -> tuple[str, RoleCandidate] | None:
+    """The first unfilled role and the first on-call candidate for it (None: nothing to offer)."""
+    offered = next((c for c in candidates if c.on_call), None)
+    if offered is None:
+        return None
+    for role in names:
+        if role not in roles:
+            return role, offered
+    return None
+
+
+# -- the executive summary (item 8): one screen per major incident --
+
+
+@dataclass(frozen=True)
+class ExecutiveSummary:
+    """The executive summary's parts; :meth:`text` is what Ctrl+C copies and the PDF prints."""
+
+    heading: str
+    rows: tuple[tuple[str, str], ...]
+
+    def text(self) -> str:
+        width = max((len(label) for label, _ in self.rows), default=0)
+        lines = [self.heading, "=" * len(self.heading)]
+        for label, value in self.rows:
+            first, *rest = value.splitlines() or [""]
+            lines.append(f"{label.ljust(width)}  {first}")
+            lines.extend(f"{'':{width}}  {more}" for more in rest)
+        return "\n".join(lines)
+
+
+def _elapsed(since: datetime, now: datetime) -> str:
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    return f"{minutes // 60}h {minutes % 60:02d}m"
+
+
+def executive_summary(
+    snap: MajorSnapshot,
+    now: datetime,
+    *,
+    service_name: str | None = None,
+    phones: Mapping[str, str] | None = None,
+    role_order: Sequence[str] = STANDARD_ROLES,
+) -> ExecutiveSummary:
+    """What happened, impact, current status, ETA if given, roles, next update times.
+
+    Built from the snapshot only (no Qt): the newest executive update (else the
+    newest update to anyone) says what is known; an ETA is taken from a work
+    note or update that says ``ETA …`` (the newest one).
+    """
+    inc = snap.incident
+    phones = phones or {}
+    service = service_name or inc.service
+    newest = snap.updates[-1] if snap.updates else None
+    executive = [u for u in snap.updates if u.audience == "executive"]
+    said = executive[-1] if executive else newest
+    status = newest.status if newest else "investigating"
+    rows: list[tuple[str, str]] = [
+        ("What happened", inc.title + (f"\n{inc.description}" if inc.description else "")),
+        (
+            "Impact",
+            f"{service} · impact {inc.impact.value}, urgency {inc.urgency.value}"
+            + (" · customer-facing" if snap.customer_facing else ""),
+        ),
+        (
+            "Current status",
+            f"{status} (state {inc.state.value}); {snap.doing}"
+            + (f"\nLast said ({said.audience}, {said.at:%H:%M} UTC): {said.text}" if said else ""),
+        ),
+        ("ETA", snap.eta or "not given"),
+        (
+            "Declared",
+            f"{snap.declared_at:%Y-%m-%d %H:%M} UTC ({_elapsed(snap.declared_at, now)} ago)",
+        ),
+    ]
+    ordered = [r for r in role_order if r in snap.roles] + [
+        r for r in snap.roles if r not in role_order
+    ]
+    held = [
+        f"{role}: {snap.roles[role]}"
+        + (f" ({phones[snap.roles[role]]})" if snap.roles[role] in phones else "")
+        for role in ordered
+    ]
+    rows.append(("Roles", "\n".join(held) or "none assigned"))
+    due = [
+        f"{audience}: {at:%H:%M} UTC ({countdown_text(at, now)})"
+        for audience in AUDIENCES
+        if (at := snap.due.get(audience)) is not None
+    ]
+    rows.append(("Next updates", "\n".join(due) or "none owed"))
+    heading = (
+        f"{inc.number} SEV-{int(inc.severity)} major incident — executive summary "
+        f"({now:%Y-%m-%d %H:%M} UTC)"
+    )
+    return ExecutiveSummary(heading, tuple(rows))
+
+
+def eta_from(texts: Sequence[str]) -> str | None:
+    """The newest ``ETA …`` said in work notes or updates (``ETA 14:30 UTC`` → ``14:30 UTC``)."""
+    import re
+
+    for text in reversed(texts):
+        found = re.search(r"\bETA[:\s]+([^\n.;]{1,80})", text, flags=re.IGNORECASE)
+        if found:
+            return found.group(1).strip()
+    return None

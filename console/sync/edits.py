@@ -32,6 +32,12 @@ Outbox payloads (JSON, as stored):
 - ``status_update``: ``{"audience", "status"}`` plus the local entry's
   ``local_event_id``, ``kind``, ``body``, ``at`` and ``author`` (a major
   incident's published update, :mod:`console.domain.major`).
+- ``timeline`` with a ``command`` (a major incident's command,
+  :mod:`console.domain.major`; kept under the ``timeline`` operation so the
+  outbox table needs no migration): ``{"command": "role", "role", "person",
+  "reason"}``, ``{"command": "bridge", "bridge": {url, dial_in, pin}}``,
+  ``{"command": "responder", "person", "action": "joined"|"left"}``, each with
+  its local entry's ``local_event_id``, ``kind``, ``body``, ``at`` and ``author``.
 - ``engage``: ``{"tiers": [2, 3], "reason": "…"}`` plus the local escalation
   entry's ``local_event_id``, ``kind``, ``body``, ``at`` and ``author``, so the
   engine can retire that stand-in once the backend's entries arrive.
@@ -619,6 +625,133 @@ class LocalEdits:
             operation="status_update",
             incident_id=incident_id,
             payload={"audience": audience, "status": status, **_event_payload(event)},
+            base_version=None,
+        )
+        self._cache.enqueue(entry, local_event=event)
+        self._queued()
+        return event
+
+    # -- major incident command: roles, bridge, responders (issue #19) --
+
+    def assign_role(
+        self, incident_id: str, role: str, person: str, *, reason: str = ""
+    ) -> TimelineEvent:
+        """Give a role on a major incident to ``person`` (a hand-over when someone holds it).
+
+        The local entry says from whom, to whom and when, and shows the new
+        holder at once; the backend's entry replaces it once sent.
+        """
+        from console.domain.major import PERSON_MAX_CHARS, role_problem, roles_from_timeline
+
+        name = role.strip() if isinstance(role, str) else ""
+        problem = role_problem(name)
+        if problem is not None:
+            raise InvalidValue("role", role, problem)
+        who = person.strip() if isinstance(person, str) else ""
+        if not who or len(who) > PERSON_MAX_CHARS:
+            raise InvalidValue("person", person, f"a name of 1 to {PERSON_MAX_CHARS} characters")
+        why = reason.strip() if isinstance(reason, str) else ""
+        if len(why) > 500:
+            raise InvalidValue("reason", f"{len(why)} characters", "at most 500 characters")
+        if self._cache.incident(incident_id) is None:
+            raise DomainError(
+                f"incident {incident_id} is not in the local cache; refresh and try again"
+            )
+        before = roles_from_timeline(self._cache.timeline(incident_id)).get(name)
+        if before == who:
+            raise DomainError(f"{who} already holds {name}; pick someone else to hand it over")
+        text = f"{name}: {before} → {who}" if before else f"{name}: {who}"
+        body = ("Handed over " if before else "Assigned ") + text + (f" ({why})" if why else "")
+        event = self._local_event(
+            incident_id,
+            TimelineKind.ASSIGNMENT,
+            body + " (waiting to be sent)",
+            data={"role": name, "from": before, "to": who, "reason": why, "pending": True},
+        )
+        entry = OutboxEntry(
+            operation="timeline",
+            incident_id=incident_id,
+            payload={
+                "command": "role",
+                "role": name,
+                "person": who,
+                "reason": why,
+                **_event_payload(event),
+            },
+            base_version=None,
+        )
+        self._cache.enqueue(entry, local_event=event)
+        self._queued()
+        return event
+
+    def set_bridge(
+        self,
+        incident_id: str,
+        *,
+        url: str | None = None,
+        dial_in: str | None = None,
+        pin: str | None = None,
+    ) -> TimelineEvent:
+        """Set the war room's bridge: a conference URL and/or a dial-in number with its PIN."""
+        from console.domain.major import bridge_problems
+
+        given = {
+            name: (value.strip() or None) if isinstance(value, str) else None
+            for name, value in (("url", url), ("dial_in", dial_in), ("pin", pin))
+        }
+        problems = bridge_problems(given["url"], given["dial_in"], given["pin"])
+        if problems:
+            name, allowed = next(iter(problems.items()))
+            raise InvalidValue(name, given[name] or "(empty)", allowed)
+        if self._cache.incident(incident_id) is None:
+            raise DomainError(
+                f"incident {incident_id} is not in the local cache; refresh and try again"
+            )
+        bridge = {k: v for k, v in given.items() if v}
+        event = self._local_event(
+            incident_id,
+            TimelineKind.WORK_NOTE,
+            "Bridge: " + " · ".join(bridge.values()) + " (waiting to be sent)",
+            data={"bridge": bridge, "pending": True},
+        )
+        entry = OutboxEntry(
+            operation="timeline",
+            incident_id=incident_id,
+            payload={"command": "bridge", "bridge": bridge, **_event_payload(event)},
+            base_version=None,
+        )
+        self._cache.enqueue(entry, local_event=event)
+        self._queued()
+        return event
+
+    def change_responder(self, incident_id: str, person: str, action: str) -> TimelineEvent:
+        """Record that a responder ``joined`` or ``left`` the bridge (observers are not listed)."""
+        from console.domain.major import PERSON_MAX_CHARS, RESPONDER_ACTIONS
+
+        who = person.strip() if isinstance(person, str) else ""
+        if not who or len(who) > PERSON_MAX_CHARS:
+            raise InvalidValue("person", person, f"a name of 1 to {PERSON_MAX_CHARS} characters")
+        if action not in RESPONDER_ACTIONS:
+            raise InvalidValue("action", action, list(RESPONDER_ACTIONS))
+        if self._cache.incident(incident_id) is None:
+            raise DomainError(
+                f"incident {incident_id} is not in the local cache; refresh and try again"
+            )
+        event = self._local_event(
+            incident_id,
+            TimelineKind.ASSIGNMENT,
+            f"{who} {action} the bridge (waiting to be sent)",
+            data={"responder": who, "action": action, "pending": True},
+        )
+        entry = OutboxEntry(
+            operation="timeline",
+            incident_id=incident_id,
+            payload={
+                "command": "responder",
+                "person": who,
+                "action": action,
+                **_event_payload(event),
+            },
             base_version=None,
         )
         self._cache.enqueue(entry, local_event=event)

@@ -63,6 +63,8 @@ class _Pushing(_Settling):
                 self._send_create(record)
             elif record.operation == "patch":
                 self._send_patch(record)
+            elif record.operation == "timeline" and "command" in record.payload:
+                self._send_command(record)
             elif record.operation == "timeline":
                 self._send_note(record)
             elif record.operation == "engage":
@@ -247,6 +249,40 @@ class _Pushing(_Settling):
             idempotency_key=record.idempotency_key,
         )
         changes = self.cache.upsert_timeline([event, *self._retired_local_note(record)])
+        self.cache.mark_outbox_sent(record.id)
+        if changes:
+            self.listener.changed(SyncUpdate(_timeline_only(changes)))
+
+    def _send_command(self, record: OutboxRecord) -> None:
+        """A major incident's role, bridge or responder edit; the backend's entry comes by the feed.
+
+        The local stand-in is retired here; the pull that follows in the same
+        cycle brings the backend's own entry (from whom, to whom, when).
+        """
+        payload = record.payload
+        incident_id = self._target(record)
+        key = record.idempotency_key
+        command = payload.get("command")
+        if command == "role":
+            role, person, reason = payload.get("role"), payload.get("person"), payload.get("reason")
+            if not isinstance(role, str) or not isinstance(person, str):
+                raise Rejected(0, "the queued role assignment is unreadable")
+            self.backend.assign_role(
+                incident_id, role, person, str(reason or ""), idempotency_key=key
+            )
+        elif command == "bridge":
+            bridge = payload.get("bridge")
+            if not isinstance(bridge, dict) or not all(isinstance(v, str) for v in bridge.values()):
+                raise Rejected(0, "the queued bridge is unreadable")
+            self.backend.set_bridge(incident_id, bridge, idempotency_key=key)
+        elif command == "responder":
+            person, action = payload.get("person"), payload.get("action")
+            if not isinstance(person, str) or not isinstance(action, str):
+                raise Rejected(0, "the queued responder change is unreadable")
+            self.backend.change_responder(incident_id, person, action, idempotency_key=key)
+        else:
+            raise Rejected(0, f"unknown major incident command {command!r}")
+        changes = self.cache.upsert_timeline(self._retired_local_note(record))
         self.cache.mark_outbox_sent(record.id)
         if changes:
             self.listener.changed(SyncUpdate(_timeline_only(changes)))

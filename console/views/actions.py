@@ -192,6 +192,45 @@ class MainWindowActions(QObject):
             self.themes[name] = action
         self.theme_group.triggered.connect(lambda action: self.theme_chosen.emit(action.data()))
 
+        # The War room menu (major incidents, #19): enabled and connected by
+        # views/major_workspace.install;
+        # each shows the workspace first.
+        self.show_major = self._action(
+            "Ma&jor incident workspace",
+            "Ctrl+4",
+            "Roles, war room, update countdowns and drafts of the running major incidents",
+        )
+        self.major_summary = self._action(
+            "E&xecutive summary…",
+            "Ctrl+E",
+            "One screen per major incident: what happened, impact, status, ETA, roles, next update",
+        )
+        self.major_accept_role = self._action(
+            "&Accept the offered role holder",
+            "Ctrl+Shift+A",
+            "Give the first unfilled role to the on-call person the escalation matrix offers",
+        )
+        self.major_assign_role = self._action(
+            "Assign or hand over a &role…",
+            "Ctrl+Shift+R",
+            "Choose a role and who holds it (on-call people first); a hand-over is on the timeline",
+        )
+        self.major_call = self._action(
+            "&Call a role holder…",
+            "Ctrl+Shift+P",
+            "The commander's and role holders' phones (tel: links), the commander first",
+        )
+        self.major_bridge = self._action(
+            "Set the &bridge…", "Ctrl+Shift+B", "The war room's conference URL or dial-in with PIN"
+        )
+        self.major_responder = self._action(
+            "Responder &joined / left…",
+            "Ctrl+Shift+J",
+            "Record who is on the bridge (observers get updates from the Communications Lead)",
+        )
+        for action in self.major_actions:
+            action.setEnabled(False)
+
         # Connection: enabled and connected by the app when it syncs with a backend.
         self.enter_token = self._action(
             "Enter API &token…", None, "Give the backend's API token (kept in the OS keyring)"
@@ -261,6 +300,19 @@ class MainWindowActions(QObject):
             self.call_on_call,
         )
 
+    @property
+    def major_actions(self) -> tuple[QAction, ...]:
+        """The War room menu: the major incident workspace and what it does."""
+        return (
+            self.show_major,
+            self.major_summary,
+            self.major_accept_role,
+            self.major_assign_role,
+            self.major_call,
+            self.major_bridge,
+            self.major_responder,
+        )
+
     def groups(self) -> list[ActionGroup]:
         """Every action by menu, in menu order (the palette and the cheat sheet use this too)."""
         return [
@@ -287,6 +339,7 @@ class MainWindowActions(QObject):
                     self.palette,
                 ),
             ),
+            ActionGroup("War room", self.major_actions),
             ActionGroup("Connection", (self.enter_token, self.reconnect)),
             self.alerts_group(),
             ActionGroup("Help", (self.cheat_sheet, self.about)),

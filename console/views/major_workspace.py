@@ -6,7 +6,16 @@ the holders' phones from the directory), each audience's countdown to its
 next due update (``OVERDUE`` in words and a ⚠ shape when late, never colour
 alone), a draft filled from the audience's template (Jinja2 sandbox,
 :mod:`console.services.major`), published with Ctrl+Return through the outbox, and
-the executive summary copied as text with Ctrl+Shift+C.
+the executive summary copied as text with Ctrl+Shift+C (Ctrl+E shows it on one
+screen, :mod:`console.views.major_summary`).
+
+Roles are given from the escalation matrix: the on-call person of the
+affected service's team is offered for the first unfilled role (Ctrl+Shift+A
+accepts, Ctrl+Shift+R picks the role and another person), and each hand-over
+is a timeline entry sent through the outbox. Ctrl+Shift+P calls a role
+holder (the commander is first), Ctrl+Shift+B sets the bridge, Ctrl+Shift+J
+records a responder joining or leaving. The cadence, the templates and the
+extra roles come from ``[major]`` in settings.toml.
 
 The countdowns tick once a second by relabelling a few widgets (no cache
 read); the incident list and timelines are re-read from the cache every
@@ -18,22 +27,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from console.config.settings import MajorSettings
 from console.domain.alerts import Alert, AlertReason
 from console.domain.errors import DomainError
 from console.domain.incident import Incident
@@ -46,12 +59,20 @@ from console.domain.major import (
 )
 from console.domain.phones import tel_uri
 from console.domain.triage import major_incident_trigger
+from console.services.directory import Directory, empty_directory
 from console.services.major import (
     DEFAULT_TEMPLATES,
+    ExecutiveSummary,
     MajorSnapshot,
+    RoleCandidate,
     TemplateRefused,
+    executive_summary,
+    next_role_offer,
     render_draft,
+    role_candidates,
+    role_names,
     snapshot,
+    template_for,
 )
 from console.store import Cache, CacheError
 from console.sync.edits import LocalEdits
@@ -73,23 +94,8 @@ def _elapsed(since: datetime, now: datetime) -> str:
 
 
 def summary_text(snap: MajorSnapshot, now: datetime) -> str:
-    """The executive summary as plain text (what Ctrl+Shift+C copies)."""
-    inc = snap.incident
-    last = snap.updates[-1] if snap.updates else None
-    lines = [
-        f"{inc.number} {inc.severity.name.replace('SEV', 'SEV-')} major incident: {inc.title}",
-        f"Service: {inc.service}. Declared {snap.declared_at:%Y-%m-%d %H:%M} UTC "
-        f"({_elapsed(snap.declared_at, now)} ago).",
-        f"Current status: {last.status if last else 'investigating'}; state {inc.state.value}.",
-        f"What happened / impact: {last.text if last else inc.description or inc.title}",
-        "Roles: "
-        + (", ".join(f"{role}: {who}" for role, who in snap.roles.items()) or "none assigned"),
-    ]
-    for audience in AUDIENCES:
-        at = snap.due.get(audience)
-        if at is not None:
-            lines.append(f"Next {audience} update due {at:%H:%M} UTC ({countdown_text(at, now)}).")
-    return "\n".join(lines)
+    """The executive summary as plain text (what Ctrl+Shift+C copies; built Qt-free)."""
+    return executive_summary(snap, now).text()
 
 
 class MajorWorkspace(QWidget):
@@ -109,6 +115,8 @@ class MajorWorkspace(QWidget):
         edits: LocalEdits | None,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        major: MajorSettings | None = None,
+        open_url: Callable[[str], bool] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -116,6 +124,11 @@ class MajorWorkspace(QWidget):
         self._cache = cache
         self._edits = edits
         self._clock = clock
+        self._major = major or MajorSettings()
+        # How a tel: link is dialled (the OS's phone app); replaceable for tests.
+        self._open_url = open_url or (lambda url: QDesktopServices.openUrl(QUrl(url)))
+        self._directory: Directory = empty_directory()
+        self._offer: tuple[str, RoleCandidate] | None = None
         self._snaps: list[MajorSnapshot] = []
         self._alerted: set[tuple[str, str, datetime]] | None = None
         self._phones: dict[str, str] = {}
@@ -136,6 +149,10 @@ class MajorWorkspace(QWidget):
         self.roles.setTextFormat(Qt.TextFormat.RichText)
         self.roles.setOpenExternalLinks(True)
         self.roles.setWordWrap(True)
+        self.roles.setObjectName("major_roles")
+        self.offer = QLabel(self)
+        self.offer.setObjectName("major_role_offer")
+        self.offer.setWordWrap(True)
         self.war_room = QLabel(self)
         self.war_room.setObjectName("major_war_room")
         self.war_room.setTextFormat(Qt.TextFormat.RichText)
@@ -166,6 +183,7 @@ class MajorWorkspace(QWidget):
         right.addWidget(self.suggestion)
         right.addWidget(self.header)
         right.addWidget(self.roles)
+        right.addWidget(self.offer)
         right.addWidget(self.war_room)
         right.addLayout(grid)
         controls = QHBoxLayout()
@@ -191,12 +209,13 @@ class MajorWorkspace(QWidget):
         shortcut = QShortcut(QKeySequence("Ctrl+Return"), self, self.publish)
         # Only while the workspace has the focus: the detail pane has its own Ctrl+Return.
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        shortcut = QShortcut(QKeySequence("Ctrl+Shift+C"), self, self.copy_summary)
-        # Only while the workspace has the focus: the detail pane has its own Ctrl+Return.
-        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        shortcut = QShortcut(QKeySequence("Ctrl+D"), self, self.declare_suggested)
-        # Only while the workspace has the focus: the detail pane has its own Ctrl+Return.
-        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        # Only while the workspace has the focus (the registry's actions are window-wide).
+        for keys, slot in (
+            ("Ctrl+Shift+C", self.copy_summary),
+            ("Ctrl+D", self.declare_suggested),
+        ):
+            shortcut = QShortcut(QKeySequence(keys), self, slot)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self._ticker = QTimer(self)
         self._ticker.setInterval(1_000)
         self._ticker.timeout.connect(self.tick)
@@ -217,16 +236,18 @@ class MajorWorkspace(QWidget):
             str(doc.get("id")): str(doc.get("name") or doc.get("id")) for doc in services
         }
         self._phones = {
-            str(doc.get("name")): str(doc.get("primary_phone"))
+            str(doc.get("name")): e164
             for doc in self._cache.reference("contacts")
-            if doc.get("primary_phone")
+            if (e164 := _e164(doc.get("primary_phone"))) is not None
         }
+        self._directory = Directory.from_store(self._cache)
         self._show_suggestion()
         majors = self._cache.open_major_incidents()
         # Most severe first, then the newest: the one being run now is on top.
         majors.sort(key=lambda i: (int(i.severity), -i.opened_at.timestamp()))
         current = self.current()
-        self._snaps = [snapshot(self._cache, incident, facing) for incident in majors]
+        cadence = self._major.cadence_minutes
+        self._snaps = [snapshot(self._cache, incident, facing, cadence) for incident in majors]
         self.majors.blockSignals(True)
         self.majors.clear()
         for snap in self._snaps:
@@ -269,6 +290,7 @@ class MajorWorkspace(QWidget):
         if snap is None:
             self.header.setText("<b>No major incident is running.</b>")
             self.roles.clear()
+            self.offer.hide()
             self.updates.clear()
             self.draft.clear()
             self.tick()
@@ -283,8 +305,8 @@ class MajorWorkspace(QWidget):
             f"{snap.declared_at:%H:%M} UTC, {_elapsed(snap.declared_at, now)} ago · "
             f"commander {self._person(commander)}"
         )
-        held = ", ".join(f"{_esc(role)}: {self._person(who)}" for role, who in snap.roles.items())
-        self.roles.setText(f"<b>Roles</b> — {held or 'none assigned'}")
+        self.roles.setText(self._roles_html(snap))
+        self._show_offer(snap)
         self.war_room.setText(war_room_html(snap))
         self.updates.clear()
         for update in reversed(snap.updates):
@@ -294,6 +316,56 @@ class MajorWorkspace(QWidget):
             )
         self.fill_draft()
         self.tick()
+
+    def role_names(self) -> list[str]:
+        """The standard roles and the site's extra roles ([major] extra_roles)."""
+        return role_names(self._major.extra_roles)
+
+    def _roles_html(self, snap: MajorSnapshot) -> str:
+        names = self.role_names() + [r for r in snap.roles if r not in self.role_names()]
+        parts = []
+        for role in names:
+            who = snap.roles.get(role)
+            parts.append(
+                f"{_esc(role)}: {self._person(who)}" if who else f"{_esc(role)}: <i>unassigned</i>"
+            )
+        # Two to a line: readable at a glance, and the draft keeps its room.
+        lines = [" · ".join(parts[n : n + 2]) for n in range(0, len(parts), 2)]
+        return "<b>Roles</b> — " + "<br>".join(lines)
+
+    def candidates(self, role: str) -> list[RoleCandidate]:
+        """Who to offer for ``role`` on the current incident (the escalation matrix first)."""
+        snap = self.current()
+        if snap is None:
+            return []
+        holder = snap.roles.get(role)
+        return role_candidates(
+            self._directory, snap.incident.service, self._clock(), exclude=holder
+        )
+
+    def _show_offer(self, snap: MajorSnapshot) -> None:
+        names = self.role_names()
+        missing = next((r for r in names if r not in snap.roles), None)
+        self._offer = (
+            next_role_offer(snap.roles, names, self.candidates(missing)) if missing else None
+        )
+        if self._offer is None and missing is not None:
+            self.offer.setText(
+                f"{missing} is unassigned and the escalation matrix has nobody on call to offer "
+                "· Ctrl+Shift+R picks someone"
+            )
+        elif self._offer is None:
+            self.offer.setText(
+                "Every role is held · Ctrl+Shift+R hands one over · Ctrl+Shift+P calls a holder"
+            )
+        else:
+            role, who = self._offer
+            phone = f", {who.phone}" if who.phone else ""
+            self.offer.setText(
+                f"▶ {role}: offer {who.name} ({who.why}{phone}) — Ctrl+Shift+A accepts, "
+                "Ctrl+Shift+R picks someone else"
+            )
+        self.offer.show()
 
     def _person(self, name: str) -> str:
         phone = self._phones.get(name)
@@ -368,10 +440,13 @@ class MajorWorkspace(QWidget):
             "doing": snap.doing,
             "next_update": f"{due:%H:%M} UTC" if due else "when there is news",
         }
+        source, key = template_for(self._major.templates, int(inc.severity), audience)
         try:
-            self.draft.setPlainText(render_draft(DEFAULT_TEMPLATES[audience], fields))
+            self.draft.setPlainText(render_draft(source, fields))
         except TemplateRefused as exc:
-            self.message.setText(f"The {audience} template is refused: {exc}")
+            # A hand-edited settings.toml: say which key, and draft from the built-in one.
+            self.message.setText(f"The template {key} is refused ({exc}); using the built-in one.")
+            self.draft.setPlainText(render_draft(DEFAULT_TEMPLATES[audience], fields))
 
     def publish(self) -> None:
         """Publish the draft to the chosen audience (queued in the outbox, sent once)."""
@@ -425,11 +500,183 @@ class MajorWorkspace(QWidget):
         self.refresh()
 
     def copy_summary(self) -> None:
+        summary = self.summary()
+        if summary is None:
+            return
+        QGuiApplication.clipboard().setText(summary.text())
+        self.message.setText("Executive summary copied as text.")
+
+    def summary(self) -> ExecutiveSummary | None:
+        """The current incident's executive summary (None: no major incident)."""
         snap = self.current()
         if snap is None:
+            return None
+        return executive_summary(
+            snap,
+            self._clock(),
+            service_name=self._names.get(snap.incident.service, snap.incident.service),
+            phones=self._phones,
+            role_order=self.role_names(),
+        )
+
+    def show_summary(self) -> QDialog | None:
+        """Ctrl+E: the executive summary on one screen (copy as text, print to PDF)."""
+        from console.views.major_summary import SummaryDialog
+
+        summary = self.summary()
+        if summary is None:
+            self.message.setText("No major incident is running: no executive summary to show.")
+            return None
+        dialog = SummaryDialog(summary, self)
+        dialog.setModal(True)
+        dialog.show()
+        return dialog
+
+    # -- roles, phones, the war room -------------------------------------------
+
+    def _editable(self) -> MajorSnapshot | None:
+        snap = self.current()
+        if snap is None or self._edits is None:
+            self.message.setText("No major incident is running, or this console is read-only.")
+            return None
+        return snap
+
+    def accept_offer(self) -> None:
+        """Ctrl+Shift+A: give the offered role to the offered on-call person."""
+        snap = self._editable()
+        if snap is None or self._edits is None:
             return
-        QGuiApplication.clipboard().setText(summary_text(snap, self._clock()))
-        self.message.setText("Executive summary copied as text.")
+        if self._offer is None:
+            self.message.setText(
+                "Nothing is offered: every role is held (Ctrl+Shift+R hands over)."
+            )
+            return
+        role, who = self._offer
+        try:
+            self._assign(snap, role, who.name, "")
+        except (DomainError, ValueError) as exc:
+            self.message.setText(f"Not assigned: {exc}")
+
+    def _assign(self, snap: MajorSnapshot, role: str, person: str, reason: str) -> None:
+        """Queue the assignment; a refusal is raised for the caller to show."""
+        assert self._edits is not None
+        self._edits.assign_role(snap.incident.id, role, person, reason=reason)
+        self.message.setText(f"{role}: {person} (sent from the outbox).")
+        self.refresh()
+
+    def assign_role(self, role: str | None = None) -> QDialog | None:
+        """Ctrl+Shift+R: choose a role and who holds it (on-call people first)."""
+        from console.views.major_dialogs import RoleDialog
+
+        snap = self._editable()
+        if snap is None:
+            return None
+        names = self.role_names()
+        first_open = next((r for r in names if r not in snap.roles), names[0])
+        dialog = RoleDialog(
+            names, snap.roles, self.candidates, role=role or first_open, parent=self
+        )
+
+        def submit() -> None:
+            person = dialog.chosen_person()
+            if person is None:
+                raise ValueError("choose someone from the list")
+            self._assign(snap, dialog.chosen_role(), person, dialog.reason.text())
+
+        dialog.submit = submit
+        dialog.setModal(True)
+        dialog.show()
+        return dialog
+
+    def call_targets(self) -> list[tuple[str, str, str]]:
+        """(role, person, tel: URI) for each role holder with a phone, the commander first."""
+        snap = self.current()
+        if snap is None:
+            return []
+        order = self.role_names() + [r for r in snap.roles if r not in self.role_names()]
+        out = []
+        for role in order:
+            who = snap.roles.get(role)
+            phone = self._phones.get(who) if who else None
+            if who and phone:
+                out.append((role, who, tel_uri(phone)))
+        return out
+
+    def call(self, index: int = 0) -> bool:
+        """Dial the ``index``-th role holder (0: the commander, when they have a phone)."""
+        targets = self.call_targets()
+        if not 0 <= index < len(targets):
+            self.message.setText("No role holder with a phone number to call.")
+            return False
+        role, who, uri = targets[index]
+        if not self._open_url(uri):
+            self.message.setText(f"No phone app answered {uri}; dial {who} ({role}) by hand.")
+            return False
+        self.message.setText(f"Calling {who} ({role}).")
+        return True
+
+    def call_menu(self) -> QMenu:
+        """Ctrl+Shift+P: the role holders' phones, numbered; Enter calls the commander."""
+        menu = QMenu(self)
+        menu.setObjectName("majorCallMenu")
+        targets = self.call_targets()
+        for index, (role, who, uri) in enumerate(targets):
+            action = menu.addAction(f"&{index + 1} {role}: {who} ({uri.removeprefix('tel:')})")
+            action.triggered.connect(lambda _checked=False, n=index: self.call(n))
+        if not targets:
+            menu.addAction("No role holder has a phone number").setEnabled(False)
+        else:
+            menu.setActiveAction(menu.actions()[0])
+        return menu
+
+    def show_call_menu(self) -> None:
+        menu = self.call_menu()
+        menu.popup(self.roles.mapToGlobal(self.roles.rect().bottomLeft()))
+        if menu.actions():
+            menu.setActiveAction(menu.actions()[0])
+
+    def set_bridge(self) -> QDialog | None:
+        """Ctrl+Shift+B: the bridge's conference URL and/or dial-in with PIN."""
+        from console.views.major_dialogs import BridgeDialog
+
+        snap = self._editable()
+        if snap is None:
+            return None
+        dialog = BridgeDialog(snap.bridge, self)
+
+        def submit() -> None:
+            assert self._edits is not None
+            self._edits.set_bridge(snap.incident.id, **dialog.values())
+            self.message.setText("Bridge set (sent from the outbox).")
+            self.refresh()
+
+        dialog.submit = submit
+        dialog.setModal(True)
+        dialog.show()
+        return dialog
+
+    def record_responder(self) -> QDialog | None:
+        """Ctrl+Shift+J: a responder joined or left the bridge."""
+        from console.views.major_dialogs import ResponderDialog
+
+        snap = self._editable()
+        if snap is None:
+            return None
+        on_bridge = [n for n, (action, _at) in snap.responders.items() if action == "joined"]
+        people = [c.name for c in self._directory.contacts_sorted()]
+        dialog = ResponderDialog(people, on_bridge, self)
+
+        def submit() -> None:
+            assert self._edits is not None
+            person, action = dialog.values()
+            self._edits.change_responder(snap.incident.id, person, action)
+            self.message.setText(f"{person} {action} the bridge (sent from the outbox).")
+            self.refresh()
+
+        dialog.submit = submit
+        dialog.setModal(True)
+        dialog.show()
+        return dialog
 
 
 def war_room_html(snap: MajorSnapshot) -> str:
@@ -456,6 +703,20 @@ def war_room_html(snap: MajorSnapshot) -> str:
     )
 
 
+def _e164(value: object) -> str | None:
+    """A contact's phone as E.164 (``+44 7400 123456`` → ``+447400123456``); None if unusable."""
+    from console.domain.phones import is_e164, parse_phone
+
+    if not isinstance(value, str) or not value.strip():
+        return None
+    if is_e164(value):
+        return value
+    try:
+        return parse_phone(value)
+    except ValueError:  # InvalidPhone: shown without a link
+        return None
+
+
 def _esc(text: str) -> str:
     from html import escape
 
@@ -463,21 +724,58 @@ def _esc(text: str) -> str:
 
 
 def install(
-    window: QWidget, tabs: object, cache: Cache, edits: LocalEdits | None
+    window: QWidget,
+    tabs: object,
+    cache: Cache,
+    edits: LocalEdits | None,
+    *,
+    major: MajorSettings | None = None,
 ) -> MajorWorkspace:
-    """Add the workspace as a tab of ``tabs`` with Ctrl+4 on ``window`` (one call from the app)."""
+    """Add the workspace as a tab of ``tabs`` and wire its registry actions (one call from the app).
+
+    With the main window's action registry (``window.menu_actions``) the
+    War room menu's actions are enabled and each shows the workspace first;
+    a bare window (tests) gets Ctrl+4 as a shortcut of its own.
+    """
     from PySide6.QtWidgets import QTabWidget
 
-    workspace = MajorWorkspace(cache, edits, parent=window)
+    from console.views.actions import MainWindowActions
+
+    workspace = MajorWorkspace(cache, edits, major=major, parent=window)
     assert isinstance(tabs, QTabWidget)
     tabs.addTab(workspace, "Ma&jor incidents")
-    shortcut = QShortcut(QKeySequence("Ctrl+4"), window)
 
     def show_workspace() -> None:
         tabs.setCurrentWidget(workspace)
         workspace.refresh()
 
-    shortcut.activated.connect(show_workspace)
+    def shown(act: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            if tabs.currentWidget() is not workspace:
+                show_workspace()
+            act()
+
+        return run
+
+    actions = getattr(window, "menu_actions", None)
+    if not isinstance(actions, MainWindowActions):
+        QShortcut(QKeySequence("Ctrl+4"), window).activated.connect(show_workspace)
+        return workspace
+    wiring: list[tuple[Any, Callable[[], None]]] = [
+        (actions.show_major, show_workspace),
+        (actions.major_summary, shown(workspace.show_summary)),
+        (actions.major_call, shown(workspace.show_call_menu)),
+    ]
+    if edits is not None:  # the read-only demo only shows
+        wiring += [
+            (actions.major_accept_role, shown(workspace.accept_offer)),
+            (actions.major_assign_role, shown(workspace.assign_role)),
+            (actions.major_bridge, shown(workspace.set_bridge)),
+            (actions.major_responder, shown(workspace.record_responder)),
+        ]
+    for action, slot in wiring:
+        action.triggered.connect(slot)
+        action.setEnabled(True)
     return workspace
 
 

@@ -1,8 +1,11 @@
 """File ▸ Settings…: the operator's settings in the app, written back to ``settings.toml``.
 
 Who you are (the name on your work notes and what *Mine* means), the look,
-the backends and the Request Tracker queue, what alarms and how often, and
-the wall's rotation and key services. *Save* validates everything exactly as
+the backends and the Request Tracker queue, what alarms and how often, the
+wall's rotation and key services, and major incident command (extra roles,
+the internal update cadence per severity, the update templates per severity
+and audience; a template with an unknown field or a loop is refused on
+*Save*, naming it). *Save* validates everything exactly as
 the next start would (:func:`console.config.settings.save_settings`) and writes only
 the keys shown here, keeping the file's comments; a bad value keeps the dialog
 open and says which field and what is allowed.
@@ -31,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.config.settings import (
+    MAX_CADENCE_MINUTES,
     MAX_POLL_SECONDS,
     MAX_WALL_ROTATE_SECONDS,
     MIN_POLL_SECONDS,
@@ -41,7 +45,9 @@ from console.config.settings import (
     save_settings,
 )
 from console.domain.alerts import MIN_REPEAT_SECONDS
+from console.domain.major import AUDIENCES
 from console.domain.severity import Severity
+from console.services.major import DEFAULT_TEMPLATE_KEY, DEFAULT_TEMPLATES, check_templates
 
 Saver = Callable[[Path, Mapping[str, object]], Settings]
 
@@ -168,6 +174,63 @@ class SettingsDialog(QDialog):
         form.addRow("&Key services (on call now):", self.wall_services)
         tabs.addTab(wall, "&Wall")
 
+        major_page = QWidget(tabs)
+        form = QFormLayout(major_page)
+        self._major = settings.major
+        self.extra_roles = QLineEdit(", ".join(settings.major.extra_roles), major_page)
+        self.extra_roles.setPlaceholderText("beside the three standard roles, e.g. Scribe, Liaison")
+        form.addRow("E&xtra roles:", self.extra_roles)
+        self.cadence: dict[Severity, QSpinBox] = {}
+        cadence_row = QHBoxLayout()
+        for severity in Severity:
+            spin = QSpinBox(major_page)
+            spin.setRange(0, MAX_CADENCE_MINUTES)
+            spin.setSpecialValueText("none")
+            spin.setSuffix(" min")
+            spin.setValue(settings.major.cadence_minutes.get(int(severity), 0))
+            spin.setToolTip(f"{severity.code}: internal (and customer) updates every … minutes")
+            cadence_row.addWidget(QLabel(severity.code, major_page))
+            cadence_row.addWidget(spin)
+            self.cadence[severity] = spin
+        cadence_row.addStretch(1)
+        form.addRow("Internal update &every:", cadence_row)
+        self._templates: dict[tuple[str, str], str] = {
+            (key, audience): text
+            for key, by_audience in settings.major.templates.items()
+            for audience, text in by_audience.items()
+        }
+        self.template_severity = QComboBox(major_page)
+        self.template_severity.addItem("Every severity (default)", DEFAULT_TEMPLATE_KEY)
+        for severity in Severity:
+            self.template_severity.addItem(severity.code, severity.code)
+        self.template_audience = QComboBox(major_page)
+        for audience in AUDIENCES:
+            self.template_audience.addItem(audience.capitalize(), audience)
+        which = QHBoxLayout()
+        which.addWidget(self.template_severity)
+        which.addWidget(self.template_audience)
+        which.addStretch(1)
+        form.addRow("&Template for:", which)
+        self.template = QPlainTextEdit(major_page)
+        self.template.setObjectName("majorTemplate")
+        self.template.setTabChangesFocus(True)
+        self.template.setFixedHeight(self.fontMetrics().lineSpacing() * 6 + 12)
+        form.addRow("Te&xt:", self.template)
+        fields = QLabel(
+            "Empty: the built-in text. Fields: {{ title }} {{ service }} {{ severity }} "
+            "{{ impact }} {{ started }} {{ status }} {{ doing }} {{ next_update }}; "
+            "no loops.",
+            major_page,
+        )
+        fields.setWordWrap(True)
+        fields.setObjectName("dialogHint")
+        form.addRow(fields)
+        self._template_key = self._chosen_template()
+        self._show_template()
+        self.template_severity.currentIndexChanged.connect(lambda _i: self._switch_template())
+        self.template_audience.currentIndexChanged.connect(lambda _i: self._switch_template())
+        tabs.addTab(major_page, "Ma&jor incidents")
+
         self.tabs = tabs
         self.error = QLabel(self)
         self.error.setObjectName("dialogError")
@@ -175,7 +238,7 @@ class SettingsDialog(QDialog):
         self.error.hide()
         note = QLabel(
             f"Saved to {path}. Your name and the theme apply at once; "
-            "backends, alerts and the wall at the next start.",
+            "backends, alerts, the wall and major incidents at the next start.",
             self,
         )
         note.setWordWrap(True)
@@ -212,10 +275,74 @@ class SettingsDialog(QDialog):
             "alerts.repeat_seconds": repeats,
             "wall.rotate_seconds": self.rotate.value(),
             "wall.services": [s for s in services if s],
+            **self._major_updates(),
         }
+
+    # -- the Major incidents tab ------------------------------------------------
+
+    def _chosen_template(self) -> tuple[str, str]:
+        return str(self.template_severity.currentData()), str(self.template_audience.currentData())
+
+    def _show_template(self) -> None:
+        key = self._template_key
+        self.template.setPlainText(self._templates.get(key, ""))
+        self.template.setPlaceholderText(DEFAULT_TEMPLATES[key[1]])
+
+    def _switch_template(self) -> None:
+        """Keep the text being edited, then show the chosen severity and audience's template."""
+        self._keep_template()
+        self._template_key = self._chosen_template()
+        self._show_template()
+
+    def _keep_template(self) -> None:
+        text = self.template.toPlainText()
+        if text.strip():
+            self._templates[self._template_key] = text
+        else:
+            self._templates.pop(self._template_key, None)
+
+    def choose_template(self, severity: str, audience: str) -> None:
+        """Show the template of ``severity`` ("SEV-1" … or "default") and ``audience``."""
+        self.template_severity.setCurrentIndex(self.template_severity.findData(severity))
+        self.template_audience.setCurrentIndex(self.template_audience.findData(audience))
+
+    def _major_updates(self) -> dict[str, object]:
+        """Only the [major] keys that changed, so the rest of the table keeps its layout."""
+        self._keep_template()
+        out: dict[str, object] = {}
+        roles = [r.strip() for r in self.extra_roles.text().split(",") if r.strip()]
+        if tuple(roles) != self._major.extra_roles:
+            out["major.extra_roles"] = roles
+        for severity, spin in self.cadence.items():
+            if spin.value() != self._major.cadence_minutes.get(int(severity), 0):
+                out[f"major.cadence_minutes.{severity.code}"] = spin.value()
+        before = {
+            (key, audience): text
+            for key, by_audience in self._major.templates.items()
+            for audience, text in by_audience.items()
+        }
+        for key in sorted(set(before) | set(self._templates)):
+            if before.get(key) != self._templates.get(key):
+                out[f"major.templates.{key[0]}.{key[1]}"] = self._templates.get(key)
+        return out
+
+    def template_problems(self) -> dict[str, str]:
+        """Each template that would be refused (unknown field, loop, bad syntax), and why."""
+        self._keep_template()
+        nested: dict[str, dict[str, str]] = {}
+        for (key, audience), text in self._templates.items():
+            nested.setdefault(key, {})[audience] = text
+        return check_templates(nested)
 
     def save(self) -> None:
         """Validate and write; on a bad value say which and stay open."""
+        problems = self.template_problems()
+        if problems:
+            dotted, why = next(iter(problems.items()))
+            _major, _templates, severity, audience = dotted.split(".")
+            self.choose_template(severity, audience)
+            self._show_error(f"Template ({severity}, {audience}): {why}. Nothing was saved.")
+            return
         try:
             settings = self._saver(self.path, self.updates())
         except SettingsError as exc:
@@ -245,6 +372,9 @@ _KEY_LABELS = {
     "rt.directory": "RT directory",
     "wall.services": "Key services",
     "alerts.repeat_seconds": "Alarm again every",
+    "major.extra_roles": "Extra roles",
+    "major.cadence_minutes": "Internal update every",
+    "major.templates": "Template",
 }
 
 

@@ -65,7 +65,15 @@ def menu_titles(window: MainWindow) -> dict[str, list[str]]:
 
 def test_menus(window: MainWindow) -> None:
     titles = menu_titles(window)
-    assert list(titles) == ["&File", "&Incident", "&View", "&Connection", "&Alerts", "&Help"]
+    assert list(titles) == [
+        "&File",
+        "&Incident",
+        "&View",
+        "&War room",
+        "&Connection",
+        "&Alerts",
+        "&Help",
+    ]
     assert titles["&File"] == [
         "&New incident…",
         "&Settings…",

@@ -10,6 +10,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QTabWidget
 from pytestqt.qtbot import QtBot
 
+from console.config.settings import MajorSettings
 from console.domain.incident import TimelineEvent, TimelineKind
 from console.domain.severity import Severity
 from console.store import Cache
@@ -74,6 +75,8 @@ def test_workspace_shows_roles_overdue_and_publishes_through_the_outbox(
     assert "OVERDUE 20:00" in internal
     assert "⚠" in internal
     assert "OVERDUE" in view.majors.item(0).text()
+    # No escalation matrix in this cache: nothing to offer, and it says so.
+    assert "Technical Lead is unassigned" in view.offer.text()
     assert "—" not in view.countdowns["customer"].text()  # customer-facing: owed
 
     view.audience.setCurrentText("internal")
@@ -131,7 +134,12 @@ def test_render_with_the_demo_data(qtbot: QtBot, tmp_path: Path) -> None:
 
     cache = Cache.open(tmp_path / "cache.db")
     load_demo(cache, NOW)
-    view = MajorWorkspace(cache, LocalEdits(cache, author="lfernandez"), clock=FakeClock(NOW))
+    view = MajorWorkspace(
+        cache,
+        LocalEdits(cache, author="lfernandez"),
+        clock=FakeClock(NOW),
+        major=MajorSettings(extra_roles=("Scribe",)),  # a site role, offered from the matrix
+    )
     qtbot.addWidget(view)
     view.resize(1280, 720)
     view.show()
@@ -144,8 +152,15 @@ def test_render_with_the_demo_data(qtbot: QtBot, tmp_path: Path) -> None:
     assert "tel:+442079460000,,482913#" in view.war_room.text()  # dial-in with PIN
     assert "Elena Navarro (since" in view.war_room.text()
     assert "Oliver Grant (left" in view.war_room.text()
+    assert "▶ Scribe: offer" in view.offer.text()
     out = Path(os.environ.get("NOC_SCREENSHOTS", tmp_path))
     assert view.grab().save(str(out / "major-workspace.png"))
+    summary = view.show_summary()
+    assert summary is not None
+    qtbot.addWidget(summary)
+    summary.resize(1000, 600)
+    qtbot.wait(10)
+    assert summary.grab().save(str(out / "major-executive-summary.png"))
     cache.close()
 
 

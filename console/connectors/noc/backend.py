@@ -464,6 +464,36 @@ class NocBackend:
             raise BackendError(f"{self._url}: the engage response has no list of entries")
         return [timeline_from_json(item) for item in items]
 
+    def assign_role(
+        self, incident_id: str, role: str, person: str, reason: str, *, idempotency_key: str
+    ) -> None:
+        self._send(
+            "PUT",
+            f"/v1/incidents/{_segment(incident_id)}/roles/{_segment(role)}",
+            body={"person": person, "reason": reason},
+            headers={"Idempotency-Key": idempotency_key},
+        )
+
+    def set_bridge(
+        self, incident_id: str, bridge: Mapping[str, str], *, idempotency_key: str
+    ) -> None:
+        self._send(
+            "PUT",
+            f"/v1/incidents/{_segment(incident_id)}/bridge",
+            body=dict(bridge),
+            headers={"Idempotency-Key": idempotency_key},
+        )
+
+    def change_responder(
+        self, incident_id: str, person: str, action: str, *, idempotency_key: str
+    ) -> None:
+        self._send(
+            "POST",
+            f"/v1/incidents/{_segment(incident_id)}/responders",
+            body={"person": person, "action": action},
+            headers={"Idempotency-Key": idempotency_key},
+        )
+
 
 class _PreconditionFailed(BackendError):
     """412 (internal: turned into :class:`Stale` once the current incident is read)."""

@@ -407,6 +407,36 @@ class RtWrites(RtHistory):
             "updates by your usual channel and add a work note saying what was sent",
         )
 
+    def assign_role(
+        self, incident_id: str, role: str, person: str, reason: str, *, idempotency_key: str
+    ) -> None:
+        """RT has no incident roles: refused, with what to do instead."""
+        raise Rejected(
+            422,
+            f"Request Tracker has no major incident roles; tell {person} they are the {role} "
+            "and add a work note saying so (the ticket's owner stays as it is)",
+        )
+
+    def set_bridge(
+        self, incident_id: str, bridge: Mapping[str, str], *, idempotency_key: str
+    ) -> None:
+        """RT has no war room: refused, with what to do instead."""
+        raise Rejected(
+            422,
+            "Request Tracker has no war room bridge; add a work note with the conference "
+            "URL or dial-in so the responders find it",
+        )
+
+    def change_responder(
+        self, incident_id: str, person: str, action: str, *, idempotency_key: str
+    ) -> None:
+        """RT has no responder list: refused, with what to do instead."""
+        raise Rejected(
+            422,
+            f"Request Tracker keeps no list of responders; add a work note that {person} {action} "
+            "the bridge",
+        )
+
     def engage(
         self, incident_id: str, tiers: list[int], reason: str, *, idempotency_key: str
     ) -> list[TimelineEvent]:
