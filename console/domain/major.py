@@ -32,6 +32,8 @@ DEFAULT_CADENCE_MIN: dict[int, int] = {1: 15, 2: 30}
 MAX_UPDATE_CHARS = STATUS_UPDATE_CHARS
 # Updates of an incident resolved longer ago than this leave the public page.
 PUBLIC_RECENT = timedelta(hours=24)
+# An executive update falls due at the milestone; it is late after this grace.
+EXECUTIVE_GRACE = timedelta(minutes=5)
 
 
 class PublishedUpdate(Protocol):
@@ -127,7 +129,7 @@ def overdue(due: Mapping[str, datetime | None], now: datetime) -> list[str]:
     for audience, at in due.items():
         if at is None:
             continue
-        grace = timedelta(minutes=5) if audience == "executive" else timedelta(0)
+        grace = EXECUTIVE_GRACE if audience == "executive" else timedelta(0)
         if now > at + grace:
             late.append(audience)
     return late
@@ -176,3 +178,43 @@ def declared_from_timeline(events: list[Any], opened_at: datetime) -> datetime:
         ):
             found = _get(event, "at")
     return found
+
+
+# -- the overdue state of a queue row, from the incident's own fields (#19 item 4) --
+
+
+def earliest_due(due: Sequence[tuple[str, datetime | None]]) -> datetime | None:
+    """When the first audience becomes overdue (the executive grace included), None if none.
+
+    The queue keeps this one instant per major incident, so its one-second
+    tick compares a single datetime instead of re-reading the cadence.
+    """
+    found: datetime | None = None
+    for audience, at in due:
+        if at is None:
+            continue
+        limit = at + (EXECUTIVE_GRACE if audience == "executive" else timedelta(0))
+        if found is None or limit < found:
+            found = limit
+    return found
+
+
+
+def overdue_badge(due: Sequence[tuple[str, datetime | None]], now: datetime) -> str | None:
+    """``⏰ update overdue (internal 4 min)`` when an audience is late, else None.
+
+    Words and a shape, not colour alone: the queue's title column and the
+    detail view show it as it is. With several late audiences the one late
+    longest comes first (``internal 12 min, executive 3 min``).
+    """
+    late: list[tuple[timedelta, str]] = []
+    for audience, at in due:
+        if at is None:
+            continue
+        if audience in overdue({audience: at}, now):
+            late.append((now - at, audience))
+    if not late:
+        return None
+    late.sort(reverse=True)
+    parts = ", ".join(f"{audience} {max(1, int(by.total_seconds() // 60))} min" for by, audience in late)
+    return f"⏰ update overdue ({parts})"
