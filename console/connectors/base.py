@@ -349,12 +349,18 @@ PATCH_FIELDS: tuple[str, ...] = (
     "severity",
     "severity_reason",
     "major",
+    "major_reason",
     "acknowledged",
 )
 """What an edit may change. ``hold_reason`` goes with ``state: on_hold``;
-``severity_reason`` goes with ``severity`` (an override)."""
+``severity_reason`` goes with ``severity`` (an override); ``major_reason`` with
+``major`` (why it is declared or stood down, into the timeline)."""
 
-COMPANION_FIELDS: Mapping[str, str] = {"hold_reason": "state", "severity_reason": "severity"}
+COMPANION_FIELDS: Mapping[str, str] = {
+    "hold_reason": "state",
+    "severity_reason": "severity",
+    "major_reason": "major",
+}
 """Fields that travel with another one and are never compared on their own."""
 
 
@@ -371,7 +377,7 @@ def field_value(incident: Incident, name: str) -> object:
         return incident.acknowledged_at is not None
     if name == "major":
         return incident.major
-    if name in ("severity_reason", "commander"):
+    if name in ("severity_reason", "major_reason", "commander"):
         return None  # not kept on the record; it goes into the timeline
     if name in PATCH_FIELDS or name in CREATE_FIELDS:
         attribute: object = getattr(incident, name)

@@ -147,7 +147,7 @@ def normalise_fields(fields: Mapping[str, object]) -> dict[str, object]:
     for name, value in fields.items():
         if name not in PATCH_FIELDS:
             raise InvalidValue("field", name, list(PATCH_FIELDS))
-        if name in _TEXT_FIELDS or name == "severity_reason":
+        if name in _TEXT_FIELDS or name in ("severity_reason", "major_reason"):
             if value is not None and not isinstance(value, str):
                 raise InvalidValue(name, value, "text")
             text = value.strip() if isinstance(value, str) else ""
@@ -177,6 +177,8 @@ def normalise_fields(fields: Mapping[str, object]) -> dict[str, object]:
         raise InvalidValue("severity_reason", None, "a reason for overriding the severity")
     if "severity_reason" in out and "severity" not in out:
         raise InvalidValue("severity_reason", out["severity_reason"], "only with severity")
+    if "major_reason" in out and "major" not in out:
+        raise InvalidValue("major_reason", out["major_reason"], "only with major (declare or stand down)")
     if out.get("acknowledged") is False:
         raise InvalidValue("acknowledged", False, "true (an acknowledgement cannot be withdrawn)")
     return out
@@ -493,6 +495,8 @@ class LocalEdits:
             changed.pop("hold_reason", None)
         if "severity" not in changed:
             changed.pop("severity_reason", None)
+        if "major" not in changed:
+            changed.pop("major_reason", None)
         now = self._clock()
         shown = apply_fields(current, changed, now, matrix=self._matrix)
         base = {name: field_value(current, name) for name in changed}
