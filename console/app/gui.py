@@ -472,7 +472,8 @@ def _add_alerts(app: QApplication, window: MainWindow, settings: Settings) -> No
         actions = window.menu_actions
         notifier.tray.setContextMenu(actions.menu(actions.alerts_group(), window))
     notifier.incident_requested.connect(window.select_incident)
-    major_workspace.connect_alerts(window, notifier)  # #19: overdue stakeholder updates
+    # #19: overdue stakeholder updates alarm through the tracker (QueueAlertWatch reads the
+    # queue's overdue majors), so mutes, snoozes and acknowledgement apply as to any alarm.
 
 
 def _connect_alert_actions(actions: MainWindowActions, notifier: AlertNotifier) -> None:

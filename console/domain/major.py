@@ -19,7 +19,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from console.domain.incident import Incident
 from console.domain.limits import STATUS_UPDATE_CHARS
+from console.domain.triage import major_incident_trigger
 
 AUDIENCES: tuple[str, ...] = ("internal", "executive", "customer")
 UPDATE_STATUSES: tuple[str, ...] = ("investigating", "identified", "monitoring", "resolved")
@@ -199,7 +201,6 @@ def earliest_due(due: Sequence[tuple[str, datetime | None]]) -> datetime | None:
     return found
 
 
-
 def overdue_badge(due: Sequence[tuple[str, datetime | None]], now: datetime) -> str | None:
     """``⏰ update overdue (internal 4 min)`` when an audience is late, else None.
 
@@ -216,5 +217,49 @@ def overdue_badge(due: Sequence[tuple[str, datetime | None]], now: datetime) -> 
     if not late:
         return None
     late.sort(reverse=True)
-    parts = ", ".join(f"{audience} {max(1, int(by.total_seconds() // 60))} min" for by, audience in late)
+    parts = ", ".join(
+        f"{audience} {max(1, int(by.total_seconds() // 60))} min" for by, audience in late
+    )
     return f"⏰ update overdue ({parts})"
+
+
+def due_after_publish(
+    due: Sequence[tuple[str, datetime | None]],
+    *,
+    audience: str,
+    status: str,
+    at: datetime,
+    severity: int,
+    cadence: Mapping[int, int] | None = None,
+) -> tuple[tuple[str, datetime | None], ...]:
+    """The incident's ``next_update_due`` as it reads once an update is published at ``at``.
+
+    What the console shows at once, before the backend's own reckoning
+    arrives through the feed: that audience's countdown restarts (an
+    executive one is met); a milestone status makes the executives owed at
+    once; ``resolved`` to an audience owes it nothing more.
+    """
+    minutes = cadence_minutes(severity, cadence)
+    out: dict[str, datetime | None] = dict(due)
+    if status == "resolved" or audience == "executive":
+        out[audience] = None
+    elif audience in out and out[audience] is not None and minutes is not None:
+        out[audience] = at + timedelta(minutes=minutes)
+    if status in MILESTONES and audience != "executive" and "executive" in out:
+        out["executive"] = at
+    return tuple(out.items())
+
+
+def declare_criteria(incident: Incident) -> list[str]:
+    """The major-incident criteria an open incident not yet major meets (SEV-1, security).
+
+    The triage's other criteria (the share of users, a regulatory
+    notification) are answers of the call, not fields of the record; the
+    wizard names them when it is asked.
+    """
+    if incident.major or not incident.is_open:
+        return []
+    trigger = major_incident_trigger(
+        severity=incident.severity, category=incident.category, impact=None, urgency=None
+    )
+    return list(trigger.reasons)

@@ -238,7 +238,11 @@ class IncidentTableModel(ProjectionModel):
         if column is Column.NUMBER:
             return incident.number
         if column is Column.TITLE:
-            return ("MAJOR · " if incident.major and incident.is_open else "") + incident.title
+            if not (incident.major and incident.is_open):
+                return incident.title
+            # #19: a late stakeholder update reads in words and a shape, not colour alone.
+            late = self._queue.update_overdue(incident.id)
+            return f"MAJOR · {late} · {incident.title}" if late else f"MAJOR · {incident.title}"
         if column is Column.SERVICE:
             return self._queue.names.services.get(incident.service, incident.service)
         if column is Column.STATE:
@@ -265,7 +269,13 @@ class IncidentTableModel(ProjectionModel):
                 f"impact {incident.impact.value}, urgency {incident.urgency.value}"
             )
         if column is Column.TITLE:
-            return self._queue.description(incident) or incident.title
+            text = self._queue.description(incident) or incident.title
+            late = self._queue.update_overdue(incident.id) if incident.major else None
+            return (
+                f"{late}: publish it from the major incident workspace (Ctrl+4)\n\n{text}"
+                if late
+                else text
+            )
         if column is Column.STATE and incident.hold_reason is not None:
             return f"On hold: {incident.hold_reason.value.replace('_', ' ')}"
         if column is Column.ASSIGNEE and not incident.assignee:

@@ -256,7 +256,9 @@ MIGRATIONS: list[Migration] = [
     Migration(4, "incidents: the alert facts of monitoring incidents", _v4_incident_alert),
     # #19: a separate step; renumber at merge if another branch added step 5.
     Migration(5, "outbox: the status_update operation (major incidents)", _v5_outbox_status_update),
-    Migration(6, "incidents: a major incident's roles and next update due", _v6_incident_major_facts),
+    Migration(
+        6, "incidents: a major incident's roles and next update due", _v6_incident_major_facts
+    ),
 ]
 
 

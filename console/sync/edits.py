@@ -178,7 +178,9 @@ def normalise_fields(fields: Mapping[str, object]) -> dict[str, object]:
     if "severity_reason" in out and "severity" not in out:
         raise InvalidValue("severity_reason", out["severity_reason"], "only with severity")
     if "major_reason" in out and "major" not in out:
-        raise InvalidValue("major_reason", out["major_reason"], "only with major (declare or stand down)")
+        raise InvalidValue(
+            "major_reason", out["major_reason"], "only with major (declare or stand down)"
+        )
     if out.get("acknowledged") is False:
         raise InvalidValue("acknowledged", False, "true (an acknowledgement cannot be withdrawn)")
     return out
@@ -596,7 +598,12 @@ class LocalEdits:
         self, incident_id: str, audience: str, status: str, text: str
     ) -> TimelineEvent:
         """Publish a major incident's update: shown at once, sent once from the outbox."""
-        from console.domain.major import AUDIENCES, MAX_UPDATE_CHARS, UPDATE_STATUSES
+        from console.domain.major import (
+            AUDIENCES,
+            MAX_UPDATE_CHARS,
+            UPDATE_STATUSES,
+            due_after_publish,
+        )
 
         if audience not in AUDIENCES:
             raise InvalidValue("audience", audience, list(AUDIENCES))
@@ -609,7 +616,8 @@ class LocalEdits:
             raise InvalidValue(
                 "text", f"{len(body)} characters", f"at most {MAX_UPDATE_CHARS} characters"
             )
-        if self._cache.incident(incident_id) is None:
+        current = self._cache.incident(incident_id)
+        if current is None:
             raise DomainError(
                 f"incident {incident_id} is not in the local cache; refresh and try again"
             )
@@ -625,7 +633,19 @@ class LocalEdits:
             payload={"audience": audience, "status": status, **_event_payload(event)},
             base_version=None,
         )
-        self._cache.enqueue(entry, local_event=event)
+        # The countdown restarts on screen at once (the overdue mark goes); the
+        # backend's next version of the incident carries its own reckoning.
+        shown = None
+        if current.next_update_due:
+            moved = due_after_publish(
+                current.next_update_due,
+                audience=audience,
+                status=status,
+                at=event.at,
+                severity=int(current.severity),
+            )
+            shown = replace(current, next_update_due=moved)
+        self._cache.enqueue(entry, local_event=event, local_incident=shown)
         self._queued()
         return event
 

@@ -139,7 +139,9 @@ class IncidentPatch(WireIn):
         if self.severity_reason is not None and self.severity is None:
             raise ValueError("severity_reason goes only with severity")
         if self.major_reason is not None and self.major is None:
-            raise ValueError("major_reason goes only with major (true to declare, false to stand down)")
+            raise ValueError(
+                "major_reason goes only with major (true to declare, false to stand down)"
+            )
         return self
 
 

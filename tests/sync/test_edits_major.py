@@ -72,7 +72,8 @@ def test_declare_with_why_then_every_console_has_roles_and_due_times(
     declared = [e for e in cache.timeline(incident_id) if e.kind is TimelineKind.ESCALATION]
     assert [e.data.get("reason") for e in declared] == ["criterion: SEV-2 security"]
     incident = cache.incident(incident_id)
-    assert incident is not None and incident.major
+    assert incident is not None
+    assert incident.major
     due = dict(incident.next_update_due)
     assert set(due) == {"internal", "executive", "customer"}
     assert due["internal"] == declared[0].at + timedelta(minutes=30)  # SEV-2 cadence

@@ -100,7 +100,8 @@ def test_declaring_and_standing_down_record_who_and_why(api: Api) -> None:
         headers={"If-Match": str(declared.json()["version"])},
     )
     assert down.status_code == 200, down.text
-    assert down.json()["next_update_due"] == {} and down.json()["roles"] == {}
+    assert down.json()["next_update_due"] == {}
+    assert down.json()["roles"] == {}
     timeline = api.request("GET", f"/v1/incidents/{incident['id']}/timeline").json()["items"]
     escalations = [e for e in timeline if e["kind"] == "escalation"]
     assert [e["data"]["reason"] for e in escalations] == [
@@ -124,6 +125,7 @@ def test_declaring_and_standing_down_record_who_and_why(api: Api) -> None:
 def test_openapi_documents_the_fields(api: Api) -> None:
     schema = api.request("GET", "/openapi.json").json()["components"]["schemas"]
     props = schema["Incident"]["properties"]
-    assert "roles" in props and "next_update_due" in props
+    assert "roles" in props
+    assert "next_update_due" in props
     assert "overdue" in props["next_update_due"]["description"]
     assert "major_reason" in schema["IncidentPatch"]["properties"]
