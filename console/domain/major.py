@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from console.domain.incident import Incident
 from console.domain.limits import STATUS_UPDATE_CHARS
+from console.domain.sla import duration_text
 from console.domain.triage import major_incident_trigger
 
 AUDIENCES: tuple[str, ...] = ("internal", "executive", "customer")
@@ -218,7 +219,7 @@ def overdue_badge(due: Sequence[tuple[str, datetime | None]], now: datetime) -> 
         return None
     late.sort(reverse=True)
     parts = ", ".join(
-        f"{audience} {max(1, int(by.total_seconds() // 60))} min" for by, audience in late
+        f"{audience} {duration_text(max(by, timedelta(minutes=1)))}" for by, audience in late
     )
     return f"⏰ update overdue ({parts})"
 

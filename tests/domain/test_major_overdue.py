@@ -64,9 +64,12 @@ def test_publishing_restarts_the_countdown_and_milestones_owe_the_executives() -
     done = dict(due_after_publish(DUE, audience="internal", status="resolved", at=at, severity=1))
     assert done["internal"] is None
     # A customer audience that owes nothing stays so.
-    assert dict(
-        due_after_publish(DUE, audience="customer", status="investigating", at=at, severity=1)
-    )["customer"] is None
+    assert (
+        dict(
+            due_after_publish(DUE, audience="customer", status="investigating", at=at, severity=1)
+        )["customer"]
+        is None
+    )
 
 
 def test_declare_criteria_name_sev1_and_security_only_for_open_incidents_not_major() -> None:
