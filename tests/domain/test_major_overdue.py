@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from console.domain.lifecycle import State
 from console.domain.major import (
     declare_criteria,
     due_after_publish,
     earliest_due,
     overdue_badge,
 )
-from console.domain.lifecycle import State
 from console.domain.severity import Severity
 from tests.helpers.factories import NOW, desk_incident
 
