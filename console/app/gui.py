@@ -380,7 +380,9 @@ def _build_window(
             lambda text: cache.set_meta(SAVED_VIEWS_META_KEY, text),
         ),
         operator=settings.operator,
-        triage=_triage_context(cache, model, policy, edits),
+        triage=_triage_context(
+            cache, model, policy, edits, share_threshold=settings.major_share_threshold
+        ),
     )
     window.table.set_wall_layout(settings.theme is Theme.WALL)
     window.menu_actions.theme_chosen.connect(
@@ -422,7 +424,12 @@ def _build_window(
 
 
 def _triage_context(
-    cache: Cache, model: IncidentTableModel, policy: SlaPolicy, edits: LocalEdits
+    cache: Cache,
+    model: IncidentTableModel,
+    policy: SlaPolicy,
+    edits: LocalEdits,
+    *,
+    share_threshold: int = 25,
 ) -> TriageContext:
     """What the triage wizard (``n``) reads: the cache's reference data, the loaded
     incidents, the SLA policy, the operator's role, and the draft beside the cache."""
@@ -441,6 +448,7 @@ def _triage_context(
         caller=caller,
         drafts=DraftStore(cache.path.parent),
         viewer_region=viewer_region_from_locale(),
+        share_threshold=share_threshold,  # [major] share_threshold (#19)
     )
 
 

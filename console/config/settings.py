@@ -25,6 +25,9 @@ silently ignored. Example::
     SEV-1 = 60
     SEV-2 = 300
 
+    [major]                         # major incidents (docs/major-incidents.md)
+    share_threshold = 25            # suggest declaring above this % of users affected
+
     [wall]                          # noc-console --wall
     rotate_seconds = 15             # how long each panel stays on the wall
     services = ["payments-api"]     # key services for "on call now" (default: critical ones)
@@ -80,6 +83,7 @@ _TOP_KEYS = (
     "sla",
     "alerts",
     "wall",
+    "major",
     "operator",
     *CONNECTOR_TABLES,
 )
@@ -135,6 +139,8 @@ class Settings:
     operator: str | None = None  # who "mine" means: a contact id or name
     alerts: AlertRules = field(default_factory=AlertRules)
     wall: WallSettings = field(default_factory=WallSettings)
+    # #19: suggest declaring a major incident above this share of users affected (%).
+    major_share_threshold: int = 25
     # The connectors' own tables ([rt] …), raw: each connector parses its own
     # (console.connectors.registry knows which table is whose).
     tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -209,6 +215,7 @@ def parse_settings(raw: Mapping[str, Any], path: Path) -> Settings:
         operator=_operator(raw.get("operator"), path),
         alerts=_alerts(raw.get("alerts", {}), path),
         wall=_wall(raw.get("wall", {}), path),
+        major_share_threshold=_major_share(raw.get("major", {}), path),
         tables={name: _table(raw[name], name, path) for name in CONNECTOR_TABLES if name in raw},
     )
 
@@ -350,6 +357,22 @@ def _alerts(value: object, path: Path) -> AlertRules:
         unknown_key = exc.field.endswith(f".{exc.value}")
         problem = "unknown key" if unknown_key else f"{exc.value!r} is not allowed"
         raise SettingsError(path, exc.field, problem, exc.allowed) from exc
+
+
+def _major_share(value: object, path: Path) -> int:
+    """``[major] share_threshold``: a whole percent from 0 to 100 (default 25)."""
+    if not isinstance(value, dict):
+        raise SettingsError(path, "major", f"{value!r} is not a table", ["a [major] table"])
+    _no_unknown_keys(value, ("share_threshold",), "major.", path)
+    share = value.get("share_threshold", 25)
+    if isinstance(share, bool) or not isinstance(share, int) or not 0 <= share <= 100:
+        raise SettingsError(
+            path,
+            "major.share_threshold",
+            f"{share!r} is not allowed",
+            ["a whole percent from 0 to 100, e.g. 25"],
+        )
+    return share
 
 
 def _wall(value: object, path: Path) -> WallSettings:

@@ -319,6 +319,7 @@ CREATE_FIELDS: tuple[str, ...] = (
     "severity_reason",
     "major",
     "commander",
+    "major_reason",
 )
 """What may be set when logging an incident (the backend sets the rest).
 
@@ -332,7 +333,7 @@ triage adds these, present in ``fields`` only when used:
   :class:`Rejected` (403) for a caller below commander.
 - ``major`` (bool) with ``commander`` (a person's name): the incident is
   declared a major incident with that Incident Commander, recorded in the
-  timeline as an escalation.
+  timeline as an escalation; ``major_reason`` (text) says why (the criteria).
 """
 
 PATCH_FIELDS: tuple[str, ...] = (

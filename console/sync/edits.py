@@ -365,6 +365,7 @@ class LocalEdits:
         severity_reason: str | None = None,
         major: bool = False,
         commander: str | None = None,
+        major_reason: str | None = None,
     ) -> Incident:
         """Log a new incident; returns the placeholder shown until the backend numbers it.
 
@@ -389,6 +390,9 @@ class LocalEdits:
         commander_name = commander.strip() if isinstance(commander, str) else ""
         if commander_name and not major:
             raise InvalidValue("commander", commander, "only when declaring a major incident")
+        why = major_reason.strip() if isinstance(major_reason, str) else ""
+        if why and not major:
+            raise InvalidValue("major_reason", major_reason, "only when declaring a major incident")
         group = assignment_group.strip() if isinstance(assignment_group, str) else ""
         if override is not None:
             self._check_may_override()
@@ -432,6 +436,8 @@ class LocalEdits:
             fields["major"] = True
             if commander_name:
                 fields["commander"] = commander_name
+            if why:
+                fields["major_reason"] = why
         assert set(fields) <= set(CREATE_FIELDS)
         entry = OutboxEntry(
             operation="create",
@@ -445,12 +451,18 @@ class LocalEdits:
         declared = None
         if major:
             who = f"; Incident Commander: {commander_name}" if commander_name else ""
+            because = f": {why}" if why else ""
             declared = self._local_event(
                 local_id,
                 TimelineKind.ESCALATION,
-                f"Declared a major incident{who} (waiting to be sent)",
+                f"Declared a major incident{because}{who} (waiting to be sent)",
                 at=now,
-                data={CREATE_ECHO: True, "major": True, "commander": commander_name or None},
+                data={
+                    CREATE_ECHO: True,
+                    "major": True,
+                    "commander": commander_name or None,
+                    "reason": why or None,
+                },
             )
         self._cache.enqueue(entry, local_incident=placeholder, local_event=declared)
         self._queued()

@@ -309,6 +309,7 @@ class IncidentActions(QObject):
             severity_reason=_optional(fields.get("severity_reason")),
             major=fields.get("major") is True,
             commander=_optional(fields.get("commander")),
+            major_reason=_optional(fields.get("major_reason")),
         )
 
     def _logged(self, placeholder: Incident) -> None:

@@ -61,6 +61,11 @@ class IncidentCreate(WireIn):
     commander: Name | None = Field(
         default=None, description="the Incident Commander's name (with major: true)"
     )
+    major_reason: Reason | None = Field(
+        default=None,
+        description="why it is declared at once (with major: true), e.g. the criteria the "
+        "triage found; written on the declaration entry",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> IncidentCreate:
@@ -70,6 +75,8 @@ class IncidentCreate(WireIn):
             raise ValueError("severity_reason goes only with severity")
         if self.commander is not None and not self.major:
             raise ValueError("commander goes only with major: true (the Incident Commander)")
+        if self.major_reason is not None and not self.major:
+            raise ValueError("major_reason goes only with major: true (why it is declared)")
         return self
 
 

@@ -107,3 +107,53 @@ def test_declare_with_why_then_every_console_has_roles_and_due_times(
         closable.close()
     cache.close()
     other.close()
+
+
+def test_a_declaration_at_logging_carries_its_why_shown_at_once(tmp_path: Path) -> None:
+    cache = Cache.open(tmp_path / "cache.db")
+    edits = LocalEdits(cache, author="iris")
+    with pytest.raises(InvalidValue):
+        edits.create(
+            title="x", service="auth", impact="low", urgency="low", major_reason="not major"
+        )
+    placeholder = edits.create(
+        title="Core router down",
+        service="network",
+        impact="high",
+        urgency="high",
+        major=True,
+        commander="Iris",
+        major_reason="SEV-1: every critical incident is run as a major incident",
+    )
+    (record,) = cache.pending_outbox()
+    assert record.payload["fields"]["major_reason"].startswith("SEV-1")
+    (declared,) = cache.timeline(placeholder.id)
+    assert declared.body.startswith("Declared a major incident: SEV-1")
+    assert declared.data["reason"].startswith("SEV-1")
+    cache.close()
+
+
+def test_publishing_offline_clears_the_overdue_state_at_once(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from console.domain.major import overdue_badge
+    from console.domain.severity import Severity
+    from tests.helpers.factories import NOW, FakeClock, desk_incident
+
+    cache = Cache.open(tmp_path / "cache.db")
+    late = replace(
+        desk_incident(1, Severity.SEV1),
+        major=True,
+        next_update_due=(("internal", NOW - timedelta(minutes=4)), ("executive", None)),
+    )
+    cache.upsert_incidents([late])
+    clock = FakeClock(NOW)
+    LocalEdits(cache, author="iris", clock=clock).publish_status_update(
+        "inc-1", "internal", "investigating", "Looking at it."
+    )
+    shown = cache.incident("inc-1")
+    assert shown is not None
+    assert shown.version == late.version  # the backend's next version replaces it
+    assert dict(shown.next_update_due)["internal"] == NOW + timedelta(minutes=15)
+    assert overdue_badge(shown.next_update_due, NOW) is None
+    cache.close()

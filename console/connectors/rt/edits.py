@@ -232,7 +232,8 @@ def create_for_fields(
         )
     commander = _text(fields.get("commander"), "commander")
     if fields.get("major") is True:
-        put("major", "yes", "Declared a major incident")
+        why = _text(fields.get("major_reason"), "major_reason")
+        put("major", "yes", "Declared a major incident" + (f": {why}" if why else ""))
         if commander:
             notes.append(f"Incident Commander: {commander}")
     elif commander:

@@ -322,6 +322,8 @@ def create_incident(*, session: Session, body: IncidentCreate, scope: WriteScope
         )
     if body.major:
         text = "Declared a major incident"
+        if body.major_reason:
+            text += f": {body.major_reason}"
         if body.commander is not None:
             text += f"; Incident Commander: {body.commander}"
         entries.append(
@@ -330,7 +332,7 @@ def create_incident(*, session: Session, body: IncidentCreate, scope: WriteScope
                 TimelineKind.ESCALATION,
                 text,
                 scope,
-                {"major": True, "commander": body.commander},
+                {"major": True, "commander": body.commander, "reason": body.major_reason},
             )
         )
     session.connection().execute(

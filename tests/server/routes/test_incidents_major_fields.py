@@ -122,6 +122,37 @@ def test_declaring_and_standing_down_record_who_and_why(api: Api) -> None:
     assert "major_reason goes only with major" in refused.text
 
 
+def test_declared_at_creation_with_the_triage_criteria_as_why(api: Api) -> None:
+    incident = api.create(
+        impact="high",
+        urgency="high",
+        major=True,
+        commander="Iris Commander",
+        major_reason="SEV-1: every critical incident is run as a major incident",
+    )
+    timeline = api.request("GET", f"/v1/incidents/{incident['id']}/timeline").json()["items"]
+    (declared,) = [e for e in timeline if e["kind"] == "escalation"]
+    assert declared["body"] == (
+        "Declared a major incident: SEV-1: every critical incident is run as a major incident; "
+        "Incident Commander: Iris Commander"
+    )
+    assert declared["data"]["reason"].startswith("SEV-1")
+    refused = api.request(
+        "POST",
+        "/v1/incidents",
+        role="dispatcher",
+        json={
+            "title": "x",
+            "service": "checkout",
+            "impact": "low",
+            "urgency": "low",
+            "major_reason": "no",
+        },
+    )
+    assert refused.status_code == 422
+    assert "major_reason goes only with major" in refused.text
+
+
 def test_openapi_documents_the_fields(api: Api) -> None:
     schema = api.request("GET", "/openapi.json").json()["components"]["schemas"]
     props = schema["Incident"]["properties"]
