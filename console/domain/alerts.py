@@ -526,8 +526,8 @@ class AlertTracker:
         if newly_late and AlertReason.UPDATE_OVERDUE.rank >= (
             _RANKS[condition[0]] if condition is not None else 0
         ):
-            badge = overdue_badge(incident.next_update_due, now) or "⏰ update overdue"
-            condition = (AlertReason.UPDATE_OVERDUE, "Stakeholder " + badge.removeprefix("⏰ "))
+            badge = overdue_badge(incident.next_update_due, now) or "◷ update overdue"
+            condition = (AlertReason.UPDATE_OVERDUE, "Stakeholder " + badge.removeprefix("◷ "))
         alarm = self._alarms.get(incident.id)
         fresh = False
         if condition is not None:

@@ -203,7 +203,7 @@ def earliest_due(due: Sequence[tuple[str, datetime | None]]) -> datetime | None:
 
 
 def overdue_badge(due: Sequence[tuple[str, datetime | None]], now: datetime) -> str | None:
-    """``⏰ update overdue (internal 4 min)`` when an audience is late, else None.
+    """``◷ update overdue (internal 4 min)`` when an audience is late, else None.
 
     Words and a shape, not colour alone: the queue's title column and the
     detail view show it as it is. With several late audiences the one late
@@ -221,7 +221,7 @@ def overdue_badge(due: Sequence[tuple[str, datetime | None]], now: datetime) -> 
     parts = ", ".join(
         f"{audience} {duration_text(max(by, timedelta(minutes=1)))}" for by, audience in late
     )
-    return f"⏰ update overdue ({parts})"
+    return f"◷ update overdue ({parts})"
 
 
 def due_after_publish(

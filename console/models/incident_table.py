@@ -40,6 +40,7 @@ __all__ = [
     "FLASH_ROLE",
     "ID_ROLE",
     "INCIDENT_ROLE",
+    "OVERDUE_ROLE",
     "SEVERITY_ROLE",
     "SLA_ROLE",
     "Changes",
@@ -88,6 +89,8 @@ _HEADERS = {
 
 SEVERITY_ROLE = Qt.ItemDataRole.UserRole + 1
 """The row's :class:`~console.domain.severity.Severity` (for the severity delegate)."""
+OVERDUE_ROLE = Qt.ItemDataRole.UserRole + 10
+"""#19: the title cell's ``◷ update overdue (internal 4 min)`` badge, or None (the title delegate)."""
 
 # SLA cell colours: a filled cell plus a text marker, never colour alone.
 SLA_STYLE: dict[SlaStatus, tuple[str, str] | None] = {
@@ -193,6 +196,8 @@ class IncidentTableModel(ProjectionModel):
             return self._text(incident, column)
         if role == SEVERITY_ROLE:
             return incident.severity
+        if role == OVERDUE_ROLE:
+            return self._queue.update_overdue(incident.id) if incident.major else None
         common = self.common_data(row, role)
         if common is not None:
             return common

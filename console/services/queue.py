@@ -203,7 +203,7 @@ class IncidentQueue:
         return self._describe(incident.id)
 
     def update_overdue(self, incident_id: str) -> str | None:
-        """``⏰ update overdue (internal 4 min)`` while a major incident owes a late update.
+        """``◷ update overdue (internal 4 min)`` while a major incident owes a late update.
 
         The fact the queue row and the detail show (#19 item 4), as of
         :attr:`now`; None for an incident that owes nothing late.

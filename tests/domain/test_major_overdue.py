@@ -30,14 +30,14 @@ def test_no_badge_before_anything_is_late() -> None:
 
 def test_badge_names_each_late_audience_and_by_how_long_longest_first() -> None:
     assert overdue_badge(DUE, NOW + timedelta(minutes=5, seconds=30)) == (
-        "⏰ update overdue (executive 5 min, internal 1 min)"
+        "◷ update overdue (executive 5 min, internal 1 min)"
     )
     assert overdue_badge(DUE, NOW + timedelta(minutes=9)) == (
-        "⏰ update overdue (executive 9 min, internal 4 min)"
+        "◷ update overdue (executive 9 min, internal 4 min)"
     )
     # Just past due reads as one minute, never "0 min".
     assert overdue_badge((("internal", NOW),), NOW + timedelta(seconds=5)) == (
-        "⏰ update overdue (internal 1 min)"
+        "◷ update overdue (internal 1 min)"
     )
 
 

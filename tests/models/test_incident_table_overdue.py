@@ -37,11 +37,11 @@ def test_the_title_reads_overdue_and_the_row_repaints_when_it_turns(
         lambda top, bottom, _roles=(): changed.append((top.row(), top.column(), bottom.column()))
     )
     model.tick(NOW + timedelta(minutes=3))
-    assert _title(model) == "MAJOR · ⏰ update overdue (internal 2 min) · Checkout down"
+    assert _title(model) == "MAJOR · ◷ update overdue (internal 2 min) · Checkout down"
     assert (0, 0, len(Column) - 1) in changed  # the whole row, not only the SLA column
     tip = _title(model, Qt.ItemDataRole.ToolTipRole)
     assert isinstance(tip, str)
-    assert tip.startswith("⏰ update overdue (internal 2 min): publish it")
+    assert tip.startswith("◷ update overdue (internal 2 min): publish it")
 
     changed.clear()
     model.tick(NOW + timedelta(minutes=3, seconds=1))  # same minute: only the clocks repaint
@@ -50,6 +50,6 @@ def test_the_title_reads_overdue_and_the_row_repaints_when_it_turns(
 
 def test_a_published_update_clears_it(qtbot: QtBot, policy: SlaPolicy) -> None:
     model = IncidentTableModel(policy, NOW, [_major(-4)])
-    assert "⏰ update overdue" in str(_title(model))
+    assert "◷ update overdue" in str(_title(model))
     model.upsert([replace(_major(15), version=2)])
     assert _title(model) == "MAJOR · Checkout down"

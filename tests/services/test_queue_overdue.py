@@ -26,7 +26,7 @@ def test_the_tick_turns_a_major_overdue_and_reports_the_rows_that_moved(
 ) -> None:
     queue = IncidentQueue(policy, NOW)
     queue.load([_major(1, 2), _major(2, -3), desk_incident(3)])
-    assert queue.update_overdue("inc-2") == "⏰ update overdue (internal 3 min)"
+    assert queue.update_overdue("inc-2") == "◷ update overdue (internal 3 min)"
     assert queue.update_overdue("inc-1") is None
     assert queue.update_overdue("inc-3") is None
 

@@ -49,7 +49,7 @@ def test_the_line_counts_down_then_turns_overdue_in_words_and_a_frame(
     model.tick(NOW + timedelta(minutes=3))
     pane.tick()
     text = pane.major_line.text()
-    assert text.startswith("⏰ update overdue (internal 2 min) — publish it")
+    assert text.startswith("◷ update overdue (internal 2 min) — publish it")
     assert "Internal OVERDUE 2:00" in text
     assert pane.major_line.property("overdue") is True
     assert pane.major_line.lineWidth() == 3  # a thick frame: shape, not colour alone
