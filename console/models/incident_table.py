@@ -90,7 +90,7 @@ _HEADERS = {
 SEVERITY_ROLE = Qt.ItemDataRole.UserRole + 1
 """The row's :class:`~console.domain.severity.Severity` (for the severity delegate)."""
 OVERDUE_ROLE = Qt.ItemDataRole.UserRole + 10
-"""#19: the title cell's ``◷ update overdue (internal 4 min)`` badge, or None (the title delegate)."""
+"""#19: the title cell's overdue badge (``◷ update overdue (internal 4 min)``) or None."""
 
 # SLA cell colours: a filled cell plus a text marker, never colour alone.
 SLA_STYLE: dict[SlaStatus, tuple[str, str] | None] = {

@@ -67,6 +67,7 @@ class IncidentEdits(Protocol):
         severity_reason: str | None = None,
         major: bool = False,
         commander: str | None = None,
+        major_reason: str | None = None,
     ) -> Incident: ...
 
     def caller(self) -> CallerLike | None:

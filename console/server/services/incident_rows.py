@@ -71,7 +71,7 @@ def major_facts(
     updates = [
         _Published(
             str(e.data["audience"]),
-            e.data.get("status") if e.data.get("status") in UPDATE_STATUSES else "investigating",
+            str(e.data["status"]) if e.data.get("status") in UPDATE_STATUSES else "investigating",
             e.at,
         )
         for e in entries
