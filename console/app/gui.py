@@ -377,7 +377,9 @@ def _build_window(
             lambda text: cache.set_meta(SAVED_VIEWS_META_KEY, text),
         ),
         operator=settings.operator,
-        triage=_triage_context(cache, model, policy, edits),
+        triage=_triage_context(
+            cache, model, policy, edits, share_threshold=settings.major.share_threshold
+        ),
     )
     window.table.set_wall_layout(settings.theme is Theme.WALL)
     window.menu_actions.theme_chosen.connect(
@@ -419,7 +421,12 @@ def _build_window(
 
 
 def _triage_context(
-    cache: Cache, model: IncidentTableModel, policy: SlaPolicy, edits: LocalEdits
+    cache: Cache,
+    model: IncidentTableModel,
+    policy: SlaPolicy,
+    edits: LocalEdits,
+    *,
+    share_threshold: int = 25,
 ) -> TriageContext:
     """What the triage wizard (``n``) reads: the cache's reference data, the loaded
     incidents, the SLA policy, the operator's role, and the draft beside the cache."""
@@ -438,6 +445,7 @@ def _triage_context(
         caller=caller,
         drafts=DraftStore(cache.path.parent),
         viewer_region=viewer_region_from_locale(),
+        share_threshold=share_threshold,  # [major] share_threshold (#19)
     )
 
 
@@ -470,7 +478,8 @@ def _add_alerts(app: QApplication, window: MainWindow, settings: Settings) -> No
         actions = window.menu_actions
         notifier.tray.setContextMenu(actions.menu(actions.alerts_group(), window))
     notifier.incident_requested.connect(window.select_incident)
-    major_workspace.connect_alerts(window, notifier)  # #19: overdue stakeholder updates
+    # #19: overdue stakeholder updates alarm through the tracker (QueueAlertWatch reads the
+    # queue's overdue majors), so mutes, snoozes and acknowledgement apply as to any alarm.
 
 
 def _escalation_line(cache: Cache, policy: SlaPolicy, incident: Incident) -> str | None:

@@ -25,6 +25,9 @@ silently ignored. Example::
     SEV-1 = 60
     SEV-2 = 300
 
+    [major]                         # major incidents (docs/major-incidents.md)
+    share_threshold = 25            # suggest declaring above this % of users affected
+
     [wall]                          # noc-console --wall
     rotate_seconds = 15             # how long each panel stays on the wall
     services = ["payments-api"]     # key services for "on call now" (default: critical ones)
@@ -89,8 +92,8 @@ _TOP_KEYS = (
     "sla",
     "alerts",
     "wall",
-    "operator",
     "major",
+    "operator",
     *CONNECTOR_TABLES,
 )
 _SLA_KEYS = ("calendar",)
@@ -121,17 +124,20 @@ class WallSettings:
 class MajorSettings:
     """``[major]``: major incident command (docs/major-incidents.md).
 
-    ``cadence_minutes`` maps a severity number to the minutes between internal
-    (and customer) updates; ``extra_roles`` are the site's roles beside the
-    three standard ones; ``templates`` maps ``"SEV-1"`` … ``"SEV-4"`` or
-    ``"default"`` to audience → Jinja2 template text. The templates are checked
-    here for shape only; :func:`console.services.major.check_templates` refuses
-    an unknown field or a loop (the Settings dialog runs it before saving).
+        ``cadence_minutes`` maps a severity number to the minutes between internal
+        (and customer) updates; ``extra_roles`` are the site's roles beside the
+        three standard ones; ``templates`` maps ``"SEV-1"`` … ``"SEV-4"`` or
+        ``"default"`` to audience → Jinja2 template text; ``share_threshold`` is the
+    share of users affected (%) above which triage suggests declaring. The templates are checked
+        here for shape only; :func:`console.services.major.check_templates` refuses
+        an unknown field or a loop (the Settings dialog runs it before saving).
     """
 
     cadence_minutes: Mapping[int, int] = field(default_factory=lambda: {1: 15, 2: 30})
     extra_roles: tuple[str, ...] = ()
     templates: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Suggest declaring a major incident above this share of users affected (%).
+    share_threshold: int = 25
 
 
 class SettingsError(ValueError):
@@ -381,6 +387,18 @@ def _alerts(value: object, path: Path) -> AlertRules:
         raise SettingsError(path, exc.field, problem, exc.allowed) from exc
 
 
+def _major_share(share: object, path: Path) -> int:
+    """``[major] share_threshold``: a whole percent from 0 to 100 (default 25)."""
+    if isinstance(share, bool) or not isinstance(share, int) or not 0 <= share <= 100:
+        raise SettingsError(
+            path,
+            "major.share_threshold",
+            f"{share!r} is not allowed",
+            ["a whole percent from 0 to 100, e.g. 25"],
+        )
+    return share
+
+
 def _wall(value: object, path: Path) -> WallSettings:
     if not isinstance(value, dict):
         raise SettingsError(path, "wall", f"{value!r} is not a table", ["a [wall] table"])
@@ -410,7 +428,7 @@ def _wall(value: object, path: Path) -> WallSettings:
     return WallSettings(rotate_seconds=rotate, services=tuple(s.strip() for s in services))
 
 
-_MAJOR_KEYS = ("cadence_minutes", "extra_roles", "templates")
+_MAJOR_KEYS = ("cadence_minutes", "extra_roles", "templates", "share_threshold")
 MAX_CADENCE_MINUTES = 240
 MAX_TEMPLATE_CHARS = 5000
 _SEVERITY_KEYS = ("SEV-1", "SEV-2", "SEV-3", "SEV-4")
@@ -496,7 +514,13 @@ def _major(value: object, path: Path) -> MajorSettings:
                     [f"at most {MAX_TEMPLATE_CHARS} characters"],
                 )
         templates[severity] = dict(by_audience)
-    return MajorSettings(cadence_minutes=cadence, extra_roles=tuple(extra), templates=templates)
+    share = _major_share(value.get("share_threshold", MajorSettings.share_threshold), path)
+    return MajorSettings(
+        cadence_minutes=cadence,
+        extra_roles=tuple(extra),
+        templates=templates,
+        share_threshold=share,
+    )
 
 
 def _table(value: object, name: str, path: Path) -> Mapping[str, Any]:

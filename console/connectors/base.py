@@ -341,6 +341,7 @@ CREATE_FIELDS: tuple[str, ...] = (
     "severity_reason",
     "major",
     "commander",
+    "major_reason",
 )
 """What may be set when logging an incident (the backend sets the rest).
 
@@ -354,7 +355,7 @@ triage adds these, present in ``fields`` only when used:
   :class:`Rejected` (403) for a caller below commander.
 - ``major`` (bool) with ``commander`` (a person's name): the incident is
   declared a major incident with that Incident Commander, recorded in the
-  timeline as an escalation.
+  timeline as an escalation; ``major_reason`` (text) says why (the criteria).
 """
 
 PATCH_FIELDS: tuple[str, ...] = (
@@ -371,12 +372,18 @@ PATCH_FIELDS: tuple[str, ...] = (
     "severity",
     "severity_reason",
     "major",
+    "major_reason",
     "acknowledged",
 )
 """What an edit may change. ``hold_reason`` goes with ``state: on_hold``;
-``severity_reason`` goes with ``severity`` (an override)."""
+``severity_reason`` goes with ``severity`` (an override); ``major_reason`` with
+``major`` (why it is declared or stood down, into the timeline)."""
 
-COMPANION_FIELDS: Mapping[str, str] = {"hold_reason": "state", "severity_reason": "severity"}
+COMPANION_FIELDS: Mapping[str, str] = {
+    "hold_reason": "state",
+    "severity_reason": "severity",
+    "major_reason": "major",
+}
 """Fields that travel with another one and are never compared on their own."""
 
 
@@ -393,7 +400,7 @@ def field_value(incident: Incident, name: str) -> object:
         return incident.acknowledged_at is not None
     if name == "major":
         return incident.major
-    if name in ("severity_reason", "commander"):
+    if name in ("severity_reason", "major_reason", "commander"):
         return None  # not kept on the record; it goes into the timeline
     if name in PATCH_FIELDS or name in CREATE_FIELDS:
         attribute: object = getattr(incident, name)

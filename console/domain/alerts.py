@@ -8,7 +8,11 @@ SLA breach risk is a reason to escalate):
 * an open incident whose **severity was raised** into one of those severities
   (for the floor, a SEV-3 that becomes a SEV-1 is a new SEV-1);
 * an SLA clock **entering warning** (75 % of its target by default) or
-  **breaching**, for the severities in ``sla_warning`` / ``sla_breach``.
+  **breaching**, for the severities in ``sla_warning`` / ``sla_breach``;
+* a major incident's stakeholder **update falling overdue** (#19): an
+  audience of its ``next_update_due`` is past due (executives after a
+  five-minute grace). Each audience falling late is news once; the alarm
+  ends when no audience is late any more (the update was published).
 
 Each incident has at most one *alarm*: the most serious condition it is in
 (breach > warning > new). An alarm **re-alarms** every ``repeat_every`` of its
@@ -53,6 +57,7 @@ from datetime import datetime, timedelta
 
 from console.domain.errors import InvalidValue
 from console.domain.incident import Incident, TimelineEvent, TimelineKind, require_aware
+from console.domain.major import overdue, overdue_badge
 from console.domain.severity import Severity
 from console.domain.sla import SlaClock, SlaKind, SlaReading, SlaStatus, duration_text
 
@@ -309,6 +314,14 @@ class _Seen:
 
     severity: Severity
     sla: tuple[SlaKind, SlaStatus] | None
+    late: frozenset[str] = frozenset()  # #19: the audiences whose update was overdue
+
+
+def late_audiences(incident: Incident, now: datetime) -> frozenset[str]:
+    """The audiences an open major incident owes an overdue update at ``now`` (#19)."""
+    if not incident.next_update_due or not incident.major or not incident.is_open:
+        return frozenset()
+    return frozenset(overdue(dict(incident.next_update_due), now))
 
 
 def readings_for(
@@ -446,14 +459,19 @@ class AlertTracker:
         return self._sorted(self._evaluate(incidents, readings, now, self._seen))
 
     def remember(
-        self, incident_id: str, severity: Severity, sla: tuple[SlaKind, SlaStatus] | None
+        self,
+        incident_id: str,
+        severity: Severity,
+        sla: tuple[SlaKind, SlaStatus] | None,
+        late: frozenset[str] = frozenset(),
     ) -> None:
         """Take in one incident as already seen, raising nothing (priming without readings).
 
         ``sla`` is its clock's kind and status when at warning or beyond, else
-        None, as :meth:`evaluate` would have recorded it.
+        None, and ``late`` the audiences whose update is overdue
+        (:func:`late_audiences`), as :meth:`evaluate` would have recorded them.
         """
-        self._seen[incident_id] = _Seen(severity, sla)
+        self._seen[incident_id] = _Seen(severity, sla, late)
 
     def standing(self) -> list[str]:
         """The incidents whose alarm stands unacknowledged: they may re-alarm at any check."""
@@ -475,8 +493,9 @@ class AlertTracker:
             reading = readings.get(incident.id)
             sla = None if reading is None else (reading.kind, reading.status)
             previous = self._seen.get(incident.id)
-            seen[incident.id] = _Seen(incident.severity, sla)
-            alert = self._step(incident, reading, previous, now)
+            late = late_audiences(incident, now)
+            seen[incident.id] = _Seen(incident.severity, sla, late)
+            alert = self._step(incident, reading, previous, now, late)
             if alert is not None:
                 alerts.append(alert)
         return alerts
@@ -492,9 +511,16 @@ class AlertTracker:
         reading: SlaReading | None,
         previous: _Seen | None,
         now: datetime,
+        late: frozenset[str] = frozenset(),
     ) -> Alert | None:
         """Update one incident's alarm; the alert to deliver now, if any."""
         condition = self._new_condition(incident, reading, previous)
+        newly_late = late - (previous.late if previous is not None else frozenset())
+        if newly_late and AlertReason.UPDATE_OVERDUE.rank >= (
+            _RANKS[condition[0]] if condition is not None else 0
+        ):
+            badge = overdue_badge(incident.next_update_due, now) or "◷ update overdue"
+            condition = (AlertReason.UPDATE_OVERDUE, "Stakeholder " + badge.removeprefix("◷ "))
         alarm = self._alarms.get(incident.id)
         fresh = False
         if condition is not None:
@@ -519,7 +545,7 @@ class AlertTracker:
                 return self._deliver(incident, reason, text, now, repeat=False)
         if alarm is None:
             return None
-        if _condition_ended(alarm, incident, reading):
+        if _condition_ended(alarm, incident, reading, late):
             self._alarms.pop(incident.id, None)
             if not fresh:
                 return None
@@ -606,8 +632,12 @@ class AlertTracker:
         return max(found, key=lambda item: item[0].rank)
 
 
-def _condition_ended(alarm: Alarm, incident: Incident, reading: SlaReading | None) -> bool:
+def _condition_ended(
+    alarm: Alarm, incident: Incident, reading: SlaReading | None, late: frozenset[str]
+) -> bool:
     """Whether what the alarm is about is over (so it stops, acknowledged or not)."""
+    if alarm.reason is AlertReason.UPDATE_OVERDUE:
+        return not late  # every late audience has heard (or the incident is no longer major)
     if alarm.reason.is_sla:
         return reading is None or reading.kind != alarm.sla_kind or reading.status not in _AT_RISK
     # A new or raised incident needs someone to pick it up: acknowledgement ends it.

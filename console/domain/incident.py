@@ -151,6 +151,11 @@ class Incident:
     resolution_due: datetime | None = None
     # Set on incidents opened by alert intake (source monitoring), else None.
     alert: AlertInfo | None = None
+    # #19: a major incident's role holders, ((role, person), ...), and when each
+    # audience is next owed a status update, ((audience, due or None), ...), as
+    # the server derives them from the timeline. Empty for an incident not major.
+    roles: tuple[tuple[str, str], ...] = ()
+    next_update_due: tuple[tuple[str, datetime | None], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.title.strip():

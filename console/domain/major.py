@@ -19,7 +19,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from console.domain.incident import Incident
 from console.domain.limits import STATUS_UPDATE_CHARS
+from console.domain.sla import duration_text
+from console.domain.triage import major_incident_trigger
 
 AUDIENCES: tuple[str, ...] = ("internal", "executive", "customer")
 UPDATE_STATUSES: tuple[str, ...] = ("investigating", "identified", "monitoring", "resolved")
@@ -32,6 +35,8 @@ DEFAULT_CADENCE_MIN: dict[int, int] = {1: 15, 2: 30}
 MAX_UPDATE_CHARS = STATUS_UPDATE_CHARS
 # Updates of an incident resolved longer ago than this leave the public page.
 PUBLIC_RECENT = timedelta(hours=24)
+# An executive update falls due at the milestone; it is late after this grace.
+EXECUTIVE_GRACE = timedelta(minutes=5)
 
 
 class PublishedUpdate(Protocol):
@@ -127,7 +132,7 @@ def overdue(due: Mapping[str, datetime | None], now: datetime) -> list[str]:
     for audience, at in due.items():
         if at is None:
             continue
-        grace = timedelta(minutes=5) if audience == "executive" else timedelta(0)
+        grace = EXECUTIVE_GRACE if audience == "executive" else timedelta(0)
         if now > at + grace:
             late.append(audience)
     return late
@@ -214,3 +219,86 @@ def bridge_problems(url: str | None, dial_in: str | None, pin: str | None) -> di
     if pin and not dial_in:
         problems["pin"] = "only with a dial-in number"
     return problems
+
+
+# -- the overdue state of a queue row, from the incident's own fields (#19 item 4) --
+
+
+def earliest_due(due: Sequence[tuple[str, datetime | None]]) -> datetime | None:
+    """When the first audience becomes overdue (the executive grace included), None if none.
+
+    The queue keeps this one instant per major incident, so its one-second
+    tick compares a single datetime instead of re-reading the cadence.
+    """
+    found: datetime | None = None
+    for audience, at in due:
+        if at is None:
+            continue
+        limit = at + (EXECUTIVE_GRACE if audience == "executive" else timedelta(0))
+        if found is None or limit < found:
+            found = limit
+    return found
+
+
+def overdue_badge(due: Sequence[tuple[str, datetime | None]], now: datetime) -> str | None:
+    """``◷ update overdue (internal 4 min)`` when an audience is late, else None.
+
+    Words and a shape, not colour alone: the queue's title column and the
+    detail view show it as it is. With several late audiences the one late
+    longest comes first (``internal 12 min, executive 3 min``).
+    """
+    late: list[tuple[timedelta, str]] = []
+    for audience, at in due:
+        if at is None:
+            continue
+        if audience in overdue({audience: at}, now):
+            late.append((now - at, audience))
+    if not late:
+        return None
+    late.sort(reverse=True)
+    parts = ", ".join(
+        f"{audience} {duration_text(max(by, timedelta(minutes=1)))}" for by, audience in late
+    )
+    return f"◷ update overdue ({parts})"
+
+
+def due_after_publish(
+    due: Sequence[tuple[str, datetime | None]],
+    *,
+    audience: str,
+    status: str,
+    at: datetime,
+    severity: int,
+    cadence: Mapping[int, int] | None = None,
+) -> tuple[tuple[str, datetime | None], ...]:
+    """The incident's ``next_update_due`` as it reads once an update is published at ``at``.
+
+    What the console shows at once, before the backend's own reckoning
+    arrives through the feed: that audience's countdown restarts (an
+    executive one is met); a milestone status makes the executives owed at
+    once; ``resolved`` to an audience owes it nothing more.
+    """
+    minutes = cadence_minutes(severity, cadence)
+    out: dict[str, datetime | None] = dict(due)
+    if status == "resolved" or audience == "executive":
+        out[audience] = None
+    elif audience in out and out[audience] is not None and minutes is not None:
+        out[audience] = at + timedelta(minutes=minutes)
+    if status in MILESTONES and audience != "executive" and "executive" in out:
+        out["executive"] = at
+    return tuple(out.items())
+
+
+def declare_criteria(incident: Incident) -> list[str]:
+    """The major-incident criteria an open incident not yet major meets (SEV-1, security).
+
+    The triage's other criteria (the share of users, a regulatory
+    notification) are answers of the call, not fields of the record; the
+    wizard names them when it is asked.
+    """
+    if incident.major or not incident.is_open:
+        return []
+    trigger = major_incident_trigger(
+        severity=incident.severity, category=incident.category, impact=None, urgency=None
+    )
+    return list(trigger.reasons)

@@ -40,6 +40,7 @@ __all__ = [
     "FLASH_ROLE",
     "ID_ROLE",
     "INCIDENT_ROLE",
+    "OVERDUE_ROLE",
     "SEVERITY_ROLE",
     "SLA_ROLE",
     "Changes",
@@ -88,6 +89,8 @@ _HEADERS = {
 
 SEVERITY_ROLE = Qt.ItemDataRole.UserRole + 1
 """The row's :class:`~console.domain.severity.Severity` (for the severity delegate)."""
+OVERDUE_ROLE = Qt.ItemDataRole.UserRole + 10
+"""#19: the title cell's overdue badge (``◷ update overdue (internal 4 min)``) or None."""
 
 # SLA cell colours: a filled cell plus a text marker, never colour alone.
 SLA_STYLE: dict[SlaStatus, tuple[str, str] | None] = {
@@ -187,6 +190,8 @@ class IncidentTableModel(ProjectionModel):
             return self._text(incident, column)
         if role == SEVERITY_ROLE:
             return incident.severity
+        if role == OVERDUE_ROLE:
+            return self._queue.update_overdue(incident.id) if incident.major else None
         common = self.common_data(row, role)
         if common is not None:
             return common
@@ -232,7 +237,11 @@ class IncidentTableModel(ProjectionModel):
         if column is Column.NUMBER:
             return incident.number
         if column is Column.TITLE:
-            return ("MAJOR · " if incident.major and incident.is_open else "") + incident.title
+            if not (incident.major and incident.is_open):
+                return incident.title
+            # #19: a late stakeholder update reads in words and a shape, not colour alone.
+            late = self._queue.update_overdue(incident.id)
+            return f"MAJOR · {late} · {incident.title}" if late else f"MAJOR · {incident.title}"
         if column is Column.SERVICE:
             return self._queue.names.services.get(incident.service, incident.service)
         if column is Column.STATE:
@@ -259,7 +268,13 @@ class IncidentTableModel(ProjectionModel):
                 f"impact {incident.impact.value}, urgency {incident.urgency.value}"
             )
         if column is Column.TITLE:
-            return self._queue.description(incident) or incident.title
+            text = self._queue.description(incident) or incident.title
+            late = self._queue.update_overdue(incident.id) if incident.major else None
+            return (
+                f"{late}: publish it from the major incident workspace (Ctrl+4)\n\n{text}"
+                if late
+                else text
+            )
         if column is Column.STATE and incident.hold_reason is not None:
             return f"On hold: {incident.hold_reason.value.replace('_', ' ')}"
         if column is Column.ASSIGNEE and not incident.assignee:

@@ -312,6 +312,11 @@ class ProjectionModel(QAbstractTableModel):
             self.dataChanged.emit(
                 self.index(0, first), self.index(len(self._list) - 1, last), self.clock_roles()
             )
+        # #19: rows whose update-overdue badge appeared, moved on a minute or ended (few).
+        for incident_id in self._queue.overdue_moved():
+            pos = self.row_of(incident_id)
+            if pos is not None:
+                self.dataChanged.emit(self.index(pos, 0), self.index(pos, self.columnCount() - 1))
 
     def clock_roles(self) -> list[int]:
         """The roles a tick changes (views repaint only those cells)."""

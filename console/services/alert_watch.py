@@ -23,7 +23,7 @@ import heapq
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from console.domain.alerts import Alert, AlertTracker
+from console.domain.alerts import Alert, AlertTracker, late_audiences
 from console.domain.calendar import to_micros
 from console.domain.incident import Incident
 from console.domain.severity import Severity
@@ -75,10 +75,17 @@ class QueueAlertWatch:
             if plan.is_at_risk(now_us):
                 due_us = plan.due_at(now_us)
                 status = SlaStatus.BREACHED if now_us >= due_us else SlaStatus.WARNING
-                tracker.remember(incident.id, incident.severity, (plan.kind, status))
+                tracker.remember(
+                    incident.id,
+                    incident.severity,
+                    (plan.kind, status),
+                    late_audiences(incident, now),
+                )
                 self._schedule(row, now_us)
-            elif incident.severity in self.new_incident:
-                tracker.remember(incident.id, incident.severity, None)
+            elif incident.severity in self.new_incident or incident.major:
+                tracker.remember(
+                    incident.id, incident.severity, None, late_audiences(incident, now)
+                )
         heapq.heapify(self._dues)
         self._dirty.clear()
         self._gone.clear()
@@ -95,6 +102,7 @@ class QueueAlertWatch:
         while dues and dues[0][0] <= now_us:
             dirty.add(heapq.heappop(dues)[1])
         dirty.update(self.tracker.standing())
+        dirty.update(queue.overdue_ids())  # #19: the few majors owing a late update
         gone = set(self._gone)
         incidents: list[Incident] = []
         readings: dict[str, SlaReading] = {}
@@ -137,7 +145,7 @@ class QueueAlertWatch:
         incident = row.incident
         if row.plan.is_at_risk(now_us):
             readings[incident.id] = self.queue.policy.current(incident, now)
-        elif incident.severity not in self.new_incident:
+        elif incident.severity not in self.new_incident and not incident.major:
             return False
         incidents.append(incident)
         return True

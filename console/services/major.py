@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -140,6 +140,28 @@ class MajorSnapshot:
     bridge: dict[str, Any] = field(default_factory=dict)
     responders: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     eta: str | None = None
+
+
+def with_major_facts(incident: Incident, events: list[Any], customer_facing: set[str]) -> Incident:
+    """``incident`` with the ``roles`` and ``next_update_due`` its timeline gives (#19 item 6).
+
+    What the server puts on the incident resource, worked out here for a
+    backend that does not (the demo); an incident not major has neither.
+    """
+    if not incident.major:
+        return replace(incident, roles=(), next_update_due=())
+    due = next_update_due(
+        severity=int(incident.severity),
+        declared_at=declared_from_timeline(events, incident.opened_at),
+        updates=updates_from_timeline(events),
+        customer_facing=incident.service in customer_facing,
+        resolved=not incident.is_open,
+    )
+    return replace(
+        incident,
+        roles=tuple(roles_from_timeline(events).items()),
+        next_update_due=tuple((a, due[a]) for a in AUDIENCES),
+    )
 
 
 def snapshot(

@@ -35,6 +35,7 @@ from typing import Protocol
 from console.domain.calendar import to_micros
 from console.domain.incident import Incident
 from console.domain.lifecycle import State
+from console.domain.major import overdue_badge
 from console.domain.sla import SlaPolicy
 from console.services.queue_filters import (
     BUILT_IN_VIEWS,
@@ -140,6 +141,11 @@ class IncidentQueue:
         self._sequence = 0
         self._slid_at_us = self._now_us
         self._open_count = 0
+        # #19: open major incidents that owe updates (few), and the overdue
+        # badge of each one late at ``now``; the tick re-reads only these.
+        self._majors: dict[str, Incident] = {}
+        self._overdue: dict[str, str] = {}
+        self._overdue_moved: frozenset[str] = frozenset()
         self._listeners: list[QueueListener] = []
 
     # ------------------------------------------------------------ listeners
@@ -195,6 +201,51 @@ class IncidentQueue:
         if incident.description or self._describe is None:
             return incident.description
         return self._describe(incident.id)
+
+    def update_overdue(self, incident_id: str) -> str | None:
+        """``◷ update overdue (internal 4 min)`` while a major incident owes a late update.
+
+        The fact the queue row and the detail show (#19 item 4), as of
+        :attr:`now`; None for an incident that owes nothing late.
+        """
+        return self._overdue.get(incident_id)
+
+    def overdue_ids(self) -> list[str]:
+        """The incidents whose stakeholder update is overdue at :attr:`now`."""
+        return list(self._overdue)
+
+    def overdue_moved(self) -> frozenset[str]:
+        """The incidents whose overdue badge appeared, changed or ended at the last tick."""
+        return self._overdue_moved
+
+    def _track_major(self, old: Row | None, new: Row | None) -> None:
+        if old is not None:
+            self._majors.pop(old.id, None)
+            self._overdue.pop(old.id, None)
+        incident = None if new is None else new.incident
+        if (
+            incident is not None
+            and incident.major
+            and incident.is_open
+            and incident.next_update_due
+        ):
+            self._majors[incident.id] = incident
+            badge = overdue_badge(incident.next_update_due, self._now)
+            if badge is not None:
+                self._overdue[incident.id] = badge
+
+    def _tick_majors(self) -> None:
+        before = self._overdue
+        now = self._now
+        after: dict[str, str] = {}
+        for incident_id, incident in self._majors.items():
+            badge = overdue_badge(incident.next_update_due, now)
+            if badge is not None:
+                after[incident_id] = badge
+        self._overdue = after
+        self._overdue_moved = frozenset(
+            key for key in before.keys() | after.keys() if before.get(key) != after.get(key)
+        )
 
     def is_at_risk(self, row: Row) -> bool:
         return row.plan is not None and row.plan.is_at_risk(self._now_us)
@@ -322,6 +373,11 @@ class IncidentQueue:
         self._warnings = [e for row in rows if (e := self._warning_entry(row)) is not None]
         heapq.heapify(self._warnings)
         self._open_count = sum(1 for row in rows if row.plan is not None)
+        self._majors.clear()
+        self._overdue = {}
+        for row in rows:
+            if row.incident.major:
+                self._track_major(None, row)
 
     def upsert(self, incidents: Iterable[Incident]) -> list[str]:
         """Insert new incidents and replace known ones; returns the ids touched."""
@@ -343,6 +399,8 @@ class IncidentQueue:
             entry = self._warning_entry(new)
             if entry is not None:
                 heapq.heappush(self._warnings, entry)
+            if old is not None or new.incident.major:
+                self._track_major(old, new)
             touched.append(new.id)
             for listener in list(self._listeners):
                 listener.row_changed(old, new)
@@ -358,6 +416,7 @@ class IncidentQueue:
             self._take_out(old)
             self._open_count -= old.plan is not None
             self._paused.pop(incident_id, None)
+            self._track_major(old, None)
             removed.append(incident_id)
             for listener in list(self._listeners):
                 listener.row_changed(old, None)
@@ -392,6 +451,7 @@ class IncidentQueue:
             _, _, row = heapq.heappop(warnings)
             if self._rows.get(row.id) is row:
                 at_risk.append(row)
+        self._tick_majors()
         for listener in list(self._listeners):
             listener.clocks_moved(at_risk)
 

@@ -438,6 +438,8 @@ class TriageSession:
         if self.declared_major():
             fields["major"] = True
             fields["commander"] = answers.commander_name
+            # #19: the criteria the triage found are the why on the declaration entry.
+            fields["major_reason"] = "; ".join(computed.trigger.reasons)
         return fields
 
     def caller_note(self, incident: Incident) -> str:

@@ -57,6 +57,8 @@ INCIDENT_COLUMNS: tuple[str, ...] = (
     "response_due",
     "resolution_due",
     "alert",
+    "roles",
+    "next_update_due",
 )
 TIMELINE_COLUMNS: tuple[str, ...] = ("id", "incident_id", "kind", "at", "author", "body", "data")
 
@@ -158,6 +160,8 @@ def incident_row(incident: Incident) -> tuple[Any, ...]:
             None if response_due is None else str(response_due.astimezone(UTC)),
             None if resolution_due is None else str(resolution_due.astimezone(UTC)),
             None if alert is None else alert_text(alert),
+            roles_text(i.roles) if i.roles else None,
+            due_text(i.next_update_due) if i.next_update_due else None,
         )
     except (AttributeError, TypeError, ValueError) as exc:
         # The record's constructor checks timestamps but not every type; a
@@ -205,6 +209,8 @@ def incident_from_row(row: Sequence[Any]) -> Incident:
             response_due,
             resolution_due,
             alert,
+            roles,
+            next_update_due,
         ) = row
         return Incident(
             id=id_,
@@ -234,6 +240,8 @@ def incident_from_row(row: Sequence[Any]) -> Incident:
             response_due=None if response_due is None else _parse_ts(response_due),
             resolution_due=None if resolution_due is None else _parse_ts(resolution_due),
             alert=None if alert is None else alert_from_text(alert),
+            roles=() if roles is None else roles_from_text(roles),
+            next_update_due=() if next_update_due is None else due_from_text(next_update_due),
         )
     except (KeyError, TypeError, ValueError) as exc:
         # Only a file changed behind the console's back gets here.
@@ -278,6 +286,26 @@ def alert_from_text(text: str) -> AlertInfo:
         generator_url=doc.get("generator_url"),
         monitor=doc.get("monitor"),
         flapping=bool(doc.get("flapping", False)),
+    )
+
+
+def roles_text(roles: Sequence[tuple[str, str]]) -> str:
+    """A major incident's role holders as the JSON text of the ``roles`` column (in order)."""
+    return json.dumps([[role, person] for role, person in roles], ensure_ascii=False)
+
+
+def roles_from_text(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple((str(role), str(person)) for role, person in json.loads(text))
+
+
+def due_text(due: Sequence[tuple[str, datetime | None]]) -> str:
+    """Each audience's next update due as the JSON text of the ``next_update_due`` column."""
+    return json.dumps([[audience, ts_or_none(at)] for audience, at in due])
+
+
+def due_from_text(text: str) -> tuple[tuple[str, datetime | None], ...]:
+    return tuple(
+        (str(audience), None if at is None else _parse_ts(at)) for audience, at in json.loads(text)
     )
 
 

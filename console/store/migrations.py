@@ -225,6 +225,25 @@ def _v5_outbox_status_update(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_outbox_status_id ON outbox (status, id)")
 
 
+def _v6_incident_major_facts(conn: Connection) -> None:
+    """Keep a major incident's role holders and update cadence (#19) on its row.
+
+    Rows cached before this step have neither. Major incidents among them are
+    fetched again, as step 4 does for monitoring incidents: their cached
+    version drops to 1 (unless an edit waits in the outbox) and the sync
+    cursor goes back to the start, so the backend's versions fill them in.
+    """
+    conn.exec_driver_sql("ALTER TABLE incidents ADD COLUMN roles TEXT")
+    conn.exec_driver_sql("ALTER TABLE incidents ADD COLUMN next_update_due TEXT")
+    conn.exec_driver_sql(
+        "UPDATE incidents SET version = 1 WHERE major = 1 AND id NOT IN "
+        "(SELECT incident_id FROM outbox WHERE status IN ('pending', 'conflict'))"
+    )
+    conn.exec_driver_sql(
+        "UPDATE sync_state SET cursor = 0 WHERE EXISTS (SELECT 1 FROM incidents WHERE major = 1)"
+    )
+
+
 # The schema history, oldest first. Versions must run 1, 2, 3, ... without gaps.
 MIGRATIONS: list[Migration] = [
     Migration(
@@ -237,6 +256,9 @@ MIGRATIONS: list[Migration] = [
     Migration(4, "incidents: the alert facts of monitoring incidents", _v4_incident_alert),
     # #19: a separate step; renumber at merge if another branch added step 5.
     Migration(5, "outbox: the status_update operation (major incidents)", _v5_outbox_status_update),
+    Migration(
+        6, "incidents: a major incident's roles and next update due", _v6_incident_major_facts
+    ),
 ]
 
 

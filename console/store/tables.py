@@ -60,6 +60,9 @@ class IncidentRow(Base):
     resolution_due: Mapped[str | None] = mapped_column(String)
     # JSON: what monitoring said (alert intake), or null for incidents people logged.
     alert: Mapped[str | None] = mapped_column(Text)
+    # #19, JSON: a major incident's [[role, person], ...] and [[audience, due or null], ...].
+    roles: Mapped[str | None] = mapped_column(Text)
+    next_update_due: Mapped[str | None] = mapped_column(Text)
 
 
 class TimelineRow(Base):

@@ -153,7 +153,7 @@ def normalise_fields(fields: Mapping[str, object]) -> dict[str, object]:
     for name, value in fields.items():
         if name not in PATCH_FIELDS:
             raise InvalidValue("field", name, list(PATCH_FIELDS))
-        if name in _TEXT_FIELDS or name == "severity_reason":
+        if name in _TEXT_FIELDS or name in ("severity_reason", "major_reason"):
             if value is not None and not isinstance(value, str):
                 raise InvalidValue(name, value, "text")
             text = value.strip() if isinstance(value, str) else ""
@@ -183,6 +183,10 @@ def normalise_fields(fields: Mapping[str, object]) -> dict[str, object]:
         raise InvalidValue("severity_reason", None, "a reason for overriding the severity")
     if "severity_reason" in out and "severity" not in out:
         raise InvalidValue("severity_reason", out["severity_reason"], "only with severity")
+    if "major_reason" in out and "major" not in out:
+        raise InvalidValue(
+            "major_reason", out["major_reason"], "only with major (declare or stand down)"
+        )
     if out.get("acknowledged") is False:
         raise InvalidValue("acknowledged", False, "true (an acknowledgement cannot be withdrawn)")
     return out
@@ -367,6 +371,7 @@ class LocalEdits:
         severity_reason: str | None = None,
         major: bool = False,
         commander: str | None = None,
+        major_reason: str | None = None,
     ) -> Incident:
         """Log a new incident; returns the placeholder shown until the backend numbers it.
 
@@ -391,6 +396,9 @@ class LocalEdits:
         commander_name = commander.strip() if isinstance(commander, str) else ""
         if commander_name and not major:
             raise InvalidValue("commander", commander, "only when declaring a major incident")
+        why = major_reason.strip() if isinstance(major_reason, str) else ""
+        if why and not major:
+            raise InvalidValue("major_reason", major_reason, "only when declaring a major incident")
         group = assignment_group.strip() if isinstance(assignment_group, str) else ""
         if override is not None:
             self._check_may_override()
@@ -434,6 +442,8 @@ class LocalEdits:
             fields["major"] = True
             if commander_name:
                 fields["commander"] = commander_name
+            if why:
+                fields["major_reason"] = why
         assert set(fields) <= set(CREATE_FIELDS)
         entry = OutboxEntry(
             operation="create",
@@ -447,12 +457,18 @@ class LocalEdits:
         declared = None
         if major:
             who = f"; Incident Commander: {commander_name}" if commander_name else ""
+            because = f": {why}" if why else ""
             declared = self._local_event(
                 local_id,
                 TimelineKind.ESCALATION,
-                f"Declared a major incident{who} (waiting to be sent)",
+                f"Declared a major incident{because}{who} (waiting to be sent)",
                 at=now,
-                data={CREATE_ECHO: True, "major": True, "commander": commander_name or None},
+                data={
+                    CREATE_ECHO: True,
+                    "major": True,
+                    "commander": commander_name or None,
+                    "reason": why or None,
+                },
             )
         self._cache.enqueue(entry, local_incident=placeholder, local_event=declared)
         self._queued()
@@ -499,6 +515,8 @@ class LocalEdits:
             changed.pop("hold_reason", None)
         if "severity" not in changed:
             changed.pop("severity_reason", None)
+        if "major" not in changed:
+            changed.pop("major_reason", None)
         now = self._clock()
         shown = apply_fields(current, changed, now, matrix=self._matrix)
         base = {name: field_value(current, name) for name in changed}
@@ -598,7 +616,12 @@ class LocalEdits:
         self, incident_id: str, audience: str, status: str, text: str
     ) -> TimelineEvent:
         """Publish a major incident's update: shown at once, sent once from the outbox."""
-        from console.domain.major import AUDIENCES, MAX_UPDATE_CHARS, UPDATE_STATUSES
+        from console.domain.major import (
+            AUDIENCES,
+            MAX_UPDATE_CHARS,
+            UPDATE_STATUSES,
+            due_after_publish,
+        )
 
         if audience not in AUDIENCES:
             raise InvalidValue("audience", audience, list(AUDIENCES))
@@ -611,7 +634,8 @@ class LocalEdits:
             raise InvalidValue(
                 "text", f"{len(body)} characters", f"at most {MAX_UPDATE_CHARS} characters"
             )
-        if self._cache.incident(incident_id) is None:
+        current = self._cache.incident(incident_id)
+        if current is None:
             raise DomainError(
                 f"incident {incident_id} is not in the local cache; refresh and try again"
             )
@@ -627,7 +651,19 @@ class LocalEdits:
             payload={"audience": audience, "status": status, **_event_payload(event)},
             base_version=None,
         )
-        self._cache.enqueue(entry, local_event=event)
+        # The countdown restarts on screen at once (the overdue mark goes); the
+        # backend's next version of the incident carries its own reckoning.
+        shown = None
+        if current.next_update_due:
+            moved = due_after_publish(
+                current.next_update_due,
+                audience=audience,
+                status=status,
+                at=event.at,
+                severity=int(current.severity),
+            )
+            shown = replace(current, next_update_due=moved)
+        self._cache.enqueue(entry, local_event=event, local_incident=shown)
         self._queued()
         return event
 

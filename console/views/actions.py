@@ -122,6 +122,11 @@ class MainWindowActions(QObject):
         self.escalate = self._action(
             "&Escalate…", "E", "Hand to another team or declare a major incident"
         )
+        self.declare_major = self._action(
+            "Declare / stand down &major…",
+            "Shift+M",
+            "Declare a major incident (the criterion that holds is the why), or stand one down",
+        )
         self.add_note = self._action("Add &work note", "W", "Write a work note on the timeline")
         self.status_update = self._action(
             "Post status &update", "U", "Write a status update for stakeholders"
@@ -295,6 +300,7 @@ class MainWindowActions(QObject):
             self.change_state,
             self.resolve,
             self.escalate,
+            self.declare_major,
             self.add_note,
             self.status_update,
             self.call_on_call,

@@ -19,11 +19,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QDialog, QWidget
+from PySide6.QtWidgets import QDialog, QInputDialog, QWidget
 
 from console.domain.errors import DomainError
 from console.domain.incident import Incident, TimelineEvent
 from console.domain.lifecycle import ALLOWED, HoldReason, IllegalTransition, State
+from console.domain.major import declare_criteria
 from console.models.projection import ProjectionModel
 from console.services.queue import DisplayNames
 from console.services.triage_context import (
@@ -66,6 +67,7 @@ class IncidentEdits(Protocol):
         severity_reason: str | None = None,
         major: bool = False,
         commander: str | None = None,
+        major_reason: str | None = None,
     ) -> Incident: ...
 
     def caller(self) -> CallerLike | None:
@@ -253,6 +255,8 @@ class IncidentActions(QObject):
             parts.append(f"to {self.names.team(group)}")
         if declare_major and not incident.major:
             fields["major"] = True
+            if reason.strip():
+                fields["major_reason"] = reason.strip()  # the why on the declaration entry
             parts.append("as a major incident")
         if not fields:
             self.refused.emit(f"{incident.number}: nothing to escalate.")
@@ -306,6 +310,7 @@ class IncidentActions(QObject):
             severity_reason=_optional(fields.get("severity_reason")),
             major=fields.get("major") is True,
             commander=_optional(fields.get("commander")),
+            major_reason=_optional(fields.get("major_reason")),
         )
 
     def _logged(self, placeholder: Incident) -> None:
@@ -410,6 +415,57 @@ class IncidentActions(QObject):
         tiers = dialog.swarm_tiers()
         if tiers:
             self.engage(incident, tiers, reason)
+
+    def ask_declare_major(self, incident: Incident | None = None) -> None:
+        """Declare the incident major (``Shift+M``), or stand a major one down (#19).
+
+        When a criterion holds (SEV-1, security) one key declares it, the
+        criterion written as the why; otherwise, and to stand down, the
+        operator says why first. Either is an escalation entry with who and why,
+        sent from the outbox like every edit.
+        """
+        target = self._target(incident)
+        if target is None:
+            return
+        if not target.is_open:
+            self.refused.emit(
+                f"{target.number} is {target.state.label.lower()}; it stays as it is."
+            )
+            return
+        reasons = declare_criteria(target)
+        if reasons:
+            self.declare_major(target, True, "; ".join(reasons))
+            return
+        dialog = QInputDialog(self._dialog_parent)
+        dialog.setWindowTitle("Stand down" if target.major else "Declare a major incident")
+        dialog.setLabelText(
+            f"Why stand {target.number} down as a major incident?"
+            if target.major
+            else f"No major-incident criterion holds for {target.number}. Why declare it?"
+        )
+        dialog.setTextValue("")
+        self._open(dialog, lambda: self.declare_major(target, not target.major, dialog.textValue()))
+
+    def declare_major(self, incident: Incident, declare: bool, reason: str) -> bool:
+        """Declare (``declare``) or stand down ``incident`` with ``reason`` as the why."""
+        why = reason.strip()
+        if not why:
+            self.refused.emit(
+                f"{incident.number}: say why it is {'declared' if declare else 'stood down'} "
+                "(it goes on the timeline)."
+            )
+            return False
+        if incident.major == declare:
+            self.refused.emit(
+                f"{incident.number} is {'already' if declare else 'not'} a major incident."
+            )
+            return False
+        summary = (
+            f"{incident.number} declared a major incident ({why})"
+            if declare
+            else f"{incident.number} stood down as a major incident ({why})"
+        )
+        return self._patch(incident, {"major": declare, "major_reason": why}, summary)
 
     def ask_new(self) -> None:
         """Open the triage wizard for a new call (``n``)."""

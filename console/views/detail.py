@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain.incident import Incident, TimelineEvent, TimelineKind
+from console.domain.major import countdown_text, declare_criteria
 from console.domain.severity import Severity
 from console.domain.sla import SlaReading, SlaStatus, duration_text
 from console.domain.text import clock_text
@@ -318,6 +319,17 @@ class DetailPane(QWidget):
             self.clocks[kind] = label
         top_layout.addLayout(clock_row)
 
+        # #19: a major incident's update countdowns (a late one framed, with words and a
+        # clock shape), or the suggestion to declare one when a criterion holds.
+        self.major_line = QLabel(top)
+        self.major_line.setObjectName("majorLine")
+        self.major_line.setWordWrap(True)
+        self.major_line.setTextFormat(Qt.TextFormat.PlainText)
+        self.major_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        top_layout.addWidget(self.major_line)
+        self._declare_key = shortcut_text(actions.declare_major)
+        self.major_line.hide()
+
         # The escalation path: who is engaged, who is next and when, at a glance.
         self.escalation_heading = QLabel("Escalation", top)
         self.escalation_heading.setObjectName("sectionHeading")
@@ -465,6 +477,7 @@ class DetailPane(QWidget):
         """Once a second: move the SLA clocks shown here (and, now and then, the escalation)."""
         if self._incident is not None:
             self._fill_clocks(self._incident)
+            self._fill_major(self._incident)
             now = self._model.queue.now
             if self._escalation_at is None or abs(now - self._escalation_at) >= _ESCALATION_REFRESH:
                 self._fill_escalation(self._incident)
@@ -557,7 +570,30 @@ class DetailPane(QWidget):
             self.fields[key].setText(text)
         self.alert_panel.show_alert(incident.alert)
         self._fill_clocks(incident)
+        self._fill_major(incident)
         self._fill_escalation(incident)
+
+    def _fill_major(self, incident: Incident) -> None:
+        """The major-incident line: each audience's countdown, the overdue state, or the
+        suggestion to declare (the criterion named, one key to accept)."""
+        text, late = major_line_text(
+            incident,
+            self._model.queue.update_overdue(incident.id),
+            self._model.queue.now,
+            self._declare_key,
+        )
+        if text is None:
+            self.major_line.hide()
+            return
+        self.major_line.setText(text)
+        self.major_line.setProperty("overdue", late)
+        self.major_line.setFrameShape(QFrame.Shape.Box if late else QFrame.Shape.NoFrame)
+        self.major_line.setLineWidth(3 if late else 1)
+        font = self.major_line.font()
+        if font.bold() != late:
+            font.setBold(late)
+            self.major_line.setFont(font)
+        self.major_line.show()
 
     def _due_text(self, incident: Incident, kind: str) -> str:
         reading: SlaReading = self._model.queue.policy.reading(
@@ -593,6 +629,34 @@ class DetailPane(QWidget):
             if font.bold() != bold:
                 font.setBold(bold)
                 label.setFont(font)
+
+
+def major_line_text(
+    incident: Incident, overdue: str | None, now: datetime, declare_key: str
+) -> tuple[str | None, bool]:
+    """The detail's major-incident line and whether it is in the overdue state."""
+    if incident.major and incident.is_open:
+        parts = [
+            f"{audience.capitalize()} {countdown_text(due, now)}"
+            for audience, due in incident.next_update_due
+            if due is not None
+        ]
+        countdowns = " · ".join(parts) if parts else "no update owed"
+        if overdue:
+            return (
+                f"{overdue} — publish it from the major incident workspace (Ctrl+4). "
+                f"Next updates: {countdowns}",
+                True,
+            )
+        return (f"Major incident · next updates: {countdowns}", False)
+    reasons = declare_criteria(incident)
+    if reasons:
+        return (
+            f"▶ Declare a major incident? {'; '.join(reasons)}. "
+            f"Press {declare_key} to declare (the criterion goes on the timeline as the why).",
+            False,
+        )
+    return (None, False)
 
 
 _FIELDS: tuple[tuple[str, str], ...] = (

@@ -230,6 +230,7 @@ class MainWindow(StatusMessages):
         a.change_state.triggered.connect(lambda: c.ask_state())
         a.resolve.triggered.connect(lambda: c.ask_resolve())
         a.escalate.triggered.connect(lambda: c.ask_escalate())
+        a.declare_major.triggered.connect(lambda: c.ask_declare_major())  # #19
         a.add_note.triggered.connect(lambda: self.detail.composer.start("work_note"))
         a.status_update.triggered.connect(lambda: self.detail.composer.start("status_update"))
         a.show_queue.triggered.connect(lambda: self._show_view(self.table))

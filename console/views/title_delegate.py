@@ -12,11 +12,14 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QIcon, QPainter
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from console.domain.incident import Incident
-from console.models.incident_table import INCIDENT_ROLE
+from console.models.incident_table import INCIDENT_ROLE, OVERDUE_ROLE
 
 BADGE_TEXT = "MAJOR"
 BADGE_BACKGROUND = QColor("#B71C1C")
 BADGE_TEXT_COLOUR = QColor("#FFFFFF")
+# #19: an overdue stakeholder update: a framed amber pill with the words (not colour alone).
+OVERDUE_BACKGROUND = QColor("#FFE082")
+OVERDUE_TEXT_COLOUR = QColor("#000000")
 
 
 class TitleDelegate(QStyledItemDelegate):
@@ -57,6 +60,23 @@ class TitleDelegate(QStyledItemDelegate):
         painter.setFont(small)
         painter.setPen(BADGE_TEXT_COLOUR)
         painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, BADGE_TEXT)
+
+        overdue = index.data(OVERDUE_ROLE)
+        if isinstance(overdue, str) and overdue:
+            # Compact in the row ("◷ UPDATE OVERDUE"); which audience and by how long are
+            # in the cell's tooltip and the detail pane.
+            words = "◷ UPDATE OVERDUE"
+            width = min(small_metrics.horizontalAdvance(words) + 2 * pad, rect.width() * 0.45)
+            late = QRectF(badge.right() + pad, badge.top(), width, badge_h)
+            painter.setBrush(OVERDUE_BACKGROUND)
+            painter.setPen(OVERDUE_TEXT_COLOUR)
+            painter.drawRoundedRect(late, 3, 3)  # framed: a shape, not only a colour
+            painter.drawText(
+                late,
+                Qt.AlignmentFlag.AlignCenter,
+                small_metrics.elidedText(words, Qt.TextElideMode.ElideRight, width - pad),
+            )
+            badge = late
 
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         group = opt.palette.ColorGroup.Normal

@@ -57,6 +57,8 @@ def incident_to_wire(incident: DomainIncident, *, severity_overridden: bool = Fa
             "response_due": incident.response_due,
             "resolution_due": incident.resolution_due,
             "alert": alert_to_wire(incident.alert),
+            "roles": dict(incident.roles),
+            "next_update_due": dict(incident.next_update_due),
         }
     )
 
@@ -127,6 +129,8 @@ def incident_from_wire(wire: Incident) -> DomainIncident:
         response_due=wire.response_due,
         resolution_due=wire.resolution_due,
         alert=alert_from_wire(wire.alert),
+        roles=tuple(wire.roles.items()),
+        next_update_due=tuple(wire.next_update_due.items()),
     )
 
 

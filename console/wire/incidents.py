@@ -61,6 +61,11 @@ class IncidentCreate(WireIn):
     commander: Name | None = Field(
         default=None, description="the Incident Commander's name (with major: true)"
     )
+    major_reason: Reason | None = Field(
+        default=None,
+        description="why it is declared at once (with major: true), e.g. the criteria the "
+        "triage found; written on the declaration entry",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> IncidentCreate:
@@ -70,13 +75,23 @@ class IncidentCreate(WireIn):
             raise ValueError("severity_reason goes only with severity")
         if self.commander is not None and not self.major:
             raise ValueError("commander goes only with major: true (the Incident Commander)")
+        if self.major_reason is not None and not self.major:
+            raise ValueError("major_reason goes only with major: true (why it is declared)")
         return self
 
 
 # Fields a PATCH may set to null (clearing them). Every other field must hold a
 # value when given.
 PATCH_NULLABLE = frozenset(
-    {"category", "subcategory", "assignee", "assignment_group", "hold_reason", "severity_reason"}
+    {
+        "category",
+        "subcategory",
+        "assignee",
+        "assignment_group",
+        "hold_reason",
+        "severity_reason",
+        "major_reason",
+    }
 )
 
 
@@ -101,7 +116,16 @@ class IncidentPatch(WireIn):
     hold_reason: HoldReasonWire | None = None
     severity: SeverityWire | None = None
     severity_reason: Reason | None = None
-    major: bool | None = None
+    major: bool | None = Field(
+        default=None,
+        description="true declares a major incident, false stands it down; either is an "
+        "escalation entry on the timeline with who (the caller) and why (major_reason)",
+    )
+    major_reason: Reason | None = Field(
+        default=None,
+        description="why it is declared or stood down, e.g. the criterion that holds "
+        '("SEV-1", "category security"); goes only with major',
+    )
     acknowledged: bool | None = None
 
     @model_validator(mode="after")
@@ -121,6 +145,10 @@ class IncidentPatch(WireIn):
             raise ValueError("severity_reason is required with severity: say why you override it")
         if self.severity_reason is not None and self.severity is None:
             raise ValueError("severity_reason goes only with severity")
+        if self.major_reason is not None and self.major is None:
+            raise ValueError(
+                "major_reason goes only with major (true to declare, false to stand down)"
+            )
         return self
 
 
@@ -195,6 +223,20 @@ class Incident(WireOut):
     resolution_due: datetime | None = None
     alert: IncidentAlert | None = Field(
         default=None, description="set when alert intake opened the incident"
+    )
+    roles: dict[str, str] = Field(
+        default_factory=dict,
+        description="major incidents: who holds each role now (role → person), e.g. "
+        '{"Incident Commander": "dana"}; empty for an incident not major',
+        examples=[{"Incident Commander": "dana", "Communications Lead": "lee"}],
+    )
+    next_update_due: dict[str, datetime | None] = Field(
+        default_factory=dict,
+        description="major incidents: when each audience (internal, executive, customer) is "
+        "next owed a status update; null when nothing is owed (e.g. customer for a service "
+        "that is not customer-facing); empty for an incident not major. An internal or "
+        "customer update is overdue once the time has passed, an executive one five minutes "
+        "after it",
     )
 
 

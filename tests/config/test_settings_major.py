@@ -1,4 +1,5 @@
-"""settings.toml ``[major]``: cadence per severity, extra roles, templates; typos name the key."""
+"""settings.toml ``[major]``: cadence per severity, extra roles, templates, the share of users
+above which declaring is suggested; typos name the key."""
 
 from __future__ import annotations
 
@@ -76,3 +77,27 @@ def test_saving_major_keys_keeps_the_comments(tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert "# the board asked for more" in text
     assert "# site roles" in text
+
+
+def test_default_is_25_percent(tmp_path: Path) -> None:
+    assert load_settings(tmp_path / "settings.toml").major.share_threshold == 25
+
+
+def test_a_site_sets_its_own(tmp_path: Path) -> None:
+    settings = load_settings(_write(tmp_path, "[major]\nshare_threshold = 10\n"))
+    assert settings.major.share_threshold == 10
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[major]\nshare_threshold = 140\n", "major.share_threshold"),
+        ('[major]\nshare_threshold = "25 %"\n', "major.share_threshold"),
+        ("[major]\nshare_treshold = 25\n", "major.share_treshold"),
+        ("major = 25\n", "major"),
+    ],
+)
+def test_bad_values_name_the_key_and_what_is_allowed(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(_write(tmp_path, text))
+    assert key in str(caught.value)

@@ -217,7 +217,11 @@ def test_e_escalates_to_another_team_and_declares_a_major_incident(
     qtbot.keyClicks(dialog.reason, "BGP flaps on both edges; needs L2")
     press(qtbot, dialog.reason, Key.Key_Return, CTRL)
     patch, note = desk_cache.pending_outbox()
-    assert patch.payload["fields"] == {"assignment_group": "network", "major": True}
+    assert patch.payload["fields"] == {
+        "assignment_group": "network",
+        "major": True,
+        "major_reason": "BGP flaps on both edges; needs L2",  # #19: the why on the entry
+    }
     assert note.payload["body"] == (
         "Escalated to Network Engineering and as a major incident: BGP flaps on both edges; "
         "needs L2"

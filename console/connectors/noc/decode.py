@@ -87,6 +87,24 @@ def _alert(data: object) -> AlertInfo | None:
     )
 
 
+def _roles(data: object) -> tuple[tuple[str, str], ...]:
+    """The ``roles`` object of a wire incident (#19), ``()`` when absent or empty."""
+    if not data:
+        return ()
+    if not isinstance(data, dict):
+        raise TypeError("roles")
+    return tuple((_str(role), _str(person)) for role, person in data.items())
+
+
+def _due(data: object) -> tuple[tuple[str, datetime | None], ...]:
+    """The ``next_update_due`` object of a wire incident (#19), ``()`` when absent or empty."""
+    if not data:
+        return ()
+    if not isinstance(data, dict):
+        raise TypeError("next_update_due")
+    return tuple((_str(audience), _opt_ts(at)) for audience, at in data.items())
+
+
 def incident_from_json(data: Mapping[str, Any]) -> Incident:
     """A wire incident (decoded JSON) as the domain record.
 
@@ -125,6 +143,8 @@ def incident_from_json(data: Mapping[str, Any]) -> Incident:
             response_due=_opt_ts(data.get("response_due")),
             resolution_due=_opt_ts(data.get("resolution_due")),
             alert=_alert(data.get("alert")),
+            roles=_roles(data.get("roles")),
+            next_update_due=_due(data.get("next_update_due")),
         )
     except (KeyError, TypeError, ValueError, AttributeError, DomainError):
         pass

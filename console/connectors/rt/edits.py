@@ -132,6 +132,10 @@ def update_for_edit(
             if not isinstance(value, bool):
                 raise NotHeldByRt(f"major: {value!r} is not true or false")
             _set_cf(body, expected, "major", "yes" if value else "", mapping, available)
+            why = _text(fields.get("major_reason"), "major_reason")
+            if why:
+                said = "Declared a major incident" if value else "Major incident stood down"
+                comments.append(f"{said}: {why}")
         elif name == "assignee":
             owner = _text(value, "assignee") or NOBODY
             body["Owner"] = owner
@@ -149,8 +153,8 @@ def update_for_edit(
                 status = mapping.statuses.status_for(State.IN_PROGRESS)
                 body.setdefault("Status", status)
                 expected.setdefault("Status", status)
-        elif name in ("hold_reason", "severity_reason"):
-            continue  # travel with state / severity
+        elif name in ("hold_reason", "severity_reason", "major_reason"):
+            continue  # travel with state / severity / major
         else:
             raise NotHeldByRt(f"{name}: not a field an edit can change")
     return RtUpdate(body, expected, tuple(comments))
@@ -228,7 +232,8 @@ def create_for_fields(
         )
     commander = _text(fields.get("commander"), "commander")
     if fields.get("major") is True:
-        put("major", "yes", "Declared a major incident")
+        why = _text(fields.get("major_reason"), "major_reason")
+        put("major", "yes", "Declared a major incident" + (f": {why}" if why else ""))
         if commander:
             notes.append(f"Incident Commander: {commander}")
     elif commander:

@@ -8,18 +8,95 @@ back onto its row, and a stored timeline entry as a wire ``TimelineEntry``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from console.domain.incident import AlertInfo, HoldPeriod, Source, format_number
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
+
+from console.domain.incident import AlertInfo, HoldPeriod, Source, TimelineKind, format_number
 from console.domain.incident import Incident as DomainIncident
 from console.domain.lifecycle import HoldReason, State
+from console.domain.major import (
+    AUDIENCES,
+    UPDATE_STATUSES,
+    declared_from_timeline,
+    next_update_due,
+    roles_from_timeline,
+)
 from console.domain.severity import Impact, Severity, Urgency
-from console.server.core.tables import IncidentRow, IntakeAlertRow, TimelineRow
+from console.server.core.tables import IncidentRow, IntakeAlertRow, ReferenceRow, TimelineRow
 from console.wire import Incident, TimelineEntry, incident_to_wire
 
 
+@dataclass(frozen=True, slots=True)
+class _Published:
+    """What the cadence reads of a published update (``domain.major.PublishedUpdate``)."""
+
+    audience: str
+    status: str
+    at: datetime
+
+
+_FINISHED = (State.RESOLVED.value, State.CLOSED.value, State.CANCELLED.value)
+MajorFacts = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, datetime | None], ...]]
+
+
+def major_facts(
+    row: IncidentRow, session: Session | None = None, pending: Sequence[TimelineRow] = ()
+) -> MajorFacts:
+    """A major incident's role holders and each audience's next update due (#19).
+
+    Derived from its timeline as ``GET /v1/incidents/{id}/major`` derives them,
+    so the incident resource, the change feed and ``/major`` agree.
+    ``pending`` are entries of this write not inserted yet (the declaration
+    itself). An incident that is not major (or a row outside a session) has
+    neither: no query is made for the common case.
+    """
+    if not row.major:
+        return (), ()
+    session = session or object_session(row)
+    if session is None:
+        return (), ()
+    entries = list(
+        session.scalars(
+            select(TimelineRow)
+            .where(TimelineRow.incident_id == row.id)
+            .order_by(TimelineRow.at, TimelineRow.feed_seq)
+        ).all()
+    )
+    stored = {e.id for e in entries}
+    entries += [e for e in pending if e.id not in stored]
+    updates = [
+        _Published(
+            str(e.data["audience"]),
+            str(e.data["status"]) if e.data.get("status") in UPDATE_STATUSES else "investigating",
+            e.at,
+        )
+        for e in entries
+        if e.kind == TimelineKind.STATUS_UPDATE.value
+        and (e.data or {}).get("audience") in AUDIENCES
+    ]
+    service = session.scalar(
+        select(ReferenceRow.data).where(
+            ReferenceRow.kind == "service", ReferenceRow.id == row.service
+        )
+    )
+    due = next_update_due(
+        severity=int(row.severity),
+        declared_at=declared_from_timeline(entries, row.opened_at),
+        updates=updates,
+        customer_facing=bool(service and service.get("customer_facing")),
+        resolved=row.state in _FINISHED,
+    )
+    roles = roles_from_timeline(entries)
+    return tuple(roles.items()), tuple((a, due[a]) for a in AUDIENCES)
+
+
 def to_domain(row: IncidentRow) -> DomainIncident:
-    """The stored row as the domain record."""
+    """The stored row as the domain record (a major one with its roles and update cadence)."""
+    roles, due = major_facts(row)
     return DomainIncident(
         id=row.id,
         number=format_number(row.number),
@@ -53,6 +130,8 @@ def to_domain(row: IncidentRow) -> DomainIncident:
         response_due=row.response_due,
         resolution_due=row.resolution_due,
         alert=alert_info(row.alert),
+        roles=roles,
+        next_update_due=due,
     )
 
 

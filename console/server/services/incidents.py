@@ -42,6 +42,7 @@ from console.server.core.tables import (
 )
 from console.server.services.incident_rows import (
     incident_wire,
+    major_facts,
     store_incident,
     timeline_wire,
     to_domain,
@@ -172,14 +173,21 @@ def timeline_json(session: Session, row: TimelineRow) -> str:
 
 
 def _record_incident(
-    session: Session, row: IncidentRow, scope: WriteScope, incident: DomainIncident | None = None
+    session: Session,
+    row: IncidentRow,
+    scope: WriteScope,
+    incident: DomainIncident | None = None,
+    pending: list[TimelineRow] | None = None,
 ) -> None:
     """Append the incident's change-log row; ``incident`` is the row's domain record when
-    the caller has it at hand (it is then not rebuilt from the row)."""
+    the caller has it at hand (it is then not rebuilt from the row). A major incident's
+    roles and update cadence (#19) are read with this write's ``pending`` entries."""
     if incident is None:
-        wire = incident_wire(row)
-    else:
-        wire = incident_to_wire(incident, severity_overridden=row.severity_overridden)
+        incident = to_domain(row)
+    if row.major or incident.roles or incident.next_update_due:
+        roles, due = major_facts(row, session, pending or ())
+        incident = replace(incident, roles=roles, next_update_due=due)
+    wire = incident_to_wire(incident, severity_overridden=row.severity_overridden)
     text = wire.model_dump_json()
     _remember_json(session, "incident", row.id, text)
     changes.append(
@@ -314,6 +322,8 @@ def create_incident(*, session: Session, body: IncidentCreate, scope: WriteScope
         )
     if body.major:
         text = "Declared a major incident"
+        if body.major_reason:
+            text += f": {body.major_reason}"
         if body.commander is not None:
             text += f"; Incident Commander: {body.commander}"
         entries.append(
@@ -322,13 +332,13 @@ def create_incident(*, session: Session, body: IncidentCreate, scope: WriteScope
                 TimelineKind.ESCALATION,
                 text,
                 scope,
-                {"major": True, "commander": body.commander},
+                {"major": True, "commander": body.commander, "reason": body.major_reason},
             )
         )
     session.connection().execute(
         _INSERT_INCIDENT, {key: getattr(row, key) for key in _INCIDENT_COLUMNS}
     )
-    _record_incident(session, row, scope, incident)
+    _record_incident(session, row, scope, incident, entries)
     _insert_entries(session, entries, scope)
     return row
 
@@ -471,8 +481,16 @@ def patch_incident(
     if body.major is not None and body.major != incident.major:
         incident = replace(incident, major=body.major)
         text = "Declared a major incident" if body.major else "Major incident stood down"
+        if body.major_reason:
+            text += f": {body.major_reason}"
         entries.append(
-            _entry(incident, TimelineKind.ESCALATION, text, scope, {"major": body.major})
+            _entry(
+                incident,
+                TimelineKind.ESCALATION,
+                text,
+                scope,
+                {"major": body.major, "reason": body.major_reason},
+            )
         )
 
     # Severity: a commander's override sticks; otherwise the matrix decides.
@@ -548,7 +566,7 @@ def patch_incident(
     store_incident(row, incident)
     row.severity_overridden = overridden
     session.flush()
-    _record_incident(session, row, scope, incident)
+    _record_incident(session, row, scope, incident, entries)
     _insert_entries(session, entries, scope)
     return row, entries
 

@@ -166,6 +166,8 @@ def publish(
         scope=scope,
         data={"audience": body.audience, "status": body.status},
     )
+    # The incident's next_update_due moved: a new version carries it through the feed.
+    service.record_incident_touch(session=session, row=row, scope=scope)
     update = update_of(entry)
     assert update is not None
     payload: dict[str, Any] = {
@@ -204,6 +206,7 @@ def assign_role(
         scope=scope,
         data={"role": role, "from": before, "to": body.person, "reason": body.reason},
     )
+    service.record_incident_touch(session=session, row=row, scope=scope)  # its roles changed
     roles[role] = body.person
     return roles
 

@@ -232,6 +232,16 @@ def read_demo(
         incidents.append(incident)
         timeline.extend(events)
     _unique_ids("incidents.json", [{"id": i.id} for i in incidents])
+    # #19: the demo is the backend, so its majors carry roles and update due times.
+    from console.services.major import with_major_facts
+
+    facing = {str(s["id"]) for s in services if s.get("customer_facing")}
+    incidents = [
+        with_major_facts(i, [e for e in timeline if e.incident_id == i.id], facing)
+        if i.major
+        else i
+        for i in incidents
+    ]
     return DemoData(
         incidents=tuple(incidents),
         timeline=tuple(timeline),

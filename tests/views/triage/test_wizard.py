@@ -498,6 +498,9 @@ def test_a_major_incident_is_declared_with_its_commander(
     record, fields = desk.created()
     assert fields["major"] is True
     assert fields["commander"] == "Lucía Fernández"
+    # #19: the criteria named in the banner are the why on the declaration entry.
+    assert str(fields["major_reason"]).startswith("SEV-1: every critical incident")
+    assert "Most or all users" in str(fields["major_reason"])
     shown = desk.window.model.queue.get(record.incident_id)
     assert shown is not None
     assert shown.major
