@@ -88,6 +88,7 @@ def test_menus(window: MainWindow) -> None:
         "&Change state…",
         "&Resolve…",
         "&Escalate…",
+        "Declare / stand down &major…",
         "Add &work note",
         "Post status &update",
         "Ca&ll on-call…",
