@@ -290,3 +290,40 @@ def format_duration(seconds: int | None) -> str:
             return f"{days} d {hours} h {minutes:02d} min"
         return f"{hours} h {minutes:02d} min"
     return f"{minutes} min"
+
+
+# A problem's states and where each may go next; "resolved" may be reopened.
+PROBLEM_MOVES: dict[str, tuple[str, ...]] = {
+    "open": ("investigating", "known_error", "closed"),
+    "investigating": ("known_error", "resolved", "closed"),
+    "known_error": ("investigating", "resolved", "closed"),
+    "resolved": ("closed", "investigating"),
+    "closed": (),
+}
+
+
+def check_problem_move(number: str, current: str, wanted: str, workaround: str) -> None:
+    """Refuse a move the problem lifecycle does not allow, or a known error without workaround."""
+    if wanted not in PROBLEM_MOVES:
+        raise InvalidValue("state", wanted, list(PROBLEM_MOVES))
+    if wanted == current:
+        return
+    if wanted not in PROBLEM_MOVES.get(current, ()):
+        allowed = ", ".join(PROBLEM_MOVES.get(current, ())) or "none (closed is final)"
+        raise InvalidValue("state", wanted, f"from {current} of {number}: {allowed}")
+    if wanted == "known_error" and not workaround.strip():
+        raise InvalidValue(
+            "workaround", "", "the workaround a known error publishes: write it first"
+        )
+
+
+def check_narrative(name: str, text: str) -> str:
+    """A narrative field (root cause, what went well …) stripped; refused past the limit."""
+    value = text.strip()
+    if len(value) > NARRATIVE_MAX:
+        raise InvalidValue(
+            name,
+            f"{len(value):,} characters",
+            f"at most {NARRATIVE_MAX:,} characters: link the long analysis instead",
+        )
+    return value

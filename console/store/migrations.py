@@ -225,6 +225,34 @@ def _v5_outbox_status_update(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_outbox_status_id ON outbox (status, id)")
 
 
+# -- #20 (reviews and problems): its own step; the lead renumbers it at merge --
+
+_V6_OUTBOX = _V5_OUTBOX.replace(
+    "'engage', 'status_update')", "'engage', 'status_update', 'record', 'workaround')"
+)
+
+
+def _v6_outbox_records(conn: Connection) -> None:
+    """Allow the ``record`` and ``workaround`` operations (reviews, problems, known errors).
+
+    Rebuilt like step 2 (SQLite cannot alter a CHECK): ids, queue order and
+    ``sqlite_sequence`` survive the copy.
+    """
+    conn.exec_driver_sql("ALTER TABLE outbox RENAME TO outbox_v5")
+    conn.exec_driver_sql("DROP INDEX ix_outbox_status_id")
+    conn.exec_driver_sql(_V6_OUTBOX)
+    conn.exec_driver_sql(
+        f"INSERT INTO outbox ({_OUTBOX_COLUMNS_V3}) SELECT {_OUTBOX_COLUMNS_V3} FROM outbox_v5"
+    )
+    conn.exec_driver_sql(
+        "UPDATE sqlite_sequence SET seq = MAX(seq, "
+        "(SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'outbox_v5')) "
+        "WHERE name = 'outbox'"
+    )
+    conn.exec_driver_sql("DROP TABLE outbox_v5")
+    conn.exec_driver_sql("CREATE INDEX ix_outbox_status_id ON outbox (status, id)")
+
+
 # The schema history, oldest first. Versions must run 1, 2, 3, ... without gaps.
 MIGRATIONS: list[Migration] = [
     Migration(
@@ -237,6 +265,8 @@ MIGRATIONS: list[Migration] = [
     Migration(4, "incidents: the alert facts of monitoring incidents", _v4_incident_alert),
     # #19: a separate step; renumber at merge if another branch added step 5.
     Migration(5, "outbox: the status_update operation (major incidents)", _v5_outbox_status_update),
+    # #20: a separate step; renumber at merge if another branch added step 6.
+    Migration(6, "outbox: the record and workaround operations (reviews)", _v6_outbox_records),
 ]
 
 
