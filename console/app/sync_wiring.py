@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QDialog
 from console.app.connection import Connection
 from console.config.credentials import CredentialError, store_token
 from console.connectors.base import Backend
+from console.domain.incident import Incident
 from console.models.incident_table import DisplayNames
 from console.models.sync_worker import SyncStatusModel, SyncThread, UpdatePacer
 from console.services.directory import Directory
@@ -466,8 +467,23 @@ def reload_reviews(window: MainWindow, cache: Cache) -> None:
     except CacheError as exc:
         window.show_notice(f"Reviews and problems could not be read from the cache: {exc}")
         return
+    show_review_standing(window, pirs)
     for view in window.side_views:
         if isinstance(view, ReviewsView):
             view.set_reviews(pirs)
         elif isinstance(view, ProblemsView):
             view.set_problems(problems)
+
+
+def show_review_standing(window: MainWindow, pirs: list[dict[str, object]]) -> None:
+    """Tell the queue (``review:overdue``) and the detail pane which reviews are past due."""
+    from console.services.reviews import review_standings
+
+    standings = review_standings(pirs, window.model.queue.now)
+    window.model.queue.set_review_overdue(i for i, s in standings.items() if s.late)
+
+    def line(incident: Incident) -> str | None:
+        standing = standings.get(incident.id)
+        return None if standing is None else standing.text()
+
+    window.detail.set_review_source(line)

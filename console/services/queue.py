@@ -141,6 +141,8 @@ class IncidentQueue:
         self._slid_at_us = self._now_us
         self._open_count = 0
         self._listeners: list[QueueListener] = []
+        self.review_overdue: frozenset[str] = frozenset()
+        """Incidents whose review or its action items are past due (set_review_overdue)."""
 
     # ------------------------------------------------------------ listeners
 
@@ -219,6 +221,7 @@ class IncidentQueue:
     def predicate(self, wanted: QueueFilter) -> Callable[[Row], bool]:
         """Whether one row passes ``wanted`` (for live updates, one row at a time)."""
         words = wanted.words
+        review_overdue = wanted.review_overdue
 
         def accepts(row: Row) -> bool:
             incident = row.incident
@@ -237,6 +240,8 @@ class IncidentQueue:
             if wanted.mine and not self.is_mine(incident):
                 return False
             if wanted.at_risk and not self.is_at_risk(row):
+                return False
+            if review_overdue and incident.id not in self.review_overdue:
                 return False
             hay = row.hay
             return all(word in hay for word in words)
@@ -284,7 +289,14 @@ class IncidentQueue:
         if wanted.at_risk:
             now_us = self._now_us
             rows = [r for r in rows if r.plan is not None and r.plan.is_at_risk(now_us)]
+        if wanted.review_overdue:
+            late = self.review_overdue
+            rows = [r for r in rows if r.incident.id in late]
         return rows
+
+    def set_review_overdue(self, incident_ids: Iterable[str]) -> None:
+        """The incidents whose review or action items are past due (the ``review:overdue`` term)."""
+        self.review_overdue = frozenset(incident_ids)
 
     # -------------------------------------------------------------- updates
 
