@@ -74,7 +74,8 @@ def test_a_review_drafted_edited_and_itemised_offline_is_sent_once(
     assert [i["owner"] for i in pir["action_items"]] == ["jo"]
     assert pir["version"] == 3
     [cached] = console.cache.reference("pirs")
-    assert cached["id"] == pir["id"] and not cached.get("pending")
+    assert cached["id"] == pir["id"]
+    assert not cached.get("pending")
     assert len(cached["timeline"]) > 0
     assert console.cache.pending_outbox() == []
 
@@ -108,7 +109,7 @@ def test_bad_input_is_refused_before_anything_is_queued(
         edits.link_problem("PRB-999999", incident["id"])
     with pytest.raises(DomainError, match="commander"):
         edits.approve_review(incident["id"])  # a dispatcher, and no root cause yet
-    with pytest.raises(InvalidValue, match="with a reason|reason"):
+    with pytest.raises(InvalidValue, match="reason"):
         edits.set_item_state(incident["id"], "whatever", "dropped", "")
     assert console.cache.pending_outbox() == []
     before = server_pir(client, incident)

@@ -118,7 +118,8 @@ def test_the_review_dialog_prompts_blameless_wording_and_queues_the_root_cause(
             "x" * 25_000
         )  # 1 MB: tests/sync (a text box lays it out slowly)
         dialog.accept()
-        assert dialog.isVisible() and "20,000 characters" in dialog.error.text()
+        assert dialog.isVisible()
+        assert "20,000 characters" in dialog.error.text()
         dialog.root_cause.setPlainText("The LB config push had no canary stage")
         dialog.resize(900, 640)
         dialog.grab().save("/tmp/pir20-review-dialog.png")
