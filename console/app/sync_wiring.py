@@ -439,6 +439,39 @@ def connect_review_actions(
 
     controller.done.connect(done)
     controller.refused.connect(window.show_refusal)
+    suggested: dict[str, list[str]] = {}
+
+    def after_incident_edit(_text: str) -> None:
+        # At closure: suggest opening or linking a problem (Ctrl+Shift+B, one key).
+        from console.domain.lifecycle import State
+        from console.services.reviews import closure_suggestion
+
+        closed = window.current_incident()
+        if closed is None or closed.state is not State.CLOSED or closed.id in suggested:
+            return
+        try:
+            reasons = closure_suggestion(
+                closed,
+                [row.incident for row in window.model.queue.ordered()],
+                cache.reference("pirs"),
+                cache.reference("problems"),
+                window.model.queue.now,
+            )
+        except CacheError:
+            return
+        if reasons:
+            suggested[closed.id] = reasons
+            window.show_notice(
+                f"{closed.number} closed: {'; '.join(reasons)}. Ctrl+Shift+B opens a problem "
+                "for it or links it to one."
+            )
+
+    window.controller.done.connect(after_incident_edit)
+
+    def open_or_link() -> None:
+        target = incident()
+        controller.open_or_link(suggested.get(target[0], []) if target else [])
+
     menu = window.menu_actions
     for action, slot in (
         (menu.draft_review, controller.draft),
@@ -448,7 +481,7 @@ def connect_review_actions(
         (menu.mark_timeline, controller.mark_timeline),
         (menu.hold_review, controller.hold),
         (menu.approve_review, controller.approve),
-        (menu.open_problem, controller.open_or_link),
+        (menu.open_problem, open_or_link),
         (menu.move_problem, controller.move_problem),
         (menu.publish_known_error, controller.publish_known_error),
     ):

@@ -355,3 +355,25 @@ def check_narrative(name: str, text: str) -> str:
             f"at most {NARRATIVE_MAX:,} characters: link the long analysis instead",
         )
     return value
+
+
+# A problem is suggested at closure when the same service and category recur this often.
+RECUR_COUNT = 3
+RECUR_WINDOW = timedelta(days=30)
+
+
+def problem_reasons(
+    *, root_cause_known: bool | None, service: str, category: str | None, recent: int
+) -> list[str]:
+    """Why to suggest opening or linking a problem at closure (empty: no reason).
+
+    ``root_cause_known`` is the review's flag (None: no review); ``recent`` is how
+    many incidents of this service and category opened in the last :data:`RECUR_WINDOW`.
+    """
+    reasons = []
+    if root_cause_known is False:
+        reasons.append("the review names an unknown root cause")
+    if category and recent >= RECUR_COUNT:
+        days = RECUR_WINDOW.days
+        reasons.append(f"{recent} incidents of {service} / {category} in the last {days} days")
+    return reasons

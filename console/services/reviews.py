@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from console.domain.incident import Incident
+from console.domain.pir import RECUR_WINDOW, problem_reasons
+
 # Which reviews a bucket shows.
 BUCKETS: tuple[str, ...] = ("all", "due", "overdue", "held", "approved")
 
@@ -212,3 +215,37 @@ def review_standings(docs: Iterable[Mapping[str, Any]], now: datetime) -> dict[s
             overdue_items=late_items,
         )
     return out
+
+
+def closure_suggestion(
+    incident: Incident,
+    incidents: Iterable[Incident],
+    reviews: Iterable[Mapping[str, Any]],
+    problems: Iterable[Mapping[str, Any]],
+    now: datetime,
+) -> list[str]:
+    """At closure: why to open or link a problem for ``incident`` (empty: nothing to suggest,
+    or it is linked already). Offline, from the cache: the review's unknown root cause, or
+    the same service and category recurring (3 incidents in 30 days)."""
+    for problem in problems:
+        linked = problem.get("incidents") or []
+        if incident.id in linked or incident.number in linked:
+            return []
+    review = next((r for r in reviews if r.get("incident_id") == incident.id), None)
+    known = None if review is None else bool(review.get("root_cause_known", True))
+    since = now - RECUR_WINDOW
+    recent = 0
+    if incident.category:
+        recent = sum(
+            1
+            for other in incidents
+            if other.service == incident.service
+            and other.category == incident.category
+            and other.opened_at >= since
+        )
+    return problem_reasons(
+        root_cause_known=known,
+        service=incident.service,
+        category=incident.category,
+        recent=recent,
+    )

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from console.domain.incident import TimelineKind
-from console.domain.pir import PROBLEM_MOVES
+from console.domain.pir import PROBLEM_MOVES, RECUR_COUNT, RECUR_WINDOW
 from console.server.core import changes
 from console.server.core.errors import ApiError
 from console.server.core.tables import IncidentRow, ProblemLinkRow, ProblemRow, ReferenceRow
@@ -31,8 +31,6 @@ from console.wire.pir import Problem, ProblemCreate, ProblemPatch, WorkaroundApp
 # Where each state may go next (the domain's rule, kept under its old name).
 MOVES = PROBLEM_MOVES
 _REF_ID = re.compile(REF_ID_PATTERN)
-RECUR_COUNT = 3
-RECUR_WINDOW = timedelta(days=30)
 
 
 def format_number(number: int) -> str:
