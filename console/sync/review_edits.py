@@ -476,6 +476,16 @@ class ReviewEdits:
         if known_error_id not in known:
             raise InvalidValue("known error", known_error_id, "one the triage wizard suggests")
         name = title or str(known[known_error_id].get("title", known_error_id))
+        if not problem:
+            # The problem that published it (the Problems view, Ctrl+7).
+            problem = next(
+                (
+                    str(p.get("number", ""))
+                    for p in self._cache.reference("problems")
+                    if p.get("known_error_id") == known_error_id
+                ),
+                "",
+            )
         of = f" ({problem})" if problem else ""
         event = TimelineEvent(
             id=f"{LOCAL_PREFIX}{uuid.uuid4()}",
