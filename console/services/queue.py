@@ -225,8 +225,8 @@ class IncidentQueue:
 
         def accepts(row: Row) -> bool:
             incident = row.incident
-            if wanted.open_only and row.plan is None:
-                return False
+            if wanted.open_only and not review_overdue and row.plan is None:
+                return False  # review:overdue looks at resolved and closed work too
             if wanted.severities and incident.severity not in wanted.severities:
                 return False
             if wanted.states and incident.state not in wanted.states:
@@ -270,7 +270,7 @@ class IncidentQueue:
     def _matching_all_but_text(self, wanted: QueueFilter) -> list[Row]:
         # A board column starts from its states' own lists: it scans only its cards.
         rows = self._in_states(wanted.states) if wanted.states else list(self._order.rows)
-        if wanted.open_only:
+        if wanted.open_only and not wanted.review_overdue:  # a review is owed once resolved
             rows = [r for r in rows if r.plan is not None]  # only open rows have a clock
         if wanted.severities:
             sev = wanted.severities

@@ -52,7 +52,8 @@ class QueueFilter:
     @property
     def review_overdue(self) -> bool:
         """Typed ``review:overdue`` (or ``pir:overdue``): only incidents whose post-incident
-        review is past due or has action items past due (open or not)."""
+        review is past due or has action items past due, resolved and closed ones too
+        (the term overrides ``open_only``)."""
         return any(w in REVIEW_OVERDUE_TERMS for w in self.text.lower().split())
 
     def narrows(self, previous: QueueFilter) -> bool:
@@ -63,6 +64,8 @@ class QueueFilter:
         """
         if replace(self, text="") != replace(previous, text=""):
             return False
+        if self.review_overdue != previous.review_overdue:
+            return False  # a term, not text: it widens past open_only
         old = previous.text.lower()
         new = self.text.lower()
         return all(any(o in n for n in new.split()) for o in old.split())

@@ -55,5 +55,7 @@ def test_review_overdue_keeps_resolved_incidents_whose_review_or_items_are_late(
     predicate = queue.predicate(QueueFilter(text="pir:overdue number 2"))
     kept = [i for i in ("inc-1", "inc-2", "inc-3", "inc-4") if predicate(queue._rows[i])]
     assert kept == ["inc-2"]
+    typed = QueueFilter(text="review:overdue", open_only=True)
+    assert not typed.narrows(QueueFilter(open_only=True))  # a term: widens past open_only
     assert BUILT_IN_VIEWS["Review overdue"] == wanted
     assert QueueFilter.from_json(wanted.to_json()) == wanted
