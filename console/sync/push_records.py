@@ -132,10 +132,17 @@ class _PushingRecords(_Settling):
         known, note = payload.get("known_error_id"), payload.get("note", "")
         if not isinstance(known, str) or not isinstance(note, str):
             raise Rejected(0, "the queued workaround is unreadable")
-        incident_id = self._target(record)
-        event = self.backend.apply_workaround(
-            incident_id, known, note, idempotency_key=record.idempotency_key
-        )
+        try:
+            incident_id = self._target(record)
+            event = self.backend.apply_workaround(
+                incident_id, known, note, idempotency_key=record.idempotency_key
+            )
+        except Rejected:
+            # Refused: the "(waiting to be sent)" stand-in leaves the timeline.
+            retired = self.cache.upsert_timeline(self._retired_local_note(record))
+            if retired:
+                self.listener.changed(SyncUpdate(_timeline_only(retired)))
+            raise
         changes = self.cache.upsert_timeline([event, *self._retired_local_note(record)])
         self.cache.mark_outbox_sent(record.id)
         if changes:

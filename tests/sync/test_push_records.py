@@ -76,3 +76,20 @@ def test_a_clash_keeps_theirs_and_keeps_my_text_with_the_refused_edit(
     assert refusal.payload["body"]["root_cause"] == mine
     [cached] = console.cache.reference("pirs")
     assert cached["root_cause"] == "A vendor firmware bug"
+
+
+def test_a_refused_workaround_leaves_no_waiting_note(
+    console: Console, client: httpx.Client
+) -> None:
+    pir = drafted(client)
+    console.engine.sync_once()
+    console.cache.upsert_reference(
+        "known_errors",
+        [{"id": "ke-gone", "title": "Gone", "symptoms": "s", "workaround": "w"}],
+    )
+    event = LocalEdits(console.cache).apply_workaround(pir["incident_id"], "ke-gone")
+    assert event in console.cache.timeline(pir["incident_id"])
+    console.engine.sync_once()  # the server has no such known error: 422
+    [refusal] = console.recorder.rejections
+    assert "no known error" in refusal.message
+    assert all(e.id != event.id for e in console.cache.timeline(pir["incident_id"]))
