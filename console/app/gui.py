@@ -395,7 +395,7 @@ def _build_window(
     if summary is not None:
         window.connection_label.setToolTip(summary.describe())
     add_matrix(window, cache, demo=demo)
-    add_reviews(window, cache)
+    add_reviews(window, cache, edits)
     add_dashboard(window, cache, policy=policy, operator=settings.operator)
     add_csat_action(window, edits)
     # #19: the major incident workspace on Ctrl+4 (one call, kept apart).

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QDialog
@@ -20,14 +21,20 @@ from PySide6.QtWidgets import QDialog
 from console.app.connection import Connection
 from console.config.credentials import CredentialError, store_token
 from console.connectors.base import Backend
+from console.domain.incident import Incident
 from console.models.incident_table import DisplayNames
 from console.models.sync_worker import SyncStatusModel, SyncThread, UpdatePacer
 from console.services.directory import Directory
 from console.store import Cache, CacheError, ChangeSet
 from console.sync.edits import stored_caller
+from console.sync.review_edits import ReviewEdits
 from console.sync.status import Conflict, Rejection, SyncState, SyncStatus, SyncUpdate
 from console.views.insecure_banner import install_insecure_banner
 from console.views.main_window import MainWindow
+
+if TYPE_CHECKING:
+    from console.views.review_dialogs import ReviewActions
+    from console.views.reviews import ProblemsView, ReviewsView
 from console.views.sync_dialogs import (
     TOKEN_REFUSED,
     ConflictDialog,
@@ -369,8 +376,9 @@ REVIEW_KINDS = frozenset({"pirs", "problems"})
 """Cached documents behind the Reviews (Ctrl+5) and Problems (Ctrl+7) views."""
 
 
-def add_reviews(window: MainWindow, cache: Cache) -> None:
-    """The Reviews and Problems views, filled from the cache (refreshed by reload_reviews)."""
+def add_reviews(window: MainWindow, cache: Cache, edits: ReviewEdits | None = None) -> None:
+    """The Reviews and Problems views, filled from the cache (refreshed by reload_reviews);
+    with ``edits``, the Review menu's actions edit them (console/views/review_dialogs.py)."""
     from console.views.reviews import ProblemsView, ReviewsView
 
     reviews = ReviewsView(parent=window)
@@ -379,6 +387,108 @@ def add_reviews(window: MainWindow, cache: Cache) -> None:
     window.add_view(reviews, "Reviews", window.menu_actions.show_reviews)
     window.add_view(problems, "Problems", window.menu_actions.show_problems)
     reload_reviews(window, cache)
+    if edits is not None:
+        connect_review_actions(window, cache, edits, reviews, problems)
+
+
+def connect_review_actions(
+    window: MainWindow,
+    cache: Cache,
+    edits: ReviewEdits,
+    reviews: ReviewsView,
+    problems: ProblemsView,
+) -> ReviewActions:
+    """The Review menu acts on the selected review (Reviews), problem (Problems) or incident."""
+    from console.views.review_dialogs import ReviewActions
+
+    def incident() -> tuple[str, str] | None:
+        if window.tabs.currentWidget() is reviews:
+            doc = reviews.selected_review()
+            if doc is None:
+                return None
+            return str(doc.get("incident_id", "")), str(doc.get("incident_number", ""))
+        selected = window.current_incident()
+        return None if selected is None else (selected.id, selected.number)
+
+    def problem() -> str | None:
+        doc = problems.selected_problem()
+        return None if doc is None else str(doc.get("id", ""))
+
+    def people() -> list[str]:
+        with contextlib.suppress(CacheError):
+            return sorted(str(c.get("id", "")) for c in cache.reference("contacts"))
+        return []
+
+    def known_problems() -> list[dict[str, object]]:
+        with contextlib.suppress(CacheError):
+            return cache.reference("problems")
+        return []
+
+    controller = ReviewActions(
+        edits,
+        current_incident=incident,
+        current_problem=problem,
+        people=people,
+        problems=known_problems,
+        dialog_parent=window,
+    )
+
+    def done(text: str) -> None:
+        window.show_done(text)
+        reload_reviews(window, cache)  # the edit is in the cache already: show it
+
+    controller.done.connect(done)
+    controller.refused.connect(window.show_refusal)
+    suggested: dict[str, list[str]] = {}
+
+    def after_incident_edit(_text: str) -> None:
+        # At closure: suggest opening or linking a problem (Ctrl+Shift+B, one key).
+        from console.domain.lifecycle import State
+        from console.services.reviews import closure_suggestion
+
+        closed = window.current_incident()
+        if closed is None or closed.state is not State.CLOSED or closed.id in suggested:
+            return
+        try:
+            reasons = closure_suggestion(
+                closed,
+                [row.incident for row in window.model.queue.ordered()],
+                cache.reference("pirs"),
+                cache.reference("problems"),
+                window.model.queue.now,
+            )
+        except CacheError:
+            return
+        if reasons:
+            suggested[closed.id] = reasons
+            window.show_notice(
+                f"{closed.number} closed: {'; '.join(reasons)}. Ctrl+Shift+B opens a problem "
+                "for it or links it to one."
+            )
+
+    window.controller.done.connect(after_incident_edit)
+
+    def open_or_link() -> None:
+        target = incident()
+        controller.open_or_link(suggested.get(target[0], []) if target else [])
+
+    menu = window.menu_actions
+    for action, slot in (
+        (menu.draft_review, controller.draft),
+        (menu.edit_review, controller.edit),
+        (menu.add_action_item, controller.add_item),
+        (menu.update_action_item, controller.update_item),
+        (menu.mark_timeline, controller.mark_timeline),
+        (menu.hold_review, controller.hold),
+        (menu.approve_review, controller.approve),
+        (menu.open_problem, open_or_link),
+        (menu.move_problem, controller.move_problem),
+        (menu.publish_known_error, controller.publish_known_error),
+    ):
+        action.triggered.connect(lambda *_args, run=slot: run())
+        action.setEnabled(True)
+    reviews.review_actions = controller  # kept alive with the view (and reachable from tests)
+    return controller
 
 
 def reload_reviews(window: MainWindow, cache: Cache) -> None:
@@ -390,8 +500,23 @@ def reload_reviews(window: MainWindow, cache: Cache) -> None:
     except CacheError as exc:
         window.show_notice(f"Reviews and problems could not be read from the cache: {exc}")
         return
+    show_review_standing(window, pirs)
     for view in window.side_views:
         if isinstance(view, ReviewsView):
             view.set_reviews(pirs)
         elif isinstance(view, ProblemsView):
             view.set_problems(problems)
+
+
+def show_review_standing(window: MainWindow, pirs: list[dict[str, object]]) -> None:
+    """Tell the queue (``review:overdue``) and the detail pane which reviews are past due."""
+    from console.services.reviews import review_standings
+
+    standings = review_standings(pirs, window.model.queue.now)
+    window.model.queue.set_review_overdue(i for i, s in standings.items() if s.late)
+
+    def line(incident: Incident) -> str | None:
+        standing = standings.get(incident.id)
+        return None if standing is None else standing.text()
+
+    window.detail.set_review_source(line)

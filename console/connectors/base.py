@@ -95,6 +95,15 @@ class Stale(BackendError):
         self.current = current
 
 
+class StaleRecord(BackendError):
+    """A review or problem edit was based on an old version (412); ``current`` is the
+    backend's document now (the wire JSON of ``GET /v1/pirs/{id}`` or ``/v1/problems/{id}``)."""
+
+    def __init__(self, message: str, current: Mapping[str, object]) -> None:
+        super().__init__(message)
+        self.current = current
+
+
 # --------------------------------------------------------------------------
 # Data
 # --------------------------------------------------------------------------
@@ -254,6 +263,35 @@ class Backend(Protocol):
         """Record that a responder ``joined`` or ``left`` the bridge; a timeline entry."""
         ...
 
+    def write_record(
+        self,
+        action: str,
+        target: str,
+        body: Mapping[str, object],
+        *,
+        version: int | None,
+        idempotency_key: str,
+    ) -> Mapping[str, object]:
+        """A post-incident review or problem write (:data:`RECORD_ACTIONS`); the document as
+        stored (a ``pir`` or ``problem`` wire document).
+
+        ``target`` is the review's incident (id or number) or the problem's id;
+        ``version`` goes as ``If-Match`` on a change (:class:`StaleRecord` on
+        412). A backend without reviews refuses with :class:`Rejected`.
+        """
+        ...
+
+    def get_record(self, kind: str, target: str) -> Mapping[str, object]:
+        """The backend's document of a review (``kind`` ``pir``, by its id or its incident's)
+        or a problem (``problem``); :class:`Rejected` from a backend without them."""
+        ...
+
+    def apply_workaround(
+        self, incident_id: str, known_error_id: str, note: str, *, idempotency_key: str
+    ) -> TimelineEvent:
+        """Record on the incident that a known error's workaround was applied; the entry."""
+        ...
+
     def holdings(self) -> list[tuple[str, str]]:
         """Which system holds what, for the operator: ``(what, where)`` pairs.
 
@@ -408,3 +446,20 @@ def field_value(incident: Incident, name: str) -> object:
             return str(getattr(attribute, "value", attribute))
         return attribute
     raise KeyError(f"{name!r} is not an editable incident field")
+
+
+RECORD_ACTIONS: Mapping[str, str] = {
+    "pir_draft": "pir",
+    "pir_patch": "pir",
+    "pir_item": "pir",
+    "problem_open": "problem",
+    "problem_patch": "problem",
+}
+"""The review and problem writes (:meth:`Backend.write_record`) → the document kind answered.
+
+- ``pir_draft``: ``POST /v1/pirs`` ``{"incident_id": target}``.
+- ``pir_patch``: ``PATCH /v1/pirs/{target}`` (a :class:`~console.wire.pir.PirPatch`), ``If-Match``.
+- ``pir_item``: ``POST /v1/pirs/{target}/action-items``; answers the review as it is then.
+- ``problem_open``: ``POST /v1/problems`` (statement, incidents, root cause, workaround).
+- ``problem_patch``: ``PATCH /v1/problems/{target}``, ``If-Match`` (state, link_incidents …).
+"""

@@ -11,6 +11,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from console.domain.errors import InvalidValue, parse_enum
@@ -100,6 +101,10 @@ _KEY_KINDS = frozenset(
 )
 
 
+TimelineRowTuple = tuple[str, str, datetime, str, str]
+"""An incident timeline entry as plain values: (id, kind value, at, author, body)."""
+
+
 def draft_timeline(incident: Incident, events: Iterable[TimelineEvent]) -> list[PirEntry]:
     """The review's timeline: detection, then every entry in time order, with the gaps.
 
@@ -107,6 +112,17 @@ def draft_timeline(incident: Incident, events: Iterable[TimelineEvent]) -> list[
     acknowledgement and the resolution come from the incident itself when the
     timeline does not hold them (an alert acknowledged at the source).
     """
+    return draft_timeline_rows(
+        incident, ((e.id, e.kind.value, e.at, e.author, e.body) for e in events)
+    )
+
+
+_KEY_KIND_VALUES = frozenset(kind.value for kind in _KEY_KINDS)
+
+
+def draft_timeline_rows(incident: Incident, entries: Iterable[TimelineRowTuple]) -> list[PirEntry]:
+    """:func:`draft_timeline` over plain tuples (what a database row gives), for long timelines:
+    5,000 entries need not become 5,000 checked :class:`TimelineEvent` records first."""
     # (at, order, source_id, kind, summary, author, key): one PirEntry per row below.
     rows: list[tuple[datetime, int, str, str, str, str, bool]] = [
         (
@@ -119,17 +135,17 @@ def draft_timeline(incident: Incident, events: Iterable[TimelineEvent]) -> list[
             True,
         )
     ]
-    key_kinds = _KEY_KINDS
-    for order, event in enumerate(events, start=1):
+    key_kinds = _KEY_KIND_VALUES
+    for order, (entry_id, kind, at, author, body) in enumerate(entries, start=1):
         rows.append(
             (
-                event.at,
+                at,
                 order,
-                event.id,
-                event.kind.value,
-                event.body.strip().partition("\n")[0][:300],
-                event.author,
-                event.kind in key_kinds,
+                entry_id,
+                kind,
+                (body or "-").strip().partition("\n")[0][:300],
+                author,
+                kind in key_kinds,
             )
         )
     if incident.acknowledged_at is not None:
@@ -144,7 +160,7 @@ def draft_timeline(incident: Incident, events: Iterable[TimelineEvent]) -> list[
                 True,
             )
         )
-    rows.sort(key=lambda row: (row[0], row[1]))
+    rows.sort(key=itemgetter(0, 1))  # C-level key: 5,000 rows
     out: list[PirEntry] = []
     previous: datetime | None = None
     for at, _order, source_id, kind, summary, author, key in rows:
@@ -189,13 +205,25 @@ def draft_document(
     """A new review as its wire document (the body of ``GET /v1/pirs/{id}`` less its id,
     version and timestamps): the reconstructed timeline, the prefilled impact, and the
     participants (the assignee and everyone who wrote on the timeline)."""
+    return draft_document_rows(
+        incident, [(e.id, e.kind.value, e.at, e.author, e.body) for e in events], now, policy
+    )
+
+
+def draft_document_rows(
+    incident: Incident,
+    entries: Iterable[TimelineRowTuple],
+    now: datetime,
+    policy: PirPolicy | None = None,
+) -> dict[str, Any]:
+    """:func:`draft_document` over plain tuples (see :func:`draft_timeline_rows`)."""
     policy = policy or PirPolicy()
-    events = list(events)
+    events = list(entries)
     resolved = incident.resolved_at or incident.closed_at or now
     scheduled_at, due_at = schedule(resolved, policy)
     impact = prefill_impact(incident)
     participants: list[str] = []
-    for name in [incident.assignee, *(e.author for e in events)]:
+    for name in dict.fromkeys([incident.assignee, *(e[3] for e in events)]):
         if name and name != "system" and name not in participants:
             participants.append(name)
     return {
@@ -223,7 +251,7 @@ def draft_document(
                 "note": e.note,
                 "since_previous_s": e.since_previous_s,
             }
-            for e in draft_timeline(incident, events)
+            for e in draft_timeline_rows(incident, events)
         ],
         "impact": {
             "duration_s": impact.duration_s,
@@ -282,3 +310,62 @@ def format_duration(seconds: int | None) -> str:
     if seconds is None:
         return ""
     return duration_text(timedelta(seconds=seconds), form="full")
+
+
+# A problem's states and where each may go next; "resolved" may be reopened.
+PROBLEM_MOVES: dict[str, tuple[str, ...]] = {
+    "open": ("investigating", "known_error", "closed"),
+    "investigating": ("known_error", "resolved", "closed"),
+    "known_error": ("investigating", "resolved", "closed"),
+    "resolved": ("closed", "investigating"),
+    "closed": (),
+}
+
+
+def check_problem_move(number: str, current: str, wanted: str, workaround: str) -> None:
+    """Refuse a move the problem lifecycle does not allow, or a known error without workaround."""
+    if wanted not in PROBLEM_MOVES:
+        raise InvalidValue("state", wanted, list(PROBLEM_MOVES))
+    if wanted == current:
+        return
+    if wanted not in PROBLEM_MOVES.get(current, ()):
+        allowed = ", ".join(PROBLEM_MOVES.get(current, ())) or "none (closed is final)"
+        raise InvalidValue("state", wanted, f"from {current} of {number}: {allowed}")
+    if wanted == "known_error" and not workaround.strip():
+        raise InvalidValue(
+            "workaround", "", "the workaround a known error publishes: write it first"
+        )
+
+
+def check_narrative(name: str, text: str) -> str:
+    """A narrative field (root cause, what went well …) stripped; refused past the limit."""
+    value = text.strip()
+    if len(value) > NARRATIVE_MAX:
+        raise InvalidValue(
+            name,
+            f"{len(value):,} characters",
+            f"at most {NARRATIVE_MAX:,} characters: link the long analysis instead",
+        )
+    return value
+
+
+# A problem is suggested at closure when the same service and category recur this often.
+RECUR_COUNT = 3
+RECUR_WINDOW = timedelta(days=30)
+
+
+def problem_reasons(
+    *, root_cause_known: bool | None, service: str, category: str | None, recent: int
+) -> list[str]:
+    """Why to suggest opening or linking a problem at closure (empty: no reason).
+
+    ``root_cause_known`` is the review's flag (None: no review); ``recent`` is how
+    many incidents of this service and category opened in the last :data:`RECUR_WINDOW`.
+    """
+    reasons = []
+    if root_cause_known is False:
+        reasons.append("the review names an unknown root cause")
+    if category and recent >= RECUR_COUNT:
+        days = RECUR_WINDOW.days
+        reasons.append(f"{recent} incidents of {service} / {category} in the last {days} days")
+    return reasons

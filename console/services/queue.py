@@ -147,6 +147,8 @@ class IncidentQueue:
         self._overdue: dict[str, str] = {}
         self._overdue_moved: frozenset[str] = frozenset()
         self._listeners: list[QueueListener] = []
+        self.review_overdue: frozenset[str] = frozenset()
+        """Incidents whose review or its action items are past due (set_review_overdue)."""
 
     # ------------------------------------------------------------ listeners
 
@@ -270,11 +272,12 @@ class IncidentQueue:
     def predicate(self, wanted: QueueFilter) -> Callable[[Row], bool]:
         """Whether one row passes ``wanted`` (for live updates, one row at a time)."""
         words = wanted.words
+        review_overdue = wanted.review_overdue
 
         def accepts(row: Row) -> bool:
             incident = row.incident
-            if wanted.open_only and row.plan is None:
-                return False
+            if wanted.open_only and not review_overdue and row.plan is None:
+                return False  # review:overdue looks at resolved and closed work too
             if wanted.severities and incident.severity not in wanted.severities:
                 return False
             if wanted.states and incident.state not in wanted.states:
@@ -288,6 +291,8 @@ class IncidentQueue:
             if wanted.mine and not self.is_mine(incident):
                 return False
             if wanted.at_risk and not self.is_at_risk(row):
+                return False
+            if review_overdue and incident.id not in self.review_overdue:
                 return False
             hay = row.hay
             return all(word in hay for word in words)
@@ -316,7 +321,7 @@ class IncidentQueue:
     def _matching_all_but_text(self, wanted: QueueFilter) -> list[Row]:
         # A board column starts from its states' own lists: it scans only its cards.
         rows = self._in_states(wanted.states) if wanted.states else list(self._order.rows)
-        if wanted.open_only:
+        if wanted.open_only and not wanted.review_overdue:  # a review is owed once resolved
             rows = [r for r in rows if r.plan is not None]  # only open rows have a clock
         if wanted.severities:
             sev = wanted.severities
@@ -335,7 +340,14 @@ class IncidentQueue:
         if wanted.at_risk:
             now_us = self._now_us
             rows = [r for r in rows if r.plan is not None and r.plan.is_at_risk(now_us)]
+        if wanted.review_overdue:
+            late = self.review_overdue
+            rows = [r for r in rows if r.incident.id in late]
         return rows
+
+    def set_review_overdue(self, incident_ids: Iterable[str]) -> None:
+        """The incidents whose review or action items are past due (the ``review:overdue`` term)."""
+        self.review_overdue = frozenset(incident_ids)
 
     # -------------------------------------------------------------- updates
 

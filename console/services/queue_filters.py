@@ -15,6 +15,10 @@ from console.domain.severity import Severity
 
 _SOURCE_VALUES = frozenset(source.value for source in Source)
 
+# The filter box's terms: typed like a word, matched as a criterion, not as text.
+REVIEW_OVERDUE_TERMS = frozenset({"review:overdue", "pir:overdue"})
+TERMS = REVIEW_OVERDUE_TERMS
+
 
 @dataclass(frozen=True)
 class QueueFilter:
@@ -25,7 +29,9 @@ class QueueFilter:
     work (the queue's default); ``mine`` keeps incidents assigned to the
     operator; ``at_risk`` keeps open incidents whose SLA clock reads warning
     or breached; ``sources`` keeps incidents by how they came in (``monitoring``
-    for what alert intake opened, ``phone`` …).
+    for what alert intake opened, ``phone`` …). The term ``review:overdue``
+    in ``text`` keeps incidents whose review or its action items are past due
+    (:attr:`review_overdue`; the queue is told which by ``set_review_overdue``).
     """
 
     text: str = ""
@@ -40,7 +46,15 @@ class QueueFilter:
 
     @property
     def words(self) -> tuple[str, ...]:
-        return tuple(self.text.lower().split())
+        """The free-text words (the filter's terms, such as ``review:overdue``, left out)."""
+        return tuple(w for w in self.text.lower().split() if w not in TERMS)
+
+    @property
+    def review_overdue(self) -> bool:
+        """Typed ``review:overdue`` (or ``pir:overdue``): only incidents whose post-incident
+        review is past due or has action items past due, resolved and closed ones too
+        (the term overrides ``open_only``)."""
+        return any(w in REVIEW_OVERDUE_TERMS for w in self.text.lower().split())
 
     def narrows(self, previous: QueueFilter) -> bool:
         """Whether every row this filter keeps was kept by ``previous`` (typing on).
@@ -50,6 +64,8 @@ class QueueFilter:
         """
         if replace(self, text="") != replace(previous, text=""):
             return False
+        if self.review_overdue != previous.review_overdue:
+            return False  # a term, not text: it widens past open_only
         old = previous.text.lower()
         new = self.text.lower()
         return all(any(o in n for n in new.split()) for o in old.split())
@@ -125,6 +141,8 @@ BUILT_IN_VIEWS: dict[str, QueueFilter] = {
     "SLA at risk": replace(OPEN_QUEUE, at_risk=True),
     "Critical and high": replace(OPEN_QUEUE, severities=frozenset({Severity.SEV1, Severity.SEV2})),
     "Unacknowledged": replace(OPEN_QUEUE, states=frozenset({State.NEW})),
+    # Resolved and closed too: a review is owed after resolution.
+    "Review overdue": QueueFilter(text="review:overdue"),
 }
 """Views every console has; the operator's own come after them."""
 

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from console.domain.incident import Incident
+from console.domain.pir import RECUR_WINDOW, problem_reasons
+
 # Which reviews a bucket shows.
 BUCKETS: tuple[str, ...] = ("all", "due", "overdue", "held", "approved")
 
@@ -156,3 +159,93 @@ class ReviewRows:
     def overdue_counts(self) -> tuple[int, int]:
         """How many reviews and action items are overdue (for the status line)."""
         return sum(r.overdue for r in self.reviews), sum(i.overdue for i in self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewStanding:
+    """An incident's review in one line, for the detail pane and the queue's filter."""
+
+    number: str
+    status: str
+    due_at: datetime | None
+    overdue: bool
+    open_items: int
+    overdue_items: int
+
+    @property
+    def late(self) -> bool:
+        """The review or one of its action items is past due."""
+        return self.overdue or self.overdue_items > 0
+
+    def text(self) -> str:
+        """``Review overdue since 2026-05-04 09:00 · 3 open action items, 1 overdue``."""
+        due = "" if self.due_at is None else self.due_at.strftime("%Y-%m-%d %H:%M")
+        if self.overdue:
+            head = f"Review overdue since {due}"
+        elif self.status == "due":
+            head = f"Review due {due}"
+        else:
+            head = f"Review {self.status}"
+        items = ""
+        if self.open_items:
+            late = f", {self.overdue_items} overdue" if self.overdue_items else ""
+            items = f" · {self.open_items} open action item{'s' * (self.open_items != 1)}{late}"
+        return head + items
+
+
+def review_standings(docs: Iterable[Mapping[str, Any]], now: datetime) -> dict[str, ReviewStanding]:
+    """Each reviewed incident's standing, by incident id."""
+    out: dict[str, ReviewStanding] = {}
+    for doc in docs:
+        due = _when(doc.get("due_at"))
+        bucket, overdue = review_status(str(doc.get("status", "draft")), due, now)
+        open_items = late_items = 0
+        for item in doc.get("action_items", ()) or ():
+            if str(item.get("state", "open")) != "open":
+                continue
+            open_items += 1
+            item_due = _when(item.get("due"))
+            late_items += item_due is not None and now > item_due
+        out[str(doc.get("incident_id", ""))] = ReviewStanding(
+            number=str(doc.get("incident_number", "")),
+            status=bucket,
+            due_at=due,
+            overdue=overdue,
+            open_items=open_items,
+            overdue_items=late_items,
+        )
+    return out
+
+
+def closure_suggestion(
+    incident: Incident,
+    incidents: Iterable[Incident],
+    reviews: Iterable[Mapping[str, Any]],
+    problems: Iterable[Mapping[str, Any]],
+    now: datetime,
+) -> list[str]:
+    """At closure: why to open or link a problem for ``incident`` (empty: nothing to suggest,
+    or it is linked already). Offline, from the cache: the review's unknown root cause, or
+    the same service and category recurring (3 incidents in 30 days)."""
+    for problem in problems:
+        linked = problem.get("incidents") or []
+        if incident.id in linked or incident.number in linked:
+            return []
+    review = next((r for r in reviews if r.get("incident_id") == incident.id), None)
+    known = None if review is None else bool(review.get("root_cause_known", True))
+    since = now - RECUR_WINDOW
+    recent = 0
+    if incident.category:
+        recent = sum(
+            1
+            for other in incidents
+            if other.service == incident.service
+            and other.category == incident.category
+            and other.opened_at >= since
+        )
+    return problem_reasons(
+        root_cause_known=known,
+        service=incident.service,
+        category=incident.category,
+        recent=recent,
+    )

@@ -59,6 +59,8 @@ class NewIncident:
     """Create an incident with these create fields (the vocabulary of ``LocalEdits.create``)."""
 
     fields: dict[str, object]
+    workaround: str | None = None
+    """The known error whose workaround the dispatcher applied (Alt+W), recorded on the incident."""
 
 
 @dataclass(frozen=True)

@@ -244,6 +244,32 @@ def _v6_incident_major_facts(conn: Connection) -> None:
     )
 
 
+_V7_OUTBOX = _V5_OUTBOX.replace(
+    "'engage', 'status_update')", "'engage', 'status_update', 'record', 'workaround')"
+)
+
+
+def _v7_outbox_records(conn: Connection) -> None:
+    """Allow the ``record`` and ``workaround`` operations (reviews, problems, known errors).
+
+    Rebuilt like step 2 (SQLite cannot alter a CHECK): ids, queue order and
+    ``sqlite_sequence`` survive the copy.
+    """
+    conn.exec_driver_sql("ALTER TABLE outbox RENAME TO outbox_v6")
+    conn.exec_driver_sql("DROP INDEX ix_outbox_status_id")
+    conn.exec_driver_sql(_V7_OUTBOX)
+    conn.exec_driver_sql(
+        f"INSERT INTO outbox ({_OUTBOX_COLUMNS_V3}) SELECT {_OUTBOX_COLUMNS_V3} FROM outbox_v6"
+    )
+    conn.exec_driver_sql(
+        "UPDATE sqlite_sequence SET seq = MAX(seq, "
+        "(SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'outbox_v6')) "
+        "WHERE name = 'outbox'"
+    )
+    conn.exec_driver_sql("DROP TABLE outbox_v6")
+    conn.exec_driver_sql("CREATE INDEX ix_outbox_status_id ON outbox (status, id)")
+
+
 # The schema history, oldest first. Versions must run 1, 2, 3, ... without gaps.
 MIGRATIONS: list[Migration] = [
     Migration(
@@ -259,6 +285,7 @@ MIGRATIONS: list[Migration] = [
     Migration(
         6, "incidents: a major incident's roles and next update due", _v6_incident_major_facts
     ),
+    Migration(7, "outbox: the record and workaround operations (reviews)", _v7_outbox_records),
 ]
 
 

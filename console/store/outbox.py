@@ -15,7 +15,16 @@ from console.store.codec import json_text
 from console.store.errors import CacheError
 
 # What the sync engine knows how to send.
-OPERATIONS: tuple[str, ...] = ("create", "patch", "timeline", "engage", "status_update")
+OPERATIONS: tuple[str, ...] = (
+    "create",
+    "patch",
+    "timeline",
+    "engage",
+    "status_update",
+    # Post-incident reviews and problems (console/sync/review_edits.py).
+    "record",
+    "workaround",
+)
 
 # pending: waiting to be sent (also after a transient failure);
 # sent: the backend accepted it; rejected: the backend refused it for good

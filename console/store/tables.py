@@ -113,7 +113,8 @@ class OutboxRow(Base):
     __table_args__ = (
         Index("ix_outbox_status_id", "status", "id"),
         CheckConstraint(
-            "operation IN ('create', 'patch', 'timeline', 'engage', 'status_update')",
+            "operation IN ('create', 'patch', 'timeline', 'engage', 'status_update', "
+            "'record', 'workaround')",
             name="ck_outbox_operation",
         ),
         CheckConstraint(

@@ -41,6 +41,8 @@ Outbox payloads (JSON, as stored):
 - ``engage``: ``{"tiers": [2, 3], "reason": "…"}`` plus the local escalation
   entry's ``local_event_id``, ``kind``, ``body``, ``at`` and ``author``, so the
   engine can retire that stand-in once the backend's entries arrive.
+- ``record`` and ``workaround``: post-incident review and problem edits
+  (:mod:`console.sync.review_edits`, mixed in as :class:`ReviewEdits`).
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ from console.domain.lifecycle import HoldReason, State
 from console.domain.roles import OVERRIDE_ROLE, ROLES, may_override
 from console.domain.severity import DEFAULT_MATRIX, Impact, PriorityMatrix, Severity, Urgency
 from console.store import Cache, OutboxEntry
+from console.sync.review_edits import ReviewEdits
 
 __all__ = [
     "Caller",
@@ -321,7 +324,7 @@ def merge(
 # --------------------------------------------------------------------------
 
 
-class LocalEdits:
+class LocalEdits(ReviewEdits):
     """Log, change and annotate incidents: shown at once, queued for the backend.
 
     ``on_queued`` is called after each queued edit (the sync engine's ``wake``,

@@ -20,9 +20,10 @@ from console.connectors.base import (
 )
 from console.domain.incident import Incident
 from console.store import OutboxRecord
-from console.sync.conflicts import _Settling, _timeline_only
+from console.sync.conflicts import _timeline_only
 from console.sync.edits import CREATE_ECHO, merge
 from console.sync.pull import META_LOCAL_ID
+from console.sync.push_records import RECORD_OPERATIONS, _PushingRecords
 from console.sync.status import SyncUpdate
 
 # After this many unexpected failures (not the network, not a refusal) an
@@ -36,7 +37,7 @@ class _Retry(BackendError):
     """Internal: leave the queue as it is and try again after a backoff."""
 
 
-class _Pushing(_Settling):
+class _Pushing(_PushingRecords):
     """Sending the outbox."""
 
     # ------------------------------------------------------------------ push
@@ -71,6 +72,8 @@ class _Pushing(_Settling):
                 self._send_engage(record)
             elif record.operation == "status_update":
                 self._send_status_update(record)
+            elif record.operation in RECORD_OPERATIONS:
+                self._send_record_entry(record)
             else:
                 self._reject(record, Rejected(0, f"unknown operation {record.operation!r}"))
         except Rejected as refused:

@@ -168,6 +168,45 @@ class MainWindowActions(QObject):
         )
         self.show_reviews.setEnabled(False)
         self.show_problems.setEnabled(False)
+        # Review: edit reviews and problems (connected and enabled by the app's add_reviews).
+        self.draft_review = self._action(
+            "&Draft review", "Ctrl+Shift+D", "Draft the post-incident review of a resolved incident"
+        )
+        self.edit_review = self._action(
+            "&Edit review…",
+            "Ctrl+Shift+E",
+            "Root cause (blameless), what went well, what to improve",
+        )
+        self.add_action_item = self._action(
+            "Add action &item…",
+            "Ctrl+Shift+I",
+            "An action item with owner, due date and tracker link",
+        )
+        self.update_action_item = self._action(
+            "&Update action item…", "Ctrl+Shift+U", "Complete, drop (with the reason) or reopen one"
+        )
+        self.mark_timeline = self._action(
+            "&Mark timeline entry…", "Ctrl+Shift+M", "Mark a review's timeline entry key or hidden"
+        )
+        self.hold_review = self._action(
+            "Review &held", "Ctrl+Shift+H", "Record that the review meeting was held"
+        )
+        self.approve_review = self._action(
+            "Appro&ve review", "Ctrl+Shift+V", "Approve the review (commanders)"
+        )
+        self.open_problem = self._action(
+            "&Open or link problem…", "Ctrl+Shift+B", "Open a problem for the incident or link one"
+        )
+        self.move_problem = self._action(
+            "Move &problem…", "Ctrl+Shift+G", "Move the selected problem on: investigating, fixed …"
+        )
+        self.publish_known_error = self._action(
+            "Publish &known error",
+            "Ctrl+Shift+W",
+            "Publish the problem's workaround as a known error the triage wizard suggests",
+        )
+        for action in self.review_actions:
+            action.setEnabled(False)
         self.next_incident = self._action("&Next incident", "J", "Select the next incident")
         self.previous_incident = self._action(
             "&Previous incident", "K", "Select the previous incident"
@@ -319,6 +358,22 @@ class MainWindowActions(QObject):
             self.major_responder,
         )
 
+    @property
+    def review_actions(self) -> tuple[QAction, ...]:
+        """The Review menu: edits of post-incident reviews and problems."""
+        return (
+            self.draft_review,
+            self.edit_review,
+            self.add_action_item,
+            self.update_action_item,
+            self.mark_timeline,
+            self.hold_review,
+            self.approve_review,
+            self.open_problem,
+            self.move_problem,
+            self.publish_known_error,
+        )
+
     def groups(self) -> list[ActionGroup]:
         """Every action by menu, in menu order (the palette and the cheat sheet use this too)."""
         return [
@@ -346,6 +401,7 @@ class MainWindowActions(QObject):
                 ),
             ),
             ActionGroup("War room", self.major_actions),
+            ActionGroup("Review", self.review_actions),
             ActionGroup("Connection", (self.enter_token, self.reconnect)),
             self.alerts_group(),
             ActionGroup("Help", (self.cheat_sheet, self.about)),

@@ -345,7 +345,21 @@ class IncidentActions(QObject):
         except Exception as exc:  # told in the wizard, which keeps what was typed
             return f"The incident was not logged: {_reason(exc)}"
         self._logged(placeholder)
+        if outcome.workaround:
+            self._record_workaround(placeholder, outcome.workaround)
         return None
+
+    def _record_workaround(self, incident: Incident, known_error_id: str) -> None:
+        """Applying a known error's workaround is recorded on the incident (a work note)."""
+        record = getattr(self._edits, "apply_workaround", None)
+        if not callable(record):
+            return  # edits without known errors (read-only): the description says it
+        try:
+            record(incident.id, known_error_id)
+        except Exception as exc:  # the incident is logged; say what was not recorded
+            self.refused.emit(f"{incident.number}: the applied workaround was not recorded: {exc}")
+            return
+        self._model.queue.note_timelines([incident.id])
 
     def move(self, incident_id: str, state: State) -> None:
         """A card was dropped on a column: change the state, asking what the move needs."""

@@ -291,6 +291,13 @@ class DetailPane(QWidget):
         self.title.setWordWrap(True)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         top_layout.addWidget(self.title)
+        # The incident's post-incident review, when it has one (set_review_source).
+        self._review_source: Callable[[Incident], str | None] | None = None
+        self.review_line = QLabel(top)
+        self.review_line.setObjectName("detailReview")
+        self.review_line.setWordWrap(True)
+        self.review_line.hide()
+        top_layout.addWidget(self.review_line)
 
         self.action_buttons: list[QToolButton] = []
         for action in (
@@ -572,6 +579,18 @@ class DetailPane(QWidget):
         self._fill_clocks(incident)
         self._fill_major(incident)
         self._fill_escalation(incident)
+        self._fill_review(incident)
+
+    def set_review_source(self, source: Callable[[Incident], str | None]) -> None:
+        """Show the incident's review standing (``Review overdue since …``) under its title."""
+        self._review_source = source
+        if self._incident is not None:
+            self._fill_review(self._incident)
+
+    def _fill_review(self, incident: Incident) -> None:
+        text = self._review_source(incident) if self._review_source is not None else None
+        self.review_line.setVisible(bool(text))
+        self.review_line.setText(text or "")
 
     def _fill_major(self, incident: Incident) -> None:
         """The major-incident line: each audience's countdown, the overdue state, or the

@@ -12,7 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -123,6 +129,8 @@ class ReviewsView(QWidget):
         self._clock = clock
         self._choose_pdf = choose_pdf or self._ask_pdf_path
         self._docs: dict[str, Mapping[str, Any]] = {}
+        self.review_actions: QObject | None = None
+        """The Review menu's controller once the app connects it (ReviewActions)."""
         self.rows = ReviewRows((), clock())
         self.search = QLineEdit(self)
         self.search.setPlaceholderText(
@@ -186,9 +194,16 @@ class ReviewsView(QWidget):
 
     def set_reviews(self, docs: Sequence[Mapping[str, Any]]) -> None:
         """Rebuild from the cached review documents (after a sync)."""
+        selected = self.selected_review()
+        number = None if selected is None else selected.get("incident_number")
         self._docs = {str(d.get("id", "")): d for d in docs}
         self.rows = ReviewRows(docs, self._clock())
         self.apply_filter()
+        # Keep the cursor on the review the operator was on (an edit reloads the view).
+        for row, review in enumerate(self.review_model.rows):
+            if number is not None and review.incident_number == number:
+                self.review_table.setCurrentIndex(self.review_model.index(row, 0))
+                break
 
     def apply_filter(self, *_: object) -> None:
         reviews, items = self.rows.filter(self.search.text(), str(self.bucket.currentData()))
@@ -277,9 +292,22 @@ class ProblemsView(QWidget):
     def focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
+    def selected_problem(self) -> Mapping[str, Any] | None:
+        """The problem the table's cursor is on (what Move problem acts on)."""
+        index = self.table.currentIndex()
+        if not index.isValid() or index.row() >= len(self.model.rows):
+            return None
+        row: Mapping[str, Any] = self.model.rows[index.row()]
+        return row
+
     def set_problems(self, docs: Sequence[Mapping[str, Any]]) -> None:
+        selected = self.selected_problem() if self._docs else None
         self._docs = sorted(docs, key=lambda p: str(p.get("number", "")), reverse=True)
         self._apply()
+        for row, problem in enumerate(self.model.rows):
+            if selected is not None and problem.get("id") == selected.get("id"):
+                self.table.setCurrentIndex(self.model.index(row, 0))
+                break
 
     def _apply(self, *_: object) -> None:
         words = self.search.text().lower().split()

@@ -4,7 +4,8 @@ Offscreen, in a throw-away data folder, with the light theme (the wall with its
 own): the main window at the default size and at a 1280×720 laptop's, the
 board, the detail pane, the escalation matrix, the ``c`` dialog, and the wall
 live and with its backend unreachable. The pictures are written next to this
-file; look at them before committing.
+file; look at them before committing. ``render.py reviews`` renders only the
+Reviews and Problems pictures (and the review dialog).
 """
 
 from __future__ import annotations
@@ -80,5 +81,37 @@ def main() -> int:
     return 0
 
 
+def reviews() -> int:
+    """``render.py reviews``: only the Reviews and Problems pictures (docs/reviews.md)."""
+    from console.views.reviews import ReviewsView
+
+    app = QApplication([sys.argv[0]])
+    apply_theme(app, "light")
+    folder = Path(tempfile.mkdtemp(prefix="noc-screens-"))
+    cache = Cache.open(folder / "cache.db")
+    window = _build_window(app, load_settings(folder / "settings.toml"), cache, demo=True)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    window.menu_actions.show_reviews.trigger()
+    view = window.tabs.currentWidget()
+    _save(window, "reviews.png")
+    window.resize(1280, 720)
+    _save(window, "reviews-1280.png")
+    window.resize(*WINDOW_SIZE)
+    if isinstance(view, ReviewsView):
+        view.review_table.setFocus()
+        window.menu_actions.edit_review.trigger()
+        dialog = getattr(view.review_actions, "dialog", None)
+        if isinstance(dialog, QWidget):
+            dialog.resize(900, 620)
+            _save(dialog, "review-dialog.png")
+            dialog.close()
+    window.menu_actions.show_problems.trigger()
+    _save(window, "problems.png")
+    window.close()
+    cache.close()
+    return 0
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(reviews() if sys.argv[1:] == ["reviews"] else main())

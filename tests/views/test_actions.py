@@ -88,7 +88,16 @@ def test_menus_palette_and_cheat_sheet_list_the_same_actions(demo_window: MainWi
 def test_the_menu_bar_is_built_from_the_groups(demo_window: MainWindow) -> None:
     titles = [a.text() for a in demo_window.menuBar().actions()]
     assert titles == [f"&{g.title}" for g in demo_window.menu_actions.groups()]
-    assert titles == ["&File", "&Incident", "&View", "&War room", "&Connection", "&Alerts", "&Help"]
+    assert titles == [
+        "&File",
+        "&Incident",
+        "&View",
+        "&War room",
+        "&Review",
+        "&Connection",
+        "&Alerts",
+        "&Help",
+    ]
 
 
 def test_the_alert_actions_drive_the_notifier(demo_window: MainWindow) -> None:

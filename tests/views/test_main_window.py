@@ -70,6 +70,7 @@ def test_menus(window: MainWindow) -> None:
         "&Incident",
         "&View",
         "&War room",
+        "&Review",
         "&Connection",
         "&Alerts",
         "&Help",

@@ -27,6 +27,7 @@ import requests
 from console.connectors.base import (
     CREATE_FIELDS,
     PATCH_FIELDS,
+    RECORD_ACTIONS,
     AuthFailed,
     BackendError,
     Caller,
@@ -34,6 +35,7 @@ from console.connectors.base import (
     RateLimited,
     Rejected,
     Stale,
+    StaleRecord,
     TlsFailed,
     Unreachable,
 )
@@ -493,6 +495,67 @@ class NocBackend:
             body={"person": person, "action": action},
             headers={"Idempotency-Key": idempotency_key},
         )
+
+    # ------------------------------------------------------------ reviews and problems
+
+    def write_record(
+        self,
+        action: str,
+        target: str,
+        body: Mapping[str, object],
+        *,
+        version: int | None,
+        idempotency_key: str,
+    ) -> Mapping[str, object]:
+        kind = RECORD_ACTIONS.get(action)
+        if kind is None:
+            raise Rejected(0, f"{action!r} is not a review or problem edit the console knows")
+        base = "/v1/pirs" if kind == "pir" else "/v1/problems"
+        where = f"{base}/{_segment(target)}"
+        headers = {"Idempotency-Key": idempotency_key}
+        if version is not None:
+            headers["If-Match"] = etag(version)
+        method, path = {
+            "pir_draft": ("POST", base),
+            "pir_patch": ("PATCH", where),
+            "pir_item": ("POST", f"{where}/action-items"),
+            "problem_open": ("POST", base),
+            "problem_patch": ("PATCH", where),
+        }[action]
+        sent = {"incident_id": target} if action == "pir_draft" else dict(body)
+        try:
+            response = self._send(method, path, body=sent, headers=headers)
+        except _PreconditionFailed as stale:
+            raise StaleRecord(stale.message, self._record(where)) from None
+        data = self._json(response)
+        if action == "pir_item":
+            return self._record(where)  # the answer is the item; the cache keeps the review
+        if not isinstance(data, dict):
+            raise BackendError(f"{self._url}: the {kind} in the answer is not an object")
+        return data
+
+    def get_record(self, kind: str, target: str) -> Mapping[str, object]:
+        if kind not in ("pir", "problem"):
+            raise Rejected(0, f"{kind!r} is not a record kind (pir or problem)")
+        base = "/v1/pirs" if kind == "pir" else "/v1/problems"
+        return self._record(f"{base}/{_segment(target)}")
+
+    def _record(self, path: str) -> dict[str, Any]:
+        data = self._json(self._send("GET", path))
+        if not isinstance(data, dict):
+            raise BackendError(f"{self._url}: {path} did not answer with an object")
+        return data
+
+    def apply_workaround(
+        self, incident_id: str, known_error_id: str, note: str, *, idempotency_key: str
+    ) -> TimelineEvent:
+        response = self._send(
+            "POST",
+            f"/v1/incidents/{_segment(incident_id)}/workaround",
+            body={"known_error_id": known_error_id, "note": note},
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        return timeline_from_json(self._json(response))
 
 
 class _PreconditionFailed(BackendError):

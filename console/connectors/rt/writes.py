@@ -446,3 +446,34 @@ class RtWrites(RtHistory):
             "Request Tracker has no escalation tiers to engage; call the people on call from "
             "the escalation matrix (Ctrl+3) and add a work note saying whom you engaged",
         )
+
+    def write_record(
+        self,
+        action: str,
+        target: str,
+        body: Mapping[str, object],
+        *,
+        version: int | None,
+        idempotency_key: str,
+    ) -> Mapping[str, object]:
+        """RT keeps no post-incident reviews or problems: refused, with where to keep them."""
+        raise Rejected(
+            422,
+            "Request Tracker keeps no post-incident reviews or problem records; nothing was "
+            "changed. Keep the review in your wiki (noc-console export pir makes the page) or "
+            "connect the console to a NOC Console server",
+        )
+
+    def get_record(self, kind: str, target: str) -> Mapping[str, object]:
+        """RT keeps no reviews or problems."""
+        raise Rejected(404, "Request Tracker keeps no post-incident reviews or problem records")
+
+    def apply_workaround(
+        self, incident_id: str, known_error_id: str, note: str, *, idempotency_key: str
+    ) -> TimelineEvent:
+        """RT has no known-error database: refused, with what to do instead."""
+        raise Rejected(
+            422,
+            "Request Tracker has no known-error database to record a workaround against; "
+            "add a work note naming the workaround you applied",
+        )

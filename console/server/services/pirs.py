@@ -7,14 +7,15 @@ review, its change-log row and the idempotency record are one transaction.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, TypeDecorator, select, type_coerce
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from console.domain.errors import InvalidValue
-from console.domain.incident import TimelineEvent, TimelineKind
+from console.domain.incident import TimelineKind
 from console.domain.lifecycle import State
 from console.domain.pir import (
     ItemState,
@@ -22,7 +23,7 @@ from console.domain.pir import (
     PirStatus,
     check_action_item,
     check_item_state,
-    draft_document,
+    draft_document_rows,
     item_overdue,
     pir_overdue,
 )
@@ -101,27 +102,43 @@ def build_draft(
     entries through the ORM and the wire model would cost more than the draft.
     """
     incident = to_domain(incident_row)
-    rows = session.execute(
+    table = TimelineRow.__table__
+    # Core, not the ORM: no per-row ORM bookkeeping. The instant is read as stored
+    # (SQLite's text, PostgreSQL's timestamptz) and made aware here, once.
+    rows = session.connection().execute(
         select(
-            TimelineRow.id, TimelineRow.kind, TimelineRow.at, TimelineRow.author, TimelineRow.body
+            table.c.id,
+            table.c.kind,
+            type_coerce(table.c.at, _RawInstant()),
+            table.c.author,
+            table.c.body,
         )
-        .where(TimelineRow.incident_id == incident_row.id)
-        .order_by(TimelineRow.at, TimelineRow.feed_seq)
-    ).all()
-    kinds = {kind.value: kind for kind in TimelineKind}
-    events = [
-        TimelineEvent(
-            id=entry_id,
-            incident_id=incident.id,
-            kind=kinds[kind],
-            at=at,
-            author=author,
-            body=body or "-",
-        )
+        .where(table.c.incident_id == incident_row.id)
+        .order_by(table.c.at, table.c.feed_seq)
+    )
+    kinds = {kind.value for kind in TimelineKind}
+    entries = [
+        (entry_id, kind, _aware(at), author, body)
         for entry_id, kind, at, author, body in rows
         if kind in kinds
     ]
-    return draft_document(incident, events, now, policy)
+    return draft_document_rows(incident, entries, now, policy)
+
+
+class _RawInstant(TypeDecorator[object]):
+    """The stored instant as the driver gives it (no result processing)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value: object, dialect: Dialect) -> object:
+        return value
+
+
+def _aware(value: object) -> datetime:
+    """A stored instant as an aware UTC datetime (SQLite text or a driver datetime)."""
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def create_pir(

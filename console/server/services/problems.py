@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from console.domain.incident import TimelineKind
+from console.domain.pir import PROBLEM_MOVES, RECUR_COUNT, RECUR_WINDOW
 from console.server.core import changes
 from console.server.core.errors import ApiError
 from console.server.core.tables import IncidentRow, ProblemLinkRow, ProblemRow, ReferenceRow
@@ -27,17 +28,9 @@ from console.server.services.incidents import WriteScope
 from console.wire import REF_ID_PATTERN, KnownError, etag
 from console.wire.pir import Problem, ProblemCreate, ProblemPatch, WorkaroundApplied
 
-# Where each state may go next; "resolved" may be reopened for investigation.
-MOVES: dict[str, tuple[str, ...]] = {
-    "open": ("investigating", "known_error", "closed"),
-    "investigating": ("known_error", "resolved", "closed"),
-    "known_error": ("investigating", "resolved", "closed"),
-    "resolved": ("closed", "investigating"),
-    "closed": (),
-}
+# Where each state may go next (the domain's rule, kept under its old name).
+MOVES = PROBLEM_MOVES
 _REF_ID = re.compile(REF_ID_PATTERN)
-RECUR_COUNT = 3
-RECUR_WINDOW = timedelta(days=30)
 
 
 def format_number(number: int) -> str:

@@ -223,7 +223,7 @@ class TriageWizard(DraftKeeping):
                 self._check(page)
                 return
         self._compute()
-        self._finish(NewIncident(self.triage.fields()))
+        self._finish(NewIncident(self.triage.fields(), workaround=self._workaround_applied))
 
     def _finish(self, outcome: TriageOutcome) -> None:
         problem = self._submit(outcome)

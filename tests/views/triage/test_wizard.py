@@ -462,7 +462,11 @@ def test_a_known_errors_workaround_goes_into_the_description(
     keys.alt(Key.Key_W)  # twice: still once in the description
     keys.create()
     _closed(qtbot, wizard)
-    _, fields = desk.created()
+    created, applied = desk.outbox()  # applying it is recorded on the incident (#20)
+    assert (created.operation, applied.operation) == ("create", "workaround")
+    assert applied.payload["known_error_id"] == known.id
+    fields = created.payload["fields"]
+    assert isinstance(fields, dict)
     description = str(fields["description"])
     assert description.count(f"Workaround from {known.id}") == 1
     assert known.workaround in description
