@@ -265,7 +265,7 @@ class MainWindowActions(QObject):
             "The commander's and role holders' phones (tel: links), the commander first",
         )
         self.major_bridge = self._action(
-            "Set the &bridge…", "Ctrl+Shift+B", "The war room's conference URL or dial-in with PIN"
+            "Set the &bridge…", "Ctrl+Shift+L", "The war room's conference URL or dial-in with PIN"
         )
         self.major_responder = self._action(
             "Responder &joined / left…",

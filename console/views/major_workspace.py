@@ -13,7 +13,7 @@ Roles are given from the escalation matrix: the on-call person of the
 affected service's team is offered for the first unfilled role (Ctrl+Shift+A
 accepts, Ctrl+Shift+R picks the role and another person), and each hand-over
 is a timeline entry sent through the outbox. Ctrl+Shift+P calls a role
-holder (the commander is first), Ctrl+Shift+B sets the bridge, Ctrl+Shift+J
+holder (the commander is first), Ctrl+Shift+L sets the bridge, Ctrl+Shift+J
 records a responder joining or leaving. The cadence, the templates and the
 extra roles come from ``[major]`` in settings.toml.
 
@@ -636,7 +636,7 @@ class MajorWorkspace(QWidget):
             menu.setActiveAction(menu.actions()[0])
 
     def set_bridge(self) -> QDialog | None:
-        """Ctrl+Shift+B: the bridge's conference URL and/or dial-in with PIN."""
+        """Ctrl+Shift+L: the bridge's conference URL and/or dial-in with PIN."""
         from console.views.major_dialogs import BridgeDialog
 
         snap = self._editable()

@@ -121,3 +121,17 @@ def test_the_connection_actions_wait_for_a_backend(demo_window: MainWindow) -> N
     actions = demo_window.menu_actions
     assert not actions.enter_token.isEnabled()
     assert not actions.reconnect.isEnabled()
+
+
+def test_no_two_actions_share_a_shortcut(demo_window: MainWindow) -> None:
+    # Two actions on one key make Qt fire neither ("ambiguous shortcut"): the key silently dies.
+    seen: dict[str, str] = {}
+    clashes: list[str] = []
+    for group in demo_window.menu_actions.groups():
+        for action in group.actions:
+            for shortcut in action.shortcuts():
+                key = shortcut.toString()
+                if key in seen and seen[key] != action.text():
+                    clashes.append(f"{key}: {seen[key]!r} and {action.text()!r}")
+                seen.setdefault(key, action.text())
+    assert not clashes
