@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from console.domain import text
 from console.domain.incident import Incident
 from console.domain.limits import STATUS_UPDATE_CHARS
 from console.domain.sla import duration_text
@@ -139,12 +140,21 @@ def overdue(due: Mapping[str, datetime | None], now: datetime) -> list[str]:
 
 
 def countdown_text(due: datetime | None, now: datetime) -> str:
-    """``12:04`` left, ``OVERDUE 3:10`` past, or ``—`` when nothing is owed."""
+    """``12:04`` left, ``OVERDUE 3:10`` past, or ``—`` when nothing is owed.
+
+    Under an hour the countdown ticks in minutes and seconds; from an hour
+    on it reads in hours and minutes (``1 h 05 min``, ``OVERDUE 5 h 55 min``,
+    :func:`~console.domain.text.duration_text`): time left rounds up, so it
+    never shows less than there is, time overdue rounds down.
+    """
     if due is None:
         return "—"
     seconds = int((due - now).total_seconds())
     sign = "" if seconds >= 0 else "OVERDUE "
     seconds = abs(seconds)
+    if seconds >= 3600:
+        span = timedelta(seconds=seconds)
+        return sign + text.duration_text(span, rounding="up" if not sign else "down")
     return f"{sign}{seconds // 60}:{seconds % 60:02d}"
 
 

@@ -695,8 +695,123 @@ def generate() -> list[dict[str, Any]]:
             )
         )
         record["timeline"].sort(key=lambda e: -e["minutes_ago"])
+    publish_updates(incidents, random.Random(SEED + 5))
     incidents.append(running_major(FIRST_NUMBER + len(incidents)))
     return history + incidents
+
+
+# #19's update cadence (console/domain/major.py): internal (and customer, on a
+# customer-facing service) every 15 min for SEV-1 and 30 min for SEV-2; the
+# executives at the declaration and after each milestone.
+CADENCE_MIN = {1: 15, 2: 30}
+SEVERITY_OF = {pair: severity for severity, pairs in PAIRS.items() for pair in pairs}
+INTERNAL_UPDATES = {
+    "investigating": "[SEV-{sev}] {title}: investigating. Impact confirmed on {service}; next update in {cadence} min.",
+    "identified": "[SEV-{sev}] {title}: cause identified, fix in progress. Next update in {cadence} min.",
+}
+EXECUTIVE_UPDATES = {
+    "investigating": "SEV-{sev} major incident on {service}: {title}. Bridge open, investigating.",
+    "identified": "{service}: the cause is identified and the fix is under way; no change to the impact yet.",
+}
+CUSTOMER_UPDATES = {
+    "investigating": "Some customers are affected by a problem with {service}. We are investigating and will update within {cadence} minutes.",
+    "identified": "We have found the cause of the problem with {service} and are fixing it. Next update within {cadence} minutes.",
+}
+
+
+def publish_updates(incidents: list[dict[str, Any]], rng: random.Random) -> None:
+    """Give each open major the audience updates #19's cadence asks for, all on time.
+
+    Times are minutes before the load, so they stay within the cadence
+    whenever the demo is loaded: the newest internal (and customer) update
+    is at most half a cadence old, and the executives have heard since the
+    declaration and the last milestone. Only the running SEV-1 major
+    (:func:`running_major`, the one the demo features) is left overdue.
+    """
+    facing = {
+        s["id"]
+        for s in json.loads((HERE / "services.json").read_text())
+        if s.get("customer_facing")
+    }
+    names = {s["id"]: s["name"] for s in json.loads((HERE / "services.json").read_text())}
+    for record in incidents:
+        if not record["major"] or record["state"] not in OPEN_STATES:
+            continue
+        severity = (
+            int(record["severity"][-1])
+            if "severity" in record
+            else SEVERITY_OF[(record["impact"], record["urgency"])]
+        )
+        cadence = CADENCE_MIN[severity]
+        timeline = record["timeline"]
+        author = next(
+            (e["author"] for e in reversed(timeline) if e["author"] != "noc-console"),
+            timeline[0]["author"],
+        )
+        opened = record["opened_minutes_ago"]
+        start = next((e["minutes_ago"] for e in timeline if e["kind"] == "escalation"), opened)
+        fields = {
+            "sev": severity,
+            "title": record["title"],
+            "service": names[record["service"]],
+            "cadence": cadence,
+        }
+        # Identified half-way through the work once someone is on it.
+        identified = (
+            start // 2
+            if record["state"] in ("in_progress", "on_hold", "reopened") and start >= 4
+            else None
+        )
+        audiences = ["internal"] + (["customer"] if record["service"] in facing else [])
+        updates: list[dict[str, Any]] = []
+        for audience, texts in (("internal", INTERNAL_UPDATES), ("customer", CUSTOMER_UPDATES)):
+            if audience not in audiences:
+                continue
+            # Back from "now": the newest within half a cadence, then one a cadence apart.
+            at = rng.randint(1, cadence // 2)
+            times = []
+            while at <= start:
+                times.append(at)
+                at += cadence - rng.randint(1, 4)
+            times = times or [start]
+            for minute in sorted(times, reverse=True):
+                status = (
+                    "identified"
+                    if identified is not None and minute <= identified
+                    else "investigating"
+                )
+                updates.append(
+                    Generator.event(
+                        minute,
+                        "status_update",
+                        author,
+                        texts[status].format(**fields),
+                        {"audience": audience, "status": status},
+                    )
+                )
+        # The executives: at the declaration, and again after the milestone.
+        updates.append(
+            Generator.event(
+                max(0, start - 1),
+                "status_update",
+                author,
+                EXECUTIVE_UPDATES["investigating"].format(**fields),
+                {"audience": "executive", "status": "investigating"},
+            )
+        )
+        said = [e["minutes_ago"] for e in updates if e["data"]["status"] == "identified"]
+        if said:
+            updates.append(
+                Generator.event(
+                    max(0, max(said) - 1),
+                    "status_update",
+                    author,
+                    EXECUTIVE_UPDATES["identified"].format(**fields),
+                    {"audience": "executive", "status": "identified"},
+                )
+            )
+        timeline.extend(updates)
+        timeline.sort(key=lambda e: -e["minutes_ago"])
 
 
 # fmt: off
@@ -740,7 +855,7 @@ def running_major(number: int) -> dict[str, Any]:
             e(30, "status_update", "lfernandez", "Some card payments are failing. We are investigating and will update within 15 minutes.", {"audience": "customer", "status": "investigating"}),
             e(25, "status_update", "lfernandez", "[SEV-1] Checkout: PSP connection pool exhausted; failing over to the second PSP region.", {"audience": "internal", "status": "identified"}),
             e(24, "status_update", "lfernandez", "Cause identified: the PSP connection pool is exhausted; failing over to the second PSP region.", {"audience": "executive", "status": "identified"}),
-            e(12, "status_update", "lfernandez", "We have found the cause of the failing card payments and are moving traffic to a healthy region.", {"audience": "customer", "status": "identified"}),
+            e(7, "status_update", "lfernandez", "We have found the cause of the failing card payments and are moving traffic to a healthy region.", {"audience": "customer", "status": "identified"}),
             e(5, "work_note", "enavarro", "Failover to PSP region B at 50 %; error rate down from 40 % to 12 %."),
         ],
     }

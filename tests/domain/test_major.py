@@ -10,6 +10,7 @@ from console.domain.limits import STATUS_UPDATE_CHARS
 from console.domain.major import (
     MAX_UPDATE_CHARS,
     bridge_tel,
+    countdown_text,
     declared_from_timeline,
     next_update_due,
     roles_from_timeline,
@@ -72,3 +73,18 @@ def test_the_timeline_readers_rebuild_roles_declaration_and_war_room() -> None:
 
 def test_the_update_limit_is_the_limits_table() -> None:
     assert MAX_UPDATE_CHARS == STATUS_UPDATE_CHARS == 10_000
+
+
+def test_countdown_text_ticks_under_an_hour_and_reads_hours_past_it() -> None:
+    # Under an hour the wall and the workspace show it ticking in mm:ss.
+    assert countdown_text(T0 + timedelta(minutes=59, seconds=59), T0) == "59:59"
+    assert countdown_text(T0, T0 + timedelta(minutes=59, seconds=59)) == "OVERDUE 59:59"
+    assert countdown_text(T0, T0) == "0:00"
+    # From an hour on: hours and minutes, the console's one formatter (not "355:00").
+    assert countdown_text(T0, T0 + timedelta(minutes=355)) == "OVERDUE 5 h 55 min"
+    assert countdown_text(T0, T0 + timedelta(hours=1)) == "OVERDUE 1 h 00 min"
+    assert countdown_text(T0 + timedelta(minutes=65), T0) == "1 h 05 min"
+    # Time left rounds up (never shows less than there is), time overdue rounds down.
+    assert countdown_text(T0 + timedelta(minutes=64, seconds=1), T0) == "1 h 05 min"
+    assert countdown_text(T0, T0 + timedelta(minutes=65, seconds=59)) == "OVERDUE 1 h 05 min"
+    assert countdown_text(T0, T0 + timedelta(days=2, hours=4)) == "OVERDUE 2 d 4 h"

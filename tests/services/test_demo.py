@@ -349,3 +349,30 @@ def test_demo_runs_a_sev1_major_with_roles_a_bridge_and_an_overdue_update(cache:
         resolved=False,
     )
     assert "internal" in overdue(due, NOW)
+
+
+def test_only_the_running_major_is_overdue_the_rest_keep_the_cadence(cache: Cache) -> None:
+    """A floor where every major is late hides the one that matters (#19 item 10).
+
+    The demo's times are minutes before the load, so at the load and for a
+    few minutes after it only the running SEV-1 owes an update (internal);
+    every other open major has heard each audience within the cadence.
+    """
+    from console.domain.major import AUDIENCES, overdue
+    from console.services.major import updates_from_timeline
+
+    load_demo(cache, NOW)
+    majors = [i for i in cache.incidents() if i.major and i.is_open]
+    assert len(majors) >= 5  # a real floor: several majors open, not one
+    for later in (timedelta(0), timedelta(minutes=5)):
+        late = {
+            i.title: overdue(dict(i.next_update_due), NOW + later)
+            for i in majors
+            if overdue(dict(i.next_update_due), NOW + later)
+        }
+        assert late == {"Checkout failing for card payments (PSP timeouts)": ["internal"]}
+    facing = {d["id"] for d in cache.reference("services") if d.get("customer_facing")}
+    for incident in majors:
+        heard = {u.audience for u in updates_from_timeline(cache.timeline(incident.id))}
+        owed = set(AUDIENCES) - ({"customer"} if incident.service not in facing else set())
+        assert heard == owed, incident.number  # each audience the cadence asks for was told

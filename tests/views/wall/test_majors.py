@@ -44,7 +44,7 @@ def test_wall_shows_commander_age_and_countdowns_legibly(
     assert "IC Tom Whitfield" in running
     assert "declared 0h45m ago" in running
     assert "Internal ⚠ OVERDUE 10:00" in running  # words and a shape
-    assert "Customer 3:00" in running
+    assert "Customer 8:00" in running
     # Legible at 5 m: at least 1/28 of a 1080-line wall (38 px).
     assert strip.lines[0].fontInfo().pixelSize() >= 38
     now[0] = NOW + timedelta(seconds=30)
