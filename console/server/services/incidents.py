@@ -332,7 +332,7 @@ def create_incident(*, session: Session, body: IncidentCreate, scope: WriteScope
                 TimelineKind.ESCALATION,
                 text,
                 scope,
-                {"major": True, "commander": body.commander, "reason": body.major_reason},
+                _with_reason({"major": True, "commander": body.commander}, body.major_reason),
             )
         )
     session.connection().execute(
@@ -341,6 +341,11 @@ def create_incident(*, session: Session, body: IncidentCreate, scope: WriteScope
     _record_incident(session, row, scope, incident, entries)
     _insert_entries(session, entries, scope)
     return row
+
+
+def _with_reason(data: dict[str, Any], reason: str | None) -> dict[str, Any]:
+    """A declaration's entry data, with ``reason`` only when one was given."""
+    return {**data, "reason": reason} if reason else data
 
 
 def _entry(
@@ -489,7 +494,7 @@ def patch_incident(
                 TimelineKind.ESCALATION,
                 text,
                 scope,
-                {"major": body.major, "reason": body.major_reason},
+                _with_reason({"major": body.major}, body.major_reason),
             )
         )
 
