@@ -74,7 +74,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from console.config import paths
-from console.domain.alerts import AlertRules
+from console.domain.alert_rules import AlertRules
 from console.domain.calendar import BusinessCalendar
 from console.domain.errors import InvalidValue
 

@@ -75,6 +75,8 @@ from console.domain.lifecycle import HoldReason, State
 from console.domain.roles import OVERRIDE_ROLE, ROLES, may_override
 from console.domain.severity import DEFAULT_MATRIX, Impact, PriorityMatrix, Severity, Urgency
 from console.store import Cache, OutboxEntry
+from console.sync.major_edits import MajorEdits
+from console.sync.major_edits import event_payload as _event_payload
 from console.sync.review_edits import ReviewEdits
 
 __all__ = [
@@ -324,7 +326,7 @@ def merge(
 # --------------------------------------------------------------------------
 
 
-class LocalEdits(ReviewEdits):
+class LocalEdits(ReviewEdits, MajorEdits):
     """Log, change and annotate incidents: shown at once, queued for the backend.
 
     ``on_queued`` is called after each queued edit (the sync engine's ``wake``,
@@ -501,11 +503,7 @@ class LocalEdits(ReviewEdits):
         Fields that already hold the given value are left out; an edit that
         changes nothing queues nothing.
         """
-        current = self._cache.incident(incident_id)
-        if current is None:
-            raise DomainError(
-                f"incident {incident_id} is not in the local cache; refresh and try again"
-            )
+        current = self._cached(incident_id)
         wanted = normalise_fields(fields)
         changed = {
             name: value
@@ -538,10 +536,7 @@ class LocalEdits(ReviewEdits):
         note_kind = TimelineKind.of(kind)
         if note_kind.value not in NOTE_KINDS:
             raise InvalidValue("kind", kind, list(NOTE_KINDS))
-        if self._cache.incident(incident_id) is None:
-            raise DomainError(
-                f"incident {incident_id} is not in the local cache; refresh and try again"
-            )
+        self._cached(incident_id)
         event = self._local_event(incident_id, note_kind, body.strip())
         entry = OutboxEntry(
             operation="timeline",
@@ -561,11 +556,7 @@ class LocalEdits(ReviewEdits):
         """
         if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
             raise InvalidValue("score", score, "a whole number from 1 (poor) to 5 (excellent)")
-        incident = self._cache.incident(incident_id)
-        if incident is None:
-            raise DomainError(
-                f"incident {incident_id} is not in the local cache; refresh and try again"
-            )
+        incident = self._cached(incident_id)
         if incident.state not in (State.RESOLVED, State.CLOSED):
             raise DomainError(
                 f"{incident.number} is {incident.state.label.lower()}; a CSAT score is "
@@ -597,10 +588,7 @@ class LocalEdits(ReviewEdits):
         text = reason.strip() if isinstance(reason, str) else ""
         if not text:
             raise InvalidValue("reason", reason, "why these teams are needed now")
-        if self._cache.incident(incident_id) is None:
-            raise DomainError(
-                f"incident {incident_id} is not in the local cache; refresh and try again"
-            )
+        self._cached(incident_id)
         names = ", ".join(f"L{level}" for level in levels)
         event = self._local_event(
             incident_id, TimelineKind.ESCALATION, f"Engaging {names}: {text} (waiting to be sent)"
@@ -615,187 +603,14 @@ class LocalEdits(ReviewEdits):
         self._queued()
         return event
 
-    def publish_status_update(
-        self, incident_id: str, audience: str, status: str, text: str
-    ) -> TimelineEvent:
-        """Publish a major incident's update: shown at once, sent once from the outbox."""
-        from console.domain.major import (
-            AUDIENCES,
-            MAX_UPDATE_CHARS,
-            UPDATE_STATUSES,
-            due_after_publish,
-        )
-
-        if audience not in AUDIENCES:
-            raise InvalidValue("audience", audience, list(AUDIENCES))
-        if status not in UPDATE_STATUSES:
-            raise InvalidValue("status", status, list(UPDATE_STATUSES))
-        body = text.strip() if isinstance(text, str) else ""
-        if not body:
-            raise InvalidValue("text", text, "the update's text")
-        if len(body) > MAX_UPDATE_CHARS:
-            raise InvalidValue(
-                "text", f"{len(body)} characters", f"at most {MAX_UPDATE_CHARS} characters"
-            )
+    def _cached(self, incident_id: str) -> Incident:
+        """The cached incident; DomainError (saying to refresh) when the cache lacks it."""
         current = self._cache.incident(incident_id)
         if current is None:
             raise DomainError(
                 f"incident {incident_id} is not in the local cache; refresh and try again"
             )
-        event = self._local_event(
-            incident_id,
-            TimelineKind.STATUS_UPDATE,
-            body,
-            data={"audience": audience, "status": status, "pending": True},
-        )
-        entry = OutboxEntry(
-            operation="status_update",
-            incident_id=incident_id,
-            payload={"audience": audience, "status": status, **_event_payload(event)},
-            base_version=None,
-        )
-        # The countdown restarts on screen at once (the overdue mark goes); the
-        # backend's next version of the incident carries its own reckoning.
-        shown = None
-        if current.next_update_due:
-            moved = due_after_publish(
-                current.next_update_due,
-                audience=audience,
-                status=status,
-                at=event.at,
-                severity=int(current.severity),
-            )
-            shown = replace(current, next_update_due=moved)
-        self._cache.enqueue(entry, local_event=event, local_incident=shown)
-        self._queued()
-        return event
-
-    # -- major incident command: roles, bridge, responders (issue #19) --
-
-    def assign_role(
-        self, incident_id: str, role: str, person: str, *, reason: str = ""
-    ) -> TimelineEvent:
-        """Give a role on a major incident to ``person`` (a hand-over when someone holds it).
-
-        The local entry says from whom, to whom and when, and shows the new
-        holder at once; the backend's entry replaces it once sent.
-        """
-        from console.domain.major import PERSON_MAX_CHARS, role_problem, roles_from_timeline
-
-        name = role.strip() if isinstance(role, str) else ""
-        problem = role_problem(name)
-        if problem is not None:
-            raise InvalidValue("role", role, problem)
-        who = person.strip() if isinstance(person, str) else ""
-        if not who or len(who) > PERSON_MAX_CHARS:
-            raise InvalidValue("person", person, f"a name of 1 to {PERSON_MAX_CHARS} characters")
-        why = reason.strip() if isinstance(reason, str) else ""
-        if len(why) > 500:
-            raise InvalidValue("reason", f"{len(why)} characters", "at most 500 characters")
-        if self._cache.incident(incident_id) is None:
-            raise DomainError(
-                f"incident {incident_id} is not in the local cache; refresh and try again"
-            )
-        before = roles_from_timeline(self._cache.timeline(incident_id)).get(name)
-        if before == who:
-            raise DomainError(f"{who} already holds {name}; pick someone else to hand it over")
-        text = f"{name}: {before} → {who}" if before else f"{name}: {who}"
-        body = ("Handed over " if before else "Assigned ") + text + (f" ({why})" if why else "")
-        event = self._local_event(
-            incident_id,
-            TimelineKind.ASSIGNMENT,
-            body + " (waiting to be sent)",
-            data={"role": name, "from": before, "to": who, "reason": why, "pending": True},
-        )
-        entry = OutboxEntry(
-            operation="timeline",
-            incident_id=incident_id,
-            payload={
-                "command": "role",
-                "role": name,
-                "person": who,
-                "reason": why,
-                **_event_payload(event),
-            },
-            base_version=None,
-        )
-        self._cache.enqueue(entry, local_event=event)
-        self._queued()
-        return event
-
-    def set_bridge(
-        self,
-        incident_id: str,
-        *,
-        url: str | None = None,
-        dial_in: str | None = None,
-        pin: str | None = None,
-    ) -> TimelineEvent:
-        """Set the war room's bridge: a conference URL and/or a dial-in number with its PIN."""
-        from console.domain.major import bridge_problems
-
-        given = {
-            name: (value.strip() or None) if isinstance(value, str) else None
-            for name, value in (("url", url), ("dial_in", dial_in), ("pin", pin))
-        }
-        problems = bridge_problems(given["url"], given["dial_in"], given["pin"])
-        if problems:
-            name, allowed = next(iter(problems.items()))
-            raise InvalidValue(name, given[name] or "(empty)", allowed)
-        if self._cache.incident(incident_id) is None:
-            raise DomainError(
-                f"incident {incident_id} is not in the local cache; refresh and try again"
-            )
-        bridge = {k: v for k, v in given.items() if v}
-        event = self._local_event(
-            incident_id,
-            TimelineKind.WORK_NOTE,
-            "Bridge: " + " · ".join(bridge.values()) + " (waiting to be sent)",
-            data={"bridge": bridge, "pending": True},
-        )
-        entry = OutboxEntry(
-            operation="timeline",
-            incident_id=incident_id,
-            payload={"command": "bridge", "bridge": bridge, **_event_payload(event)},
-            base_version=None,
-        )
-        self._cache.enqueue(entry, local_event=event)
-        self._queued()
-        return event
-
-    def change_responder(self, incident_id: str, person: str, action: str) -> TimelineEvent:
-        """Record that a responder ``joined`` or ``left`` the bridge (observers are not listed)."""
-        from console.domain.major import PERSON_MAX_CHARS, RESPONDER_ACTIONS
-
-        who = person.strip() if isinstance(person, str) else ""
-        if not who or len(who) > PERSON_MAX_CHARS:
-            raise InvalidValue("person", person, f"a name of 1 to {PERSON_MAX_CHARS} characters")
-        if action not in RESPONDER_ACTIONS:
-            raise InvalidValue("action", action, list(RESPONDER_ACTIONS))
-        if self._cache.incident(incident_id) is None:
-            raise DomainError(
-                f"incident {incident_id} is not in the local cache; refresh and try again"
-            )
-        event = self._local_event(
-            incident_id,
-            TimelineKind.ASSIGNMENT,
-            f"{who} {action} the bridge (waiting to be sent)",
-            data={"responder": who, "action": action, "pending": True},
-        )
-        entry = OutboxEntry(
-            operation="timeline",
-            incident_id=incident_id,
-            payload={
-                "command": "responder",
-                "person": who,
-                "action": action,
-                **_event_payload(event),
-            },
-            base_version=None,
-        )
-        self._cache.enqueue(entry, local_event=event)
-        self._queued()
-        return event
+        return current
 
     def _local_event(
         self,
@@ -816,17 +631,6 @@ class LocalEdits(ReviewEdits):
             body=body,
             data=data or {},
         )
-
-
-def _event_payload(event: TimelineEvent) -> dict[str, object]:
-    """What the outbox keeps of a local entry, so the sent entry can replace it."""
-    return {
-        "local_event_id": event.id,
-        "kind": event.kind.value,
-        "body": event.body,
-        "at": event.at.isoformat(),
-        "author": event.author,
-    }
 
 
 def _tier_list(tiers: Sequence[int]) -> list[int]:

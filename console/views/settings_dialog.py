@@ -44,7 +44,7 @@ from console.config.settings import (
     Theme,
     save_settings,
 )
-from console.domain.alerts import MIN_REPEAT_SECONDS
+from console.domain.alert_rules import MIN_REPEAT_SECONDS
 from console.domain.major import AUDIENCES
 from console.domain.severity import Severity
 from console.services.major import DEFAULT_TEMPLATE_KEY, DEFAULT_TEMPLATES, check_templates
