@@ -44,6 +44,8 @@ from console.store import Cache, OutboxEntry
 LOCAL_PREFIX = "local-"
 # A review's narrative fields (PATCH /v1/pirs/{id}).
 NARRATIVE_FIELDS = ("root_cause", "went_well", "could_improve")
+# The review fields an edit replaces whole: two consoles changing one of them clash.
+REVIEW_WHOLE_FIELDS = (*NARRATIVE_FIELDS, "root_cause_known", "contributing_factors", "status")
 PROBLEM_TEXT_FIELDS = ("statement", "root_cause", "workaround", "permanent_fix", "change_ref")
 APPROVER_ROLE = "commander"
 DEFAULT_DUE = timedelta(hours=72)
@@ -114,6 +116,7 @@ class ReviewEdits:
         body: Mapping[str, object],
         base: Mapping[str, object] | None = None,
         version: int | None = None,
+        shown: Mapping[str, object] | None = None,
     ) -> dict[str, Any]:
         entry = OutboxEntry(
             operation="record",
@@ -125,6 +128,7 @@ class ReviewEdits:
                 "doc_id": str(doc["id"]),
                 "body": dict(body),
                 "base": dict(base or {}),
+                **({"shown": dict(shown)} if shown else {}),
             },
             base_version=version,
         )
@@ -287,7 +291,7 @@ class ReviewEdits:
         if not body:
             return doc
         before = self.review_of(str(doc["incident_id"])) or {}
-        base = {name: before.get(name) for name in body if name in (*NARRATIVE_FIELDS, "status")}
+        base = {name: before.get(name) for name in body if name in REVIEW_WHOLE_FIELDS}
         return self._queue(
             "pir_patch",
             incident_id=str(doc["incident_id"]),
@@ -340,6 +344,7 @@ class ReviewEdits:
             kind="pirs",
             doc=shown,
             body=body,
+            shown={"item_id": item["id"]},
         )
 
     # ------------------------------------------------------------ problems
@@ -411,8 +416,11 @@ class ReviewEdits:
         """Link an incident to an existing problem (refused for a problem that does not exist)."""
         doc = self._problem(problem_ref)
         linked = self._linkable(incident_id)
-        shown = {**doc, "incidents": [*doc.get("incidents", []), self._number(linked)]}
-        return self._patch_problem(shown, {"link_incidents": [linked]})
+        number = self._number(linked)
+        shown = {**doc, "incidents": [*doc.get("incidents", []), number]}
+        return self._patch_problem(
+            shown, {"link_incidents": [linked]}, shown={"link_numbers": [number]}
+        )
 
     def edit_problem(self, problem_ref: str, **fields: str) -> dict[str, Any]:
         """Change a problem's statement, root cause, workaround, fix or change reference."""
@@ -448,7 +456,13 @@ class ReviewEdits:
             raise InvalidValue("problem", ref, "a problem that exists (see Problems, Ctrl+7)")
         return doc
 
-    def _patch_problem(self, doc: dict[str, Any], body: Mapping[str, object]) -> dict[str, Any]:
+    def _patch_problem(
+        self,
+        doc: dict[str, Any],
+        body: Mapping[str, object],
+        *,
+        shown: Mapping[str, object] | None = None,
+    ) -> dict[str, Any]:
         if not body:
             return doc
         before = self.problem(str(doc["id"])) or {}
@@ -462,6 +476,7 @@ class ReviewEdits:
             body=body,
             base=base,
             version=int(doc.get("version", 1)),
+            shown=shown,
         )
 
     # ------------------------------------------------------------ known errors
@@ -514,6 +529,55 @@ class ReviewEdits:
         self._cache.enqueue(entry, local_event=event)
         self._queued()
         return event
+
+
+def overlay_record(doc: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A backend's review or problem document with one queued edit on top, marked pending.
+
+    What the operator sees while the edit waits (offline, or behind other
+    edits): the same change :class:`ReviewEdits` showed when it was queued, laid
+    over whatever newer version the change feed brought meanwhile.
+    """
+    body = payload.get("body")
+    shown: dict[str, Any] = {**doc, "pending": True}
+    if not isinstance(body, Mapping):
+        return shown
+    extra = payload.get("shown")
+    if not isinstance(extra, Mapping):
+        extra = {}
+    action = payload.get("action")
+    if action == "pir_item":
+        item_id = str(extra.get("item_id") or f"{LOCAL_PREFIX}item")
+        items = [dict(i) for i in doc.get("action_items", []) or []]
+        if all(i.get("id") != item_id for i in items):
+            item = {"state": "open", "reason": None, "tracker_url": None, **body, "id": item_id}
+            shown["action_items"] = [*items, item]
+        return shown
+    for name, value in body.items():
+        if name == "timeline_marks" and isinstance(value, list):
+            marks = {str(m.get("source_id")): m for m in value if isinstance(m, Mapping)}
+            shown["timeline"] = [
+                {
+                    **entry,
+                    **{k: v for k, v in marks[entry["source_id"]].items() if k != "source_id"},
+                }
+                if entry.get("source_id") in marks
+                else entry
+                for entry in doc.get("timeline", []) or []
+            ]
+        elif name == "action_items" and isinstance(value, list):
+            updates = {str(u.get("id")): u for u in value if isinstance(u, Mapping)}
+            shown["action_items"] = [
+                {**item, **updates[item["id"]]} if item.get("id") in updates else item
+                for item in doc.get("action_items", []) or []
+            ]
+        elif name == "link_incidents" and isinstance(value, list):
+            numbers = extra.get("link_numbers") or value
+            linked = list(doc.get("incidents", []) or [])
+            shown["incidents"] = linked + [n for n in numbers if n not in linked]
+        else:
+            shown[name] = value
+    return shown
 
 
 def review_due(doc: Mapping[str, Any]) -> datetime | None:

@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
 )
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -38,6 +39,7 @@ from console.services.pir_report import to_html
 from console.services.reviews import BUCKETS, ItemRow, ReviewRow, ReviewRows
 
 Index = QModelIndex | QPersistentModelIndex
+PREVIEW_AFTER_TYPING_MS = 150
 
 
 def _day(value: datetime | None) -> str:
@@ -151,6 +153,13 @@ class ReviewsView(QWidget):
             self.item_table.horizontalHeader().resizeSection(column, width)
         self.preview = QTextBrowser(self)
         self.preview.setObjectName("review-preview")
+        # While the operator types in the filter, the preview follows once typing
+        # pauses: laying out a long review costs more than a keystroke may.
+        self._preview_later = QTimer(self)
+        self._preview_later.setSingleShot(True)
+        self._preview_later.setInterval(PREVIEW_AFTER_TYPING_MS)
+        self._preview_later.timeout.connect(self._show_selected)
+        self._filtering = False
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
         top.addWidget(self.bucket)
@@ -215,7 +224,11 @@ class ReviewsView(QWidget):
             f"overdue: {late_reviews} reviews, {late_items} items"
         )
         if reviews and not self.review_table.currentIndex().isValid():
-            self.review_table.setCurrentIndex(self.review_model.index(0, 0))
+            self._filtering = True
+            try:
+                self.review_table.setCurrentIndex(self.review_model.index(0, 0))
+            finally:
+                self._filtering = False
 
     def selected_review(self) -> Mapping[str, Any] | None:
         index = self.review_table.currentIndex()
@@ -224,6 +237,10 @@ class ReviewsView(QWidget):
         return self._docs.get(self.review_model.rows[index.row()].pir_id)
 
     def _show_selected(self, *_: object) -> None:
+        if self._filtering:
+            self._preview_later.start()
+            return
+        self._preview_later.stop()
         doc = self.selected_review()
         self.preview.setHtml(to_html(doc) if doc is not None else "<p>No review selected.</p>")
 

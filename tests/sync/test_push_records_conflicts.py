@@ -1,0 +1,153 @@
+"""Review and problem edits that clash: two consoles change one field, the second chooses.
+
+Real server on loopback (``EmbeddedServer`` over HTTP), two consoles each with
+their own cache file and token, like two operators on the NOC floor. A clash
+is kept as a conflict (both values) for the conflict dialog's mine or theirs,
+exactly like an incident edit's; nothing is overwritten and nothing is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from console.server.core.auth import Role
+from console.server.embedded import EmbeddedServer
+from console.sync.edits import LocalEdits
+from tests.helpers.sync import NEW, Console
+
+
+def drafted(server: EmbeddedServer) -> dict[str, Any]:
+    token = server.issue_token("lead", Role.ADMIN)
+    with httpx.Client(
+        base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=10
+    ) as client:
+        incident = client.post("/v1/incidents", json={**NEW, "impact": "high"}).json()
+        for state in ("triaged", "in_progress", "resolved"):
+            incident = client.patch(
+                f"/v1/incidents/{incident['id']}",
+                json={"state": state},
+                headers={"If-Match": f'"{incident["version"]}"'},
+            ).json()
+        pir: dict[str, Any] = client.post("/v1/pirs", json={"incident_id": incident["id"]}).json()
+        return pir
+
+
+def stored(server: EmbeddedServer, path: str) -> dict[str, Any]:
+    token = server.issue_token("reader", Role.VIEWER)
+    response = httpx.get(
+        f"{server.url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.fixture
+def pair(console_factory: Callable[..., Console]) -> tuple[Console, Console]:
+    return console_factory("console-a"), console_factory("console-b")
+
+
+def clash_on_root_cause(server: EmbeddedServer, a: Console, b: Console) -> dict[str, Any]:
+    """Both consoles edit the review's root cause; B's reaches the server first."""
+    pir = drafted(server)
+    a.engine.sync_once()
+    b.engine.sync_once()
+    LocalEdits(a.cache, author="Anja Vogel").edit_review(
+        pir["incident_id"], root_cause="Config pushes skip the canary stage", went_well="Paged fast"
+    )
+    LocalEdits(b.cache, author="Ben Ode").edit_review(
+        pir["incident_id"], root_cause="A vendor firmware bug"
+    )
+    b.engine.sync_once()
+    a.engine.sync_once()
+    return pir
+
+
+def test_a_clash_is_a_conflict_with_both_values_and_theirs_shown(
+    server: EmbeddedServer, pair: tuple[Console, Console]
+) -> None:
+    a, b = pair
+    pir = clash_on_root_cause(server, a, b)
+    [conflict] = a.recorder.conflicts
+    assert a.recorder.rejections == []
+    assert conflict.kind == "pirs"
+    assert conflict.number == f"Review of {pir['incident_number']}"
+    assert set(conflict.fields) == {"root_cause"}
+    clash = conflict.fields["root_cause"]
+    assert clash.mine == "Config pushes skip the canary stage"
+    assert clash.theirs == "A vendor firmware bug"
+    assert clash.base == ""
+    # Nothing overwritten on the server; the console shows theirs meanwhile.
+    assert stored(server, f"/v1/pirs/{pir['id']}")["root_cause"] == "A vendor firmware bug"
+    [cached] = a.cache.reference("pirs")
+    assert cached["root_cause"] == "A vendor firmware bug"
+    # Kept across restarts like an incident's conflict.
+    assert [c.record_id for c in a.engine.conflicts()] == [conflict.record_id]
+    assert a.engine.conflicts()[0].fields["root_cause"].mine == clash.mine
+
+
+def test_choosing_mine_sends_my_value_and_the_untouched_fields_on_their_version(
+    server: EmbeddedServer, pair: tuple[Console, Console]
+) -> None:
+    a, b = pair
+    pir = clash_on_root_cause(server, a, b)
+    [conflict] = a.recorder.conflicts
+    assert a.engine.resolve_conflict(conflict.record_id, {"root_cause": "mine"}) is None
+    [shown] = a.cache.reference("pirs")
+    assert shown["root_cause"] == "Config pushes skip the canary stage"  # at once
+    assert shown["pending"] is True
+    a.engine.sync_once()
+    on_server = stored(server, f"/v1/pirs/{pir['id']}")
+    assert on_server["root_cause"] == "Config pushes skip the canary stage"
+    assert on_server["went_well"] == "Paged fast"
+    assert a.engine.conflicts() == []
+    assert a.cache.pending_outbox() == []
+    [cached] = a.cache.reference("pirs")
+    assert "pending" not in cached
+    b.engine.sync_once()
+    assert b.cache.reference("pirs")[0]["root_cause"] == "Config pushes skip the canary stage"
+
+
+def test_choosing_theirs_keeps_theirs_and_still_sends_what_did_not_clash(
+    server: EmbeddedServer, pair: tuple[Console, Console]
+) -> None:
+    a, b = pair
+    pir = clash_on_root_cause(server, a, b)
+    [conflict] = a.recorder.conflicts
+    with pytest.raises(ValueError, match="root_cause"):
+        a.engine.resolve_conflict(conflict.record_id, {})
+    a.engine.resolve_conflict(conflict.record_id, {"root_cause": "theirs"})
+    a.engine.sync_once()
+    on_server = stored(server, f"/v1/pirs/{pir['id']}")
+    assert on_server["root_cause"] == "A vendor firmware bug"
+    assert on_server["went_well"] == "Paged fast"
+    assert a.engine.conflicts() == []
+    assert a.recorder.rejections == []
+
+
+def test_a_problem_clash_is_a_conflict_too(
+    server: EmbeddedServer, pair: tuple[Console, Console]
+) -> None:
+    a, b = pair
+    pir = drafted(server)
+    a.engine.sync_once()
+    LocalEdits(a.cache).open_problem("LB pushes break checkout", [pir["incident_id"]])
+    a.engine.sync_once()
+    b.engine.sync_once()
+    [problem] = a.cache.reference("problems")
+    LocalEdits(a.cache).edit_problem(problem["id"], workaround="Roll back the LB config")
+    LocalEdits(b.cache).edit_problem(problem["id"], workaround="Fail over to the standby LB")
+    b.engine.sync_once()
+    a.engine.sync_once()
+    [conflict] = a.recorder.conflicts
+    assert conflict.kind == "problems"
+    assert conflict.number == problem["number"]
+    assert conflict.fields["workaround"].theirs == "Fail over to the standby LB"
+    a.engine.resolve_conflict(conflict.record_id, {"workaround": "mine"})
+    a.engine.sync_once()
+    on_server = stored(server, f"/v1/problems/{problem['id']}")
+    assert on_server["workaround"] == "Roll back the LB config"
