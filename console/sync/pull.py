@@ -202,8 +202,8 @@ class _Pulling(_EngineCore):
         out: list[Mapping[str, object]] = []
         for doc in docs:
             shown: Mapping[str, object] = doc
-            for payload in waiting.get(str(doc.get(field, "")), ()):
-                shown = overlay_record(shown, payload)
+            for edit in waiting.get(str(doc.get(field, "")), ()):
+                shown = overlay_record(shown, edit)
             out.append(shown)
         return out
 
