@@ -9,6 +9,7 @@ exactly like an incident edit's; nothing is overwritten and nothing is lost.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ import pytest
 from console.server.core.auth import Role
 from console.server.embedded import EmbeddedServer
 from console.sync.edits import LocalEdits
+from tests.helpers.escalation import CONTACTS, TEAMS
 from tests.helpers.sync import NEW, Console
 
 
@@ -32,6 +34,9 @@ def drafted(server: EmbeddedServer) -> dict[str, Any]:
                 json={"state": state},
                 headers={"If-Match": f'"{incident["version"]}"'},
             ).json()
+        for team_id, team in TEAMS.items():
+            client.put(f"/v1/teams/{team_id}", json=team).raise_for_status()
+        client.put("/v1/contacts/ana", json=CONTACTS["ana"]).raise_for_status()
         pir: dict[str, Any] = client.post("/v1/pirs", json={"incident_id": incident["id"]}).json()
         return pir
 
@@ -151,3 +156,63 @@ def test_a_problem_clash_is_a_conflict_too(
     a.engine.sync_once()
     on_server = stored(server, f"/v1/problems/{problem['id']}")
     assert on_server["workaround"] == "Roll back the LB config"
+
+
+def test_an_unsent_edit_stays_shown_over_a_newer_version_from_the_feed(
+    server: EmbeddedServer, pair: tuple[Console, Console]
+) -> None:
+    a, b = pair
+    pir = drafted(server)
+    a.engine.sync_once()
+    b.engine.sync_once()
+    edits = LocalEdits(a.cache)
+    edits.edit_review(pir["incident_id"], root_cause="Config pushes skip the canary stage")
+    owner = "Ana Ruiz"  # in the directory (seeded on the server, synced to the cache)
+    edits.add_action_item(
+        pir["incident_id"],
+        title="Add a canary stage",
+        owner=owner,
+        due=datetime.now(UTC) + timedelta(days=7),
+    )
+    LocalEdits(b.cache).edit_review(pir["incident_id"], went_well="Paged in 2 minutes")
+    b.engine.sync_once()
+    # The feed's page arrives while A's edits wait (the pull alone: the engine
+    # pushes first, so this is an edit made while it pulls, or one held back).
+    a.engine._pull(catching_up=False)
+    [shown] = a.cache.reference("pirs")
+    assert shown["version"] == 2
+    assert shown["went_well"] == "Paged in 2 minutes"  # theirs, from the feed
+    assert shown["root_cause"] == "Config pushes skip the canary stage"  # mine, unsent
+    assert [i["title"] for i in shown["action_items"]] == ["Add a canary stage"]
+    assert shown["pending"] is True
+    a.engine.sync_once()
+    [sent] = a.cache.reference("pirs")
+    assert "pending" not in sent
+    assert sent["root_cause"] == "Config pushes skip the canary stage"
+    assert sent["went_well"] == "Paged in 2 minutes"
+    assert a.recorder.rejections == []
+    assert [i["title"] for i in sent["action_items"]] == ["Add a canary stage"]
+
+
+def test_a_second_unsent_edit_stays_shown_when_the_first_is_sent(
+    server: EmbeddedServer, console: Console
+) -> None:
+    pir = drafted(server)
+    console.engine.sync_once()
+    edits = LocalEdits(console.cache)
+    edits.edit_review(pir["incident_id"], root_cause="No canary stage")
+    edits.edit_review(pir["incident_id"], went_well="Paged in 2 minutes")
+    seen: list[dict[str, Any]] = []
+    recorded = console.recorder.changed
+
+    def snapshot(update: Any) -> None:
+        seen.extend(console.cache.reference("pirs"))
+        recorded(update)
+
+    console.recorder.changed = snapshot  # type: ignore[method-assign]
+    console.engine.sync_once()
+    first_sent = next(d for d in seen if d["version"] == 2)
+    assert first_sent["root_cause"] == "No canary stage"
+    assert first_sent["went_well"] == "Paged in 2 minutes"  # still waiting, still shown
+    assert first_sent["pending"] is True
+    assert "pending" not in seen[-1]
