@@ -18,6 +18,11 @@ from typing import Any
 from console.domain.incident import Incident
 from console.domain.pir import RECUR_WINDOW, problem_reasons
 
+# A document or action item the backend has not numbered yet (console.sync.review_edits).
+LOCAL_PREFIX = "local-"
+PENDING_MARK = "waiting to be sent"
+"""How a shown edit not yet on the server is marked (like a note on the timeline)."""
+
 # Which reviews a bucket shows.
 BUCKETS: tuple[str, ...] = ("all", "due", "overdue", "held", "approved")
 
@@ -48,6 +53,8 @@ class ReviewRow:
     open_items: int
     overdue_items: int
     service: str = ""
+    pending: bool = False
+    """An edit of it waits in the outbox (shown already, not yet on the server)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +69,7 @@ class ItemRow:
     due: datetime | None
     state: str
     overdue: bool
+    pending: bool = False
 
 
 def review_status(status: str, due: datetime | None, now: datetime) -> tuple[str, bool]:
@@ -102,6 +110,7 @@ class ReviewRows:
                         due=item_due,
                         state="overdue" if late else state,
                         overdue=late,
+                        pending=str(item.get("id", "")).startswith(LOCAL_PREFIX),
                     )
                 )
             title = str(doc.get("title", ""))
@@ -117,6 +126,7 @@ class ReviewRows:
                     open_items=open_items,
                     overdue_items=overdue_items,
                     service=str(doc.get("service", "")),
+                    pending=bool(doc.get("pending")),
                 )
             )
         far = datetime.max.replace(tzinfo=UTC)

@@ -20,7 +20,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -36,10 +36,29 @@ from PySide6.QtWidgets import (
 )
 
 from console.services.pir_report import to_html
-from console.services.reviews import BUCKETS, ItemRow, ReviewRow, ReviewRows
+from console.services.reviews import BUCKETS, PENDING_MARK, ItemRow, ReviewRow, ReviewRows
 
 Index = QModelIndex | QPersistentModelIndex
 PREVIEW_AFTER_TYPING_MS = 150
+
+
+def _marked(text: str, pending: bool) -> str:
+    """``draft · waiting to be sent`` for a row whose edit is not on the server yet."""
+    return f"{text} · {PENDING_MARK}" if pending else text
+
+
+def _pending(doc: Mapping[str, Any]) -> bool:
+    return bool(doc.get("pending"))
+
+
+def _preview(doc: Mapping[str, Any]) -> str:
+    """The review as printed, under a line saying when an edit of it is not sent yet."""
+    html = to_html(doc)
+    if not _pending(doc):
+        return html
+    waiting = f"<p><i>Edited here, {PENDING_MARK}: shown as it will be once sent.</i></p>"
+    start = html.find(">", html.find("<body")) + 1
+    return html[:start] + waiting + html[start:]
 
 
 def _day(value: datetime | None) -> str:
@@ -47,12 +66,24 @@ def _day(value: datetime | None) -> str:
 
 
 class _RowsModel(QAbstractTableModel):
-    """A read-only table over a list of rows and column getters."""
+    """A read-only table over a list of rows and column getters.
 
-    def __init__(self, columns: Sequence[tuple[str, Callable[[Any], str]]]) -> None:
+    A row ``pending`` says is shown in italics with a tooltip: an edit of it
+    waits in the outbox (offline, or not sent yet), as the timeline shows an
+    unsent note.
+    """
+
+    def __init__(
+        self,
+        columns: Sequence[tuple[str, Callable[[Any], str]]],
+        pending: Callable[[Any], bool] = lambda row: False,
+    ) -> None:
         super().__init__()
         self._columns = columns
+        self._pending = pending
         self.rows: list[Any] = []
+        self._italic = QFont()
+        self._italic.setItalic(True)
 
     def set_rows(self, rows: list[Any]) -> None:
         self.beginResetModel()
@@ -66,9 +97,16 @@ class _RowsModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._columns)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
+        if not index.isValid():
             return None
-        return self._columns[index.column()][1](self.rows[index.row()])
+        row = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._columns[index.column()][1](row)
+        if role == Qt.ItemDataRole.FontRole and self._pending(row):
+            return self._italic
+        if role == Qt.ItemDataRole.ToolTipRole and self._pending(row):
+            return f"Edited here, {PENDING_MARK} (the status bar counts the queue)"
+        return None
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -82,7 +120,7 @@ REVIEW_COLUMNS: Sequence[tuple[str, Callable[[ReviewRow], str]]] = (
     ("Incident", lambda r: r.incident_number),
     ("Sev", lambda r: r.severity),
     ("Title", lambda r: r.title),
-    ("Review", lambda r: r.status.upper() if r.overdue else r.status),
+    ("Review", lambda r: _marked(r.status.upper() if r.overdue else r.status, r.pending)),
     ("Due", lambda r: _day(r.due_at)),
     ("Open", lambda r: str(r.open_items)),
     ("Overdue", lambda r: str(r.overdue_items) if r.overdue_items else ""),
@@ -90,7 +128,7 @@ REVIEW_COLUMNS: Sequence[tuple[str, Callable[[ReviewRow], str]]] = (
 ITEM_COLUMNS: Sequence[tuple[str, Callable[[ItemRow], str]]] = (
     ("Owner", lambda i: i.owner),
     ("Due", lambda i: _day(i.due)),
-    ("State", lambda i: i.state.upper() if i.overdue else i.state),
+    ("State", lambda i: _marked(i.state.upper() if i.overdue else i.state, i.pending)),
     ("Action item", lambda i: i.title),
     ("Incident", lambda i: i.incident_number),
 )
@@ -143,8 +181,8 @@ class ReviewsView(QWidget):
         for number, name in enumerate(BUCKETS, start=1):
             self.bucket.addItem(f"{number} · {name}", name)
         self.summary = QLabel(self)
-        self.review_model = _RowsModel(REVIEW_COLUMNS)
-        self.item_model = _RowsModel(ITEM_COLUMNS)
+        self.review_model = _RowsModel(REVIEW_COLUMNS, lambda r: r.pending)
+        self.item_model = _RowsModel(ITEM_COLUMNS, lambda i: i.pending)
         self.review_table = _table(self.review_model, "review-table", self)
         self.item_table = _table(self.item_model, "item-table", self, stretch=3)
         for column, width in ((0, 95), (1, 55), (3, 80), (4, 120), (5, 75), (6, 90)):
@@ -213,6 +251,7 @@ class ReviewsView(QWidget):
             if number is not None and review.incident_number == number:
                 self.review_table.setCurrentIndex(self.review_model.index(row, 0))
                 break
+        self._show_selected()  # the documents changed: the preview follows now
 
     def apply_filter(self, *_: object) -> None:
         reviews, items = self.rows.filter(self.search.text(), str(self.bucket.currentData()))
@@ -242,7 +281,7 @@ class ReviewsView(QWidget):
             return
         self._preview_later.stop()
         doc = self.selected_review()
-        self.preview.setHtml(to_html(doc) if doc is not None else "<p>No review selected.</p>")
+        self.preview.setHtml(_preview(doc) if doc is not None else "<p>No review selected.</p>")
 
     def _show_item_review(self, current: QModelIndex, *_: object) -> None:
         if not current.isValid():
@@ -250,7 +289,7 @@ class ReviewsView(QWidget):
         pir_id = self.item_model.rows[current.row()].pir_id
         doc = self._docs.get(pir_id)
         if doc is not None:
-            self.preview.setHtml(to_html(doc))
+            self.preview.setHtml(_preview(doc))
 
     def _ask_pdf_path(self, suggested: str) -> str | None:
         path, _ = QFileDialog.getSaveFileName(self, "Print review to PDF", suggested, "PDF (*.pdf)")
@@ -274,7 +313,7 @@ class ReviewsView(QWidget):
 
 PROBLEM_COLUMNS: Sequence[tuple[str, Callable[[Mapping[str, Any]], str]]] = (
     ("Problem", lambda p: str(p.get("number", ""))),
-    ("State", lambda p: str(p.get("state", "")).replace("_", " ")),
+    ("State", lambda p: _marked(str(p.get("state", "")).replace("_", " "), _pending(p))),
     ("Statement", lambda p: str(p.get("statement", ""))),
     ("Service", lambda p: str(p.get("service") or "")),
     ("Incidents", lambda p: ", ".join(p.get("incidents", []))),
@@ -292,7 +331,7 @@ class ProblemsView(QWidget):
         self.setObjectName("problems")
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Filter problems (/): number, statement, service, incident")
-        self.model = _RowsModel(PROBLEM_COLUMNS)
+        self.model = _RowsModel(PROBLEM_COLUMNS, _pending)
         self.table = _table(self.model, "problem-table", self)
         self.detail = QTextBrowser(self)
         split = QSplitter(Qt.Orientation.Vertical, self)
@@ -351,8 +390,10 @@ class ProblemsView(QWidget):
             if p.get("known_error_id")
             else ""
         )
+        waiting = f"<p><i>Edited here, {PENDING_MARK}.</i></p>" if _pending(p) else ""
         parts = [
             f"<h2>{escape(str(p.get('number', '')))} · {escape(str(p.get('state', '')))}</h2>",
+            waiting,
             f"<p>{escape(str(p.get('statement', '')))}</p>",
             known,
             "<h3>Linked incidents</h3><ul>",
