@@ -108,6 +108,8 @@ class ConsoleSync(QObject):
         )
         self.rejections: OneAtATime[Rejection] = OneAtATime(self._rejection_notice)
         self._seen_conflicts: set[int] = set()
+        self._conflict_kinds: dict[int, str] = {}
+        """What each conflict shown is about (incidents, pirs, problems), by outbox record."""
         self._awaiting_verdict = False
         """A token was typed and the backend has not said yet whether it takes it."""
 
@@ -322,6 +324,7 @@ class ConsoleSync(QObject):
         if conflict.record_id in self._seen_conflicts:
             return
         self._seen_conflicts.add(conflict.record_id)
+        self._conflict_kinds[conflict.record_id] = conflict.kind
         if not self.interactive:
             self.window.show_notice(conflict.message)
             return
@@ -345,6 +348,8 @@ class ConsoleSync(QObject):
         except (ValueError, CacheError) as exc:
             self.window.show_refusal(f"The conflict could not be settled: {exc}")
             return
+        if self._conflict_kinds.pop(record_id, "incidents") in REVIEW_KINDS:
+            reload_reviews(self.window, self.cache)  # the kept values, marked waiting
         if shown is not None:
             self.window.model.apply_changes(
                 ChangeSet(updated=frozenset({shown.id})), {shown.id: shown}.get

@@ -12,64 +12,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from console.server.core.auth import Role
 from console.server.embedded import EmbeddedServer
 from console.sync.edits import LocalEdits
-from tests.helpers.escalation import CONTACTS, TEAMS
-from tests.helpers.sync import NEW, Console
-
-
-def drafted(server: EmbeddedServer) -> dict[str, Any]:
-    token = server.issue_token("lead", Role.ADMIN)
-    with httpx.Client(
-        base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=10
-    ) as client:
-        incident = client.post("/v1/incidents", json={**NEW, "impact": "high"}).json()
-        for state in ("triaged", "in_progress", "resolved"):
-            incident = client.patch(
-                f"/v1/incidents/{incident['id']}",
-                json={"state": state},
-                headers={"If-Match": f'"{incident["version"]}"'},
-            ).json()
-        for team_id, team in TEAMS.items():
-            client.put(f"/v1/teams/{team_id}", json=team).raise_for_status()
-        client.put("/v1/contacts/ana", json=CONTACTS["ana"]).raise_for_status()
-        pir: dict[str, Any] = client.post("/v1/pirs", json={"incident_id": incident["id"]}).json()
-        return pir
-
-
-def stored(server: EmbeddedServer, path: str) -> dict[str, Any]:
-    token = server.issue_token("reader", Role.VIEWER)
-    response = httpx.get(
-        f"{server.url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=10
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+from tests.helpers.reviews import clash_on_root_cause, drafted, stored
+from tests.helpers.sync import Console
 
 
 @pytest.fixture
 def pair(console_factory: Callable[..., Console]) -> tuple[Console, Console]:
     return console_factory("console-a"), console_factory("console-b")
-
-
-def clash_on_root_cause(server: EmbeddedServer, a: Console, b: Console) -> dict[str, Any]:
-    """Both consoles edit the review's root cause; B's reaches the server first."""
-    pir = drafted(server)
-    a.engine.sync_once()
-    b.engine.sync_once()
-    LocalEdits(a.cache, author="Anja Vogel").edit_review(
-        pir["incident_id"], root_cause="Config pushes skip the canary stage", went_well="Paged fast"
-    )
-    LocalEdits(b.cache, author="Ben Ode").edit_review(
-        pir["incident_id"], root_cause="A vendor firmware bug"
-    )
-    b.engine.sync_once()
-    a.engine.sync_once()
-    return pir
 
 
 def test_a_clash_is_a_conflict_with_both_values_and_theirs_shown(
