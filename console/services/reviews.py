@@ -8,14 +8,15 @@ no re-parsing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import compress, repeat
 from operator import contains
 from typing import Any
 
 from console.domain.incident import Incident
+from console.domain.lifecycle import State
 from console.domain.pir import RECUR_WINDOW, problem_reasons
 
 # A document or action item the backend has not numbered yet (console.sync.review_edits).
@@ -294,3 +295,41 @@ def closure_suggestion(
         category=incident.category,
         recent=recent,
     )
+
+
+FEED_CLOSURE_WINDOW = timedelta(minutes=15)
+"""How recent a closure from another console must be to prompt here (not yesterday's)."""
+
+
+def closures_to_suggest(
+    arrived: Iterable[Incident],
+    before: Callable[[str], Incident | None],
+    *,
+    mine: Callable[[Incident], bool],
+    watching: str | None,
+    now: datetime,
+) -> list[Incident]:
+    """Closures that came from the change feed and should prompt this operator for a problem.
+
+    An incident counts when this console saw it open and now sees it closed
+    (``before`` is the queue's record before the update: a first sync or a
+    start-up over old closures has nothing open to compare with), the closure
+    is at most :data:`FEED_CLOSURE_WINDOW` old (a console back from a night
+    offline does not prompt for every closure it missed), and it is this
+    operator's: assigned to them (``mine``) or the incident they are looking at
+    (``watching``). Whether a problem is then suggested is
+    :func:`closure_suggestion`'s rule; the console prompts once per incident.
+    """
+    out: list[Incident] = []
+    for incident in arrived:
+        if incident.state is not State.CLOSED:
+            continue
+        earlier = before(incident.id)
+        if earlier is None or earlier.state is State.CLOSED:
+            continue
+        closed = incident.closed_at or incident.updated_at
+        if now - closed > FEED_CLOSURE_WINDOW:
+            continue
+        if mine(incident) or incident.id == watching:
+            out.append(incident)
+    return out

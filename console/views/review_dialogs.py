@@ -309,6 +309,8 @@ class ReviewActions(QObject):
         self._problems = problems
         self._clock = clock
         self._parent = dialog_parent
+        self.suggested: dict[str, list[str]] = {}
+        """Incidents a problem was suggested for at closure (once each), with the reasons."""
         self.dialog: QDialog | None = None
         """The dialog open right now (tests drive it)."""
 
