@@ -480,6 +480,32 @@ def connect_review_actions(
         target = incident()
         controller.open_or_link(controller.suggested.get(target[0], []) if target else [])
 
+    def show_known_problem() -> None:
+        # Alt+L in the triage wizard: the Problems view on the known error's problem.
+        from console.views.triage.before import problem_of
+        from console.views.triage.wizard import TriageWizard
+
+        wizard = window.controller.dialog
+        known = wizard.before.chosen_known_error() if isinstance(wizard, TriageWizard) else None
+        if not isinstance(wizard, TriageWizard) or known is None:
+            window.show_refusal(
+                "Alt+L works in the triage wizard: choose a suggested known error first (Alt+K)."
+            )
+            return
+        number = problem_of(known)
+        if number is None or not problems.select_problem(number):
+            window.show_refusal(
+                f"{known.id} is not a problem's known error (it comes from the knowledge base)."
+            )
+            return
+        wizard.reject()  # the call's triage is kept as a draft (N offers it back)
+        window.menu_actions.show_problems.trigger()
+        problems.select_problem(number)
+        window.show_done(
+            f"{number}: the problem behind {known.id}. The call's triage is kept: N reopens it."
+        )
+
+    window.controller.wizard_actions.append(window.menu_actions.show_known_problem)
     menu = window.menu_actions
     for action, slot in (
         (menu.draft_review, controller.draft),
@@ -492,6 +518,7 @@ def connect_review_actions(
         (menu.open_problem, open_or_link),
         (menu.move_problem, controller.move_problem),
         (menu.publish_known_error, controller.publish_known_error),
+        (menu.show_known_problem, show_known_problem),
     ):
         action.triggered.connect(lambda *_args, run=slot: run())
         action.setEnabled(True)

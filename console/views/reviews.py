@@ -356,6 +356,26 @@ class ProblemsView(QWidget):
         row: Mapping[str, Any] = self.model.rows[index.row()]
         return row
 
+    def select_problem(self, ref: str) -> bool:
+        """Put the cursor on the problem with this id or number (the filter cleared if needed)."""
+        wanted = ref.strip().upper()
+
+        def row_of() -> int | None:
+            for row, problem in enumerate(self.model.rows):
+                if ref == problem.get("id") or wanted == str(problem.get("number", "")).upper():
+                    return row
+            return None
+
+        row = row_of()
+        if row is None and self.search.text():
+            self.search.clear()
+            row = row_of()
+        if row is None:
+            return False
+        self.table.setCurrentIndex(self.model.index(row, 0))
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
+
     def set_problems(self, docs: Sequence[Mapping[str, Any]]) -> None:
         selected = self.selected_problem() if self._docs else None
         self._docs = sorted(docs, key=lambda p: str(p.get("number", "")), reverse=True)
