@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import compress, repeat
 from operator import contains
-from typing import Any
+from typing import Any, TypeVar
 
 from console.domain.incident import Incident
 from console.domain.lifecycle import State
@@ -187,12 +187,21 @@ class ReviewRows:
             items = list(compress(self.items, keep))
             item_hays = list(compress(self._item_hays, keep))
         for word in words:
-            keep = list(map(contains, review_hays, repeat(word)))
-            reviews, review_hays = list(compress(reviews, keep)), list(compress(review_hays, keep))
-            keep = list(map(contains, item_hays, repeat(word)))
-            items, item_hays = list(compress(items, keep)), list(compress(item_hays, keep))
+            reviews, review_hays = _matching(word, reviews, review_hays)
+            items, item_hays = _matching(word, items, item_hays)
         self._last = _Filtered(text, bucket, reviews, review_hays, items, item_hays)
         return list(reviews), list(items)
+
+
+_Row = TypeVar("_Row")
+
+
+def _matching(word: str, rows: list[_Row], hays: list[str]) -> tuple[list[_Row], list[str]]:
+    """The rows whose haystack contains ``word`` (the same lists when every row does)."""
+    keep = list(map(contains, hays, repeat(word)))
+    if all(keep):
+        return rows, hays
+    return list(compress(rows, keep)), list(compress(hays, keep))
 
 
 @dataclass(frozen=True, slots=True)

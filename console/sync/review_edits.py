@@ -13,12 +13,14 @@ Outbox payloads (operation ``record``, sent by :meth:`Backend.write_record`)::
     {"action": "pir_draft" | "pir_patch" | "pir_item" | "problem_open" | "problem_patch",
      "target": incident id (reviews) or problem id (problems; a local id until created),
      "kind": "pirs" | "problems",  "doc_id": the cached document shown meanwhile,
-     "body": the request body,  "base": {field: value before the edit} (patches)}
+     "body": the request body,  "base": {field: value before the edit} (patches),
+     "shown": {"item_id": the new item's local id} | {"link_numbers": [...]} (optional)}
 
 and operation ``workaround`` (:meth:`Backend.apply_workaround`): ``{"known_error_id",
 "note", "problem"}`` plus the local timeline entry's fields, like a note.
 The cached document is changed right after the entry is queued, so the edit
-shows at once; the backend's document replaces it when the edit is sent.
+shows at once (marked ``pending``); :func:`overlay_record` lays the edit over any
+newer version the change feed brings until it is sent.
 """
 
 from __future__ import annotations

@@ -86,6 +86,8 @@ class _RowsModel(QAbstractTableModel):
         self._italic.setItalic(True)
 
     def set_rows(self, rows: list[Any]) -> None:
+        if rows == self.rows:
+            return  # the same rows (typing on matched them all): nothing to redo
         self.beginResetModel()
         self.rows = rows
         self.endResetModel()
