@@ -42,9 +42,13 @@ Index = QModelIndex | QPersistentModelIndex
 PREVIEW_AFTER_TYPING_MS = 150
 
 
+PENDING_CELL = "unsent"
+"""The mark in a table cell (italics too; the tooltip and the preview say it in full)."""
+
+
 def _marked(text: str, pending: bool) -> str:
-    """``draft · waiting to be sent`` for a row whose edit is not on the server yet."""
-    return f"{text} · {PENDING_MARK}" if pending else text
+    """``draft · unsent`` for a row whose edit is not on the server yet."""
+    return f"{text} · {PENDING_CELL}" if pending else text
 
 
 def _pending(doc: Mapping[str, Any]) -> bool:
@@ -187,7 +191,7 @@ class ReviewsView(QWidget):
         self.item_model = _RowsModel(ITEM_COLUMNS, lambda i: i.pending)
         self.review_table = _table(self.review_model, "review-table", self)
         self.item_table = _table(self.item_model, "item-table", self, stretch=3)
-        for column, width in ((0, 95), (1, 55), (3, 80), (4, 120), (5, 75), (6, 90)):
+        for column, width in ((0, 95), (1, 55), (3, 120), (4, 120), (5, 60), (6, 70)):
             self.review_table.horizontalHeader().resizeSection(column, width)
         for column, width in ((0, 120), (1, 120), (2, 75), (4, 95)):
             self.item_table.horizontalHeader().resizeSection(column, width)

@@ -47,7 +47,7 @@ def test_a_queued_review_edit_is_shown_at_once_and_marked_waiting(
         assert isinstance(view, ReviewsView)
         row = view.review_table.currentIndex().row()
         number = view.review_model.rows[row].incident_number
-        assert "waiting to be sent" not in view.review_model.index(row, 3).data()
+        assert "unsent" not in view.review_model.index(row, 3).data()
         view.review_table.setFocus()
         qtbot.keyClick(view.review_table, Qt.Key.Key_E, CTRL_SHIFT)
         controller = view.review_actions
@@ -60,8 +60,9 @@ def test_a_queued_review_edit_is_shown_at_once_and_marked_waiting(
 
         row = next(i for i, r in enumerate(view.review_model.rows) if r.incident_number == number)
         status = view.review_model.index(row, 3)
-        assert status.data().endswith(" · waiting to be sent")
+        assert status.data().endswith(" · unsent")
         assert status.data(Qt.ItemDataRole.FontRole).italic()
+        assert "waiting to be sent" in status.data(Qt.ItemDataRole.ToolTipRole)
         assert "waiting to be sent" in view.preview.toPlainText()
         assert "Config pushes skip the canary stage" in view.preview.toPlainText()
         view.grab().save(str(tmp_path / "reviews-pending.png"))
@@ -90,13 +91,13 @@ def test_a_queued_problem_edit_is_marked_waiting_in_the_problems_view(
         assert isinstance(view, ProblemsView)
         problem = view.selected_problem()
         assert problem is not None
-        assert not view.model.index(0, 1).data().endswith("waiting to be sent")
+        assert not view.model.index(0, 1).data().endswith("unsent")
         reviews = next(v for v in window.side_views if isinstance(v, ReviewsView))
         assert isinstance(reviews.review_actions, ReviewActions)
         reviews.review_actions._edits.edit_problem(str(problem["id"]), change_ref="CHG-4711")
         reload_reviews(window, cache)  # what the Review menu's actions do after an edit
         row = next(i for i, p in enumerate(view.model.rows) if p["id"] == problem["id"])
-        assert view.model.index(row, 1).data().endswith(" · waiting to be sent")
+        assert view.model.index(row, 1).data().endswith(" · unsent")
         assert view.model.index(row, 5).data() == "CHG-4711"
         view.table.setCurrentIndex(view.model.index(row, 0))
         assert "waiting to be sent" in view.detail.toPlainText()
