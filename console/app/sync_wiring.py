@@ -108,6 +108,8 @@ class ConsoleSync(QObject):
         )
         self.rejections: OneAtATime[Rejection] = OneAtATime(self._rejection_notice)
         self._seen_conflicts: set[int] = set()
+        self._conflict_kinds: dict[int, str] = {}
+        """What each conflict shown is about (incidents, pirs, problems), by outbox record."""
         self._awaiting_verdict = False
         """A token was typed and the backend has not said yet whether it takes it."""
 
@@ -194,13 +196,34 @@ class ConsoleSync(QObject):
     @Slot(object)
     def apply_update(self, update: SyncUpdate) -> None:
         """A slice of a sync update: into the queue, and reference data where it changed."""
+        closing = self._closed_elsewhere(update)
         self.window.model.apply_changes(update.changes, update.lookup)
+        controller = review_actions_of(self.window) if closing else None
+        if controller is not None:
+            for incident in closing:
+                suggest_problem(self.window, self.cache, controller, incident)
         if REFERENCE_KINDS & set(update.changes.reference_kinds):
             self._reload_reference()
         if REVIEW_KINDS & set(update.changes.reference_kinds):
             reload_reviews(self.window, self.cache)
         if update.changes.timeline_of:
             self._alert_on_escalations(update.changes.timeline_of)
+
+    def _closed_elsewhere(self, update: SyncUpdate) -> list[Incident]:
+        """Closures another console made, for this operator to be asked about (docs/reviews.md)."""
+        from console.services.reviews import closures_to_suggest
+
+        if update.catching_up or not update.changes.updated:
+            return []
+        queue = self.window.model.queue
+        watching = self.window.current_incident()
+        return closures_to_suggest(
+            (i for i in map(update.lookup, update.changes.updated) if i is not None),
+            queue.get,
+            mine=queue.is_mine,
+            watching=None if watching is None else watching.id,
+            now=queue.now,
+        )
 
     def _alert_on_escalations(self, incident_ids: Iterable[str]) -> None:
         """New escalation entries from the backend (the timer, a swarm) raise an alert."""
@@ -322,6 +345,7 @@ class ConsoleSync(QObject):
         if conflict.record_id in self._seen_conflicts:
             return
         self._seen_conflicts.add(conflict.record_id)
+        self._conflict_kinds[conflict.record_id] = conflict.kind
         if not self.interactive:
             self.window.show_notice(conflict.message)
             return
@@ -345,6 +369,8 @@ class ConsoleSync(QObject):
         except (ValueError, CacheError) as exc:
             self.window.show_refusal(f"The conflict could not be settled: {exc}")
             return
+        if self._conflict_kinds.pop(record_id, "incidents") in REVIEW_KINDS:
+            reload_reviews(self.window, self.cache)  # the kept values, marked waiting
         if shown is not None:
             self.window.model.apply_changes(
                 ChangeSet(updated=frozenset({shown.id})), {shown.id: shown}.get
@@ -439,39 +465,47 @@ def connect_review_actions(
 
     controller.done.connect(done)
     controller.refused.connect(window.show_refusal)
-    suggested: dict[str, list[str]] = {}
 
     def after_incident_edit(_text: str) -> None:
         # At closure: suggest opening or linking a problem (Ctrl+Shift+B, one key).
         from console.domain.lifecycle import State
-        from console.services.reviews import closure_suggestion
 
         closed = window.current_incident()
-        if closed is None or closed.state is not State.CLOSED or closed.id in suggested:
-            return
-        try:
-            reasons = closure_suggestion(
-                closed,
-                [row.incident for row in window.model.queue.ordered()],
-                cache.reference("pirs"),
-                cache.reference("problems"),
-                window.model.queue.now,
-            )
-        except CacheError:
-            return
-        if reasons:
-            suggested[closed.id] = reasons
-            window.show_notice(
-                f"{closed.number} closed: {'; '.join(reasons)}. Ctrl+Shift+B opens a problem "
-                "for it or links it to one."
-            )
+        if closed is not None and closed.state is State.CLOSED:
+            suggest_problem(window, cache, controller, closed)
 
     window.controller.done.connect(after_incident_edit)
 
     def open_or_link() -> None:
         target = incident()
-        controller.open_or_link(suggested.get(target[0], []) if target else [])
+        controller.open_or_link(controller.suggested.get(target[0], []) if target else [])
 
+    def show_known_problem() -> None:
+        # Alt+L in the triage wizard: the Problems view on the known error's problem.
+        from console.views.triage.before import problem_of
+        from console.views.triage.wizard import TriageWizard
+
+        wizard = window.controller.dialog
+        known = wizard.before.chosen_known_error() if isinstance(wizard, TriageWizard) else None
+        if not isinstance(wizard, TriageWizard) or known is None:
+            window.show_refusal(
+                "Alt+L works in the triage wizard: choose a suggested known error first (Alt+K)."
+            )
+            return
+        number = problem_of(known)
+        if number is None or not problems.select_problem(number):
+            window.show_refusal(
+                f"{known.id} is not a problem's known error (it comes from the knowledge base)."
+            )
+            return
+        wizard.reject()  # the call's triage is kept as a draft (N offers it back)
+        window.menu_actions.show_problems.trigger()
+        problems.select_problem(number)
+        window.show_done(
+            f"{number}: the problem behind {known.id}. The call's triage is kept: N reopens it."
+        )
+
+    window.controller.wizard_actions.append(window.menu_actions.show_known_problem)
     menu = window.menu_actions
     for action, slot in (
         (menu.draft_review, controller.draft),
@@ -484,11 +518,49 @@ def connect_review_actions(
         (menu.open_problem, open_or_link),
         (menu.move_problem, controller.move_problem),
         (menu.publish_known_error, controller.publish_known_error),
+        (menu.show_known_problem, show_known_problem),
     ):
         action.triggered.connect(lambda *_args, run=slot: run())
         action.setEnabled(True)
     reviews.review_actions = controller  # kept alive with the view (and reachable from tests)
     return controller
+
+
+def suggest_problem(
+    window: MainWindow, cache: Cache, controller: ReviewActions, closed: Incident
+) -> None:
+    """At a closure: say why to open or link a problem (Ctrl+Shift+B), once per incident."""
+    from console.services.reviews import closure_suggestion
+
+    if closed.id in controller.suggested:
+        return
+    try:
+        reasons = closure_suggestion(
+            closed,
+            [row.incident for row in window.model.queue.ordered()],
+            cache.reference("pirs"),
+            cache.reference("problems"),
+            window.model.queue.now,
+        )
+    except CacheError:
+        return
+    if reasons:
+        controller.suggested[closed.id] = reasons
+        window.show_notice(
+            f"{closed.number} closed: {'; '.join(reasons)}. Ctrl+Shift+B opens a problem "
+            "for it or links it to one."
+        )
+
+
+def review_actions_of(window: MainWindow) -> ReviewActions | None:
+    """The Review menu's controller, once the Reviews view is connected to the edits."""
+    from console.views.review_dialogs import ReviewActions
+    from console.views.reviews import ReviewsView
+
+    for view in window.side_views:
+        if isinstance(view, ReviewsView) and isinstance(view.review_actions, ReviewActions):
+            return view.review_actions
+    return None
 
 
 def reload_reviews(window: MainWindow, cache: Cache) -> None:

@@ -19,6 +19,7 @@ from console.domain.incident import Incident, TimelineEvent, TimelineKind
 from console.store import ChangeSet, OutboxEntry, OutboxRecord
 from console.sync.edits import FieldConflict, apply_fields
 from console.sync.pull import _Pulling
+from console.sync.review_edits import overlay_record
 from console.sync.status import Conflict, Rejection, SyncUpdate
 
 # Cache meta key: + outbox record id → JSON of both sides of a conflict.
@@ -37,6 +38,23 @@ def _timeline_only(changes: ChangeSet) -> ChangeSet:
     model reading those as incident ids would look up rows that do not exist.
     """
     return ChangeSet(timeline_of=changes.timeline_of - {RETIRED_EVENTS_INCIDENT})
+
+
+def _record_conflict(record_id: int, detail: Mapping[str, Any]) -> Conflict:
+    """A kept review or problem conflict (see ``_PushingRecords._record_conflict``)."""
+    about: Mapping[str, Any] = detail["record"]
+    return Conflict(
+        record_id=record_id,
+        incident_id=str(detail["incident_id"]),
+        number=str(about.get("number", "")),
+        title=str(about.get("title", "")),
+        fields={
+            name: FieldConflict(c["base"], c["mine"], c["theirs"])
+            for name, c in detail["conflicts"].items()
+        },
+        theirs_version=int(detail["theirs_version"]),
+        kind=str(about.get("kind", "pirs")),
+    )
 
 
 class _Settling(_Pulling):
@@ -85,6 +103,9 @@ class _Settling(_Pulling):
         for record in self.cache.outbox_records(status="conflict"):
             detail = self._conflict_detail(record.id)
             if detail is None:
+                continue
+            if isinstance(detail.get("record"), dict):
+                out.append(_record_conflict(record.id, detail))
                 continue
             incident = self.cache.incident(detail["incident_id"])
             out.append(
@@ -135,6 +156,9 @@ class _Settling(_Pulling):
                 f"choose mine or theirs for each of {', '.join(sorted(clashing))}"
                 + (f" (missing: {', '.join(missing)})" if missing else "")
             )
+        if isinstance(detail.get("record"), dict):
+            self._resolve_record(record, detail, choices)
+            return None
         fields: dict[str, object] = dict(detail["fields"])
         theirs: dict[str, object] = dict(detail["theirs"])
         keep = {
@@ -171,6 +195,44 @@ class _Settling(_Pulling):
         self.cache.set_meta(META_CONFLICT + str(record_id), "")
         self.wake()
         return shown
+
+    def _resolve_record(
+        self, record: OutboxRecord, detail: Mapping[str, Any], choices: Mapping[str, str]
+    ) -> None:
+        """Settle a review or problem conflict: the kept values queued again on their version."""
+        about: dict[str, Any] = detail["record"]
+        clashing: Mapping[str, Any] = detail["conflicts"]
+        theirs: dict[str, object] = dict(detail["theirs"])
+        keep = {
+            name: value
+            for name, value in dict(detail["fields"]).items()
+            if (name not in theirs or theirs[name] != value)
+            and (name not in clashing or choices[name] == "mine")
+        }
+        kind = str(about["kind"])
+        if keep:
+            payload = {
+                **record.payload,
+                "body": keep,
+                "base": {name: theirs[name] for name in keep if name in theirs},
+            }
+            self.cache.enqueue(
+                OutboxEntry(
+                    operation="record",
+                    incident_id=record.incident_id,
+                    payload=payload,
+                    base_version=int(detail["theirs_version"]),
+                )
+            )
+            # Shown at once, marked pending, like the edit it replaces.
+            doc = next(
+                (d for d in self.cache.reference(kind) if d.get("id") == about["doc_id"]), None
+            )
+            if doc is not None:
+                self.cache.upsert_reference(kind, [overlay_record(doc, payload)])
+        self.cache.discard_outbox(record.id)
+        self.cache.set_meta(META_CONFLICT + str(record.id), "")
+        self.wake()
 
     # ------------------------------------------------------------------ rejections
 

@@ -21,10 +21,13 @@ from console.domain.incident import Incident
 from console.store import ChangeSet, OutboxEntry
 from console.sync.core import _EngineCore
 from console.sync.edits import apply_fields, is_local_id
+from console.sync.review_edits import overlay_record
 from console.sync.status import SyncState, SyncUpdate
 
 # Cache meta key (the store has no table for these): + placeholder id → the backend's id.
 META_LOCAL_ID = "sync.local-id:"
+# Cached documents that review and problem edits (outbox ``record``) change.
+RECORD_KINDS = frozenset({"pirs", "problems"})
 
 
 def _pause_gc() -> bool:
@@ -117,12 +120,18 @@ class _Pulling(_EngineCore):
         pending = self._pending_patches() if incidents else {}
         if pending:
             incidents = [self._overlay(i, pending.get(i.id, ())) for i in incidents]
+        reference: Mapping[str, Iterable[Mapping[str, object]]] = batch.reference
+        if any(kind in RECORD_KINDS for kind in reference):
+            reference = {
+                kind: self._overlay_records(kind, docs) if kind in RECORD_KINDS else docs
+                for kind, docs in batch.reference.items()
+            }
         changes = self.cache.apply_changes(
             self.backend.key,
             incidents=incidents,
             deleted_incidents=batch.deleted_incidents,
             timeline=batch.timeline,
-            reference=batch.reference,
+            reference=reference,
             deleted_reference=batch.deleted_reference,
             cursor=batch.cursor,
         )
@@ -166,6 +175,37 @@ class _Pulling(_EngineCore):
         for fields, at in edits:
             shown = apply_fields(shown, fields, at, matrix=self._matrix, lenient=True)
         return replace(shown, version=incident.version) if shown is not incident else incident
+
+    def _overlay_records(
+        self, kind: str, docs: Iterable[Mapping[str, object]], exclude: int | None = None
+    ) -> list[Mapping[str, object]]:
+        """Reviews or problems from the backend with the operator's unsent edits on top.
+
+        The same overlay as incidents get, for ``record`` entries: a review is
+        matched by its incident, a problem by its id (placeholders resolved).
+        """
+        waiting: dict[str, list[Mapping[str, object]]] = {}
+        for record in self.cache.pending_outbox():
+            payload = record.payload
+            if (
+                record.operation != "record"
+                or record.id == exclude
+                or payload.get("kind") != kind
+                or payload.get("action") in ("pir_draft", "problem_open")
+            ):
+                continue
+            target = str(payload.get("target", ""))
+            waiting.setdefault(self._mapped_id(target) or target, []).append(payload)
+        if not waiting:
+            return list(docs)
+        field = "incident_id" if kind == "pirs" else "id"
+        out: list[Mapping[str, object]] = []
+        for doc in docs:
+            shown: Mapping[str, object] = doc
+            for edit in waiting.get(str(doc.get(field, "")), ()):
+                shown = overlay_record(shown, edit)
+            out.append(shown)
+        return out
 
     def _show(self, incident: Incident, exclude: int | None = None) -> SyncUpdate | None:
         """Write the backend's ``incident`` (with unsent edits over it) to the cache."""

@@ -3,21 +3,26 @@
 Sent once, with the entry's ``Idempotency-Key`` and, for a change, ``If-Match``
 with the document's version. On 412 the edit is merged field by field with the
 backend's document: fields nobody else changed are sent again on the new
-version; a field both changed is not overwritten: the edit is set aside as
-refused, its text kept with it (Sync ▸ Refused edits) and the backend's
-document shown. A refused edit shows the backend's document again.
+version; a field both changed is not overwritten: the edit is kept as a
+conflict with both values (the conflict dialog's mine or theirs, like an
+incident edit's, settled by :meth:`SyncEngine.resolve_conflict`) and the
+backend's document is shown meanwhile. A refused edit shows the backend's
+document again. Every document shown keeps the other unsent edits of it on
+top (the pull's overlay).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from console.connectors.base import BackendError, Rejected, StaleRecord
 from console.store import OutboxRecord
-from console.sync.conflicts import _Settling, _timeline_only
+from console.sync.conflicts import META_CONFLICT, _Settling, _timeline_only
+from console.sync.edits import FieldConflict
 from console.sync.pull import META_LOCAL_ID
-from console.sync.status import SyncUpdate
+from console.sync.status import Conflict, SyncUpdate
 
 RECORD_OPERATIONS = ("record", "workaround")
 MAX_RECORD_ROUNDS = 3
@@ -74,16 +79,8 @@ class _PushingRecords(_Settling):
                         if name in base and current.get(name) not in (base[name], mine)
                     ]
                     if clashing:
-                        self._show_record(str(kind), current, payload)
-                        names = ", ".join(n.replace("_", " ") for n in clashing)
-                        raise Rejected(
-                            412,
-                            f"someone else changed {names} of this "
-                            f"{'review' if kind == 'pirs' else 'problem'} while your edit "
-                            "waited; theirs is shown, and your text is kept with this refused "
-                            "edit: copy it from there and edit again",
-                            "conflict",
-                        ) from None
+                        self._record_conflict(record, str(kind), current, send, clashing)
+                        return
                     send = {n: v for n, v in send.items() if current.get(n) != v or n not in base}
                     version = int(str(current.get("version", 1)))
                     if not send:
@@ -94,23 +91,96 @@ class _PushingRecords(_Settling):
             else:
                 raise Rejected(0, "the record kept changing while the console tried to save it")
         except Rejected:
-            self._restore_record(str(kind), payload)
+            self._restore_record(str(kind), payload, record.id)
             raise
         if action == "problem_open":
             # Later edits of the local problem go to the backend's id.
             self.cache.set_meta(META_LOCAL_ID + str(payload.get("target")), str(doc.get("id")))
-        self._show_record(str(kind), doc, payload)
+        self._show_record(str(kind), doc, payload, record.id)
         self.cache.mark_outbox_sent(record.id)
 
-    def _show_record(self, kind: str, doc: Mapping[str, Any], payload: Mapping[str, Any]) -> None:
-        shown = self.cache.upsert_reference(kind, [dict(doc)])
+    def _record_conflict(
+        self,
+        record: OutboxRecord,
+        kind: str,
+        current: Mapping[str, Any],
+        send: Mapping[str, Any],
+        clashing: Sequence[str],
+    ) -> None:
+        """Someone else changed a field this edit changes: keep both for the operator's choice.
+
+        The same conflict as an incident edit's (``sync.conflict:`` meta, outbox
+        status ``conflict``, :meth:`SyncListener.conflict`), so the conflict
+        dialog offers mine or theirs; the backend's document is shown meanwhile.
+        """
+        payload = record.payload
+        base = payload.get("base")
+        if not isinstance(base, Mapping):
+            base = {}
+        if kind == "pirs":
+            number = f"Review of {current.get('incident_number', '')}"
+            title = str(current.get("title", ""))
+        else:
+            number = str(current.get("number", ""))
+            title = str(current.get("statement", ""))
+        theirs_version = int(str(current.get("version", 1)))
+        conflicts = {
+            name: {"base": base.get(name), "mine": send[name], "theirs": current.get(name)}
+            for name in clashing
+        }
+        detail = {
+            "record": {
+                "kind": kind,
+                "action": payload.get("action"),
+                "target": payload.get("target"),
+                "doc_id": current.get("id"),
+                "number": number,
+                "title": title,
+            },
+            "incident_id": record.incident_id,
+            "theirs_version": theirs_version,
+            "fields": dict(send),
+            "theirs": {name: current.get(name) for name in send if name in base},
+            "conflicts": conflicts,
+        }
+        conflict = Conflict(
+            record_id=record.id,
+            incident_id=record.incident_id,
+            number=number,
+            title=title,
+            fields={
+                name: FieldConflict(c["base"], c["mine"], c["theirs"])
+                for name, c in conflicts.items()
+            },
+            theirs_version=theirs_version,
+            kind=kind,
+        )
+        # The details first: a crash before the status change re-sends the
+        # entry, meets the same 412 and records the same conflict.
+        self.cache.set_meta(META_CONFLICT + str(record.id), json.dumps(detail))
+        self.cache.mark_outbox_conflict(record.id, conflict.message)
+        self._show_record(kind, current, payload, record.id)
+        self.listener.conflict(conflict)
+
+    def _show_record(
+        self,
+        kind: str,
+        doc: Mapping[str, Any],
+        payload: Mapping[str, Any],
+        exclude: int | None = None,
+    ) -> None:
+        """The backend's document in the cache, with the other unsent edits of it on top."""
+        [shown_doc] = self._overlay_records(kind, [doc], exclude)
+        shown = self.cache.upsert_reference(kind, [shown_doc])
         local = str(payload.get("doc_id", ""))
         if local and local != doc.get("id") and local.startswith("local-"):
             shown = shown.merge(self.cache.delete_reference(kind, [local]))
         if shown:
             self.listener.changed(SyncUpdate(shown))
 
-    def _restore_record(self, kind: str, payload: Mapping[str, Any]) -> None:
+    def _restore_record(
+        self, kind: str, payload: Mapping[str, Any], exclude: int | None = None
+    ) -> None:
         """After a refusal: the backend's document again (or the placeholder gone)."""
         local = str(payload.get("doc_id", ""))
         if local.startswith("local-"):
@@ -125,7 +195,7 @@ class _PushingRecords(_Settling):
             doc = self.backend.get_record("pir" if kind == "pirs" else "problem", target)
         except BackendError:
             return  # it just answered; if it cannot now, the refusal is still reported
-        self._show_record(kind, doc, payload)
+        self._show_record(kind, doc, payload, exclude)
 
     def _send_workaround(self, record: OutboxRecord) -> None:
         payload = record.payload

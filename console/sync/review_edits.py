@@ -13,12 +13,14 @@ Outbox payloads (operation ``record``, sent by :meth:`Backend.write_record`)::
     {"action": "pir_draft" | "pir_patch" | "pir_item" | "problem_open" | "problem_patch",
      "target": incident id (reviews) or problem id (problems; a local id until created),
      "kind": "pirs" | "problems",  "doc_id": the cached document shown meanwhile,
-     "body": the request body,  "base": {field: value before the edit} (patches)}
+     "body": the request body,  "base": {field: value before the edit} (patches),
+     "shown": {"item_id": the new item's local id} | {"link_numbers": [...]} (optional)}
 
 and operation ``workaround`` (:meth:`Backend.apply_workaround`): ``{"known_error_id",
 "note", "problem"}`` plus the local timeline entry's fields, like a note.
 The cached document is changed right after the entry is queued, so the edit
-shows at once; the backend's document replaces it when the edit is sent.
+shows at once (marked ``pending``); :func:`overlay_record` lays the edit over any
+newer version the change feed brings until it is sent.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ from console.store import Cache, OutboxEntry
 LOCAL_PREFIX = "local-"
 # A review's narrative fields (PATCH /v1/pirs/{id}).
 NARRATIVE_FIELDS = ("root_cause", "went_well", "could_improve")
+# The review fields an edit replaces whole: two consoles changing one of them clash.
+REVIEW_WHOLE_FIELDS = (*NARRATIVE_FIELDS, "root_cause_known", "contributing_factors", "status")
 PROBLEM_TEXT_FIELDS = ("statement", "root_cause", "workaround", "permanent_fix", "change_ref")
 APPROVER_ROLE = "commander"
 DEFAULT_DUE = timedelta(hours=72)
@@ -114,6 +118,7 @@ class ReviewEdits:
         body: Mapping[str, object],
         base: Mapping[str, object] | None = None,
         version: int | None = None,
+        shown: Mapping[str, object] | None = None,
     ) -> dict[str, Any]:
         entry = OutboxEntry(
             operation="record",
@@ -125,6 +130,7 @@ class ReviewEdits:
                 "doc_id": str(doc["id"]),
                 "body": dict(body),
                 "base": dict(base or {}),
+                **({"shown": dict(shown)} if shown else {}),
             },
             base_version=version,
         )
@@ -287,7 +293,7 @@ class ReviewEdits:
         if not body:
             return doc
         before = self.review_of(str(doc["incident_id"])) or {}
-        base = {name: before.get(name) for name in body if name in (*NARRATIVE_FIELDS, "status")}
+        base = {name: before.get(name) for name in body if name in REVIEW_WHOLE_FIELDS}
         return self._queue(
             "pir_patch",
             incident_id=str(doc["incident_id"]),
@@ -340,6 +346,7 @@ class ReviewEdits:
             kind="pirs",
             doc=shown,
             body=body,
+            shown={"item_id": item["id"]},
         )
 
     # ------------------------------------------------------------ problems
@@ -411,8 +418,11 @@ class ReviewEdits:
         """Link an incident to an existing problem (refused for a problem that does not exist)."""
         doc = self._problem(problem_ref)
         linked = self._linkable(incident_id)
-        shown = {**doc, "incidents": [*doc.get("incidents", []), self._number(linked)]}
-        return self._patch_problem(shown, {"link_incidents": [linked]})
+        number = self._number(linked)
+        shown = {**doc, "incidents": [*doc.get("incidents", []), number]}
+        return self._patch_problem(
+            shown, {"link_incidents": [linked]}, shown={"link_numbers": [number]}
+        )
 
     def edit_problem(self, problem_ref: str, **fields: str) -> dict[str, Any]:
         """Change a problem's statement, root cause, workaround, fix or change reference."""
@@ -448,7 +458,13 @@ class ReviewEdits:
             raise InvalidValue("problem", ref, "a problem that exists (see Problems, Ctrl+7)")
         return doc
 
-    def _patch_problem(self, doc: dict[str, Any], body: Mapping[str, object]) -> dict[str, Any]:
+    def _patch_problem(
+        self,
+        doc: dict[str, Any],
+        body: Mapping[str, object],
+        *,
+        shown: Mapping[str, object] | None = None,
+    ) -> dict[str, Any]:
         if not body:
             return doc
         before = self.problem(str(doc["id"])) or {}
@@ -462,6 +478,7 @@ class ReviewEdits:
             body=body,
             base=base,
             version=int(doc.get("version", 1)),
+            shown=shown,
         )
 
     # ------------------------------------------------------------ known errors
@@ -514,6 +531,55 @@ class ReviewEdits:
         self._cache.enqueue(entry, local_event=event)
         self._queued()
         return event
+
+
+def overlay_record(doc: Mapping[str, Any], payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A backend's review or problem document with one queued edit on top, marked pending.
+
+    What the operator sees while the edit waits (offline, or behind other
+    edits): the same change :class:`ReviewEdits` showed when it was queued, laid
+    over whatever newer version the change feed brought meanwhile.
+    """
+    body = payload.get("body")
+    shown: dict[str, Any] = {**doc, "pending": True}
+    if not isinstance(body, Mapping):
+        return shown
+    extra = payload.get("shown")
+    if not isinstance(extra, Mapping):
+        extra = {}
+    action = payload.get("action")
+    if action == "pir_item":
+        item_id = str(extra.get("item_id") or f"{LOCAL_PREFIX}item")
+        items = [dict(i) for i in doc.get("action_items", []) or []]
+        if all(i.get("id") != item_id for i in items):
+            item = {"state": "open", "reason": None, "tracker_url": None, **body, "id": item_id}
+            shown["action_items"] = [*items, item]
+        return shown
+    for name, value in body.items():
+        if name == "timeline_marks" and isinstance(value, list):
+            marks = {str(m.get("source_id")): m for m in value if isinstance(m, Mapping)}
+            shown["timeline"] = [
+                {
+                    **entry,
+                    **{k: v for k, v in marks[entry["source_id"]].items() if k != "source_id"},
+                }
+                if entry.get("source_id") in marks
+                else entry
+                for entry in doc.get("timeline", []) or []
+            ]
+        elif name == "action_items" and isinstance(value, list):
+            updates = {str(u.get("id")): u for u in value if isinstance(u, Mapping)}
+            shown["action_items"] = [
+                {**item, **updates[item["id"]]} if item.get("id") in updates else item
+                for item in doc.get("action_items", []) or []
+            ]
+        elif name == "link_incidents" and isinstance(value, list):
+            numbers = extra.get("link_numbers") or value
+            linked = list(doc.get("incidents", []) or [])
+            shown["incidents"] = linked + [n for n in numbers if n not in linked]
+        else:
+            shown[name] = value
+    return shown
 
 
 def review_due(doc: Mapping[str, Any]) -> datetime | None:

@@ -132,6 +132,8 @@ class Conflict:
     title: str
     fields: Mapping[str, FieldConflict]
     theirs_version: int
+    kind: str = "incidents"
+    """What was edited: ``incidents``, or the cached ``pirs`` / ``problems`` documents."""
 
     @property
     def message(self) -> str:

@@ -205,6 +205,11 @@ class MainWindowActions(QObject):
             "Ctrl+Shift+W",
             "Publish the problem's workaround as a known error the triage wizard suggests",
         )
+        self.show_known_problem = self._action(
+            "Known error's prob&lem",
+            "Alt+L",
+            "In the triage wizard: open Problems on the problem behind the chosen known error",
+        )
         for action in self.review_actions:
             action.setEnabled(False)
         self.next_incident = self._action("&Next incident", "J", "Select the next incident")
@@ -372,6 +377,7 @@ class MainWindowActions(QObject):
             self.open_problem,
             self.move_problem,
             self.publish_known_error,
+            self.show_known_problem,
         )
 
     def groups(self) -> list[ActionGroup]:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QInputDialog, QWidget
 
 from console.domain.errors import DomainError
@@ -134,6 +135,9 @@ class IncidentActions(QObject):
         self._dialog_parent = dialog_parent
         self._triage = triage
         self.dialog: QDialog | None = None
+        self.wizard_actions: list[QAction] = []
+        """Registry actions that also work inside the triage wizard (Alt+L: a known error's
+        problem), added to each wizard so their keys reach it over the window."""
         """The dialog open right now, if any (for tests and for closing it)."""
 
     @property
@@ -489,6 +493,7 @@ class IncidentActions(QObject):
         wizard = TriageWizard(
             self._triage or self._plain_triage(), self.perform_triage, self._dialog_parent
         )
+        wizard.addActions(self.wizard_actions)
         self._open(wizard, lambda: None)  # the wizard performs through perform_triage
 
     def _plain_triage(self) -> TriageContext:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from console.domain.errors import DomainError
 from console.domain.pir import BLAMELESS_PROMPT, PROBLEM_MOVES
+from console.services.reviews import PENDING_MARK
 from console.store import CacheError
 from console.sync.review_edits import ReviewEdits
 from console.views.dialogs import _Dialog, _note_box
@@ -73,8 +74,13 @@ class ReviewDialog(_EditDialog):
         number = str(doc.get("incident_number", ""))
         super().__init__(f"Review of {number}", "Save", parent)
         self.setObjectName("reviewDialog")
+        waiting = (
+            f"<br><i>Edited here, {PENDING_MARK}: the form shows your unsent edits.</i>"
+            if doc.get("pending")
+            else ""
+        )
         self.heading.setText(
-            f"<b>{number}</b> — {doc.get('title', '')}<br><i>{BLAMELESS_PROMPT}</i>"
+            f"<b>{number}</b> — {doc.get('title', '')}<br><i>{BLAMELESS_PROMPT}</i>{waiting}"
         )
         self.root_cause = _text_box(
             self, str(doc.get("root_cause", "")), "Which systems and conditions let this happen"
@@ -303,6 +309,8 @@ class ReviewActions(QObject):
         self._problems = problems
         self._clock = clock
         self._parent = dialog_parent
+        self.suggested: dict[str, list[str]] = {}
+        """Incidents a problem was suggested for at closure (once each), with the reasons."""
         self.dialog: QDialog | None = None
         """The dialog open right now (tests drive it)."""
 

@@ -18,8 +18,9 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
 )
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -35,9 +36,33 @@ from PySide6.QtWidgets import (
 )
 
 from console.services.pir_report import to_html
-from console.services.reviews import BUCKETS, ItemRow, ReviewRow, ReviewRows
+from console.services.reviews import BUCKETS, PENDING_MARK, ItemRow, ReviewRow, ReviewRows
 
 Index = QModelIndex | QPersistentModelIndex
+PREVIEW_AFTER_TYPING_MS = 150
+
+
+PENDING_CELL = "unsent"
+"""The mark in a table cell (italics too; the tooltip and the preview say it in full)."""
+
+
+def _marked(text: str, pending: bool) -> str:
+    """``draft · unsent`` for a row whose edit is not on the server yet."""
+    return f"{text} · {PENDING_CELL}" if pending else text
+
+
+def _pending(doc: Mapping[str, Any]) -> bool:
+    return bool(doc.get("pending"))
+
+
+def _preview(doc: Mapping[str, Any]) -> str:
+    """The review as printed, under a line saying when an edit of it is not sent yet."""
+    html = to_html(doc)
+    if not _pending(doc):
+        return html
+    waiting = f"<p><i>Edited here, {PENDING_MARK}: shown as it will be once sent.</i></p>"
+    start = html.find(">", html.find("<body")) + 1
+    return html[:start] + waiting + html[start:]
 
 
 def _day(value: datetime | None) -> str:
@@ -45,14 +70,28 @@ def _day(value: datetime | None) -> str:
 
 
 class _RowsModel(QAbstractTableModel):
-    """A read-only table over a list of rows and column getters."""
+    """A read-only table over a list of rows and column getters.
 
-    def __init__(self, columns: Sequence[tuple[str, Callable[[Any], str]]]) -> None:
+    A row ``pending`` says is shown in italics with a tooltip: an edit of it
+    waits in the outbox (offline, or not sent yet), as the timeline shows an
+    unsent note.
+    """
+
+    def __init__(
+        self,
+        columns: Sequence[tuple[str, Callable[[Any], str]]],
+        pending: Callable[[Any], bool] = lambda row: False,
+    ) -> None:
         super().__init__()
         self._columns = columns
+        self._pending = pending
         self.rows: list[Any] = []
+        self._italic = QFont()
+        self._italic.setItalic(True)
 
     def set_rows(self, rows: list[Any]) -> None:
+        if rows == self.rows:
+            return  # the same rows (typing on matched them all): nothing to redo
         self.beginResetModel()
         self.rows = rows
         self.endResetModel()
@@ -64,9 +103,16 @@ class _RowsModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._columns)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
+        if not index.isValid():
             return None
-        return self._columns[index.column()][1](self.rows[index.row()])
+        row = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._columns[index.column()][1](row)
+        if role == Qt.ItemDataRole.FontRole and self._pending(row):
+            return self._italic
+        if role == Qt.ItemDataRole.ToolTipRole and self._pending(row):
+            return f"Edited here, {PENDING_MARK} (the status bar counts the queue)"
+        return None
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -80,7 +126,7 @@ REVIEW_COLUMNS: Sequence[tuple[str, Callable[[ReviewRow], str]]] = (
     ("Incident", lambda r: r.incident_number),
     ("Sev", lambda r: r.severity),
     ("Title", lambda r: r.title),
-    ("Review", lambda r: r.status.upper() if r.overdue else r.status),
+    ("Review", lambda r: _marked(r.status.upper() if r.overdue else r.status, r.pending)),
     ("Due", lambda r: _day(r.due_at)),
     ("Open", lambda r: str(r.open_items)),
     ("Overdue", lambda r: str(r.overdue_items) if r.overdue_items else ""),
@@ -88,7 +134,7 @@ REVIEW_COLUMNS: Sequence[tuple[str, Callable[[ReviewRow], str]]] = (
 ITEM_COLUMNS: Sequence[tuple[str, Callable[[ItemRow], str]]] = (
     ("Owner", lambda i: i.owner),
     ("Due", lambda i: _day(i.due)),
-    ("State", lambda i: i.state.upper() if i.overdue else i.state),
+    ("State", lambda i: _marked(i.state.upper() if i.overdue else i.state, i.pending)),
     ("Action item", lambda i: i.title),
     ("Incident", lambda i: i.incident_number),
 )
@@ -141,16 +187,23 @@ class ReviewsView(QWidget):
         for number, name in enumerate(BUCKETS, start=1):
             self.bucket.addItem(f"{number} · {name}", name)
         self.summary = QLabel(self)
-        self.review_model = _RowsModel(REVIEW_COLUMNS)
-        self.item_model = _RowsModel(ITEM_COLUMNS)
+        self.review_model = _RowsModel(REVIEW_COLUMNS, lambda r: r.pending)
+        self.item_model = _RowsModel(ITEM_COLUMNS, lambda i: i.pending)
         self.review_table = _table(self.review_model, "review-table", self)
         self.item_table = _table(self.item_model, "item-table", self, stretch=3)
-        for column, width in ((0, 95), (1, 55), (3, 80), (4, 120), (5, 75), (6, 90)):
+        for column, width in ((0, 95), (1, 55), (3, 120), (4, 120), (5, 60), (6, 70)):
             self.review_table.horizontalHeader().resizeSection(column, width)
         for column, width in ((0, 120), (1, 120), (2, 75), (4, 95)):
             self.item_table.horizontalHeader().resizeSection(column, width)
         self.preview = QTextBrowser(self)
         self.preview.setObjectName("review-preview")
+        # While the operator types in the filter, the preview follows once typing
+        # pauses: laying out a long review costs more than a keystroke may.
+        self._preview_later = QTimer(self)
+        self._preview_later.setSingleShot(True)
+        self._preview_later.setInterval(PREVIEW_AFTER_TYPING_MS)
+        self._preview_later.timeout.connect(self._show_selected)
+        self._filtering = False
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
         top.addWidget(self.bucket)
@@ -204,6 +257,7 @@ class ReviewsView(QWidget):
             if number is not None and review.incident_number == number:
                 self.review_table.setCurrentIndex(self.review_model.index(row, 0))
                 break
+        self._show_selected()  # the documents changed: the preview follows now
 
     def apply_filter(self, *_: object) -> None:
         reviews, items = self.rows.filter(self.search.text(), str(self.bucket.currentData()))
@@ -215,7 +269,11 @@ class ReviewsView(QWidget):
             f"overdue: {late_reviews} reviews, {late_items} items"
         )
         if reviews and not self.review_table.currentIndex().isValid():
-            self.review_table.setCurrentIndex(self.review_model.index(0, 0))
+            self._filtering = True
+            try:
+                self.review_table.setCurrentIndex(self.review_model.index(0, 0))
+            finally:
+                self._filtering = False
 
     def selected_review(self) -> Mapping[str, Any] | None:
         index = self.review_table.currentIndex()
@@ -224,8 +282,12 @@ class ReviewsView(QWidget):
         return self._docs.get(self.review_model.rows[index.row()].pir_id)
 
     def _show_selected(self, *_: object) -> None:
+        if self._filtering:
+            self._preview_later.start()
+            return
+        self._preview_later.stop()
         doc = self.selected_review()
-        self.preview.setHtml(to_html(doc) if doc is not None else "<p>No review selected.</p>")
+        self.preview.setHtml(_preview(doc) if doc is not None else "<p>No review selected.</p>")
 
     def _show_item_review(self, current: QModelIndex, *_: object) -> None:
         if not current.isValid():
@@ -233,7 +295,7 @@ class ReviewsView(QWidget):
         pir_id = self.item_model.rows[current.row()].pir_id
         doc = self._docs.get(pir_id)
         if doc is not None:
-            self.preview.setHtml(to_html(doc))
+            self.preview.setHtml(_preview(doc))
 
     def _ask_pdf_path(self, suggested: str) -> str | None:
         path, _ = QFileDialog.getSaveFileName(self, "Print review to PDF", suggested, "PDF (*.pdf)")
@@ -257,7 +319,7 @@ class ReviewsView(QWidget):
 
 PROBLEM_COLUMNS: Sequence[tuple[str, Callable[[Mapping[str, Any]], str]]] = (
     ("Problem", lambda p: str(p.get("number", ""))),
-    ("State", lambda p: str(p.get("state", "")).replace("_", " ")),
+    ("State", lambda p: _marked(str(p.get("state", "")).replace("_", " "), _pending(p))),
     ("Statement", lambda p: str(p.get("statement", ""))),
     ("Service", lambda p: str(p.get("service") or "")),
     ("Incidents", lambda p: ", ".join(p.get("incidents", []))),
@@ -275,7 +337,7 @@ class ProblemsView(QWidget):
         self.setObjectName("problems")
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Filter problems (/): number, statement, service, incident")
-        self.model = _RowsModel(PROBLEM_COLUMNS)
+        self.model = _RowsModel(PROBLEM_COLUMNS, _pending)
         self.table = _table(self.model, "problem-table", self)
         self.detail = QTextBrowser(self)
         split = QSplitter(Qt.Orientation.Vertical, self)
@@ -299,6 +361,26 @@ class ProblemsView(QWidget):
             return None
         row: Mapping[str, Any] = self.model.rows[index.row()]
         return row
+
+    def select_problem(self, ref: str) -> bool:
+        """Put the cursor on the problem with this id or number (the filter cleared if needed)."""
+        wanted = ref.strip().upper()
+
+        def row_of() -> int | None:
+            for row, problem in enumerate(self.model.rows):
+                if ref == problem.get("id") or wanted == str(problem.get("number", "")).upper():
+                    return row
+            return None
+
+        row = row_of()
+        if row is None and self.search.text():
+            self.search.clear()
+            row = row_of()
+        if row is None:
+            return False
+        self.table.setCurrentIndex(self.model.index(row, 0))
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
 
     def set_problems(self, docs: Sequence[Mapping[str, Any]]) -> None:
         selected = self.selected_problem() if self._docs else None
@@ -334,8 +416,10 @@ class ProblemsView(QWidget):
             if p.get("known_error_id")
             else ""
         )
+        waiting = f"<p><i>Edited here, {PENDING_MARK}.</i></p>" if _pending(p) else ""
         parts = [
             f"<h2>{escape(str(p.get('number', '')))} · {escape(str(p.get('state', '')))}</h2>",
+            waiting,
             f"<p>{escape(str(p.get('statement', '')))}</p>",
             known,
             "<h3>Linked incidents</h3><ul>",

@@ -1,4 +1,4 @@
-"""Sending review edits: a stale edit is merged field by field, a clash is never overwritten.
+"""Sending review edits: a stale edit is merged field by field (clashes: *_conflicts.py).
 
 Real server on loopback (``EmbeddedServer`` over HTTP), a real cache file.
 """
@@ -57,25 +57,6 @@ def test_an_edit_of_another_field_is_sent_again_on_the_new_version(
     assert stored["went_well"] == "Paged in 2 minutes"
     assert stored["root_cause"] == "No canary stage"
     assert console.recorder.rejections == []
-
-
-def test_a_clash_keeps_theirs_and_keeps_my_text_with_the_refused_edit(
-    console: Console, client: httpx.Client
-) -> None:
-    pir = drafted(client)
-    console.engine.sync_once()
-    mine = "Config pushes skip the canary stage"
-    LocalEdits(console.cache).edit_review(pir["incident_id"], root_cause=mine)
-    someone_else(client, pir, root_cause="A vendor firmware bug")
-    console.engine.sync_once()
-    stored = client.get(f"/v1/pirs/{pir['id']}").json()
-    assert stored["root_cause"] == "A vendor firmware bug"
-    [refusal] = console.recorder.rejections
-    assert refusal.status == 412
-    assert "someone else changed root cause" in refusal.message
-    assert refusal.payload["body"]["root_cause"] == mine
-    [cached] = console.cache.reference("pirs")
-    assert cached["root_cause"] == "A vendor firmware bug"
 
 
 def test_a_refused_workaround_leaves_no_waiting_note(

@@ -98,6 +98,18 @@ class DuplicateItem(QListWidgetItem):
         self.candidate = candidate
 
 
+PROBLEM_ARTICLE = "problem "
+"""How a problem's published known error names it (``article: "problem PRB-000002"``)."""
+
+
+def problem_of(known: KnownError) -> str | None:
+    """The problem number behind a known error a problem published, or None."""
+    article = known.article or ""
+    if article.startswith(PROBLEM_ARTICLE):
+        return article[len(PROBLEM_ARTICLE) :].strip() or None
+    return None
+
+
 class KnownErrorItem(QListWidgetItem):
     def __init__(self, match: KnownErrorMatch) -> None:
         known = match.known_error
@@ -276,8 +288,15 @@ class BeforePage(Page):
             self.apply_workaround.setEnabled(False)
             return
         self.apply_workaround.setEnabled(True)
+        problem = problem_of(known)
+        link = (
+            f"<br>Known error of <b>{escape_html(problem)}</b>: Alt+L opens it in Problems "
+            "(the call is kept as a draft)."
+            if problem
+            else ""
+        )
         self.workaround.setText(
-            f"<b>Workaround ({escape_html(known.id)}):</b> {escape_html(known.workaround)}"
+            f"<b>Workaround ({escape_html(known.id)}):</b> {escape_html(known.workaround)}{link}"
         )
 
     def problem(self) -> tuple[str, QWidget | None] | None:
