@@ -102,7 +102,7 @@ def _worked_before(cal: str, t: str) -> str:
 
 
 def _parts_sql(window: m.Window, business: BusinessCalendar, now: datetime) -> str:
-    """The cache's parts statement (rows for :func:`console.domain.metrics.read_parts`)."""
+    """One row per incident of the window: its group key and the figures' inputs."""
     key = _PERIOD_KEYS[window.period] if window.group_by == "period" else _KEYS[window.group_by]
     first = window.start_s // 86_400
     last = max(m.epoch_s(now), window.end_s) // 86_400 + 1
@@ -112,12 +112,6 @@ def _parts_sql(window: m.Window, business: BusinessCalendar, now: datetime) -> s
     )
     cal_columns = ", ".join(
         ["day", "before"] + [f"{x}{n}" for n in range(1, m.DAY_SEGMENTS + 1) for x in "se"]
-    )
-    nothing = ", ".join(["NULL"] * (len(m.COUNT_FIELDS) - 1))
-    durations = "\n".join(
-        f"UNION ALL SELECT {part}, k, {name}, count(*), {nothing} FROM facts "
-        f"WHERE {name} IS NOT NULL GROUP BY k, {name}"
-        for part, name in enumerate(m.DURATIONS, start=1)
     )
     return f"""
 WITH flags AS MATERIALIZED ({_FLAGS_SQL}),
@@ -139,7 +133,7 @@ base AS MATERIALIZED (
     LEFT JOIN flags f ON f.incident_id = i.id
     WHERE i.opened_at >= :start AND i.opened_at < :end
 ),
-facts AS MATERIALIZED (
+facts AS (
     SELECT
         b.k, b.severity, b.source, b.ack, b.resolved_s - b.opened_s AS fix,
         CASE WHEN b.resolved_s IS NOT NULL THEN max(0,
@@ -153,13 +147,56 @@ facts AS MATERIALIZED (
         WHEN b.resolved_s >= {(last + 1) * 86_400} THEN {last}
         ELSE b.resolved_s / 86400 END
 )
-SELECT 0, k, NULL, count(*), count(ack), count(fix),
-    sum(resp_n), sum(resp_met), sum(res_n), sum(res_met), sum(fcr), sum(reopened),
-    count(csat), sum(csat), sum(severity = 1)
-FROM facts GROUP BY k
-{durations}
-UNION ALL SELECT 4, source, NULL, count(*), {nothing} FROM facts GROUP BY source
+SELECT k, severity, source, ack, fix, fix_business, resp_n, resp_met, res_n, res_met,
+    fcr, reopened, csat
+FROM facts
 """
+
+
+def _tally(
+    rows: list[tuple[Any, ...]],
+) -> tuple[dict[Any, m.Tally], dict[str | None, int]]:
+    """Every group's tally, and the incidents per source, from the rows of the window.
+
+    A tight loop over plain tuples (the heavy lifting, times and the calendar,
+    was done in SQL): 100k rows in a small fraction of the query's time.
+    """
+    tallies: dict[Any, m.Tally] = {}
+    sources: dict[str | None, int] = {}
+    names = m.COUNT_FIELDS
+    sums: dict[Any, list[int]] = {}
+    for k, sev, src, ack, fix, business, resp_n, resp_met, res_n, res_met, fcr, reo, csat in rows:
+        tally = tallies.get(k)
+        if tally is None:
+            tally = tallies[k] = m.Tally.empty()
+            sums[k] = [0] * len(names)
+        c = sums[k]
+        c[0] += 1
+        c[11] += sev == 1
+        sources[src] = sources.get(src, 0) + 1
+        d = tally.durations
+        if ack is not None:
+            c[1] += 1
+            h = d["ack"]
+            h[ack] = h.get(ack, 0) + 1
+        if fix is not None:
+            c[2] += 1
+            h = d["fix"]
+            h[fix] = h.get(fix, 0) + 1
+            h = d["fix_business"]
+            h[business] = h.get(business, 0) + 1
+        c[3] += resp_n
+        c[4] += resp_met
+        c[5] += res_n
+        c[6] += res_met
+        c[7] += fcr
+        c[8] += reo
+        if csat is not None:
+            c[9] += 1
+            c[10] += csat
+    for k, tally in tallies.items():
+        tally.counts = dict(zip(names, sums[k], strict=True))
+    return tallies, sources
 
 
 def facts(cache: Cache, start: datetime, end: datetime) -> list[m.Facts]:
@@ -192,7 +229,7 @@ def compute(
         _parts_sql(window, business, now),
         {"start": ts_text(window.start), "end": ts_text(window.end)},
     )
-    tallies, sources = m.read_parts(rows)
+    tallies, sources = _tally(rows)
     counts = [0] * len(m.BACKLOG_BUCKETS)
     for age in open_ages(cache, now):
         counts[m.bucket_index(age)] += 1
