@@ -3,8 +3,11 @@
 The words in :data:`DEFINITIONS` are the definitions; docs/metrics.md quotes
 them and the dashboard shows them as tooltips. Two paths compute the same
 numbers: the server in SQL (``console.server.services.metrics``) and the
-console over its local cache (``console.store.metrics`` reads the facts, this
-module aggregates them). ``tests/server/services/test_metrics_parity.py`` runs both on
+console over its local cache (``console.store.metrics``). Both reduce each
+group to a :class:`Tally` (sums, counts, and durations counted per distinct
+second) and :func:`assemble` turns tallies into the answer; :func:`report`
+does the whole computation in plain Python over :class:`Facts`, the
+reference. ``tests/server/services/test_metrics_parity.py`` runs all three on
 the same incidents and compares the answers field by field.
 
 Conventions both paths share, so they agree to the second:
@@ -476,8 +479,12 @@ def warnings_for(total: Mapping[str, Any], sev1: int, threshold: float) -> list[
     ]
 
 
-def tally_facts(rows: Iterable[Facts], calendar: BusinessCalendar) -> Tally:
-    """The tally of some incidents' facts, in plain Python (the reference of the SQL paths)."""
+def tally_facts(rows: Iterable[Facts], calendar: BusinessCalendar | None) -> Tally:
+    """The tally of some incidents' facts, in plain Python (the reference of the SQL paths).
+
+    The business-hours durations only with a ``calendar`` (they cost a calendar
+    look-up per resolved incident); without one ``mttr_business_s`` is null.
+    """
     t = Tally.empty()
     c = t.counts
     for f in rows:
@@ -492,7 +499,8 @@ def tally_facts(rows: Iterable[Facts], calendar: BusinessCalendar) -> Tally:
         if f.resolved_s is not None:
             c["resolved"] += 1
             t.add_duration("fix", f.resolved_s - f.opened_s)
-            t.add_duration("fix_business", business_seconds(calendar, f.opened_s, f.resolved_s))
+            if calendar is not None:
+                t.add_duration("fix_business", business_seconds(calendar, f.opened_s, f.resolved_s))
             if f.resolution_met is not None:
                 c["res_n"] += 1
                 c["res_met"] += f.resolution_met
@@ -543,9 +551,13 @@ def report(
     in_window: Iterable[Facts],
     open_ages_s: Iterable[int],
     sev1_threshold: float = DEFAULT_SEV1_THRESHOLD,
-    calendar: BusinessCalendar = DEFAULT_CALENDAR,
+    calendar: BusinessCalendar | None = DEFAULT_CALENDAR,
 ) -> dict[str, Any]:
-    """The full answer from the facts of the window, in plain Python (the reference)."""
+    """The full answer from the facts of the window, in plain Python (the reference).
+
+    ``calendar``: the SLA calendar of the business-hours MTTR (the default
+    calendar unless given; None leaves the figure null and skips its cost).
+    """
     by_key: dict[str | None, list[Facts]] = {}
     sources: dict[str | None, int] = {}
     for f in in_window:

@@ -188,6 +188,9 @@ def test_business_hours_mttr_beside_wall_clock() -> None:
     friday = int(datetime(2026, 11, 6, 16, 0, tzinfo=UTC).timestamp())
     monday = int(datetime(2026, 11, 9, 10, 0, tzinfo=UTC).timestamp())
     rows = [facts(opened_s=friday, acknowledged_s=friday + 60, resolved_s=monday)]
-    total = m.report(WINDOW, in_window=rows, open_ages_s=())["total"]
+    total = m.report(WINDOW, in_window=rows, open_ages_s=(), calendar=DEFAULT_CALENDAR)["total"]
     assert total["mttr_s"]["median"] == 66 * 3600
     assert total["mttr_business_s"] == {"mean": 7200.0, "median": 7200, "p90": 7200}
+    # With calendar=None the figure is not computed.
+    bare = m.report(WINDOW, in_window=rows, open_ages_s=(), calendar=None)["total"]
+    assert bare["mttr_business_s"] == {"mean": None, "median": None, "p90": None}

@@ -6,9 +6,13 @@ definitions and the conventions (whole seconds, nearest-rank percentiles,
 rounding) are :mod:`console.domain.metrics`'s, which also computes the same
 answer over the console's cache; the two are tested against each other.
 
-The medians and p90s use ``ROW_NUMBER()`` over the durations of each group
-(and over all of them, for the total) in one pass; means are sums and counts
-divided here, the same division the cache path does.
+One statement reads the window once (a materialized CTE of each incident's
+durations and 0/1 flags, the business-hours duration from the SLA calendar
+as a per-UTC-day table) and groups it. The medians and p90s stay exact: on
+PostgreSQL ``percentile_disc`` (the nearest rank) per group and, through
+``GROUPING SETS``, for the total; on SQLite, which has no percentile
+function, each group's durations counted per distinct second, read off in
+:func:`console.domain.metrics.histogram_stats`.
 """
 
 from __future__ import annotations
