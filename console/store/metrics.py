@@ -47,7 +47,7 @@ _FLAGS_SQL = f"""
             AND json_extract(data, '$.to') = '{State.REOPENED.value}') AS reopened,
         CAST(substr(MAX(CASE WHEN kind = 'csat'
             THEN at || json_extract(data, '$.score') END), -1) AS INTEGER) AS csat
-    FROM timeline
+    FROM timeline NOT INDEXED  -- table order, sorted once: half the cost of an index walk
     WHERE kind IN ('escalation', 'assignment', 'state_change', 'csat')
     GROUP BY incident_id
 """
