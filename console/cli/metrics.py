@@ -17,8 +17,10 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, TextIO
 
 from console.config import paths
+from console.config.settings import SettingsError, load_settings, settings_path
 from console.domain import metrics as m
 from console.domain import text
+from console.domain.calendar import DEFAULT_CALENDAR
 from console.store import Cache, CacheError
 from console.store import metrics as cache_metrics
 
@@ -37,6 +39,9 @@ CSV_FIELDS: tuple[str, ...] = (
     "mttr_mean_s",
     "mttr_median_s",
     "mttr_p90_s",
+    "mttr_business_mean_s",
+    "mttr_business_median_s",
+    "mttr_business_p90_s",
     "response_sla_met",
     "resolution_sla_met",
     "fcr",
@@ -90,6 +95,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="folder of the local cache (default: the user data folder)",
     )
+    parser.add_argument(
+        "--config-dir",
+        metavar="DIR",
+        help="folder of settings.toml, for the SLA calendar of the business-hours MTTR "
+        "(default: the user config folder)",
+    )
 
 
 def _default_window(start: str | None, end: str | None) -> tuple[datetime | str, datetime | str]:
@@ -105,8 +116,8 @@ def flat(key: str | None, figures: dict[str, Any]) -> dict[str, Any]:
     """One CSV row: the group and its figures, durations flattened."""
     row: dict[str, Any] = {"key": key}
     for name, value in figures.items():
-        if name in ("mtta_s", "mttr_s"):
-            short = name[:4]
+        if name in ("mtta_s", "mttr_s", "mttr_business_s"):
+            short = name.removesuffix("_s")
             for stat in ("mean", "median", "p90"):
                 row[f"{short}_{stat}_s"] = value[stat]
         elif name != "key":
@@ -133,7 +144,7 @@ def share_text(value: float | None) -> str:
 def table_lines(report: dict[str, Any]) -> list[str]:
     """The report as aligned text, for a terminal."""
     head = ("group", "count", "ack", "res", "MTTA mean", "MTTA p90", "MTTR mean", "MTTR p90",
-            "resp SLA", "res SLA", "FCR", "reopen", "CSAT")  # fmt: skip
+            "MTTR bh mean", "resp SLA", "res SLA", "FCR", "reopen", "CSAT")  # fmt: skip
     body = []
     for key, g in [(g["key"], g) for g in report["groups"]] + [("TOTAL", report["total"])]:
         body.append(
@@ -146,6 +157,7 @@ def table_lines(report: dict[str, Any]) -> list[str]:
                 duration_text(g["mtta_s"]["p90"]),
                 duration_text(g["mttr_s"]["mean"]),
                 duration_text(g["mttr_s"]["p90"]),
+                duration_text(g["mttr_business_s"]["mean"]),
                 share_text(g["response_sla_met"]),
                 share_text(g["resolution_sla_met"]),
                 share_text(g["fcr"]),
@@ -199,6 +211,11 @@ def run(args: argparse.Namespace) -> int:
     except m.MetricsInputError as exc:
         print(f"noc-console metrics: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        business = load_settings(settings_path(args.config_dir)).sla_calendar
+    except SettingsError as exc:
+        print(f"noc-console metrics: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     path = paths.data_dir(args.data_dir) / "cache.db"
     if not path.exists():
         print(
@@ -209,7 +226,12 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         with Cache.open(path) as cache:
-            report = cache_metrics.compute(cache, window, sev1_threshold=args.sev1_threshold)
+            report = cache_metrics.compute(
+                cache,
+                window,
+                sev1_threshold=args.sev1_threshold,
+                business=business or DEFAULT_CALENDAR,
+            )
     except CacheError as exc:
         print(f"noc-console metrics: {exc}", file=sys.stderr)
         return EXIT_USAGE

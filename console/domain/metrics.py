@@ -3,8 +3,11 @@
 The words in :data:`DEFINITIONS` are the definitions; docs/metrics.md quotes
 them and the dashboard shows them as tooltips. Two paths compute the same
 numbers: the server in SQL (``console.server.services.metrics``) and the
-console over its local cache (``console.store.metrics`` reads the facts, this
-module aggregates them). ``tests/server/services/test_metrics_parity.py`` runs both on
+console over its local cache (``console.store.metrics``). Both reduce each
+group to a :class:`Tally` (sums, counts, and durations counted per distinct
+second) and :func:`assemble` turns tallies into the answer; :func:`report`
+does the whole computation in plain Python over :class:`Facts`, the
+reference. ``tests/server/services/test_metrics_parity.py`` runs all three on
 the same incidents and compares the answers field by field.
 
 Conventions both paths share, so they agree to the second:
@@ -26,6 +29,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
+
+from console.domain.calendar import DEFAULT_CALENDAR, BusinessCalendar
 
 GROUP_BYS = ("severity", "team", "service", "category", "source", "assignee", "period")
 PERIODS = ("day", "week", "month")
@@ -62,6 +67,12 @@ DEFINITIONS: Mapping[str, str] = {
     "mttr_s": (
         "Mean time to resolve: resolved_at − opened_at in seconds over the resolved incidents; "
         "mean, median and p90 (nearest rank), wall-clock (time on hold included)."
+    ),
+    "mttr_business_s": (
+        "Mean time to resolve in business hours: the working time of the SLA calendar (its "
+        "working days, hours, holidays and time zone) between opened_at and resolved_at, in "
+        "seconds, over the resolved incidents; mean, median and p90 (nearest rank), time on "
+        "hold included."
     ),
     "response_sla_met": (
         "Response SLA compliance: share of acknowledged incidents that have a response due time "
@@ -239,43 +250,178 @@ def stats(durations: list[int]) -> dict[str, float | int | None]:
     }
 
 
-def _group(key: str | None, rows: Iterable[Facts]) -> dict[str, Any]:
-    count = 0
-    acks: list[int] = []
-    fixes: list[int] = []
-    resp_met = resp_n = res_met = res_n = fcr = reopened = 0
-    csat_sum = csat_n = 0
-    for f in rows:
-        count += 1
-        if f.acknowledged_s is not None:
-            acks.append(f.acknowledged_s - f.opened_s)
-            if f.response_met is not None:
-                resp_n += 1
-                resp_met += f.response_met
-        if f.resolved_s is not None:
-            fixes.append(f.resolved_s - f.opened_s)
-            if f.resolution_met is not None:
-                res_n += 1
-                res_met += f.resolution_met
-            fcr += not f.escalated
-            reopened += f.reopened
-        if f.csat is not None:
-            csat_n += 1
-            csat_sum += f.csat
-    resolved = len(fixes)
+def _rank(n: int, p: float) -> int:
+    return max(1, math.ceil(round(p * n, 9)))
+
+
+def histogram_stats(histogram: Mapping[int, int]) -> dict[str, float | int | None]:
+    """Mean, median and p90 of durations given as ``{seconds: how many}`` (exact).
+
+    The same nearest-rank figures :func:`stats` gives over the list of values:
+    durations are whole seconds, so counting each distinct second loses nothing.
+    """
+    n = sum(histogram.values())
+    if n == 0:
+        return {"mean": None, "median": None, "p90": None}
+    total = sum(d * c for d, c in histogram.items())
+    r50, r90 = _rank(n, 0.5), _rank(n, 0.9)
+    median: int | None = None
+    p90: int | None = None
+    seen = 0
+    for d in sorted(histogram):
+        seen += histogram[d]
+        if median is None and seen >= r50:
+            median = d
+        if seen >= r90:
+            p90 = d
+            break
+    return {"mean": mean(total, n), "median": median, "p90": p90}
+
+
+# The sums and counts a group's figures are made of (the SQL paths' column names).
+COUNT_FIELDS = (
+    "count", "acknowledged", "resolved", "resp_n", "resp_met", "res_n", "res_met",
+    "fcr", "reopened", "csat_n", "csat_sum", "sev1",
+)  # fmt: skip
+DURATIONS = ("ack", "fix", "fix_business")
+
+
+@dataclass
+class Tally:
+    """One group's sums and counts, and its durations as ``{seconds: how many}``.
+
+    Both SQL paths read these from grouped queries; :func:`figures` turns them
+    into the group's answer and :func:`merge` adds groups up for the total, so
+    the total's medians are exact too.
+    """
+
+    counts: dict[str, int]
+    durations: dict[str, dict[int, int]]
+    # Or the figures themselves, where the database computed them (PostgreSQL's
+    # percentile_disc is the nearest rank): {"ack": {"mean", "median", "p90"}, …}.
+    stats: dict[str, dict[str, float | int | None]] | None = None
+
+    @classmethod
+    def empty(cls) -> Tally:
+        return cls(dict.fromkeys(COUNT_FIELDS, 0), {name: {} for name in DURATIONS})
+
+    def add_duration(self, name: str, seconds: int, n: int = 1) -> None:
+        histogram = self.durations[name]
+        histogram[seconds] = histogram.get(seconds, 0) + n
+
+
+def merge(tallies: Iterable[Tally]) -> Tally:
+    """The tally of several groups together."""
+    whole = Tally.empty()
+    for tally in tallies:
+        for name, value in tally.counts.items():
+            whole.counts[name] += value
+        for name, histogram in tally.durations.items():
+            target = whole.durations[name]
+            for seconds, n in histogram.items():
+                target[seconds] = target.get(seconds, 0) + n
+    return whole
+
+
+def figures(key: str | None, tally: Tally) -> dict[str, Any]:
+    """A group's answer (the ``groups`` entries of ``GET /v1/metrics``) from its tally."""
+    c = tally.counts
+    if tally.stats is None:
+        ack, fix, business = (histogram_stats(tally.durations[name]) for name in DURATIONS)
+    else:
+        ack, fix, business = (tally.stats[name] for name in DURATIONS)
     return {
         "key": key,
-        "count": count,
-        "acknowledged": len(acks),
-        "resolved": resolved,
-        "mtta_s": stats(acks),
-        "mttr_s": stats(fixes),
-        "response_sla_met": share(resp_met, resp_n),
-        "resolution_sla_met": share(res_met, res_n),
-        "fcr": share(fcr, resolved),
-        "reopen_rate": share(reopened, resolved),
-        "csat": None if csat_n == 0 else round(csat_sum / csat_n, 2),
+        "count": c["count"],
+        "acknowledged": c["acknowledged"],
+        "resolved": c["resolved"],
+        "mtta_s": ack,
+        "mttr_s": fix,
+        "mttr_business_s": business,
+        "response_sla_met": share(c["resp_met"], c["resp_n"]),
+        "resolution_sla_met": share(c["res_met"], c["res_n"]),
+        "fcr": share(c["fcr"], c["resolved"]),
+        "reopen_rate": share(c["reopened"], c["resolved"]),
+        "csat": None if c["csat_n"] == 0 else round(c["csat_sum"] / c["csat_n"], 2),
     }
+
+
+def read_parts(
+    rows: Iterable[Sequence[Any]],
+) -> tuple[dict[Any, Tally], dict[str | None, int]]:
+    """Tallies per group key, and incidents per source, from the rows of a parts query.
+
+    Both SQLite statements (server and cache) answer rows ``(part, key, seconds,
+    n, …)``: part 0 a group's :data:`COUNT_FIELDS` (from ``n`` on), parts 1–3
+    how many of the group's :data:`DURATIONS` took ``seconds``, part 4 the
+    incidents (``n``) per source (``key``).
+    """
+    tallies: dict[Any, Tally] = {}
+    sources: dict[str | None, int] = {}
+    for row in rows:
+        part, key = row[0], row[1]
+        if part == 4:
+            sources[key] = int(row[3])
+            continue
+        tally = tallies.get(key)
+        if tally is None:
+            tally = tallies[key] = Tally.empty()
+        if part == 0:
+            tally.counts = {name: int(row[3 + j] or 0) for j, name in enumerate(COUNT_FIELDS)}
+        else:
+            tally.durations[DURATIONS[part - 1]][int(row[2])] = int(row[3])
+    return tallies, sources
+
+
+def business_seconds(calendar: BusinessCalendar, start_s: int, end_s: int) -> int:
+    """Working time of ``calendar`` from ``start_s`` to ``end_s``, whole seconds (0 if before)."""
+    return calendar.work_between(start_s * 1_000_000, end_s * 1_000_000) // 1_000_000
+
+
+# Working-time pieces per UTC day in the SQL calendar table (a UTC day meets
+# at most three local working days: a short local day between two others).
+DAY_SEGMENTS = 3
+
+
+def business_days(
+    calendar: BusinessCalendar, first_day: int, last_day: int
+) -> list[tuple[int, ...]]:
+    """The calendar as a table the SQL paths join on, one row per UTC day.
+
+    Rows are ``(day, before, s1, e1, s2, e2, s3, e3)`` for the UTC days
+    ``first_day``…``last_day`` (days since 1970): ``before`` is the working
+    time from the start of ``first_day`` to the start of this day, and
+    ``s``–``e`` the day's working hours in epoch seconds (unused pieces
+    ``0, 0``). The working time before an instant ``t`` of the day is then
+    ``before + Σ max(0, min(t, e) − s)``, and an incident's business-hours
+    duration the difference of two such values: plain arithmetic SQL can do.
+    """
+    pieces: dict[int, list[tuple[int, int]]] = {}
+    local = datetime.fromtimestamp(first_day * 86_400, UTC).date() - timedelta(days=1)
+    last_local = datetime.fromtimestamp(last_day * 86_400, UTC).date() + timedelta(days=1)
+    while local <= last_local:
+        hours = calendar.working_hours(local)
+        local += timedelta(days=1)
+        if hours is None:
+            continue
+        start, end = epoch_s(hours[0]), epoch_s(hours[1])
+        while start < end:
+            day = start // 86_400
+            cut = min(end, (day + 1) * 86_400)
+            if first_day <= day <= last_day:
+                pieces.setdefault(day, []).append((start, cut))
+            start = cut
+    rows: list[tuple[int, ...]] = []
+    before = 0
+    for day in range(first_day, last_day + 1):
+        found = pieces.get(day, [])
+        if len(found) > DAY_SEGMENTS:  # pragma: no cover - impossible for day-long hours
+            raise ValueError(f"UTC day {day} has {len(found)} working periods")
+        flat = [x for piece in found for x in piece]
+        flat += [0] * (2 * DAY_SEGMENTS - len(flat))
+        rows.append((day, before, *flat))
+        before += sum(e - s for s, e in found)
+    return rows
 
 
 def sort_groups(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -333,32 +479,97 @@ def warnings_for(total: Mapping[str, Any], sev1: int, threshold: float) -> list[
     ]
 
 
-def report(
-    window: Window,
-    *,
-    in_window: Iterable[Facts],
-    open_ages_s: Iterable[int],
-    sev1_threshold: float = DEFAULT_SEV1_THRESHOLD,
-) -> dict[str, Any]:
-    """The full answer (the shape ``GET /v1/metrics`` returns) from the facts of the window."""
-    rows = list(in_window)
-    by_key: dict[str | None, list[Facts]] = {}
-    sources: dict[str | None, int] = {}
-    sev1 = 0
+def tally_facts(rows: Iterable[Facts], calendar: BusinessCalendar | None) -> Tally:
+    """The tally of some incidents' facts, in plain Python (the reference of the SQL paths).
+
+    The business-hours durations only with a ``calendar`` (they cost a calendar
+    look-up per resolved incident); without one ``mttr_business_s`` is null.
+    """
+    t = Tally.empty()
+    c = t.counts
     for f in rows:
-        by_key.setdefault(_key(f, window), []).append(f)
-        sources[f.source] = sources.get(f.source, 0) + 1
-        sev1 += f.severity == 1
-    total = _group(None, rows)
+        c["count"] += 1
+        c["sev1"] += f.severity == 1
+        if f.acknowledged_s is not None:
+            c["acknowledged"] += 1
+            t.add_duration("ack", f.acknowledged_s - f.opened_s)
+            if f.response_met is not None:
+                c["resp_n"] += 1
+                c["resp_met"] += f.response_met
+        if f.resolved_s is not None:
+            c["resolved"] += 1
+            t.add_duration("fix", f.resolved_s - f.opened_s)
+            if calendar is not None:
+                t.add_duration("fix_business", business_seconds(calendar, f.opened_s, f.resolved_s))
+            if f.resolution_met is not None:
+                c["res_n"] += 1
+                c["res_met"] += f.resolution_met
+            c["fcr"] += not f.escalated
+            c["reopened"] += f.reopened
+        if f.csat is not None:
+            c["csat_n"] += 1
+            c["csat_sum"] += f.csat
+    return t
+
+
+def assemble(
+    window: Window,
+    tallies: Mapping[str | None, Tally],
+    *,
+    backlog_counts: Sequence[int],
+    source_counts: Mapping[str | None, int],
+    sev1_threshold: float = DEFAULT_SEV1_THRESHOLD,
+    whole: Tally | None = None,
+) -> dict[str, Any]:
+    """The full answer (the shape ``GET /v1/metrics`` returns) from the groups' tallies.
+
+    ``whole`` is the tally of every group together (by default the groups merged).
+    """
+    if whole is None:
+        whole = merge(tallies.values())
+    total = figures(None, whole)
     total.pop("key")
     return {
         "from": window.start.isoformat().replace("+00:00", "Z"),
         "to": window.end.isoformat().replace("+00:00", "Z"),
         "group_by": window.group_by,
         "period": window.period,
-        "groups": sort_groups([_group(k, v) for k, v in by_key.items()]),
+        "groups": sort_groups([figures(k, t) for k, t in tallies.items()]),
         "total": total,
-        "backlog": backlog(open_ages_s),
-        "sources": sources_summary(sources),
-        "warnings": warnings_for(total, sev1, sev1_threshold),
+        "backlog": [
+            {"bucket": label, "count": n}
+            for (label, _), n in zip(BACKLOG_BUCKETS, backlog_counts, strict=True)
+        ],
+        "sources": sources_summary(source_counts),
+        "warnings": warnings_for(total, whole.counts["sev1"], sev1_threshold),
     }
+
+
+def report(
+    window: Window,
+    *,
+    in_window: Iterable[Facts],
+    open_ages_s: Iterable[int],
+    sev1_threshold: float = DEFAULT_SEV1_THRESHOLD,
+    calendar: BusinessCalendar | None = DEFAULT_CALENDAR,
+) -> dict[str, Any]:
+    """The full answer from the facts of the window, in plain Python (the reference).
+
+    ``calendar``: the SLA calendar of the business-hours MTTR (the default
+    calendar unless given; None leaves the figure null and skips its cost).
+    """
+    by_key: dict[str | None, list[Facts]] = {}
+    sources: dict[str | None, int] = {}
+    for f in in_window:
+        by_key.setdefault(_key(f, window), []).append(f)
+        sources[f.source] = sources.get(f.source, 0) + 1
+    counts = [0] * len(BACKLOG_BUCKETS)
+    for age in open_ages_s:
+        counts[bucket_index(age)] += 1
+    return assemble(
+        window,
+        {k: tally_facts(v, calendar) for k, v in by_key.items()},
+        backlog_counts=counts,
+        source_counts=sources,
+        sev1_threshold=sev1_threshold,
+    )

@@ -64,6 +64,31 @@ def test_csv_has_a_row_per_group_and_a_total(data: Path) -> None:
     assert 0 < float(rows[-1]["fcr"]) < 1
 
 
+def test_business_hours_mttr_on_the_settings_calendar(data: Path, tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "settings.toml").write_text(
+        '[sla.calendar]\ntime_zone = "America/Los_Angeles"\nday_start = "08:00"\n'
+        'day_end = "18:00"\n',
+        encoding="utf-8",
+    )
+    argv = ("--from", "2026-09-01", "--to", "2026-11-30", "--format", "csv")
+    default = list(csv.DictReader(io.StringIO(metrics(data, *argv).stdout)))[-1]
+    done = metrics(data, *argv, "--config-dir", str(config))
+    assert done.returncode == 0, done.stderr
+    total = list(csv.DictReader(io.StringIO(done.stdout)))[-1]
+    # Ten working hours a day rather than eight: more of each incident counts.
+    assert float(default["mttr_business_mean_s"]) < float(total["mttr_business_mean_s"])
+    assert float(total["mttr_business_mean_s"]) < float(total["mttr_mean_s"])
+    (config / "settings.toml").write_text(
+        '[sla.calendar]\ntime_zone = "Mars/Olympus_Mons"\n', encoding="utf-8"
+    )
+    bad = metrics(data, *argv, "--config-dir", str(config))
+    assert bad.returncode == 2
+    assert "sla.calendar.time_zone" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
 def test_table_is_readable(data: Path) -> None:
     done = metrics(data, "--from", "2026-09-01", "--to", "2026-11-30", "--by", "source")
     assert done.returncode == 0, done.stderr

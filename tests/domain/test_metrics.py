@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import random
+from datetime import UTC, date, datetime, time
 
 import pytest
 
 from console.domain import metrics as m
+from console.domain.calendar import DEFAULT_CALENDAR, TWENTY_FOUR_SEVEN, BusinessCalendar
 
 T0 = int(datetime(2026, 11, 2, 9, 0, tzinfo=UTC).timestamp())  # a Monday
 
@@ -133,3 +135,62 @@ def test_instants_dates_and_zones() -> None:
     assert m.epoch_s(datetime(2026, 11, 1, 0, 0, 59, 999_999, tzinfo=UTC)) == int(
         datetime(2026, 11, 1, 0, 0, 59, tzinfo=UTC).timestamp()
     )
+
+
+def test_duration_counts_give_the_same_figures_as_the_values() -> None:
+    rng = random.Random(21)
+    for n in (1, 2, 3, 9, 10, 11, 99, 1000):
+        values = [int(rng.lognormvariate(6, 1.2)) for _ in range(n)]
+        counts: dict[int, int] = {}
+        for v in values:
+            counts[v] = counts.get(v, 0) + 1
+        assert m.histogram_stats(counts) == m.stats(list(values)), n
+    assert m.histogram_stats({}) == {"mean": None, "median": None, "p90": None}
+    # Ten values of which nine are 5: the median and p90 are 5, the mean 14.5.
+    assert m.histogram_stats({5: 9, 100: 1}) == {"mean": 14.5, "median": 5, "p90": 5}
+
+
+BUSINESS = BusinessCalendar(
+    time_zone="America/Los_Angeles",  # 09:00–17:00 there runs across UTC midnight
+    weekdays=frozenset({0, 1, 2, 3, 4}),
+    day_start=time(9, 0),
+    day_end=time(17, 0),
+    holidays=frozenset({date(2026, 11, 26)}),  # Thanksgiving
+)
+
+
+@pytest.mark.parametrize("calendar", [DEFAULT_CALENDAR, BUSINESS, TWENTY_FOUR_SEVEN])
+def test_the_business_day_table_gives_the_calendars_working_time(
+    calendar: BusinessCalendar,
+) -> None:
+    """The per-UTC-day table the SQL paths join on agrees with the calendar, across a DST
+    change (1 November in Los Angeles), a holiday and weekends, to the second."""
+    first = int(datetime(2026, 10, 20, tzinfo=UTC).timestamp()) // 86_400
+    last = first + 50
+    rows = {row[0]: row for row in m.business_days(calendar, first, last)}
+
+    def worked_before(t: int) -> int:
+        _day, before, *pieces = rows[t // 86_400]
+        return before + sum(
+            max(0, min(t, pieces[2 * n + 1]) - pieces[2 * n]) for n in range(m.DAY_SEGMENTS)
+        )
+
+    rng = random.Random(5)
+    lo, hi = first * 86_400, (last + 1) * 86_400 - 1
+    for _ in range(3000):
+        a = rng.randrange(lo, hi)
+        b = min(hi, a + int(rng.lognormvariate(9, 1.5)))
+        assert worked_before(b) - worked_before(a) == m.business_seconds(calendar, a, b), (a, b)
+
+
+def test_business_hours_mttr_beside_wall_clock() -> None:
+    # Opened Friday 16:00 UTC, resolved Monday 10:00: 66 h wall-clock, 2 h of business hours.
+    friday = int(datetime(2026, 11, 6, 16, 0, tzinfo=UTC).timestamp())
+    monday = int(datetime(2026, 11, 9, 10, 0, tzinfo=UTC).timestamp())
+    rows = [facts(opened_s=friday, acknowledged_s=friday + 60, resolved_s=monday)]
+    total = m.report(WINDOW, in_window=rows, open_ages_s=(), calendar=DEFAULT_CALENDAR)["total"]
+    assert total["mttr_s"]["median"] == 66 * 3600
+    assert total["mttr_business_s"] == {"mean": 7200.0, "median": 7200, "p90": 7200}
+    # With calendar=None the figure is not computed.
+    bare = m.report(WINDOW, in_window=rows, open_ages_s=(), calendar=None)["total"]
+    assert bare["mttr_business_s"] == {"mean": None, "median": None, "p90": None}

@@ -36,6 +36,7 @@ class MetricsFigures(BaseModel):
     resolved: int = Field(description=m.DEFINITIONS["resolved"])
     mtta_s: Durations = Field(description=m.DEFINITIONS["mtta_s"])
     mttr_s: Durations = Field(description=m.DEFINITIONS["mttr_s"])
+    mttr_business_s: Durations = Field(description=m.DEFINITIONS["mttr_business_s"])
     response_sla_met: float | None = Field(description=m.DEFINITIONS["response_sla_met"])
     resolution_sla_met: float | None = Field(description=m.DEFINITIONS["resolution_sla_met"])
     fcr: float | None = Field(description=m.DEFINITIONS["fcr"])
@@ -123,5 +124,11 @@ def metrics(
         window = m.make_window(from_, to, group_by, period)
     except m.MetricsInputError as exc:
         raise ApiError(422, "invalid_request", str(exc)) from None
-    answer = service.compute(session, window, now=context.clock(), sev1_threshold=sev1_threshold)
+    answer = service.compute(
+        session,
+        window,
+        now=context.clock(),
+        sev1_threshold=sev1_threshold,
+        calendar=context.sla.calendar,
+    )
     return json_response(answer)

@@ -6,9 +6,13 @@ definitions and the conventions (whole seconds, nearest-rank percentiles,
 rounding) are :mod:`console.domain.metrics`'s, which also computes the same
 answer over the console's cache; the two are tested against each other.
 
-The medians and p90s use ``ROW_NUMBER()`` over the durations of each group
-(and over all of them, for the total) in one pass; means are sums and counts
-divided here, the same division the cache path does.
+One statement reads the window once (a materialized CTE of each incident's
+durations and 0/1 flags, the business-hours duration from the SLA calendar
+as a per-UTC-day table) and groups it. The medians and p90s stay exact: on
+PostgreSQL ``percentile_disc`` (the nearest rank) per group and, through
+``GROUPING SETS``, for the total; on SQLite, which has no percentile
+function, each group's durations counted per distinct second, read off in
+:func:`console.domain.metrics.histogram_stats`.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     ColumnElement,
     Integer,
@@ -26,15 +31,22 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    column,
     func,
     literal,
     null,
     or_,
     select,
+    text,
+    tuple_,
+    union_all,
+    values,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from console.domain import metrics as m
+from console.domain.calendar import DEFAULT_CALENDAR, BusinessCalendar
 from console.domain.lifecycle import State
 from console.server.core.tables import IncidentRow, TimelineRow
 
@@ -49,7 +61,9 @@ _BY_OPENED = "INDEXED BY ix_incidents_opened_at"
 def _epoch(column: Any, dialect: str) -> ColumnElement[int]:
     """Whole UTC seconds since 1970 of a timestamp column."""
     if dialect == "postgresql":
-        return cast(func.extract("epoch", func.date_trunc("second", column)), BigInteger)
+        # date_part is double precision (EXTRACT is numeric, several times
+        # slower); a whole second is exact in a double.
+        return cast(func.date_part("epoch", func.date_trunc("second", column)), BigInteger)
     # SQLite keeps times as text and rounds fractions to the millisecond when it
     # parses them (…:59.9996 would count as the next second): cut the text to
     # its whole second first. Stored text is UTC, "YYYY-MM-DD HH:MM:SS.ffffff".
@@ -106,9 +120,11 @@ def _csat_key(dialect: str) -> Any:
 def _flags(window: m.Window, dialect: str) -> Any:
     """Per incident of the window with such entries: escalated, reopened (0/1), the CSAT key.
 
-    One grouped pass over the timeline entries of the window's incidents
-    (through the index on ``(incident_id, kind)``) instead of two look-ups per
-    incident.
+    One grouped pass over the entries of those kinds written since the window
+    began, joined to the window's incidents afterwards (rather than a look-up
+    per incident, which on SQLite costs more than the pass). The server writes
+    every entry at or after its incident's ``opened_at``; the day of slack
+    covers a clock set back.
     """
     t = TimelineRow
     escalated = or_(
@@ -123,26 +139,69 @@ def _flags(window: m.Window, dialect: str) -> Any:
             func.max(case((reopened, 1), else_=0)).label("reopened"),
             _csat_key(dialect).label("csat_key"),
         )
-        .join(IncidentRow, IncidentRow.id == t.incident_id)
-        .where(_in_window(window), t.kind.in_(("escalation", "assignment", "state_change", "csat")))
+        .where(
+            t.at >= window.start - timedelta(days=1),
+            t.kind.in_(("escalation", "assignment", "state_change", "csat")),
+        )
         .group_by(t.incident_id)
-        .subquery()
+        .cte("flags")
+        .prefix_with("MATERIALIZED")
     )
 
 
-def _counts(window: m.Window, dialect: str) -> Select[Any]:
+def _least(dialect: str, *args: Any) -> Any:
+    return func.least(*args) if dialect == "postgresql" else func.min(*args)
+
+
+def _greatest(dialect: str, *args: Any) -> Any:
+    return func.greatest(*args) if dialect == "postgresql" else func.max(*args)
+
+
+def _calendar_table(
+    calendar: BusinessCalendar, window: m.Window, now: datetime
+) -> tuple[Any, int, int]:
+    """The SLA calendar per UTC day from the window's start to now (see ``m.business_days``)."""
+    first = window.start_s // 86_400
+    last = max(m.epoch_s(now), window.end_s) // 86_400 + 1
+    names = ("day", "before", *(f"{x}{n}" for n in range(1, m.DAY_SEGMENTS + 1) for x in "se"))
+    table = (
+        values(*(column(name, BigInteger) for name in names), name="cal", literal_binds=True)
+        .data(m.business_days(calendar, first, last))
+        .cte("cal")
+    )
+    return table, first, last
+
+
+def _worked_before(cal: Any, t: Any, dialect: str) -> Any:
+    """Working time from the calendar table's first day to instant ``t`` (the row of its day)."""
+    total = cal.c.before
+    for n in range(1, m.DAY_SEGMENTS + 1):
+        start, end = cal.c[f"s{n}"], cal.c[f"e{n}"]
+        total = total + _greatest(dialect, literal(0), _least(dialect, t, end) - start)
+    return total
+
+
+def _facts(window: m.Window, dialect: str, calendar: BusinessCalendar, now: datetime) -> Any:
+    """The window's incidents, one row each: group key, durations and 0/1 flags (a CTE).
+
+    Gathered once (materialized) and then grouped several ways in the same
+    statement, so the window is read once.
+    """
     i = IncidentRow
     resolved = i.resolved_at.is_not(None)
     acked = i.acknowledged_at.is_not(None)
     flags = _flags(window, dialect)
     last = flags.c.csat_key
     last_digit = func.right(last, 1) if dialect == "postgresql" else func.substr(last, -1)
-    facts = (
+    opened_s = _epoch(i.opened_at, dialect)
+    base = (
         select(
-            _group_key(window, dialect).label("k"),
+            cast(_group_key(window, dialect), String).label("k"),
             i.severity.label("severity"),
-            i.acknowledged_at,
-            i.resolved_at,
+            i.source.label("source"),
+            opened_s.label("opened_s"),
+            (_epoch(i.acknowledged_at, dialect) - opened_s).label("ack"),
+            _epoch(i.resolved_at, dialect).label("resolved_s"),
             case((and_(acked, i.response_due.is_not(None)), 1), else_=0).label("resp_n"),
             case((and_(acked, i.acknowledged_at <= i.response_due), 1), else_=0).label("resp_met"),
             case((and_(resolved, i.resolution_due.is_not(None)), 1), else_=0).label("res_n"),
@@ -156,63 +215,114 @@ def _counts(window: m.Window, dialect: str) -> Select[Any]:
         .outerjoin(flags, flags.c.incident_id == i.id)
         .where(_in_window(window))
         .with_hint(i, _BY_OPENED, "sqlite")
+        .cte("base")
+        # Each epoch once: PostgreSQL would otherwise inline it, once per use.
+        .prefix_with("MATERIALIZED")
+    )
+    b = base.c
+    cal, first, last_day = _calendar_table(calendar, window, now)
+    at_open, at_fix = cal.alias("at_open"), cal.alias("at_fix")
+    fix_day = case(
+        (b.resolved_s < first * 86_400, first),
+        (b.resolved_s >= (last_day + 1) * 86_400, last_day),
+        else_=b.resolved_s.op("/")(86_400),
+    )
+    fix_s = b.resolved_s - b.opened_s
+    worked = _worked_before(at_fix, b.resolved_s, dialect)
+    business = case(
+        # PostgreSQL's GREATEST skips nulls: say "not resolved" outright.
+        (
+            b.resolved_s.is_not(None),
+            _greatest(dialect, literal(0), worked - _worked_before(at_open, b.opened_s, dialect)),
+        ),
+        else_=null(),
+    )
+    facts = (
+        select(
+            b.k,
+            b.severity,
+            b.source,
+            b.ack,
+            fix_s.label("fix"),
+            business.label("fix_business"),
+            b.resp_n,
+            b.resp_met,
+            b.res_n,
+            b.res_met,
+            b.fcr,
+            b.reopened,
+            b.csat,
+        )
+        .select_from(base)
+        .outerjoin(at_open, at_open.c.day == b.opened_s.op("/")(86_400))
+        .outerjoin(at_fix, and_(b.resolved_s.is_not(None), at_fix.c.day == fix_day))
         .cte("facts")
         .prefix_with("MATERIALIZED")
     )
-    f = facts.c
-    return select(
-        f.k,
+    return facts
+
+
+def _count_columns(f: Any) -> list[Any]:
+    """The sums and counts of ``m.COUNT_FIELDS``, in that order."""
+    return [
         func.count().label("count"),
-        func.count(f.acknowledged_at).label("acknowledged"),
-        func.count(f.resolved_at).label("resolved"),
-        func.sum(f.resp_n).label("resp_n"),
-        func.sum(f.resp_met).label("resp_met"),
-        func.sum(f.res_n).label("res_n"),
-        func.sum(f.res_met).label("res_met"),
-        func.sum(f.fcr).label("fcr"),
-        func.sum(f.reopened).label("reopened"),
+        func.count(f.ack).label("acknowledged"),
+        func.count(f.fix).label("resolved"),
+        *(func.sum(f[name]).label(name) for name in m.COUNT_FIELDS[3:9]),
         func.count(f.csat).label("csat_n"),
         func.sum(f.csat).label("csat_sum"),
         func.sum(case((f.severity == 1, 1), else_=0)).label("sev1"),
+    ]
+
+
+def _sqlite_rows(facts: Any) -> Select[Any]:
+    """The facts grouped four ways: ``part`` 0 the sums and counts per group, 1–3 the
+    MTTA, MTTR and business-hours MTTR durations per group as ``(seconds, how many)``
+    (SQLite has no percentile function; the medians are read off these), 4 the sources.
+    """
+    f = facts.c
+    nothing = [null().label(name) for name in m.COUNT_FIELDS[1:]]
+    counts = select(
+        literal(0).label("part"),
+        f.k,
+        null().label("d"),
+        *_count_columns(f),
     ).group_by(f.k)
-
-
-def _durations(window: m.Window, dialect: str, end: Any) -> Select[Any]:
-    """Per group: the sum, median and p90 of ``end − opened_at``, and the total's too."""
-    i = IncidentRow
-    d = (_epoch(end, dialect) - _epoch(i.opened_at, dialect)).label("d")
-    key = _group_key(window, dialect).label("k")
-    ranked = (
-        select(
-            key,
-            d,
-            func.row_number().over(partition_by=key, order_by=d).label("rn"),
-            func.count().over(partition_by=key).label("n"),
-            func.row_number().over(order_by=d).label("rn_all"),
-            func.count().over().label("n_all"),
+    parts: list[Any] = [counts]
+    for part, name in enumerate(m.DURATIONS, start=1):
+        parts.append(
+            select(literal(part), f.k, f[name], func.count(), *nothing)
+            .where(f[name].is_not(None))
+            .group_by(f.k, f[name])
         )
-        .where(_in_window(window), end.is_not(None))
-        .with_hint(i, _BY_OPENED, "sqlite")
-        .subquery()
-    )
-    r = ranked.c
+    parts.append(select(literal(4), f.source, null(), func.count(), *nothing).group_by(f.source))
+    return union_all(*parts)  # type: ignore[return-value]
+
+
+def _postgres_rows(facts: Any) -> Select[Any]:
+    """The facts grouped per group, in total and per source, in one pass.
+
+    ``percentile_disc`` is the nearest rank: the first value whose cumulative
+    share reaches p, i.e. value number ceil(p·n) (in the same float arithmetic
+    as :func:`console.domain.metrics.nearest_rank`, which agrees to 2·10⁶).
+    """
+    f = facts.c
+    figures = []
+    for name in m.DURATIONS:
+        # Both percentiles from one sort.
+        ranks = func.percentile_disc(postgresql.array([0.5, 0.9]), type_=ARRAY(BigInteger))
+        figures += [
+            func.sum(f[name]).label(f"{name}_sum"),
+            ranks.within_group(f[name]).label(f"{name}_ranks"),
+        ]
     return select(
-        r.k,
-        func.sum(r.d).label("total"),
-        func.max(case((r.rn == (r.n + 1) // 2, r.d))).label("median"),
-        func.max(case((r.rn == (9 * r.n + 9) // 10, r.d))).label("p90"),
-        func.max(case((r.rn_all == (r.n_all + 1) // 2, r.d))).label("all_median"),
-        func.max(case((r.rn_all == (9 * r.n_all + 9) // 10, r.d))).label("all_p90"),
-    ).group_by(r.k)
-
-
-def _sources(window: m.Window) -> Any:
-    stmt = (
-        select(IncidentRow.source, func.count())
-        .where(_in_window(window))
-        .group_by(IncidentRow.source)
-    )
-    return stmt
+        func.grouping(f.k).label("all_keys"),
+        func.grouping(f.source).label("all_sources"),
+        f.k,
+        f.source,
+        *_count_columns(f),
+        *figures,
+    ).group_by(func.grouping_sets(f.k, tuple_(), f.source))
 
 
 def _backlog(now: datetime) -> Select[Any]:
@@ -237,12 +347,39 @@ def _key_text(window: m.Window, key: Any) -> str | None:
     return str(key)
 
 
-def _stats(total: Any, n: int, median: Any, p90: Any) -> dict[str, Any]:
-    return {
-        "mean": m.mean(int(total or 0), n),
-        "median": None if median is None else int(median),
-        "p90": None if p90 is None else int(p90),
-    }
+def _sqlite_tallies(
+    session: Session, facts: Any
+) -> tuple[dict[Any, m.Tally], dict[str | None, int], m.Tally | None]:
+    tallies, sources = m.read_parts(session.execute(_sqlite_rows(facts)))
+    return tallies, sources, None
+
+
+def _postgres_tallies(
+    session: Session, facts: Any
+) -> tuple[dict[Any, m.Tally], dict[str | None, int], m.Tally | None]:
+    tallies: dict[Any, m.Tally] = {}
+    sources: dict[str | None, int] = {}
+    whole: m.Tally | None = None
+    for row in session.execute(_postgres_rows(facts)):
+        values = row._mapping
+        if values["all_sources"] == 0:
+            sources[values["source"]] = int(values["count"])
+            continue
+        counts = {name: int(values[name] or 0) for name in m.COUNT_FIELDS}
+        stats: dict[str, dict[str, float | int | None]] = {}
+        for name, n in zip(m.DURATIONS, ("acknowledged", "resolved", "resolved"), strict=True):
+            median, p90 = values[f"{name}_ranks"] or (None, None)
+            stats[name] = {
+                "mean": m.mean(int(values[f"{name}_sum"] or 0), counts[n]),
+                "median": None if median is None else int(median),
+                "p90": None if p90 is None else int(p90),
+            }
+        tally = m.Tally(counts, {}, stats)
+        if values["all_keys"] == 1:
+            whole = tally
+        else:
+            tallies[values["k"]] = tally
+    return tallies, sources, whole
 
 
 def compute(
@@ -251,80 +388,27 @@ def compute(
     *,
     now: datetime,
     sev1_threshold: float = m.DEFAULT_SEV1_THRESHOLD,
+    calendar: BusinessCalendar = DEFAULT_CALENDAR,
 ) -> dict[str, Any]:
     """The answer of ``GET /v1/metrics`` (the shape :func:`console.domain.metrics.report` has)."""
-    bind = session.get_bind()
-    dialect = bind.dialect.name
-    counts = session.execute(_counts(window, dialect)).all()
-    acks = {
-        row.k: row
-        for row in session.execute(_durations(window, dialect, IncidentRow.acknowledged_at))
-    }
-    fixes = {
-        row.k: row for row in session.execute(_durations(window, dialect, IncidentRow.resolved_at))
-    }
-
-    def group(key: Any, c: Any, ack: Any, fix: Any, *, whole: bool) -> dict[str, Any]:
-        med, p90 = ("all_median", "all_p90") if whole else ("median", "p90")
-        return {
-            "key": _key_text(window, key),
-            "count": int(c["count"]),
-            "acknowledged": int(c["acknowledged"]),
-            "resolved": int(c["resolved"]),
-            "mtta_s": _stats(c["ack_total"], int(c["acknowledged"]), ack.get(med), ack.get(p90)),
-            "mttr_s": _stats(c["fix_total"], int(c["resolved"]), fix.get(med), fix.get(p90)),
-            "response_sla_met": m.share(int(c["resp_met"]), int(c["resp_n"])),
-            "resolution_sla_met": m.share(int(c["res_met"]), int(c["res_n"])),
-            "fcr": m.share(int(c["fcr"]), int(c["resolved"])),
-            "reopen_rate": m.share(int(c["reopened"]), int(c["resolved"])),
-            "csat": None
-            if int(c["csat_n"]) == 0
-            else round(int(c["csat_sum"]) / int(c["csat_n"]), 2),
-        }
-
-    fields = (
-        "count", "acknowledged", "resolved", "resp_n", "resp_met", "res_n", "res_met",
-        "fcr", "reopened", "csat_n", "csat_sum", "sev1",
-    )  # fmt: skip
-    totals: dict[str, Any] = dict.fromkeys((*fields, "ack_total", "fix_total"), 0)
-    total_ack: dict[str, Any] = {}
-    total_fix: dict[str, Any] = {}
-    groups = []
-    for row in counts:
-        c = {name: int(getattr(row, name) or 0) for name in fields}
-        ack, fix = acks.get(row.k), fixes.get(row.k)
-        c["ack_total"] = int(ack.total) if ack is not None else 0
-        c["fix_total"] = int(fix.total) if fix is not None else 0
-        for name, value in c.items():
-            totals[name] += value
-        ack_map = ack._asdict() if ack is not None else {}
-        fix_map = fix._asdict() if fix is not None else {}
-        for target, source in ((total_ack, ack_map), (total_fix, fix_map)):
-            for name in ("all_median", "all_p90"):
-                if source.get(name) is not None:
-                    target[name] = source[name]
-        groups.append(group(row.k, c, ack_map, fix_map, whole=False))
-    total = group(None, totals, total_ack, total_fix, whole=True)
-    total.pop("key")
-
+    dialect = session.get_bind().dialect.name
+    facts = _facts(window, dialect, calendar, now)
+    if dialect == "postgresql":
+        # One query over a quarter of a million rows: its sorts fit in memory
+        # with a little more than the default, and compiling it (JIT) costs
+        # more than it saves. For this transaction only.
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
+        session.execute(text("SET LOCAL jit = off"))
+    read = _postgres_tallies if dialect == "postgresql" else _sqlite_tallies
+    tallies, sources, whole = read(session, facts)
     ages = [0] * len(m.BACKLOG_BUCKETS)
     for row in session.execute(_backlog(now)):
         ages[int(row[0])] += int(row[1])
-    sources = {row[0]: int(row[1]) for row in session.execute(_sources(window))}
-    return {
-        "from": window.start.isoformat().replace("+00:00", "Z"),
-        "to": window.end.isoformat().replace("+00:00", "Z"),
-        "group_by": window.group_by,
-        "period": window.period,
-        "groups": m.sort_groups(groups),
-        "total": total,
-        "backlog": [
-            {"bucket": label, "count": n}
-            for (label, _), n in zip(m.BACKLOG_BUCKETS, ages, strict=True)
-        ],
-        "sources": m.sources_summary(sources),
-        "warnings": m.warnings_for(total, int(totals["sev1"]), sev1_threshold),
-    }
-
-
-__all__ = ["compute", "literal", "null"]
+    return m.assemble(
+        window,
+        {_key_text(window, k): t for k, t in tallies.items()},
+        backlog_counts=ages,
+        source_counts=sources,
+        sev1_threshold=sev1_threshold,
+        whole=whole,
+    )

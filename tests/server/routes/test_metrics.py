@@ -74,6 +74,10 @@ def test_lifecycle_csat_and_the_sev1_warning(api: Any) -> None:
     assert by_key["SEV-1"]["fcr"] == 1
     assert by_key["SEV-1"]["reopen_rate"] == 0
     assert by_key["SEV-1"]["mttr_s"]["median"] is not None
+    # The business-hours figure beside it: the working time of the same span, never more.
+    business = by_key["SEV-1"]["mttr_business_s"]
+    assert set(business) == {"mean", "median", "p90"}
+    assert 0 <= business["median"] <= by_key["SEV-1"]["mttr_s"]["median"]
     assert body["total"]["count"] == 2
     # Half the incidents are SEV-1: above the 10 % threshold.
     assert [w["code"] for w in body["warnings"]] == ["sev1_share"]
@@ -88,3 +92,5 @@ def test_openapi_documents_the_endpoint(api: Any) -> None:
     names = {p["name"] for p in operation["parameters"]}
     assert {"from", "to", "group_by", "period", "sev1_threshold"} <= names
     assert "422" in operation["responses"]
+    figures = spec["components"]["schemas"]["MetricsFigures"]["properties"]
+    assert "business hours" in figures["mttr_business_s"]["description"]

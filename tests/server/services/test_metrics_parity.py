@@ -8,6 +8,7 @@ field by field, over HTTP from a real server process.
 
 from __future__ import annotations
 
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 
 from bench._metrics_data import Generated
 from console.domain import metrics as m
+from console.domain.calendar import DEFAULT_CALENDAR, BusinessCalendar
 from console.server.core.db import Database
 from console.server.services import metrics as service
 from console.store import Cache
@@ -22,6 +24,13 @@ from console.store import metrics as cache_metrics
 from tests.helpers.metrics import END, load_server
 
 WINDOW = ("2026-09-01", "2026-11-30")
+# Working hours across UTC midnight, a DST change (1 November) and a holiday.
+LOS_ANGELES = BusinessCalendar(
+    time_zone="America/Los_Angeles",
+    day_start=time(9, 0),
+    day_end=time(17, 0),
+    holidays=frozenset({date(2026, 11, 26)}),
+)
 
 
 def _without_backlog(report: dict[str, Any]) -> dict[str, Any]:
@@ -39,14 +48,23 @@ def _check_parity(url: str, api: Any, cache: Cache) -> None:
             window = m.make_window(WINDOW[0], WINDOW[1], group_by, period)
             local = cache_metrics.compute(cache, window, now=END)
             assert _without_backlog(response.json()) == _without_backlog(local), (group_by, period)
-    # The backlog at one fixed "now", in process, against the cache's.
+    # The backlog at one fixed "now", in process, against the cache's and the
+    # plain-Python reference's; and the business-hours MTTR on another calendar.
     db = Database(url)
     try:
-        window = m.make_window(*WINDOW)
-        with db.read_session() as session:
-            assert service.compute(session, window, now=END) == cache_metrics.compute(
-                cache, window, now=END
-            )
+        for calendar in (DEFAULT_CALENDAR, LOS_ANGELES):
+            for group_by in ("severity", "period"):
+                window = m.make_window(*WINDOW, group_by)
+                with db.read_session() as session:
+                    server = service.compute(session, window, now=END, calendar=calendar)
+                local = cache_metrics.compute(cache, window, now=END, business=calendar)
+                reference = m.report(
+                    window,
+                    in_window=cache_metrics.facts(cache, window.start, window.end),
+                    open_ages_s=cache_metrics.open_ages(cache, END),
+                    calendar=calendar,
+                )
+                assert server == local == reference, (calendar.time_zone, group_by)
     finally:
         db.dispose()
 
@@ -59,6 +77,9 @@ def _check_realistic(report: dict[str, Any]) -> None:
         assert 0 < total[name] < 1, name
     assert 1 < total["csat"] < 5
     assert total["mtta_s"]["median"] <= total["mtta_s"]["p90"]
+    # Business hours run a third of the week: well under wall-clock, never above.
+    assert 0 < total["mttr_business_s"]["mean"] < total["mttr_s"]["mean"]
+    assert total["mttr_business_s"]["p90"] <= total["mttr_s"]["p90"]
     assert sum(b["count"] for b in report["backlog"]) > 0
 
 
