@@ -24,6 +24,7 @@ from console.server.core.guard import PRINCIPAL_KEY
 from console.server.core.settings import Settings
 from console.server.core.writer import GroupWriter
 from console.server.jobs.events import ChangeBroadcaster
+from console.server.services import idempotency
 
 
 @dataclass
@@ -39,7 +40,8 @@ class ServerContext:
     writer: GroupWriter = field(init=False)
 
     def __post_init__(self) -> None:
-        self.writer = GroupWriter(self.db)
+        # A batch's Idempotency-Keys are looked up with one query (run_write's hint).
+        self.writer = GroupWriter(self.db, prepare=idempotency.prefetch)
 
     @property
     def notify_channel(self) -> str | None:

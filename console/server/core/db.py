@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Connection, create_engine, event, insert, select, text
+from sqlalchemy import Connection, Executable, create_engine, event, insert, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
@@ -63,8 +63,36 @@ TOKENS_KEY = "noc_tokens_read"
 # shared by the requests of a batch (reference data no writer of the batch
 # changes: the escalation directory, the webhook subscribers).
 READ_ONCE_KEY = "noc_read_once"
+# Key in ``Session.info``: ((statement, parameters), ...) to insert just before the
+# transaction commits, one ``executemany`` per statement (see ``defer_insert``).
+DEFERRED_KEY = "noc_deferred_inserts"
+# Key in ``Session.info``: {(client, key): stored answer or None} of the
+# ``Idempotency-Key``s this transaction has looked up or stored (``idempotency.py``).
+IDEMPOTENCY_KEY = "noc_idempotency_keys"
 # What ``Session.info`` holds for one transaction only: dropped at its end.
-_TRANSACTION_KEYS = (FEED_SEQ_KEY, SCRATCH_KEY, NEXT_NUMBER_KEY, TOKENS_KEY, READ_ONCE_KEY)
+_TRANSACTION_KEYS = (
+    FEED_SEQ_KEY,
+    SCRATCH_KEY,
+    NEXT_NUMBER_KEY,
+    TOKENS_KEY,
+    READ_ONCE_KEY,
+    DEFERRED_KEY,
+    IDEMPOTENCY_KEY,
+)
+
+
+def defer_insert(session: Session, statement: Executable, parameters: dict[str, Any]) -> None:
+    """Insert ``parameters`` with ``statement`` when the transaction commits.
+
+    The rows deferred in one transaction go in with one ``executemany`` per
+    statement just before ``COMMIT``, so a batch of requests costs one statement
+    (one round trip on PostgreSQL) instead of one each. For rows nothing in the
+    transaction reads back from the database. A savepoint rolled back drops the
+    rows deferred inside it (``Session.info`` is put back as it was, and this
+    replaces the tuple rather than changing it in place).
+    """
+    pending: tuple[tuple[Executable, dict[str, Any]], ...] = session.info.get(DEFERRED_KEY, ())
+    session.info[DEFERRED_KEY] = (*pending, (statement, parameters))
 
 
 class DatabaseUnavailableError(RuntimeError):
@@ -98,6 +126,7 @@ class Database:
         self._write_engine = self.engine.execution_options(**{_WRITE: True})
         self._reads = sessionmaker(self.engine, expire_on_commit=False)
         self._writes = sessionmaker(self._write_engine, expire_on_commit=False)
+        event.listen(self._writes, "before_commit", self._insert_deferred)
         if self.dialect == "postgresql":
             event.listen(self._writes, "before_commit", self._notify_before_commit)
         event.listen(self._writes, "after_commit", self._after_commit)
@@ -253,6 +282,19 @@ class Database:
     def on_commit(self, listener: Callable[[int], None]) -> None:
         """Call ``listener(seq)`` after each write commit that appended to the change log."""
         self._commit_listeners.append(listener)
+
+    def _insert_deferred(self, session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a SAVEPOINT released (a request of a batch), not the commit
+        pending = session.info.pop(DEFERRED_KEY, ())
+        if not pending:
+            return
+        by_statement: dict[Executable, list[dict[str, Any]]] = {}
+        for statement, parameters in pending:
+            by_statement.setdefault(statement, []).append(parameters)
+        connection = session.connection()
+        for statement, rows in by_statement.items():
+            connection.execute(statement, rows)
 
     def _notify_before_commit(self, session: Session) -> None:
         # One NOTIFY per transaction, with its newest seq: PostgreSQL delivers

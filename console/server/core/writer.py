@@ -58,6 +58,13 @@ class _Job(Generic[T]):
     work: Callable[[Session], T]
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[T]
+    hint: Any = None
+
+
+BatchPreparer = Callable[[Session, list[Any]], None]
+"""Called with a batch's write session and the ``hint`` of each of its requests
+(those that gave one) before the first request runs: reads the batch needs,
+made with one statement for all of them (the ``Idempotency-Key`` lookups)."""
 
 
 @dataclass
@@ -83,9 +90,12 @@ class WriterStopped(RuntimeError):
 class GroupWriter:
     """The one thread that runs every request's write, a batch per transaction."""
 
-    def __init__(self, db: Database, *, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self, db: Database, *, max_batch: int = MAX_BATCH, prepare: BatchPreparer | None = None
+    ) -> None:
         self._db = db
         self._max_batch = max_batch
+        self._prepare = prepare
         self._pending: deque[_Job[Any]] = deque()
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -94,11 +104,12 @@ class GroupWriter:
 
     # -- the event loop's side -------------------------------------------
 
-    async def run(self, work: Callable[[Session], T]) -> T:
+    async def run(self, work: Callable[[Session], T], *, hint: Any = None) -> T:
         """Run ``work(session)`` in the next batch; its result once the batch is committed.
 
         ``work`` must not commit or roll back; an exception it raises is raised
         here after its savepoint was rolled back (the rest of the batch is kept).
+        ``hint`` goes to the writer's ``prepare`` with those of the whole batch.
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
@@ -110,7 +121,7 @@ class GroupWriter:
                     target=self._main, name="noc-group-writer", daemon=True
                 )
                 self._thread.start()
-            self._pending.append(_Job(work, loop, future))
+            self._pending.append(_Job(work, loop, future, hint))
             self._wake.notify()
         return await future
 
@@ -181,6 +192,9 @@ class GroupWriter:
                 # savepoint (two statements fewer, a round trip each on PostgreSQL).
                 outcomes.append(self._run_alone(session, batch[0]))
             else:
+                hints = [job.hint for job in batch if job.hint is not None]
+                if hints and self._prepare is not None:
+                    self._prepare(session, hints)
                 for job in batch:
                     outcomes.append(self._run_in_savepoint(session, job))
             if all(error is not None for _job, _value, error in outcomes):

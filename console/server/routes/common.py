@@ -222,7 +222,8 @@ async def run_write(
         return json_response(text, status, headers)
 
     try:
-        return await context.writer.run(work)
+        hint = None if key is None else (caller.principal.name, key)
+        return await context.writer.run(work, hint=hint)
     except WriterStopped:
         raise ApiError(
             503, "shutting_down", "the server is shutting down; retry in a moment"

@@ -20,12 +20,13 @@ import threading
 import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
-from console.server.core.db import Database
+from console.server.core.db import IDEMPOTENCY_KEY, Database, defer_insert
 from console.server.core.errors import ApiError
 from console.server.core.tables import IdempotencyRow, table_of
 
@@ -71,21 +72,62 @@ _FIND = select(
 ).where(IdempotencyRow.client == bindparam("client"), IdempotencyRow.key == bindparam("key"))
 
 
-def replay(*, session: Session, client: str, key: str, request_hash: str) -> StoredResponse | None:
-    """The stored response for this key, or None if the key is new.
+_FIND_MANY = select(
+    IdempotencyRow.key,
+    IdempotencyRow.request_hash,
+    IdempotencyRow.status_code,
+    IdempotencyRow.response,
+    IdempotencyRow.headers,
+).where(
+    IdempotencyRow.client == bindparam("client"),
+    IdempotencyRow.key.in_(bindparam("keys", expanding=True)),
+)
 
-    The same key with a different request is refused: the client reused a key
-    by mistake, and silently returning the other response would hide that.
-    """
-    found = session.connection().execute(_FIND, {"client": client, "key": key}).first()
-    if found is None:
-        return None
-    row = StoredResponse(
+
+def _stored(found: Any) -> StoredResponse:
+    return StoredResponse(
         request_hash=found.request_hash,
         status_code=int(found.status_code),
         response=found.response,
         headers=dict(found.headers or {}),
     )
+
+
+def prefetch(session: Session, wanted: list[tuple[str, str]]) -> None:
+    """Look up the ``(client, key)`` pairs of a batch of writes at once (the group
+    writer's ``prepare``): one primary-key ``IN`` query per client instead of one
+    query per request; :func:`replay` then answers from what was read."""
+    by_client: dict[str, set[str]] = {}
+    for client, key in wanted:
+        by_client.setdefault(client, set()).add(key)
+    known: dict[tuple[str, str], StoredResponse | None] = dict(
+        session.info.get(IDEMPOTENCY_KEY, {})
+    )
+    connection = session.connection()
+    for client, keys in by_client.items():
+        for key in keys:
+            known.setdefault((client, key), None)
+        for found in connection.execute(_FIND_MANY, {"client": client, "keys": sorted(keys)}):
+            known[(client, found.key)] = _stored(found)
+    session.info[IDEMPOTENCY_KEY] = known
+
+
+def replay(*, session: Session, client: str, key: str, request_hash: str) -> StoredResponse | None:
+    """The stored response for this key, or None if the key is new.
+
+    The same key with a different request is refused: the client reused a key
+    by mistake, and silently returning the other response would hide that.
+    Answered from what this transaction already read or stored for the key
+    (:func:`prefetch`, :func:`remember`), else by one query.
+    """
+    known: dict[tuple[str, str], StoredResponse | None] = session.info.get(IDEMPOTENCY_KEY, {})
+    if (client, key) in known:
+        row = known[(client, key)]
+    else:
+        found = session.connection().execute(_FIND, {"client": client, "key": key}).first()
+        row = None if found is None else _stored(found)
+    if row is None:
+        return None
     if row.request_hash != request_hash:
         raise ApiError(
             409,
@@ -110,9 +152,21 @@ def remember(
     headers: dict[str, str],
     now: datetime,
 ) -> None:
-    """Store the response for this key, in the write's own transaction (written at once,
-    so a resend later in the same batch finds it)."""
-    session.connection().execute(
+    """Store the response for this key, in the write's own transaction.
+
+    The row is inserted when the transaction commits, with those of the rest of
+    its batch (:func:`~console.server.core.db.defer_insert`); a resend later in
+    the same batch finds the answer in the transaction's own record of keys.
+    """
+    known: dict[tuple[str, str], StoredResponse | None] = session.info.get(IDEMPOTENCY_KEY, {})
+    # A new dict, not changed in place: a request rolled back to its savepoint
+    # gets the transaction's record back as it was (``GroupWriter``).
+    session.info[IDEMPOTENCY_KEY] = {
+        **known,
+        (client, key): StoredResponse(request_hash, status_code, response, dict(headers)),
+    }
+    defer_insert(
+        session,
         _INSERT,
         {
             "client": client,

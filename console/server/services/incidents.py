@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from console.domain.incident import Incident as DomainIncident
@@ -32,7 +32,7 @@ from console.domain.severity import DEFAULT_MATRIX, Impact, PriorityMatrix, Seve
 from console.domain.sla import SlaPolicy
 from console.server.core import changes
 from console.server.core.auth import Principal
-from console.server.core.db import NEXT_NUMBER_KEY, SCRATCH_KEY
+from console.server.core.db import NEXT_NUMBER_KEY, READ_ONCE_KEY, SCRATCH_KEY
 from console.server.core.errors import ApiError
 from console.server.core.tables import (
     IncidentRow,
@@ -395,6 +395,24 @@ def check_create_allowed(*, body: IncidentCreate, principal: Principal) -> None:
         )
 
 
+_SERVICE_BY_ID = select(ReferenceRow.id).where(
+    ReferenceRow.kind == "service", ReferenceRow.id == bindparam("service")
+)
+_SERVICES = select(ReferenceRow.id, ReferenceRow.data).where(ReferenceRow.kind == "service")
+
+
+def _service_listed(session: Session, service: str) -> bool:
+    """Whether the directory has ``service`` (by id or name), or lists no service at all."""
+    connection = session.connection()
+    if connection.execute(_SERVICE_BY_ID, {"service": service}).first() is not None:
+        return True
+    rows = connection.execute(_SERVICES).all()
+    wanted = service.casefold()
+    return not rows or any(
+        str((data or {}).get("name", "")).casefold() == wanted for _, data in rows
+    )
+
+
 def check_service_known(*, session: Session, service: str, free_text: bool) -> bool:
     """Whether ``service`` is in the directory; 422 listing the known ones when it must be.
 
@@ -405,19 +423,20 @@ def check_service_known(*, session: Session, service: str, free_text: bool) -> b
     an unknown service is accepted and False returned: the incident is
     *unrouted* (:func:`unrouted_entry` says so on its timeline).
     """
-    if session.get(ReferenceRow, ("service", service)) is not None:
-        return True
-    rows = session.execute(
-        select(ReferenceRow.id, ReferenceRow.data).where(ReferenceRow.kind == "service")
-    ).all()
-    if not rows:
-        return True
-    if any(str((data or {}).get("name", "")).casefold() == service.casefold() for _, data in rows):
-        return True
-    if free_text:
-        return False
-    known = sorted(item_id for item_id, _ in rows)
-    shown = ", ".join(known[:30]) + (f" and {len(known) - 30} more" if len(known) > 30 else "")
+    # Asked once per write transaction and service: a batch of creates for one
+    # service shares the answer (reference data is written in transactions of
+    # its own, never inside a batch).
+    known: dict[str, bool] = session.info.setdefault(READ_ONCE_KEY, {}).setdefault(
+        "service_known", {}
+    )
+    answer = known.get(service)
+    if answer is None:
+        answer = known[service] = _service_listed(session, service)
+    if answer or free_text:
+        return answer
+    rows = session.execute(_SERVICES).all()
+    listed = sorted(item_id for item_id, _ in rows)
+    shown = ", ".join(listed[:30]) + (f" and {len(listed) - 30} more" if len(listed) > 30 else "")
     raise ApiError(
         422,
         "unknown_service",

@@ -219,6 +219,52 @@ def test_an_idempotent_resend_in_the_same_batch_gets_the_first_answer(api: Api) 
     assert titles.count("once") == 1
 
 
+def test_keys_of_earlier_batches_replay_from_the_batch_lookup(api: Api) -> None:
+    """A batch's keys are looked up with one query: a key committed before replays its
+    first answer, a new key writes once, and a key whose request failed stays free."""
+    dispatcher = api.auth("dispatcher")
+    earlier = {**dispatcher, "Idempotency-Key": f"earlier-{uuid.uuid4()}"}
+    first = api.request("POST", "/v1/incidents", role=None, json=INCIDENT, headers=earlier)
+    assert first.status_code == 201
+    incident = api.create()
+    failed_key = f"failed-{uuid.uuid4()}"
+    stale = {**dispatcher, "Idempotency-Key": failed_key, "If-Match": '"99"'}
+    fresh = {**dispatcher, "Idempotency-Key": f"fresh-{uuid.uuid4()}"}
+    requests = [
+        ("POST", "/v1/incidents", INCIDENT, earlier),  # replayed from the earlier batch
+        ("PATCH", f"/v1/incidents/{incident['id']}", {"title": "retitled"}, stale),  # 412
+        ("POST", "/v1/incidents", {**INCIDENT, "title": "fresh"}, fresh),
+        ("POST", "/v1/incidents", {**INCIDENT, "title": "fresh"}, fresh),  # replayed
+    ]
+    responses = _send_all(api, requests)
+    assert [r.status_code for r in responses] == [201, 412, 201, 201]
+    assert responses[0].headers.get("Idempotent-Replayed") == "true"
+    assert responses[0].json()["id"] == first.json()["id"]
+    assert responses[2].headers.get("Idempotent-Replayed") is None
+    assert responses[3].headers.get("Idempotent-Replayed") == "true"
+    assert responses[3].text == responses[2].text
+    # The failed request stored nothing under its key: sent again with the right
+    # version, it writes.
+    retry = {**stale, "If-Match": f'"{incident["version"]}"'}
+    again = api.request(
+        "PATCH",
+        f"/v1/incidents/{incident['id']}",
+        role=None,
+        json={"title": "retitled"},
+        headers=retry,
+    )
+    assert again.status_code == 200, again.text
+    assert again.headers.get("Idempotent-Replayed") is None
+    # After the commit the stored keys answer from the database.
+    later = api.request(
+        "POST", "/v1/incidents", role=None, json={**INCIDENT, "title": "fresh"}, headers=fresh
+    )
+    assert later.headers.get("Idempotent-Replayed") == "true"
+    assert later.text == responses[2].text
+    titles = [c["data"]["title"] for c in api.all_changes() if c["kind"] == "incident"]
+    assert titles.count("fresh") == 1
+
+
 def test_roles_are_checked_in_the_batch_as_before(api: Api) -> None:
     incident = api.create()
     requests = [
