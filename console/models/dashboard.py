@@ -132,9 +132,12 @@ class DashboardLoader(QObject):
     :meth:`request` asks for a new snapshot after :data:`REFRESH_DELAY_MS`
     (further requests meanwhile are folded in); :meth:`refresh_now` starts one
     at once. One computation runs at a time; a request while one runs starts
-    another when it is done, so the last change is always shown.
+    another when it is done, so the last change is always shown. ``started``
+    fires when a computation begins (the view marks its figures "updating…");
+    :attr:`last` is the newest snapshot delivered (the last good figures).
     """
 
+    started = Signal()
     loaded = Signal(object)
     failed = Signal(str)
 
@@ -160,6 +163,16 @@ class DashboardLoader(QObject):
         self._timer.setInterval(REFRESH_DELAY_MS)
         self._timer.timeout.connect(self.refresh_now)
         self._threads: list[threading.Thread] = []
+        self.last: DashboardSnapshot | None = None
+        self.loaded.connect(self._keep)
+
+    def _keep(self, snapshot: DashboardSnapshot) -> None:
+        self.last = snapshot
+
+    @property
+    def busy(self) -> bool:
+        """A computation is running or waiting to start."""
+        return self._running or self._timer.isActive()
 
     def request(self, *_: object) -> None:
         """A change happened: recompute soon (coalesced)."""
@@ -172,6 +185,7 @@ class DashboardLoader(QObject):
                 self._again = True
                 return
             self._running = True
+        self.started.emit()
         thread = threading.Thread(target=self._work, name="dashboard-metrics", daemon=True)
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
@@ -196,3 +210,4 @@ class DashboardLoader(QObject):
                     self._running = False
                     return
                 self._again = False
+            self.started.emit()
