@@ -1,5 +1,5 @@
-"""Metrics: ``GET /v1/metrics`` over 1,000,000 incidents, the cache path and the
-dashboard's first paint over 100,000.
+"""Metrics: ``GET /v1/metrics`` over 1,000,000 incidents and the cache path over
+100,000 (the dashboard's opening and refresh: ``python -m bench dashboard``).
 
 The server figures are whole HTTP requests to a real server on loopback, on
 SQLite and on PostgreSQL (skipped with the reason when it does not answer):
@@ -136,62 +136,12 @@ def _cache(folder: Path) -> None:
         cache.close()
 
 
-def _dashboard(folder: Path) -> None:
-    """Opening the dashboard: view built, snapshot computed off the GUI thread, first paint."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtWidgets import QApplication
-
-    from console.domain.sla import SlaPolicy
-    from console.models.dashboard import DashboardLoader
-    from console.views.dashboard import DashboardView
-
-    app = QApplication.instance() or QApplication([])
-    cache = Cache.open(folder / "cache.sqlite3")
-    samples = []
-    try:
-        for _ in range(ROUNDS):
-            painted: list[float] = []
-            started = time.perf_counter()
-            view = DashboardView()
-            view.resize(1920, 1080)
-            view.show()
-            loader = DashboardLoader(
-                cache, policy=SlaPolicy.default(), operator="ana", clock=lambda: END
-            )
-
-            def shown(
-                snapshot: object, view: DashboardView = view, painted: list[float] = painted
-            ) -> None:
-                view.show_snapshot(snapshot)  # type: ignore[arg-type]
-                view.repaint()
-                painted.append(time.perf_counter())
-
-            loader.loaded.connect(shown)
-            loader.refresh_now()
-            deadline = time.perf_counter() + 60
-            while not painted and time.perf_counter() < deadline:
-                app.processEvents()
-                time.sleep(0.001)
-            if not painted:
-                fail("the dashboard did not paint within 60 s")
-            samples.append(painted[0] - started)
-            loader.wait()
-            view.close()
-            view.deleteLater()
-            app.processEvents()
-    finally:
-        cache.close()
-    note(f"dashboard: a cache of {CACHE_N:,} incidents, the last 13 weeks, 1920×1080 offscreen")
-    report(f"metrics.dashboard.{CACHE_N}.first_paint", statistics.median(samples) * 1000, "ms")
-
-
 def run() -> None:
     only = os.environ.get("NOC_BENCH_METRICS_ONLY", "")  # "cache": skip the servers
     note(f"load average: {Path('/proc/loadavg').read_text().strip()}")
     with tempfile.TemporaryDirectory(prefix="bench-metrics-") as tmp:
         folder = Path(tmp)
         _cache(folder)
-        _dashboard(folder)
         if only == "cache":
             return
         with sqlite_database(folder, "metrics") as url:

@@ -21,6 +21,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from console.domain import metrics as m
+from console.domain.calendar import BusinessCalendar
 from console.domain.severity import Severity
 from console.domain.sla import SlaPolicy
 from console.store import Cache, CacheError
@@ -76,11 +77,14 @@ def _wall_clock_targets(policy: SlaPolicy) -> tuple[dict[str, float | None], ...
 
 
 def _by_week(
-    window: m.Window, weeks: Sequence[str], rows: list[m.Facts]
+    window: m.Window,
+    weeks: Sequence[str],
+    rows: list[m.Facts],
+    calendar: BusinessCalendar,
 ) -> tuple[dict[str, Any], ...]:
-    report = m.report(window, in_window=rows, open_ages_s=())
+    report = m.report(window, in_window=rows, open_ages_s=(), calendar=calendar)
     groups = {g["key"]: g for g in report["groups"]}
-    empty = m.report(window, in_window=(), open_ages_s=())["total"]
+    empty = m.report(window, in_window=(), open_ages_s=(), calendar=calendar)["total"]
     return tuple(groups.get(w, {**empty, "key": w}) for w in weeks)
 
 
@@ -98,11 +102,19 @@ def build_snapshot(
     weekly_window = m.make_window(start, end, "period", "week")
 
     def grouped(group_by: str, subset: list[m.Facts]) -> dict[str, Any]:
-        return m.report(m.make_window(start, end, group_by), in_window=subset, open_ages_s=ages)
+        return m.report(
+            m.make_window(start, end, group_by),
+            in_window=subset,
+            open_ages_s=ages,
+            calendar=policy.calendar,  # the business-hours MTTR on the site's SLA calendar
+        )
 
     by_sev = {
         code: _by_week(
-            weekly_window, weeks, [f for f in rows if m.severity_code(f.severity) == code]
+            weekly_window,
+            weeks,
+            [f for f in rows if m.severity_code(f.severity) == code],
+            policy.calendar,
         )
         for code in SEVERITIES
     }
@@ -112,12 +124,12 @@ def build_snapshot(
         computed_at=now,
         took_ms=0.0,
         weeks=weeks,
-        weekly=_by_week(weekly_window, weeks, rows),
+        weekly=_by_week(weekly_window, weeks, rows, policy.calendar),
         weekly_by_severity=by_sev,
         by_severity=grouped("severity", rows),
         by_team=grouped("team", rows),
         by_source=grouped("source", rows),
-        mine_weekly=_by_week(weekly_window, weeks, mine_rows),
+        mine_weekly=_by_week(weekly_window, weeks, mine_rows, policy.calendar),
         mine=grouped("severity", mine_rows) if operator else None,
         operator=operator,
         response_targets=response,
@@ -132,9 +144,12 @@ class DashboardLoader(QObject):
     :meth:`request` asks for a new snapshot after :data:`REFRESH_DELAY_MS`
     (further requests meanwhile are folded in); :meth:`refresh_now` starts one
     at once. One computation runs at a time; a request while one runs starts
-    another when it is done, so the last change is always shown.
+    another when it is done, so the last change is always shown. ``started``
+    fires when a computation begins (the view marks its figures "updating…");
+    :attr:`last` is the newest snapshot delivered (the last good figures).
     """
 
+    started = Signal()
     loaded = Signal(object)
     failed = Signal(str)
 
@@ -160,6 +175,16 @@ class DashboardLoader(QObject):
         self._timer.setInterval(REFRESH_DELAY_MS)
         self._timer.timeout.connect(self.refresh_now)
         self._threads: list[threading.Thread] = []
+        self.last: DashboardSnapshot | None = None
+        self.loaded.connect(self._keep)
+
+    def _keep(self, snapshot: DashboardSnapshot) -> None:
+        self.last = snapshot
+
+    @property
+    def busy(self) -> bool:
+        """A computation is running or waiting to start."""
+        return self._running or self._timer.isActive()
 
     def request(self, *_: object) -> None:
         """A change happened: recompute soon (coalesced)."""
@@ -172,6 +197,7 @@ class DashboardLoader(QObject):
                 self._again = True
                 return
             self._running = True
+        self.started.emit()
         thread = threading.Thread(target=self._work, name="dashboard-metrics", daemon=True)
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
@@ -196,3 +222,4 @@ class DashboardLoader(QObject):
                     self._running = False
                     return
                 self._again = False
+            self.started.emit()

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -29,7 +29,16 @@ from PySide6.QtWidgets import (
 
 from console.domain.metrics import DEFINITIONS
 from console.models.dashboard import COMPLIANCE_TARGET, SEVERITIES, DashboardSnapshot
-from console.views.dashboard_charts import SERIES_COLOURS, SEVERITY_COLOURS, Cell, ChartCard
+from console.views.dashboard_charts import (
+    SERIES_COLOURS,
+    SEVERITY_COLOURS,
+    Cell,
+    ChartCard,
+    charts_ready,
+    preload_charts,
+)
+
+IMPORT_POLL_MS = 30
 
 # The headline figures: (label, key in a report's figures, formatter, definition key).
 KPIS = (
@@ -118,12 +127,23 @@ def _week_labels(weeks: Sequence[str]) -> list[str]:
 
 
 class DashboardView(QWidget):
-    """The three tabs; :meth:`show_snapshot` fills them (GUI thread)."""
+    """The three tabs; :meth:`show_snapshot` fills them (GUI thread).
+
+    ``charts_drawn`` fires when every chart of the tab on screen is drawn.
+    """
+
+    charts_drawn = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("dashboard")
         self.snapshot: DashboardSnapshot | None = None
+        self._updating = False
+        # One chart per event-loop turn, so a refresh never holds the GUI for long.
+        self._drawer = QTimer(self)
+        self._drawer.setSingleShot(True)
+        self._drawer.setInterval(0)
+        self._drawer.timeout.connect(self._draw_next)
         self.status = QLabel("Computing the metrics…")
         self.status.setToolTip(DEFINITIONS["window"])
         self.warning = QLabel()
@@ -160,6 +180,7 @@ class DashboardView(QWidget):
         column.addWidget(self.kpis)
         column.addLayout(grid, 1)
         self.tabs.addTab(_scrolling(executive), "E&xecutive")
+        executive_cards = [self.mtta, self.mttr, self.sla, self.volume, self.backlog, self.sources]
 
         # Team.
         team = QWidget()
@@ -167,8 +188,7 @@ class DashboardView(QWidget):
             "Resolution SLA compliance per team (%)", DEFINITIONS["resolution_sla_met"]
         )
         self.team_load = ChartCard("Workload per team (incidents)", DEFINITIONS["count"])
-        self.team_table = ChartCard("Team figures", DEFINITIONS["window"])
-        self.team_table.toggle.setChecked(True)
+        self.team_table = ChartCard("Team figures", DEFINITIONS["window"], table_only=True)
         team_grid = QGridLayout(team)
         team_grid.addWidget(self.team_sla, 0, 0)
         team_grid.addWidget(self.team_load, 0, 1)
@@ -182,8 +202,9 @@ class DashboardView(QWidget):
         self.mine_heading = QLabel()
         self.mine_kpis = KpiStrip()
         self.mine_throughput = ChartCard("My resolved incidents per week", DEFINITIONS["resolved"])
-        self.mine_quality = ChartCard("My figures by severity", DEFINITIONS["window"])
-        self.mine_quality.toggle.setChecked(True)
+        self.mine_quality = ChartCard(
+            "My figures by severity", DEFINITIONS["window"], table_only=True
+        )
         mine_layout = QVBoxLayout(mine)
         mine_layout.addWidget(self.mine_heading)
         mine_layout.addWidget(self.mine_kpis)
@@ -192,31 +213,87 @@ class DashboardView(QWidget):
         row.addWidget(self.mine_quality, 1)
         mine_layout.addLayout(row, 1)
         self.tabs.addTab(_scrolling(mine), "&Individual")
+        self._page_cards: list[list[ChartCard]] = [
+            executive_cards,
+            [self.team_sla, self.team_load, self.team_table],
+            [self.mine_throughput, self.mine_quality],
+        ]
+        self.tabs.currentChanged.connect(self._drawer.start)
 
     def cards(self) -> list[ChartCard]:
-        return self.findChildren(ChartCard)
+        return [card for page in self._page_cards for card in page]
 
     def show_failure(self, text: str) -> None:
+        self.status.setText(text)
+
+    def set_updating(self, on: bool) -> None:
+        """A new computation is running: the figures on screen are marked as the older ones."""
+        self._updating = on
+        self._show_status()
+
+    def _show_status(self) -> None:
+        snapshot = self.snapshot
+        if snapshot is None:
+            self.status.setText("Computing the metrics…")
+            return
+        weeks = snapshot.weeks
+        text = (
+            f"Incidents opened in the last {len(weeks)} weeks (from {weeks[0]}, UTC) · "
+            f"figures as of {snapshot.computed_at:%H:%M:%S} UTC, computed in "
+            f"{snapshot.took_ms:.0f} ms from the local cache"
+        )
+        if self._updating:
+            text = f"⟳ updating…  {text}"
         self.status.setText(text)
 
     # ------------------------------------------------------------------ fill
 
     def show_snapshot(self, snapshot: DashboardSnapshot) -> None:
+        """Show ``snapshot``: figures and tables at once, charts one per event-loop turn.
+
+        Only the charts of the tab on screen are drawn; the others when their tab
+        is opened. A chart whose data did not change is left as it is.
+        """
         self.snapshot = snapshot
-        weeks = snapshot.weeks
-        total = snapshot.by_severity["total"]
-        self.status.setText(
-            f"Incidents opened in the last {len(weeks)} weeks (from {weeks[0]}, UTC) · "
-            f"computed {snapshot.computed_at:%H:%M:%S} UTC in {snapshot.took_ms:.0f} ms "
-            "from the local cache"
-        )
+        self._updating = False
+        self._show_status()
         warnings = snapshot.by_severity["warnings"]
         self.warning.setVisible(bool(warnings))
         self.warning.setText(" · ".join(w["message"] for w in warnings))
-        self.kpis.show_figures(total)
+        self.kpis.show_figures(snapshot.by_severity["total"])
         self._executive(snapshot)
         self._team(snapshot)
         self._individual(snapshot)
+        self._drawer.start()
+
+    def pending_charts(self) -> list[ChartCard]:
+        """The charts of the tab on screen still to be drawn."""
+        index = self.tabs.currentIndex()
+        if not 0 <= index < len(self._page_cards):
+            return []
+        return [card for card in self._page_cards[index] if card.pending]
+
+    def _draw_next(self) -> None:
+        pending = self.pending_charts()
+        if not pending:
+            self.charts_drawn.emit()
+            return
+        if not charts_ready():
+            # The chart library is still being imported on its thread: the frame
+            # and the figures are up, the charts follow when it is in.
+            preload_charts()
+            QTimer.singleShot(IMPORT_POLL_MS, self._drawer.start)
+            return
+        pending[0].render_chart()
+        if len(pending) > 1:
+            self._drawer.start()
+        else:
+            self.charts_drawn.emit()
+
+    def flush(self) -> None:
+        """Draw every chart of every tab now (exports, tests, screenshots)."""
+        for card in self.cards():
+            card.render_chart()
 
     def _trend(
         self,
@@ -228,8 +305,6 @@ class DashboardView(QWidget):
         unit: str,
     ) -> None:
         weeks = snapshot.weeks
-        card.clear_chart()
-        card.set_categories(_week_labels(weeks), every=2)
         series: list[tuple[str, list[float | None]]] = [
             ("All", [scale(w[key]["mean"]) for w in snapshot.weekly])
         ]
@@ -237,19 +312,25 @@ class DashboardView(QWidget):
             series.append(
                 (code, [scale(w[key]["mean"]) for w in snapshot.weekly_by_severity[code]])
             )
+        lines = [
+            (f"{code} target {scale(targets[code]):g} {unit}", scale(targets[code]), code)
+            for code in ("SEV-1", "SEV-2")
+            if targets.get(code) is not None
+        ]
         colours = {"All": SERIES_COLOURS[0], **SEVERITY_COLOURS}
-        for name, values in series:
-            card.line(name, values, colours[name])
-        for code in ("SEV-1", "SEV-2"):
-            target = targets.get(code)
-            if target is not None:
-                card.target(
-                    f"{code} target {scale(target):g} {unit}", scale(target), SEVERITY_COLOURS[code]
-                )
+
+        def paint(card: ChartCard) -> None:
+            card.set_categories(_week_labels(weeks), every=2)
+            for name, values in series:
+                card.line(name, values, colours[name])
+            for name, value, code in lines:
+                card.target(name, value, SEVERITY_COLOURS[code])
+
         card.set_data(
             ["week", *(f"{name} mean ({unit})" for name, _ in series)],
             [[w, *(values[i] for _, values in series)] for i, w in enumerate(weeks)],
         )
+        card.draw((weeks, series, lines), paint)
 
     def _executive(self, snapshot: DashboardSnapshot) -> None:
         weeks = snapshot.weeks
@@ -257,28 +338,27 @@ class DashboardView(QWidget):
         self._trend(self.mtta, snapshot, "mtta_s", minutes, dict(snapshot.response_targets), "min")
         self._trend(self.mttr, snapshot, "mttr_s", hours, dict(snapshot.resolution_targets), "h")
 
-        self.sla.clear_chart()
-        self.sla.set_categories(labels, every=2)
         response = [percent(w["response_sla_met"]) for w in snapshot.weekly]
         resolution = [percent(w["resolution_sla_met"]) for w in snapshot.weekly]
-        self.sla.line("Response", response, SERIES_COLOURS[0])
-        self.sla.line("Resolution", resolution, SERIES_COLOURS[3])
-        self.sla.target(f"goal {COMPLIANCE_TARGET:.0%}", COMPLIANCE_TARGET * 100, "#888888")
-        self.sla.plot.setYRange(
-            min([v for v in (*response, *resolution) if v is not None] + [80]) - 2, 101
-        )
+
+        def sla(card: ChartCard) -> None:
+            card.set_categories(labels, every=2)
+            card.line("Response", response, SERIES_COLOURS[0])
+            card.line("Resolution", resolution, SERIES_COLOURS[3])
+            card.target(f"goal {COMPLIANCE_TARGET:.0%}", COMPLIANCE_TARGET * 100, "#888888")
+            low = min([v for v in (*response, *resolution) if v is not None] + [80])
+            card.plot.setYRange(low - 2, 101)
+
         self.sla.set_data(
             ["week", "response SLA met (%)", "resolution SLA met (%)"],
             [[w, response[i], resolution[i]] for i, w in enumerate(weeks)],
         )
+        self.sla.draw((weeks, response, resolution), sla)
 
-        self.volume.clear_chart()
-        self.volume.set_categories(labels, every=2)
         stacks = [
             (code, [w["count"] for w in snapshot.weekly_by_severity[code]], SEVERITY_COLOURS[code])
             for code in SEVERITIES
         ]
-        self.volume.bars(stacks)
         self.volume.set_data(
             ["week", *SEVERITIES, "total"],
             [
@@ -286,56 +366,52 @@ class DashboardView(QWidget):
                 for i, w in enumerate(weeks)
             ],
         )
+        self.volume.draw((weeks, stacks), lambda card: _bars(card, labels, stacks, every=2))
 
         backlog = snapshot.by_severity["backlog"]
-        self.backlog.clear_chart()
-        self.backlog.set_categories([b["bucket"] for b in backlog])
-        self.backlog.bars([("open", [b["count"] for b in backlog], SERIES_COLOURS[4])])
+        buckets = [b["bucket"] for b in backlog]
+        open_stack = [("open", [b["count"] for b in backlog], SERIES_COLOURS[4])]
         self.backlog.set_data(
             ["age", "open incidents"], [[b["bucket"], b["count"]] for b in backlog]
         )
+        self.backlog.draw((buckets, open_stack), lambda card: _bars(card, buckets, open_stack))
 
         by_source = snapshot.by_source
         groups = by_source["groups"]
-        self.sources.clear_chart()
-        self.sources.set_categories([str(g["key"]) for g in groups])
-        self.sources.bars([("incidents", [g["count"] for g in groups], SERIES_COLOURS[0])])
+        names = [str(g["key"]) for g in groups]
+        counts = [("incidents", [g["count"] for g in groups], SERIES_COLOURS[0])]
         summary = by_source["sources"]
         ratio = summary["ratio"]
-        self.sources.plot.setTitle(
-            f"user-reported {summary['user_reported']} : monitoring {summary['monitoring']}"
-            + (f"  (ratio {ratio:.2f})" if ratio is not None else ""),
-            size="8pt",
+        title = f"user-reported {summary['user_reported']} : monitoring {summary['monitoring']}" + (
+            f"  (ratio {ratio:.2f})" if ratio is not None else ""
         )
+
+        def sources(card: ChartCard) -> None:
+            _bars(card, names, counts)
+            card.plot.setTitle(title, size="8pt")
+
         self.sources.set_data(["source", "incidents"], [[g["key"], g["count"]] for g in groups])
+        self.sources.draw((names, counts, title), sources)
 
     def _team(self, snapshot: DashboardSnapshot) -> None:
         groups = snapshot.by_team["groups"]
         names = [g["key"] or "(no team)" for g in groups]
-        self.team_sla.clear_chart()
-        self.team_sla.set_categories(names)
-        self.team_sla.bars(
-            [
-                (
-                    "resolution SLA",
-                    [percent(g["resolution_sla_met"]) or 0 for g in groups],
-                    SERIES_COLOURS[3],
-                )
-            ]
-        )
-        self.team_sla.target(f"goal {COMPLIANCE_TARGET:.0%}", COMPLIANCE_TARGET * 100, "#888888")
+        met = [("resolution SLA", [percent(g["resolution_sla_met"]) or 0 for g in groups],
+                SERIES_COLOURS[3])]  # fmt: skip
+
+        def team_sla(card: ChartCard) -> None:
+            _bars(card, names, met)
+            card.target(f"goal {COMPLIANCE_TARGET:.0%}", COMPLIANCE_TARGET * 100, "#888888")
+
         self.team_sla.set_data(
             ["team", "resolution SLA met (%)"],
             [[n, percent(g["resolution_sla_met"])] for n, g in zip(names, groups, strict=True)],
         )
-        self.team_load.clear_chart()
-        self.team_load.set_categories(names)
-        self.team_load.bars(
-            [
-                ("resolved", [g["resolved"] for g in groups], SERIES_COLOURS[3]),
-                ("open", [g["count"] - g["resolved"] for g in groups], SERIES_COLOURS[1]),
-            ]
-        )
+        self.team_sla.draw((names, met), team_sla)
+        load = [
+            ("resolved", [g["resolved"] for g in groups], SERIES_COLOURS[3]),
+            ("open", [g["count"] - g["resolved"] for g in groups], SERIES_COLOURS[1]),
+        ]
         self.team_load.set_data(
             ["team", "resolved", "not resolved"],
             [
@@ -343,6 +419,7 @@ class DashboardView(QWidget):
                 for n, g in zip(names, groups, strict=True)
             ],
         )
+        self.team_load.draw((names, load), lambda card: _bars(card, names, load))
         self.team_table.set_data(*figure_table("team", groups, names))
 
     def _individual(self, snapshot: DashboardSnapshot) -> None:
@@ -357,14 +434,29 @@ class DashboardView(QWidget):
         )
         self.mine_kpis.show_figures(snapshot.mine["total"])
         weeks = snapshot.weeks
-        card = self.mine_throughput
-        card.clear_chart()
-        card.set_categories(_week_labels(weeks), every=2)
         resolved = [float(w["resolved"]) for w in snapshot.mine_weekly]
-        card.line("resolved", list(resolved), SERIES_COLOURS[3])
-        card.set_data(["week", "resolved"], [[w, int(resolved[i])] for i, w in enumerate(weeks)])
+
+        def throughput(card: ChartCard) -> None:
+            card.set_categories(_week_labels(weeks), every=2)
+            card.line("resolved", list(resolved), SERIES_COLOURS[3])
+
+        self.mine_throughput.set_data(
+            ["week", "resolved"], [[w, int(resolved[i])] for i, w in enumerate(weeks)]
+        )
+        self.mine_throughput.draw((weeks, resolved), throughput)
         groups = snapshot.mine["groups"]
         self.mine_quality.set_data(*figure_table("severity", groups, [g["key"] for g in groups]))
+
+
+def _bars(
+    card: ChartCard,
+    labels: Sequence[str],
+    stacks: Sequence[tuple[str, Sequence[float], str]],
+    *,
+    every: int = 1,
+) -> None:
+    card.set_categories(labels, every=every)
+    card.bars(stacks)
 
 
 def figure_table(

@@ -128,3 +128,38 @@ def test_a_change_refreshes_the_dashboard(qtbot: QtBot, cache: Cache) -> None:
     second = blocker.args[0]
     assert second.by_severity["total"]["count"] == first.by_severity["total"]["count"] + 1
     loader.wait()
+
+
+def test_only_the_tab_on_screen_is_drawn_and_unchanged_charts_stay(
+    qtbot: QtBot, cache: Cache
+) -> None:
+    _, snapshot = _loaded(qtbot, cache)
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.resize(1280, 720)
+    view.show()
+    with qtbot.waitSignal(view.charts_drawn, timeout=20_000):
+        view.show_snapshot(snapshot)
+    # The figures and tables are there at once; the team tab's charts wait for their tab.
+    assert view.team_sla.rows
+    assert view.team_sla.pending
+    assert not view.pending_charts()
+    drawn = view.mtta.plot.listDataItems()
+    view.show_snapshot(snapshot)  # the same figures again: nothing to redraw
+    assert not view.mtta.pending
+    assert view.mtta.plot.listDataItems() == drawn
+    with qtbot.waitSignal(view.charts_drawn, timeout=20_000):
+        view.tabs.setCurrentIndex(1)
+    assert not view.team_sla.pending
+
+
+def test_the_status_says_when_the_figures_are_being_updated(qtbot: QtBot, cache: Cache) -> None:
+    _, snapshot = _loaded(qtbot, cache)
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.show_snapshot(snapshot)
+    assert f"figures as of {snapshot.computed_at:%H:%M:%S} UTC" in view.status.text()
+    assert "updating" not in view.status.text()
+    view.set_updating(True)
+    assert view.status.text().startswith("⟳ updating…")
+    assert f"{snapshot.computed_at:%H:%M:%S}" in view.status.text()
