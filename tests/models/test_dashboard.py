@@ -1,0 +1,61 @@
+"""The dashboard's snapshot: its figures on the site's SLA calendar, and a
+computation that does not stall the GUI thread with garbage collections."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bench._metrics_data import generate
+from console.domain.calendar import TWENTY_FOUR_SEVEN
+from console.domain.sla import SlaPolicy
+from console.models import dashboard as dashboard_model
+from console.store import Cache
+from console.store import metrics as cache_metrics
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Iterator[Cache]:
+    opened = Cache.open(tmp_path / "cache.db")
+    data = list(generate(600, end=NOW, days=100, seed=11))
+    opened.upsert_incidents(g.incident for g in data)
+    opened.upsert_timeline(e for g in data for e in g.timeline)
+    yield opened
+    opened.close()
+
+
+def test_business_hours_mttr_follows_the_policys_calendar(cache: Cache) -> None:
+    office = dashboard_model.build_snapshot(
+        cache, now=NOW, operator=None, policy=SlaPolicy.default()
+    )
+    always = dashboard_model.build_snapshot(
+        cache, now=NOW, operator=None, policy=SlaPolicy.default(TWENTY_FOUR_SEVEN)
+    )
+    wall = always.by_severity["total"]["mttr_s"]["mean"]
+    assert wall is not None
+    # On a 24/7 calendar working time is wall-clock time; on office hours it is less.
+    assert always.by_severity["total"]["mttr_business_s"]["mean"] == pytest.approx(wall, abs=1)
+    assert office.by_severity["total"]["mttr_business_s"]["mean"] < wall
+
+
+def test_the_collector_is_paused_while_computing_and_restored(
+    cache: Cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+    real = cache_metrics.facts
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cache_metrics, "facts", spy)
+    assert gc.isenabled()
+    dashboard_model.build_snapshot(cache, now=NOW, operator=None, policy=SlaPolicy.default())
+    assert seen == [False]
+    assert gc.isenabled()
