@@ -376,3 +376,14 @@ def test_only_the_running_major_is_overdue_the_rest_keep_the_cadence(cache: Cach
         heard = {u.audience for u in updates_from_timeline(cache.timeline(incident.id))}
         owed = set(AUDIENCES) - ({"customer"} if incident.service not in facing else set())
         assert heard == owed, incident.number  # each audience the cadence asks for was told
+
+
+def test_every_demo_review_is_scheduled_before_it_is_due() -> None:
+    from console.services.demo import reviews as demo_reviews
+
+    data = read_demo(NOW)
+    built = demo_reviews.build(data.incidents, data.timeline, data.reference["contacts"], NOW)
+    pirs = built["pirs"]
+    assert any(datetime.fromisoformat(p["due_at"]) < NOW for p in pirs)  # one is overdue
+    for pir in pirs:
+        assert datetime.fromisoformat(pir["scheduled_at"]) < datetime.fromisoformat(pir["due_at"])

@@ -104,8 +104,12 @@ def build(
                 ],
             )
         elif not overdue_made:
-            # A review nobody held: past its due date.
-            doc.update(due_at=(now - timedelta(days=1)).isoformat())
+            # A review nobody held: past its due date (scheduled a day before it,
+            # as the +48 h / +72 h rule would have it).
+            doc.update(
+                scheduled_at=(now - timedelta(days=2)).isoformat(),
+                due_at=(now - timedelta(days=1)).isoformat(),
+            )
             overdue_made = True
         else:
             # The rest are still due (demo incidents resolved long ago are re-dated).
