@@ -182,16 +182,6 @@ class MajorWorkspace(WarRoomPanel):
         self.audience.currentTextChanged.connect(lambda _t: self.fill_draft())
         self.status.currentTextChanged.connect(lambda _t: self.fill_draft())
         self.publish_button.clicked.connect(self.publish)
-        shortcut = QShortcut(QKeySequence("Ctrl+Return"), self, self.publish)
-        # Only while the workspace has the focus: the detail pane has its own Ctrl+Return.
-        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        # Only while the workspace has the focus (the registry's actions are window-wide).
-        for keys, slot in (
-            ("Ctrl+Shift+C", self.copy_summary),
-            ("Ctrl+D", self.declare_suggested),
-        ):
-            shortcut = QShortcut(QKeySequence(keys), self, slot)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self._ticker = QTimer(self)
         self._ticker.setInterval(1_000)
         self._ticker.timeout.connect(self.tick)
@@ -484,13 +474,30 @@ def install(
     if not isinstance(actions, MainWindowActions):
         QShortcut(QKeySequence("Ctrl+4"), window).activated.connect(show_workspace)
         return workspace
+
+    def in_view(act: Callable[[], object]) -> Callable[[], None]:
+        # An edit from elsewhere (the palette, a menu) only shows the workspace first.
+        def run() -> None:
+            if tabs.currentWidget() is not workspace:
+                show_workspace()
+                workspace.draft.setFocus()
+                return
+            act()
+
+        return run
+
     wiring: list[tuple[Any, Callable[[], None]]] = [
         (actions.show_major, show_workspace),
         (actions.major_summary, shown(workspace.show_summary)),
+        (actions.major_copy_summary, shown(workspace.copy_summary)),
         (actions.major_call, shown(workspace.show_call_menu)),
     ]
+    # The workspace's own keys (widget-wide context, set by the registry).
+    workspace.addActions([actions.major_publish, actions.major_copy_summary, actions.major_declare])
     if edits is not None:  # the read-only demo only shows
         wiring += [
+            (actions.major_publish, in_view(workspace.publish)),
+            (actions.major_declare, in_view(workspace.declare_suggested)),
             (actions.major_accept_role, shown(workspace.accept_offer)),
             (actions.major_assign_role, shown(workspace.assign_role)),
             (actions.major_bridge, shown(workspace.set_bridge)),
