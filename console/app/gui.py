@@ -409,9 +409,9 @@ def _build_window(
     # freed memory back rather than keep it resident for the whole shift.
     del incidents
     release_free_memory()
-    # Open on the most urgent incident: the top of the queue is what a
-    # dispatcher acts on first, and its detail fills the pane beside it.
-    window.table.move_selection(1)
+    # Open on the running major incident (most severe, then oldest) while one is
+    # open, else on the top of the queue; its detail fills the pane beside it.
+    window.select_first()
     notices = list(cache.notices)
     if notices:
         window.show_notice(" ".join(notices))

@@ -15,7 +15,7 @@ the console (which shows the countdowns). Plain Python, no third-party package.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -312,3 +312,12 @@ def declare_criteria(incident: Incident) -> list[str]:
         severity=incident.severity, category=incident.category, impact=None, urgency=None
     )
     return list(trigger.reasons)
+
+
+def running_major(incidents: Iterable[Incident]) -> Incident | None:
+    """The major incident being run: the most severe open one, then the oldest; None if none.
+
+    What the console opens on (the queue selects it) while a major incident is open.
+    """
+    majors = [i for i in incidents if i.major and i.is_open]
+    return min(majors, key=lambda i: (int(i.severity), i.opened_at, i.number), default=None)

@@ -82,6 +82,8 @@ class Card:
     sla_status: SlaStatus
     major: bool
     flashing: bool
+    # #19: ``◷ update overdue (internal 4 min)`` while a major owes a late update (the queue's).
+    update_overdue: str | None = None
 
 
 class BoardColumnModel(ProjectionModel):
@@ -144,13 +146,22 @@ class BoardColumnModel(ProjectionModel):
             return common
         if role == Qt.ItemDataRole.ToolTipRole:
             card = self.card(row)
+            late = (
+                f"\n{card.update_overdue}: publish it from the major incident workspace (Ctrl+4)"
+                if card.update_overdue
+                else ""
+            )
             return (
                 f"{card.number} · {incident.severity.code} {incident.severity.label}\n"
-                f"{incident.title}\n{card.service} · {card.owner}\n{card.state} · {card.sla}"
+                f"{incident.title}\n{card.service} · {card.owner}\n{card.state} · {card.sla}" + late
             )
         if role == Qt.ItemDataRole.AccessibleTextRole:
             card = self.card(row)
-            return f"{card.number}, {incident.severity.code} {incident.severity.label}, {card.sla}"
+            late = f", {card.update_overdue}" if card.update_overdue else ""
+            return (
+                f"{card.number}, {incident.severity.code} {incident.severity.label}, "
+                f"{card.sla}{late}"
+            )
         return None
 
     def card(self, row: Row) -> Card:
@@ -180,6 +191,7 @@ class BoardColumnModel(ProjectionModel):
             sla_status=reading.status,
             major=incident.major and incident.is_open,
             flashing=self.is_flashing(incident.id),
+            update_overdue=self._queue.update_overdue(incident.id) if incident.major else None,
         )
 
     # -------------------------------------------------------- drag and drop

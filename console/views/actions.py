@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
@@ -242,8 +242,7 @@ class MainWindowActions(QObject):
         self.theme_group.triggered.connect(lambda action: self.theme_chosen.emit(action.data()))
 
         # The War room menu (major incidents, #19): enabled and connected by
-        # views/major_workspace.install;
-        # each shows the workspace first.
+        # views/major_workspace.install; each shows the workspace first.
         self.show_major = self._action(
             "Ma&jor incident workspace",
             "Ctrl+4",
@@ -277,6 +276,27 @@ class MainWindowActions(QObject):
             "Ctrl+Shift+J",
             "Record who is on the bridge (observers get updates from the Communications Lead)",
         )
+        # Keys of the workspace itself: only while it has the focus (install adds
+        # them to the workspace), so the detail composer keeps its Ctrl+Return.
+        # From a menu or the palette elsewhere, publish and declare only show the
+        # workspace: nothing is sent unseen.
+        self.major_publish = self._action(
+            "&Publish the update",
+            "Ctrl+Return",
+            "Send the draft to the chosen audience (through the outbox); in the workspace",
+        )
+        self.major_copy_summary = self._action(
+            "C&opy the executive summary",
+            "Ctrl+Shift+C",
+            "The current major incident's executive summary as text on the clipboard",
+        )
+        self.major_declare = self._action(
+            "&Declare the suggested major incident",
+            "Ctrl+D",
+            "Declare the incident the workspace suggests; the criterion is noted as the why",
+        )
+        for action in (self.major_publish, self.major_copy_summary, self.major_declare):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         for action in self.major_actions:
             action.setEnabled(False)
 
@@ -355,7 +375,10 @@ class MainWindowActions(QObject):
         """The War room menu: the major incident workspace and what it does."""
         return (
             self.show_major,
+            self.major_publish,
+            self.major_declare,
             self.major_summary,
+            self.major_copy_summary,
             self.major_accept_role,
             self.major_assign_role,
             self.major_call,

@@ -56,6 +56,7 @@ from console.domain.sla import SlaStatus
 from console.models.board import CARD_ROLE, BoardColumnModel, BoardModel, Card
 from console.models.incident_table import SLA_STYLE
 from console.views.severity import paint_badge
+from console.views.title_delegate import overdue_pill_width, paint_overdue_pill
 
 FLASH = QColor(255, 193, 7, 70)
 CARD_CACHE_SIZE = 96
@@ -183,7 +184,10 @@ class CardDelegate(QStyledItemDelegate):
         title = ("MAJOR · " if card.major else "") + card.title
         title_font = bold if card.major else font
         painter.setFont(title_font)
-        lines = _elide_lines(title, QFontMetrics(title_font), right - left, 2)
+        # A late stakeholder update (#19) takes the title's second line: the queue row's
+        # framed amber pill, then the audience and how late (words and a shape).
+        late = card.update_overdue
+        lines = _elide_lines(title, QFontMetrics(title_font), right - left, 1 if late else 2)
         for number, text_line in enumerate(lines):
             painter.drawText(
                 QRectF(left, y + number * line, right - left, line),
@@ -191,6 +195,17 @@ class CardDelegate(QStyledItemDelegate):
                 text_line,
             )
         painter.setFont(font)
+        if late:
+            pill = QRectF(left, y + line + 1, min(overdue_pill_width(bold), right - left), line)
+            paint_overdue_pill(painter, pill, bold)
+            detail = late.partition("(")[2].removesuffix(")")
+            room = right - pill.right() - 6
+            painter.setPen(text)
+            painter.drawText(
+                QRectF(pill.right() + 6, pill.top(), room, line),
+                Qt.AlignmentFlag.AlignVCenter,
+                metrics.elidedText(detail, Qt.TextElideMode.ElideRight, int(room)),
+            )
         y += line * 2 + 2
 
         # Line 4: service · owner (a team or "Unassigned" in italics).
@@ -241,6 +256,8 @@ class CardDelegate(QStyledItemDelegate):
 def _elide_lines(text: str, metrics: QFontMetrics, width: float, lines: int) -> list[str]:
     """``text`` wrapped into at most ``lines`` lines of ``width`` (the last one elided)."""
     words = text.split()
+    if lines <= 1:
+        return [metrics.elidedText(" ".join(words), Qt.TextElideMode.ElideRight, int(width))]
     out: list[str] = []
     current = ""
     for position, word in enumerate(words):

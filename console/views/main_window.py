@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from console import __version__
 from console.domain.clock import utc_now
 from console.domain.incident import Incident, TimelineEvent
+from console.domain.major import running_major
 from console.models.board import BoardModel
 from console.models.incident_table import IncidentTableModel
 from console.services.queue import OPEN_QUEUE, QueueFilter, SavedViews
@@ -150,6 +151,13 @@ class MainWindow(StatusMessages):
         if self.tabs.currentWidget() is self.board:
             return self.board.select_incident(incident_id)
         return self.table.select_incident(incident_id)
+
+    def select_first(self) -> None:
+        """Open on what is acted on first: the running major incident (most severe, then
+        oldest) when one is open and shown, else the top of the queue."""
+        major = running_major(self.model.shown())
+        if major is None or not self.table.select_incident(major.id):
+            self.table.move_selection(1)
 
     def tick(self) -> None:
         """Once a second: move the SLA clocks and the data age."""

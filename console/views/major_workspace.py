@@ -9,13 +9,10 @@ alone), a draft filled from the audience's template (Jinja2 sandbox,
 the executive summary copied as text with Ctrl+Shift+C (Ctrl+E shows it on one
 screen, :mod:`console.views.major_summary`).
 
-Roles are given from the escalation matrix: the on-call person of the
-affected service's team is offered for the first unfilled role (Ctrl+Shift+A
-accepts, Ctrl+Shift+R picks the role and another person), and each hand-over
-is a timeline entry sent through the outbox. Ctrl+Shift+P calls a role
-holder (the commander is first), Ctrl+Shift+L sets the bridge, Ctrl+Shift+J
-records a responder joining or leaving. The cadence, the templates and the
-extra roles come from ``[major]`` in settings.toml.
+Roles from the escalation matrix, the holders' phones, the bridge and the
+responders are :mod:`console.views.major_war_room` (the workspace's base
+class). The cadence, the templates and the extra roles come from
+``[major]`` in settings.toml.
 
 The countdowns tick once a second by relabelling a few widgets (no cache
 read); the incident list and timelines are re-read from the cache every
@@ -27,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from html import escape as _esc
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
@@ -39,7 +37,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMenu,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -53,29 +50,23 @@ from console.domain.incident import Incident
 from console.domain.major import (
     AUDIENCES,
     UPDATE_STATUSES,
-    bridge_tel,
     countdown_text,
     overdue,
 )
-from console.domain.phones import tel_uri
 from console.domain.triage import major_incident_trigger
-from console.services.directory import Directory, empty_directory
 from console.services.major import (
     DEFAULT_TEMPLATES,
     ExecutiveSummary,
     MajorSnapshot,
-    RoleCandidate,
     TemplateRefused,
     executive_summary,
-    next_role_offer,
     render_draft,
-    role_candidates,
-    role_names,
     snapshot,
     template_for,
 )
 from console.store import Cache, CacheError
 from console.sync.edits import LocalEdits
+from console.views.major_war_room import WarRoomPanel
 
 REFRESH_MS = 3_000
 
@@ -98,7 +89,7 @@ def summary_text(snap: MajorSnapshot, now: datetime) -> str:
     return executive_summary(snap, now).text()
 
 
-class MajorWorkspace(QWidget):
+class MajorWorkspace(WarRoomPanel):
     """The workspace widget; ``refresh()`` re-reads the cache, ``tick()`` relabels countdowns.
 
     ``overdue_alert(Alert)`` is emitted once when an audience's update becomes
@@ -127,11 +118,8 @@ class MajorWorkspace(QWidget):
         self._major = major or MajorSettings()
         # How a tel: link is dialled (the OS's phone app); replaceable for tests.
         self._open_url = open_url or (lambda url: QDesktopServices.openUrl(QUrl(url)))
-        self._directory: Directory = empty_directory()
-        self._offer: tuple[str, RoleCandidate] | None = None
         self._snaps: list[MajorSnapshot] = []
         self._alerted: set[tuple[str, str, datetime]] | None = None
-        self._phones: dict[str, str] = {}
         self._names: dict[str, str] = {}
         self._candidate: Incident | None = None
         self.suggestion = QLabel(self)
@@ -145,19 +133,7 @@ class MajorWorkspace(QWidget):
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.header.setOpenExternalLinks(True)
         self.header.setWordWrap(True)
-        self.roles = QLabel(self)
-        self.roles.setTextFormat(Qt.TextFormat.RichText)
-        self.roles.setOpenExternalLinks(True)
-        self.roles.setWordWrap(True)
-        self.roles.setObjectName("major_roles")
-        self.offer = QLabel(self)
-        self.offer.setObjectName("major_role_offer")
-        self.offer.setWordWrap(True)
-        self.war_room = QLabel(self)
-        self.war_room.setObjectName("major_war_room")
-        self.war_room.setTextFormat(Qt.TextFormat.RichText)
-        self.war_room.setOpenExternalLinks(True)
-        self.war_room.setWordWrap(True)
+        self._build_war_room()  # roles, role offer, war room (views/major_war_room.py)
         self.countdowns: dict[str, QLabel] = {}
         grid = QGridLayout()
         for column, audience in enumerate(AUDIENCES):
@@ -206,16 +182,6 @@ class MajorWorkspace(QWidget):
         self.audience.currentTextChanged.connect(lambda _t: self.fill_draft())
         self.status.currentTextChanged.connect(lambda _t: self.fill_draft())
         self.publish_button.clicked.connect(self.publish)
-        shortcut = QShortcut(QKeySequence("Ctrl+Return"), self, self.publish)
-        # Only while the workspace has the focus: the detail pane has its own Ctrl+Return.
-        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        # Only while the workspace has the focus (the registry's actions are window-wide).
-        for keys, slot in (
-            ("Ctrl+Shift+C", self.copy_summary),
-            ("Ctrl+D", self.declare_suggested),
-        ):
-            shortcut = QShortcut(QKeySequence(keys), self, slot)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self._ticker = QTimer(self)
         self._ticker.setInterval(1_000)
         self._ticker.timeout.connect(self.tick)
@@ -235,12 +201,7 @@ class MajorWorkspace(QWidget):
         self._names = {
             str(doc.get("id")): str(doc.get("name") or doc.get("id")) for doc in services
         }
-        self._phones = {
-            str(doc.get("name")): e164
-            for doc in self._cache.reference("contacts")
-            if (e164 := _e164(doc.get("primary_phone"))) is not None
-        }
-        self._directory = Directory.from_store(self._cache)
+        self._read_people(self._cache)
         self._show_suggestion()
         majors = self._cache.open_major_incidents()
         # Most severe first, then the newest: the one being run now is on top.
@@ -305,9 +266,7 @@ class MajorWorkspace(QWidget):
             f"{snap.declared_at:%H:%M} UTC, {_elapsed(snap.declared_at, now)} ago · "
             f"commander {self._person(commander)}"
         )
-        self.roles.setText(self._roles_html(snap))
-        self._show_offer(snap)
-        self.war_room.setText(war_room_html(snap))
+        self._show_war_room(snap)
         self.updates.clear()
         for update in reversed(snap.updates):
             self.updates.addItem(
@@ -316,62 +275,6 @@ class MajorWorkspace(QWidget):
             )
         self.fill_draft()
         self.tick()
-
-    def role_names(self) -> list[str]:
-        """The standard roles and the site's extra roles ([major] extra_roles)."""
-        return role_names(self._major.extra_roles)
-
-    def _roles_html(self, snap: MajorSnapshot) -> str:
-        names = self.role_names() + [r for r in snap.roles if r not in self.role_names()]
-        parts = []
-        for role in names:
-            who = snap.roles.get(role)
-            parts.append(
-                f"{_esc(role)}: {self._person(who)}" if who else f"{_esc(role)}: <i>unassigned</i>"
-            )
-        # Two to a line: readable at a glance, and the draft keeps its room.
-        lines = [" · ".join(parts[n : n + 2]) for n in range(0, len(parts), 2)]
-        return "<b>Roles</b> — " + "<br>".join(lines)
-
-    def candidates(self, role: str) -> list[RoleCandidate]:
-        """Who to offer for ``role`` on the current incident (the escalation matrix first)."""
-        snap = self.current()
-        if snap is None:
-            return []
-        holder = snap.roles.get(role)
-        return role_candidates(
-            self._directory, snap.incident.service, self._clock(), exclude=holder
-        )
-
-    def _show_offer(self, snap: MajorSnapshot) -> None:
-        names = self.role_names()
-        missing = next((r for r in names if r not in snap.roles), None)
-        self._offer = (
-            next_role_offer(snap.roles, names, self.candidates(missing)) if missing else None
-        )
-        if self._offer is None and missing is not None:
-            self.offer.setText(
-                f"{missing} is unassigned and the escalation matrix has nobody on call to offer "
-                "· Ctrl+Shift+R picks someone"
-            )
-        elif self._offer is None:
-            self.offer.setText(
-                "Every role is held · Ctrl+Shift+R hands one over · Ctrl+Shift+P calls a holder"
-            )
-        else:
-            role, who = self._offer
-            phone = f", {who.phone}" if who.phone else ""
-            self.offer.setText(
-                f"▶ {role}: offer {who.name} ({who.why}{phone}) — Ctrl+Shift+A accepts, "
-                "Ctrl+Shift+R picks someone else"
-            )
-        self.offer.show()
-
-    def _person(self, name: str) -> str:
-        phone = self._phones.get(name)
-        if phone is None:
-            return _esc(name)
-        return f"{_esc(name)} <a href='{tel_uri(phone)}'>{_esc(phone)}</a>"
 
     def _raise_overdue(self, now: datetime) -> None:
         late: set[tuple[str, str, datetime]] = {
@@ -532,196 +435,6 @@ class MajorWorkspace(QWidget):
         dialog.show()
         return dialog
 
-    # -- roles, phones, the war room -------------------------------------------
-
-    def _editable(self) -> MajorSnapshot | None:
-        snap = self.current()
-        if snap is None or self._edits is None:
-            self.message.setText("No major incident is running, or this console is read-only.")
-            return None
-        return snap
-
-    def accept_offer(self) -> None:
-        """Ctrl+Shift+A: give the offered role to the offered on-call person."""
-        snap = self._editable()
-        if snap is None or self._edits is None:
-            return
-        if self._offer is None:
-            self.message.setText(
-                "Nothing is offered: every role is held (Ctrl+Shift+R hands over)."
-            )
-            return
-        role, who = self._offer
-        try:
-            self._assign(snap, role, who.name, "")
-        except (DomainError, ValueError) as exc:
-            self.message.setText(f"Not assigned: {exc}")
-
-    def _assign(self, snap: MajorSnapshot, role: str, person: str, reason: str) -> None:
-        """Queue the assignment; a refusal is raised for the caller to show."""
-        assert self._edits is not None
-        self._edits.assign_role(snap.incident.id, role, person, reason=reason)
-        self.message.setText(f"{role}: {person} (sent from the outbox).")
-        self.refresh()
-
-    def assign_role(self, role: str | None = None) -> QDialog | None:
-        """Ctrl+Shift+R: choose a role and who holds it (on-call people first)."""
-        from console.views.major_dialogs import RoleDialog
-
-        snap = self._editable()
-        if snap is None:
-            return None
-        names = self.role_names()
-        first_open = next((r for r in names if r not in snap.roles), names[0])
-        dialog = RoleDialog(
-            names, snap.roles, self.candidates, role=role or first_open, parent=self
-        )
-
-        def submit() -> None:
-            person = dialog.chosen_person()
-            if person is None:
-                raise ValueError("choose someone from the list")
-            self._assign(snap, dialog.chosen_role(), person, dialog.reason.text())
-
-        dialog.submit = submit
-        dialog.setModal(True)
-        dialog.show()
-        return dialog
-
-    def call_targets(self) -> list[tuple[str, str, str]]:
-        """(role, person, tel: URI) for each role holder with a phone, the commander first."""
-        snap = self.current()
-        if snap is None:
-            return []
-        order = self.role_names() + [r for r in snap.roles if r not in self.role_names()]
-        out = []
-        for role in order:
-            who = snap.roles.get(role)
-            phone = self._phones.get(who) if who else None
-            if who and phone:
-                out.append((role, who, tel_uri(phone)))
-        return out
-
-    def call(self, index: int = 0) -> bool:
-        """Dial the ``index``-th role holder (0: the commander, when they have a phone)."""
-        targets = self.call_targets()
-        if not 0 <= index < len(targets):
-            self.message.setText("No role holder with a phone number to call.")
-            return False
-        role, who, uri = targets[index]
-        if not self._open_url(uri):
-            self.message.setText(f"No phone app answered {uri}; dial {who} ({role}) by hand.")
-            return False
-        self.message.setText(f"Calling {who} ({role}).")
-        return True
-
-    def call_menu(self) -> QMenu:
-        """Ctrl+Shift+P: the role holders' phones, numbered; Enter calls the commander."""
-        menu = QMenu(self)
-        menu.setObjectName("majorCallMenu")
-        targets = self.call_targets()
-        for index, (role, who, uri) in enumerate(targets):
-            action = menu.addAction(f"&{index + 1} {role}: {who} ({uri.removeprefix('tel:')})")
-            action.triggered.connect(lambda _checked=False, n=index: self.call(n))
-        if not targets:
-            menu.addAction("No role holder has a phone number").setEnabled(False)
-        else:
-            menu.setActiveAction(menu.actions()[0])
-        return menu
-
-    def show_call_menu(self) -> None:
-        menu = self.call_menu()
-        menu.popup(self.roles.mapToGlobal(self.roles.rect().bottomLeft()))
-        if menu.actions():
-            menu.setActiveAction(menu.actions()[0])
-
-    def set_bridge(self) -> QDialog | None:
-        """Ctrl+Shift+L: the bridge's conference URL and/or dial-in with PIN."""
-        from console.views.major_dialogs import BridgeDialog
-
-        snap = self._editable()
-        if snap is None:
-            return None
-        dialog = BridgeDialog(snap.bridge, self)
-
-        def submit() -> None:
-            assert self._edits is not None
-            self._edits.set_bridge(snap.incident.id, **dialog.values())
-            self.message.setText("Bridge set (sent from the outbox).")
-            self.refresh()
-
-        dialog.submit = submit
-        dialog.setModal(True)
-        dialog.show()
-        return dialog
-
-    def record_responder(self) -> QDialog | None:
-        """Ctrl+Shift+J: a responder joined or left the bridge."""
-        from console.views.major_dialogs import ResponderDialog
-
-        snap = self._editable()
-        if snap is None:
-            return None
-        on_bridge = [n for n, (action, _at) in snap.responders.items() if action == "joined"]
-        people = [c.name for c in self._directory.contacts_sorted()]
-        dialog = ResponderDialog(people, on_bridge, self)
-
-        def submit() -> None:
-            assert self._edits is not None
-            person, action = dialog.values()
-            self._edits.change_responder(snap.incident.id, person, action)
-            self.message.setText(f"{person} {action} the bridge (sent from the outbox).")
-            self.refresh()
-
-        dialog.submit = submit
-        dialog.setModal(True)
-        dialog.show()
-        return dialog
-
-
-def war_room_html(snap: MajorSnapshot) -> str:
-    """The bridge (URL link, dial-in with PIN as a ``tel:`` link) and who is on it."""
-    parts = []
-    url = snap.bridge.get("url")
-    if url:
-        parts.append(f"<a href='{_esc(str(url))}'>{_esc(str(url))}</a>")
-    tel = bridge_tel(snap.bridge)
-    if tel:
-        pin = snap.bridge.get("pin")
-        shown = _esc(str(snap.bridge.get("dial_in"))) + (f" PIN {_esc(str(pin))}" if pin else "")
-        parts.append(f"<a href='{_esc(tel)}'>{shown}</a>")
-    bridge = " · ".join(parts) or "no bridge yet"
-    on = [
-        f"{_esc(n)} (since {at:%H:%M})" for n, (s, at) in snap.responders.items() if s == "joined"
-    ]
-    left = [f"{_esc(n)} (left {at:%H:%M})" for n, (s, at) in snap.responders.items() if s == "left"]
-    people = ", ".join(on) or "nobody recorded"
-    gone = f"; {', '.join(left)}" if left else ""
-    return (
-        f"<b>War room</b> — {bridge}<br><b>Responders</b>: {people}{gone} "
-        "<i>(observers get updates from the Communications Lead)</i>"
-    )
-
-
-def _e164(value: object) -> str | None:
-    """A contact's phone as E.164 (``+44 7400 123456`` → ``+447400123456``); None if unusable."""
-    from console.domain.phones import is_e164, parse_phone
-
-    if not isinstance(value, str) or not value.strip():
-        return None
-    if is_e164(value):
-        return value
-    try:
-        return parse_phone(value)
-    except ValueError:  # InvalidPhone: shown without a link
-        return None
-
-
-def _esc(text: str) -> str:
-    from html import escape
-
-    return escape(text)
-
 
 def install(
     window: QWidget,
@@ -761,13 +474,30 @@ def install(
     if not isinstance(actions, MainWindowActions):
         QShortcut(QKeySequence("Ctrl+4"), window).activated.connect(show_workspace)
         return workspace
+
+    def in_view(act: Callable[[], object]) -> Callable[[], None]:
+        # An edit from elsewhere (the palette, a menu) only shows the workspace first.
+        def run() -> None:
+            if tabs.currentWidget() is not workspace:
+                show_workspace()
+                workspace.draft.setFocus()
+                return
+            act()
+
+        return run
+
     wiring: list[tuple[Any, Callable[[], None]]] = [
         (actions.show_major, show_workspace),
         (actions.major_summary, shown(workspace.show_summary)),
+        (actions.major_copy_summary, shown(workspace.copy_summary)),
         (actions.major_call, shown(workspace.show_call_menu)),
     ]
+    # The workspace's own keys (widget-wide context, set by the registry).
+    workspace.addActions([actions.major_publish, actions.major_copy_summary, actions.major_declare])
     if edits is not None:  # the read-only demo only shows
         wiring += [
+            (actions.major_publish, in_view(workspace.publish)),
+            (actions.major_declare, in_view(workspace.declare_suggested)),
             (actions.major_accept_role, shown(workspace.accept_offer)),
             (actions.major_assign_role, shown(workspace.assign_role)),
             (actions.major_bridge, shown(workspace.set_bridge)),

@@ -20,6 +20,32 @@ BADGE_TEXT_COLOUR = QColor("#FFFFFF")
 # #19: an overdue stakeholder update: a framed amber pill with the words (not colour alone).
 OVERDUE_BACKGROUND = QColor("#FFE082")
 OVERDUE_TEXT_COLOUR = QColor("#000000")
+OVERDUE_WORDS = "◷ UPDATE OVERDUE"
+"""The pill's words (the queue row and the board card); which audience and by how long
+are in the tooltip and the detail pane."""
+
+
+def overdue_pill_width(font: QFont) -> float:
+    """How wide the ``◷ UPDATE OVERDUE`` pill is in ``font`` (its words and a space each side)."""
+    metrics = QFontMetricsF(font)
+    return metrics.horizontalAdvance(OVERDUE_WORDS) + 2 * metrics.horizontalAdvance(" ")
+
+
+def paint_overdue_pill(painter: QPainter, pill: QRectF, font: QFont) -> None:
+    """Paint the framed amber ``◷ UPDATE OVERDUE`` pill in ``pill`` (elided if narrower)."""
+    metrics = QFontMetricsF(font)
+    room = pill.width() - metrics.horizontalAdvance(" ")
+    painter.save()
+    painter.setBrush(OVERDUE_BACKGROUND)
+    painter.setPen(OVERDUE_TEXT_COLOUR)
+    painter.setFont(font)
+    painter.drawRoundedRect(pill, 3, 3)  # framed: a shape, not only a colour
+    painter.drawText(
+        pill,
+        Qt.AlignmentFlag.AlignCenter,
+        metrics.elidedText(OVERDUE_WORDS, Qt.TextElideMode.ElideRight, room),
+    )
+    painter.restore()
 
 
 class TitleDelegate(QStyledItemDelegate):
@@ -63,20 +89,10 @@ class TitleDelegate(QStyledItemDelegate):
 
         overdue = index.data(OVERDUE_ROLE)
         if isinstance(overdue, str) and overdue:
-            # Compact in the row ("◷ UPDATE OVERDUE"); which audience and by how long are
-            # in the cell's tooltip and the detail pane.
-            words = "◷ UPDATE OVERDUE"
-            width = min(small_metrics.horizontalAdvance(words) + 2 * pad, rect.width() * 0.45)
-            late = QRectF(badge.right() + pad, badge.top(), width, badge_h)
-            painter.setBrush(OVERDUE_BACKGROUND)
-            painter.setPen(OVERDUE_TEXT_COLOUR)
-            painter.drawRoundedRect(late, 3, 3)  # framed: a shape, not only a colour
-            painter.drawText(
-                late,
-                Qt.AlignmentFlag.AlignCenter,
-                small_metrics.elidedText(words, Qt.TextElideMode.ElideRight, width - pad),
-            )
-            badge = late
+            # Compact in the row; the cell's tooltip says which audience and by how long.
+            width = min(overdue_pill_width(small), rect.width() * 0.45)
+            badge = QRectF(badge.right() + pad, badge.top(), width, badge_h)
+            paint_overdue_pill(painter, badge, small)
 
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         group = opt.palette.ColorGroup.Normal

@@ -14,6 +14,7 @@ from console.domain.major import (
     declared_from_timeline,
     next_update_due,
     roles_from_timeline,
+    running_major,
     war_room_from_timeline,
 )
 
@@ -88,3 +89,19 @@ def test_countdown_text_ticks_under_an_hour_and_reads_hours_past_it() -> None:
     assert countdown_text(T0 + timedelta(minutes=64, seconds=1), T0) == "1 h 05 min"
     assert countdown_text(T0, T0 + timedelta(minutes=65, seconds=59)) == "OVERDUE 1 h 05 min"
     assert countdown_text(T0, T0 + timedelta(days=2, hours=4)) == "OVERDUE 2 d 4 h"
+
+
+def test_the_running_major_is_the_most_severe_open_one_then_the_oldest() -> None:
+    from console.domain.lifecycle import State
+    from console.domain.severity import Severity
+    from tests.helpers.factories import desk_incident
+
+    top = desk_incident(1, Severity.SEV1, age_min=600)  # not major
+    old_sev2 = desk_incident(2, Severity.SEV2, age_min=900, major=True)
+    new_sev1 = desk_incident(3, Severity.SEV1, age_min=30, major=True)
+    run = desk_incident(4, Severity.SEV1, age_min=90, major=True)
+    closed = desk_incident(5, Severity.SEV1, age_min=800, major=True, state=State.RESOLVED)
+    assert running_major([top, old_sev2, new_sev1, run, closed]) == run
+    assert running_major([top, old_sev2]) == old_sev2
+    assert running_major([top, closed]) is None
+    assert running_major([]) is None

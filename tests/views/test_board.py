@@ -7,8 +7,10 @@ arrive as layout changes, never resets; the tick repaints only the clocks.
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QObject, QPoint, QPointF, QRect, Qt
@@ -373,3 +375,60 @@ def test_a_real_drop_event_on_a_column_asks_for_the_move(
     assert record.incident_id == "inc-1"
     assert record.payload["fields"] == {"state": "in_progress"}
     assert desk.board_model.column_of("inc-1") == (2, 0)  # SEV-1 first in its column
+
+
+def test_a_major_owing_a_late_update_shows_the_queue_rows_overdue_pill_on_its_card(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """The demo's running SEV-1 (INC-004301) owes an update: its card says so in words and a
+    framed amber pill, the queue row's; a major that owes nothing has no pill."""
+    from console.app.gui import _build_window
+    from console.config.settings import load_settings
+    from console.views.title_delegate import OVERDUE_BACKGROUND
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    cache = Cache.open(tmp_path / "cache.db")
+    window = _build_window(app, load_settings(tmp_path / "settings.toml"), cache, demo=True)
+    qtbot.addWidget(window)
+    window.resize(1280, 720)
+    window.show()
+    window.tabs.setCurrentWidget(window.board)
+    qtbot.waitExposed(window.board)
+    cards = {
+        card.number: (view, row)
+        for view in window.board.columns
+        for row in range(view.model().rowCount())
+        if isinstance(card := view.model().index(row, 0).data(CARD_ROLE), Card)
+    }
+    view, row = cards["INC-004301"]
+    index = view.model().index(row, 0)
+    card = index.data(CARD_ROLE)
+    assert card.major
+    assert card.update_overdue == window.table.model().queue.update_overdue(card.incident_id)
+    assert card.update_overdue.startswith("◷ update overdue")
+    assert card.update_overdue in index.data(Qt.ItemDataRole.ToolTipRole)
+    assert card.update_overdue in index.data(Qt.ItemDataRole.AccessibleTextRole)
+    view.scrollTo(index)
+
+    def amber(at: QRect) -> int:
+        image = view.viewport().grab(at).toImage()
+        target = OVERDUE_BACKGROUND.rgb()
+        return sum(
+            image.pixel(x, y) == target for x in range(image.width()) for y in range(image.height())
+        )
+
+    assert amber(view.visualRect(index)) > 100  # the pill is painted
+    others = [
+        (v, r)
+        for number, (v, r) in cards.items()
+        if number != "INC-004301" and not v.model().index(r, 0).data(CARD_ROLE).update_overdue
+    ]
+    other_view, other_row = others[0]
+    other_index = other_view.model().index(other_row, 0)
+    other_view.scrollTo(other_index)
+    assert amber(other_view.visualRect(other_index)) == 0
+    if os.environ.get("NOC_SCREENSHOTS"):
+        window.grab().save(os.environ["NOC_SCREENSHOTS"] + "/board-overdue.png")
+    window.close()
+    cache.close()

@@ -243,20 +243,68 @@ def test_suggests_declaring_with_the_criterion_and_declares_with_one_key(
     cache.close()
 
 
-def test_ctrl_return_publishes_from_the_keyboard(qtbot: QtBot, tmp_path: Path) -> None:
+def test_the_workspace_keys_are_registry_actions_live_only_in_the_workspace(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """Ctrl+Return, Ctrl+D and Ctrl+Shift+C are the registry's, in its menu, and fire in the
+    workspace only: a composer elsewhere keeps its own Ctrl+Return (no ambiguous key)."""
     from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtGui import QKeySequence, QShortcut
+    from PySide6.QtWidgets import QApplication, QMainWindow, QPlainTextEdit
+
+    from console.views.actions import MainWindowActions
 
     cache = Cache.open(tmp_path / "cache.db")
     _seed(cache)
-    clock = FakeClock(NOW)
-    view = MajorWorkspace(cache, LocalEdits(cache, author="iris", clock=clock), clock=clock)
-    qtbot.addWidget(view)
-    view.show()
-    qtbot.waitExposed(view)
-    view.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is view)
-    view.draft.setFocus()
-    qtbot.keyClick(view.draft, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    cache.upsert_incidents([make_incident(7, Severity.SEV1, title="Core router down")])
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    tabs = QTabWidget(window)
+    window.setCentralWidget(tabs)
+    actions = MainWindowActions([("light", "Light")], "light", window)
+    window.menu_actions = actions  # type: ignore[attr-defined]
+    for group in actions.groups():
+        group.fill(window.menuBar().addMenu(group.title))
+    composer = QPlainTextEdit()
+    tabs.addTab(composer, "detail")
+    added: list[str] = []
+    own = QShortcut(QKeySequence("Ctrl+Return"), composer, lambda: added.append("note"))
+    own.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    workspace = install(window, tabs, cache, LocalEdits(cache, author="iris"))
+    war_room = next(g for g in actions.groups() if g.title == "War room")
+    for action in (actions.major_publish, actions.major_declare, actions.major_copy_summary):
+        assert action in war_room.actions
+        assert action.isEnabled()
+    window.resize(1280, 720)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+
+    composer.setFocus()
+    qtbot.keyClick(composer, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert added == ["note"]
+    assert cache.pending_outbox() == []
+
+    actions.major_publish.trigger()  # from the palette elsewhere: shows, sends nothing
+    assert tabs.currentWidget() is workspace
+    assert cache.pending_outbox() == []
+    workspace.draft.setFocus()
+    qtbot.keyClick(workspace.draft, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert [r.operation for r in cache.pending_outbox()] == ["status_update"]
+
+    qtbot.keyClick(workspace.draft, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert cache.incident("inc-7").major  # type: ignore[union-attr]
+
+    QGuiApplication.clipboard().clear()
+    qtbot.keyClick(
+        workspace.draft,
+        Qt.Key.Key_C,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    current = workspace.current()
+    assert current is not None
+    assert current.incident.title in QGuiApplication.clipboard().text()
+    assert workspace.message.text() == "Executive summary copied as text."
+    assert added == ["note"]
     cache.close()
