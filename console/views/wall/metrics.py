@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
@@ -59,6 +59,17 @@ class MetricsPanel(PagedPanel[WallMetrics]):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Working out this week's figures…", parent)
         self.problem = ""
+        self.loader: WallMetricsLoader | None = None
+        self.refresher = QTimer(self)
+        self.refresher.setInterval(WALL_METRICS_REFRESH_MS)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """When the wall closes: no more refreshes, and the running one finishes first."""
+        if event.type() == QEvent.Type.Close and watched is self.window():
+            self.refresher.stop()
+            if self.loader is not None:
+                self.loader.wait(5.0)
+        return False
 
     def set_metrics(self, metrics: WallMetrics) -> None:
         self.problem = ""
@@ -236,9 +247,9 @@ def attach(
     loader.failed.connect(panel.set_problem)
     wall.add_panel(Panel.METRICS, panel)
     wall.model.changed.connect(loader.request)
-    every = QTimer(panel)
-    every.setInterval(WALL_METRICS_REFRESH_MS)
-    every.timeout.connect(loader.refresh_now)
-    every.start()
+    panel.refresher.timeout.connect(loader.refresh_now)
+    panel.refresher.start()
+    panel.loader = loader
+    wall.installEventFilter(panel)  # the wall closing stops the page's refreshes
     loader.refresh_now()
     return panel, loader

@@ -106,3 +106,11 @@ def test_a_failed_computation_keeps_the_last_figures_and_says_so(
     panel.set_problem("The metrics could not be computed: the cache is closed")
     assert panel.cell_texts() == before
     assert panel.footer_text().startswith("⚠ The metrics could not be computed")
+
+
+def test_closing_the_wall_stops_the_pages_refreshes(qtbot: QtBot, known_cache: Cache) -> None:
+    wall = wall_over(qtbot, known_cache, ON)
+    panel = loaded_panel(qtbot, wall)
+    assert panel.refresher.isActive()
+    wall.close()
+    assert not panel.refresher.isActive()
