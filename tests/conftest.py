@@ -38,6 +38,7 @@ pytest_plugins = [
     "tests.helpers.servers",
     "tests.helpers.store",
     "tests.helpers.sync",
+    "tests.helpers.wall_metrics",
     "tests.helpers.webhooks",
 ]
 

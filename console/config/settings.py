@@ -31,6 +31,7 @@ silently ignored. Example::
     [wall]                          # noc-console --wall
     rotate_seconds = 15             # how long each panel stays on the wall
     services = ["payments-api"]     # key services for "on call now" (default: critical ones)
+    metrics = false                 # true: a rotating page of this week's SLA and the backlog
 
     [major]                         # major incident command (docs/major-incidents.md)
     extra_roles = ["Scribe"]        # beside Incident Commander, Technical and Communications Lead
@@ -118,6 +119,8 @@ class WallSettings:
     rotate_seconds: int = 15
     # Key services for the "on call now" panel, in this order; empty: the critical ones.
     services: tuple[str, ...] = ()
+    # A metrics page in the rotation: SLA compliance this week per severity, backlog by age.
+    metrics: bool = False
 
 
 @dataclass(frozen=True)
@@ -371,7 +374,7 @@ def _backends(value: object, path: Path) -> tuple[str, ...]:
 
 MIN_WALL_ROTATE_SECONDS = 5
 MAX_WALL_ROTATE_SECONDS = 600
-_WALL_KEYS = ("rotate_seconds", "services")
+_WALL_KEYS = ("rotate_seconds", "services", "metrics")
 
 
 def _alerts(value: object, path: Path) -> AlertRules:
@@ -425,7 +428,17 @@ def _wall(value: object, path: Path) -> WallSettings:
             f"{services!r} is not allowed",
             ['a list of service ids such as ["payments-api", "checkout"]'],
         )
-    return WallSettings(rotate_seconds=rotate, services=tuple(s.strip() for s in services))
+    metrics = value.get("metrics", WallSettings.metrics)
+    if not isinstance(metrics, bool):
+        raise SettingsError(
+            path,
+            "wall.metrics",
+            f"{metrics!r} is not allowed",
+            ["true (show the metrics page on the wall) or false"],
+        )
+    return WallSettings(
+        rotate_seconds=rotate, services=tuple(s.strip() for s in services), metrics=metrics
+    )
 
 
 _MAJOR_KEYS = ("cadence_minutes", "extra_roles", "templates", "share_threshold")

@@ -158,48 +158,49 @@ def _build_snapshot(
     return replace(snapshot, took_ms=(time.perf_counter() - started) * 1000)
 
 
-class DashboardLoader(QObject):
-    """Computes snapshots on a worker thread; :attr:`loaded` delivers them on the GUI thread.
+class BackgroundLoader(QObject):
+    """Computes a result on a worker thread; :attr:`loaded` delivers it on the GUI thread.
 
-    :meth:`request` asks for a new snapshot after :data:`REFRESH_DELAY_MS`
-    (further requests meanwhile are folded in); :meth:`refresh_now` starts one
-    at once. One computation runs at a time; a request while one runs starts
-    another when it is done, so the last change is always shown. ``started``
-    fires when a computation begins (the view marks its figures "updating…");
-    :attr:`last` is the newest snapshot delivered (the last good figures).
+    :meth:`request` asks for a new result after ``delay_ms`` (further requests
+    meanwhile are folded in); :meth:`refresh_now` starts one at once. One
+    computation runs at a time; a request while one runs starts another when it
+    is done, so the last change is always shown. ``started`` fires when a
+    computation begins (a view marks its figures "updating…"); :attr:`last` is
+    the newest result delivered (the last good figures). Subclasses give
+    :meth:`compute` (runs on the worker thread).
     """
 
     started = Signal()
     loaded = Signal(object)
     failed = Signal(str)
+    thread_name = "background-metrics"
 
     def __init__(
         self,
-        cache: Cache,
         *,
-        policy: SlaPolicy,
-        operator: str | None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        delay_ms: int = REFRESH_DELAY_MS,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self._cache = cache
-        self._policy = policy
-        self._operator = operator
         self._clock = clock
         self._lock = threading.Lock()
         self._running = False
         self._again = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(REFRESH_DELAY_MS)
+        self._timer.setInterval(delay_ms)
         self._timer.timeout.connect(self.refresh_now)
         self._threads: list[threading.Thread] = []
-        self.last: DashboardSnapshot | None = None
+        self.last: object | None = None
         self.loaded.connect(self._keep)
 
-    def _keep(self, snapshot: DashboardSnapshot) -> None:
-        self.last = snapshot
+    def compute(self, now: datetime) -> object:
+        """The result at ``now`` (worker thread); raise ``CacheError``/``ValueError`` to fail."""
+        raise NotImplementedError
+
+    def _keep(self, result: object) -> None:
+        self.last = result
 
     @property
     def busy(self) -> bool:
@@ -218,7 +219,7 @@ class DashboardLoader(QObject):
                 return
             self._running = True
         self.started.emit()
-        thread = threading.Thread(target=self._work, name="dashboard-metrics", daemon=True)
+        thread = threading.Thread(target=self._work, name=self.thread_name, daemon=True)
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
 
@@ -230,16 +231,38 @@ class DashboardLoader(QObject):
     def _work(self) -> None:
         while True:
             try:
-                snapshot = build_snapshot(
-                    self._cache, now=self._clock(), operator=self._operator, policy=self._policy
-                )
+                result = self.compute(self._clock())
             except (CacheError, ValueError) as exc:
                 self.failed.emit(f"The metrics could not be computed: {exc}")
             else:
-                self.loaded.emit(snapshot)
+                self.loaded.emit(result)
             with self._lock:
                 if not self._again:
                     self._running = False
                     return
                 self._again = False
             self.started.emit()
+
+
+class DashboardLoader(BackgroundLoader):
+    """The dashboard's snapshots (:func:`build_snapshot`) on a worker thread."""
+
+    thread_name = "dashboard-metrics"
+    last: DashboardSnapshot | None
+
+    def __init__(
+        self,
+        cache: Cache,
+        *,
+        policy: SlaPolicy,
+        operator: str | None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(clock=clock, parent=parent)
+        self._cache = cache
+        self._policy = policy
+        self._operator = operator
+
+    def compute(self, now: datetime) -> DashboardSnapshot:
+        return build_snapshot(self._cache, now=now, operator=self._operator, policy=self._policy)

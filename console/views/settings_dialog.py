@@ -2,7 +2,7 @@
 
 Who you are (the name on your work notes and what *Mine* means), the look,
 the backends and the Request Tracker queue, what alarms and how often, the
-wall's rotation and key services, and major incident command (extra roles,
+wall's rotation, key services and metrics page, and major incident command (extra roles,
 the internal update cadence per severity, the update templates per severity
 and audience; a template with an unknown field or a loop is refused on
 *Save*, naming it). *Save* validates everything exactly as
@@ -172,6 +172,9 @@ class SettingsDialog(QDialog):
         self.wall_services = QLineEdit(", ".join(settings.wall.services), wall)
         self.wall_services.setPlaceholderText("service ids, e.g. payments-api, checkout")
         form.addRow("&Key services (on call now):", self.wall_services)
+        self.wall_metrics = QCheckBox("Show a &metrics page (SLA this week, backlog by age)", wall)
+        self.wall_metrics.setChecked(settings.wall.metrics)
+        form.addRow("", self.wall_metrics)
         tabs.addTab(wall, "&Wall")
 
         major_page = QWidget(tabs)
@@ -275,6 +278,7 @@ class SettingsDialog(QDialog):
             "alerts.repeat_seconds": repeats,
             "wall.rotate_seconds": self.rotate.value(),
             "wall.services": [s for s in services if s],
+            "wall.metrics": self.wall_metrics.isChecked(),
             **self._major_updates(),
         }
 

@@ -23,10 +23,12 @@ sys.path.insert(0, str(HERE.parents[1]))
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from console.app.gui import WINDOW_SIZE, _build_window  # noqa: E402
-from console.config.settings import Settings, load_settings  # noqa: E402
+from console.config.settings import Settings, WallSettings, load_settings  # noqa: E402
+from console.models.wall_metrics import WallMetricsLoader  # noqa: E402
 from console.services.demo import load_demo  # noqa: E402
 from console.store import Cache  # noqa: E402
 from console.views.theme import apply_theme  # noqa: E402
+from console.views.wall.metrics import MetricsPanel  # noqa: E402
 from console.views.wall.window import Panel, open_wall  # noqa: E402
 
 
@@ -36,6 +38,21 @@ def _save(widget: QWidget, name: str) -> None:
     if not widget.grab().save(str(path), "PNG"):
         raise SystemExit(f"could not write {path}")
     print(path)
+
+
+def _save_wall_metrics(cache: Cache) -> None:
+    """The wall's optional metrics page (``[wall] metrics = true``), figures computed."""
+    wall = open_wall(cache, Settings(wall=WallSettings(metrics=True)), show=False)
+    panel = wall.findChild(MetricsPanel)
+    loader = panel.findChild(WallMetricsLoader) if panel is not None else None
+    if loader is not None:
+        loader.wait()
+    wall.resize(1920, 1080)
+    wall.show()
+    wall.set_connection("live", datetime.now(UTC))
+    wall.show_panel(Panel.METRICS)
+    _save(wall, "wall-metrics.png")
+    wall.close()
 
 
 def main() -> int:
@@ -77,6 +94,7 @@ def main() -> int:
     wall.show_panel(Panel.ON_CALL)
     _save(wall, "wall-offline.png")
     wall.close()
+    _save_wall_metrics(wall_cache)
     wall_cache.close()
     return 0
 

@@ -64,6 +64,8 @@ def test_settings_are_saved_with_the_comments_kept(qapp: QApplication, settings_
     dialog.rt_queue.setText("NOC")
     dialog.wall_services.setText("payments-api, checkout")
     dialog.rotate.setValue(20)
+    assert not dialog.wall_metrics.isChecked()  # off by default
+    dialog.wall_metrics.setChecked(True)
     dialog.save()
     assert dialog.result() == dialog.DialogCode.Accepted
     text = settings_file.read_text(encoding="utf-8")
@@ -78,6 +80,7 @@ def test_settings_are_saved_with_the_comments_kept(qapp: QApplication, settings_
     assert saved.table("rt")["queue"] == "NOC"
     assert saved.wall.services == ("payments-api", "checkout")
     assert saved.wall.rotate_seconds == 20
+    assert saved.wall.metrics is True
 
 
 def test_a_bad_value_keeps_the_dialog_open_and_the_file_unchanged(

@@ -398,13 +398,15 @@ def write_settings(tmp_path: Path, text: str) -> Path:
 
 def test_wall_settings(tmp_path: Path) -> None:
     path = write_settings(
-        tmp_path, '[wall]\nrotate_seconds = 20\nservices = ["checkout", " payments-api "]\n'
+        tmp_path,
+        '[wall]\nrotate_seconds = 20\nservices = ["checkout", " payments-api "]\nmetrics = true\n',
     )
     wall = load_settings(path).wall
     assert wall.rotate_seconds == 20
     assert wall.services == ("checkout", "payments-api")
+    assert wall.metrics is True
     defaults = load_settings(tmp_path / "missing.toml").wall
-    assert (defaults.rotate_seconds, defaults.services) == (15, ())
+    assert (defaults.rotate_seconds, defaults.services, defaults.metrics) == (15, (), False)
 
 
 @pytest.mark.parametrize(
@@ -421,6 +423,9 @@ def test_wall_settings(tmp_path: Path) -> None:
             '[wall]\nservices = "checkout"', "wall.services", ["a list of service ids"], id="list"
         ),
         pytest.param('wall = "big"', "wall", ["not a table"], id="table"),
+        pytest.param(
+            '[wall]\nmetrics = "yes"', "wall.metrics", ["'yes'", "true", "false"], id="metrics"
+        ),
     ],
 )
 def test_a_wall_typo_names_the_key(tmp_path: Path, text: str, key: str, words: list[str]) -> None:

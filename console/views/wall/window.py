@@ -5,7 +5,9 @@ Full screen, black, read-only, sized from the screen height so it reads from
 per severity (badge shape + number + label), a big clock, and, whenever the
 data is not live, a banner saying so and how old the data is. Below them,
 panels take turns on a timer: SEV-1 and major incidents, SLA at risk, and who
-is on call now for the key services (only when the cache holds on-call data).
+is on call now for the key services (only when the cache holds on-call data),
+and, with ``[wall] metrics = true``, this week's SLA compliance and the backlog
+by age (:mod:`console.views.wall.metrics`).
 A list longer than the screen pages within its panel, so nothing is cut off.
 
 The wall never asks anything: there are no edit actions, and while it is
@@ -78,6 +80,7 @@ class Panel(enum.Enum):
     MAJOR = "major"
     AT_RISK = "at_risk"
     ON_CALL = "on_call"
+    METRICS = "metrics"  # only with [wall] metrics = true (console.views.wall.metrics)
 
     @property
     def title(self) -> str:
@@ -88,6 +91,7 @@ _PANEL_TITLES = {
     Panel.MAJOR: "SEV-1 & major incidents",
     Panel.AT_RISK: "SLA at risk",
     Panel.ON_CALL: "On call now",
+    Panel.METRICS: "SLA this week & backlog",
 }
 
 
@@ -205,7 +209,7 @@ class WallWindow(QWidget):
         self.guard = DialogGuard(self)
 
         self._build()
-        self._panel_order = list(Panel)
+        self._panel_order: list[Panel] = [p for p in Panel if p is not Panel.METRICS]
         self._panel = Panel.MAJOR
 
         self.ticker = QTimer(self)
@@ -477,6 +481,16 @@ class WallWindow(QWidget):
         has_on_call = self._snapshot is not None and self._snapshot.on_call is not None
         return [p for p in self._panel_order if p is not Panel.ON_CALL or has_on_call]
 
+    def add_panel(self, panel: Panel, widget: PagedPanel[Any]) -> None:
+        """Put an optional panel (the metrics page) at the end of the rotation."""
+        self.panels[panel] = widget
+        self.stack.addWidget(widget)
+        widget.set_scale(self._scale)
+        widget.paging_changed.connect(self._show_panel_title)
+        if panel not in self._panel_order:
+            self._panel_order.append(panel)
+        self._show_panel_title()
+
     @property
     def current_panel(self) -> Panel:
         return self._panel
@@ -506,7 +520,7 @@ class WallWindow(QWidget):
         widget = self.panels[self._panel]
         count = len(widget.items)
         title = self._panel.title
-        if self._panel is not Panel.ON_CALL:
+        if self._panel not in (Panel.ON_CALL, Panel.METRICS):
             title += f" · {count}"
         if widget.page_count > 1:
             title += f"   (page {widget.page + 1} of {widget.page_count})"
@@ -614,6 +628,10 @@ def open_wall(
     from console.views.wall import majors as wall_majors
 
     wall_majors.attach(wall, cache, clock)  # a child of the wall: findChild(WallMajors)
+    if settings.wall.metrics:
+        from console.views.wall import metrics as wall_metrics
+
+        wall_metrics.attach(wall, cache, clock)  # findChild(MetricsPanel)
     if show:
         screen = QGuiApplication.primaryScreen()
         if screen is not None:
