@@ -25,6 +25,7 @@ from console.domain import metrics as m
 from console.domain.calendar import BusinessCalendar
 from console.domain.severity import Severity
 from console.domain.sla import SlaPolicy
+from console.services.reviews import review_standings
 from console.store import Cache, CacheError
 from console.store import metrics as cache_metrics
 
@@ -57,6 +58,11 @@ class DashboardSnapshot:
     # Wall-clock targets in seconds per severity (None: a business-time target).
     response_targets: Mapping[str, float | None] = field(default_factory=dict)
     resolution_targets: Mapping[str, float | None] = field(default_factory=dict)
+    # Post-incident reviews now (issue #20): not yet held (due), past their due
+    # date unheld (overdue), and open action items past their due date.
+    reviews_due: int = 0
+    reviews_overdue: int = 0
+    action_items_overdue: int = 0
 
 
 def week_start(day: date) -> date:
@@ -140,6 +146,7 @@ def _build_snapshot(
     }
     mine_rows = [f for f in rows if operator and f.assignee == operator]
     response, resolution = _wall_clock_targets(policy)
+    standings = review_standings(cache.reference("pirs"), now).values()
     snapshot = DashboardSnapshot(
         computed_at=now,
         took_ms=0.0,
@@ -154,6 +161,9 @@ def _build_snapshot(
         operator=operator,
         response_targets=response,
         resolution_targets=resolution,
+        reviews_due=sum(st.status in ("due", "overdue") for st in standings),
+        reviews_overdue=sum(st.overdue for st in standings),
+        action_items_overdue=sum(st.overdue_items for st in standings),
     )
     return replace(snapshot, took_ms=(time.perf_counter() - started) * 1000)
 

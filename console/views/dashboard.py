@@ -112,6 +112,28 @@ class KpiStrip(QWidget):
             label.setText(kpi_text(key, figures))
 
 
+REVIEWS_DEFINITION = (
+    "Post-incident reviews as they stand now, whatever the window: a review is due from "
+    "its incident's resolution until it is held, overdue once its due date passed "
+    "unheld; an action item is overdue when it is still open past its due date. "
+    "The Reviews view (Ctrl+5) lists them."
+)
+
+
+def reviews_text(snapshot: DashboardSnapshot) -> str:
+    """``Post-incident reviews: 7 due, ⚠ 1 overdue · action items: ⚠ 4 overdue``."""
+    due, late, items = (
+        snapshot.reviews_due,
+        snapshot.reviews_overdue,
+        snapshot.action_items_overdue,
+    )
+    if not (due or items):
+        return "Post-incident reviews: none due · action items: none overdue"
+    reviews = f"{due} due" + (f", ⚠ {late} overdue" if late else ", none overdue")
+    actions = f"⚠ {items} overdue" if items else "none overdue"
+    return f"Post-incident reviews: {reviews} · action items: {actions}"
+
+
 def _scrolling(page: QWidget) -> QScrollArea:
     """A tab page that scrolls when the window is narrower than its charts."""
     page.setMinimumSize(1000, 560)
@@ -176,8 +198,13 @@ class DashboardView(QWidget):
             (self.mtta, self.mttr, self.sla, self.volume, self.backlog, self.sources)
         ):
             grid.addWidget(card, index // 3, index % 3)
+        self.reviews = QLabel("Post-incident reviews: —")
+        self.reviews.setObjectName("metricsReviews")
+        self.reviews.setToolTip(REVIEWS_DEFINITION)
+        self.reviews.setAccessibleName("Post-incident reviews")
         column = QVBoxLayout(executive)
         column.addWidget(self.kpis)
+        column.addWidget(self.reviews)
         column.addLayout(grid, 1)
         self.tabs.addTab(_scrolling(executive), "E&xecutive")
         executive_cards = [self.mtta, self.mttr, self.sla, self.volume, self.backlog, self.sources]
@@ -261,6 +288,7 @@ class DashboardView(QWidget):
         self.warning.setVisible(bool(warnings))
         self.warning.setText(" · ".join(w["message"] for w in warnings))
         self.kpis.show_figures(snapshot.by_severity["total"])
+        self.reviews.setText(reviews_text(snapshot))
         self._executive(snapshot)
         self._team(snapshot)
         self._individual(snapshot)

@@ -280,9 +280,18 @@ class ChartCard(QFrame):
         self.plot.plot(xs, ys, pen=pen, symbol="o", symbolSize=5, symbolBrush=colour, name=name)
 
     def target(self, name: str, value: float, colour: str) -> None:
-        """A dashed horizontal target line."""
+        """A dashed horizontal target line, labelled at the right end.
+
+        Targets often lie close together (SEV-1 15 min, SEV-2 30 min): every
+        second one is labelled at the left end, so the labels never overlap.
+        """
         pen = _pg().mkPen(QColor(colour), width=1, style=Qt.PenStyle.DashLine)
-        options = {"position": 0.98, "color": colour, "anchors": [(1, 1), (1, 1)]}
+        nth = sum(isinstance(item, _pg().InfiniteLine) for item in self.plot.getPlotItem().items)
+        options: dict[str, object] = (
+            {"position": 0.98, "color": colour, "anchors": [(1, 1), (1, 1)]}
+            if nth % 2 == 0
+            else {"position": 0.02, "color": colour, "anchors": [(0, 1), (0, 1)]}
+        )
         line = _pg().InfiniteLine(pos=value, angle=0, pen=pen, label=name, labelOpts=options)
         self.plot.addItem(line)
 

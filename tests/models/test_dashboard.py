@@ -59,3 +59,23 @@ def test_the_collector_is_paused_while_computing_and_restored(
     dashboard_model.build_snapshot(cache, now=NOW, operator=None, policy=SlaPolicy.default())
     assert seen == [False]
     assert gc.isenabled()
+
+
+def test_the_snapshot_counts_the_reviews_due_and_overdue(tmp_path: Path) -> None:
+    """The demo's reviews (one unheld past its due date, action items overdue)."""
+    from console.services.demo import load_demo
+    from console.services.reviews import ReviewRows
+
+    demo = Cache.open(tmp_path / "demo.db")
+    try:
+        load_demo(demo, NOW)
+        snapshot = dashboard_model.build_snapshot(
+            demo, now=NOW, operator=None, policy=SlaPolicy.default()
+        )
+        rows = ReviewRows(demo.reference("pirs"), NOW)
+    finally:
+        demo.close()
+    assert snapshot.reviews_overdue == rows.overdue_counts[0] == 1
+    assert snapshot.action_items_overdue == rows.overdue_counts[1] > 0
+    assert snapshot.reviews_due == sum(r.status in ("due", "overdue") for r in rows.reviews)
+    assert snapshot.reviews_due > snapshot.reviews_overdue

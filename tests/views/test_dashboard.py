@@ -86,6 +86,19 @@ def test_the_view_shows_the_cache_paths_numbers(qtbot: QtBot, cache: Cache) -> N
     assert [b["count"] for b in expected["backlog"]] == [r[1] for r in view.backlog.rows]
 
 
+def test_the_executive_tab_says_how_the_reviews_stand(qtbot: QtBot, cache: Cache) -> None:
+    _, snapshot = _loaded(qtbot, cache)
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.show_snapshot(replace(snapshot, reviews_due=7, reviews_overdue=1, action_items_overdue=4))
+    assert view.reviews.text() == (
+        "Post-incident reviews: 7 due, ⚠ 1 overdue · action items: ⚠ 4 overdue"
+    )
+    assert "overdue once its due date passed" in view.reviews.toolTip()
+    view.show_snapshot(replace(snapshot, reviews_due=0, reviews_overdue=0, action_items_overdue=0))
+    assert view.reviews.text() == "Post-incident reviews: none due · action items: none overdue"
+
+
 def test_every_chart_exports_csv_png_and_copies(qtbot: QtBot, cache: Cache, tmp_path: Path) -> None:
     _, snapshot = _loaded(qtbot, cache)
     view = DashboardView()
