@@ -314,10 +314,19 @@ def declare_criteria(incident: Incident) -> list[str]:
     return list(trigger.reasons)
 
 
+def command_order(incident: Incident) -> tuple[int, datetime, str]:
+    """How open major incidents are ranked: the most severe first, then the oldest.
+
+    One rule for the console's first selection and the workspace's list, so the
+    major the console opens on is the one on top of the workspace.
+    """
+    return (int(incident.severity), incident.opened_at, incident.number)
+
+
 def running_major(incidents: Iterable[Incident]) -> Incident | None:
-    """The major incident being run: the most severe open one, then the oldest; None if none.
+    """The major incident being run: the first open one in :func:`command_order`; None if none.
 
     What the console opens on (the queue selects it) while a major incident is open.
     """
     majors = [i for i in incidents if i.major and i.is_open]
-    return min(majors, key=lambda i: (int(i.severity), i.opened_at, i.number), default=None)
+    return min(majors, key=command_order, default=None)

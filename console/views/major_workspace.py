@@ -50,6 +50,7 @@ from console.domain.incident import Incident
 from console.domain.major import (
     AUDIENCES,
     UPDATE_STATUSES,
+    command_order,
     countdown_text,
     overdue,
 )
@@ -204,8 +205,9 @@ class MajorWorkspace(WarRoomPanel):
         self._read_people(self._cache)
         self._show_suggestion()
         majors = self._cache.open_major_incidents()
-        # Most severe first, then the newest: the one being run now is on top.
-        majors.sort(key=lambda i: (int(i.severity), -i.opened_at.timestamp()))
+        # The order the console opens in: the running major (the one selected
+        # at start) is on top.
+        majors.sort(key=command_order)
         current = self.current()
         cadence = self._major.cadence_minutes
         self._snaps = [snapshot(self._cache, incident, facing, cadence) for incident in majors]

@@ -17,6 +17,7 @@ from console.domain.lifecycle import State
 from console.domain.severity import Severity
 from console.store import Cache
 from console.views.main_window import MainWindow
+from console.views.major_workspace import MajorWorkspace
 from tests.helpers.factories import desk_incident
 
 
@@ -41,6 +42,14 @@ def test_the_demo_opens_on_its_most_severe_oldest_open_major(qtbot: QtBot, tmp_p
     shown = window.detail.incident
     assert shown is not None
     assert shown.id == current.id
+    # The major incident workspace lists the same one on top.
+    workspace = window.findChild(MajorWorkspace)
+    assert isinstance(workspace, MajorWorkspace)
+    workspace.refresh()
+    workspace.majors.setCurrentRow(0)
+    top = workspace.current()
+    assert top is not None
+    assert top.incident.id == current.id
     cache.close()
 
 
