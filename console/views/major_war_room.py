@@ -19,13 +19,13 @@ from collections.abc import Callable
 from datetime import datetime
 from html import escape as _esc
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import QDialog, QLabel, QMenu, QWidget
 
 from console.config.settings import MajorSettings
 from console.domain.errors import DomainError
 from console.domain.major import bridge_tel
-from console.domain.phones import tel_uri
+from console.domain.phones import format_phone, region_from_locale_name, tel_uri
 from console.services.directory import Directory, empty_directory
 from console.services.major import (
     MajorSnapshot,
@@ -62,6 +62,9 @@ class WarRoomPanel(QWidget):
         self._directory: Directory = empty_directory()
         self._offer: tuple[str, RoleCandidate] | None = None
         self._phones: dict[str, str] = {}
+        # Numbers are shown as the matrix shows them: national form for the
+        # viewer's own country, international otherwise; tel: links keep E.164.
+        self.viewer_region = region_from_locale_name(QLocale.system().name())
         self.roles = QLabel(self)
         self.roles.setTextFormat(Qt.TextFormat.RichText)
         self.roles.setOpenExternalLinks(True)
@@ -133,18 +136,21 @@ class WarRoomPanel(QWidget):
             )
         else:
             role, who = self._offer
-            phone = f", {who.phone}" if who.phone else ""
+            phone = f", {self._shown(who.phone)}" if who.phone else ""
             self.offer.setText(
                 f"▶ {role}: offer {who.name} ({who.why}{phone}) — Ctrl+Shift+A accepts, "
                 "Ctrl+Shift+R picks someone else"
             )
         self.offer.show()
 
+    def _shown(self, e164: str) -> str:
+        return format_phone(e164, self.viewer_region)
+
     def _person(self, name: str) -> str:
         phone = self._phones.get(name)
         if phone is None:
             return _esc(name)
-        return f"{_esc(name)} <a href='{tel_uri(phone)}'>{_esc(phone)}</a>"
+        return f"{_esc(name)} <a href='{tel_uri(phone)}'>{_esc(self._shown(phone))}</a>"
 
     def _editable(self) -> MajorSnapshot | None:
         snap = self.current()
@@ -233,7 +239,8 @@ class WarRoomPanel(QWidget):
         menu.setObjectName("majorCallMenu")
         targets = self.call_targets()
         for index, (role, who, uri) in enumerate(targets):
-            action = menu.addAction(f"&{index + 1} {role}: {who} ({uri.removeprefix('tel:')})")
+            shown = self._shown(uri.removeprefix("tel:"))
+            action = menu.addAction(f"&{index + 1} {role}: {who} ({shown})")
             action.triggered.connect(lambda _checked=False, n=index: self.call(n))
         if not targets:
             menu.addAction("No role holder has a phone number").setEnabled(False)

@@ -119,3 +119,26 @@ def test_bridge_and_responders_are_edited_from_the_workspace(qtbot: QtBot, tmp_p
     assert "Jo Kim (since" in view.war_room.text()
     assert [r.payload["command"] for r in cache.pending_outbox()] == ["bridge", "responder"]
     cache.close()
+
+
+def test_phones_are_shown_in_the_viewers_format_and_dialled_as_e164(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    cache = Cache.open(tmp_path / "cache.db")
+    seed_command(cache)
+    view, dialled = command_view(qtbot, cache)
+    view.accept_offer()  # Jo Kim becomes Technical Lead
+    for region, commander, lead in (
+        ("GB", "020 7946 0000", "07400 123456"),  # at home: national form
+        ("ES", "+44 20 7946 0000", "+44 7400 123456"),  # abroad: international
+    ):
+        view.viewer_region = region
+        view.refresh()
+        labels = [a.text() for a in view.call_menu().actions()[:2]]
+        assert labels[0].endswith(f"({commander})")
+        assert labels[1].endswith(f"({lead})")
+        assert f">{lead}</a>" in view.roles.text()
+        assert "href='tel:+447400123456'" in view.roles.text()
+    assert view.call()
+    assert dialled[-1] == "tel:+442079460000"
+    cache.close()
