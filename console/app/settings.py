@@ -2,10 +2,12 @@
 
 :func:`add_settings` enables File ▸ Settings… and File ▸ Connect to backend…
 on the main window. Saved settings apply at once where they can (the theme,
-the operator's name for *Take*, *Mine* and the notes' author) and at the next
-start otherwise. Connecting tests the URL and token against the backend
-(:func:`try_connection`), keeps the token in the OS keyring, puts the URL
-first in ``backends`` and restarts the console so it syncs with it.
+the operator's name for *Take*, *Mine* and the notes' author, and the
+``[major]`` table: the triage's share threshold, the workspace's cadence,
+extra roles and templates) and at the next start otherwise. Connecting tests
+the URL and token against the backend (:func:`try_connection`), keeps the
+token in the OS keyring, puts the URL first in ``backends`` and restarts the
+console so it syncs with it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from console.connectors.registry import backend_address, open_backend
 from console.sync.edits import LocalEdits
 from console.views.connect_dialog import ConnectDialog, ConnectProblem
 from console.views.main_window import MainWindow
+from console.views.major_workspace import MajorWorkspace
 from console.views.settings_dialog import SettingsDialog
 from console.views.theme import apply_theme
 
@@ -131,6 +134,12 @@ def add_settings(
         window.model.queue.set_operator(new.operator)
         window.controller.set_operator(new.operator)
         edits.set_author(new.operator)
+        # [major]: the next triage's share threshold, the workspace's cadence,
+        # extra roles and templates.
+        window.controller.set_share_threshold(new.major.share_threshold)
+        workspace = window.findChild(MajorWorkspace)
+        if isinstance(workspace, MajorWorkspace):
+            workspace.set_major(new.major)
         window.show_done("Settings saved")
 
     def open_connect() -> None:

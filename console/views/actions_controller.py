@@ -15,6 +15,7 @@ and :attr:`IncidentActions.refused` (why not, in the operator's words).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
@@ -149,6 +150,11 @@ class IncidentActions(QObject):
     def set_operator(self, operator: str | None) -> None:
         """Who *Take* assigns to from now on (the Settings dialog's name)."""
         self._operator = operator
+
+    def set_share_threshold(self, percent: int) -> None:
+        """The share of users above which the next triage suggests a major incident."""
+        if self._triage is not None:
+            self._triage = dataclasses.replace(self._triage, share_threshold=percent)
 
     def acknowledge(self, incident: Incident | None = None) -> None:
         """Record the acknowledgement (stops the response clock)."""

@@ -195,6 +195,12 @@ class MajorWorkspace(WarRoomPanel):
 
     # -- data -----------------------------------------------------------------
 
+    def set_major(self, major: MajorSettings) -> None:
+        """New ``[major]`` settings (saved in the Settings dialog): cadence, roles,
+        templates apply at once; the countdowns and the draft are redone."""
+        self._major = major
+        self.refresh()
+
     def refresh(self) -> None:
         """Re-read the open major incidents and their timelines from the cache."""
         services = self._cache.reference("services")

@@ -117,6 +117,40 @@ def test_the_name_applies_at_once_in_the_running_console(
     assert "Settings saved" in window.current_message()
 
 
+def test_the_major_table_applies_at_once_in_the_running_console(
+    window: MainWindow, settings_file: Path
+) -> None:
+    """[major]: the workspace's cadence and extra roles, the next triage's share threshold."""
+    from console.domain.severity import Severity
+    from console.views.major_workspace import MajorWorkspace
+
+    workspace = window.findChild(MajorWorkspace)
+    assert isinstance(workspace, MajorWorkspace)
+    assert "Scribe" not in workspace.role_names()
+    # Edited by hand while the console runs; the dialog reads the file again.
+    settings_file.write_text(
+        settings_file.read_text(encoding="utf-8") + "\n[major]\nshare_threshold = 40\n",
+        encoding="utf-8",
+    )
+    window.menu_actions.settings.trigger()
+    dialog = window.settings_dialog
+    assert isinstance(dialog, SettingsDialog)
+    dialog.extra_roles.setText("Scribe")
+    dialog.cadence[Severity.SEV1].setValue(10)
+    dialog.save()
+    assert workspace.role_names()[-1] == "Scribe"
+    assert workspace._major.cadence_minutes[1] == 10
+    triage = window.controller._triage
+    assert triage is not None
+    assert triage.share_threshold == 40
+    saved = load_settings(settings_file).major
+    assert (saved.cadence_minutes[1], saved.extra_roles, saved.share_threshold) == (
+        10,
+        ("Scribe",),
+        40,
+    )
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
     folder = tmp_path / "server"
