@@ -20,7 +20,7 @@ from console.config.credentials import (
     TokenMissing,
     resolve_token,
 )
-from console.config.settings import Settings
+from console.config.settings import MajorSettings, Settings
 from console.connectors.base import Backend
 from console.connectors.http import check_transport
 from console.connectors.registry import (
@@ -66,6 +66,14 @@ class Connection:
         if self.after_edit is not None:
             self.after_edit()
 
+    def apply_major(self, major: MajorSettings) -> None:
+        """Saved ``[major]`` settings: the built-in server's update cadence follows them.
+
+        A remote server keeps its own (``serve --update-cadence``).
+        """
+        if self.embedded is not None:
+            self.embedded.set_update_cadence(major.cadence_minutes)
+
     def close(self) -> None:
         """Close the connector and stop the embedded server (after the sync has stopped)."""
         self.backend.close()
@@ -88,7 +96,7 @@ def connect_backend(
     if chosen is None:
         # Only the embedded default pays for the server's imports.
         try:
-            embedded = start_embedded(data_folder)
+            embedded = start_embedded(data_folder, settings.major.cadence_minutes)
         except Exception as exc:  # any failure here must end in a message, not a traceback
             raise StartupError(
                 f"the built-in server could not start ({exc}); start with --backend URL to "

@@ -37,6 +37,7 @@ from console.app.sync_wiring import ConsoleSync, add_matrix, add_reviews
 from console.config import paths
 from console.config.resources import ResourceMissing, resource_path
 from console.config.settings import (
+    MajorSettings,
     Settings,
     SettingsError,
     Theme,
@@ -117,6 +118,7 @@ def run_gui(args: argparse.Namespace) -> int:
             cache,
             demo=bool(args.demo),
             on_queued=connection.edit_queued if connection else None,
+            on_major=connection.apply_major if connection else None,
         )
     except StartupError as exc:
         if connection is not None:
@@ -330,11 +332,13 @@ def _build_window(
     *,
     demo: bool,
     on_queued: Callable[[], None] | None = None,
+    on_major: Callable[[MajorSettings], None] | None = None,
 ) -> MainWindow:
     """Load the data (and the demo if asked) and build the window around it.
 
     ``on_queued`` is called after each edit is queued (the sync engine's
-    ``wake``, so an edit goes out at once rather than at the next poll).
+    ``wake``, so an edit goes out at once rather than at the next poll);
+    ``on_major`` with the ``[major]`` settings the Settings dialog saves.
     """
     try:
         policy = SlaPolicy.default(settings.sla_calendar)
@@ -344,7 +348,13 @@ def _build_window(
     summary = None
     if demo:
         try:
-            summary = load_demo(cache, now, policy=policy, operator=settings.operator)
+            summary = load_demo(
+                cache,
+                now,
+                policy=policy,
+                operator=settings.operator,
+                cadence=settings.major.cadence_minutes,
+            )
         except (DemoDataError, ResourceMissing) as exc:
             raise StartupError(f"{exc}. Nothing was loaded.") from exc
         except CacheError as exc:
@@ -403,7 +413,7 @@ def _build_window(
     _add_alerts(app, window, settings)
     from console.app.settings import add_settings  # the dialogs load on first use
 
-    add_settings(app, window, settings, edits, demo=demo)
+    add_settings(app, window, settings, edits, demo=demo, on_major=on_major)
     window.on_call_for = lambda incident: _on_call_dialog(cache, window, incident)
     # Building the window went through every incident several times; hand the
     # freed memory back rather than keep it resident for the whole shift.

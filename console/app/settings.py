@@ -20,7 +20,14 @@ from PySide6.QtCore import QProcess
 from PySide6.QtWidgets import QApplication
 
 from console.config.credentials import CredentialError, store_token
-from console.config.settings import Settings, SettingsError, Theme, load_settings, save_settings
+from console.config.settings import (
+    MajorSettings,
+    Settings,
+    SettingsError,
+    Theme,
+    load_settings,
+    save_settings,
+)
 from console.connectors.base import AuthFailed, BackendError, TlsFailed, Unreachable
 from console.connectors.registry import backend_address, open_backend
 from console.sync.edits import LocalEdits
@@ -104,8 +111,12 @@ def add_settings(
     *,
     demo: bool,
     restart: Callable[[], bool] = restart_console,
+    on_major: Callable[[MajorSettings], None] | None = None,
 ) -> None:
-    """Enable File ▸ Settings… (and, outside the demo, File ▸ Connect to backend…)."""
+    """Enable File ▸ Settings… (and, outside the demo, File ▸ Connect to backend…).
+
+    ``on_major`` gets the saved ``[major]`` settings (the built-in server's cadence).
+    """
     path = settings.path
     if path is None:
         return
@@ -140,6 +151,8 @@ def add_settings(
         workspace = window.findChild(MajorWorkspace)
         if isinstance(workspace, MajorWorkspace):
             workspace.set_major(new.major)
+        if on_major is not None:
+            on_major(new.major)
         window.show_done("Settings saved")
 
     def open_connect() -> None:

@@ -47,6 +47,7 @@ def run_wall(
                     now,
                     policy=SlaPolicy.default(settings.sla_calendar),
                     operator=settings.operator,
+                    cadence=settings.major.cadence_minutes,
                 )
             wall = open_wall(cache, settings, show=not args.screenshot)
             if args.demo:

@@ -14,12 +14,14 @@ match across restarts), kept in memory only and revoked at :meth:`stop`.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from console.connectors.noc import NocBackend
 from console.server.core import auth
+from console.server.core.db import UPDATE_CADENCE_KEY
 from console.server.core.settings import Settings, sqlite_url
 from console.server.embedded import EmbeddedServer
 from console.server.main import context_of
@@ -48,6 +50,13 @@ class EmbeddedBackend:
             _revoke(self.server)
         self.server.stop()
 
+    def set_update_cadence(self, cadence: Mapping[int, int]) -> None:
+        """Apply a new ``[major.cadence_minutes]`` to the server from the next read or write on.
+
+        An incident's ``next_update_due`` in the change feed moves at its next change.
+        """
+        context_of(self.server.app).db.share_with_sessions(UPDATE_CADENCE_KEY, dict(cadence))
+
 
 def _revoke(server: EmbeddedServer) -> None:
     db = context_of(server.app).db
@@ -59,10 +68,18 @@ def _revoke(server: EmbeddedServer) -> None:
         session.commit()
 
 
-def start_embedded(data_dir: Path, *, log_level: str = "warning") -> EmbeddedBackend:
-    """Start the in-process server on 127.0.0.1 (free port) over ``data_dir/server.db``."""
+def start_embedded(
+    data_dir: Path, *, cadence: Mapping[int, int] | None = None, log_level: str = "warning"
+) -> EmbeddedBackend:
+    """Start the in-process server on 127.0.0.1 (free port) over ``data_dir/server.db``.
+
+    ``cadence`` is the console's ``[major.cadence_minutes]``, so the built-in
+    server's incidents owe their updates on the cadence the workspace counts down.
+    """
     db_path = Path(data_dir) / DB_FILE
     settings = Settings(db_url=sqlite_url(db_path), host="127.0.0.1", port=0)
+    if cadence is not None:
+        settings = settings.with_overrides(update_cadence_min=dict(cadence))
     server = EmbeddedServer(settings, log_level=log_level).start()
     try:
         # A token left by a session that crashed is replaced, not piled up.

@@ -18,7 +18,7 @@ lists: ``address`` (the URL as the console keeps it), ``open_backend`` and
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -171,8 +171,8 @@ def needs_settings(url: str) -> bool:
     return connector_for(url).settings_table is not None
 
 
-def start_embedded(data_dir: Path) -> EmbeddedBackend:
+def start_embedded(data_dir: Path, cadence: Mapping[int, int] | None = None) -> EmbeddedBackend:
     """The embedded default: our server inside this process (its imports paid only here)."""
     from console.connectors.embedded import start_embedded as start
 
-    return start(data_dir)
+    return start(data_dir, cadence=cadence)

@@ -77,8 +77,11 @@ def war_room_from_timeline(events: list[Any]) -> tuple[dict[str, Any], dict[str,
 
 
 def cadence_minutes(severity: int, cadence: Mapping[int, int] | None = None) -> int | None:
-    """Minutes between internal (and customer) updates for this severity, None if none."""
-    return (cadence or DEFAULT_CADENCE_MIN).get(severity)
+    """Minutes between internal (and customer) updates for this severity, None if none.
+
+    ``cadence`` None means the defaults; an empty mapping means no severity owes any.
+    """
+    return (DEFAULT_CADENCE_MIN if cadence is None else cadence).get(severity)
 
 
 def next_update_due(

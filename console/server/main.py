@@ -16,7 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from console import __version__
 from console.domain.clock import utc_now
 from console.server.core import errors
-from console.server.core.db import Database
+from console.server.core.db import UPDATE_CADENCE_KEY, Database
 from console.server.core.egress import EgressPolicy
 from console.server.core.guard import RequestGuard
 from console.server.core.middleware import (
@@ -235,6 +235,7 @@ def create_app(
     owns_db = db is None
     database = db if db is not None else Database(settings.db_url, pool_size=settings.pool_size)
     context = ServerContext(settings=settings, db=database, clock=clock or utc_now)
+    database.share_with_sessions(UPDATE_CADENCE_KEY, dict(settings.update_cadence_min))
     try:
         # A mapping rule naming a service or team the directory lacks is refused now,
         # not at the first alert (IntakeConfigError, a ValueError, says which).

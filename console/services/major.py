@@ -142,11 +142,17 @@ class MajorSnapshot:
     eta: str | None = None
 
 
-def with_major_facts(incident: Incident, events: list[Any], customer_facing: set[str]) -> Incident:
+def with_major_facts(
+    incident: Incident,
+    events: list[Any],
+    customer_facing: set[str],
+    cadence: Mapping[int, int] | None = None,
+) -> Incident:
     """``incident`` with the ``roles`` and ``next_update_due`` its timeline gives (#19 item 6).
 
     What the server puts on the incident resource, worked out here for a
-    backend that does not (the demo); an incident not major has neither.
+    backend that does not (the demo), on ``cadence`` (``[major.cadence_minutes]``;
+    None: 15 / 30 min); an incident not major has neither.
     """
     if not incident.major:
         return replace(incident, roles=(), next_update_due=())
@@ -156,6 +162,7 @@ def with_major_facts(incident: Incident, events: list[Any], customer_facing: set
         updates=updates_from_timeline(events),
         customer_facing=incident.service in customer_facing,
         resolved=not incident.is_open,
+        cadence=cadence,
     )
     return replace(
         incident,

@@ -151,6 +151,29 @@ def test_the_major_table_applies_at_once_in_the_running_console(
     )
 
 
+def test_a_saved_cadence_reaches_the_built_in_server(
+    qapp: QApplication, tmp_path: Path, settings_file: Path
+) -> None:
+    """The window hands saved [major] settings on (``Connection.apply_major`` in the app)."""
+    from console.config.settings import MajorSettings
+
+    heard: list[MajorSettings] = []
+    with Cache.open(tmp_path / "own-cache.db") as cache:
+        built = _build_window(
+            qapp, load_settings(settings_file), cache, demo=True, on_major=heard.append
+        )
+        try:
+            built.menu_actions.settings.trigger()
+            dialog = built.settings_dialog
+            assert isinstance(dialog, SettingsDialog)
+            dialog.cadence[Severity.SEV1].setValue(9)
+            dialog.save()
+            assert [m.cadence_minutes[1] for m in heard] == [9]
+        finally:
+            built.close()
+            built.deleteLater()
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
     folder = tmp_path / "server"

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import signal
 import sys
 from pathlib import Path
 
+from console.domain.major import DEFAULT_CADENCE_MIN
 from console.server.core.settings import Settings, default_db_url, normalise_db_url
 from console.server.services.intake_rules import IntakeConfig, IntakeConfigError, load_intake_config
 
@@ -109,6 +111,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "a rule naming a service or team the directory lacks stops the server at start-up",
     )
     parser.add_argument(
+        "--update-cadence",
+        metavar="SEV-N=MIN,...",
+        default="",
+        help="major incidents: minutes between internal (and customer) status updates per "
+        "severity, e.g. SEV-1=10,SEV-2=20; a severity left out keeps its default "
+        "(SEV-1 15, SEV-2 30), 0 means none is owed",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -146,6 +156,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.max_streams_per_token < 1:
         raise ValueError("--max-streams-per-token must be at least 1")
     return Settings(
+        update_cadence_min=parse_cadence(getattr(args, "update_cadence", "")),
         intake=intake,
         webhook_allow=allow,
         free_text_services=args.free_text_services,
@@ -165,6 +176,29 @@ def settings_from(args: argparse.Namespace) -> Settings:
         sse_heartbeat_s=args.heartbeat,
         idempotency_retention_s=args.idempotency_days * 24 * 3600,
     )
+
+
+def parse_cadence(text: str) -> dict[int, int]:
+    """``SEV-1=10,SEV-2=20`` as {severity number: minutes} over the defaults; ValueError if bad."""
+    cadence = dict(DEFAULT_CADENCE_MIN)
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, minutes = item.partition("=")
+        match = re.fullmatch(r"(?:SEV-?)?([1-4])", name.strip(), re.IGNORECASE)
+        if not sep or match is None or not minutes.strip().isdigit():
+            raise ValueError(
+                f"--update-cadence: {item!r} is not SEVERITY=MINUTES; write e.g. "
+                "SEV-1=15,SEV-2=30 (severities SEV-1 to SEV-4, whole minutes, 0 for none)"
+            )
+        number, value = int(match.group(1)), int(minutes)
+        if value > 24 * 60:
+            raise ValueError(
+                f"--update-cadence: {item!r}: at most 1440 minutes (a day) between updates"
+            )
+        if value:
+            cadence[number] = value
+        else:
+            cadence.pop(number, None)
+    return cadence
 
 
 def configure_logging(level: str) -> None:

@@ -69,6 +69,10 @@ DEFERRED_KEY = "noc_deferred_inserts"
 # Key in ``Session.info``: {(client, key): stored answer or None} of the
 # ``Idempotency-Key``s this transaction has looked up or stored (``idempotency.py``).
 IDEMPOTENCY_KEY = "noc_idempotency_keys"
+# Key in ``Session.info`` of every session: the internal (and customer) update
+# cadence of major incidents, {severity number: minutes} (``Settings.update_cadence_min``),
+# put there by ``create_app`` with ``Database.share_with_sessions``.
+UPDATE_CADENCE_KEY = "noc_update_cadence"
 # What ``Session.info`` holds for one transaction only: dropped at its end.
 _TRANSACTION_KEYS = (
     FEED_SEQ_KEY,
@@ -253,6 +257,15 @@ class Database:
         return self.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
     # -- sessions --------------------------------------------------------
+
+    def share_with_sessions(self, key: str, value: object) -> None:
+        """Put ``value`` under ``key`` in the ``Session.info`` of every session opened from now on.
+
+        For the site's policy that reads and writes both apply and that the
+        server's settings, not the request, decide (the update cadence).
+        """
+        for factory in (self._reads, self._writes):
+            factory.kw.setdefault("info", {})[key] = value
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:

@@ -7,10 +7,12 @@ them for the embedded server; tests build them with short timers.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from console.config import paths
+from console.domain.major import DEFAULT_CADENCE_MIN
 from console.server.services.intake_rules import IntakeConfig
 
 MIB = 1024 * 1024
@@ -94,6 +96,10 @@ class Settings:
     pir_scheduled_after_h: float = 48.0
     pir_due_after_h: float = 72.0
     pir_sev3_required: bool = False
+    # Major incidents: minutes between internal (and customer) status updates per
+    # severity number (``serve --update-cadence``); a severity left out owes none.
+    # Every incident row's ``next_update_due`` and ``/major`` countdown follow it.
+    update_cadence_min: Mapping[int, int] = field(default_factory=lambda: dict(DEFAULT_CADENCE_MIN))
     # How long a stored Idempotency-Key (and its response) is kept: long enough
     # for a console offline for days to resend its queue and get the first
     # answers back. The escalation timer's tick purges older keys (at most

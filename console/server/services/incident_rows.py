@@ -26,6 +26,7 @@ from console.domain.major import (
     roles_from_timeline,
 )
 from console.domain.severity import Impact, Severity, Urgency
+from console.server.core.db import UPDATE_CADENCE_KEY
 from console.server.core.tables import IncidentRow, IntakeAlertRow, ReferenceRow, TimelineRow
 from console.wire import Incident, TimelineEntry, incident_to_wire
 
@@ -89,6 +90,7 @@ def major_facts(
         updates=updates,
         customer_facing=bool(service and service.get("customer_facing")),
         resolved=row.state in _FINISHED,
+        cadence=session.info.get(UPDATE_CADENCE_KEY),
     )
     roles = roles_from_timeline(entries)
     return tuple(roles.items()), tuple((a, due[a]) for a in AUDIENCES)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from console.domain.incident import TimelineKind
 from console.domain.major import PUBLIC_RECENT, next_update_due, overdue, war_room_from_timeline
 from console.server.core.auth import Principal, Role
+from console.server.core.db import UPDATE_CADENCE_KEY
 from console.server.core.errors import ApiError
 from console.server.core.tables import IncidentRow, ReferenceRow, TimelineRow
 from console.server.jobs import webhooks
@@ -111,6 +112,7 @@ def state_of(session: Session, row: IncidentRow, now: datetime) -> MajorState:
             updates=updates,
             customer_facing=facing,
             resolved=row.state in ("resolved", "closed", "cancelled"),
+            cadence=session.info.get(UPDATE_CADENCE_KEY),
         )
     bridge, responders = war_room_from_timeline(entries)
     return MajorState(

@@ -127,18 +127,20 @@ def load_demo(
     policy: SlaPolicy | None = None,
     matrix: PriorityMatrix = DEFAULT_MATRIX,
     operator: str | None = None,
+    cadence: Mapping[int, int] | None = None,
 ) -> DemoSummary:
     """Validate the demo set in ``root`` (default: the shipped one) and write it to ``cache``.
 
     All records are checked before anything is written, so a broken file
     raises :class:`DemoDataError` and leaves the cache unchanged. The
     console then acts as ``operator`` (default ``demo``) with the commander
-    role (:meth:`~console.sync.edits.LocalEdits.caller`).
+    role (:meth:`~console.sync.edits.LocalEdits.caller`). ``cadence`` is the
+    ``[major.cadence_minutes]`` its majors owe updates on (None: 15 / 30 min).
     """
     # Imported here: reading the demo (read_demo) needs no cache machinery.
     from console.sync.edits import store_caller
 
-    data = read_demo(now, root=root, policy=policy, matrix=matrix)
+    data = read_demo(now, root=root, policy=policy, matrix=matrix, cadence=cadence)
     # Each load re-dates the demo to "now": the earlier copy goes first, since
     # the cache keeps a stored incident over one that is not a newer version.
     cache.delete_incidents(incident.id for incident in data.incidents)
@@ -178,6 +180,7 @@ def read_demo(
     root: Path | None = None,
     policy: SlaPolicy | None = None,
     matrix: PriorityMatrix = DEFAULT_MATRIX,
+    cadence: Mapping[int, int] | None = None,
 ) -> DemoData:
     """Read and validate every demo file; no I/O beyond reading ``root``."""
     require_aware("now", now)
@@ -237,7 +240,7 @@ def read_demo(
 
     facing = {str(s["id"]) for s in services if s.get("customer_facing")}
     incidents = [
-        with_major_facts(i, [e for e in timeline if e.incident_id == i.id], facing)
+        with_major_facts(i, [e for e in timeline if e.incident_id == i.id], facing, cadence)
         if i.major
         else i
         for i in incidents

@@ -50,3 +50,19 @@ def test_security_options_reach_the_settings() -> None:
 def test_a_bad_allow_list_entry_is_refused() -> None:
     with pytest.raises(ValueError, match="neither a network"):
         settings_from(parse("--webhook-allow", "http://chat/"))
+
+
+def test_the_update_cadence_defaults_to_15_and_30_minutes() -> None:
+    assert dict(settings_from(parse()).update_cadence_min) == {1: 15, 2: 30}
+
+
+def test_the_update_cadence_is_set_per_severity_over_the_defaults() -> None:
+    settings = settings_from(parse("--update-cadence", "SEV-1=10, sev3=60,SEV-2=0"))
+    assert dict(settings.update_cadence_min) == {1: 10, 3: 60}
+
+
+@pytest.mark.parametrize("text", ["SEV-1", "SEV-9=10", "SEV-1=ten", "SEV-1=-5", "SEV-2=2000"])
+def test_a_bad_update_cadence_is_refused_with_an_example(text: str) -> None:
+    with pytest.raises(ValueError, match="--update-cadence") as refused:
+        settings_from(parse("--update-cadence", text))
+    assert "SEV-1=15" in str(refused.value) or "1440" in str(refused.value)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tests.helpers.majors import SEV1, _publish, _seed_service
-from tests.helpers.servers import Api
+from tests.helpers.servers import Api, ApiFactory
 
 
 def _get(api: Api, incident: dict[str, Any]) -> dict[str, Any]:
@@ -160,3 +160,32 @@ def test_openapi_documents_the_fields(api: Api) -> None:
     assert "next_update_due" in props
     assert "overdue" in props["next_update_due"]["description"]
     assert "major_reason" in schema["IncidentPatch"]["properties"]
+
+
+def test_the_servers_update_cadence_sets_every_countdown(api_factory: ApiFactory) -> None:
+    """``Settings.update_cadence_min`` (``serve --update-cadence``), not the built-in 15/30."""
+    api = api_factory(update_cadence_min={1: 5, 2: 30})
+    _seed_service(api, customer_facing=True)
+    incident = api.create(**SEV1)
+    major = api.request("GET", f"/v1/incidents/{incident['id']}/major", role="viewer").json()
+    declared = datetime.fromisoformat(major["declared_at"])
+    record = _get(api, incident)
+    for audience in ("internal", "customer"):
+        due = datetime.fromisoformat(record["next_update_due"][audience])
+        assert due == declared + timedelta(minutes=5), audience
+    assert record["next_update_due"] == major["next_update_due"] == incident["next_update_due"]
+    published = _publish(api, incident).json()
+    after = _get(api, incident)
+    assert datetime.fromisoformat(after["next_update_due"]["internal"]) == datetime.fromisoformat(
+        published["at"]
+    ) + timedelta(minutes=5)
+    assert _fed(api, incident["id"])["next_update_due"] == after["next_update_due"]
+
+
+def test_a_severity_without_a_cadence_owes_no_routine_update(api_factory: ApiFactory) -> None:
+    api = api_factory(update_cadence_min={})
+    _seed_service(api, customer_facing=False)
+    incident = api.create(**SEV1)
+    due = _get(api, incident)["next_update_due"]
+    assert due["internal"] is None
+    assert due["executive"] is not None  # the declaration itself is still owed to executives
