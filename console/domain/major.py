@@ -142,16 +142,20 @@ def overdue(due: Mapping[str, datetime | None], now: datetime) -> list[str]:
     return late
 
 
-def countdown_text(due: datetime | None, now: datetime) -> str:
+def countdown_text(due: datetime | None, now: datetime, audience: str | None = None) -> str:
     """``12:04`` left, ``OVERDUE 3:10`` past, or ``—`` when nothing is owed.
 
     Under an hour the countdown ticks in minutes and seconds; from an hour
     on it reads in hours and minutes (``1 h 05 min``, ``OVERDUE 5 h 55 min``,
     :func:`~console.domain.text.duration_text`): time left rounds up, so it
-    never shows less than there is, time overdue rounds down.
+    never shows less than there is, time overdue rounds down. An
+    ``executive`` update counts down through its grace (the time to write
+    it), so the countdown says OVERDUE exactly when :func:`overdue` does.
     """
     if due is None:
         return "—"
+    if audience == "executive":
+        due += EXECUTIVE_GRACE
     seconds = int((due - now).total_seconds())
     sign = "" if seconds >= 0 else "OVERDUE "
     seconds = abs(seconds)

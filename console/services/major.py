@@ -403,7 +403,7 @@ def executive_summary(
     ]
     rows.append(("Roles", "\n".join(held) or "none assigned"))
     due = [
-        f"{audience}: {at:%H:%M} UTC ({countdown_text(at, now)})"
+        f"{audience}: {at:%H:%M} UTC ({countdown_text(at, now, audience)})"
         for audience in AUDIENCES
         if (at := snap.due.get(audience)) is not None
     ]

@@ -656,7 +656,7 @@ def major_line_text(
     """The detail's major-incident line and whether it is in the overdue state."""
     if incident.major and incident.is_open:
         parts = [
-            f"{audience.capitalize()} {countdown_text(due, now)}"
+            f"{audience.capitalize()} {countdown_text(due, now, audience)}"
             for audience, due in incident.next_update_due
             if due is not None
         ]

@@ -299,6 +299,7 @@ class MajorWorkspace(WarRoomPanel):
             self._alerted.add(key)
             incident_id, audience, due_at = key
             snap = by_id[incident_id]
+            late = countdown_text(due_at, now, audience)
             inc = snap.incident
             self.overdue_alert.emit(
                 Alert(
@@ -308,7 +309,7 @@ class MajorWorkspace(WarRoomPanel):
                     service=inc.service,
                     severity=inc.severity,
                     reason=AlertReason.UPDATE_OVERDUE,
-                    text=f"The {audience} update is overdue ({countdown_text(due_at, now)})",
+                    text=f"The {audience} update is overdue ({late})",
                     at=now,
                 )
             )
@@ -320,7 +321,7 @@ class MajorWorkspace(WarRoomPanel):
         self._raise_overdue(now)
         for audience, label in self.countdowns.items():
             due = snap.due.get(audience) if snap else None
-            text = countdown_text(due, now)
+            text = countdown_text(due, now, audience)
             late = text.startswith("OVERDUE")
             shape = "⚠ " if late else ""
             label.setText(f"<b>{audience.capitalize()}</b><br>{shape}{text}")

@@ -13,6 +13,7 @@ from console.domain.major import (
     countdown_text,
     declared_from_timeline,
     next_update_due,
+    overdue,
     roles_from_timeline,
     running_major,
     war_room_from_timeline,
@@ -89,6 +90,19 @@ def test_countdown_text_ticks_under_an_hour_and_reads_hours_past_it() -> None:
     assert countdown_text(T0 + timedelta(minutes=64, seconds=1), T0) == "1 h 05 min"
     assert countdown_text(T0, T0 + timedelta(minutes=65, seconds=59)) == "OVERDUE 1 h 05 min"
     assert countdown_text(T0, T0 + timedelta(days=2, hours=4)) == "OVERDUE 2 d 4 h"
+
+
+def test_an_executive_countdown_runs_through_its_grace_as_overdue_does() -> None:
+    """Owed at the declaration itself: not shown OVERDUE while the queue and alerts wait."""
+    declared = T0
+    for seconds in (0, 26, 299, 300, 301, 420):
+        now = T0 + timedelta(seconds=seconds)
+        shown = countdown_text(declared, now, "executive")
+        assert shown.startswith("OVERDUE") == ("executive" in overdue({"executive": declared}, now))
+    assert countdown_text(declared, T0 + timedelta(seconds=26), "executive") == "4:34"
+    assert countdown_text(declared, T0 + timedelta(minutes=7), "executive") == "OVERDUE 2:00"
+    # The other audiences have no grace.
+    assert countdown_text(declared, T0 + timedelta(seconds=26), "internal") == "OVERDUE 0:26"
 
 
 def test_the_running_major_is_the_most_severe_open_one_then_the_oldest() -> None:

@@ -40,7 +40,7 @@ def strip_line(snap: MajorSnapshot, now: datetime) -> str:
         due = snap.due.get(audience)
         if due is None:
             continue
-        text = countdown_text(due, now)
+        text = countdown_text(due, now, audience)
         mark = "⚠ " if text.startswith("OVERDUE") else ""
         parts.append(f"{SHORT[audience]} {mark}{text}")
     return "  ·  ".join(parts)
