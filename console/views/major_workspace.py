@@ -299,7 +299,7 @@ class MajorWorkspace(WarRoomPanel):
             self._alerted.add(key)
             incident_id, audience, due_at = key
             snap = by_id[incident_id]
-            late = countdown_text(due_at, now, audience)
+            by = countdown_text(due_at, now, audience)
             inc = snap.incident
             self.overdue_alert.emit(
                 Alert(
@@ -309,7 +309,7 @@ class MajorWorkspace(WarRoomPanel):
                     service=inc.service,
                     severity=inc.severity,
                     reason=AlertReason.UPDATE_OVERDUE,
-                    text=f"The {audience} update is overdue ({late})",
+                    text=f"The {audience} update is overdue ({by})",
                     at=now,
                 )
             )
