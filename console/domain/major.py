@@ -269,7 +269,9 @@ def overdue_badge(due: Sequence[tuple[str, datetime | None]], now: datetime) -> 
         if at is None:
             continue
         if audience in overdue({audience: at}, now):
-            late.append((now - at, audience))
+            # Late since the grace ended, as the countdown says (``countdown_text``).
+            grace = EXECUTIVE_GRACE if audience == "executive" else timedelta(0)
+            late.append((now - at - grace, audience))
     if not late:
         return None
     late.sort(reverse=True)

@@ -459,7 +459,7 @@ def install(
     War room menu's actions are enabled and each shows the workspace first;
     a bare window (tests) gets Ctrl+4 as a shortcut of its own.
     """
-    from PySide6.QtWidgets import QTabWidget
+    from PySide6.QtWidgets import QApplication, QTabWidget
 
     from console.views.actions import MainWindowActions
 
@@ -470,6 +470,11 @@ def install(
     def show_workspace() -> None:
         tabs.setCurrentWidget(workspace)
         workspace.refresh()
+        # The keys of the workspace (Ctrl+Return publishes) live while the focus is
+        # in it: land on the list of majors.
+        focused = QApplication.focusWidget()
+        if focused is None or not workspace.isAncestorOf(focused):
+            workspace.majors.setFocus()
 
     def shown(act: Callable[[], object]) -> Callable[[], None]:
         def run() -> None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from console.domain.lifecycle import State
 from console.domain.major import (
+    countdown_text,
     declare_criteria,
     due_after_publish,
     earliest_due,
@@ -29,11 +30,16 @@ def test_no_badge_before_anything_is_late() -> None:
 
 
 def test_badge_names_each_late_audience_and_by_how_long_longest_first() -> None:
-    assert overdue_badge(DUE, NOW + timedelta(minutes=5, seconds=30)) == (
-        "◷ update overdue (executive 5 min, internal 1 min)"
+    # The executives' lateness counts from the end of their grace, as their countdown does.
+    owed = (("internal", NOW + timedelta(minutes=5)), ("executive", NOW - timedelta(minutes=3)))
+    assert overdue_badge(owed, NOW + timedelta(minutes=5, seconds=30)) == (
+        "◷ update overdue (executive 3 min, internal 1 min)"
     )
-    assert overdue_badge(DUE, NOW + timedelta(minutes=9)) == (
-        "◷ update overdue (executive 9 min, internal 4 min)"
+    assert overdue_badge(owed, NOW + timedelta(minutes=9)) == (
+        "◷ update overdue (executive 7 min, internal 4 min)"
+    )
+    assert countdown_text(NOW - timedelta(minutes=3), NOW + timedelta(minutes=9), "executive") == (
+        "OVERDUE 7:00"
     )
     # Just past due reads as one minute, never "0 min".
     assert overdue_badge((("internal", NOW),), NOW + timedelta(seconds=5)) == (

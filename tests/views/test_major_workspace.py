@@ -15,6 +15,7 @@ from console.domain.incident import TimelineEvent, TimelineKind
 from console.domain.severity import Severity
 from console.store import Cache
 from console.sync.edits import LocalEdits
+from console.views.main_window import MainWindow
 from console.views.major_workspace import MajorWorkspace, install
 from tests.helpers.factories import NOW, FakeClock
 from tests.helpers.factories import desk_incident as make_incident
@@ -307,4 +308,30 @@ def test_the_workspace_keys_are_registry_actions_live_only_in_the_workspace(
     assert current.incident.title in QGuiApplication.clipboard().text()
     assert workspace.message.text() == "Executive summary copied as text."
     assert added == ["note"]
+
     cache.close()
+
+
+def test_ctrl_4_from_the_queue_then_ctrl_return_publishes(
+    qtbot: QtBot, desk: MainWindow, desk_cache: Cache
+) -> None:
+    """Keyboard only: Ctrl+4 puts the focus in the workspace, so the next key publishes.
+
+    Before, with no widget focused when Ctrl+4 was pressed, the focus stayed
+    outside the workspace and its Ctrl+Return did nothing.
+    """
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    desk_cache.upsert_incidents([make_incident(90, Severity.SEV1, major=True, title="Core down")])
+    workspace = install(desk, desk.tabs, desk_cache, LocalEdits(desk_cache, author="iris"))
+    # The window is active but no widget has the focus (as after a notification closed).
+    desk.table.clearFocus()
+    assert QApplication.focusWidget() is None
+    qtbot.keyClick(desk, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    assert desk.tabs.currentWidget() is workspace
+    focused = QApplication.focusWidget()
+    assert focused is not None
+    assert workspace.isAncestorOf(focused)
+    qtbot.keyClick(focused, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert [r.operation for r in desk_cache.pending_outbox()] == ["status_update"]
