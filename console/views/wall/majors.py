@@ -11,7 +11,8 @@ re-read from the cache every few seconds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from PySide6.QtCore import QTimer
@@ -50,12 +51,18 @@ class WallMajors(QWidget):
     """The strip; ``refresh()`` re-reads the cache, ``tick()`` relabels."""
 
     def __init__(
-        self, cache: Cache, clock: Callable[[], datetime], parent: QWidget | None = None
+        self,
+        cache: Cache,
+        clock: Callable[[], datetime],
+        parent: QWidget | None = None,
+        *,
+        cadence: Mapping[int, int] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("wallMajors")
         self._cache = cache
         self._clock = clock
+        self._cadence = cadence
         self._snaps: list[MajorSnapshot] = []
         self._size = 0
         self.lines = [QLabel(self) for _ in range(SHOWN)]
@@ -88,7 +95,14 @@ class WallMajors(QWidget):
         services = self._cache.reference("services")
         facing = {str(d.get("id")) for d in services if d.get("customer_facing")}
         majors = self._cache.open_major_incidents()
-        snaps = [snapshot(self._cache, i, facing) for i in majors]
+        # The backend's reckoning (``next_update_due``, what the queue's pill reads) where
+        # the incident carries one; worked out from the timeline on the settings'
+        # cadence for a backend that does not.
+        snaps = [
+            replace(snap, due=dict(i.next_update_due)) if i.next_update_due else snap
+            for i in majors
+            for snap in (snapshot(self._cache, i, facing, self._cadence),)
+        ]
         # Commanded first (being run now), then the most severe, then the newest.
         snaps.sort(
             key=lambda s: (
@@ -127,11 +141,20 @@ class WallMajors(QWidget):
             )
 
 
-def attach(wall: QWidget, cache: object, clock: Callable[[], datetime]) -> WallMajors | None:
-    """Put the strip under the wall's counters (only over a real cache)."""
+def attach(
+    wall: QWidget,
+    cache: object,
+    clock: Callable[[], datetime],
+    cadence: Mapping[int, int] | None = None,
+) -> WallMajors | None:
+    """Put the strip under the wall's counters (only over a real cache).
+
+    ``cadence`` is ``[major.cadence_minutes]``, for incidents whose backend sends
+    no ``next_update_due`` of its own.
+    """
     layout = wall.layout()
     if not isinstance(cache, Cache) or not isinstance(layout, QVBoxLayout):
         return None
-    strip = WallMajors(cache, clock, wall)
+    strip = WallMajors(cache, clock, wall, cadence=cadence)
     layout.insertWidget(3, strip)
     return strip

@@ -627,7 +627,8 @@ def open_wall(
     # #19: the major incidents' commander and countdowns, under the counters.
     from console.views.wall import majors as wall_majors
 
-    wall_majors.attach(wall, cache, clock)  # a child of the wall: findChild(WallMajors)
+    # A child of the wall: findChild(WallMajors).
+    wall_majors.attach(wall, cache, clock, settings.major.cadence_minutes)
     if settings.wall.metrics:
         from console.views.wall import metrics as wall_metrics
 

@@ -52,3 +52,18 @@ def test_wall_shows_commander_age_and_countdowns_legibly(
     assert any("OVERDUE 10:30" in label.text() for label in strip.lines)
     out = Path(os.environ.get("NOC_SCREENSHOTS", tmp_path))
     assert wall.grab().save(str(out / "wall-majors.png"))
+
+
+def test_the_strip_counts_down_on_the_backends_reckoning(qtbot: QtBot, tmp_path: Path) -> None:
+    """The incident's ``next_update_due`` (what the queue's pill reads) wins over the wall's own
+    reckoning: here the backend owes updates every 5 minutes, the wall's settings say 15."""
+    with Cache.open(tmp_path / "five.db") as cache:
+        load_demo(cache, NOW, policy=SlaPolicy.default(), cadence={1: 5, 2: 30})
+        wall = open_wall(cache, Settings(), clock=lambda: NOW, show=False)
+        qtbot.addWidget(wall)
+        strip = wall.findChild(WallMajors)
+        assert strip is not None
+        running = strip.lines[0].text()
+        assert "IC Tom Whitfield" in running
+        assert "Internal ⚠ OVERDUE 20:00" in running  # 25 min since the last, 5-min cadence
+        wall.close()
