@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QResizeEvent
@@ -25,17 +26,26 @@ from console.store import Cache, CacheError
 
 SHOWN = 1
 SHORT = {"internal": "Internal", "executive": "Exec", "customer": "Customer"}
+TINY = {"internal": "Int", "executive": "Exec", "customer": "Cust"}
 
 
-def strip_line(snap: MajorSnapshot, now: datetime) -> str:
-    """One major's line: number, service, commander, time since declaration, countdowns."""
+def strip_line(
+    snap: MajorSnapshot, now: datetime, *, compact: bool = False, service: bool = True
+) -> str:
+    """One major's line: number, service, commander, time since declaration, countdowns.
+
+    ``compact`` is the form for a line that would not fit (the full one is
+    wider than a 1080p wall at its 5-m font): the age without words, short
+    audience names; ``service=False`` leaves the service out as well.
+    """
     inc = snap.incident
     minutes = max(0, int((now - snap.declared_at).total_seconds() // 60))
     commander = snap.roles.get("Incident Commander", "no commander")
+    age = f"{minutes // 60}h{minutes % 60:02d}m"
     parts = [
-        f"{inc.number} SEV-{int(inc.severity)} {inc.service}",
+        f"{inc.number} SEV-{int(inc.severity)}" + (f" {inc.service}" if service else ""),
         f"IC {commander}",
-        f"declared {minutes // 60}h{minutes % 60:02d}m ago",
+        age if compact else f"declared {age} ago",
     ]
     for audience in AUDIENCES:
         due = snap.due.get(audience)
@@ -43,8 +53,23 @@ def strip_line(snap: MajorSnapshot, now: datetime) -> str:
             continue
         text = countdown_text(due, now, audience)
         mark = "⚠ " if text.startswith("OVERDUE") else ""
-        parts.append(f"{SHORT[audience]} {mark}{text}")
-    return "  ·  ".join(parts)
+        name = (TINY if compact else SHORT)[audience]
+        parts.append(f"{name} {mark}{text}")
+    return (" · " if compact else "  ·  ").join(parts)
+
+
+def fitted_line(snap: MajorSnapshot, now: datetime, fits: Callable[[str], bool]) -> str:
+    """The fullest form of the line that ``fits``, else the shortest (every countdown kept)."""
+    forms = (
+        strip_line(snap, now),
+        strip_line(snap, now, compact=True),
+        strip_line(snap, now, compact=True, service=False),
+    )
+    return next((form for form in forms if fits(form)), forms[-1])
+
+
+def _fits(label: QLabel, text: str) -> bool:
+    return label.fontMetrics().horizontalAdvance(text) <= label.contentsRect().width()
 
 
 class WallMajors(QWidget):
@@ -121,7 +146,7 @@ class WallMajors(QWidget):
                 continue
             snap = self._snaps[n]
             late = bool(overdue(snap.due, now))
-            label.setText(strip_line(snap, now))
+            label.setText(fitted_line(snap, now, partial(_fits, label)))
             label.setFrameShape(QFrame.Shape.Box if late else QFrame.Shape.NoFrame)
             label.setLineWidth(4 if late else 0)
             label.show()
@@ -139,6 +164,7 @@ class WallMajors(QWidget):
                 f"QLabel#wallMajorLine {{ font-size: {size}px; font-weight: bold; "
                 "border-color: white; padding: 2px 8px; }"
             )
+        self.tick()  # the line's form follows the new width and font
 
 
 def attach(

@@ -42,9 +42,13 @@ def test_wall_shows_commander_age_and_countdowns_legibly(
     running = lines[0]  # the commanded one first
     assert "checkout" in running
     assert "IC Tom Whitfield" in running
-    assert "declared 0h45m ago" in running
-    assert "Internal ⚠ OVERDUE 10:00" in running  # words and a shape
-    assert "Customer 8:00" in running
+    assert "0h45m" in running
+    assert "Int ⚠ OVERDUE 10:00" in running  # words and a shape
+    assert "Cust 8:00" in running
+    # The whole line is on the wall, none of it past the edge.
+    assert strip.lines[0].fontMetrics().horizontalAdvance(running) <= (
+        strip.lines[0].contentsRect().width()
+    )
     # Legible at 5 m: at least 1/28 of a 1080-line wall (38 px).
     assert strip.lines[0].fontInfo().pixelSize() >= 38
     now[0] = NOW + timedelta(seconds=30)
@@ -65,5 +69,29 @@ def test_the_strip_counts_down_on_the_backends_reckoning(qtbot: QtBot, tmp_path:
         assert strip is not None
         running = strip.lines[0].text()
         assert "IC Tom Whitfield" in running
-        assert "Internal ⚠ OVERDUE 20:00" in running  # 25 min since the last, 5-min cadence
+        assert "Int ⚠ OVERDUE 20:00" in running  # 25 min since the last, 5-min cadence
         wall.close()
+
+
+def test_every_countdown_fits_a_1280_wall(qtbot: QtBot, demo_cache: Cache) -> None:
+    """At 1280×720 the line is at its shortest, and still carries every countdown."""
+    from console.views.wall.majors import fitted_line, strip_line
+
+    wall = open_wall(demo_cache, Settings(), clock=lambda: NOW, show=False)
+    qtbot.addWidget(wall)
+    wall.resize(1280, 720)
+    wall.show()
+    qtbot.waitExposed(wall)
+    strip = wall.findChild(WallMajors)
+    assert strip is not None
+    strip.tick()
+    line = strip.lines[0]
+    assert "IC Tom Whitfield" in line.text()
+    assert "Int ⚠ OVERDUE 10:00" in line.text()
+    assert "Cust 8:00" in line.text()
+    assert line.fontMetrics().horizontalAdvance(line.text()) <= line.contentsRect().width()
+    # The fullest form that fits is taken; with room for all, the whole line.
+    snap = strip._snaps[0]
+    assert fitted_line(snap, NOW, lambda text: True) == strip_line(snap, NOW)
+    assert "declared 0h45m ago" in strip_line(snap, NOW)
+    assert "checkout" not in fitted_line(snap, NOW, lambda text: False)
