@@ -332,6 +332,11 @@ def run() -> None:
                 f"alert to screen: {len(samples)} new alerts, one at a time, into a console "
                 f"holding {FINGERPRINTS * 3} incidents; load average {_load()}"
             )
+            slowest = sorted(range(len(samples)), key=lambda i: -samples[i])[:3]
+            note(
+                "slowest (alert number: ms): "
+                + ", ".join(f"{i}: {samples[i] * 1000:.0f}" for i in slowest)
+            )
             report("intake.alert_to_screen_p50_ms", percentile(samples, 50) * 1000, "ms")
             report("intake.alert_to_screen_p99_ms", percentile(samples, 99) * 1000, "ms")
     finally:
