@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from console.domain.sla import SlaPolicy
 from console.services.demo import load_demo
 from console.store import Cache
 from console.views.wall.majors import WallMajors
-from console.views.wall.window import open_wall
+from console.views.wall.window import WallWindow, open_wall
 from tests.helpers.factories import NOW
 
 
@@ -27,17 +27,25 @@ def demo_cache(tmp_path: Path) -> Iterator[Cache]:
     cache.close()
 
 
-def test_wall_shows_commander_age_and_countdowns_legibly(
-    qtbot: QtBot, demo_cache: Cache, tmp_path: Path
-) -> None:
-    now = [NOW]
-    wall = open_wall(demo_cache, Settings(), clock=lambda: now[0], show=False)
+def _strip_on_a_wall(
+    qtbot: QtBot, cache: Cache, clock: Callable[[], datetime], size: tuple[int, int]
+) -> tuple[WallWindow, WallMajors]:
+    """The wall over ``cache`` shown at ``size``, and its major strip."""
+    wall = open_wall(cache, Settings(), clock=clock, show=False)
     qtbot.addWidget(wall)
-    wall.resize(1920, 1080)
+    wall.resize(*size)
     wall.show()
     qtbot.waitExposed(wall)
     strip = wall.findChild(WallMajors)
     assert strip is not None
+    return wall, strip
+
+
+def test_wall_shows_commander_age_and_countdowns_legibly(
+    qtbot: QtBot, demo_cache: Cache, tmp_path: Path
+) -> None:
+    now = [NOW]
+    wall, strip = _strip_on_a_wall(qtbot, demo_cache, lambda: now[0], (1920, 1080))
     lines = [label.text() for label in strip.lines if label.isVisible()]
     running = lines[0]  # the commanded one first
     assert "checkout" in running
@@ -77,13 +85,7 @@ def test_every_countdown_fits_a_1280_wall(qtbot: QtBot, demo_cache: Cache) -> No
     """At 1280×720 the line is at its shortest, and still carries every countdown."""
     from console.views.wall.majors import fitted_line, strip_line
 
-    wall = open_wall(demo_cache, Settings(), clock=lambda: NOW, show=False)
-    qtbot.addWidget(wall)
-    wall.resize(1280, 720)
-    wall.show()
-    qtbot.waitExposed(wall)
-    strip = wall.findChild(WallMajors)
-    assert strip is not None
+    _, strip = _strip_on_a_wall(qtbot, demo_cache, lambda: NOW, (1280, 720))
     strip.tick()
     line = strip.lines[0]
     assert "IC Tom Whitfield" in line.text()
