@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
@@ -98,14 +99,20 @@ def intake_publish_pending(context: ServerContext) -> int:
         if not intake_service.has_pending(session=session):
             return 0  # the usual case: no write lock taken every few seconds for nothing
     principal = Principal(token_id="", name="alert-intake", role=Role.INTAKE)
-    with context.db.write_session() as session:
-        done = intake_service.publish_pending(
-            session=session,
-            scope=write_scope(context, principal),
-            config=context.settings.intake,
-        )
-        session.commit()
-    return done
+    total, more = 0, True
+    while more:
+        # A short transaction each (intake_service.PUBLISH_CHUNK incidents): the writer
+        # is free in between for the requests waiting on it.
+        with context.db.write_session() as session:
+            done, more = intake_service.publish_pending(
+                session=session,
+                scope=write_scope(context, principal),
+                config=context.settings.intake,
+            )
+            session.commit()
+        total += done
+        time.sleep(0)  # let a writer waiting for the lock take it first
+    return total
 
 
 async def _run_webhook_sender(sender: WebhookSender, poll_s: float) -> None:

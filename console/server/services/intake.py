@@ -587,25 +587,35 @@ def has_pending(*, session: Session) -> bool:
     )
 
 
-def publish_pending(*, session: Session, scope: WriteScope, config: IntakeConfig) -> int:
-    """Publish the repeats that were coalesced and are now due; returns how many incidents."""
+# Incidents the repeat publisher writes per transaction. The publisher holds the
+# writer for each of its transactions, and a storm leaves hundreds of incidents
+# with repeats to publish at once: 500 in one transaction kept every interactive
+# write (a new alert, an acknowledgement) waiting about a quarter of a second.
+PUBLISH_CHUNK = 25
+
+
+def publish_pending(
+    *, session: Session, scope: WriteScope, config: IntakeConfig, limit: int = PUBLISH_CHUNK
+) -> tuple[int, bool]:
+    """Publish up to ``limit`` coalesced repeats that are due now.
+
+    Returns how many incidents were published and whether more may be due
+    (the caller runs another transaction for them).
+    """
     cutoff = scope.now - timedelta(seconds=config.repeat_publish_s)
-    rows = session.scalars(
-        select(IntakeAlertRow)
+    rows = session.execute(
+        select(IntakeAlertRow, IncidentRow)
+        .join(IncidentRow, IncidentRow.id == IntakeAlertRow.incident_id)
         .where(
-            IntakeAlertRow.incident_id.is_not(None),
             IntakeAlertRow.published_count < IntakeAlertRow.repeat_count,
+            IncidentRow.updated_at <= cutoff,
         )
-        .limit(500)
+        .order_by(IncidentRow.updated_at)
+        .limit(limit)
     ).all()
-    done = 0
-    for record in rows:
-        row = session.get(IncidentRow, record.incident_id)
-        if row is None or row.updated_at > cutoff:
-            continue
+    for record, row in rows:
         _publish(session, row, record, scope)
-        done += 1
-    return done
+    return len(rows), len(rows) == limit
 
 
 def apply(*, session: Session, notifications: list[Notification], scope: IntakeScope) -> Outcome:

@@ -100,6 +100,34 @@ def test_repeats_in_one_batch_keep_the_publish_throttle(
     assert latest["alert"]["repeat_count"] == 12
 
 
+def test_the_publisher_puts_a_storms_repeats_out_in_short_transactions(
+    api_factory: ApiFactory, tmp_path: Path
+) -> None:
+    """60 incidents with repeats waiting: all published, at most PUBLISH_CHUNK per commit, so a
+    new alert waits for one short transaction rather than for all of them."""
+    from console.server.services.intake import PUBLISH_CHUNK
+
+    api = _api(api_factory, tmp_path, repeat_publish_seconds=60)
+    intake = api.auth("intake")
+    bodies = [am_body(am_alert(fingerprint=f"fp{n:02d}", service="vpn")) for n in range(60)]
+    for body in bodies * 2:  # each opens, then repeats once (counted, not yet published)
+        response = api.request("POST", ALERTMANAGER, json=body, headers=intake)
+        assert response.status_code == 200, response.text
+    context = api.server.app.state.context
+    commits: list[int] = []
+    context.db.on_commit(commits.append)
+    later = datetime.now(UTC) + timedelta(seconds=90)
+    context.clock = lambda: later
+    assert intake_publish_pending(context) == 60
+    assert len(commits) == -(-60 // PUBLISH_CHUNK)  # 25 + 25 + 10
+    incidents = monitoring_incidents(api)
+    assert len(incidents) == 60
+    assert {i["alert"]["repeat_count"] for i in incidents} == {2}
+    for incident in incidents:  # each one's latest feed version carries its repeats
+        assert _incident_changes(api, incident["id"])[-1]["alert"]["repeat_count"] == 2
+    assert intake_publish_pending(context) == 0  # nothing left: no empty transactions
+
+
 def test_a_bad_notification_in_a_batch_fails_alone_and_leaves_nothing(
     api_factory: ApiFactory, tmp_path: Path
 ) -> None:
