@@ -19,8 +19,9 @@ what the first wrote).
 from __future__ import annotations
 
 import logging
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -60,6 +61,8 @@ from console.wire import (
 log = logging.getLogger(__name__)
 
 TIMER_AUTHOR = "escalation-timer"
+# Open incidents the timer looks at per write transaction (see ``tick``).
+TICK_CHUNK = 50
 """The author of the timer's timeline entries (a person's token name otherwise)."""
 
 ESCALATION_EVENT = "escalation"
@@ -226,25 +229,28 @@ def run_escalations(
     sla: SlaPolicy,
     notify_channel: str | None = None,
     author: str = TIMER_AUTHOR,
+    incident_ids: Sequence[str] | None = None,
 ) -> list[TimelineRow]:
     """One tick of the timer: write an entry for every step due now; the entries written.
 
     Looks at every open incident whose service has an escalation policy with
-    ``auto_escalate``. Tiers are due only while the incident is unacknowledged
-    (the domain's rule); management rules while it is open. Runs in the
-    caller's write transaction; the caller commits.
+    ``auto_escalate`` (only those of ``incident_ids`` when given). Tiers are
+    due only while the incident is unacknowledged (the domain's rule);
+    management rules while it is open. Runs in the caller's write
+    transaction; the caller commits.
     """
     book = OnCallBook.load(session=session)
-    automatic = {service for service, (_p, auto) in book.policies.items() if auto}
+    automatic = _automatic_services(book)
     if not automatic:
         return []
-    rows = list(
-        session.scalars(
-            select(IncidentRow)
-            .where(IncidentRow.state.in_(_OPEN_STATES), IncidentRow.service.in_(sorted(automatic)))
-            .order_by(IncidentRow.number)
-        )
+    query = (
+        select(IncidentRow)
+        .where(IncidentRow.state.in_(_OPEN_STATES), IncidentRow.service.in_(automatic))
+        .order_by(IncidentRow.number)
     )
+    if incident_ids is not None:
+        query = query.where(IncidentRow.id.in_(incident_ids))
+    rows = list(session.scalars(query))
     if not rows:
         return []
     done = _escalation_entries(session=session, incident_ids=[row.id for row in rows])
@@ -342,6 +348,24 @@ def engage(
     return written
 
 
+def _automatic_services(book: OnCallBook) -> list[str]:
+    return sorted(service for service, (_p, auto) in book.policies.items() if auto)
+
+
+def candidates(*, session: Session) -> list[str]:
+    """The open incidents the timer looks at (services that escalate by themselves), in order."""
+    automatic = _automatic_services(OnCallBook.load(session=session))
+    if not automatic:
+        return []
+    return list(
+        session.scalars(
+            select(IncidentRow.id)
+            .where(IncidentRow.state.in_(_OPEN_STATES), IncidentRow.service.in_(automatic))
+            .order_by(IncidentRow.number)
+        )
+    )
+
+
 def tick(context: ServerContext) -> int:
     """One run of the timer in a write transaction of its own; how many entries it wrote.
 
@@ -352,16 +376,28 @@ def tick(context: ServerContext) -> int:
     Blocking: the app's lifespan runs it on a worker thread every
     ``escalation_tick_s``.
     """
-    with context.db.write_session() as session:
-        written = run_escalations(
-            session=session,
-            now=context.clock(),
-            sla=context.sla,
-            notify_channel=context.notify_channel,
-        )
-        session.commit()
+    # Read first, then written TICK_CHUNK incidents per transaction: each holds the
+    # writer, and one transaction over a floor of open incidents kept every
+    # interactive write waiting for the whole scan. Each chunk reads its incidents
+    # again inside its own transaction, so one acknowledged meanwhile is left alone.
+    with context.db.read_session() as session:
+        ids = candidates(session=session)
+    written = 0
+    for start in range(0, len(ids), TICK_CHUNK):
+        with context.db.write_session() as session:
+            written += len(
+                run_escalations(
+                    session=session,
+                    now=context.clock(),
+                    sla=context.sla,
+                    notify_channel=context.notify_channel,
+                    incident_ids=ids[start : start + TICK_CHUNK],
+                )
+            )
+            session.commit()
+        time.sleep(0)  # let a writer waiting for the lock take it first
     if written:
-        log.info("escalation timer: %d step(s) engaged or told", len(written))
+        log.info("escalation timer: %d step(s) engaged or told", written)
     try:
         # Reviews and action items past due: pir.due / action_item.overdue, once each.
         from console.server.services import pirs
@@ -381,4 +417,4 @@ def tick(context: ServerContext) -> int:
         )
     except Exception:  # the database may be briefly away; a later tick tries again
         log.exception("purging expired Idempotency-Keys failed")
-    return len(written)
+    return written

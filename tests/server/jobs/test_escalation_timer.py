@@ -212,3 +212,28 @@ def test_swarming_needs_a_commander_and_known_tiers(desk: Desk) -> None:
     )
     assert no_policy.status_code == 422
     assert "no escalation policy" in no_policy.json()["error"]["message"]
+
+
+def test_a_floor_of_due_incidents_is_escalated_in_short_transactions(desk: Desk) -> None:
+    """60 unacknowledged incidents due at once: all escalated, TICK_CHUNK per commit, so an
+    interactive write waits for one short transaction rather than for the whole scan."""
+    incidents = [_create(desk, title=f"VPN down at site {n}") for n in range(60)]
+    commits: list[int] = []
+    context_of(desk.api.server.app).db.on_commit(commits.append)
+    assert desk.tick(T0) == 60
+    assert len(commits) == -(-60 // escalation.TICK_CHUNK)  # 50 + 10
+    assert all(len(desk.escalations(i["id"])) == 1 for i in incidents)
+    assert desk.tick(T0) == 0  # nothing twice across the chunks
+    # One acknowledged before the next tier is due is left alone.
+    first = incidents[0]
+    desk.clock.now = T0 + timedelta(minutes=5)
+    response = desk.request(
+        "PATCH",
+        f"/v1/incidents/{first['id']}",
+        role="dispatcher",
+        json={"acknowledged": True},
+        headers={"If-Match": f'"{first["version"]}"'},
+    )
+    assert response.status_code == 200, response.text
+    assert desk.tick(T0 + timedelta(minutes=15)) == 59
+    assert len(desk.escalations(first["id"])) == 1
