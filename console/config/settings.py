@@ -448,7 +448,7 @@ _SEVERITY_KEYS = ("SEV-1", "SEV-2", "SEV-3", "SEV-4")
 
 
 def _major(value: object, path: Path) -> MajorSettings:
-    from console.domain.major import AUDIENCES, STANDARD_ROLES, role_problem
+    from console.domain.major import AUDIENCES, STANDARD_ROLES, cadence_with, role_problem
 
     if not isinstance(value, dict):
         raise SettingsError(path, "major", f"{value!r} is not a table", ["a [major] table"])
@@ -460,7 +460,7 @@ def _major(value: object, path: Path) -> MajorSettings:
             ["a [major.cadence_minutes] table such as SEV-1 = 15"],
         )  # fmt: skip
     _no_unknown_keys(cadence_raw, _SEVERITY_KEYS, "major.cadence_minutes.", path)
-    cadence: dict[int, int] = {1: 15, 2: 30}  # a severity left out keeps its default
+    changes: dict[int, int] = {}
     for key, minutes in cadence_raw.items():
         if isinstance(minutes, bool) or not isinstance(minutes, int):
             minutes_ok = False
@@ -473,11 +473,8 @@ def _major(value: object, path: Path) -> MajorSettings:
                 f"{minutes!r} is not allowed",
                 [f"whole minutes from 1 to {MAX_CADENCE_MINUTES}, or 0 for no regular updates"],
             )
-        number = int(key.removeprefix("SEV-"))
-        if minutes:
-            cadence[number] = minutes
-        else:
-            cadence.pop(number, None)
+        changes[int(key.removeprefix("SEV-"))] = minutes
+    cadence = cadence_with(changes)  # a severity left out keeps its default
     roles = value.get("extra_roles", [])
     if not isinstance(roles, list):
         raise SettingsError(

@@ -76,6 +76,21 @@ def war_room_from_timeline(events: list[Any]) -> tuple[dict[str, Any], dict[str,
     return bridge, responders
 
 
+def cadence_with(changes: Mapping[int, int]) -> dict[int, int]:
+    """The default cadence with ``changes`` (severity number → minutes) applied; 0 owes none.
+
+    A severity left out keeps its default: how ``[major.cadence_minutes]`` and
+    ``serve --update-cadence`` are read.
+    """
+    cadence = dict(DEFAULT_CADENCE_MIN)
+    for severity, minutes in changes.items():
+        if minutes:
+            cadence[severity] = minutes
+        else:
+            cadence.pop(severity, None)
+    return cadence
+
+
 def cadence_minutes(severity: int, cadence: Mapping[int, int] | None = None) -> int | None:
     """Minutes between internal (and customer) updates for this severity, None if none.
 
@@ -132,14 +147,12 @@ def overdue(due: Mapping[str, datetime | None], now: datetime) -> list[str]:
     An executive update falls due at the milestone itself; it counts as
     overdue after a five-minute grace, the time to write it.
     """
-    late = []
-    for audience, at in due.items():
-        if at is None:
-            continue
-        grace = EXECUTIVE_GRACE if audience == "executive" else timedelta(0)
-        if now > at + grace:
-            late.append(audience)
-    return late
+    return [a for a, at in due.items() if at is not None and now > late_from(a, at)]
+
+
+def late_from(audience: str, due: datetime) -> datetime:
+    """When an update due at ``due`` becomes late: after the grace for an executive one."""
+    return due + EXECUTIVE_GRACE if audience == "executive" else due
 
 
 def countdown_text(due: datetime | None, now: datetime, audience: str | None = None) -> str:
@@ -154,8 +167,8 @@ def countdown_text(due: datetime | None, now: datetime, audience: str | None = N
     """
     if due is None:
         return "—"
-    if audience == "executive":
-        due += EXECUTIVE_GRACE
+    if audience is not None:
+        due = late_from(audience, due)
     seconds = int((due - now).total_seconds())
     sign = "" if seconds >= 0 else "OVERDUE "
     seconds = abs(seconds)
@@ -251,7 +264,7 @@ def earliest_due(due: Sequence[tuple[str, datetime | None]]) -> datetime | None:
     for audience, at in due:
         if at is None:
             continue
-        limit = at + (EXECUTIVE_GRACE if audience == "executive" else timedelta(0))
+        limit = late_from(audience, at)
         if found is None or limit < found:
             found = limit
     return found
@@ -268,10 +281,10 @@ def overdue_badge(due: Sequence[tuple[str, datetime | None]], now: datetime) -> 
     for audience, at in due:
         if at is None:
             continue
-        if audience in overdue({audience: at}, now):
-            # Late since the grace ended, as the countdown says (``countdown_text``).
-            grace = EXECUTIVE_GRACE if audience == "executive" else timedelta(0)
-            late.append((now - at - grace, audience))
+        # Late since the grace ended, as the countdown says (``countdown_text``).
+        by = now - late_from(audience, at)
+        if by > timedelta(0):
+            late.append((by, audience))
     if not late:
         return None
     late.sort(reverse=True)

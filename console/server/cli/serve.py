@@ -13,7 +13,7 @@ import signal
 import sys
 from pathlib import Path
 
-from console.domain.major import DEFAULT_CADENCE_MIN
+from console.domain.major import cadence_with
 from console.server.core.settings import Settings, default_db_url, normalise_db_url
 from console.server.services.intake_rules import IntakeConfig, IntakeConfigError, load_intake_config
 
@@ -180,7 +180,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def parse_cadence(text: str) -> dict[int, int]:
     """``SEV-1=10,SEV-2=20`` as {severity number: minutes} over the defaults; ValueError if bad."""
-    cadence = dict(DEFAULT_CADENCE_MIN)
+    changes: dict[int, int] = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, sep, minutes = item.partition("=")
         match = re.fullmatch(r"(?:SEV-?)?([1-4])", name.strip(), re.IGNORECASE)
@@ -194,11 +194,8 @@ def parse_cadence(text: str) -> dict[int, int]:
             raise ValueError(
                 f"--update-cadence: {item!r}: at most 1440 minutes (a day) between updates"
             )
-        if value:
-            cadence[number] = value
-        else:
-            cadence.pop(number, None)
-    return cadence
+        changes[number] = value
+    return cadence_with(changes)
 
 
 def configure_logging(level: str) -> None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from console.domain.escalation import (
@@ -61,9 +61,9 @@ from console.wire import (
 log = logging.getLogger(__name__)
 
 TIMER_AUTHOR = "escalation-timer"
+"""The author of the timer's timeline entries (a person's token name otherwise)."""
 # Open incidents the timer looks at per write transaction (see ``tick``).
 TICK_CHUNK = 50
-"""The author of the timer's timeline entries (a person's token name otherwise)."""
 
 ESCALATION_EVENT = "escalation"
 """The webhook event sent for every escalation entry the timer or a swarm writes."""
@@ -243,11 +243,7 @@ def run_escalations(
     automatic = _automatic_services(book)
     if not automatic:
         return []
-    query = (
-        select(IncidentRow)
-        .where(IncidentRow.state.in_(_OPEN_STATES), IncidentRow.service.in_(automatic))
-        .order_by(IncidentRow.number)
-    )
+    query = _watched(select(IncidentRow), automatic)
     if incident_ids is not None:
         query = query.where(IncidentRow.id.in_(incident_ids))
     rows = list(session.scalars(query))
@@ -352,18 +348,19 @@ def _automatic_services(book: OnCallBook) -> list[str]:
     return sorted(service for service, (_p, auto) in book.policies.items() if auto)
 
 
+def _watched(query: Select[Any], automatic: list[str]) -> Select[Any]:
+    """``query`` narrowed to the open incidents of ``automatic`` services, oldest number first."""
+    return query.where(
+        IncidentRow.state.in_(_OPEN_STATES), IncidentRow.service.in_(automatic)
+    ).order_by(IncidentRow.number)
+
+
 def candidates(*, session: Session) -> list[str]:
     """The open incidents the timer looks at (services that escalate by themselves), in order."""
     automatic = _automatic_services(OnCallBook.load(session=session))
     if not automatic:
         return []
-    return list(
-        session.scalars(
-            select(IncidentRow.id)
-            .where(IncidentRow.state.in_(_OPEN_STATES), IncidentRow.service.in_(automatic))
-            .order_by(IncidentRow.number)
-        )
-    )
+    return list(session.scalars(_watched(select(IncidentRow.id), automatic)))
 
 
 def tick(context: ServerContext) -> int:

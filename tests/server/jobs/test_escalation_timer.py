@@ -86,6 +86,19 @@ def _create(desk: Desk, **fields: Any) -> dict[str, Any]:
     return body
 
 
+def _acknowledge(desk: Desk, incident: dict[str, Any], *, at: datetime) -> None:
+    """A dispatcher acknowledges ``incident`` (as created) at ``at``."""
+    desk.clock.now = at
+    response = desk.request(
+        "PATCH",
+        f"/v1/incidents/{incident['id']}",
+        role="dispatcher",
+        json={"acknowledged": True},
+        headers={"If-Match": f'"{incident["version"]}"'},
+    )
+    assert response.status_code == 200, response.text
+
+
 def test_an_unacknowledged_incident_climbs_the_tiers_and_management_is_told(desk: Desk) -> None:
     incident = _create(desk)
 
@@ -120,15 +133,7 @@ def test_an_unacknowledged_incident_climbs_the_tiers_and_management_is_told(desk
 def test_once_acknowledged_only_management_rules_still_fire(desk: Desk) -> None:
     incident = _create(desk)
     desk.tick(T0)
-    desk.clock.now = T0 + timedelta(minutes=5)
-    response = desk.request(
-        "PATCH",
-        f"/v1/incidents/{incident['id']}",
-        role="dispatcher",
-        json={"acknowledged": True},
-        headers={"If-Match": f'"{incident["version"]}"'},
-    )
-    assert response.status_code == 200, response.text
+    _acknowledge(desk, incident, at=T0 + timedelta(minutes=5))
 
     assert desk.tick(T0 + timedelta(minutes=20)) == 0  # L2's delay passed, but someone owns it
     assert desk.tick(T0 + timedelta(minutes=31)) == 1
@@ -226,14 +231,6 @@ def test_a_floor_of_due_incidents_is_escalated_in_short_transactions(desk: Desk)
     assert desk.tick(T0) == 0  # nothing twice across the chunks
     # One acknowledged before the next tier is due is left alone.
     first = incidents[0]
-    desk.clock.now = T0 + timedelta(minutes=5)
-    response = desk.request(
-        "PATCH",
-        f"/v1/incidents/{first['id']}",
-        role="dispatcher",
-        json={"acknowledged": True},
-        headers={"If-Match": f'"{first["version"]}"'},
-    )
-    assert response.status_code == 200, response.text
+    _acknowledge(desk, first, at=T0 + timedelta(minutes=5))
     assert desk.tick(T0 + timedelta(minutes=15)) == 59
     assert len(desk.escalations(first["id"])) == 1
