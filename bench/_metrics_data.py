@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -136,37 +136,21 @@ def generate(n: int, *, end: datetime, days: int, seed: int = 21) -> Iterator[Ge
         yield Generated(incident, tuple(events))
 
 
-def server_incident_row(incident: Incident, number: int) -> dict[str, Any]:
-    """The server's ``incidents`` columns of a record (for a bulk insert)."""
-    return {
-        "id": incident.id,
-        "number": number,
-        "title": incident.title,
-        "service": incident.service,
-        "impact": incident.impact.value,
-        "urgency": incident.urgency.value,
-        "severity": int(incident.severity),
-        "severity_overridden": False,
-        "state": incident.state.value,
-        "version": incident.version,
-        "opened_at": incident.opened_at,
-        "updated_at": incident.updated_at,
-        "description": incident.description,
-        "category": incident.category,
-        "subcategory": incident.subcategory,
-        "assignee": incident.assignee,
-        "assignment_group": incident.assignment_group,
-        "reporter": incident.reporter,
-        "source": incident.source.value,
-        "major": incident.major,
-        "hold_reason": None,
-        "holds": [],
-        "acknowledged_at": incident.acknowledged_at,
-        "resolved_at": incident.resolved_at,
-        "closed_at": incident.closed_at,
-        "response_due": incident.response_due,
-        "resolution_due": incident.resolution_due,
-    }
+def server_incident_row(
+    incident: Incident, number: int, timeline: Sequence[TimelineEvent] = ()
+) -> dict[str, Any]:
+    """The server's ``incidents`` columns of a record (for a bulk insert).
+
+    Made by the writer's own ``store_incident`` and ``note_entries``, so the
+    metrics columns are what the API's writes would have stored.
+    """
+    from console.server.core.tables import IncidentRow, TimelineRow
+    from console.server.services.incident_rows import note_entries, store_incident
+
+    row = IncidentRow(number=number, severity_overridden=False, escalated=0, reopened=0)
+    store_incident(row, incident)
+    note_entries(row, [TimelineRow(**server_timeline_row(e)) for e in timeline])
+    return {column.key: getattr(row, column.key) for column in IncidentRow.__table__.columns}
 
 
 def server_timeline_row(event: TimelineEvent) -> dict[str, Any]:

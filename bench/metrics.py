@@ -58,7 +58,7 @@ def _load(url: str, n: int) -> tuple[int, float]:
             rows, timeline = [], []
             for g in chunk:
                 number += 1
-                rows.append(server_incident_row(g.incident, number))
+                rows.append(server_incident_row(g.incident, number, g.timeline))
                 timeline += [server_timeline_row(e) for e in g.timeline]
             with db.engine.begin() as conn:
                 conn.execute(insert(IncidentRow), rows)

@@ -25,7 +25,10 @@ def load_server(url: str, data: list[Generated]) -> None:
         with db.engine.begin() as conn:
             conn.execute(
                 insert(IncidentRow),
-                [server_incident_row(g.incident, n) for n, g in enumerate(data, start=1)],
+                [
+                    server_incident_row(g.incident, n, g.timeline)
+                    for n, g in enumerate(data, start=1)
+                ],
             )
             rows = [server_timeline_row(e) for g in data for e in g.timeline]
             if rows:

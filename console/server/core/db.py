@@ -35,6 +35,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.config import paths
+from console.server.core import migrations
 from console.server.core.tables import SCHEMA_VERSION, Base, MetaRow
 
 log = logging.getLogger(__name__)
@@ -231,6 +232,8 @@ class Database:
                 conn.execute(
                     insert(MetaRow).values(key="schema_version", value=str(SCHEMA_VERSION))
                 )
+            elif stored.isdigit() and 1 <= int(stored) < SCHEMA_VERSION:
+                migrations.upgrade(conn, int(stored), SCHEMA_VERSION)
             elif stored != str(SCHEMA_VERSION):
                 raise DatabaseUnavailableError(
                     f"the database has schema version {stored}, this server needs "

@@ -53,9 +53,10 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-# Bumped whenever a table changes; a database made with another version is
+# Bumped whenever a table changes. An older database is upgraded in place
+# when a server opens it (``console.server.core.migrations``); a newer one is
 # refused with a clear message instead of failing on a missing column.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def table_of(entity: type[Base]) -> Table:
@@ -106,6 +107,22 @@ class IncidentRow(Base):
     closed_at: Mapped[datetime | None]
     response_due: Mapped[datetime | None]
     resolution_due: Mapped[datetime | None]
+    # What the metrics read (schema version 2), kept by every write that changes
+    # them so ``GET /v1/metrics`` reads this table alone: whole UTC seconds of
+    # opened_at, and from it to acknowledged_at / resolved_at (null if not);
+    # whether it was acknowledged / resolved by its due time (1 or 0; null if
+    # not acknowledged / resolved or no due time); and from the timeline
+    # (``domain.metrics.entry_marks``) whether it was ever escalated or
+    # reopened and its last CSAT score with that entry's time.
+    opened_s: Mapped[int | None] = mapped_column(BigInteger)
+    ack_s: Mapped[int | None] = mapped_column(BigInteger)
+    fix_s: Mapped[int | None] = mapped_column(BigInteger)
+    response_met: Mapped[int | None] = mapped_column(Integer)
+    resolution_met: Mapped[int | None] = mapped_column(Integer)
+    escalated: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reopened: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    csat: Mapped[int | None] = mapped_column(Integer)
+    csat_at: Mapped[datetime | None]
     # The alert intake record that opened it (None for incidents people logged);
     # loaded with the incident, in the same query.
     alert: Mapped[IntakeAlertRow | None] = relationship(lazy="joined", viewonly=True, uselist=False)

@@ -49,7 +49,12 @@ from console.server.core.tables import IncidentRow, ReferenceRow, TimelineRow
 from console.server.deps import ServerContext
 from console.server.jobs import webhooks
 from console.server.services import idempotency
-from console.server.services.incident_rows import incident_wire, timeline_wire, to_domain
+from console.server.services.incident_rows import (
+    incident_wire,
+    note_entries,
+    timeline_wire,
+    to_domain,
+)
 from console.wire import (
     ContactIn,
     EscalationPolicyIn,
@@ -197,6 +202,7 @@ class _Writer:
             body=body,
             data=data,
         )
+        note_entries(incident, [entry])
         self.session.add(entry)
         self.session.flush()
         wire = timeline_wire(entry).model_dump(mode="json")

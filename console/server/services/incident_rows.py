@@ -8,7 +8,7 @@ back onto its row, and a stored timeline entry as a wire ``TimelineEntry``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +25,7 @@ from console.domain.major import (
     next_update_due,
     roles_from_timeline,
 )
+from console.domain.metrics import MARKING_KINDS, entry_marks, epoch_s
 from console.domain.severity import Impact, Severity, Urgency
 from console.server.core.db import UPDATE_CADENCE_KEY
 from console.server.core.tables import IncidentRow, IntakeAlertRow, ReferenceRow, TimelineRow
@@ -184,6 +185,43 @@ def store_incident(row: IncidentRow, incident: DomainIncident) -> None:
     row.closed_at = incident.closed_at
     row.response_due = incident.response_due
     row.resolution_due = incident.resolution_due
+    opened = epoch_s(incident.opened_at)
+    row.opened_s = opened
+    row.ack_s = (
+        None if incident.acknowledged_at is None else epoch_s(incident.acknowledged_at) - opened
+    )
+    row.fix_s = None if incident.resolved_at is None else epoch_s(incident.resolved_at) - opened
+    row.response_met = _met(incident.acknowledged_at, incident.response_due)
+    row.resolution_met = _met(incident.resolved_at, incident.resolution_due)
+
+
+def _met(done: datetime | None, due: datetime | None) -> int | None:
+    """1 if done by its due time, 0 if after; None without both (the metrics' SLA met)."""
+    return None if done is None or due is None else int(done <= due)
+
+
+def note_entries(row: IncidentRow, entries: Iterable[TimelineRow]) -> None:
+    """Mark the row with what new timeline entries mean for the metrics.
+
+    Escalated and reopened only ever turn on; the CSAT score is the last by
+    time (the higher of two at the same instant). Every write that adds
+    entries calls this before the row is written (``domain.metrics.entry_marks``;
+    the schema step that added the columns derives the same from old timelines).
+    """
+    for entry in entries:
+        if entry.kind not in MARKING_KINDS:
+            continue
+        escalated, reopened, score = entry_marks(entry.kind, entry.data)
+        if escalated and not row.escalated:
+            row.escalated = 1
+        if reopened and not row.reopened:
+            row.reopened = 1
+        if score is not None and (
+            row.csat_at is None
+            or entry.at > row.csat_at
+            or (entry.at == row.csat_at and score > (row.csat or 0))
+        ):
+            row.csat, row.csat_at = score, entry.at
 
 
 def incident_wire(row: IncidentRow) -> Incident:

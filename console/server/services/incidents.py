@@ -43,6 +43,7 @@ from console.server.core.tables import (
 from console.server.services.incident_rows import (
     incident_wire,
     major_facts,
+    note_entries,
     store_incident,
     timeline_wire,
     to_domain,
@@ -286,7 +287,7 @@ def create_incident(*, session: Session, body: IncidentCreate, scope: WriteScope
         major=body.major,
     )
     incident = _with_due_times(incident, scope)
-    row = IncidentRow(number=number, severity_overridden=overridden)
+    row = IncidentRow(number=number, severity_overridden=overridden, escalated=0, reopened=0)
     store_incident(row, incident)
     entries: list[TimelineRow] = []
     if not routed:
@@ -335,6 +336,7 @@ def create_incident(*, session: Session, body: IncidentCreate, scope: WriteScope
                 _with_reason({"major": True, "commander": body.commander}, body.major_reason),
             )
         )
+    note_entries(row, entries)
     session.connection().execute(
         _INSERT_INCIDENT, {key: getattr(row, key) for key in _INCIDENT_COLUMNS}
     )
@@ -588,6 +590,7 @@ def patch_incident(
     incident = replace(incident, version=before.version + 1, updated_at=scope.now)
     incident = _with_due_times(incident, scope)
     store_incident(row, incident)
+    note_entries(row, entries)
     row.severity_overridden = overridden
     session.flush()
     _record_incident(session, row, scope, incident, entries)
@@ -622,6 +625,7 @@ def add_timeline_entry(
             )
         data = {"score": body.score}
     entry = _entry(to_domain(row), kind, body.body, scope, data or None)
+    note_entries(row, [entry])
     _insert_entries(session, [entry], scope)
     return entry
 
@@ -638,5 +642,6 @@ def add_system_entry(
     """Add an entry with structured ``data``: a role hand-over, a published status
     update, a workaround applied."""
     entry = _entry(to_domain(row), kind, body, scope, data)
+    note_entries(row, [entry])
     _insert_entries(session, [entry], scope)
     return entry

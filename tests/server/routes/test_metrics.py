@@ -94,3 +94,35 @@ def test_openapi_documents_the_endpoint(api: Any) -> None:
     assert "422" in operation["responses"]
     figures = spec["components"]["schemas"]["MetricsFigures"]["properties"]
     assert "business hours" in figures["mttr_business_s"]["description"]
+
+
+def test_escalations_reopens_and_the_last_csat_are_kept_by_the_writes(api: Any) -> None:
+    # The metrics read marks the writes keep on the incident row (schema 2): an
+    # incident routed at creation is not escalated, one reassigned away from its
+    # group is; reopening marks it for good; the later of two scores counts.
+    def fresh(incident: dict[str, Any]) -> dict[str, Any]:
+        found: dict[str, Any] = api.request("GET", f"/v1/incidents/{incident['id']}").json()
+        return found
+
+    def step(incident: dict[str, Any], **fields: Any) -> None:
+        response = api.patch(fresh(incident), **fields)
+        assert response.status_code == 200, response.text
+
+    moved = api.create(impact="high", urgency="high", assignment_group="Service Desk")
+    kept = api.create(impact="high", urgency="high", assignment_group="Service Desk")
+    for incident in (moved, kept):
+        step(incident, state="in_progress")
+    step(moved, assignment_group="Network")
+    for state in ("resolved", "reopened", "resolved"):
+        step(moved, state=state)
+    step(kept, state="resolved")
+    for score in (2, 5):
+        entry = {"kind": "csat", "body": f"CSAT {score}/5", "score": score}
+        posted = api.request("POST", f"/v1/incidents/{moved['id']}/timeline", json=entry)
+        assert posted.status_code == 201, posted.text
+    body = api.request("GET", "/v1/metrics", role="viewer", params=_window()).json()
+    [sev1] = body["groups"]
+    assert (sev1["key"], sev1["resolved"]) == ("SEV-1", 2)
+    assert sev1["fcr"] == 0.5
+    assert sev1["reopen_rate"] == 0.5
+    assert sev1["csat"] == 5
