@@ -15,11 +15,17 @@ from itertools import islice
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, Table, literal_column, select
+from sqlalchemy import Connection, Engine, Table, bindparam, literal_column, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from console.store.codec import INCIDENT_COLUMNS, OPEN_STATE_VALUES, TIMELINE_COLUMNS
+from console.store.codec import (
+    INCIDENT_COLUMNS,
+    MARKS_SQL,
+    OPEN_STATE_VALUES,
+    STORED_COLUMNS,
+    TIMELINE_COLUMNS,
+)
 from console.store.errors import CacheError
 from console.store.opening import WRITE_OPTION, describe
 from console.store.tables import INCIDENTS, REFERENCE, TIMELINE
@@ -49,7 +55,9 @@ def _upsert_sql(
     processing (about a third of the time at 100k rows). The check below makes
     sure the placeholders are in the order the row tuples are built in.
     """
-    stmt = sqlite.insert(table)
+    # The columns named, not the table's: the rest (the metrics' timeline marks
+    # on incidents) are kept by their own statements and never overwritten.
+    stmt = sqlite.insert(table).values({c: bindparam(c) for c in table_columns})
     updates = {c: stmt.excluded[c] for c in table_columns if c not in conflict}
     if only_if_newer:
         upsert = stmt.on_conflict_do_update(
@@ -66,13 +74,37 @@ def _upsert_sql(
 
 
 # Incidents from the backend: a row whose version is not newer is left alone.
-_INCIDENT_UPSERT = _upsert_sql(INCIDENT_COLUMNS, INCIDENTS, ("id",), only_if_newer=True)
+_INCIDENT_UPSERT = _upsert_sql(STORED_COLUMNS, INCIDENTS, ("id",), only_if_newer=True)
 # The operator's own edit (enqueue): written whatever its version.
-_INCIDENT_WRITE = _upsert_sql(INCIDENT_COLUMNS, INCIDENTS, ("id",), only_if_newer=False)
+_INCIDENT_WRITE = _upsert_sql(STORED_COLUMNS, INCIDENTS, ("id",), only_if_newer=False)
 _TIMELINE_UPSERT = _upsert_sql(TIMELINE_COLUMNS, TIMELINE, ("id",), only_if_newer=False)
 _REFERENCE_UPSERT = _upsert_sql(
     ("kind", "id", "doc"), REFERENCE, ("kind", "id"), only_if_newer=False
 )
+
+
+def _remark(conn: Connection, incident_ids: Iterable[str]) -> None:
+    """Derive the metrics' marks of these incidents again from their cached timelines."""
+    for chunk in _chunks(sorted(set(incident_ids))):
+        marks = ", ".join("?" * len(chunk))
+        conn.exec_driver_sql(
+            f"UPDATE incidents SET (escalated, reopened, csat) = ({MARKS_SQL}) "
+            f"WHERE id IN ({marks})",
+            tuple(chunk),
+        )
+
+
+def _remark_arrived(conn: Connection, incident_ids: Iterable[str]) -> None:
+    """Mark newly stored incidents whose marking events were cached before them."""
+    for chunk in _chunks(sorted(set(incident_ids))):
+        marks = ", ".join("?" * len(chunk))
+        conn.exec_driver_sql(
+            f"UPDATE incidents SET (escalated, reopened, csat) = ({MARKS_SQL}) "
+            f"WHERE id IN ({marks}) AND EXISTS (SELECT 1 FROM timeline "
+            "WHERE incident_id = incidents.id "
+            "AND kind IN ('escalation', 'assignment', 'state_change', 'csat'))",
+            tuple(chunk),
+        )
 
 
 def _select_incidents(*, open_only: bool, descriptions: bool) -> str:

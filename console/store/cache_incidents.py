@@ -9,12 +9,15 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select
 
 from console.domain.incident import Incident, TimelineEvent
+from console.domain.metrics import MARKING_KINDS
 from console.store.cache_base import (
     _INCIDENT_UPSERT,
     _SELECT_INCIDENTS,
     _TIMELINE_UPSERT,
     _CacheBase,
     _chunks,
+    _remark,
+    _remark_arrived,
 )
 from console.store.changes import ChangeSet
 from console.store.codec import (
@@ -85,6 +88,9 @@ class _Incidents(_CacheBase):
                 writes.append(incident_row(incident))
             if writes:
                 conn.exec_driver_sql(_INCIDENT_UPSERT, writes)
+        if inserted:
+            # Events that came before their incident (a later page of the feed).
+            _remark_arrived(conn, inserted)
         return ChangeSet(inserted=frozenset(inserted), updated=frozenset(updated))
 
     def delete_incidents(self, ids: Iterable[str]) -> ChangeSet:
@@ -218,6 +224,7 @@ class _Incidents(_CacheBase):
         inserted: set[str] = set()
         updated: set[str] = set()
         incidents: set[str] = set()
+        marked: set[str] = set()  # incidents whose metrics marks may change
         for chunk in _chunks(events):
             batch = {row[0]: row for row in map(timeline_row, chunk)}
             stored = {
@@ -235,6 +242,10 @@ class _Incidents(_CacheBase):
                     continue
                 writes.append(row)
                 incidents.add(row[1])
+                if row[2] in MARKING_KINDS:
+                    marked.add(row[1])
+                if old is not None and old[2] in MARKING_KINDS:
+                    marked.add(old[1])
                 if old is None:
                     inserted.add(key)
                 else:
@@ -243,6 +254,7 @@ class _Incidents(_CacheBase):
                         updated.add(key)
             if writes:
                 conn.exec_driver_sql(_TIMELINE_UPSERT, writes)
+        _remark(conn, marked)
         return ChangeSet(
             inserted=frozenset(inserted),
             updated=frozenset(updated),

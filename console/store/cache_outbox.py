@@ -9,7 +9,8 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from console.domain.clock import utc_now
 from console.domain.incident import Incident, TimelineEvent
-from console.store.cache_base import _INCIDENT_WRITE, _TIMELINE_UPSERT, _CacheBase
+from console.domain.metrics import MARKING_KINDS
+from console.store.cache_base import _INCIDENT_WRITE, _TIMELINE_UPSERT, _CacheBase, _remark
 from console.store.codec import incident_row, json_text, parse_ts, timeline_row, ts_text
 from console.store.errors import CacheError
 from console.store.outbox import (
@@ -69,6 +70,8 @@ class _Outbox(_CacheBase):
                 conn.exec_driver_sql(_INCIDENT_WRITE, [incident_row(local_incident)])
             if local_event is not None:
                 conn.exec_driver_sql(_TIMELINE_UPSERT, [timeline_row(local_event)])
+                if local_event.kind.value in MARKING_KINDS:
+                    _remark(conn, [local_event.incident_id])
             record_id = conn.execute(
                 insert(OUTBOX)
                 .values(

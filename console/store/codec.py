@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from console.domain.incident import (
@@ -60,7 +60,34 @@ INCIDENT_COLUMNS: tuple[str, ...] = (
     "roles",
     "next_update_due",
 )
+
+# Derived from the record by :func:`incident_row` for the metrics, stored after
+# the INCIDENT_COLUMNS (and not read back into records).
+METRIC_COLUMNS: tuple[str, ...] = ("opened_s", "ack_s", "fix_s", "response_met", "resolution_met")
+# What :func:`incident_row` gives and the upserts write, in this order.
+STORED_COLUMNS: tuple[str, ...] = INCIDENT_COLUMNS + METRIC_COLUMNS
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SECOND = timedelta(seconds=1)
 TIMELINE_COLUMNS: tuple[str, ...] = ("id", "incident_id", "kind", "at", "author", "body", "data")
+
+# The timeline marks the metrics read (``domain.metrics.entry_marks``), derived
+# again from an incident's whole cached timeline: an event may arrive before its
+# incident, or be replaced. The last CSAT score is the greatest "at || score"
+# (UTC text in time order, a one-digit score).
+MARKS_SQL = """
+    SELECT
+        COALESCE(MAX(kind = 'escalation' OR (
+            kind = 'assignment'
+            AND json_extract(data, '$.assignment_group.from') IS NOT NULL
+        )), 0),
+        COALESCE(MAX(kind = 'state_change' AND json_extract(data, '$.to') = 'reopened'), 0),
+        CAST(substr(MAX(CASE WHEN kind = 'csat'
+            THEN at || json_extract(data, '$.score') END), -1) AS INTEGER)
+    FROM timeline
+    WHERE incident_id = incidents.id
+      AND kind IN ('escalation', 'assignment', 'state_change', 'csat')
+"""
+
 
 # Dictionary lookups: several times faster than ``Enum(value)`` per row.
 _IMPACTS = {m.value: m for m in Impact}
@@ -108,7 +135,7 @@ def json_text(value: object, what: str) -> str:
 
 
 def incident_row(incident: Incident) -> tuple[Any, ...]:
-    """The row tuple for ``incident``, in :data:`INCIDENT_COLUMNS` order.
+    """The row tuple for ``incident``, in :data:`STORED_COLUMNS` order.
 
     This runs once per row on every bulk sync, so it is written for speed:
     timestamps are converted inline (as :func:`ts_text` does) rather than
@@ -132,6 +159,8 @@ def incident_row(incident: Incident) -> tuple[Any, ...]:
         response_due = i.response_due
         resolution_due = i.resolution_due
         alert = i.alert
+        # Whole seconds, exact (timedelta floor division): the metrics' durations.
+        opened_s = (i.opened_at - _EPOCH) // _SECOND
         return (
             i.id,
             i.number,
@@ -162,6 +191,15 @@ def incident_row(incident: Incident) -> tuple[Any, ...]:
             None if alert is None else alert_text(alert),
             roles_text(i.roles) if i.roles else None,
             due_text(i.next_update_due) if i.next_update_due else None,
+            opened_s,
+            None if acknowledged_at is None else (acknowledged_at - _EPOCH) // _SECOND - opened_s,
+            None if resolved_at is None else (resolved_at - _EPOCH) // _SECOND - opened_s,
+            None
+            if acknowledged_at is None or response_due is None
+            else int(acknowledged_at <= response_due),
+            None
+            if resolved_at is None or resolution_due is None
+            else int(resolved_at <= resolution_due),
         )
     except (AttributeError, TypeError, ValueError) as exc:
         # The record's constructor checks timestamps but not every type; a

@@ -1,14 +1,17 @@
 """The service-desk metrics over the local cache (RT backend, offline, no server history).
 
-:func:`compute` answers in one SQL statement over the cache's SQLite file, the
-way the server does on SQLite: the window's incidents are read once (whole
-seconds, SLA met flags, escalation, reopen and CSAT from the timeline, the
-business-hours duration from the SLA calendar) and grouped into every group's
-sums and counts and its durations as ``(seconds, how many)``;
-:func:`console.domain.metrics.assemble` then gives the answer, the same shape
-and numbers ``GET /v1/metrics`` gives for the same incidents. :func:`facts`
-reads the same facts one row per incident, for the dashboard's charts and as
-the plain-Python reference (:func:`console.domain.metrics.report`). Plain
+:func:`compute` answers in one grouped SQL statement over the cache's SQLite
+file, the way the server does: each cached incident row carries its durations
+in whole seconds, its SLA met flags and its escalated, reopened and CSAT marks
+(kept by every write, see ``codec.METRIC_COLUMNS`` and ``codec.MARKS_SQL``),
+so the statement reads one table, sums and counts per group, and packs each
+group's durations into one text that :func:`console.domain.metrics.packed_tally`
+ranks and measures in business hours. :func:`console.domain.metrics.assemble`
+then gives the same shape and numbers ``GET /v1/metrics`` gives for the same
+incidents. :func:`facts` derives the same facts one row per incident from the
+record's times and the timeline itself, not from those columns: the
+dashboard's charts and the plain-Python reference
+(:func:`console.domain.metrics.report`) the tests hold both SQL paths to. Plain
 Python and SQL: the CLI and the dashboard's worker thread both call these.
 """
 
@@ -80,123 +83,43 @@ FROM incidents WHERE state IN ({_OPEN})
 """
 
 _KEYS = {
-    "severity": "CAST(i.severity AS TEXT)",
-    "team": "i.assignment_group",
-    "service": "i.service",
-    "category": "i.category",
-    "source": "i.source",
-    "assignee": "i.assignee",
+    "severity": "severity",
+    "team": "assignment_group",
+    "service": "service",
+    "category": "category",
+    "source": "source",
+    "assignee": "assignee",
 }
 _PERIOD_KEYS = {
-    "day": "date(substr(i.opened_at, 1, 19))",
-    "week": "date(substr(i.opened_at, 1, 19), 'weekday 0', '-6 days')",
-    "month": "strftime('%Y-%m', substr(i.opened_at, 1, 19))",
+    # Whole days and (Monday) weeks since 1970, as the server counts them.
+    "day": "opened_s / 86400",
+    "week": "(opened_s + 259200) / 604800",
+    "month": "strftime('%Y-%m', substr(opened_at, 1, 19))",
 }
 
-
-def _worked_before(cal: str, t: str) -> str:
-    pieces = " + ".join(
-        f"max(0, min({t}, {cal}.e{n}) - {cal}.s{n})" for n in range(1, m.DAY_SEGMENTS + 1)
-    )
-    return f"{cal}.before + {pieces}"
-
-
-def _parts_sql(window: m.Window, business: BusinessCalendar, now: datetime) -> str:
-    """One row per incident of the window: its group key and the figures' inputs."""
-    key = _PERIOD_KEYS[window.period] if window.group_by == "period" else _KEYS[window.group_by]
-    first = window.start_s // 86_400
-    last = max(m.epoch_s(now), window.end_s) // 86_400 + 1
-    days = ", ".join(
-        "(" + ", ".join(str(int(x)) for x in row) + ")"
-        for row in m.business_days(business, first, last)
-    )
-    cal_columns = ", ".join(
-        ["day", "before"] + [f"{x}{n}" for n in range(1, m.DAY_SEGMENTS + 1) for x in "se"]
-    )
-    return f"""
-WITH flags AS MATERIALIZED ({_FLAGS_SQL}),
-cal({cal_columns}) AS MATERIALIZED (VALUES {days}),
-base AS MATERIALIZED (
-    SELECT
-        {key} AS k, i.severity AS severity, i.source AS source,
-        {_EPOCH.format("i.opened_at")} AS opened_s,
-        {_EPOCH.format("i.acknowledged_at")} - {_EPOCH.format("i.opened_at")} AS ack,
-        {_EPOCH.format("i.resolved_at")} AS resolved_s,
-        i.acknowledged_at IS NOT NULL AND i.response_due IS NOT NULL AS resp_n,
-        COALESCE(i.acknowledged_at <= i.response_due, 0) AS resp_met,
-        i.resolved_at IS NOT NULL AND i.resolution_due IS NOT NULL AS res_n,
-        COALESCE(i.resolved_at <= i.resolution_due, 0) AS res_met,
-        i.resolved_at IS NOT NULL AND COALESCE(f.escalated, 0) = 0 AS fcr,
-        i.resolved_at IS NOT NULL AND COALESCE(f.reopened, 0) = 1 AS reopened,
-        f.csat AS csat
-    FROM incidents i
-    LEFT JOIN flags f ON f.incident_id = i.id
-    WHERE i.opened_at >= :start AND i.opened_at < :end
-),
-facts AS (
-    SELECT
-        b.k, b.severity, b.source, b.ack, b.resolved_s - b.opened_s AS fix,
-        CASE WHEN b.resolved_s IS NOT NULL THEN max(0,
-            ({_worked_before("r", "b.resolved_s")}) - ({_worked_before("o", "b.opened_s")}))
-        END AS fix_business,
-        b.resp_n, b.resp_met, b.res_n, b.res_met, b.fcr, b.reopened, b.csat
-    FROM base b
-    LEFT JOIN cal o ON o.day = b.opened_s / 86400
-    LEFT JOIN cal r ON b.resolved_s IS NOT NULL AND r.day = CASE
-        WHEN b.resolved_s < {first * 86_400} THEN {first}
-        WHEN b.resolved_s >= {(last + 1) * 86_400} THEN {last}
-        ELSE b.resolved_s / 86400 END
-)
-SELECT k, severity, source, ack, fix, fix_business, resp_n, resp_met, res_n, res_met,
-    fcr, reopened, csat
-FROM facts
+# Per group and source: the ``m.COUNT_FIELDS`` and the packed durations, from
+# the columns every write keeps (``codec.METRIC_COLUMNS`` and the marks).
+_PACKED_SQL = """
+SELECT {key}, source, count(*), count(ack_s), count(fix_s),
+    count(response_met), sum(response_met), count(resolution_met), sum(resolution_met),
+    sum(fix_s IS NOT NULL AND escalated = 0), sum(fix_s IS NOT NULL AND reopened = 1),
+    count(csat), sum(csat), sum(severity = 1),
+    group_concat(ack_s), group_concat(opened_s || ',' || fix_s)
+FROM incidents
+WHERE opened_at >= :start AND opened_at < :end
+GROUP BY 1, 2
 """
 
 
-def _tally(
-    rows: list[tuple[Any, ...]],
-) -> tuple[dict[Any, m.Tally], dict[str | None, int]]:
-    """Every group's tally, and the incidents per source, from the rows of the window.
-
-    A tight loop over plain tuples (the heavy lifting, times and the calendar,
-    was done in SQL): 100k rows in a small fraction of the query's time.
-    """
-    tallies: dict[Any, m.Tally] = {}
-    sources: dict[str | None, int] = {}
-    names = m.COUNT_FIELDS
-    sums: dict[Any, list[int]] = {}
-    for k, sev, src, ack, fix, business, resp_n, resp_met, res_n, res_met, fcr, reo, csat in rows:
-        tally = tallies.get(k)
-        if tally is None:
-            tally = tallies[k] = m.Tally.empty()
-            sums[k] = [0] * len(names)
-        c = sums[k]
-        c[0] += 1
-        c[11] += sev == 1
-        sources[src] = sources.get(src, 0) + 1
-        d = tally.durations
-        if ack is not None:
-            c[1] += 1
-            h = d["ack"]
-            h[ack] = h.get(ack, 0) + 1
-        if fix is not None:
-            c[2] += 1
-            h = d["fix"]
-            h[fix] = h.get(fix, 0) + 1
-            h = d["fix_business"]
-            h[business] = h.get(business, 0) + 1
-        c[3] += resp_n
-        c[4] += resp_met
-        c[5] += res_n
-        c[6] += res_met
-        c[7] += fcr
-        c[8] += reo
-        if csat is not None:
-            c[9] += 1
-            c[10] += csat
-    for k, tally in tallies.items():
-        tally.counts = dict(zip(names, sums[k], strict=True))
-    return tallies, sources
+def _key_text(window: m.Window, key: Any) -> str | None:
+    if key is None:
+        return None
+    if window.group_by == "severity":
+        return m.severity_code(int(key))
+    if window.group_by == "period" and window.period in ("day", "week"):
+        days = int(key) if window.period == "day" else int(key) * 7 - 3
+        return m.period_key(days * 86_400, "day")
+    return str(key)
 
 
 def facts(cache: Cache, start: datetime, end: datetime) -> list[m.Facts]:
@@ -225,22 +148,28 @@ def compute(
     ``business`` is the SLA calendar the business-hours MTTR is measured on.
     """
     now = now or datetime.now(UTC)
+    key = _PERIOD_KEYS[window.period] if window.group_by == "period" else _KEYS[window.group_by]
     rows = cache.read_rows(
-        _parts_sql(window, business, now),
-        {"start": ts_text(window.start), "end": ts_text(window.end)},
+        _PACKED_SQL.format(key=key), {"start": ts_text(window.start), "end": ts_text(window.end)}
     )
-    tallies, sources = _tally(rows)
+    groups: dict[Any, m.Packed] = {}
+    sources: dict[str | None, int] = {}
+    fields = len(m.COUNT_FIELDS)
+    for row in rows:
+        packed = groups.get(row[0])
+        if packed is None:
+            packed = groups[row[0]] = m.Packed.empty()
+        packed.add(row[2 : 2 + fields], row[2 + fields], row[3 + fields])
+        sources[row[1]] = sources.get(row[1], 0) + int(row[2])
+    tallies, whole = m.packed_tallies(groups, m.calendar_table(business, window, now))
     counts = [0] * len(m.BACKLOG_BUCKETS)
     for age in open_ages(cache, now):
         counts[m.bucket_index(age)] += 1
-    keyed = {
-        (m.severity_code(int(k)) if window.group_by == "severity" and k is not None else k): t
-        for k, t in tallies.items()
-    }
     return m.assemble(
         window,
-        keyed,
+        {_key_text(window, k): t for k, t in tallies.items()},
         backlog_counts=counts,
         source_counts=sources,
         sev1_threshold=sev1_threshold,
+        whole=whole,
     )

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
+from console.store.codec import MARKS_SQL
 from console.store.tables import Base
 
 # "NOCC" in ASCII: tells our cache apart from any other SQLite file.
@@ -270,6 +271,40 @@ def _v7_outbox_records(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_outbox_status_id ON outbox (status, id)")
 
 
+def _v8_incident_metrics(conn: Connection) -> None:
+    """Keep what the metrics read on each incident row (#21), derived from what is cached.
+
+    The durations and SLA flags from the row's own times (whole seconds, the
+    text cut to its second as ``codec.incident_row`` does), the timeline
+    marks from the cached timeline (as every later write keeps them).
+    """
+    for name in ("opened_s", "ack_s", "fix_s", "response_met", "resolution_met"):
+        conn.exec_driver_sql(f"ALTER TABLE incidents ADD COLUMN {name} INTEGER")
+    for name in ("escalated", "reopened"):
+        conn.exec_driver_sql(
+            f"ALTER TABLE incidents ADD COLUMN {name} INTEGER DEFAULT '0' NOT NULL"
+        )
+    conn.exec_driver_sql("ALTER TABLE incidents ADD COLUMN csat INTEGER")
+
+    def epoch(column: str) -> str:
+        return f"CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER)"
+
+    conn.exec_driver_sql(
+        f"UPDATE incidents SET opened_s = {epoch('opened_at')}, "
+        f"ack_s = {epoch('acknowledged_at')} - {epoch('opened_at')}, "
+        f"fix_s = {epoch('resolved_at')} - {epoch('opened_at')}, "
+        "response_met = CASE WHEN acknowledged_at IS NULL OR response_due IS NULL THEN NULL "
+        "ELSE acknowledged_at <= response_due END, "
+        "resolution_met = CASE WHEN resolved_at IS NULL OR resolution_due IS NULL THEN NULL "
+        "ELSE resolved_at <= resolution_due END"
+    )
+    conn.exec_driver_sql(
+        f"UPDATE incidents SET (escalated, reopened, csat) = ({MARKS_SQL}) "
+        "WHERE id IN (SELECT incident_id FROM timeline "
+        "WHERE kind IN ('escalation', 'assignment', 'state_change', 'csat'))"
+    )
+
+
 # The schema history, oldest first. Versions must run 1, 2, 3, ... without gaps.
 MIGRATIONS: list[Migration] = [
     Migration(
@@ -286,6 +321,7 @@ MIGRATIONS: list[Migration] = [
         6, "incidents: a major incident's roles and next update due", _v6_incident_major_facts
     ),
     Migration(7, "outbox: the record and workaround operations (reviews)", _v7_outbox_records),
+    Migration(8, "incidents: what the metrics read, derived once", _v8_incident_metrics),
 ]
 
 

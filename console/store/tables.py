@@ -63,6 +63,20 @@ class IncidentRow(Base):
     # #19, JSON: a major incident's [[role, person], ...] and [[audience, due or null], ...].
     roles: Mapped[str | None] = mapped_column(Text)
     next_update_due: Mapped[str | None] = mapped_column(Text)
+    # #21, what the metrics read (``console.store.metrics``), so they read this
+    # table alone. Derived from the columns above by every write (whole UTC
+    # seconds; 1/0 SLA met, null when not acknowledged / resolved or no due
+    # time; see ``codec.METRIC_COLUMNS``) ...
+    opened_s: Mapped[int | None] = mapped_column(Integer)
+    ack_s: Mapped[int | None] = mapped_column(Integer)
+    fix_s: Mapped[int | None] = mapped_column(Integer)
+    response_met: Mapped[int | None] = mapped_column(Integer)
+    resolution_met: Mapped[int | None] = mapped_column(Integer)
+    # ... and from the cached timeline whenever events or a new incident are
+    # stored (``domain.metrics.entry_marks``: escalated, reopened, last CSAT).
+    escalated: Mapped[int] = mapped_column(Integer, server_default="0")
+    reopened: Mapped[int] = mapped_column(Integer, server_default="0")
+    csat: Mapped[int | None] = mapped_column(Integer)
 
 
 class TimelineRow(Base):
