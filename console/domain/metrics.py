@@ -38,12 +38,15 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, NamedTuple
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from console.domain.calendar import DEFAULT_CALENDAR, BusinessCalendar
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    IntArray = npt.NDArray[np.int64]
 
 GROUP_BYS = ("severity", "team", "service", "category", "source", "assignee", "period")
 PERIODS = ("day", "week", "month")
@@ -386,11 +389,15 @@ def business_days(
     return rows
 
 
-IntArray = npt.NDArray[np.int64]
+# numpy is imported where it is used: loaded, it slows a process's small
+# allocations down (isoformat a third, the cache's row conversion a quarter),
+# and a server or a sync that never computes metrics has no need of it.
 
 
 def unpack(text: str | None) -> IntArray:
     """Whole numbers packed as ``"412,96,…"`` by the SQL paths (None or "" for none)."""
+    import numpy as np
+
     if not text:
         return np.empty(0, dtype=np.int64)
     return np.fromstring(text, dtype=np.int64, sep=",")
@@ -398,6 +405,8 @@ def unpack(text: str | None) -> IntArray:
 
 def array_stats(values: IntArray) -> dict[str, float | int | None]:
     """Mean, nearest-rank median and p90 of whole seconds: what :func:`stats` gives."""
+    import numpy as np
+
     n = len(values)
     if n == 0:
         return {"mean": None, "median": None, "p90": None}
@@ -462,6 +471,13 @@ class Packed:
         self.ack.append(unpack(ack))
         self.fixes.append(unpack(fixes))
 
+    def absorb(self, other: Packed) -> None:
+        """Add another group's incidents to this one (their durations are not copied)."""
+        for name, value in other.counts.items():
+            self.counts[name] += value
+        self.ack += other.ack
+        self.fixes += other.fixes
+
 
 def business_durations(
     table: Sequence[Sequence[int]], opened_s: IntArray, resolved_s: IntArray
@@ -472,6 +488,8 @@ def business_durations(
     at each end, the difference floored at 0), for many incidents at once; an
     instant outside the table's days uses its first or last day's row.
     """
+    import numpy as np
+
     if len(opened_s) == 0:
         return np.empty(0, dtype=np.int64)
     cal = np.asarray(table, dtype=np.int64)
@@ -490,6 +508,8 @@ def business_durations(
 
 def packed_tally(packed: Packed, table: Sequence[Sequence[int]]) -> Tally:
     """A group's tally from what the SQL read (``table``: the SLA calendar's days)."""
+    import numpy as np
+
     ack = np.concatenate(packed.ack) if packed.ack else unpack(None)
     pairs = np.concatenate(packed.fixes) if packed.fixes else unpack(None)
     opened, fix = pairs[0::2], pairs[1::2]
@@ -510,10 +530,7 @@ def packed_tallies(
     """Every group's tally, and the total's (its medians over every group's durations)."""
     whole = Packed.empty()
     for packed in groups.values():
-        for name, value in packed.counts.items():
-            whole.counts[name] += value
-        whole.ack += packed.ack
-        whole.fixes += packed.fixes
+        whole.absorb(packed)
     return {k: packed_tally(p, table) for k, p in groups.items()}, packed_tally(whole, table)
 
 

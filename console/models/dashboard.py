@@ -1,9 +1,10 @@
 """What the metrics dashboard shows, computed off the GUI thread from the local cache.
 
-:func:`build_snapshot` reads the facts of the last weeks once
-(:func:`console.store.metrics.facts`) and computes every figure the three tabs
-need with :func:`console.domain.metrics.report` — the same definitions and
-numbers as ``GET /v1/metrics`` and ``noc-console metrics``.
+:func:`build_snapshot` reads the last weeks once, in one grouped statement, as
+cells of one week, severity, team and source each
+(:func:`console.store.metrics.cells`), and adds them up into every figure the
+three tabs need — with the same definitions, code and numbers as
+``GET /v1/metrics`` and ``noc-console metrics``.
 :class:`DashboardLoader` runs it on a worker thread and hands the snapshot to
 the GUI thread through a signal; changes to the incidents ask for a new one,
 coalesced so a burst of sync updates costs one computation.
@@ -22,7 +23,6 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from console.domain import metrics as m
-from console.domain.calendar import BusinessCalendar
 from console.domain.severity import Severity
 from console.domain.sla import SlaPolicy
 from console.services.reviews import review_standings
@@ -83,15 +83,38 @@ def _wall_clock_targets(policy: SlaPolicy) -> tuple[dict[str, float | None], ...
     return tuple(out)
 
 
+def _report(
+    window: m.Window,
+    cells: Sequence[cache_metrics.Cell],
+    key: Callable[[cache_metrics.Cell], str | None],
+    table: Sequence[Sequence[int]],
+    backlog_counts: Sequence[int],
+) -> dict[str, Any]:
+    """The report of ``window`` over some cells, grouped by ``key`` (the shape of /v1/metrics)."""
+    groups: dict[str | None, m.Packed] = {}
+    sources: dict[str | None, int] = {}
+    for cell in cells:
+        group = groups.get(key(cell))
+        if group is None:
+            group = groups[key(cell)] = m.Packed.empty()
+        group.absorb(cell.packed)
+        sources[cell.source] = sources.get(cell.source, 0) + cell.packed.counts["count"]
+    tallies, whole = m.packed_tallies(groups, table)
+    return m.assemble(
+        window, tallies, backlog_counts=backlog_counts, source_counts=sources, whole=whole
+    )
+
+
 def _by_week(
     window: m.Window,
     weeks: Sequence[str],
-    rows: list[m.Facts],
-    calendar: BusinessCalendar,
+    cells: Sequence[cache_metrics.Cell],
+    table: Sequence[Sequence[int]],
 ) -> tuple[dict[str, Any], ...]:
-    report = m.report(window, in_window=rows, open_ages_s=(), calendar=calendar)
+    nothing = [0] * len(m.BACKLOG_BUCKETS)
+    report = _report(window, cells, lambda c: c.week, table, nothing)
     groups = {g["key"]: g for g in report["groups"]}
-    empty = m.report(window, in_window=(), open_ages_s=(), calendar=calendar)["total"]
+    empty = _report(window, (), lambda c: c.week, table, nothing)["total"]
     return tuple(groups.get(w, {**empty, "key": w}) for w in weeks)
 
 
@@ -123,41 +146,41 @@ def _build_snapshot(
     start = datetime(first.year, first.month, first.day, tzinfo=UTC)
     end = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), datetime.min.time(), UTC)
     weeks = tuple((first + timedelta(weeks=k)).isoformat() for k in range(WEEKS))
-    rows = cache_metrics.facts(cache, start, end)
-    ages = cache_metrics.open_ages(cache, now)
+    # One statement reads the quarter as cells; every view adds some of them up.
+    found = cache_metrics.cells(cache, start, end, operator)
+    ages = [0] * len(m.BACKLOG_BUCKETS)
+    for age in cache_metrics.open_ages(cache, now):
+        ages[m.bucket_index(age)] += 1
     weekly_window = m.make_window(start, end, "period", "week")
+    # The business-hours MTTR on the site's SLA calendar.
+    table = m.calendar_table(policy.calendar, weekly_window, now)
 
-    def grouped(group_by: str, subset: list[m.Facts]) -> dict[str, Any]:
-        return m.report(
-            m.make_window(start, end, group_by),
-            in_window=subset,
-            open_ages_s=ages,
-            calendar=policy.calendar,  # the business-hours MTTR on the site's SLA calendar
-        )
+    def grouped(group_by: str, subset: Sequence[cache_metrics.Cell]) -> dict[str, Any]:
+        key: Callable[[cache_metrics.Cell], str | None] = {
+            "severity": lambda c: c.severity,
+            "team": lambda c: c.team,
+            "source": lambda c: c.source,
+        }[group_by]
+        return _report(m.make_window(start, end, group_by), subset, key, table, ages)
 
     by_sev = {
-        code: _by_week(
-            weekly_window,
-            weeks,
-            [f for f in rows if m.severity_code(f.severity) == code],
-            policy.calendar,
-        )
+        code: _by_week(weekly_window, weeks, [c for c in found if c.severity == code], table)
         for code in SEVERITIES
     }
-    mine_rows = [f for f in rows if operator and f.assignee == operator]
+    mine_cells = [c for c in found if c.mine]
     response, resolution = _wall_clock_targets(policy)
     standings = review_standings(cache.reference("pirs"), now).values()
     snapshot = DashboardSnapshot(
         computed_at=now,
         took_ms=0.0,
         weeks=weeks,
-        weekly=_by_week(weekly_window, weeks, rows, policy.calendar),
+        weekly=_by_week(weekly_window, weeks, found, table),
         weekly_by_severity=by_sev,
-        by_severity=grouped("severity", rows),
-        by_team=grouped("team", rows),
-        by_source=grouped("source", rows),
-        mine_weekly=_by_week(weekly_window, weeks, mine_rows, policy.calendar),
-        mine=grouped("severity", mine_rows) if operator else None,
+        by_severity=grouped("severity", found),
+        by_team=grouped("team", found),
+        by_source=grouped("source", found),
+        mine_weekly=_by_week(weekly_window, weeks, mine_cells, table),
+        mine=grouped("severity", mine_cells) if operator else None,
         operator=operator,
         response_targets=response,
         resolution_targets=resolution,

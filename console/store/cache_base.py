@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, bindparam, literal_column, select
 from sqlalchemy.dialects import sqlite
@@ -23,8 +23,8 @@ from console.store.codec import (
     INCIDENT_COLUMNS,
     MARKS_SQL,
     OPEN_STATE_VALUES,
-    STORED_COLUMNS,
     TIMELINE_COLUMNS,
+    metric_sql,
 )
 from console.store.errors import CacheError
 from console.store.opening import WRITE_OPTION, describe
@@ -47,6 +47,7 @@ def _upsert_sql(
     table: Table,
     conflict: tuple[str, ...],
     only_if_newer: bool,
+    derived: Callable[[Callable[[str], str]], dict[str, str]] | None = None,
 ) -> str:
     """Compile one single-row ``INSERT ... ON CONFLICT DO UPDATE`` for ``executemany``.
 
@@ -55,10 +56,16 @@ def _upsert_sql(
     processing (about a third of the time at 100k rows). The check below makes
     sure the placeholders are in the order the row tuples are built in.
     """
-    # The columns named, not the table's: the rest (the metrics' timeline marks
-    # on incidents) are kept by their own statements and never overwritten.
-    stmt = sqlite.insert(table).values({c: bindparam(c) for c in table_columns})
-    updates = {c: stmt.excluded[c] for c in table_columns if c not in conflict}
+    # The columns named, not the table's: the metrics' timeline marks on
+    # incidents are kept by their own statements and never overwritten.
+    values: dict[str, Any] = {c: bindparam(c) for c in table_columns}
+    if derived is not None:
+        # Computed by SQLite from the row's own parameters, after every plain
+        # "?": "?9" is the ninth, whatever follows.
+        number = {name: f"?{k}" for k, name in enumerate(table_columns, start=1)}
+        values |= {c: literal_column(sql) for c, sql in derived(number.__getitem__).items()}
+    stmt = sqlite.insert(table).values(values)
+    updates = {c: stmt.excluded[c] for c in values if c not in conflict}
     if only_if_newer:
         upsert = stmt.on_conflict_do_update(
             index_elements=list(conflict),
@@ -74,9 +81,13 @@ def _upsert_sql(
 
 
 # Incidents from the backend: a row whose version is not newer is left alone.
-_INCIDENT_UPSERT = _upsert_sql(STORED_COLUMNS, INCIDENTS, ("id",), only_if_newer=True)
+_INCIDENT_UPSERT = _upsert_sql(
+    INCIDENT_COLUMNS, INCIDENTS, ("id",), only_if_newer=True, derived=metric_sql
+)
 # The operator's own edit (enqueue): written whatever its version.
-_INCIDENT_WRITE = _upsert_sql(STORED_COLUMNS, INCIDENTS, ("id",), only_if_newer=False)
+_INCIDENT_WRITE = _upsert_sql(
+    INCIDENT_COLUMNS, INCIDENTS, ("id",), only_if_newer=False, derived=metric_sql
+)
 _TIMELINE_UPSERT = _upsert_sql(TIMELINE_COLUMNS, TIMELINE, ("id",), only_if_newer=False)
 _REFERENCE_UPSERT = _upsert_sql(
     ("kind", "id", "doc"), REFERENCE, ("kind", "id"), only_if_newer=False

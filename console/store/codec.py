@@ -8,9 +8,10 @@ costs more than the SQLite work itself at 100k rows (``python -m bench store``).
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from console.domain.incident import (
@@ -61,13 +62,36 @@ INCIDENT_COLUMNS: tuple[str, ...] = (
     "next_update_due",
 )
 
-# Derived from the record by :func:`incident_row` for the metrics, stored after
-# the INCIDENT_COLUMNS (and not read back into records).
-METRIC_COLUMNS: tuple[str, ...] = ("opened_s", "ack_s", "fix_s", "response_met", "resolution_met")
-# What :func:`incident_row` gives and the upserts write, in this order.
-STORED_COLUMNS: tuple[str, ...] = INCIDENT_COLUMNS + METRIC_COLUMNS
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_SECOND = timedelta(seconds=1)
+# What the metrics read, derived from a row's own times by SQLite as the row is
+# written (the upserts compute them from the same parameters, see
+# ``cache_base._upsert_sql``): whole UTC seconds of opened_at and from it to
+# the acknowledgement and the resolution (each text cut to its second), and
+# whether each was by its due time (1/0; null without both). UTC text of one
+# format compares in time order.
+_EPOCH_SQL = (
+    "unixepoch(substr({}, 1, 19))"
+    if sqlite3.sqlite_version_info >= (3, 38)
+    else "CAST(strftime('%s', substr({}, 1, 19)) AS INTEGER)"
+)
+
+
+def _met_sql(done: str, due: str) -> str:
+    return f"CASE WHEN {done} IS NULL OR {due} IS NULL THEN NULL ELSE {done} <= {due} END"
+
+
+def metric_sql(column: Callable[[str], str]) -> dict[str, str]:
+    """The metrics columns as SQL over the row's columns (``column(name)`` names one)."""
+    opened = _EPOCH_SQL.format(column("opened_at"))
+    return {
+        "opened_s": opened,
+        "ack_s": f"{_EPOCH_SQL.format(column('acknowledged_at'))} - {opened}",
+        "fix_s": f"{_EPOCH_SQL.format(column('resolved_at'))} - {opened}",
+        "response_met": _met_sql(column("acknowledged_at"), column("response_due")),
+        "resolution_met": _met_sql(column("resolved_at"), column("resolution_due")),
+    }
+
+
+METRIC_COLUMNS: tuple[str, ...] = tuple(metric_sql(str))
 TIMELINE_COLUMNS: tuple[str, ...] = ("id", "incident_id", "kind", "at", "author", "body", "data")
 
 # The timeline marks the metrics read (``domain.metrics.entry_marks``), derived
@@ -135,7 +159,7 @@ def json_text(value: object, what: str) -> str:
 
 
 def incident_row(incident: Incident) -> tuple[Any, ...]:
-    """The row tuple for ``incident``, in :data:`STORED_COLUMNS` order.
+    """The row tuple for ``incident``, in :data:`INCIDENT_COLUMNS` order.
 
     This runs once per row on every bulk sync, so it is written for speed:
     timestamps are converted inline (as :func:`ts_text` does) rather than
@@ -159,8 +183,6 @@ def incident_row(incident: Incident) -> tuple[Any, ...]:
         response_due = i.response_due
         resolution_due = i.resolution_due
         alert = i.alert
-        # Whole seconds, exact (timedelta floor division): the metrics' durations.
-        opened_s = (i.opened_at - _EPOCH) // _SECOND
         return (
             i.id,
             i.number,
@@ -191,15 +213,6 @@ def incident_row(incident: Incident) -> tuple[Any, ...]:
             None if alert is None else alert_text(alert),
             roles_text(i.roles) if i.roles else None,
             due_text(i.next_update_due) if i.next_update_due else None,
-            opened_s,
-            None if acknowledged_at is None else (acknowledged_at - _EPOCH) // _SECOND - opened_s,
-            None if resolved_at is None else (resolved_at - _EPOCH) // _SECOND - opened_s,
-            None
-            if acknowledged_at is None or response_due is None
-            else int(acknowledged_at <= response_due),
-            None
-            if resolved_at is None or resolution_due is None
-            else int(resolved_at <= resolution_due),
         )
     except (AttributeError, TypeError, ValueError) as exc:
         # The record's constructor checks timestamps but not every type; a

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import calendar
 import sqlite3
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from console.domain import metrics as m
 from console.domain.calendar import DEFAULT_CALENDAR, BusinessCalendar
@@ -97,18 +98,59 @@ _PERIOD_KEYS = {
     "month": "strftime('%Y-%m', substr(opened_at, 1, 19))",
 }
 
-# Per group and source: the ``m.COUNT_FIELDS`` and the packed durations, from
-# the columns every write keeps (``codec.METRIC_COLUMNS`` and the marks).
-_PACKED_SQL = """
-SELECT {key}, source, count(*), count(ack_s), count(fix_s),
+# The ``m.COUNT_FIELDS`` and the packed durations of a group, from the columns
+# every write keeps (``codec.METRIC_COLUMNS`` and the marks).
+_FIGURES = """count(*), count(ack_s), count(fix_s),
     count(response_met), sum(response_met), count(resolution_met), sum(resolution_met),
     sum(fix_s IS NOT NULL AND escalated = 0), sum(fix_s IS NOT NULL AND reopened = 1),
     count(csat), sum(csat), sum(severity = 1),
-    group_concat(ack_s), group_concat(opened_s || ',' || fix_s)
-FROM incidents
-WHERE opened_at >= :start AND opened_at < :end
-GROUP BY 1, 2
+    group_concat(ack_s), group_concat(opened_s || ',' || fix_s)"""
+_WINDOW = "FROM incidents WHERE opened_at >= :start AND opened_at < :end"
+# Per group and source.
+_PACKED_SQL = f"SELECT {{key}}, source, {_FIGURES} {_WINDOW} GROUP BY 1, 2"
+# Per week, severity, team, source and whether the operator holds it: every
+# view of the dashboard adds some of these up (:func:`cells`).
+_CELLS_SQL = f"""
+SELECT {_PERIOD_KEYS["week"]}, severity, assignment_group, source, COALESCE(assignee = :me, 0),
+    {_FIGURES} {_WINDOW} GROUP BY 1, 2, 3, 4, 5
 """
+
+
+class Cell(NamedTuple):
+    """The incidents of one week (its Monday), severity, team and source, and whether
+    the operator holds them: their figures as :class:`console.domain.metrics.Packed`."""
+
+    week: str
+    severity: str
+    team: str | None
+    source: str | None
+    mine: bool
+    packed: m.Packed
+
+
+def _packed(row: Sequence[Any], first: int) -> m.Packed:
+    packed = m.Packed.empty()
+    end = first + len(m.COUNT_FIELDS)
+    packed.add(row[first:end], row[end], row[end + 1])
+    return packed
+
+
+def cells(cache: Cache, start: datetime, end: datetime, operator: str | None) -> list[Cell]:
+    """The incidents opened in ``[start, end)``, one :class:`Cell` per combination."""
+    rows = cache.read_rows(
+        _CELLS_SQL, {"start": ts_text(start), "end": ts_text(end), "me": operator}
+    )
+    return [
+        Cell(
+            m.period_key((int(r[0]) * 7 - 3) * 86_400, "day"),
+            m.severity_code(int(r[1])),
+            r[2],
+            r[3],
+            bool(r[4]),
+            _packed(r, 5),
+        )
+        for r in rows
+    ]
 
 
 def _key_text(window: m.Window, key: Any) -> str | None:
@@ -154,13 +196,14 @@ def compute(
     )
     groups: dict[Any, m.Packed] = {}
     sources: dict[str | None, int] = {}
-    fields = len(m.COUNT_FIELDS)
     for row in rows:
-        packed = groups.get(row[0])
-        if packed is None:
-            packed = groups[row[0]] = m.Packed.empty()
-        packed.add(row[2 : 2 + fields], row[2 + fields], row[3 + fields])
-        sources[row[1]] = sources.get(row[1], 0) + int(row[2])
+        packed = _packed(row, 2)
+        found = groups.get(row[0])
+        if found is None:
+            groups[row[0]] = packed
+        else:
+            found.absorb(packed)
+        sources[row[1]] = sources.get(row[1], 0) + packed.counts["count"]
     tallies, whole = m.packed_tallies(groups, m.calendar_table(business, window, now))
     counts = [0] * len(m.BACKLOG_BUCKETS)
     for age in open_ages(cache, now):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from console.store.codec import MARKS_SQL
+from console.store.codec import MARKS_SQL, metric_sql
 from console.store.tables import Base
 
 # "NOCC" in ASCII: tells our cache apart from any other SQLite file.
@@ -274,9 +274,9 @@ def _v7_outbox_records(conn: Connection) -> None:
 def _v8_incident_metrics(conn: Connection) -> None:
     """Keep what the metrics read on each incident row (#21), derived from what is cached.
 
-    The durations and SLA flags from the row's own times (whole seconds, the
-    text cut to its second as ``codec.incident_row`` does), the timeline
-    marks from the cached timeline (as every later write keeps them).
+    The durations and SLA flags from the row's own times and the timeline
+    marks from the cached timeline, by the SQL every later write uses
+    (``codec.metric_sql``, ``codec.MARKS_SQL``).
     """
     for name in ("opened_s", "ack_s", "fix_s", "response_met", "resolution_met"):
         conn.exec_driver_sql(f"ALTER TABLE incidents ADD COLUMN {name} INTEGER")
@@ -286,18 +286,8 @@ def _v8_incident_metrics(conn: Connection) -> None:
         )
     conn.exec_driver_sql("ALTER TABLE incidents ADD COLUMN csat INTEGER")
 
-    def epoch(column: str) -> str:
-        return f"CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER)"
-
-    conn.exec_driver_sql(
-        f"UPDATE incidents SET opened_s = {epoch('opened_at')}, "
-        f"ack_s = {epoch('acknowledged_at')} - {epoch('opened_at')}, "
-        f"fix_s = {epoch('resolved_at')} - {epoch('opened_at')}, "
-        "response_met = CASE WHEN acknowledged_at IS NULL OR response_due IS NULL THEN NULL "
-        "ELSE acknowledged_at <= response_due END, "
-        "resolution_met = CASE WHEN resolved_at IS NULL OR resolution_due IS NULL THEN NULL "
-        "ELSE resolved_at <= resolution_due END"
-    )
+    derived = ", ".join(f"{name} = {sql}" for name, sql in metric_sql(str).items())
+    conn.exec_driver_sql(f"UPDATE incidents SET {derived}")
     conn.exec_driver_sql(
         f"UPDATE incidents SET (escalated, reopened, csat) = ({MARKS_SQL}) "
         "WHERE id IN (SELECT incident_id FROM timeline "

@@ -1,16 +1,18 @@
-"""The dashboard's snapshot: its figures on the site's SLA calendar, and a
-computation that does not stall the GUI thread with garbage collections."""
+"""The dashboard's snapshot: the reference figures in every view, on the site's SLA
+calendar, and a computation that does not stall the GUI thread with garbage collections."""
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bench._metrics_data import generate
+from console.domain import metrics as m
 from console.domain.calendar import TWENTY_FOUR_SEVEN
 from console.domain.sla import SlaPolicy
 from console.models import dashboard as dashboard_model
@@ -28,6 +30,41 @@ def cache(tmp_path: Path) -> Iterator[Cache]:
     opened.upsert_timeline(e for g in data for e in g.timeline)
     yield opened
     opened.close()
+
+
+@pytest.mark.parametrize("operator", ["ana", None])
+def test_every_view_is_the_reference_computation(cache: Cache, operator: str | None) -> None:
+    # The cells path (one statement, views added up) against the plain-Python
+    # definitions over each incident's facts, view by view.
+    policy = SlaPolicy.default()
+    snapshot = dashboard_model.build_snapshot(cache, now=NOW, operator=operator, policy=policy)
+    first = dashboard_model.week_start(NOW.date()) - timedelta(weeks=dashboard_model.WEEKS - 1)
+    start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    end = datetime(2026, 12, 1, tzinfo=UTC)
+    rows = cache_metrics.facts(cache, start, end)
+    ages = cache_metrics.open_ages(cache, NOW)
+
+    def reference(group_by: str, subset: list[m.Facts], backlog: bool = True) -> dict[str, Any]:
+        window = m.make_window(start, end, group_by, "week")
+        return m.report(
+            window, in_window=subset, open_ages_s=ages if backlog else (), calendar=policy.calendar
+        )
+
+    assert snapshot.by_severity == reference("severity", rows)
+    assert snapshot.by_team == reference("team", rows)
+    assert snapshot.by_source == reference("source", rows)
+    weekly = {g["key"]: g for g in reference("period", rows, backlog=False)["groups"]}
+    assert {w["key"]: w for w in snapshot.weekly if w["count"]} == weekly
+    sev2 = [f for f in rows if f.severity == 2]
+    by_week = {g["key"]: g for g in reference("period", sev2, backlog=False)["groups"]}
+    assert {w["key"]: w for w in snapshot.weekly_by_severity["SEV-2"] if w["count"]} == by_week
+    mine = [f for f in rows if f.assignee == operator]
+    if operator is None:
+        assert snapshot.mine is None
+        assert not any(w["count"] for w in snapshot.mine_weekly)
+    else:
+        assert mine
+        assert snapshot.mine == reference("severity", mine)
 
 
 def test_business_hours_mttr_follows_the_policys_calendar(cache: Cache) -> None:
@@ -48,13 +85,13 @@ def test_the_collector_is_paused_while_computing_and_restored(
     cache: Cache, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[bool] = []
-    real = cache_metrics.facts
+    real = cache_metrics.cells
 
     def spy(*args: object, **kwargs: object) -> object:
         seen.append(gc.isenabled())
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(cache_metrics, "facts", spy)
+    monkeypatch.setattr(cache_metrics, "cells", spy)
     assert gc.isenabled()
     dashboard_model.build_snapshot(cache, now=NOW, operator=None, policy=SlaPolicy.default())
     assert seen == [False]

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine
 from console.domain.incident import TimelineKind
 from console.domain.lifecycle import State
 from console.store import Cache, OutboxEntry, migrations
-from console.store.codec import STORED_COLUMNS, incident_row, timeline_row
+from console.store.codec import INCIDENT_COLUMNS, incident_row, timeline_row
 from tests.helpers.factories import CACHE_T0 as T0
 from tests.helpers.factories import cached_incident as make_incident
 from tests.helpers.factories import make_event, minutes
@@ -119,17 +119,21 @@ def test_a_version_7_cache_gets_the_columns_from_what_it_holds(tmp_path: Path) -
         ),
     ]
     events = [_escalation("a", "e1"), _csat("b", "c1", T0, 1), _csat("b", "c2", T0 + minutes(9), 4)]
-    v7_columns = len(STORED_COLUMNS) - 5
     with sqlite3.connect(path) as db:
+        marks = ", ".join("?" * len(INCIDENT_COLUMNS))
         for incident in incidents:
-            values = incident_row(incident)[:v7_columns]
-            db.execute(f"INSERT INTO incidents VALUES ({', '.join('?' * v7_columns)})", values)
+            db.execute(f"INSERT INTO incidents VALUES ({marks})", incident_row(incident))
         for event in events:
             db.execute("INSERT INTO timeline VALUES (?, ?, ?, ?, ?, ?, ?)", timeline_row(event))
     db.close()
     with Cache.open(path) as cache:
-        for incident in incidents:
-            # What the writes of this version would have stored.
-            assert _row(cache, _DERIVED, incident.id) == incident_row(incident)[v7_columns:]
+        upgraded = {i.id: _row(cache, _DERIVED, i.id) for i in incidents}
         assert _row(cache, _MARKS, "a") == (1, 0, None)
         assert _row(cache, _MARKS, "b") == (0, 0, 4)
+    # What the writes of this version store for the same records.
+    with Cache.open(tmp_path / "new.db") as fresh:
+        fresh.upsert_incidents(incidents)
+        assert upgraded == {i.id: _row(fresh, _DERIVED, i.id) for i in incidents}
+    opened_s = int(T0.timestamp())
+    assert upgraded["a"] == (opened_s, 120, None, 0, None)
+    assert upgraded["b"] == (opened_s, 60, 3 * 3600, 1, 1)
