@@ -105,6 +105,9 @@ class DashboardTab(QWidget):
     def ensure_view(self) -> DashboardView:
         """The dashboard view, built on first use with the last good figures in it."""
         if self.view is None:
+            # Opened before start-up prepared it: the chart library comes in on
+            # its thread while the figures are computed (the frame needs neither).
+            self.importer = preload_charts()
             view = DashboardView(self)
             self._layout.addWidget(view)
             view.show()  # added while the tab shows: not shown with it otherwise

@@ -189,8 +189,9 @@ class DashboardView(QWidget):
             "SLA compliance per week (%)",
             DEFINITIONS["response_sla_met"] + "\n\n" + DEFINITIONS["resolution_sla_met"],
         )
-        self.volume = ChartCard("Volume per week by severity", DEFINITIONS["count"])
-        self.volume.legend.setColumnCount(4)
+        self.volume = ChartCard(
+            "Volume per week by severity", DEFINITIONS["count"], legend_columns=4
+        )
         self.backlog = ChartCard("Open backlog by age", DEFINITIONS["backlog"])
         self.sources = ChartCard("Sources", DEFINITIONS["sources"])
         grid = QGridLayout()

@@ -121,9 +121,13 @@ class ChartCard(QFrame):
         parent: QWidget | None = None,
         *,
         table_only: bool = False,
+        legend_columns: int = 1,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("chartCard")
+        # Applied when the plot is made: touching the legend here would import
+        # pyqtgraph on the GUI thread (a third of a second) as the tab opens.
+        self._legend_columns = legend_columns
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.title = title
         self.definition = definition
@@ -187,6 +191,8 @@ class ChartCard(QFrame):
             plot.showGrid(x=False, y=True, alpha=0.25)
             plot.setToolTip(self.definition)
             self._legend = plot.addLegend(offset=(8, 4), labelTextSize="8pt")
+            if self._legend_columns > 1:
+                self._legend.setColumnCount(self._legend_columns)
             palette = self.palette()
             plot.setBackground(palette.color(QPalette.ColorRole.Base))
             text = palette.color(QPalette.ColorRole.Text)

@@ -176,3 +176,18 @@ def test_the_status_says_when_the_figures_are_being_updated(qtbot: QtBot, cache:
     view.set_updating(True)
     assert view.status.text().startswith("⟳ updating…")
     assert f"{snapshot.computed_at:%H:%M:%S}" in view.status.text()
+
+
+def test_building_the_view_makes_no_chart(qtbot: QtBot, cache: Cache) -> None:
+    # Opening the tab before start-up prepared it shows the frame at once: no
+    # card may make its plot (which imports the chart library on the GUI thread)
+    # until a snapshot is drawn; the volume legend's four columns come with it.
+    view = DashboardView()
+    qtbot.addWidget(view)
+    assert all(card._plot is None for card in view.cards())
+    _, snapshot = _loaded(qtbot, cache)
+    view.resize(1280, 720)
+    view.show()
+    with qtbot.waitSignal(view.charts_drawn, timeout=20_000):
+        view.show_snapshot(snapshot)
+    assert view.volume.legend.columnCount == 4
