@@ -6,9 +6,10 @@ SQLite and on PostgreSQL (skipped with the reason when it does not answer):
 a 90-day window grouped by severity, and grouped by week. The incidents span
 a year (so the window holds about a quarter of them), with realistic timeline
 entries (escalations, reassignments, reopens, CSAT) for about a quarter, and
-are written with bulk inserts, not through the API. The cache figure is
-:func:`console.store.metrics.compute` over a cache of 100,000 incidents (what
-the dashboard's worker thread runs). Sizes: ``NOC_BENCH_METRICS_N`` and
+are written with bulk inserts, not through the API (each row as the writer's
+own ``store_incident`` and ``note_entries`` make it, metrics columns included).
+The cache figure is :func:`console.store.metrics.compute` over a cache of
+100,000 incidents (``noc-console metrics`` and the wall's page over the cache). Sizes: ``NOC_BENCH_METRICS_N`` and
 ``NOC_BENCH_METRICS_CACHE_N``.
 """
 
