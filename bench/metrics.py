@@ -9,8 +9,8 @@ entries (escalations, reassignments, reopens, CSAT) for about a quarter, and
 are written with bulk inserts, not through the API (each row as the writer's
 own ``store_incident`` and ``note_entries`` make it, metrics columns included).
 The cache figure is :func:`console.store.metrics.compute` over a cache of
-100,000 incidents (``noc-console metrics`` and the wall's page over the cache). Sizes: ``NOC_BENCH_METRICS_N`` and
-``NOC_BENCH_METRICS_CACHE_N``.
+100,000 incidents (``noc-console metrics`` and the wall's page over the cache).
+Sizes: ``NOC_BENCH_METRICS_N`` and ``NOC_BENCH_METRICS_CACHE_N``.
 """
 
 from __future__ import annotations
