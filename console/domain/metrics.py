@@ -25,7 +25,7 @@ each incident row carries its durations in whole seconds and the three
 timeline facts (escalated, reopened, last CSAT score; :func:`entry_marks`),
 kept up to date by the writes that change them, so one grouped statement
 reads one table. It sums and counts in SQL and hands each group's durations
-back as one packed text (``"412,96,…"``); :func:`packed_tally` ranks them and
+back as one packed text (``"412,96,…"``); :mod:`console.domain.metrics_packed` ranks them and
 counts the business hours with numpy. A database sort per duration
 (``GROUP BY`` the seconds) costs SQLite about 0.5 µs a row, three times the
 whole statement.
@@ -38,15 +38,9 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from console.domain.calendar import DEFAULT_CALENDAR, BusinessCalendar
-
-if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
-
-    IntArray = npt.NDArray[np.int64]
 
 GROUP_BYS = ("severity", "team", "service", "category", "source", "assignee", "period")
 PERIODS = ("day", "week", "month")
@@ -245,8 +239,7 @@ def nearest_rank(sorted_values: Sequence[int], p: float) -> int | None:
     """The nearest-rank percentile: value number ceil(p·n) of the sorted values (1-based)."""
     if not sorted_values:
         return None
-    rank = max(1, math.ceil(round(p * len(sorted_values), 9)))
-    return sorted_values[rank - 1]
+    return sorted_values[rank(len(sorted_values), p) - 1]
 
 
 def share(part: int, whole: int) -> float | None:
@@ -266,7 +259,8 @@ def stats(durations: list[int]) -> dict[str, float | int | None]:
     }
 
 
-def _rank(n: int, p: float) -> int:
+def rank(n: int, p: float) -> int:
+    """The nearest rank of ``p`` among ``n`` sorted values: ceil(p·n), 1-based."""
     return max(1, math.ceil(round(p * n, 9)))
 
 
@@ -290,7 +284,7 @@ class Tally:
     counts: dict[str, int]
     durations: dict[str, dict[int, int]]
     # Or the figures themselves, as the SQL paths rank them from their packed
-    # durations (:func:`packed_tally`): {"ack": {"mean", "median", "p90"}, …}.
+    # durations (``metrics_packed.packed_tally``): {"ack": {"mean", "median", "p90"}, …}.
     stats: dict[str, dict[str, float | int | None]] | None = None
 
     @classmethod
@@ -389,36 +383,6 @@ def business_days(
     return rows
 
 
-# numpy is imported where it is used: loaded, it slows a process's small
-# allocations down (isoformat a third, the cache's row conversion a quarter),
-# and a server or a sync that never computes metrics has no need of it.
-
-
-def unpack(text: str | None) -> IntArray:
-    """Whole numbers packed as ``"412,96,…"`` by the SQL paths (None or "" for none)."""
-    import numpy as np
-
-    if not text:
-        return np.empty(0, dtype=np.int64)
-    return np.fromstring(text, dtype=np.int64, sep=",")
-
-
-def array_stats(values: IntArray) -> dict[str, float | int | None]:
-    """Mean, nearest-rank median and p90 of whole seconds: what :func:`stats` gives."""
-    import numpy as np
-
-    n = len(values)
-    if n == 0:
-        return {"mean": None, "median": None, "p90": None}
-    r50, r90 = _rank(n, 0.5) - 1, _rank(n, 0.9) - 1
-    ranked = np.partition(values, (r50, r90))
-    return {
-        "mean": mean(int(values.sum()), n),
-        "median": int(ranked[r50]),
-        "p90": int(ranked[r90]),
-    }
-
-
 def entry_marks(kind: str, data: Mapping[str, Any] | None) -> tuple[bool, bool, int | None]:
     """What one timeline entry means for the metrics: (escalated, reopened, CSAT score).
 
@@ -447,102 +411,6 @@ def entry_marks(kind: str, data: Mapping[str, Any] | None) -> tuple[bool, bool, 
 MARKING_KINDS = ("escalation", "assignment", "state_change", "csat")
 
 
-@dataclass
-class Packed:
-    """One group as a SQL path reads it: its sums and counts and its packed durations.
-
-    ``ack`` the acknowledged incidents' seconds to acknowledge; ``fixes`` the
-    resolved ones as ``opened_s, fix_s`` pairs (flattened), for the wall-clock
-    and business-hours durations.
-    """
-
-    counts: dict[str, int]
-    ack: list[IntArray]
-    fixes: list[IntArray]
-
-    @classmethod
-    def empty(cls) -> Packed:
-        return cls(dict.fromkeys(COUNT_FIELDS, 0), [], [])
-
-    def add(self, counts: Sequence[Any], ack: str | None, fixes: str | None) -> None:
-        """Add one result row: the :data:`COUNT_FIELDS` and the two packed texts."""
-        for name, value in zip(COUNT_FIELDS, counts, strict=True):
-            self.counts[name] += int(value or 0)
-        self.ack.append(unpack(ack))
-        self.fixes.append(unpack(fixes))
-
-    def absorb(self, other: Packed) -> None:
-        """Add another group's incidents to this one (their durations are not copied)."""
-        for name, value in other.counts.items():
-            self.counts[name] += value
-        self.ack += other.ack
-        self.fixes += other.fixes
-
-
-def business_durations(
-    table: Sequence[Sequence[int]], opened_s: IntArray, resolved_s: IntArray
-) -> IntArray:
-    """Working seconds between each pair, on a :func:`business_days` table (up to its end).
-
-    The same arithmetic the table is made for (``before + Σ max(0, min(t, e) − s)``
-    at each end, the difference floored at 0), for many incidents at once; an
-    instant outside the table's days uses its first or last day's row.
-    """
-    import numpy as np
-
-    if len(opened_s) == 0:
-        return np.empty(0, dtype=np.int64)
-    cal = np.asarray(table, dtype=np.int64)
-    first = int(cal[0, 0])
-
-    def worked_before(t: IntArray) -> IntArray:
-        row = cal[np.clip(t // 86_400 - first, 0, len(cal) - 1)]
-        total = row[:, 1].copy()
-        for n in range(DAY_SEGMENTS):
-            start, end = row[:, 2 + 2 * n], row[:, 3 + 2 * n]
-            total += np.maximum(0, np.minimum(t, end) - start)
-        return total
-
-    return np.maximum(0, worked_before(resolved_s) - worked_before(opened_s))
-
-
-def packed_tally(packed: Packed, table: Sequence[Sequence[int]]) -> Tally:
-    """A group's tally from what the SQL read (``table``: the SLA calendar's days)."""
-    import numpy as np
-
-    ack = np.concatenate(packed.ack) if packed.ack else unpack(None)
-    pairs = np.concatenate(packed.fixes) if packed.fixes else unpack(None)
-    opened, fix = pairs[0::2], pairs[1::2]
-    return Tally(
-        dict(packed.counts),
-        {},
-        {
-            "ack": array_stats(ack),
-            "fix": array_stats(fix),
-            "fix_business": array_stats(business_durations(table, opened, opened + fix)),
-        },
-    )
-
-
-def packed_tallies(
-    groups: Mapping[Any, Packed], table: Sequence[Sequence[int]]
-) -> tuple[dict[Any, Tally], Tally]:
-    """Every group's tally, and the total's (its medians over every group's durations)."""
-    whole = Packed.empty()
-    for packed in groups.values():
-        whole.absorb(packed)
-    return {k: packed_tally(p, table) for k, p in groups.items()}, packed_tally(whole, table)
-
-
-def calendar_table(
-    calendar: BusinessCalendar, window: Window, now: datetime
-) -> list[tuple[int, ...]]:
-    """The :func:`business_days` table a window's incidents need: its start to now."""
-    first = window.start_s // 86_400
-    last = max(epoch_s(now), window.end_s) // 86_400 + 1
-    return business_days(calendar, first, last)
-
-
 def histogram_stats(histogram: Mapping[int, int]) -> dict[str, float | int | None]:
     """Mean, median and p90 of durations given as ``{seconds: how many}`` (exact).
 
@@ -553,7 +421,7 @@ def histogram_stats(histogram: Mapping[int, int]) -> dict[str, float | int | Non
     if n == 0:
         return {"mean": None, "median": None, "p90": None}
     total = sum(d * c for d, c in histogram.items())
-    r50, r90 = _rank(n, 0.5), _rank(n, 0.9)
+    r50, r90 = rank(n, 0.5), rank(n, 0.9)
     median: int | None = None
     p90: int | None = None
     seen = 0

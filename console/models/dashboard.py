@@ -23,6 +23,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from console.domain import metrics as m
+from console.domain import metrics_packed as mp
 from console.domain.severity import Severity
 from console.domain.sla import SlaPolicy
 from console.services.reviews import review_standings
@@ -88,21 +89,11 @@ def _report(
     cells: Sequence[cache_metrics.Cell],
     key: Callable[[cache_metrics.Cell], str | None],
     table: Sequence[Sequence[int]],
-    backlog_counts: Sequence[int],
+    backlog_counts: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """The report of ``window`` over some cells, grouped by ``key`` (the shape of /v1/metrics)."""
-    groups: dict[str | None, m.Packed] = {}
-    sources: dict[str | None, int] = {}
-    for cell in cells:
-        group = groups.get(key(cell))
-        if group is None:
-            group = groups[key(cell)] = m.Packed.empty()
-        group.absorb(cell.packed)
-        sources[cell.source] = sources.get(cell.source, 0) + cell.packed.counts["count"]
-    tallies, whole = m.packed_tallies(groups, table)
-    return m.assemble(
-        window, tallies, backlog_counts=backlog_counts, source_counts=sources, whole=whole
-    )
+    groups, sources = mp.gather((key(c), c.source, c.packed) for c in cells)
+    return mp.packed_report(window, groups, sources, table=table, backlog_counts=backlog_counts)
 
 
 def _by_week(
@@ -111,10 +102,9 @@ def _by_week(
     cells: Sequence[cache_metrics.Cell],
     table: Sequence[Sequence[int]],
 ) -> tuple[dict[str, Any], ...]:
-    nothing = [0] * len(m.BACKLOG_BUCKETS)
-    report = _report(window, cells, lambda c: c.week, table, nothing)
+    report = _report(window, cells, lambda c: c.week, table)
     groups = {g["key"]: g for g in report["groups"]}
-    empty = _report(window, (), lambda c: c.week, table, nothing)["total"]
+    empty = _report(window, (), lambda c: c.week, table)["total"]
     return tuple(groups.get(w, {**empty, "key": w}) for w in weeks)
 
 
@@ -148,12 +138,10 @@ def _build_snapshot(
     weeks = tuple((first + timedelta(weeks=k)).isoformat() for k in range(WEEKS))
     # One statement reads the quarter as cells; every view adds some of them up.
     found = cache_metrics.cells(cache, start, end, operator)
-    ages = [0] * len(m.BACKLOG_BUCKETS)
-    for age in cache_metrics.open_ages(cache, now):
-        ages[m.bucket_index(age)] += 1
+    ages = cache_metrics.backlog_counts(cache, now)
     weekly_window = m.make_window(start, end, "period", "week")
     # The business-hours MTTR on the site's SLA calendar.
-    table = m.calendar_table(policy.calendar, weekly_window, now)
+    table = mp.calendar_table(policy.calendar, weekly_window, now)
 
     def grouped(group_by: str, subset: Sequence[cache_metrics.Cell]) -> dict[str, Any]:
         key: Callable[[cache_metrics.Cell], str | None] = {

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from console.store.codec import (
     INCIDENT_COLUMNS,
+    MARKING_KINDS_SQL,
     MARKS_SQL,
     OPEN_STATE_VALUES,
     TIMELINE_COLUMNS,
@@ -94,26 +95,23 @@ _REFERENCE_UPSERT = _upsert_sql(
 )
 
 
-def _remark(conn: Connection, incident_ids: Iterable[str]) -> None:
-    """Derive the metrics' marks of these incidents again from their cached timelines."""
+def _remark(conn: Connection, incident_ids: Iterable[str], *, arrived: bool = False) -> None:
+    """Derive the metrics' marks of these incidents again from their cached timelines.
+
+    ``arrived``: the incidents were just stored; only those whose marking
+    events were cached before them are written.
+    """
+    having = (
+        " AND EXISTS (SELECT 1 FROM timeline WHERE incident_id = incidents.id "
+        f"AND kind IN ({MARKING_KINDS_SQL}))"
+        if arrived
+        else ""
+    )
     for chunk in _chunks(sorted(set(incident_ids))):
         marks = ", ".join("?" * len(chunk))
         conn.exec_driver_sql(
             f"UPDATE incidents SET (escalated, reopened, csat) = ({MARKS_SQL}) "
-            f"WHERE id IN ({marks})",
-            tuple(chunk),
-        )
-
-
-def _remark_arrived(conn: Connection, incident_ids: Iterable[str]) -> None:
-    """Mark newly stored incidents whose marking events were cached before them."""
-    for chunk in _chunks(sorted(set(incident_ids))):
-        marks = ", ".join("?" * len(chunk))
-        conn.exec_driver_sql(
-            f"UPDATE incidents SET (escalated, reopened, csat) = ({MARKS_SQL}) "
-            f"WHERE id IN ({marks}) AND EXISTS (SELECT 1 FROM timeline "
-            "WHERE incident_id = incidents.id "
-            "AND kind IN ('escalation', 'assignment', 'state_change', 'csat'))",
+            f"WHERE id IN ({marks}){having}",
             tuple(chunk),
         )
 

@@ -17,7 +17,6 @@ from console.store.cache_base import (
     _CacheBase,
     _chunks,
     _remark,
-    _remark_arrived,
 )
 from console.store.changes import ChangeSet
 from console.store.codec import (
@@ -90,7 +89,7 @@ class _Incidents(_CacheBase):
                 conn.exec_driver_sql(_INCIDENT_UPSERT, writes)
         if inserted:
             # Events that came before their incident (a later page of the feed).
-            _remark_arrived(conn, inserted)
+            _remark(conn, inserted, arrived=True)
         return ChangeSet(inserted=frozenset(inserted), updated=frozenset(updated))
 
     def delete_incidents(self, ids: Iterable[str]) -> ChangeSet:

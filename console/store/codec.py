@@ -23,6 +23,7 @@ from console.domain.incident import (
     TimelineKind,
 )
 from console.domain.lifecycle import HoldReason, State
+from console.domain.metrics import MARKING_KINDS
 from console.domain.severity import Impact, Severity, Urgency
 from console.store.errors import CacheError
 
@@ -94,11 +95,13 @@ def metric_sql(column: Callable[[str], str]) -> dict[str, str]:
 METRIC_COLUMNS: tuple[str, ...] = tuple(metric_sql(str))
 TIMELINE_COLUMNS: tuple[str, ...] = ("id", "incident_id", "kind", "at", "author", "body", "data")
 
+# The timeline kinds that mark an incident for the metrics, as a SQL list.
+MARKING_KINDS_SQL = ", ".join(f"'{kind}'" for kind in MARKING_KINDS)
 # The timeline marks the metrics read (``domain.metrics.entry_marks``), derived
 # again from an incident's whole cached timeline: an event may arrive before its
 # incident, or be replaced. The last CSAT score is the greatest "at || score"
 # (UTC text in time order, a one-digit score).
-MARKS_SQL = """
+MARKS_SQL = f"""
     SELECT
         COALESCE(MAX(kind = 'escalation' OR (
             kind = 'assignment'
@@ -108,8 +111,7 @@ MARKS_SQL = """
         CAST(substr(MAX(CASE WHEN kind = 'csat'
             THEN at || json_extract(data, '$.score') END), -1) AS INTEGER)
     FROM timeline
-    WHERE incident_id = incidents.id
-      AND kind IN ('escalation', 'assignment', 'state_change', 'csat')
+    WHERE incident_id = incidents.id AND kind IN ({MARKING_KINDS_SQL})
 """
 
 

@@ -5,7 +5,7 @@ file, the way the server does: each cached incident row carries its durations
 in whole seconds, its SLA met flags and its escalated, reopened and CSAT marks
 (kept by every write, see ``codec.METRIC_COLUMNS`` and ``codec.MARKS_SQL``),
 so the statement reads one table, sums and counts per group, and packs each
-group's durations into one text that :func:`console.domain.metrics.packed_tally`
+group's durations into one text that :mod:`console.domain.metrics_packed`
 ranks and measures in business hours. :func:`console.domain.metrics.assemble`
 then gives the same shape and numbers ``GET /v1/metrics`` gives for the same
 incidents. :func:`facts` derives the same facts one row per incident from the
@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import calendar
 import sqlite3
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from console.domain import metrics as m
+from console.domain import metrics_packed as mp
 from console.domain.calendar import DEFAULT_CALENDAR, BusinessCalendar
 from console.domain.lifecycle import State
 from console.store.cache import Cache
@@ -93,8 +93,8 @@ _KEYS = {
 }
 _PERIOD_KEYS = {
     # Whole days and (Monday) weeks since 1970, as the server counts them.
-    "day": "opened_s / 86400",
-    "week": "(opened_s + 259200) / 604800",
+    "day": f"opened_s / {mp.DAY_S}",
+    "week": f"(opened_s + {mp.WEEK_SHIFT_S}) / {mp.WEEK_S}",
     "month": "strftime('%Y-%m', substr(opened_at, 1, 19))",
 }
 
@@ -118,21 +118,14 @@ SELECT {_PERIOD_KEYS["week"]}, severity, assignment_group, source, COALESCE(assi
 
 class Cell(NamedTuple):
     """The incidents of one week (its Monday), severity, team and source, and whether
-    the operator holds them: their figures as :class:`console.domain.metrics.Packed`."""
+    the operator holds them: their figures as :class:`console.domain.metrics_packed.Packed`."""
 
     week: str
     severity: str
     team: str | None
     source: str | None
     mine: bool
-    packed: m.Packed
-
-
-def _packed(row: Sequence[Any], first: int) -> m.Packed:
-    packed = m.Packed.empty()
-    end = first + len(m.COUNT_FIELDS)
-    packed.add(row[first:end], row[end], row[end + 1])
-    return packed
+    packed: mp.Packed
 
 
 def cells(cache: Cache, start: datetime, end: datetime, operator: str | None) -> list[Cell]:
@@ -142,26 +135,15 @@ def cells(cache: Cache, start: datetime, end: datetime, operator: str | None) ->
     )
     return [
         Cell(
-            m.period_key((int(r[0]) * 7 - 3) * 86_400, "day"),
+            mp.period_number_text(int(r[0]), "week"),
             m.severity_code(int(r[1])),
             r[2],
             r[3],
             bool(r[4]),
-            _packed(r, 5),
+            mp.Packed.from_row(r, 5),
         )
         for r in rows
     ]
-
-
-def _key_text(window: m.Window, key: Any) -> str | None:
-    if key is None:
-        return None
-    if window.group_by == "severity":
-        return m.severity_code(int(key))
-    if window.group_by == "period" and window.period in ("day", "week"):
-        days = int(key) if window.period == "day" else int(key) * 7 - 3
-        return m.period_key(days * 86_400, "day")
-    return str(key)
 
 
 def facts(cache: Cache, start: datetime, end: datetime) -> list[m.Facts]:
@@ -175,6 +157,14 @@ def open_ages(cache: Cache, now: datetime) -> list[int]:
     """How long ago (whole seconds) each open incident was opened."""
     now_s = calendar.timegm(now.astimezone(UTC).utctimetuple())
     return [now_s - opened for (opened,) in cache.read_rows(_OPEN_SQL)]
+
+
+def backlog_counts(cache: Cache, now: datetime) -> list[int]:
+    """The open incidents per :data:`console.domain.metrics.BACKLOG_BUCKETS` bucket."""
+    counts = [0] * len(m.BACKLOG_BUCKETS)
+    for age in open_ages(cache, now):
+        counts[m.bucket_index(age)] += 1
+    return counts
 
 
 def compute(
@@ -194,25 +184,14 @@ def compute(
     rows = cache.read_rows(
         _PACKED_SQL.format(key=key), {"start": ts_text(window.start), "end": ts_text(window.end)}
     )
-    groups: dict[Any, m.Packed] = {}
-    sources: dict[str | None, int] = {}
-    for row in rows:
-        packed = _packed(row, 2)
-        found = groups.get(row[0])
-        if found is None:
-            groups[row[0]] = packed
-        else:
-            found.absorb(packed)
-        sources[row[1]] = sources.get(row[1], 0) + packed.counts["count"]
-    tallies, whole = m.packed_tallies(groups, m.calendar_table(business, window, now))
-    counts = [0] * len(m.BACKLOG_BUCKETS)
-    for age in open_ages(cache, now):
-        counts[m.bucket_index(age)] += 1
-    return m.assemble(
+    groups, sources = mp.gather(
+        (mp.key_text(window, row[0]), row[1], mp.Packed.from_row(row, 2)) for row in rows
+    )
+    return mp.packed_report(
         window,
-        {_key_text(window, k): t for k, t in tallies.items()},
-        backlog_counts=counts,
-        source_counts=sources,
+        groups,
+        sources,
+        table=mp.calendar_table(business, window, now),
+        backlog_counts=backlog_counts(cache, now),
         sev1_threshold=sev1_threshold,
-        whole=whole,
     )

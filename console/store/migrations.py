@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from console.store.codec import MARKS_SQL, metric_sql
+from console.store.codec import MARKING_KINDS_SQL, MARKS_SQL, metric_sql
 from console.store.tables import Base
 
 # "NOCC" in ASCII: tells our cache apart from any other SQLite file.
@@ -290,8 +290,7 @@ def _v8_incident_metrics(conn: Connection) -> None:
     conn.exec_driver_sql(f"UPDATE incidents SET {derived}")
     conn.exec_driver_sql(
         f"UPDATE incidents SET (escalated, reopened, csat) = ({MARKS_SQL}) "
-        "WHERE id IN (SELECT incident_id FROM timeline "
-        "WHERE kind IN ('escalation', 'assignment', 'state_change', 'csat'))"
+        f"WHERE id IN (SELECT incident_id FROM timeline WHERE kind IN ({MARKING_KINDS_SQL}))"
     )
 
 

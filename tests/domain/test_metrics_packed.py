@@ -1,6 +1,6 @@
 """The SQL paths' packed durations: ranked and measured with numpy, to the second.
 
-:func:`~console.domain.metrics.packed_tally` must give what the plain-Python
+:func:`~console.domain.metrics_packed.packed_tally` must give what the plain-Python
 definitions give (``stats``, ``business_seconds``), or the server, the cache
 and the reference would disagree.
 """
@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from console.domain import metrics as m
+from console.domain import metrics_packed as mp
 from console.domain.calendar import BusinessCalendar
 
 _LOS_ANGELES = BusinessCalendar(
@@ -29,21 +30,21 @@ def test_ranks_and_means_are_the_plain_definitions(n: int) -> None:
     rng = random.Random(n)
     values = [int(rng.lognormvariate(6, 1.2)) for _ in range(n)]
     packed = ",".join(map(str, values))
-    assert m.array_stats(m.unpack(packed)) == m.stats(list(values))
-    assert m.array_stats(m.unpack("")) == m.stats([])
-    assert m.unpack(None).size == 0
+    assert mp.array_stats(mp.unpack(packed)) == m.stats(list(values))
+    assert mp.array_stats(mp.unpack("")) == m.stats([])
+    assert mp.unpack(None).size == 0
 
 
 def test_business_hours_are_the_calendars_own_count_across_dst_and_a_holiday() -> None:
     window = m.make_window("2026-10-20", "2026-11-30", "severity")
     now = datetime(2026, 12, 2, tzinfo=UTC)
-    table = m.calendar_table(_LOS_ANGELES, window, now)
+    table = mp.calendar_table(_LOS_ANGELES, window, now)
     rng = random.Random(5)
     opened = [rng.randrange(window.start_s, window.end_s) for _ in range(2000)]
     # Some resolved within minutes, some days later (never after "now").
     now_s = m.epoch_s(now)
     resolved = [min(now_s, o + int(rng.lognormvariate(9, 1.5))) for o in opened]
-    got = m.business_durations(table, np.array(opened), np.array(resolved))
+    got = mp.business_durations(table, np.array(opened), np.array(resolved))
     expected = [
         m.business_seconds(_LOS_ANGELES, o, r) for o, r in zip(opened, resolved, strict=True)
     ]
@@ -54,16 +55,16 @@ JAN = m.epoch_s(datetime(2026, 1, 5, 3, tzinfo=UTC))  # a Monday, before working
 
 
 def test_a_group_and_the_total_from_packed_rows() -> None:
-    a, b = m.Packed.empty(), m.Packed.empty()
+    a, b = mp.Packed.empty(), mp.Packed.empty()
     counts = [3, 2, 2, 2, 1, 2, 1, 1, 0, 1, 4, 3]  # the COUNT_FIELDS of one row
     a.add(counts, "60,120", f"{JAN},30,{JAN},90")
     b.add(counts, "600", f"{JAN},300")
-    table = m.calendar_table(
+    table = mp.calendar_table(
         _LOS_ANGELES,
         m.make_window("2026-01-01", "2026-02-01", "severity"),
         datetime(2026, 2, 2, tzinfo=UTC),
     )
-    tallies, whole = m.packed_tallies({"a": a, "b": b}, table)
+    tallies, whole = mp.packed_tallies({"a": a, "b": b}, table)
     assert tallies["a"].stats is not None
     assert whole.stats is not None
     assert tallies["a"].stats["ack"] == {"mean": 90.0, "median": 60, "p90": 120}

@@ -6,7 +6,7 @@ its durations in whole seconds and its escalated, reopened and CSAT marks
 (schema version 2, kept by the writes; see ``console.server.core.migrations``).
 Grouped by the key and the source, it sums and counts every figure in SQL and
 packs each group's durations into one text, which
-:func:`console.domain.metrics.packed_tally` ranks (exact nearest-rank medians
+:mod:`console.domain.metrics_packed` ranks (exact nearest-rank medians
 and p90s) and measures in business hours on the SLA calendar. The definitions
 and conventions are :mod:`console.domain.metrics`'s, which computes the same
 answer over the console's cache; the two are tested against each other.
@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from console.domain import metrics as m
+from console.domain import metrics_packed as mp
 from console.domain.calendar import DEFAULT_CALENDAR, BusinessCalendar
 from console.domain.lifecycle import State
 from console.server.core.tables import IncidentRow
@@ -40,15 +41,14 @@ _OPEN = [s.value for s in State if s.is_open]
 
 
 def _group_key(window: m.Window, dialect: str) -> Any:
-    """The group of an incident; periods as whole days or weeks since 1970, or ``YYYY-MM``."""
+    """The group of an incident; periods numbered as ``mp.key_text`` reads them, or ``YYYY-MM``."""
     i = IncidentRow
     if window.group_by == "period":
         # Integer division on both databases (SQLAlchemy's / would be true division).
         if window.period == "day":
-            return i.opened_s.op("/")(86_400)
+            return i.opened_s.op("/")(mp.DAY_S)
         if window.period == "week":
-            # 1970-01-01 was a Thursday: weeks counted from Monday 1969-12-29.
-            return (i.opened_s + 3 * 86_400).self_group().op("/")(7 * 86_400)
+            return (i.opened_s + mp.WEEK_SHIFT_S).self_group().op("/")(mp.WEEK_S)
         if dialect == "postgresql":
             return func.to_char(func.timezone("UTC", i.opened_at), "YYYY-MM")
         return func.strftime("%Y-%m", i.opened_at)
@@ -60,17 +60,6 @@ def _group_key(window: m.Window, dialect: str) -> Any:
         "source": i.source,
         "assignee": i.assignee,
     }[window.group_by]
-
-
-def _key_text(window: m.Window, key: Any) -> str | None:
-    if key is None:
-        return None
-    if window.group_by == "severity":
-        return m.severity_code(int(key))
-    if window.group_by == "period" and window.period in ("day", "week"):
-        days = int(key) if window.period == "day" else int(key) * 7 - 3
-        return m.period_key(days * 86_400, "day")
-    return str(key)
 
 
 def _packed(column: Any, dialect: str) -> Any:
@@ -149,25 +138,18 @@ def compute(
         # more than it saves. For this transaction only.
         session.execute(text("SET LOCAL work_mem = '64MB'"))
         session.execute(text("SET LOCAL jit = off"))
-    groups: dict[Any, m.Packed] = {}
-    sources: dict[str | None, int] = {}
-    fields = len(m.COUNT_FIELDS)
-    for row in session.execute(_statement(window, dialect)):
-        key, source = row[0], row[1]
-        packed = groups.get(key)
-        if packed is None:
-            packed = groups[key] = m.Packed.empty()
-        packed.add(row[2 : 2 + fields], row[2 + fields], row[3 + fields])
-        sources[source] = sources.get(source, 0) + int(row[2])
-    tallies, whole = m.packed_tallies(groups, m.calendar_table(calendar, window, now))
+    groups, sources = mp.gather(
+        (mp.key_text(window, row[0]), row[1], mp.Packed.from_row(row, 2))
+        for row in session.execute(_statement(window, dialect))
+    )
     ages = [0] * len(m.BACKLOG_BUCKETS)
     for bucket, n in session.execute(_backlog(now, dialect)):
         ages[int(bucket)] += int(n)
-    return m.assemble(
+    return mp.packed_report(
         window,
-        {_key_text(window, k): t for k, t in tallies.items()},
+        groups,
+        sources,
+        table=mp.calendar_table(calendar, window, now),
         backlog_counts=ages,
-        source_counts=sources,
         sev1_threshold=sev1_threshold,
-        whole=whole,
     )
