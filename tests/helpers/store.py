@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
 
-from console.store import Cache
+from console.store import Cache, migrations
 
 
 @pytest.fixture
@@ -21,3 +22,12 @@ def cache(cache_path: Path) -> Iterator[Cache]:
     opened = Cache.open(cache_path)
     yield opened
     opened.close()
+
+
+def old_cache(path: Path, version: int) -> Path:
+    """A cache file as a build whose newest step was ``version`` left it (empty)."""
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        migrations.upgrade(conn, migrations.MIGRATIONS[:version])
+    engine.dispose()
+    return path

@@ -6,12 +6,11 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine
-
 from console.domain.incident import AlertInfo, Incident, Source
 from console.domain.lifecycle import State
 from console.domain.severity import Impact, Severity, Urgency
 from console.store import Cache, migrations
+from tests.helpers.store import old_cache
 
 NOW = datetime(2026, 12, 6, 21, 0, tzinfo=UTC)
 ALERT = AlertInfo(
@@ -56,11 +55,7 @@ def test_alert_facts_round_trip(tmp_path: Path) -> None:
 def test_a_version_3_cache_upgrades_and_refetches_its_monitoring_incidents(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "cache.db"
-    engine = create_engine(f"sqlite:///{path}")
-    with engine.begin() as conn:
-        migrations.upgrade(conn, migrations.MIGRATIONS[:3])
-    engine.dispose()
+    path = old_cache(tmp_path / "cache.db", 3)
     columns = (
         "id, number, title, service, impact, urgency, severity, state, opened_at, updated_at, "
         "version, description, source, major, holds"

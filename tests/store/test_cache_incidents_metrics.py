@@ -14,15 +14,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine
-
 from console.domain.incident import TimelineKind
 from console.domain.lifecycle import State
-from console.store import Cache, OutboxEntry, migrations
+from console.store import Cache, OutboxEntry
 from console.store.codec import INCIDENT_COLUMNS, incident_row, timeline_row
 from tests.helpers.factories import CACHE_T0 as T0
 from tests.helpers.factories import cached_incident as make_incident
 from tests.helpers.factories import make_event, minutes
+from tests.helpers.store import old_cache
 
 _MARKS = "SELECT escalated, reopened, csat FROM incidents WHERE id = :id"
 _DERIVED = (
@@ -102,11 +101,7 @@ def test_a_score_recorded_offline_marks_the_incident_at_once(cache: Cache) -> No
 
 
 def test_a_version_7_cache_gets_the_columns_from_what_it_holds(tmp_path: Path) -> None:
-    path = tmp_path / "cache.db"
-    engine = create_engine(f"sqlite:///{path}")
-    with engine.begin() as conn:
-        migrations.upgrade(conn, migrations.MIGRATIONS[:7])
-    engine.dispose()
+    path = old_cache(tmp_path / "cache.db", 7)
     incidents = [
         make_incident("a", acknowledged_at=T0 + minutes(2), response_due=T0 + minutes(1)),
         make_incident(

@@ -7,11 +7,10 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine
-
 from console.domain.severity import Severity
-from console.store import Cache, migrations
+from console.store import Cache
 from tests.helpers.factories import NOW, desk_incident
+from tests.helpers.store import old_cache
 
 ROLES = (("Incident Commander", "Tom Whitfield"), ("Communications Lead", "Lucía Fernández"))
 DUE = (("internal", NOW + timedelta(minutes=15)), ("executive", NOW), ("customer", None))
@@ -33,11 +32,7 @@ def test_roles_and_due_times_round_trip_in_order(tmp_path: Path) -> None:
 
 
 def test_a_version_5_cache_upgrades_and_refetches_its_major_incidents(tmp_path: Path) -> None:
-    path = tmp_path / "cache.db"
-    engine = create_engine(f"sqlite:///{path}")
-    with engine.begin() as conn:
-        migrations.upgrade(conn, migrations.MIGRATIONS[:5])
-    engine.dispose()
+    path = old_cache(tmp_path / "cache.db", 5)
     columns = (
         "id, number, title, service, impact, urgency, severity, state, opened_at, updated_at, "
         "version, description, source, major, holds"

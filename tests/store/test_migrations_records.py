@@ -5,19 +5,14 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import create_engine
-
-from console.store import Cache, OutboxEntry, migrations
+from console.store import Cache, OutboxEntry
+from tests.helpers.store import old_cache
 
 
 def test_a_version_5_cache_upgrades_keeping_its_queue_and_takes_review_edits(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "cache.db"
-    engine = create_engine(f"sqlite:///{path}")
-    with engine.begin() as conn:
-        migrations.upgrade(conn, migrations.MIGRATIONS[:5])
-    engine.dispose()
+    path = old_cache(tmp_path / "cache.db", 5)
     with sqlite3.connect(path) as db:
         db.execute(
             "INSERT INTO outbox (operation, incident_id, payload, base_version, idempotency_key, "
